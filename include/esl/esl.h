@@ -1,0 +1,16 @@
+/*
+ * esl.h - the public API of libesl: count the compute of diffusion-model
+ * image generation, measure its GPU energy, fit and apply energy scaling laws.
+ *
+ * Include this one header; it pulls in every public module. Anything not
+ * declared under include/esl/ is not API.
+ */
+#ifndef ESL_ESL_H
+#define ESL_ESL_H
+
+#include "esl/version.h"
+#include "esl/error.h"
+#include "esl/model.h"
+#include "esl/flops.h"
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * flops.h - the FLOP engine: compute of one diffusion pipeline run.
+ *
+ * Units: plain FLOPs, a multiply-add counts 2. Per-forward and per-image
+ * counts are exact 64-bit integers (an overflow is an error, never a wrap);
+ * totals over N prompts are doubles because deployment sweeps exceed 2^63.
+ *
+ * Eq. 1 of the paper: per image, FLOPs = text + T * denoise * (2 with CFG)
+ * + decode; over N prompts, times N. The law's regressor is
+ * FLOPs_cfg = N * T * denoise * 2^cfg (paper section 3.3, Eq. 3).
+ */
+#ifndef ESL_FLOPS_H
+#define ESL_FLOPS_H
+
+#include <stdint.h>
+#include "esl/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How FLOPs are counted. */
+typedef enum esl_convention {
+    ESL_CONVENTION_PAPER = 0, /* the paper's Table 4/5 formulas as printed */
+    ESL_CONVENTION_EXACT = 1  /* every operation the network performs */
+} esl_convention;
+
+/* "paper" or "exact". */
+const char *esl_convention_name(esl_convention conv);
+/* Parse "paper"/"exact". @return ESL_OK or ESL_EINVAL */
+int esl_convention_parse(esl_convention *out, const char *name);
+
+/* One generation request. */
+typedef struct esl_request {
+    int64_t height, width; /* pixels */
+    int64_t steps;         /* denoising steps T, > 0 */
+    int64_t prompts;       /* N images, generated one after another, > 0 */
+    int cfg;               /* 1 with classifier-free guidance, else 0 */
+    int64_t text_tokens;   /* override of the model's text tokens; 0 keeps it */
+} esl_request;
+
+/* Counts for one request. */
+typedef struct esl_flops {
+    esl_convention convention;
+    int64_t text_flops;              /* text encoders, one prompt */
+    int64_t denoise_flops_per_step;  /* one denoiser forward pass */
+    int64_t decode_flops;            /* decoder, one image */
+    int64_t image_flops;             /* text + T*denoise*(1+cfg) + decode */
+    double total_flops;              /* image_flops * N */
+    double flops_cfg;                /* N * T * denoise * 2^cfg */
+} esl_flops;
+
+/*
+ * Count the FLOPs of a request.
+ * @param out   filled on success
+ * @return ESL_OK; ESL_EINVAL for a non-positive size, step or prompt count,
+ *         or a size that is not a multiple of model->pixel_multiple;
+ *         ESL_ERANGE when a count overflows 64 bits; ESL_EUNSUPPORTED when
+ *         the model cannot be counted in that convention
+ */
+int esl_flops_count(esl_flops *out, const esl_model *model,
+                    const esl_request *req, esl_convention conv);
+
+/* FLOPs of one component for one forward pass at the request's size. */
+int esl_flops_component(int64_t *out, const esl_model *model,
+                        const esl_component *comp, const esl_request *req);
+
+/* FLOPs of one term (count included) at the request's size. */
+int esl_flops_term(int64_t *out, const esl_model *model,
+                   const esl_term *term, const esl_request *req);
+
+/*
+ * The primitives of the paper's Table 4, exactly as printed. Each returns
+ * ESL_OK, ESL_EINVAL for a negative argument, or ESL_ERANGE on overflow.
+ */
+int esl_flops_conv(int64_t *out, int64_t k, int64_t c_in, int64_t c_out,
+                   int64_t h, int64_t w);
+int esl_flops_res(int64_t *out, int64_t k, int64_t c_in, int64_t c_out,
+                  int64_t h, int64_t w);
+int esl_flops_tr(int64_t *out, int64_t d_model, int64_t d_ff, int64_t d_attn,
+                 int64_t n_layer, int64_t n_ctx);
+int esl_flops_mmdit(int64_t *out, int64_t d_model, int64_t d_ff, int64_t d_attn,
+                    int64_t n_layer, int64_t n_ctx);
+int esl_flops_crosstr(int64_t *out, int64_t d_q, int64_t d_k, int64_t d_ff,
+                      int64_t d_attn, int64_t n_layer, int64_t n_q, int64_t n_k);
+/* The VAE decoder composition of Table 4 for an H x W image (pixels); the
+ * paper's decoder reads c_latent = 16 latent channels. */
+int esl_flops_decoder(int64_t *out, int64_t height, int64_t width, int64_t c_latent);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,139 @@
+/*
+ * model.h - the model description: one diffusion pipeline, written as data.
+ *
+ * A description is a JSON document (docs/model-format.md) listing the
+ * pipeline's components - text encoders, the denoiser, the decoder - and, for
+ * each, the FLOP terms it is made of in the paper's primitives (Table 4), with
+ * their geometry relative to the image. The built-in catalogue (data/models)
+ * is written in the same format and compiled into the library; users add
+ * models with a file of their own, or a folder named in ESL_MODEL_PATH.
+ *
+ * The structures below are plain data, readable by clients; they are created
+ * by esl_model_parse/esl_model_load/esl_catalog_find and released with
+ * esl_model_free, and must not be modified.
+ */
+#ifndef ESL_MODEL_H
+#define ESL_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Which stage of Eq. 1 a component belongs to. */
+typedef enum esl_stage {
+    ESL_STAGE_TEXT = 0,    /* once per prompt */
+    ESL_STAGE_DENOISE = 1, /* once per step (twice with classifier-free guidance) */
+    ESL_STAGE_DECODE = 2   /* once per image */
+} esl_stage;
+
+/* The FLOP primitives of the paper's Table 4, plus two bookkeeping terms. */
+typedef enum esl_op {
+    ESL_OP_CONV = 0,     /* FLOPs_conv(k, c_in, c_out, H, W) */
+    ESL_OP_RES = 1,      /* FLOPs_Res(k, c_in, c_out, H, W) */
+    ESL_OP_TR = 2,       /* FLOPs_Tr(d_model, d_ff, d_attn, n_layer, n_ctx) */
+    ESL_OP_MMDIT = 3,    /* FLOPs_MMDiT(d_model, d_ff, d_attn, n_layer, n_ctx) */
+    ESL_OP_CROSSTR = 4,  /* FLOPs_CrossTr(d_q, d_k, d_ff, d_attn, n_layer, n_q, n_k) */
+    ESL_OP_LINEAR = 5,   /* 2 * n * d_in * d_out: conv with k = 1 over n positions */
+    ESL_OP_DECODER = 6,  /* FLOPs_Dec(H, W) with c_in = latent_channels */
+    ESL_OP_CONST = 7     /* a fixed count (may be negative: a correction term) */
+} esl_op;
+
+/* How long a sequence is, or how large a spatial grid is. */
+typedef enum esl_extent {
+    ESL_EXTENT_FIXED = 0,      /* `tokens` alone */
+    ESL_EXTENT_IMAGE = 1,      /* image tokens at `scale`/`patch`, plus `tokens` */
+    ESL_EXTENT_IMAGE_TEXT = 2, /* image tokens plus the model's text tokens, plus `tokens` */
+    ESL_EXTENT_TEXT = 3        /* the model's text tokens, plus `tokens` */
+} esl_extent;
+
+/*
+ * One term: `count` times a primitive. Fields not used by `op` are zero.
+ * Spatial primitives (conv, res) run on the latent grid scaled by 2^scale
+ * (scale -1 is half the latent size, +1 twice it). Sequence primitives (tr,
+ * mmdit, linear, and the query side of crosstr) run over `ctx` positions.
+ */
+typedef struct esl_term {
+    esl_op op;
+    int64_t count;
+    int64_t k, c_in, c_out;                 /* conv, res */
+    int64_t d_model, d_ff, d_attn, n_layer; /* tr, mmdit, crosstr (d_model is d_q) */
+    int64_t d_k, n_k;                       /* crosstr: key width and key length */
+    int n_k_text;                           /* crosstr: n_k is the model's text tokens */
+    int64_t d_in, d_out;                    /* linear */
+    int64_t value;                          /* const: plain FLOPs */
+    int64_t latent_channels;                /* decoder */
+    int scale;                              /* grid = latent grid * 2^scale */
+    esl_extent ctx;                         /* sequence length rule */
+    int64_t tokens;                         /* fixed tokens added to the sequence */
+    int64_t patch;                          /* latent cells per token side (image ctx) */
+    char *label;                            /* optional human name, may be NULL */
+} esl_term;
+
+typedef struct esl_component {
+    char *name;        /* "clip-l", "t5-xxl", "transformer", "vae-decoder" */
+    esl_stage stage;
+    int64_t params;    /* parameter count, 0 when not given */
+    esl_term *terms;
+    size_t n_terms;
+} esl_component;
+
+typedef struct esl_model {
+    char *name;            /* catalogue name, e.g. "flux-dev" */
+    char *display_name;    /* e.g. "FLUX.1-dev" */
+    char *family;          /* "mmdit", "unet", ... */
+    char *source;          /* where the architecture comes from */
+    char *origin;          /* file the description was read from, or "builtin:NAME" */
+    int64_t latent_factor; /* pixels per latent cell side (8) */
+    int64_t latent_channels;
+    int64_t patch;         /* latent cells per token side in the denoiser */
+    int64_t text_tokens;   /* text tokens joined to image tokens (image+text ctx) */
+    int64_t pixel_multiple;/* H and W must be multiples of this (derived) */
+    esl_component *components;
+    size_t n_components;
+} esl_model;
+
+/*
+ * Parse a description from memory.
+ * @param out     receives a new model on success (free with esl_model_free)
+ * @param json    the document, `len` bytes, need not be NUL-terminated
+ * @param origin  a name for messages ("flux.json"); copied
+ * @return ESL_OK, ESL_EPARSE (not JSON: line and column in the detail),
+ *         ESL_EINVAL (wrong type, missing or unknown key: JSON path in the
+ *         detail; a value out of range), ESL_ENOMEM
+ */
+int esl_model_parse(esl_model **out, const char *json, size_t len, const char *origin);
+
+/* Read and parse a description file. Adds ESL_EIO to esl_model_parse's codes. */
+int esl_model_load(esl_model **out, const char *path);
+
+/* Release a model. NULL is a no-op. */
+void esl_model_free(esl_model *model);
+
+/* Sum of the components' parameter counts (0 when none is given). */
+int64_t esl_model_params(const esl_model *model);
+
+/* A stage's name: "text", "denoise", "decode". */
+const char *esl_stage_name(esl_stage stage);
+
+/* A primitive's name as written in descriptions: "conv", "res", "tr", ... */
+const char *esl_op_name(esl_op op);
+
+/*
+ * Find a model by name: first each folder of the colon-separated
+ * ESL_MODEL_PATH (file NAME.json), then the built-in catalogue.
+ * @return ESL_OK, ESL_ENOTFOUND (the detail lists the known names), or any
+ *         code of esl_model_load for a user file
+ */
+int esl_catalog_find(esl_model **out, const char *name);
+
+/* The built-in catalogue: its size, and the i-th name in sorted order. */
+size_t esl_catalog_count(void);
+const char *esl_catalog_name(size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,40 @@
+/*
+ * internal.h - helpers shared by libesl's modules and never exported:
+ * setting the thread-local error detail, and overflow-checked integer
+ * arithmetic for exact FLOP counts.
+ */
+#ifndef ESL_CORE_INTERNAL_H
+#define ESL_CORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "esl/error.h"
+
+#if defined(__GNUC__)
+#define ESL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define ESL_PRINTF(a, b)
+#endif
+
+/* Record the detail of a failure and return `status`, so that callers can
+ * write `return esl__fail(ESL_EINVAL, "...", ...)`. */
+int esl__fail(int status, const char *fmt, ...) ESL_PRINTF(2, 3);
+
+/* Put "prefix" in front of the current detail (adding context on the way
+ * up) and return `status`. */
+int esl__fail_prefix(int status, const char *fmt, ...) ESL_PRINTF(2, 3);
+
+/* Overflow-checked int64 arithmetic: false when the result does not fit. */
+static inline bool esl__mul(int64_t *acc, int64_t x)
+{
+    return !__builtin_mul_overflow(*acc, x, acc);
+}
+static inline bool esl__add(int64_t *acc, int64_t x)
+{
+    return !__builtin_add_overflow(*acc, x, acc);
+}
+
+/* Duplicate a string; NULL in, NULL out. */
+char *esl__strdup(const char *s);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * catalog.c - finding a model description by name.
+ *
+ * Built-in descriptions are compiled into the library (cmake/embed.cmake),
+ * so an installed esl needs no data files. Folders named in ESL_MODEL_PATH
+ * come first, so a user can add a model, or override a built-in one, with a
+ * NAME.json file and no recompilation.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/internal.h"
+#include "esl/model.h"
+#include "model/catalog_builtin.h"
+
+size_t esl_catalog_count(void)
+{
+    return esl__builtin_model_count;
+}
+
+const char *esl_catalog_name(size_t i)
+{
+    return i < esl__builtin_model_count ? esl__builtin_models[i].name : NULL;
+}
+
+/* Names are plain file stems: no path separators, no hidden files. */
+static int valid_name(const char *name)
+{
+    if (name[0] == '\0' || name[0] == '.' || strlen(name) > 128)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return 0;
+    return 1;
+}
+
+static int unknown(const char *name)
+{
+    char known[512] = "";
+    for (size_t i = 0; i < esl__builtin_model_count; i++) {
+        strncat(known, esl__builtin_models[i].name, sizeof known - strlen(known) - 1);
+        if (i + 1 < esl__builtin_model_count)
+            strncat(known, ", ", sizeof known - strlen(known) - 1);
+    }
+    return esl__fail(ESL_ENOTFOUND, "unknown model '%s' (known: %s)", name, known);
+}
+
+int esl_catalog_find(esl_model **out, const char *name)
+{
+    *out = NULL;
+    if (!valid_name(name))
+        return unknown(name);
+
+    const char *env = getenv("ESL_MODEL_PATH");
+    if (env != NULL && env[0] != '\0') {
+        char *dirs = esl__strdup(env);
+        if (dirs == NULL)
+            return esl__fail(ESL_ENOMEM, "out of memory");
+        for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir != NULL;
+             dir = strtok_r(NULL, ":", &save)) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s.json", dir, name);
+            if (access(path, F_OK) == 0) {
+                free(dirs);
+                return esl_model_load(out, path);
+            }
+        }
+        free(dirs);
+    }
+
+    for (size_t i = 0; i < esl__builtin_model_count; i++) {
+        const esl_builtin_model *b = &esl__builtin_models[i];
+        if (strcmp(b->name, name) == 0) {
+            char origin[160];
+            snprintf(origin, sizeof origin, "builtin:%s", name);
+            return esl_model_parse(out, b->json, b->len, origin);
+        }
+    }
+    return unknown(name);
+}

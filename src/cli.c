@@ -1,0 +1,191 @@
+/*
+ * cli.c - option parsing, help, errors and number parsing for every command.
+ *
+ * getopt_long is driven from each command's cli_option table, and help is
+ * printed from the same table, so documentation cannot drift from behaviour.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "esl/esl.h"
+
+#define MAX_OPTIONS 64
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("esl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_exit_code(int status)
+{
+    switch ((esl_status)status) {
+    case ESL_OK: return EXIT_OK;
+    case ESL_EINVAL:
+    case ESL_EPARSE:
+    case ESL_ERANGE:
+    case ESL_ENOTFOUND:
+    case ESL_EUNSUPPORTED:
+    case ESL_ENUMERIC: return EXIT_USAGE;
+    case ESL_ENODEV: return EXIT_NODEV;
+    case ESL_ENOMEM:
+    case ESL_EIO:
+    case ESL_ESTORE:
+    case ESL_EDEVICE: return EXIT_FAIL;
+    }
+    return EXIT_FAIL;
+}
+
+int cli_fail(int status)
+{
+    const char *detail = esl_error_last();
+    cli_error("%s", detail[0] != '\0' ? detail : esl_strerror(status));
+    return cli_exit_code(status);
+}
+
+void cli_help(const cli_command *cmd, FILE *out)
+{
+    fprintf(out, "usage: esl %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+    if (cmd->description != NULL)
+        fprintf(out, "\n%s\n", cmd->description);
+    fprintf(out, "\noptions:\n");
+    for (const cli_option *o = cmd->options; o != NULL && o->name != NULL; o++) {
+        char left[64];
+        if (o->key > ' ' && o->key < 127)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", o->key, o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+        fprintf(out, "  %-28s %s\n", left, o->help);
+    }
+    fprintf(out, "  %-28s %s\n", "-h, --help", "show this help and exit");
+}
+
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_handler fn, void *ctx,
+              int *first_arg)
+{
+    struct option longs[MAX_OPTIONS + 2];
+    char shorts[2 * MAX_OPTIONS + 4] = ":h";
+    size_t n = 0, s = strlen(shorts);
+
+    for (const cli_option *o = cmd->options; o != NULL && o->name != NULL && n < MAX_OPTIONS; o++) {
+        longs[n++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->key};
+        if (o->key > ' ' && o->key < 127) {
+            shorts[s++] = (char)o->key;
+            if (o->arg)
+                shorts[s++] = ':';
+        }
+    }
+    longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[n] = (struct option){NULL, 0, NULL, 0};
+    shorts[s] = '\0';
+
+    opterr = 0;
+    optind = 0; /* full re-initialisation in glibc */
+    for (;;) {
+        int longindex = -1;
+        int c = getopt_long(argc, argv, shorts, longs, &longindex);
+        if (c == -1)
+            break;
+        if (c == 'h') {
+            cli_help(cmd, stdout);
+            return -1;
+        }
+        if (c == '?') {
+            const char *bad = argv[optind - 1];
+            if (optopt != 0 && optopt < 127)
+                cli_error("%s: unknown option '-%c' (see 'esl %s --help')", cmd->name, optopt,
+                          cmd->name);
+            else
+                cli_error("%s: unknown option '%s' (see 'esl %s --help')", cmd->name, bad,
+                          cmd->name);
+            return EXIT_USAGE;
+        }
+        if (c == ':') {
+            cli_error("%s: option '%s' needs a value (see 'esl %s --help')", cmd->name,
+                      argv[optind - 1], cmd->name);
+            return EXIT_USAGE;
+        }
+        int rc = fn(ctx, c, optarg);
+        if (rc != 0)
+            return rc;
+    }
+    *first_arg = optind;
+    return 0;
+}
+
+int cli_int(const char *option, const char *arg, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    if (end == arg || *end != '\0') {
+        cli_error("option --%s: '%s' is not an integer", option, arg);
+        return EXIT_USAGE;
+    }
+    if (errno == ERANGE || v < min || v > max) {
+        if (min == 1 && (errno != ERANGE || v < 0))
+            cli_error("option --%s: '%s' is not a positive integer", option, arg);
+        else
+            cli_error("option --%s: '%s' is out of range [%lld, %lld]", option, arg,
+                      (long long)min, (long long)max);
+        return EXIT_USAGE;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_double(const char *option, const char *arg, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end != '\0' || !isfinite(v)) {
+        cli_error("option --%s: '%s' is not a finite number", option, arg);
+        return EXIT_USAGE;
+    }
+    if (errno == ERANGE || v < min || v > max) {
+        cli_error("option --%s: '%s' is out of range [%g, %g]", option, arg, min, max);
+        return EXIT_USAGE;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_format_parse(const char *arg, cli_format *out)
+{
+    if (strcmp(arg, "table") == 0)
+        *out = FORMAT_TABLE;
+    else if (strcmp(arg, "csv") == 0)
+        *out = FORMAT_CSV;
+    else if (strcmp(arg, "json") == 0)
+        *out = FORMAT_JSON;
+    else {
+        cli_error("option --format: '%s' is not one of table, csv, json", arg);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+const char *cli_human_flops(char *buf, size_t size, double flops)
+{
+    static const char *const units[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
+    size_t u = 0;
+    double v = flops;
+    while (fabs(v) >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
+        v /= 1000.0;
+        u++;
+    }
+    snprintf(buf, size, "%.4g %sFLOP", v, units[u]);
+    return buf;
+}

@@ -1,0 +1,77 @@
+/*
+ * cli.h - what every esl subcommand shares: the option tables that both parse
+ * the command line and print help (so the two can never disagree), exit
+ * codes, output formats and number parsing with one-line error messages.
+ */
+#ifndef ESL_CLI_H
+#define ESL_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes, fixed and documented in docs/esl.1.md. */
+enum {
+    EXIT_OK = 0,      /* success */
+    EXIT_FAIL = 1,    /* the work failed */
+    EXIT_USAGE = 2,   /* bad usage or bad input */
+    EXIT_NODEV = 3    /* no measuring device */
+};
+
+/* One option. A printable `key` is also the short option (-q). */
+typedef struct cli_option {
+    const char *name; /* long name without "--" */
+    int key;          /* passed to the handler */
+    const char *arg;  /* placeholder of the value, NULL for a flag */
+    const char *help;
+} cli_option;
+
+typedef struct cli_command cli_command;
+struct cli_command {
+    const char *name;
+    int (*run)(const cli_command *cmd, int argc, char **argv);
+    const char *summary;      /* one line for `esl help` */
+    const char *usage;        /* the synopsis after "esl NAME " */
+    const char *description;  /* a paragraph for `esl help NAME`, may be NULL */
+    const cli_option *options;/* terminated by an entry with name NULL */
+};
+
+/* Handler called for each option in command-line order; returns 0 or an exit code. */
+typedef int (*cli_handler)(void *ctx, int key, const char *arg);
+
+/*
+ * Parse argv[1..] against cmd->options. "--help"/"-h" prints help and makes
+ * the call return -1 (the caller exits 0). Errors print one line and return
+ * EXIT_USAGE. On success returns 0 and sets *first_arg to the index of the
+ * first operand.
+ */
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_handler fn, void *ctx,
+              int *first_arg);
+
+/* Print `esl NAME` help built from the option table. */
+void cli_help(const cli_command *cmd, FILE *out);
+
+/* Print "esl: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print libesl's error detail and return the exit code of `status`. */
+int cli_fail(int status);
+
+/* The exit code for an esl_status. */
+int cli_exit_code(int status);
+
+/* Parse an integer option value in [min, max]; prints the error itself. */
+int cli_int(const char *option, const char *arg, int64_t min, int64_t max, int64_t *out);
+/* Parse a finite double option value in [min, max]. */
+int cli_double(const char *option, const char *arg, double min, double max, double *out);
+
+typedef enum cli_format { FORMAT_TABLE = 0, FORMAT_CSV = 1, FORMAT_JSON = 2 } cli_format;
+int cli_format_parse(const char *arg, cli_format *out);
+
+/* "66.93 TFLOP"-style human rendering of a FLOP count into buf. */
+const char *cli_human_flops(char *buf, size_t size, double flops);
+
+/* The command table (main.c). */
+extern const cli_command *const cli_commands[];
+const cli_command *cli_find(const char *name);
+
+#endif

@@ -1,0 +1,297 @@
+/*
+ * cmd_flops.c - `esl flops`: the FLOPs of a pipeline run (Eq. 1), per
+ * component and in total, for one configuration or a sweep over the paper's
+ * grid, as a table, CSV or JSON.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "esl/esl.h"
+
+enum {
+    OPT_MODEL = 'm', OPT_ARCH = 'a', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T',
+    OPT_PROMPTS = 'N', OPT_FORMAT = 'f',
+    OPT_CFG = 256, OPT_SWEEP, OPT_TEXT_TOKENS, OPT_CONVENTION,
+};
+
+static const cli_option options[] = {
+    {"model", OPT_MODEL, "NAME", "catalogue model; a comma-separated list, or 'all'"},
+    {"arch", OPT_ARCH, "FILE", "a model description file (JSON, docs/model-format.md)"},
+    {"height", OPT_HEIGHT, "H", "image height in pixels"},
+    {"width", OPT_WIDTH, "W", "image width in pixels"},
+    {"steps", OPT_STEPS, "T", "denoising steps (default 50)"},
+    {"cfg", OPT_CFG, NULL, "classifier-free guidance: two denoiser passes per step"},
+    {"prompts", OPT_PROMPTS, "N", "images generated one after another (default 1)"},
+    {"sweep", OPT_SWEEP, NULL, "the paper's grid: 256, 512, 768, 1024 squared x 10..50 steps"},
+    {"text-tokens", OPT_TEXT_TOKENS, "N", "text tokens the denoiser attends to (default: the model's)"},
+    {"convention", OPT_CONVENTION, "C", "FLOP convention: paper (default) or exact"},
+    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    {NULL, 0, NULL, NULL},
+};
+
+typedef struct args {
+    const char *models;
+    const char *arch;
+    int64_t height, width, steps, prompts, text_tokens;
+    int cfg, sweep, have_steps;
+    esl_convention convention;
+    cli_format format;
+} args;
+
+static int on_option(void *ctx, int key, const char *arg)
+{
+    args *a = ctx;
+    switch (key) {
+    case OPT_MODEL: a->models = arg; return 0;
+    case OPT_ARCH: a->arch = arg; return 0;
+    case OPT_HEIGHT: return cli_int("height", arg, 1, INT64_MAX, &a->height);
+    case OPT_WIDTH: return cli_int("width", arg, 1, INT64_MAX, &a->width);
+    case OPT_STEPS: a->have_steps = 1; return cli_int("steps", arg, 1, INT64_MAX, &a->steps);
+    case OPT_PROMPTS: return cli_int("prompts", arg, 1, INT64_MAX, &a->prompts);
+    case OPT_TEXT_TOKENS: return cli_int("text-tokens", arg, 1, INT64_C(1) << 32, &a->text_tokens);
+    case OPT_CFG: a->cfg = 1; return 0;
+    case OPT_SWEEP: a->sweep = 1; return 0;
+    case OPT_CONVENTION: {
+        int rc = esl_convention_parse(&a->convention, arg);
+        return rc == ESL_OK ? 0 : cli_fail(rc);
+    }
+    case OPT_FORMAT: return cli_format_parse(arg, &a->format);
+    }
+    return EXIT_USAGE;
+}
+
+/* An exact integer in JSON when the double holds one, a real otherwise. */
+static json_t *json_count(double x)
+{
+    if (fabs(x) < 9.0e18 && x == floor(x))
+        return json_integer((json_int_t)x);
+    return json_real(x);
+}
+
+static json_t *result_json(const esl_model *m, const esl_request *r, const esl_flops *f)
+{
+    json_t *o = json_object();
+    json_t *comps = json_array();
+    json_object_set_new(o, "model", json_string(m->name));
+    json_object_set_new(o, "height", json_integer(r->height));
+    json_object_set_new(o, "width", json_integer(r->width));
+    json_object_set_new(o, "steps", json_integer(r->steps));
+    json_object_set_new(o, "cfg", json_boolean(r->cfg));
+    json_object_set_new(o, "prompts", json_integer(r->prompts));
+    json_object_set_new(o, "convention", json_string(esl_convention_name(f->convention)));
+    json_object_set_new(o, "text_tokens",
+                        json_integer(r->text_tokens > 0 ? r->text_tokens : m->text_tokens));
+    json_object_set_new(o, "text_flops", json_integer(f->text_flops));
+    json_object_set_new(o, "denoise_flops_per_step", json_integer(f->denoise_flops_per_step));
+    json_object_set_new(o, "decode_flops", json_integer(f->decode_flops));
+    json_object_set_new(o, "image_flops", json_integer(f->image_flops));
+    json_object_set_new(o, "total_flops", json_count(f->total_flops));
+    json_object_set_new(o, "flops_cfg", json_count(f->flops_cfg));
+    for (size_t i = 0; i < m->n_components; i++) {
+        const esl_component *c = &m->components[i];
+        int64_t per_pass = 0;
+        if (esl_flops_component(&per_pass, m, c, r) != ESL_OK)
+            continue; /* cannot happen once esl_flops_count succeeded */
+        int64_t passes = c->stage == ESL_STAGE_DENOISE ? r->steps * (r->cfg ? 2 : 1) : 1;
+        json_t *jc = json_object();
+        json_object_set_new(jc, "name", json_string(c->name));
+        json_object_set_new(jc, "stage", json_string(esl_stage_name(c->stage)));
+        json_object_set_new(jc, "flops_per_pass", json_integer(per_pass));
+        json_object_set_new(jc, "passes", json_integer(passes));
+        json_object_set_new(jc, "flops_per_image", json_count((double)per_pass * (double)passes));
+        json_array_append_new(comps, jc);
+    }
+    json_object_set_new(o, "components", comps);
+    return o;
+}
+
+static void print_breakdown(const esl_model *m, const esl_request *r, const esl_flops *f)
+{
+    char b1[32], b2[32];
+    printf("%s (%s), %lldx%lld, %lld steps, %s, %lld prompt%s, %s convention\n\n", m->name,
+           m->display_name ? m->display_name : m->name, (long long)r->height, (long long)r->width,
+           (long long)r->steps, r->cfg ? "CFG" : "no CFG", (long long)r->prompts,
+           r->prompts == 1 ? "" : "s", esl_convention_name(f->convention));
+    printf("%-14s %-8s %16s %7s %16s %8s\n", "component", "stage", "per pass", "passes",
+           "per image", "share");
+    for (size_t i = 0; i < m->n_components; i++) {
+        const esl_component *c = &m->components[i];
+        int64_t per_pass = 0;
+        if (esl_flops_component(&per_pass, m, c, r) != ESL_OK)
+            continue;
+        int64_t passes = c->stage == ESL_STAGE_DENOISE ? r->steps * (r->cfg ? 2 : 1) : 1;
+        double per_image = (double)per_pass * (double)passes;
+        printf("%-14s %-8s %16s %7lld %16s %7.2f%%\n", c->name, esl_stage_name(c->stage),
+               cli_human_flops(b1, sizeof b1, (double)per_pass), (long long)passes,
+               cli_human_flops(b2, sizeof b2, per_image), 100.0 * per_image / (double)f->image_flops);
+    }
+    printf("\n%-40s %16s\n", "one image (Eq. 1)", cli_human_flops(b1, sizeof b1, (double)f->image_flops));
+    printf("%-40s %16s\n", "all prompts", cli_human_flops(b1, sizeof b1, f->total_flops));
+    printf("%-40s %16s\n", "FLOPs_cfg = N T denoise 2^cfg (the law)",
+           cli_human_flops(b1, sizeof b1, f->flops_cfg));
+}
+
+static void print_row_header(cli_format fmt)
+{
+    if (fmt == FORMAT_CSV)
+        printf("model,height,width,steps,cfg,prompts,convention,text_flops,denoise_flops_per_step,"
+               "decode_flops,image_flops,total_flops,flops_cfg\n");
+    else if (fmt == FORMAT_TABLE)
+        printf("%-12s %-10s %5s %3s %14s %14s %14s %14s %8s\n", "model", "size", "steps", "cfg",
+               "text", "denoise/step", "decode", "per image", "denoise");
+}
+
+static void print_row(cli_format fmt, const esl_model *m, const esl_request *r, const esl_flops *f)
+{
+    if (fmt == FORMAT_CSV) {
+        printf("%s,%lld,%lld,%lld,%d,%lld,%s,%lld,%lld,%lld,%lld,%.17g,%.17g\n", m->name,
+               (long long)r->height, (long long)r->width, (long long)r->steps, r->cfg,
+               (long long)r->prompts, esl_convention_name(f->convention), (long long)f->text_flops,
+               (long long)f->denoise_flops_per_step, (long long)f->decode_flops,
+               (long long)f->image_flops, f->total_flops, f->flops_cfg);
+    } else {
+        char size[32], b1[32], b2[32], b3[32], b4[32];
+        double denoise = (double)f->denoise_flops_per_step * (double)r->steps * (r->cfg ? 2 : 1);
+        snprintf(size, sizeof size, "%lldx%lld", (long long)r->height, (long long)r->width);
+        printf("%-12s %-10s %5lld %3s %14s %14s %14s %14s %7.2f%%\n", m->name, size,
+               (long long)r->steps, r->cfg ? "yes" : "no",
+               cli_human_flops(b1, sizeof b1, (double)f->text_flops),
+               cli_human_flops(b2, sizeof b2, (double)f->denoise_flops_per_step),
+               cli_human_flops(b3, sizeof b3, (double)f->decode_flops),
+               cli_human_flops(b4, sizeof b4, (double)f->image_flops),
+               100.0 * denoise / (double)f->image_flops);
+    }
+}
+
+/* Load the models named by --model (or --arch) into *out. */
+static int load_models(const args *a, esl_model ***out, size_t *n)
+{
+    esl_model **list = NULL;
+    size_t count = 0;
+    int rc = ESL_OK;
+
+    if (a->arch != NULL) {
+        list = calloc(1, sizeof *list);
+        if (list == NULL)
+            return ESL_ENOMEM;
+        rc = esl_model_load(&list[0], a->arch);
+        count = rc == ESL_OK;
+    } else if (strcmp(a->models, "all") == 0) {
+        size_t total = esl_catalog_count();
+        list = calloc(total, sizeof *list);
+        for (size_t i = 0; list != NULL && i < total && rc == ESL_OK; i++)
+            if ((rc = esl_catalog_find(&list[i], esl_catalog_name(i))) == ESL_OK)
+                count++;
+    } else {
+        char *names = strdup(a->models);
+        size_t cap = 1;
+        for (const char *p = a->models; *p; p++)
+            cap += *p == ',';
+        list = calloc(cap, sizeof *list);
+        for (char *save = NULL, *name = names ? strtok_r(names, ",", &save) : NULL;
+             list != NULL && name != NULL && rc == ESL_OK; name = strtok_r(NULL, ",", &save))
+            if ((rc = esl_catalog_find(&list[count], name)) == ESL_OK)
+                count++;
+        free(names);
+    }
+    if (list == NULL)
+        return ESL_ENOMEM;
+    *out = list;
+    *n = count;
+    return rc;
+}
+
+static int run_flops(const cli_command *cmd, int argc, char **argv)
+{
+    static const int64_t grid_sides[] = {256, 512, 768, 1024};
+    static const int64_t grid_steps[] = {10, 20, 30, 40, 50};
+    args a = {.steps = 50, .prompts = 1, .convention = ESL_CONVENTION_PAPER};
+    int first, rc;
+
+    if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
+        return rc;
+    if (first < argc) {
+        cli_error("flops: unexpected argument '%s'", argv[first]);
+        return EXIT_USAGE;
+    }
+    if ((a.models == NULL) == (a.arch == NULL)) {
+        cli_error("flops: give exactly one of --model NAME or --arch FILE");
+        return EXIT_USAGE;
+    }
+    if (a.sweep && (a.height || a.width || a.have_steps)) {
+        cli_error("flops: --sweep sets the sizes and steps itself; drop --height, --width and --steps");
+        return EXIT_USAGE;
+    }
+    if (!a.sweep && (a.height == 0 || a.width == 0)) {
+        cli_error("flops: --height and --width are required (or --sweep for the paper's grid)");
+        return EXIT_USAGE;
+    }
+
+    esl_model **models = NULL;
+    size_t n_models = 0;
+    int status = load_models(&a, &models, &n_models);
+    if (status != ESL_OK) {
+        rc = cli_fail(status);
+        goto done;
+    }
+
+    size_t n_sizes = a.sweep ? 4 : 1, n_steps = a.sweep ? 5 : 1;
+    int single = n_models == 1 && !a.sweep;
+    json_t *array = json_array();
+    if (a.format != FORMAT_JSON && !(single && a.format == FORMAT_TABLE))
+        print_row_header(a.format);
+    for (size_t mi = 0; mi < n_models; mi++) {
+        for (size_t si = 0; si < n_sizes; si++) {
+            for (size_t ti = 0; ti < n_steps; ti++) {
+                esl_request req = {
+                    .height = a.sweep ? grid_sides[si] : a.height,
+                    .width = a.sweep ? grid_sides[si] : a.width,
+                    .steps = a.sweep ? grid_steps[ti] : a.steps,
+                    .prompts = a.prompts, .cfg = a.cfg, .text_tokens = a.text_tokens,
+                };
+                esl_flops f;
+                if ((status = esl_flops_count(&f, models[mi], &req, a.convention)) != ESL_OK) {
+                    rc = cli_fail(status);
+                    json_decref(array);
+                    goto done;
+                }
+                if (a.format == FORMAT_JSON)
+                    json_array_append_new(array, result_json(models[mi], &req, &f));
+                else if (single && a.format == FORMAT_TABLE)
+                    print_breakdown(models[mi], &req, &f);
+                else
+                    print_row(a.format, models[mi], &req, &f);
+            }
+        }
+    }
+    if (a.format == FORMAT_JSON) {
+        json_t *doc = single ? json_incref(json_array_get(array, 0)) : json_incref(array);
+        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+        if (text != NULL)
+            puts(text);
+        free(text);
+        json_decref(doc);
+    }
+    json_decref(array);
+    rc = EXIT_OK;
+done:
+    for (size_t i = 0; i < n_models; i++)
+        esl_model_free(models[i]);
+    free(models);
+    return rc;
+}
+
+const cli_command cmd_flops = {
+    "flops", run_flops, "count the FLOPs of generating images with a model",
+    "(--model NAME | --arch FILE) (--height H --width W | --sweep) [--steps T] [--cfg] "
+    "[--prompts N] [--format table|csv|json]",
+    "Counts FLOPs (a multiply-add is 2) per Eq. 1 of Iyengar et al. 2026: text encoding once\n"
+    "per prompt, the denoiser once per step (twice with --cfg), decoding once per image.\n"
+    "FLOPs_cfg = N * T * denoise * 2^cfg is the regressor of the energy law.",
+    options,
+};

@@ -1,0 +1,12 @@
+/* commands.h - every subcommand the tool knows; one cmd_<name>.c each. */
+#ifndef ESL_COMMANDS_H
+#define ESL_COMMANDS_H
+
+#include "cli.h"
+
+extern const cli_command cmd_flops;
+extern const cli_command cmd_help;
+extern const cli_command cmd_models;
+extern const cli_command cmd_version;
+
+#endif

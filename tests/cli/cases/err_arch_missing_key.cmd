@@ -1,0 +1,1 @@
+flops --arch tests/data/bad/missing-key.json --height 512 --width 512

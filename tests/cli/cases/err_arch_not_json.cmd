@@ -1,0 +1,1 @@
+flops --arch tests/data/bad/not-json.json --height 512 --width 512

@@ -1,0 +1,1 @@
+flops --model flux-dev --height 512 --width 512 --convention kaplan

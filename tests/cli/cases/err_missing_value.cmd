@@ -1,0 +1,1 @@
+flops --model flux-dev --height

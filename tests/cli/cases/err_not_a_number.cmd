@@ -1,0 +1,1 @@
+flops --model flux-dev --height 1e3 --width 512

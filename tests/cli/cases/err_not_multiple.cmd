@@ -1,0 +1,1 @@
+flops --model flux-dev --height 520 --width 512

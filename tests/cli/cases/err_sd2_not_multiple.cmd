@@ -1,0 +1,1 @@
+flops --model sd2 --height 512 --width 544

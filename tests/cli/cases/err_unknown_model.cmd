@@ -1,0 +1,1 @@
+flops --model flux --height 512 --width 512

@@ -1,0 +1,1 @@
+flops --model all --sweep --format csv
