@@ -50,6 +50,10 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_handler fn, voi
 /* Print `esl NAME` help built from the option table. */
 void cli_help(const cli_command *cmd, FILE *out);
 
+/* Print a command's manual page (roff), or the index page esl(1). */
+void cli_man(const cli_command *cmd, FILE *out);
+void cli_man_index(FILE *out);
+
 /* Print "esl: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

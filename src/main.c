@@ -36,9 +36,27 @@ static void usage(FILE *out)
     fprintf(out, "\n'esl help COMMAND' or 'esl COMMAND --help' describes a command.\n");
 }
 
-/* esl help [COMMAND] */
+/* esl help [--man] [--commands] [COMMAND] */
 static int run_help(const cli_command *self, int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--commands") == 0) {
+        for (size_t i = 0; cli_commands[i] != NULL; i++)
+            puts(cli_commands[i]->name);
+        return EXIT_OK;
+    }
+    if (argc > 1 && strcmp(argv[1], "--man") == 0) {
+        if (argc == 2) {
+            cli_man_index(stdout);
+            return EXIT_OK;
+        }
+        const cli_command *cmd = cli_find(argv[2]);
+        if (cmd == NULL) {
+            cli_error("help: unknown command '%s' (see 'esl help')", argv[2]);
+            return EXIT_USAGE;
+        }
+        cli_man(cmd, stdout);
+        return EXIT_OK;
+    }
     if (argc > 1 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0) {
         const cli_command *cmd = cli_find(argv[1]);
         if (cmd == NULL) {
@@ -56,7 +74,11 @@ static int run_help(const cli_command *self, int argc, char **argv)
 static const cli_option no_options[] = {{NULL, 0, NULL, NULL}};
 
 const cli_command cmd_help = {
-    "help", run_help, "show the commands, or one command's options", "[COMMAND]", NULL, no_options,
+    "help", run_help, "show the commands, or one command's options",
+    "[--man] [--commands] [COMMAND]",
+    "--man prints the manual page (roff) of COMMAND, or of esl itself; --commands lists the\n"
+    "command names one per line.",
+    no_options,
 };
 
 static int run_version(const cli_command *self, int argc, char **argv)

@@ -1,0 +1,17 @@
+# Writes esl.1 and esl-COMMAND.1 for every command the tool knows, by running
+#   cmake -DESL=path/to/esl -DOUT=dir -P man.cmake
+file(MAKE_DIRECTORY "${OUT}")
+execute_process(COMMAND "${ESL}" help --man OUTPUT_FILE "${OUT}/esl.1" RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "esl help --man failed: ${rc}")
+endif()
+execute_process(COMMAND "${ESL}" help --commands OUTPUT_VARIABLE names RESULT_VARIABLE rc)
+string(REPLACE "\n" ";" names "${names}")
+foreach(name IN LISTS names)
+  if(name)
+    execute_process(COMMAND "${ESL}" help --man ${name} OUTPUT_FILE "${OUT}/esl-${name}.1" RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "esl help --man ${name} failed: ${rc}")
+    endif()
+  endif()
+endforeach()
