@@ -13,8 +13,8 @@ libdir=${libdir%/pkgconfig}
 export LD_LIBRARY_PATH="$libdir"
 
 # pkg-config
-# shellcheck disable=SC2046
-cc -std=c17 "$src/examples/flops.c" -o "$tmp/with-pkgconfig" \
+# shellcheck disable=SC2046,SC2086
+cc -std=c17 ${ESL_CONSUMER_CFLAGS:-} "$src/examples/flops.c" -o "$tmp/with-pkgconfig" \
   $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs esl)
 out=$("$tmp/with-pkgconfig")
 echo "pkg-config: $out"
@@ -22,7 +22,7 @@ case $out in "flux-dev 1024x1024, 50 steps: 3360134615484416 FLOPs per image"*) 
 
 # find_package(esl)
 cmake -S "$src/tests/install/consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
-  -DEXAMPLE_SOURCE="$src/examples/flops.c" >/dev/null
+  -DEXAMPLE_SOURCE="$src/examples/flops.c" -DCMAKE_C_FLAGS="${ESL_CONSUMER_CFLAGS:-}" >/dev/null
 cmake --build "$tmp/consumer" >/dev/null
 out=$("$tmp/consumer/consumer")
 echo "find_package: $out"
