@@ -16,6 +16,7 @@ const cli_command *const cli_commands[] = {
     &cmd_flops,
     &cmd_help,
     &cmd_models,
+    &cmd_plot,
     &cmd_version,
     NULL,
 };
