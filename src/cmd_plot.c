@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "esl/esl.h"
+#include "plot_cli.h"
 
 /* ---- esl plot decomposition ------------------------------------------- */
 
@@ -100,33 +101,21 @@ static int need_output(const char *kind, const char *output)
     return EXIT_USAGE;
 }
 
-static int run_decomposition(const cli_command *cmd, int argc, char **argv)
+int plot_cli_decomposition(const char *output, const char *model_list, int64_t steps, int cfg,
+                           const int64_t *sizes, size_t n_sizes, esl_convention convention)
 {
-    decomposition_args a = {.models = "flux-dev,qwen-image,sd35-large", .steps = 10,
-                            .sizes = {256, 512, 768, 1024}, .n_sizes = 4,
-                            .convention = ESL_CONVENTION_PAPER};
     esl_model *models[MAX_MODELS] = {0};
     size_t n_models = 0;
-    int first, rc;
+    int rc = 0;
 
-    if ((rc = cli_parse(cmd, argc, argv, on_decomposition_option, &a, &first)) != 0)
-        return rc;
-    if (first < argc) {
-        cli_error("plot decomposition: unexpected argument '%s'", argv[first]);
-        return EXIT_USAGE;
-    }
-    if ((rc = need_output("decomposition", a.output)) != 0 ||
-        (rc = need_plotting("decomposition")) != 0)
-        return rc;
-
-    char *names = strdup(a.models);
+    char *names = strdup(model_list);
     if (names == NULL)
         return EXIT_FAIL;
     int status = ESL_OK;
     for (char *save = NULL, *name = strtok_r(names, ",", &save); name != NULL && status == ESL_OK;
          name = strtok_r(NULL, ",", &save)) {
         if (n_models == MAX_MODELS) {
-            cli_error("plot decomposition: more than %d models in '%s'", MAX_MODELS, a.models);
+            cli_error("plot decomposition: more than %d models in '%s'", MAX_MODELS, model_list);
             rc = EXIT_USAGE;
             break;
         }
@@ -137,10 +126,9 @@ static int run_decomposition(const cli_command *cmd, int argc, char **argv)
     if (status != ESL_OK)
         rc = cli_fail(status);
     if (rc == 0 && n_models == 0) {
-        cli_error("plot decomposition: option --model: '%s' names no model", a.models);
+        cli_error("plot decomposition: option --model: '%s' names no model", model_list);
         rc = EXIT_USAGE;
     }
-
     /* Per panel (model): categories are sizes, series text / denoise / decode in GFLOP. */
     static const char *const stages[] = {"text encoding", "denoising", "decoding"};
     double values[MAX_MODELS][MAX_SIZES * 3];
@@ -154,22 +142,22 @@ static int run_decomposition(const cli_command *cmd, int argc, char **argv)
     esl_plot_bars bars[MAX_MODELS];
     esl_plot_panel panels[MAX_MODELS];
 
-    for (size_t s = 0; s < a.n_sizes; s++) {
-        snprintf(labels[s], sizeof labels[s], "%lld\xc2\xb2", (long long)a.sizes[s]);
+    for (size_t s = 0; s < n_sizes; s++) {
+        snprintf(labels[s], sizeof labels[s], "%lld\xc2\xb2", (long long)sizes[s]);
         label_ptrs[s] = labels[s];
     }
     for (size_t m = 0; rc == 0 && m < n_models; m++) {
         double least = 1.0, most = 0.0;
-        for (size_t s = 0; s < a.n_sizes; s++) {
-            esl_request req = {.height = a.sizes[s], .width = a.sizes[s], .steps = a.steps,
-                               .prompts = 1, .cfg = a.cfg};
+        for (size_t s = 0; s < n_sizes; s++) {
+            esl_request req = {.height = sizes[s], .width = sizes[s], .steps = steps,
+                               .prompts = 1, .cfg = cfg};
             esl_flops f;
-            if ((status = esl_flops_count(&f, models[m], &req, a.convention)) != ESL_OK) {
+            if ((status = esl_flops_count(&f, models[m], &req, convention)) != ESL_OK) {
                 rc = cli_fail(status);
                 break;
             }
             /* Eq. 1: denoising runs T times, twice per step with CFG. */
-            double denoise = (double)f.denoise_flops_per_step * (double)a.steps * (a.cfg ? 2 : 1);
+            double denoise = (double)f.denoise_flops_per_step * (double)steps * (cfg ? 2 : 1);
             values[m][s * 3 + 0] = (double)f.text_flops / 1e9;
             values[m][s * 3 + 1] = denoise / 1e9;
             values[m][s * 3 + 2] = (double)f.decode_flops / 1e9;
@@ -177,7 +165,7 @@ static int run_decomposition(const cli_command *cmd, int argc, char **argv)
             least = share < least ? share : least;
             most = share > most ? share : most;
         }
-        bars[m] = (esl_plot_bars){.n_categories = a.n_sizes, .categories = label_ptrs,
+        bars[m] = (esl_plot_bars){.n_categories = n_sizes, .categories = label_ptrs,
                                   .n_series = 3, .values = values[m]};
         snprintf(notes[m][0], sizeof notes[m][0], "denoising share of the total:");
         snprintf(notes[m][1], sizeof notes[m][1], "%.2f%% to %.2f%%", 100 * least, 100 * most);
@@ -193,23 +181,43 @@ static int run_decomposition(const cli_command *cmd, int argc, char **argv)
         for (size_t g = 0; g < 3; g++) {
             if (g == 1)
                 snprintf(groups[g], sizeof groups[g], "%s (T=%lld%s)", stages[g],
-                         (long long)a.steps, a.cfg ? ", CFG" : "");
+                         (long long)steps, cfg ? ", CFG" : "");
             else
                 snprintf(groups[g], sizeof groups[g], "%s", stages[g]);
             group_ptrs[g] = groups[g];
         }
         char title[128];
         snprintf(title, sizeof title, "Compute per image by stage (%s convention, log scale)",
-                 esl_convention_name(a.convention));
+                 esl_convention_name(convention));
         esl_plot_figure fig = {.title = title, .rows = 1, .cols = n_models, .panels = panels,
                                .n_panels = n_models, .groups = group_ptrs, .n_groups = 3,
                                .legend_title = "stage"};
-        if ((status = esl_plot_figure_render(&fig, a.output)) != ESL_OK)
+        if ((status = esl_plot_figure_render(&fig, output)) != ESL_OK)
             rc = cli_fail(status);
     }
     for (size_t m = 0; m < n_models; m++)
         esl_model_free(models[m]);
     return rc;
+}
+
+static int run_decomposition(const cli_command *cmd, int argc, char **argv)
+{
+    decomposition_args a = {.models = "flux-dev,qwen-image,sd35-large", .steps = 10,
+                            .sizes = {256, 512, 768, 1024}, .n_sizes = 4,
+                            .convention = ESL_CONVENTION_PAPER};
+    int first, rc;
+
+    if ((rc = cli_parse(cmd, argc, argv, on_decomposition_option, &a, &first)) != 0)
+        return rc;
+    if (first < argc) {
+        cli_error("plot decomposition: unexpected argument '%s'", argv[first]);
+        return EXIT_USAGE;
+    }
+    if ((rc = need_output("decomposition", a.output)) != 0 ||
+        (rc = need_plotting("decomposition")) != 0)
+        return rc;
+    return plot_cli_decomposition(a.output, a.models, a.steps, a.cfg, a.sizes, a.n_sizes,
+                                  a.convention);
 }
 
 static const cli_command plot_decomposition = {

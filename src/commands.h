@@ -8,6 +8,7 @@ extern const cli_command cmd_flops;
 extern const cli_command cmd_help;
 extern const cli_command cmd_models;
 extern const cli_command cmd_plot;
+extern const cli_command cmd_report;
 extern const cli_command cmd_version;
 
 #endif

@@ -17,6 +17,7 @@ const cli_command *const cli_commands[] = {
     &cmd_help,
     &cmd_models,
     &cmd_plot,
+    &cmd_report,
     &cmd_version,
     NULL,
 };
