@@ -76,8 +76,11 @@ typedef struct esl_component {
     char *name;        /* "clip-l", "t5-xxl", "transformer", "vae-decoder" */
     esl_stage stage;
     int64_t params;    /* parameter count, 0 when not given */
-    esl_term *terms;
+    esl_term *terms;   /* paper-convention terms; may be empty when `arch` is set */
     size_t n_terms;
+    char *arch;        /* the architecture section as compact JSON text (an object
+                        * with "class" and the class's config fields), NULL when
+                        * absent; read by the layer plan (esl/plan.h) */
 } esl_component;
 
 typedef struct esl_model {
