@@ -3,6 +3,7 @@
  * component and in total, for one configuration or a sweep over the paper's
  * grid, as a table, CSV or JSON.
  */
+#include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,13 @@
 enum {
     OPT_MODEL = 'm', OPT_ARCH = 'a', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T',
     OPT_PROMPTS = 'N', OPT_FORMAT = 'f',
-    OPT_CFG = 256, OPT_SWEEP, OPT_TEXT_TOKENS, OPT_CONVENTION,
+    OPT_CFG = 256, OPT_SWEEP, OPT_TEXT_TOKENS, OPT_CONVENTION, OPT_DIFFUSERS,
 };
 
 static const cli_option options[] = {
     {"model", OPT_MODEL, "NAME", "catalogue model; a comma-separated list, or 'all'"},
     {"arch", OPT_ARCH, "FILE", "a model description file (JSON, docs/model-format.md)"},
+    {"from-diffusers", OPT_DIFFUSERS, "DIR", "a diffusers folder's config files (exact convention)"},
     {"height", OPT_HEIGHT, "H", "image height in pixels"},
     {"width", OPT_WIDTH, "W", "image width in pixels"},
     {"steps", OPT_STEPS, "T", "denoising steps (default 50)"},
@@ -37,6 +39,7 @@ static const cli_option options[] = {
 typedef struct args {
     const char *models;
     const char *arch;
+    const char *diffusers;
     int64_t height, width, steps, prompts, text_tokens;
     int cfg, sweep, have_steps;
     esl_convention convention;
@@ -49,6 +52,7 @@ static int on_option(void *ctx, int key, const char *arg)
     switch (key) {
     case OPT_MODEL: a->models = arg; return 0;
     case OPT_ARCH: a->arch = arg; return 0;
+    case OPT_DIFFUSERS: a->diffusers = arg; return 0;
     case OPT_HEIGHT: return cli_int("height", arg, 1, INT64_MAX, &a->height);
     case OPT_WIDTH: return cli_int("width", arg, 1, INT64_MAX, &a->width);
     case OPT_STEPS: a->have_steps = 1; return cli_int("steps", arg, 1, INT64_MAX, &a->steps);
@@ -108,6 +112,29 @@ static json_t *result_json(const esl_model *m, const esl_request *r, const esl_f
     }
     json_object_set_new(o, "components", comps);
     return o;
+}
+
+/* The exact convention's per-component and per-layer-kind split. */
+static void add_breakdown(json_t *o, const esl_plan *plan)
+{
+    json_t *comps = json_object_get(o, "components");
+    for (size_t i = 0; i < plan->n_components; i++) {
+        const esl_plan_component *pc = &plan->components[i];
+        json_t *jc = json_array_get(comps, i), *kinds = json_object();
+        /* Norms and activations are reported with the other elementwise work. */
+        int64_t k[4] = {pc->kind_flops[ESL_LAYER_LINEAR], pc->kind_flops[ESL_LAYER_ATTENTION],
+                        pc->kind_flops[ESL_LAYER_CONV],
+                        pc->kind_flops[ESL_LAYER_NORM] + pc->kind_flops[ESL_LAYER_ACT] +
+                            pc->kind_flops[ESL_LAYER_OTHER]};
+        static const char *const names[] = {"linear", "attention", "conv", "other"};
+        for (int j = 0; j < 4; j++)
+            json_object_set_new(kinds, names[j], json_integer(k[j]));
+        json_object_set_new(jc, "class", json_string(pc->arch_class));
+        json_object_set_new(jc, "params", json_integer(pc->params));
+        json_object_set_new(jc, "layers", json_integer((json_int_t)pc->n_layers));
+        json_object_set_new(jc, "flops_by_kind", kinds);
+    }
+
 }
 
 static void print_breakdown(const esl_model *m, const esl_request *r, const esl_flops *f)
@@ -175,11 +202,19 @@ static int load_models(const args *a, esl_model ***out, size_t *n)
     size_t count = 0;
     int rc = ESL_OK;
 
-    if (a->arch != NULL) {
+    if (a->arch != NULL || a->diffusers != NULL) {
         list = calloc(1, sizeof *list);
         if (list == NULL)
             return ESL_ENOMEM;
-        rc = esl_model_load(&list[0], a->arch);
+        if (a->arch != NULL) {
+            rc = esl_model_load(&list[0], a->arch);
+        } else {
+            /* The model is named after the folder. */
+            char *copy = strdup(a->diffusers);
+            char *name = copy != NULL ? basename(copy) : NULL;
+            rc = name != NULL ? esl_model_from_diffusers(&list[0], a->diffusers, name) : ESL_ENOMEM;
+            free(copy);
+        }
         count = rc == ESL_OK;
     } else if (strcmp(a->models, "all") == 0) {
         size_t total = esl_catalog_count();
@@ -219,8 +254,8 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
         cli_error("flops: unexpected argument '%s'", argv[first]);
         return EXIT_USAGE;
     }
-    if ((a.models == NULL) == (a.arch == NULL)) {
-        cli_error("flops: give exactly one of --model NAME or --arch FILE");
+    if ((a.models != NULL) + (a.arch != NULL) + (a.diffusers != NULL) != 1) {
+        cli_error("flops: give exactly one of --model NAME, --arch FILE or --from-diffusers DIR");
         return EXIT_USAGE;
     }
     if (a.sweep && (a.height || a.width || a.have_steps)) {
@@ -260,8 +295,15 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
                     json_decref(array);
                     goto done;
                 }
-                if (a.format == FORMAT_JSON)
-                    json_array_append_new(array, result_json(models[mi], &req, &f));
+                if (a.format == FORMAT_JSON) {
+                    json_t *o = result_json(models[mi], &req, &f);
+                    esl_plan *plan = NULL;
+                    if (a.convention == ESL_CONVENTION_EXACT &&
+                        esl_plan_build(&plan, models[mi], &req) == ESL_OK)
+                        add_breakdown(o, plan);
+                    esl_plan_free(plan);
+                    json_array_append_new(array, o);
+                }
                 else if (single && a.format == FORMAT_TABLE)
                     print_breakdown(models[mi], &req, &f);
                 else
@@ -288,10 +330,14 @@ done:
 
 const cli_command cmd_flops = {
     "flops", run_flops, "count the FLOPs of generating images with a model",
-    "(--model NAME | --arch FILE) (--height H --width W | --sweep) [--steps T] [--cfg] "
-    "[--prompts N] [--format table|csv|json]",
+    "(--model NAME | --arch FILE | --from-diffusers DIR) (--height H --width W | --sweep) "
+    "[--steps T] [--cfg] [--prompts N] [--text-tokens N] [--convention paper|exact] "
+    "[--format table|csv|json]",
     "Counts FLOPs (a multiply-add is 2) per Eq. 1 of Iyengar et al. 2026: text encoding once\n"
     "per prompt, the denoiser once per step (twice with --cfg), decoding once per image.\n"
-    "FLOPs_cfg = N * T * denoise * 2^cfg is the regressor of the energy law.",
+    "FLOPs_cfg = N * T * denoise * 2^cfg is the regressor of the energy law.\n"
+    "--convention exact counts every layer the networks run (docs/flops.md), from the\n"
+    "architecture sections of the description; --from-diffusers reads only the config\n"
+    "files of a diffusers folder, and such a model is counted in the exact convention.",
     options,
 };
