@@ -77,7 +77,20 @@ static json_t *json_count(double x)
     return json_real(x);
 }
 
-static json_t *result_json(const esl_model *m, const esl_request *r, const esl_flops *f)
+/* One forward pass of component i in the result's convention. */
+static int64_t component_flops(const esl_model *m, size_t i, const esl_request *r,
+                               const esl_plan *plan)
+{
+    int64_t per_pass = 0;
+    if (plan != NULL)
+        return plan->components[i].flops;
+    if (esl_flops_component(&per_pass, m, &m->components[i], r) != ESL_OK)
+        return 0; /* cannot happen once esl_flops_count succeeded */
+    return per_pass;
+}
+
+static json_t *result_json(const esl_model *m, const esl_request *r, const esl_flops *f,
+                           const esl_plan *plan)
 {
     json_t *o = json_object();
     json_t *comps = json_array();
@@ -98,9 +111,7 @@ static json_t *result_json(const esl_model *m, const esl_request *r, const esl_f
     json_object_set_new(o, "flops_cfg", json_count(f->flops_cfg));
     for (size_t i = 0; i < m->n_components; i++) {
         const esl_component *c = &m->components[i];
-        int64_t per_pass = 0;
-        if (esl_flops_component(&per_pass, m, c, r) != ESL_OK)
-            continue; /* cannot happen once esl_flops_count succeeded */
+        int64_t per_pass = component_flops(m, i, r, plan);
         int64_t passes = c->stage == ESL_STAGE_DENOISE ? r->steps * (r->cfg ? 2 : 1) : 1;
         json_t *jc = json_object();
         json_object_set_new(jc, "name", json_string(c->name));
@@ -137,7 +148,8 @@ static void add_breakdown(json_t *o, const esl_plan *plan)
 
 }
 
-static void print_breakdown(const esl_model *m, const esl_request *r, const esl_flops *f)
+static void print_breakdown(const esl_model *m, const esl_request *r, const esl_flops *f,
+                            const esl_plan *plan)
 {
     char b1[32], b2[32];
     printf("%s (%s), %lldx%lld, %lld steps, %s, %lld prompt%s, %s convention\n\n", m->name,
@@ -148,9 +160,7 @@ static void print_breakdown(const esl_model *m, const esl_request *r, const esl_
            "per image", "share");
     for (size_t i = 0; i < m->n_components; i++) {
         const esl_component *c = &m->components[i];
-        int64_t per_pass = 0;
-        if (esl_flops_component(&per_pass, m, c, r) != ESL_OK)
-            continue;
+        int64_t per_pass = component_flops(m, i, r, plan);
         int64_t passes = c->stage == ESL_STAGE_DENOISE ? r->steps * (r->cfg ? 2 : 1) : 1;
         double per_image = (double)per_pass * (double)passes;
         printf("%-14s %-8s %16s %7lld %16s %7.2f%%\n", c->name, esl_stage_name(c->stage),
@@ -295,19 +305,24 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
                     json_decref(array);
                     goto done;
                 }
-                if (a.format == FORMAT_JSON) {
-                    json_t *o = result_json(models[mi], &req, &f);
-                    esl_plan *plan = NULL;
-                    if (a.convention == ESL_CONVENTION_EXACT &&
-                        esl_plan_build(&plan, models[mi], &req) == ESL_OK)
-                        add_breakdown(o, plan);
-                    esl_plan_free(plan);
-                    json_array_append_new(array, o);
+                esl_plan *plan = NULL;
+                if (a.convention == ESL_CONVENTION_EXACT &&
+                    (status = esl_plan_build(&plan, models[mi], &req)) != ESL_OK) {
+                    rc = cli_fail(status);
+                    json_decref(array);
+                    goto done;
                 }
-                else if (single && a.format == FORMAT_TABLE)
-                    print_breakdown(models[mi], &req, &f);
-                else
+                if (a.format == FORMAT_JSON) {
+                    json_t *o = result_json(models[mi], &req, &f, plan);
+                    if (plan != NULL)
+                        add_breakdown(o, plan);
+                    json_array_append_new(array, o);
+                } else if (single && a.format == FORMAT_TABLE) {
+                    print_breakdown(models[mi], &req, &f, plan);
+                } else {
                     print_row(a.format, models[mi], &req, &f);
+                }
+                esl_plan_free(plan);
             }
         }
     }
