@@ -31,7 +31,7 @@ static const cli_option options[] = {
     {"prompts", OPT_PROMPTS, "N", "images generated one after another (default 1)"},
     {"sweep", OPT_SWEEP, NULL, "the paper's grid: 256, 512, 768, 1024 squared x 10..50 steps"},
     {"text-tokens", OPT_TEXT_TOKENS, "N", "text tokens the denoiser attends to (default: the model's)"},
-    {"convention", OPT_CONVENTION, "C", "FLOP convention: paper (default) or exact"},
+    {"convention", OPT_CONVENTION, "C", "FLOP convention: paper (default; exact with --from-diffusers) or exact"},
     {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
     {NULL, 0, NULL, NULL},
 };
@@ -41,7 +41,7 @@ typedef struct args {
     const char *arch;
     const char *diffusers;
     int64_t height, width, steps, prompts, text_tokens;
-    int cfg, sweep, have_steps;
+    int cfg, sweep, have_steps, have_convention;
     esl_convention convention;
     cli_format format;
 } args;
@@ -61,6 +61,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_CFG: a->cfg = 1; return 0;
     case OPT_SWEEP: a->sweep = 1; return 0;
     case OPT_CONVENTION: {
+        a->have_convention = 1;
         int rc = esl_convention_parse(&a->convention, arg);
         return rc == ESL_OK ? 0 : cli_fail(rc);
     }
@@ -276,6 +277,10 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
         cli_error("flops: --height and --width are required (or --sweep for the paper's grid)");
         return EXIT_USAGE;
     }
+
+    /* A diffusers folder has no paper terms: count it exactly unless told. */
+    if (a.diffusers != NULL && !a.have_convention)
+        a.convention = ESL_CONVENTION_EXACT;
 
     esl_model **models = NULL;
     size_t n_models = 0;
