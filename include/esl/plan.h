@@ -48,6 +48,7 @@ typedef struct esl_layer {
     int64_t heads;       /* attention: independent heads */
     int64_t q_len, kv_len, head_dim; /* attention: queries, keys, width per head */
     int64_t c_in, c_out, kh, kw, stride, h_out, w_out; /* conv (groups = 1) */
+    int64_t kt;          /* conv: temporal taps of a causal 3-D conv on one frame, else 1 */
     int64_t elements;    /* norm, act, other: elements processed */
     int64_t flops_per_element; /* norm, act, other */
     int64_t params;      /* parameters of one instance */

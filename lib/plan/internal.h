@@ -47,6 +47,10 @@ typedef struct builder {
 void pb_linear(builder *b, const char *name, int64_t count, int64_t m, int64_t k, int64_t n, int bias);
 void pb_conv(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out, int64_t kernel,
              int64_t stride, int64_t h_out, int64_t w_out, int bias);
+/* A causal 3-D convolution on a single frame: kt temporal taps over the
+ * zero-padded past frames, all of which are multiplied. */
+void pb_conv3d(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out, int64_t kt,
+               int64_t kernel, int64_t h_out, int64_t w_out);
 void pb_attention(builder *b, const char *name, int64_t count, int64_t heads, int64_t q_len,
                   int64_t kv_len, int64_t head_dim);
 void pb_elementwise(builder *b, esl_layer_kind kind, const char *name, int64_t count,
@@ -87,6 +91,7 @@ void build_pixart(builder *b);
 void build_dit(builder *b);
 void build_unet(builder *b);
 void build_vae_decoder(builder *b);
+void build_qwen_vae_decoder(builder *b);
 void build_clip_text(builder *b);
 void build_t5_encoder(builder *b);
 void build_qwen2_5_vl_text(builder *b);

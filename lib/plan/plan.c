@@ -16,6 +16,7 @@ static const struct {
     void (*build)(builder *b);
 } classes[] = {
     {"AutoencoderKL", build_vae_decoder},
+    {"AutoencoderKLQwenImage", build_qwen_vae_decoder},
     {"CLIPTextModel", build_clip_text},
     {"CLIPTextModelWithProjection", build_clip_text},
     {"DiTTransformer2DModel", build_dit},
@@ -31,7 +32,7 @@ static const struct {
 
 const char *esl_plan_classes(void)
 {
-    return "AutoencoderKL, CLIPTextModel, CLIPTextModelWithProjection, DiTTransformer2DModel, "
+    return "AutoencoderKL, AutoencoderKLQwenImage, CLIPTextModel, CLIPTextModelWithProjection, DiTTransformer2DModel, "
            "FluxTransformer2DModel, PixArtTransformer2DModel, Qwen2_5_VLForConditionalGeneration, "
            "QwenImageTransformer2DModel, SD3Transformer2DModel, T5EncoderModel, Transformer2DModel, "
            "UNet2DConditionModel";
@@ -141,17 +142,29 @@ void pb_linear(builder *b, const char *name, int64_t count, int64_t m, int64_t k
 }
 
 /* 2 c_in k^2 c_out per output position, c_out more for the bias. */
-void pb_conv(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out, int64_t kernel,
-             int64_t stride, int64_t h_out, int64_t w_out, int bias)
+static void conv(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out, int64_t kt,
+                 int64_t kernel, int64_t stride, int64_t h_out, int64_t w_out, int bias)
 {
     esl_layer l = layer(ESL_LAYER_CONV, name, count);
-    l.c_in = c_in, l.c_out = c_out, l.kh = l.kw = kernel, l.stride = stride;
+    l.c_in = c_in, l.c_out = c_out, l.kh = l.kw = kernel, l.kt = kt, l.stride = stride;
     l.h_out = h_out, l.w_out = w_out, l.bias = bias;
-    l.params = prod(b, name, 4, c_in, kernel, kernel, c_out) + (bias ? c_out : 0);
-    int64_t f = prod(b, name, 7, (int64_t)2, c_in, kernel, kernel, c_out, h_out, w_out);
+    l.params = prod(b, name, 5, c_in, kt, kernel, kernel, c_out) + (bias ? c_out : 0);
+    int64_t f = prod(b, name, 8, (int64_t)2, c_in, kt, kernel, kernel, c_out, h_out, w_out);
     if (bias && !esl__add(&f, prod(b, name, 3, c_out, h_out, w_out)))
         pb_fail(b, ESL_ERANGE, "layer %s: FLOP count overflows 64-bit integers", name);
     push(b, &l, f);
+}
+
+void pb_conv(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out, int64_t kernel,
+             int64_t stride, int64_t h_out, int64_t w_out, int bias)
+{
+    conv(b, name, count, c_in, c_out, 1, kernel, stride, h_out, w_out, bias);
+}
+
+void pb_conv3d(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out, int64_t kt,
+               int64_t kernel, int64_t h_out, int64_t w_out)
+{
+    conv(b, name, count, c_in, c_out, kt, kernel, 1, h_out, w_out, 1);
 }
 
 /* Per head: QK^T 2 q kv d, AV 2 q kv d, softmax FPE_SOFTMAX per score. */

@@ -287,3 +287,89 @@ void build_vae_decoder(builder *b)
     pb_elementwise(b, ESL_LAYER_ACT, "decoder.conv_act", 1, h * w * ch[0], FPE_SILU, 0);
     pb_conv(b, "decoder.conv_out", 1, ch[0], out, 3, 1, h, w, 1);
 }
+
+/* QwenImage's residual block: RMS norms (L2 normalisation times a learned
+ * scale) and causal 3x3x3 convolutions. */
+static void qwen_resnet(builder *b, const char *name, int64_t c_in, int64_t c_out, int64_t h, int64_t w)
+{
+    char s[48];
+    int64_t hw = h * w;
+    snprintf(s, sizeof s, "%s.norm1", name);
+    pb_rmsnorm(b, s, 1, hw, c_in);
+    snprintf(s, sizeof s, "%s.act1", name);
+    pb_elementwise(b, ESL_LAYER_ACT, s, 1, hw * c_in, FPE_SILU, 0);
+    snprintf(s, sizeof s, "%s.conv1", name);
+    pb_conv3d(b, s, 1, c_in, c_out, 3, 3, h, w);
+    snprintf(s, sizeof s, "%s.norm2", name);
+    pb_rmsnorm(b, s, 1, hw, c_out);
+    snprintf(s, sizeof s, "%s.act2", name);
+    pb_elementwise(b, ESL_LAYER_ACT, s, 1, hw * c_out, FPE_SILU, 0);
+    snprintf(s, sizeof s, "%s.conv2", name);
+    pb_conv3d(b, s, 1, c_out, c_out, 3, 3, h, w);
+    if (c_in != c_out) {
+        snprintf(s, sizeof s, "%s.conv_shortcut", name);
+        pb_conv3d(b, s, 1, c_in, c_out, 1, 1, h, w);
+    }
+    snprintf(s, sizeof s, "%s.residual", name);
+    pb_elementwise(b, ESL_LAYER_OTHER, s, 1, hw * c_out, FPE_ADD, 0);
+}
+
+/*
+ * AutoencoderKLQwenImage (the Wan-style causal 3-D VAE of Qwen-Image): the
+ * decoder on one frame. Causal convolutions pad two zero frames in front,
+ * and the 3 temporal taps are all computed. Upsampling blocks halve the
+ * channels with their 2-D convolution; the temporal upsampling convolution
+ * is skipped on the first frame (so for a single image) and only holds
+ * parameters.
+ */
+void build_qwen_vae_decoder(builder *b)
+{
+    int64_t base = cfg_int(b, "base_dim", 96), z = cfg_int(b, "z_dim", 16);
+    int64_t blocks = cfg_int(b, "num_res_blocks", 2);
+    size_t levels = cfg_len(b, "dim_mult");
+    int64_t dims[MAX_LEVELS + 1], h, w;
+    char s[48];
+    if (levels < 2 || levels > MAX_LEVELS || cfg_len(b, "temperal_downsample") != levels - 1)
+        pb_fail(b, ESL_EINVAL, "dim_mult needs 2 to %d levels and temperal_downsample one fewer",
+                MAX_LEVELS);
+    if (cfg_len(b, "attn_scales") > 0)
+        pb_fail(b, ESL_EUNSUPPORTED, "attn_scales other than [] are not supported");
+    for (size_t i = 0; b->rc == ESL_OK && i < levels; i++)
+        dims[i + 1] = base * cfg_int_at(b, "dim_mult", levels - 1 - i, -1);
+    if (b->rc != ESL_OK)
+        return;
+    dims[0] = dims[1];
+    pb_latent(b, &h, &w);
+    pb_conv3d(b, "post_quant_conv", 1, z, z, 1, 1, h, w);
+    pb_conv3d(b, "decoder.conv_in", 1, z, dims[0], 3, 3, h, w);
+    qwen_resnet(b, "decoder.mid.resnet0", dims[0], dims[0], h, w);
+    int64_t c = dims[0], n = h * w;
+    pb_rmsnorm(b, "decoder.mid.attn.norm", 1, n, c);
+    pb_conv(b, "decoder.mid.attn.to_qkv", 1, c, 3 * c, 1, 1, h, w, 1);
+    pb_attention(b, "decoder.mid.attn.attention", 1, 1, n, n, c);
+    pb_conv(b, "decoder.mid.attn.proj", 1, c, c, 1, 1, h, w, 1);
+    pb_elementwise(b, ESL_LAYER_OTHER, "decoder.mid.attn.residual", 1, n * c, FPE_ADD, 0);
+    qwen_resnet(b, "decoder.mid.resnet1", dims[0], dims[0], h, w);
+    for (size_t i = 0; i < levels; i++) {
+        int64_t in = i > 0 ? dims[i] / 2 : dims[i], out = dims[i + 1];
+        for (int64_t j = 0; j <= blocks; j++) {
+            snprintf(s, sizeof s, "decoder.up%zu.resnet%lld", i, (long long)j);
+            qwen_resnet(b, s, j == 0 ? in : out, out, h, w);
+        }
+        if (i + 1 < levels) {
+            /* temperal_downsample reversed: the time convolution's weights. */
+            if (json_is_true(json_array_get(json_object_get(b->cfg, "temperal_downsample"),
+                                            levels - 2 - i))) {
+                snprintf(s, sizeof s, "decoder.up%zu.time_conv", i);
+                pb_elementwise(b, ESL_LAYER_OTHER, s, 1, 0, 0, out * 2 * out * 3 + 2 * out);
+            }
+            h *= 2, w *= 2;
+            snprintf(s, sizeof s, "decoder.up%zu.upsample.conv", i);
+            pb_conv(b, s, 1, out, out / 2, 3, 1, h, w, 1);
+        }
+    }
+    int64_t last = dims[levels];
+    pb_rmsnorm(b, "decoder.norm_out", 1, h * w, last);
+    pb_elementwise(b, ESL_LAYER_ACT, "decoder.act_out", 1, h * w * last, FPE_SILU, 0);
+    pb_conv3d(b, "decoder.conv_out", 1, last, 3, 3, 3, h, w);
+}

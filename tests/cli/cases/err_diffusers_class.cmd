@@ -1,1 +1,1 @@
-flops --from-diffusers tests/data/diffusers/qwen-image --height 1024 --width 1024
+flops --from-diffusers tests/data/bad/diffusers-unknown-class --height 1024 --width 1024

@@ -1,1 +1,1 @@
-models import tests/data/diffusers/qwen-image --name qwen
+models import tests/data/bad/diffusers-unknown-class --name unknown
