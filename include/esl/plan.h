@@ -46,9 +46,12 @@ typedef struct esl_layer {
     int64_t m, n, k;     /* linear: rows (tokens), output and input features */
     int bias;            /* linear, conv: 1 when a bias is added */
     int64_t heads;       /* attention: independent heads */
+    int linear_attention;/* attention: 1 for ReLU linear attention (Sana, DC-AE):
+                          * K^T V then Q (K^T V), O(q d^2) per head, no scores */
     int64_t q_len, kv_len, head_dim; /* attention: queries, keys, width per head */
-    int64_t c_in, c_out, kh, kw, stride, h_out, w_out; /* conv (groups = 1) */
+    int64_t c_in, c_out, kh, kw, stride, h_out, w_out; /* conv */
     int64_t kt;          /* conv: temporal taps of a causal 3-D conv on one frame, else 1 */
+    int64_t groups;      /* conv: channel groups (c_in for depthwise), 1 for a dense conv */
     int64_t elements;    /* norm, act, other: elements processed */
     int64_t flops_per_element; /* norm, act, other */
     int64_t params;      /* parameters of one instance */

@@ -32,6 +32,7 @@ static const struct {
     {"StableDiffusion3Pipeline", 333, 256, 0},
     {"QwenImagePipeline", 12, 0, 34},
     {"PixArtAlphaPipeline", 120, 0, 0},
+    {"SanaPipeline", 300, 0, 0},
     {"DiTPipeline", 0, 0, 0},
     {"StableDiffusionPipeline", 77, 0, 0},
     {"StableDiffusionXLPipeline", 77, 0, 0},
@@ -151,7 +152,8 @@ static int describe(json_t **out, const char *dir, const char *name)
     if (p == sizeof pipelines / sizeof pipelines[0]) {
         rc = esl__fail(ESL_EUNSUPPORTED, "%s/model_index.json: unsupported pipeline class '%s' "
                        "(supported: DiTPipeline, FluxPipeline, PixArtAlphaPipeline, QwenImagePipeline, "
-                       "StableDiffusion3Pipeline, StableDiffusionPipeline, StableDiffusionXLPipeline)",
+                       "SanaPipeline, StableDiffusion3Pipeline, StableDiffusionPipeline, "
+                       "StableDiffusionXLPipeline)",
                        dir, pipeline ? pipeline : "");
         json_decref(index);
         return rc;
@@ -198,8 +200,14 @@ static int describe(json_t **out, const char *dir, const char *name)
     json_t *vae = json_object_get(json_array_get(comps, json_array_size(comps) - 1), "arch");
     json_t *den = json_object_get(json_array_get(comps, json_array_size(comps) - 2), "arch");
     size_t levels = json_array_size(json_object_get(vae, "block_out_channels"));
+    if (levels == 0) /* AutoencoderDC, AutoencoderKLQwenImage */
+        levels = json_array_size(json_object_get(vae, "decoder_block_out_channels"));
+    if (levels == 0)
+        levels = json_array_size(json_object_get(vae, "dim_mult"));
     int64_t factor = levels > 0 ? INT64_C(1) << (levels - 1) : 8;
     json_t *lc = json_object_get(vae, "latent_channels");
+    if (lc == NULL)
+        lc = json_object_get(vae, "z_dim");
     int64_t channels = json_is_integer(lc) ? json_integer_value(lc) : 4;
     json_t *ps = json_object_get(den, "patch_size");
     int64_t patch = json_is_integer(ps) ? json_integer_value(ps) : 1;

@@ -51,6 +51,12 @@ void pb_conv(builder *b, const char *name, int64_t count, int64_t c_in, int64_t 
  * zero-padded past frames, all of which are multiplied. */
 void pb_conv3d(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out, int64_t kt,
                int64_t kernel, int64_t h_out, int64_t w_out);
+/* A grouped 2-D convolution, stride 1 (depthwise when groups = c_in). */
+void pb_conv_grouped(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out,
+                     int64_t kernel, int64_t groups, int64_t h_out, int64_t w_out, int bias);
+/* ReLU linear attention over `len` tokens (Sana, DC-AE). */
+void pb_linear_attention(builder *b, const char *name, int64_t count, int64_t heads, int64_t len,
+                         int64_t head_dim);
 void pb_attention(builder *b, const char *name, int64_t count, int64_t heads, int64_t q_len,
                   int64_t kv_len, int64_t head_dim);
 void pb_elementwise(builder *b, esl_layer_kind kind, const char *name, int64_t count,
@@ -61,6 +67,9 @@ void pb_layernorm(builder *b, const char *name, int64_t count, int64_t rows, int
 void pb_rmsnorm(builder *b, const char *name, int64_t count, int64_t rows, int64_t width);
 /* Parameters with no FLOPs (embedding tables): kind other, zero elements. */
 void pb_table(builder *b, const char *name, int64_t params);
+
+/* Format a layer name into out (truncated to `size`, as layer names are). */
+void pb_name(char *out, size_t size, const char *fmt, ...) ESL_PRINTF(3, 4);
 
 /* Config readers: fail (sticky) naming class and key; `def` < 0 means required. */
 int64_t cfg_int(builder *b, const char *key, int64_t def);
@@ -92,6 +101,12 @@ void build_dit(builder *b);
 void build_unet(builder *b);
 void build_vae_decoder(builder *b);
 void build_qwen_vae_decoder(builder *b);
+void build_sana(builder *b);
+void build_dc_decoder(builder *b);
+void build_gemma2(builder *b);
+/* GLUMBConv (Sana's feed-forward, DC-AE's block MLP) at h x w. */
+void glumbconv(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out,
+               int64_t hidden, int64_t h, int64_t w, int norm, int residual);
 void build_clip_text(builder *b);
 void build_t5_encoder(builder *b);
 void build_qwen2_5_vl_text(builder *b);

@@ -16,15 +16,18 @@ static const struct {
     void (*build)(builder *b);
 } classes[] = {
     {"AutoencoderKL", build_vae_decoder},
+    {"AutoencoderDC", build_dc_decoder},
     {"AutoencoderKLQwenImage", build_qwen_vae_decoder},
     {"CLIPTextModel", build_clip_text},
     {"CLIPTextModelWithProjection", build_clip_text},
     {"DiTTransformer2DModel", build_dit},
     {"FluxTransformer2DModel", build_flux},
+    {"Gemma2Model", build_gemma2},
     {"PixArtTransformer2DModel", build_pixart},
     {"Qwen2_5_VLForConditionalGeneration", build_qwen2_5_vl_text},
     {"QwenImageTransformer2DModel", build_qwen_image},
     {"SD3Transformer2DModel", build_sd3},
+    {"SanaTransformer2DModel", build_sana},
     {"T5EncoderModel", build_t5_encoder},
     {"Transformer2DModel", NULL}, /* DiT or PixArt by norm_type, below */
     {"UNet2DConditionModel", build_unet},
@@ -32,9 +35,10 @@ static const struct {
 
 const char *esl_plan_classes(void)
 {
-    return "AutoencoderKL, AutoencoderKLQwenImage, CLIPTextModel, CLIPTextModelWithProjection, DiTTransformer2DModel, "
-           "FluxTransformer2DModel, PixArtTransformer2DModel, Qwen2_5_VLForConditionalGeneration, "
-           "QwenImageTransformer2DModel, SD3Transformer2DModel, T5EncoderModel, Transformer2DModel, "
+    return "AutoencoderDC, AutoencoderKL, AutoencoderKLQwenImage, CLIPTextModel, "
+           "CLIPTextModelWithProjection, DiTTransformer2DModel, FluxTransformer2DModel, Gemma2Model, "
+           "PixArtTransformer2DModel, Qwen2_5_VLForConditionalGeneration, QwenImageTransformer2DModel, "
+           "SD3Transformer2DModel, SanaTransformer2DModel, T5EncoderModel, Transformer2DModel, "
            "UNet2DConditionModel";
 }
 
@@ -49,6 +53,14 @@ const char *esl_layer_kind_name(esl_layer_kind kind)
     case ESL_LAYER_OTHER: return "other";
     }
     return "unknown";
+}
+
+void pb_name(char *out, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, size, fmt, ap);
+    va_end(ap);
 }
 
 void pb_fail(builder *b, int status, const char *fmt, ...)
@@ -143,13 +155,19 @@ void pb_linear(builder *b, const char *name, int64_t count, int64_t m, int64_t k
 
 /* 2 c_in k^2 c_out per output position, c_out more for the bias. */
 static void conv(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out, int64_t kt,
-                 int64_t kernel, int64_t stride, int64_t h_out, int64_t w_out, int bias)
+                 int64_t kernel, int64_t stride, int64_t groups, int64_t h_out, int64_t w_out, int bias)
 {
     esl_layer l = layer(ESL_LAYER_CONV, name, count);
+    if (groups <= 0 || c_in % groups != 0 || c_out % groups != 0) {
+        pb_fail(b, ESL_EINVAL, "layer %s: %lld and %lld channels do not split into %lld groups", name,
+                (long long)c_in, (long long)c_out, (long long)groups);
+        return;
+    }
     l.c_in = c_in, l.c_out = c_out, l.kh = l.kw = kernel, l.kt = kt, l.stride = stride;
-    l.h_out = h_out, l.w_out = w_out, l.bias = bias;
-    l.params = prod(b, name, 5, c_in, kt, kernel, kernel, c_out) + (bias ? c_out : 0);
-    int64_t f = prod(b, name, 8, (int64_t)2, c_in, kt, kernel, kernel, c_out, h_out, w_out);
+    l.groups = groups, l.h_out = h_out, l.w_out = w_out, l.bias = bias;
+    /* Each output channel sees c_in / groups input channels. */
+    l.params = prod(b, name, 5, c_in / groups, kt, kernel, kernel, c_out) + (bias ? c_out : 0);
+    int64_t f = prod(b, name, 8, (int64_t)2, c_in / groups, kt, kernel, kernel, c_out, h_out, w_out);
     if (bias && !esl__add(&f, prod(b, name, 3, c_out, h_out, w_out)))
         pb_fail(b, ESL_ERANGE, "layer %s: FLOP count overflows 64-bit integers", name);
     push(b, &l, f);
@@ -158,13 +176,19 @@ static void conv(builder *b, const char *name, int64_t count, int64_t c_in, int6
 void pb_conv(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out, int64_t kernel,
              int64_t stride, int64_t h_out, int64_t w_out, int bias)
 {
-    conv(b, name, count, c_in, c_out, 1, kernel, stride, h_out, w_out, bias);
+    conv(b, name, count, c_in, c_out, 1, kernel, stride, 1, h_out, w_out, bias);
+}
+
+void pb_conv_grouped(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out,
+                     int64_t kernel, int64_t groups, int64_t h_out, int64_t w_out, int bias)
+{
+    conv(b, name, count, c_in, c_out, 1, kernel, 1, groups, h_out, w_out, bias);
 }
 
 void pb_conv3d(builder *b, const char *name, int64_t count, int64_t c_in, int64_t c_out, int64_t kt,
                int64_t kernel, int64_t h_out, int64_t w_out)
 {
-    conv(b, name, count, c_in, c_out, kt, kernel, 1, h_out, w_out, 1);
+    conv(b, name, count, c_in, c_out, kt, kernel, 1, 1, h_out, w_out, 1);
 }
 
 /* Per head: QK^T 2 q kv d, AV 2 q kv d, softmax FPE_SOFTMAX per score. */
@@ -178,6 +202,18 @@ void pb_attention(builder *b, const char *name, int64_t count, int64_t heads, in
         !esl__add(&per_score, FPE_SOFTMAX))
         pb_fail(b, ESL_ERANGE, "layer %s: FLOP count overflows", name);
     push(b, &l, prod(b, name, 4, heads, q_len, kv_len, per_score));
+}
+
+/* Per head over n tokens of width d: ReLU on q and k (2 n d), V padded with
+ * a row of ones times K^T (2 n d (d + 1)), that times Q (2 n d (d + 1)),
+ * and the normalising division with its epsilon (n (d + 1)). */
+void pb_linear_attention(builder *b, const char *name, int64_t count, int64_t heads, int64_t len,
+                         int64_t head_dim)
+{
+    esl_layer l = layer(ESL_LAYER_ATTENTION, name, count);
+    l.heads = heads, l.q_len = l.kv_len = len, l.head_dim = head_dim, l.linear_attention = 1;
+    int64_t per_token = 2 * head_dim + 4 * head_dim * (head_dim + 1) + head_dim + 1;
+    push(b, &l, prod(b, name, 3, heads, len, per_token));
 }
 
 void pb_elementwise(builder *b, esl_layer_kind kind, const char *name, int64_t count,

@@ -129,3 +129,37 @@ void build_qwen2_5_vl_text(builder *b)
     pb_linear(b, "lm_head", 1, t, d, vocab, 0);
     b->shared = 0;
 }
+
+/* Gemma2Model (Sana's text encoder): grouped-query attention with logit
+ * soft-capping, four RMS norms per layer, gated GELU; no vocabulary head. */
+void build_gemma2(builder *b)
+{
+    int64_t d = cfg_int(b, "hidden_size", 2304), layers = cfg_int(b, "num_hidden_layers", 26);
+    int64_t heads = cfg_int(b, "num_attention_heads", 8), kvh = cfg_int(b, "num_key_value_heads", 4);
+    int64_t hd = cfg_int(b, "head_dim", 256), ff = cfg_int(b, "intermediate_size", 9216);
+    int64_t vocab = cfg_int(b, "vocab_size", 256000);
+    int bias = cfg_bool(b, "attention_bias", 0);
+    int64_t t = sequence(b, pb_text_tokens(b));
+    if (b->rc != ESL_OK)
+        return;
+    pb_table(b, "embed_tokens", vocab * d);
+    pb_elementwise(b, ESL_LAYER_OTHER, "embed_scale", 1, t * d, 1, 0);
+    pb_rmsnorm(b, "layer.input_layernorm", layers, t, d);
+    pb_linear(b, "layer.attn.q", layers, t, d, heads * hd, bias);
+    pb_linear(b, "layer.attn.k", layers, t, d, kvh * hd, bias);
+    pb_linear(b, "layer.attn.v", layers, t, d, kvh * hd, bias);
+    pb_elementwise(b, ESL_LAYER_OTHER, "layer.rope", layers, t * (heads + kvh) * hd, FPE_ROPE, 0);
+    pb_attention(b, "layer.attn.attention", layers, heads, t, t, hd);
+    /* tanh soft-capping of the scores: divide, tanh, multiply */
+    pb_elementwise(b, ESL_LAYER_OTHER, "layer.attn.softcap", layers, heads * t * t, 3, 0);
+    pb_linear(b, "layer.attn.o", layers, t, heads * hd, d, bias);
+    pb_rmsnorm(b, "layer.post_attention_layernorm", layers, t, d);
+    pb_rmsnorm(b, "layer.pre_feedforward_layernorm", layers, t, d);
+    pb_linear(b, "layer.mlp.gate", layers, t, d, ff, 0);
+    pb_linear(b, "layer.mlp.up", layers, t, d, ff, 0);
+    pb_elementwise(b, ESL_LAYER_ACT, "layer.mlp.geglu", layers, t * ff, FPE_GELU + FPE_GATE, 0);
+    pb_linear(b, "layer.mlp.down", layers, t, ff, d, 0);
+    pb_rmsnorm(b, "layer.post_feedforward_layernorm", layers, t, d);
+    pb_elementwise(b, ESL_LAYER_OTHER, "layer.residuals", layers, 2 * t * d, FPE_ADD, 0);
+    pb_rmsnorm(b, "norm", 1, t, d);
+}

@@ -33,13 +33,13 @@ static int64_t image_tokens(builder *b, int64_t p, int64_t *gh, int64_t *gw)
 static void timestep_embedding(builder *b, const char *name, int64_t count, int64_t in, int64_t d)
 {
     char n[48];
-    snprintf(n, sizeof n, "%s.sinusoid", name);
+    pb_name(n, sizeof n, "%s.sinusoid", name);
     pb_elementwise(b, ESL_LAYER_OTHER, n, count, in, FPE_SINUSOID, 0);
-    snprintf(n, sizeof n, "%s.linear_1", name);
+    pb_name(n, sizeof n, "%s.linear_1", name);
     pb_linear(b, n, count, 1, in, d, 1);
-    snprintf(n, sizeof n, "%s.act", name);
+    pb_name(n, sizeof n, "%s.act", name);
     pb_elementwise(b, ESL_LAYER_ACT, n, count, d, FPE_SILU, 0);
-    snprintf(n, sizeof n, "%s.linear_2", name);
+    pb_name(n, sizeof n, "%s.linear_2", name);
     pb_linear(b, n, count, 1, d, d, 1);
 }
 
@@ -48,11 +48,11 @@ static void mlp(builder *b, const char *name, int64_t count, int64_t rows, int64
                 int64_t out, int64_t act_fpe)
 {
     char n[48];
-    snprintf(n, sizeof n, "%s.linear_1", name);
+    pb_name(n, sizeof n, "%s.linear_1", name);
     pb_linear(b, n, count, rows, in, hidden, 1);
-    snprintf(n, sizeof n, "%s.act", name);
+    pb_name(n, sizeof n, "%s.act", name);
     pb_elementwise(b, ESL_LAYER_ACT, n, count, rows * hidden, act_fpe, 0);
-    snprintf(n, sizeof n, "%s.linear_2", name);
+    pb_name(n, sizeof n, "%s.linear_2", name);
     pb_linear(b, n, count, rows, hidden, out, 1);
 }
 
@@ -61,13 +61,13 @@ static void mlp(builder *b, const char *name, int64_t count, int64_t rows, int64
 static void ada_norm(builder *b, const char *name, int64_t count, int64_t rows, int64_t d, int64_t chunks)
 {
     char n[48];
-    snprintf(n, sizeof n, "%s.act", name);
+    pb_name(n, sizeof n, "%s.act", name);
     pb_elementwise(b, ESL_LAYER_ACT, n, count, d, FPE_SILU, 0);
-    snprintf(n, sizeof n, "%s.linear", name);
+    pb_name(n, sizeof n, "%s.linear", name);
     pb_linear(b, n, count, 1, d, chunks * d, 1);
-    snprintf(n, sizeof n, "%s.norm", name);
+    pb_name(n, sizeof n, "%s.norm", name);
     pb_layernorm(b, n, count, rows, d, 0);
-    snprintf(n, sizeof n, "%s.modulate", name);
+    pb_name(n, sizeof n, "%s.modulate", name);
     pb_elementwise(b, ESL_LAYER_OTHER, n, count, rows * d, FPE_MODULATE, 0);
 }
 
@@ -78,13 +78,13 @@ static void qkv(builder *b, const char *name, int64_t count, int64_t rows, int64
     char n[48];
     static const char *const proj[] = {"q", "k", "v"};
     for (int i = 0; i < 3; i++) {
-        snprintf(n, sizeof n, "%s.%s", name, proj[i]);
+        pb_name(n, sizeof n, "%s.%s", name, proj[i]);
         pb_linear(b, n, count, rows, d, heads * hd, bias);
     }
     if (qk_norm) {
-        snprintf(n, sizeof n, "%s.norm_q", name);
+        pb_name(n, sizeof n, "%s.norm_q", name);
         pb_rmsnorm(b, n, count, rows * heads, hd);
-        snprintf(n, sizeof n, "%s.norm_k", name);
+        pb_name(n, sizeof n, "%s.norm_k", name);
         pb_rmsnorm(b, n, count, rows * heads, hd);
     }
 }
@@ -101,36 +101,36 @@ static void mmdit_block(builder *b, const char *name, int64_t count, int64_t n, 
 {
     char s[48];
     int64_t len = n + t;
-    snprintf(s, sizeof s, "%s.img.adaln", name);
+    pb_name(s, sizeof s, "%s.img.adaln", name);
     ada_norm(b, s, count, n, d, 6);
-    snprintf(s, sizeof s, "%s.txt.adaln", name);
+    pb_name(s, sizeof s, "%s.txt.adaln", name);
     ada_norm(b, s, count, t, d, pre_only ? 2 : 6);
-    snprintf(s, sizeof s, "%s.img.attn", name);
+    pb_name(s, sizeof s, "%s.img.attn", name);
     qkv(b, s, count, n, d, heads, hd, qk_norm, 1);
-    snprintf(s, sizeof s, "%s.txt.attn", name);
+    pb_name(s, sizeof s, "%s.txt.attn", name);
     qkv(b, s, count, t, d, heads, hd, qk_norm, 1);
     if (rope) {
-        snprintf(s, sizeof s, "%s.rope", name);
+        pb_name(s, sizeof s, "%s.rope", name);
         pb_elementwise(b, ESL_LAYER_OTHER, s, count, 2 * len * heads * hd, FPE_ROPE, 0);
     }
-    snprintf(s, sizeof s, "%s.attention", name);
+    pb_name(s, sizeof s, "%s.attention", name);
     pb_attention(b, s, count, heads, len, len, hd);
     for (int stream = 0; stream < 2; stream++) {
         int64_t rows = stream == 0 ? n : t;
         const char *tag = stream == 0 ? "img" : "txt";
         if (stream == 1 && pre_only)
             break;
-        snprintf(s, sizeof s, "%s.%s.attn.out", name, tag);
+        pb_name(s, sizeof s, "%s.%s.attn.out", name, tag);
         pb_linear(b, s, count, rows, heads * hd, d, 1);
-        snprintf(s, sizeof s, "%s.%s.attn.gate", name, tag);
+        pb_name(s, sizeof s, "%s.%s.attn.gate", name, tag);
         pb_elementwise(b, ESL_LAYER_OTHER, s, count, rows * d, FPE_GATED_ADD, 0);
-        snprintf(s, sizeof s, "%s.%s.norm2", name, tag);
+        pb_name(s, sizeof s, "%s.%s.norm2", name, tag);
         pb_layernorm(b, s, count, rows, d, 0);
-        snprintf(s, sizeof s, "%s.%s.norm2.modulate", name, tag);
+        pb_name(s, sizeof s, "%s.%s.norm2.modulate", name, tag);
         pb_elementwise(b, ESL_LAYER_OTHER, s, count, rows * d, FPE_MODULATE, 0);
-        snprintf(s, sizeof s, "%s.%s.ff", name, tag);
+        pb_name(s, sizeof s, "%s.%s.ff", name, tag);
         mlp(b, s, count, rows, d, ff, d, FPE_GELU);
-        snprintf(s, sizeof s, "%s.%s.ff.gate", name, tag);
+        pb_name(s, sizeof s, "%s.%s.ff.gate", name, tag);
         pb_elementwise(b, ESL_LAYER_OTHER, s, count, rows * d, FPE_GATED_ADD, 0);
     }
 }
@@ -259,9 +259,9 @@ static void self_attention(builder *b, const char *name, int64_t count, int64_t 
 {
     char s[48];
     qkv(b, name, count, rows, d, heads, hd, 0, bias);
-    snprintf(s, sizeof s, "%s.attention", name);
+    pb_name(s, sizeof s, "%s.attention", name);
     pb_attention(b, s, count, heads, rows, rows, hd);
-    snprintf(s, sizeof s, "%s.out", name);
+    pb_name(s, sizeof s, "%s.out", name);
     pb_linear(b, s, count, rows, heads * hd, d, 1);
 }
 
@@ -339,6 +339,56 @@ void build_pixart(builder *b)
     pb_layernorm(b, "block.norm2", layers, n, d, 0);
     pb_elementwise(b, ESL_LAYER_OTHER, "block.norm2.modulate", layers, n * d, FPE_MODULATE, 0);
     mlp(b, "block.ff", layers, n, d, 4 * d, d, FPE_GELU);
+    pb_elementwise(b, ESL_LAYER_OTHER, "block.ff.gate", layers, n * d, FPE_GATED_ADD, 0);
+    pb_elementwise(b, ESL_LAYER_OTHER, "scale_shift_table", 1, 2 * d, FPE_ADD, 2 * d);
+    pb_layernorm(b, "norm_out", 1, n, d, 0);
+    pb_elementwise(b, ESL_LAYER_OTHER, "norm_out.modulate", 1, n * d, FPE_MODULATE, 0);
+    pb_linear(b, "proj_out", 1, n, d, p * p * out, 1);
+}
+
+/* SanaTransformer2DModel: linear self-attention, softmax cross-attention to
+ * the Gemma tokens, and a convolutional GLU feed-forward (GLUMBConv) on the
+ * token grid; adaLN-single conditioning as in PixArt. */
+void build_sana(builder *b)
+{
+    int64_t heads = cfg_int(b, "num_attention_heads", 70), hd = cfg_int(b, "attention_head_dim", 32);
+    int64_t d = heads * hd, in = cfg_int(b, "in_channels", 32), p = cfg_int(b, "patch_size", 1);
+    int64_t out = cfg_int(b, "out_channels", in), layers = cfg_int(b, "num_layers", 20);
+    int64_t cross = cfg_int(b, "cross_attention_dim", 2240), caption = cfg_int(b, "caption_channels", 2304);
+    int64_t xheads = cfg_int(b, "num_cross_attention_heads", 20);
+    int64_t xhd = cfg_int(b, "cross_attention_head_dim", 112);
+    int bias = cfg_bool(b, "attention_bias", 0);
+    json_t *ratio = json_object_get(b->cfg, "mlp_ratio");
+    double mlp_ratio = json_is_number(ratio) ? json_number_value(ratio) : 2.5;
+    int64_t hidden = (int64_t)(mlp_ratio * (double)d), t = pb_text_tokens(b), gh, gw;
+    int64_t n = image_tokens(b, p, &gh, &gw);
+    if (b->rc != ESL_OK)
+        return;
+    pb_conv(b, "patch_embed.proj", 1, in, d, p, p, gh, gw, 1);
+    /* A fixed sin-cos table is added only when interpolation_scale is set. */
+    if (json_is_number(json_object_get(b->cfg, "interpolation_scale")))
+        pb_elementwise(b, ESL_LAYER_OTHER, "patch_embed.pos_add", 1, n * d, FPE_ADD, 0);
+    timestep_embedding(b, "time_embed.timestep", 1, 256, d);
+    pb_elementwise(b, ESL_LAYER_ACT, "time_embed.act", 1, d, FPE_SILU, 0);
+    pb_linear(b, "time_embed.linear", 1, 1, d, 6 * d, 1);
+    mlp(b, "caption_projection", 1, t, caption, d, d, FPE_GELU);
+    pb_rmsnorm(b, "caption_norm", 1, t, d);
+    pb_elementwise(b, ESL_LAYER_OTHER, "block.scale_shift_table", layers, 6 * d, FPE_ADD, 6 * d);
+    pb_layernorm(b, "block.norm1", layers, n, d, 0);
+    pb_elementwise(b, ESL_LAYER_OTHER, "block.norm1.modulate", layers, n * d, FPE_MODULATE, 0);
+    qkv(b, "block.attn1", layers, n, d, heads, hd, 0, bias);
+    pb_linear_attention(b, "block.attn1.attention", layers, heads, n, hd);
+    pb_linear(b, "block.attn1.out", layers, n, d, d, 1);
+    pb_elementwise(b, ESL_LAYER_OTHER, "block.attn1.gate", layers, n * d, FPE_GATED_ADD, 0);
+    pb_linear(b, "block.attn2.q", layers, n, d, xheads * xhd, 1);
+    pb_linear(b, "block.attn2.k", layers, t, cross, xheads * xhd, 1);
+    pb_linear(b, "block.attn2.v", layers, t, cross, xheads * xhd, 1);
+    pb_attention(b, "block.attn2.attention", layers, xheads, n, t, xhd);
+    pb_linear(b, "block.attn2.out", layers, n, xheads * xhd, d, 1);
+    pb_elementwise(b, ESL_LAYER_OTHER, "block.attn2.residual", layers, n * d, FPE_ADD, 0);
+    pb_layernorm(b, "block.norm2", layers, n, d, 0);
+    pb_elementwise(b, ESL_LAYER_OTHER, "block.norm2.modulate", layers, n * d, FPE_MODULATE, 0);
+    glumbconv(b, "block.ff", layers, d, d, hidden, gh, gw, 0, 0);
     pb_elementwise(b, ESL_LAYER_OTHER, "block.ff.gate", layers, n * d, FPE_GATED_ADD, 0);
     pb_elementwise(b, ESL_LAYER_OTHER, "scale_shift_table", 1, 2 * d, FPE_ADD, 2 * d);
     pb_layernorm(b, "norm_out", 1, n, d, 0);

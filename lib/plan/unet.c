@@ -16,31 +16,31 @@ static void resnet(builder *b, const char *name, int64_t c_in, int64_t c_out, in
 {
     char s[48];
     int64_t hw = h * w;
-    snprintf(s, sizeof s, "%s.norm1", name);
+    pb_name(s, sizeof s, "%s.norm1", name);
     pb_layernorm(b, s, 1, hw, c_in, 1);
-    snprintf(s, sizeof s, "%s.act1", name);
+    pb_name(s, sizeof s, "%s.act1", name);
     pb_elementwise(b, ESL_LAYER_ACT, s, 1, hw * c_in, FPE_SILU, 0);
-    snprintf(s, sizeof s, "%s.conv1", name);
+    pb_name(s, sizeof s, "%s.conv1", name);
     pb_conv(b, s, 1, c_in, c_out, 3, 1, h, w, 1);
     if (temb > 0) {
-        snprintf(s, sizeof s, "%s.temb.act", name);
+        pb_name(s, sizeof s, "%s.temb.act", name);
         pb_elementwise(b, ESL_LAYER_ACT, s, 1, temb, FPE_SILU, 0);
-        snprintf(s, sizeof s, "%s.time_emb_proj", name);
+        pb_name(s, sizeof s, "%s.time_emb_proj", name);
         pb_linear(b, s, 1, 1, temb, c_out, 1);
-        snprintf(s, sizeof s, "%s.temb.add", name);
+        pb_name(s, sizeof s, "%s.temb.add", name);
         pb_elementwise(b, ESL_LAYER_OTHER, s, 1, hw * c_out, FPE_ADD, 0);
     }
-    snprintf(s, sizeof s, "%s.norm2", name);
+    pb_name(s, sizeof s, "%s.norm2", name);
     pb_layernorm(b, s, 1, hw, c_out, 1);
-    snprintf(s, sizeof s, "%s.act2", name);
+    pb_name(s, sizeof s, "%s.act2", name);
     pb_elementwise(b, ESL_LAYER_ACT, s, 1, hw * c_out, FPE_SILU, 0);
-    snprintf(s, sizeof s, "%s.conv2", name);
+    pb_name(s, sizeof s, "%s.conv2", name);
     pb_conv(b, s, 1, c_out, c_out, 3, 1, h, w, 1);
     if (c_in != c_out) {
-        snprintf(s, sizeof s, "%s.conv_shortcut", name);
+        pb_name(s, sizeof s, "%s.conv_shortcut", name);
         pb_conv(b, s, 1, c_in, c_out, 1, 1, h, w, 1);
     }
-    snprintf(s, sizeof s, "%s.residual", name);
+    pb_name(s, sizeof s, "%s.residual", name);
     pb_elementwise(b, ESL_LAYER_OTHER, s, 1, hw * c_out, FPE_ADD, 0);
 }
 
@@ -65,46 +65,46 @@ static void spatial_transformer(builder *b, const char *name, int64_t c, int64_t
                 (long long)c, (long long)heads);
         return;
     }
-    snprintf(s, sizeof s, "%s.norm", name);
+    pb_name(s, sizeof s, "%s.norm", name);
     pb_layernorm(b, s, 1, n, c, 1);
-    snprintf(s, sizeof s, "%s.proj_in", name);
+    pb_name(s, sizeof s, "%s.proj_in", name);
     proj(b, s, linear, c, h, w);
     static const char *const qkv[] = {"q", "k", "v"};
     for (int i = 0; i < 3; i++) {
-        snprintf(s, sizeof s, "%s.attn1.%s", name, qkv[i]);
+        pb_name(s, sizeof s, "%s.attn1.%s", name, qkv[i]);
         pb_linear(b, s, layers, n, c, c, 0);
     }
-    snprintf(s, sizeof s, "%s.norm1", name);
+    pb_name(s, sizeof s, "%s.norm1", name);
     pb_layernorm(b, s, layers, n, c, 1);
-    snprintf(s, sizeof s, "%s.attn1.attention", name);
+    pb_name(s, sizeof s, "%s.attn1.attention", name);
     pb_attention(b, s, layers, heads, n, n, hd);
-    snprintf(s, sizeof s, "%s.attn1.out", name);
+    pb_name(s, sizeof s, "%s.attn1.out", name);
     pb_linear(b, s, layers, n, c, c, 1);
-    snprintf(s, sizeof s, "%s.norm2", name);
+    pb_name(s, sizeof s, "%s.norm2", name);
     pb_layernorm(b, s, layers, n, c, 1);
-    snprintf(s, sizeof s, "%s.attn2.q", name);
+    pb_name(s, sizeof s, "%s.attn2.q", name);
     pb_linear(b, s, layers, n, c, c, 0);
-    snprintf(s, sizeof s, "%s.attn2.k", name);
+    pb_name(s, sizeof s, "%s.attn2.k", name);
     pb_linear(b, s, layers, t, cross, c, 0);
-    snprintf(s, sizeof s, "%s.attn2.v", name);
+    pb_name(s, sizeof s, "%s.attn2.v", name);
     pb_linear(b, s, layers, t, cross, c, 0);
-    snprintf(s, sizeof s, "%s.attn2.attention", name);
+    pb_name(s, sizeof s, "%s.attn2.attention", name);
     pb_attention(b, s, layers, heads, n, t, hd);
-    snprintf(s, sizeof s, "%s.attn2.out", name);
+    pb_name(s, sizeof s, "%s.attn2.out", name);
     pb_linear(b, s, layers, n, c, c, 1);
-    snprintf(s, sizeof s, "%s.norm3", name);
+    pb_name(s, sizeof s, "%s.norm3", name);
     pb_layernorm(b, s, layers, n, c, 1);
-    snprintf(s, sizeof s, "%s.ff.geglu_proj", name);
+    pb_name(s, sizeof s, "%s.ff.geglu_proj", name);
     pb_linear(b, s, layers, n, c, 8 * c, 1);
-    snprintf(s, sizeof s, "%s.ff.geglu", name);
+    pb_name(s, sizeof s, "%s.ff.geglu", name);
     pb_elementwise(b, ESL_LAYER_ACT, s, layers, n * 4 * c, FPE_GELU + FPE_GATE, 0);
-    snprintf(s, sizeof s, "%s.ff.out", name);
+    pb_name(s, sizeof s, "%s.ff.out", name);
     pb_linear(b, s, layers, n, 4 * c, c, 1);
-    snprintf(s, sizeof s, "%s.residuals", name);
+    pb_name(s, sizeof s, "%s.residuals", name);
     pb_elementwise(b, ESL_LAYER_OTHER, s, layers, 3 * n * c, FPE_ADD, 0);
-    snprintf(s, sizeof s, "%s.proj_out", name);
+    pb_name(s, sizeof s, "%s.proj_out", name);
     proj(b, s, linear, c, h, w);
-    snprintf(s, sizeof s, "%s.residual", name);
+    pb_name(s, sizeof s, "%s.residual", name);
     pb_elementwise(b, ESL_LAYER_OTHER, s, 1, n * c, FPE_ADD, 0);
 }
 
@@ -189,16 +189,16 @@ void build_unet(builder *b)
         int64_t c_in = c_out;
         c_out = ch[i];
         for (int64_t j = 0; j < lpb; j++) {
-            snprintf(s, sizeof s, "down%zu.resnet%lld", i, (long long)j);
+            pb_name(s, sizeof s, "down%zu.resnet%lld", i, (long long)j);
             resnet(b, s, j == 0 ? c_in : c_out, c_out, gh, gw, temb);
             if (cross_down[i]) {
-                snprintf(s, sizeof s, "down%zu.attn%lld", i, (long long)j);
+                pb_name(s, sizeof s, "down%zu.attn%lld", i, (long long)j);
                 spatial_transformer(b, s, c_out, heads[i], tl[i], cross, t, linear, gh, gw);
             }
         }
         if (i + 1 < levels) {
             gh /= 2, gw /= 2;
-            snprintf(s, sizeof s, "down%zu.downsample", i);
+            pb_name(s, sizeof s, "down%zu.downsample", i);
             pb_conv(b, s, 1, c_out, c_out, 3, 2, gh, gw, 1);
         }
     }
@@ -214,16 +214,16 @@ void build_unet(builder *b)
         c_out = ch[r];
         for (int64_t j = 0; j <= lpb; j++) {
             int64_t skip = j == lpb ? c_skip_last : c_out;
-            snprintf(s, sizeof s, "up%zu.resnet%lld", i, (long long)j);
+            pb_name(s, sizeof s, "up%zu.resnet%lld", i, (long long)j);
             resnet(b, s, (j == 0 ? prev : c_out) + skip, c_out, gh, gw, temb);
             if (cross_up[i]) {
-                snprintf(s, sizeof s, "up%zu.attn%lld", i, (long long)j);
+                pb_name(s, sizeof s, "up%zu.attn%lld", i, (long long)j);
                 spatial_transformer(b, s, c_out, heads[r], tl[r], cross, t, linear, gh, gw);
             }
         }
         if (i + 1 < levels) {
             gh *= 2, gw *= 2;
-            snprintf(s, sizeof s, "up%zu.upsample.conv", i);
+            pb_name(s, sizeof s, "up%zu.upsample.conv", i);
             pb_conv(b, s, 1, c_out, c_out, 3, 1, gh, gw, 1);
         }
     }
@@ -274,12 +274,12 @@ void build_vae_decoder(builder *b)
         int64_t prev = c_out;
         c_out = ch[levels - 1 - i];
         for (int64_t j = 0; j <= lpb; j++) {
-            snprintf(s, sizeof s, "decoder.up%zu.resnet%lld", i, (long long)j);
+            pb_name(s, sizeof s, "decoder.up%zu.resnet%lld", i, (long long)j);
             resnet(b, s, j == 0 ? prev : c_out, c_out, h, w, 0);
         }
         if (i + 1 < levels) {
             h *= 2, w *= 2;
-            snprintf(s, sizeof s, "decoder.up%zu.upsample.conv", i);
+            pb_name(s, sizeof s, "decoder.up%zu.upsample.conv", i);
             pb_conv(b, s, 1, c_out, c_out, 3, 1, h, w, 1);
         }
     }
@@ -294,23 +294,23 @@ static void qwen_resnet(builder *b, const char *name, int64_t c_in, int64_t c_ou
 {
     char s[48];
     int64_t hw = h * w;
-    snprintf(s, sizeof s, "%s.norm1", name);
+    pb_name(s, sizeof s, "%s.norm1", name);
     pb_rmsnorm(b, s, 1, hw, c_in);
-    snprintf(s, sizeof s, "%s.act1", name);
+    pb_name(s, sizeof s, "%s.act1", name);
     pb_elementwise(b, ESL_LAYER_ACT, s, 1, hw * c_in, FPE_SILU, 0);
-    snprintf(s, sizeof s, "%s.conv1", name);
+    pb_name(s, sizeof s, "%s.conv1", name);
     pb_conv3d(b, s, 1, c_in, c_out, 3, 3, h, w);
-    snprintf(s, sizeof s, "%s.norm2", name);
+    pb_name(s, sizeof s, "%s.norm2", name);
     pb_rmsnorm(b, s, 1, hw, c_out);
-    snprintf(s, sizeof s, "%s.act2", name);
+    pb_name(s, sizeof s, "%s.act2", name);
     pb_elementwise(b, ESL_LAYER_ACT, s, 1, hw * c_out, FPE_SILU, 0);
-    snprintf(s, sizeof s, "%s.conv2", name);
+    pb_name(s, sizeof s, "%s.conv2", name);
     pb_conv3d(b, s, 1, c_out, c_out, 3, 3, h, w);
     if (c_in != c_out) {
-        snprintf(s, sizeof s, "%s.conv_shortcut", name);
+        pb_name(s, sizeof s, "%s.conv_shortcut", name);
         pb_conv3d(b, s, 1, c_in, c_out, 1, 1, h, w);
     }
-    snprintf(s, sizeof s, "%s.residual", name);
+    pb_name(s, sizeof s, "%s.residual", name);
     pb_elementwise(b, ESL_LAYER_OTHER, s, 1, hw * c_out, FPE_ADD, 0);
 }
 
@@ -353,18 +353,18 @@ void build_qwen_vae_decoder(builder *b)
     for (size_t i = 0; i < levels; i++) {
         int64_t in = i > 0 ? dims[i] / 2 : dims[i], out = dims[i + 1];
         for (int64_t j = 0; j <= blocks; j++) {
-            snprintf(s, sizeof s, "decoder.up%zu.resnet%lld", i, (long long)j);
+            pb_name(s, sizeof s, "decoder.up%zu.resnet%lld", i, (long long)j);
             qwen_resnet(b, s, j == 0 ? in : out, out, h, w);
         }
         if (i + 1 < levels) {
             /* temperal_downsample reversed: the time convolution's weights. */
             if (json_is_true(json_array_get(json_object_get(b->cfg, "temperal_downsample"),
                                             levels - 2 - i))) {
-                snprintf(s, sizeof s, "decoder.up%zu.time_conv", i);
+                pb_name(s, sizeof s, "decoder.up%zu.time_conv", i);
                 pb_elementwise(b, ESL_LAYER_OTHER, s, 1, 0, 0, out * 2 * out * 3 + 2 * out);
             }
             h *= 2, w *= 2;
-            snprintf(s, sizeof s, "decoder.up%zu.upsample.conv", i);
+            pb_name(s, sizeof s, "decoder.up%zu.upsample.conv", i);
             pb_conv(b, s, 1, out, out / 2, 3, 1, h, w, 1);
         }
     }

@@ -92,6 +92,9 @@ static void test_published_params(void **state)
         {DIFFUSERS "sd15", "text_encoder", 1, INT64_C(123060480)},  /* CLIP ViT-L/14 */
         {"flux-dev", "t5-xxl", 0, INT64_C(4762310656)},
         {DIFFUSERS "sdxl", "text_encoder_2", 1, INT64_C(694659840)}, /* 817,720,320 - CLIP-L */
+        {DIFFUSERS "pixart-alpha", "text_encoder", 1, INT64_C(4762310656)},
+        {DIFFUSERS "sana", "text_encoder", 1, INT64_C(2614341888)},  /* Gemma-2-2B */
+        {"qwen-image", "qwen2.5-vl", 0, INT64_C(7615616512)},        /* as Qwen2.5-7B */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         esl_model *m = cases[i].from_diffusers ? diffusers(cases[i].model) : catalogue(cases[i].model);
@@ -230,9 +233,10 @@ static void test_errors(void **state)
     esl_request r = {.height = 1024, .width = 1024, .steps = 1, .prompts = 1};
     assert_int_equal(esl_model_from_diffusers(&m, ESL_TEST_DATA "/bad/diffusers-unknown-class", "u"),
                      ESL_EUNSUPPORTED);
-    assert_non_null(strstr(esl_error_last(), "unsupported class 'Gemma2Model'"));
-    assert_int_equal(esl_model_from_diffusers(&m, DIFFUSERS "sana", "s"), ESL_EUNSUPPORTED);
-    assert_non_null(strstr(esl_error_last(), "'SanaPipeline'"));
+    assert_non_null(strstr(esl_error_last(), "unsupported class 'ChatGLMModel'"));
+    assert_int_equal(esl_model_from_diffusers(&m, ESL_TEST_DATA "/bad/diffusers-pipeline", "k"),
+                     ESL_EUNSUPPORTED);
+    assert_non_null(strstr(esl_error_last(), "'KandinskyV22Pipeline'"));
     assert_int_equal(esl_model_from_diffusers(&m, DIFFUSERS "nowhere", "n"), ESL_ENOTFOUND);
     assert_null(m);
 
