@@ -254,6 +254,25 @@ static void test_errors(void **state)
     assert_int_equal(esl_plan_build(&p, m, &r), ESL_EINVAL);
     esl_model_free(m);
     esl_plan_free(NULL);
+
+    /* The architecture section's own shape is checked when a description is read. */
+    static const struct {
+        const char *arch, *detail;
+    } bad[] = {
+        {"3", "$.components[0].arch: expected an object, got an integer"},
+        {"{\"in_channels\": 4}", "$.components[0].arch: missing key 'class'"},
+        {"{\"class\": 5}", "$.components[0].arch.class: expected a string, got an integer"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char doc[512];
+        snprintf(doc, sizeof doc,
+                 "{\"format\": \"esl-model/1\", \"name\": \"x\", \"latent\": {\"factor\": 8, "
+                 "\"channels\": 4}, \"components\": [{\"name\": \"d\", \"stage\": \"denoise\", "
+                 "\"arch\": %s}]}", bad[i].arch);
+        assert_int_equal(esl_model_parse(&m, doc, strlen(doc), "t.json"), ESL_EINVAL);
+        if (strstr(esl_error_last(), bad[i].detail) == NULL)
+            fail_msg("got '%s', want '%s'", esl_error_last(), bad[i].detail);
+    }
 }
 
 int main(void)
