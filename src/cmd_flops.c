@@ -3,6 +3,7 @@
  * component and in total, for one configuration or a sweep over the paper's
  * grid, as a table, CSV or JSON.
  */
+#include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,13 @@
 enum {
     OPT_MODEL = 'm', OPT_ARCH = 'a', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T',
     OPT_PROMPTS = 'N', OPT_FORMAT = 'f',
-    OPT_CFG = 256, OPT_SWEEP, OPT_TEXT_TOKENS, OPT_CONVENTION,
+    OPT_CFG = 256, OPT_SWEEP, OPT_TEXT_TOKENS, OPT_CONVENTION, OPT_DIFFUSERS,
 };
 
 static const cli_option options[] = {
     {"model", OPT_MODEL, "NAME", "catalogue model; a comma-separated list, or 'all'"},
     {"arch", OPT_ARCH, "FILE", "a model description file (JSON, docs/model-format.md)"},
+    {"from-diffusers", OPT_DIFFUSERS, "DIR", "a diffusers folder's config files (exact convention)"},
     {"height", OPT_HEIGHT, "H", "image height in pixels"},
     {"width", OPT_WIDTH, "W", "image width in pixels"},
     {"steps", OPT_STEPS, "T", "denoising steps (default 50)"},
@@ -29,7 +31,7 @@ static const cli_option options[] = {
     {"prompts", OPT_PROMPTS, "N", "images generated one after another (default 1)"},
     {"sweep", OPT_SWEEP, NULL, "the paper's grid: 256, 512, 768, 1024 squared x 10..50 steps"},
     {"text-tokens", OPT_TEXT_TOKENS, "N", "text tokens the denoiser attends to (default: the model's)"},
-    {"convention", OPT_CONVENTION, "C", "FLOP convention: paper (default) or exact"},
+    {"convention", OPT_CONVENTION, "C", "FLOP convention: paper (default; exact with --from-diffusers) or exact"},
     {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
     {NULL, 0, NULL, NULL},
 };
@@ -37,8 +39,9 @@ static const cli_option options[] = {
 typedef struct args {
     const char *models;
     const char *arch;
+    const char *diffusers;
     int64_t height, width, steps, prompts, text_tokens;
-    int cfg, sweep, have_steps;
+    int cfg, sweep, have_steps, have_convention;
     esl_convention convention;
     cli_format format;
 } args;
@@ -49,6 +52,7 @@ static int on_option(void *ctx, int key, const char *arg)
     switch (key) {
     case OPT_MODEL: a->models = arg; return 0;
     case OPT_ARCH: a->arch = arg; return 0;
+    case OPT_DIFFUSERS: a->diffusers = arg; return 0;
     case OPT_HEIGHT: return cli_int("height", arg, 1, INT64_MAX, &a->height);
     case OPT_WIDTH: return cli_int("width", arg, 1, INT64_MAX, &a->width);
     case OPT_STEPS: a->have_steps = 1; return cli_int("steps", arg, 1, INT64_MAX, &a->steps);
@@ -57,6 +61,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_CFG: a->cfg = 1; return 0;
     case OPT_SWEEP: a->sweep = 1; return 0;
     case OPT_CONVENTION: {
+        a->have_convention = 1;
         int rc = esl_convention_parse(&a->convention, arg);
         return rc == ESL_OK ? 0 : cli_fail(rc);
     }
@@ -73,7 +78,20 @@ static json_t *json_count(double x)
     return json_real(x);
 }
 
-static json_t *result_json(const esl_model *m, const esl_request *r, const esl_flops *f)
+/* One forward pass of component i in the result's convention. */
+static int64_t component_flops(const esl_model *m, size_t i, const esl_request *r,
+                               const esl_plan *plan)
+{
+    int64_t per_pass = 0;
+    if (plan != NULL)
+        return plan->components[i].flops;
+    if (esl_flops_component(&per_pass, m, &m->components[i], r) != ESL_OK)
+        return 0; /* cannot happen once esl_flops_count succeeded */
+    return per_pass;
+}
+
+static json_t *result_json(const esl_model *m, const esl_request *r, const esl_flops *f,
+                           const esl_plan *plan)
 {
     json_t *o = json_object();
     json_t *comps = json_array();
@@ -94,9 +112,7 @@ static json_t *result_json(const esl_model *m, const esl_request *r, const esl_f
     json_object_set_new(o, "flops_cfg", json_count(f->flops_cfg));
     for (size_t i = 0; i < m->n_components; i++) {
         const esl_component *c = &m->components[i];
-        int64_t per_pass = 0;
-        if (esl_flops_component(&per_pass, m, c, r) != ESL_OK)
-            continue; /* cannot happen once esl_flops_count succeeded */
+        int64_t per_pass = component_flops(m, i, r, plan);
         int64_t passes = c->stage == ESL_STAGE_DENOISE ? r->steps * (r->cfg ? 2 : 1) : 1;
         json_t *jc = json_object();
         json_object_set_new(jc, "name", json_string(c->name));
@@ -110,7 +126,31 @@ static json_t *result_json(const esl_model *m, const esl_request *r, const esl_f
     return o;
 }
 
-static void print_breakdown(const esl_model *m, const esl_request *r, const esl_flops *f)
+/* The exact convention's per-component and per-layer-kind split. */
+static void add_breakdown(json_t *o, const esl_plan *plan)
+{
+    json_t *comps = json_object_get(o, "components");
+    for (size_t i = 0; i < plan->n_components; i++) {
+        const esl_plan_component *pc = &plan->components[i];
+        json_t *jc = json_array_get(comps, i), *kinds = json_object();
+        /* Norms and activations are reported with the other elementwise work. */
+        int64_t k[4] = {pc->kind_flops[ESL_LAYER_LINEAR], pc->kind_flops[ESL_LAYER_ATTENTION],
+                        pc->kind_flops[ESL_LAYER_CONV],
+                        pc->kind_flops[ESL_LAYER_NORM] + pc->kind_flops[ESL_LAYER_ACT] +
+                            pc->kind_flops[ESL_LAYER_OTHER]};
+        static const char *const names[] = {"linear", "attention", "conv", "other"};
+        for (int j = 0; j < 4; j++)
+            json_object_set_new(kinds, names[j], json_integer(k[j]));
+        json_object_set_new(jc, "class", json_string(pc->arch_class));
+        json_object_set_new(jc, "params", json_integer(pc->params));
+        json_object_set_new(jc, "layers", json_integer((json_int_t)pc->n_layers));
+        json_object_set_new(jc, "flops_by_kind", kinds);
+    }
+
+}
+
+static void print_breakdown(const esl_model *m, const esl_request *r, const esl_flops *f,
+                            const esl_plan *plan)
 {
     char b1[32], b2[32];
     printf("%s (%s), %lldx%lld, %lld steps, %s, %lld prompt%s, %s convention\n\n", m->name,
@@ -121,9 +161,7 @@ static void print_breakdown(const esl_model *m, const esl_request *r, const esl_
            "per image", "share");
     for (size_t i = 0; i < m->n_components; i++) {
         const esl_component *c = &m->components[i];
-        int64_t per_pass = 0;
-        if (esl_flops_component(&per_pass, m, c, r) != ESL_OK)
-            continue;
+        int64_t per_pass = component_flops(m, i, r, plan);
         int64_t passes = c->stage == ESL_STAGE_DENOISE ? r->steps * (r->cfg ? 2 : 1) : 1;
         double per_image = (double)per_pass * (double)passes;
         printf("%-14s %-8s %16s %7lld %16s %7.2f%%\n", c->name, esl_stage_name(c->stage),
@@ -175,11 +213,19 @@ static int load_models(const args *a, esl_model ***out, size_t *n)
     size_t count = 0;
     int rc = ESL_OK;
 
-    if (a->arch != NULL) {
+    if (a->arch != NULL || a->diffusers != NULL) {
         list = calloc(1, sizeof *list);
         if (list == NULL)
             return ESL_ENOMEM;
-        rc = esl_model_load(&list[0], a->arch);
+        if (a->arch != NULL) {
+            rc = esl_model_load(&list[0], a->arch);
+        } else {
+            /* The model is named after the folder. */
+            char *copy = strdup(a->diffusers);
+            char *name = copy != NULL ? basename(copy) : NULL;
+            rc = name != NULL ? esl_model_from_diffusers(&list[0], a->diffusers, name) : ESL_ENOMEM;
+            free(copy);
+        }
         count = rc == ESL_OK;
     } else if (strcmp(a->models, "all") == 0) {
         size_t total = esl_catalog_count();
@@ -219,8 +265,8 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
         cli_error("flops: unexpected argument '%s'", argv[first]);
         return EXIT_USAGE;
     }
-    if ((a.models == NULL) == (a.arch == NULL)) {
-        cli_error("flops: give exactly one of --model NAME or --arch FILE");
+    if ((a.models != NULL) + (a.arch != NULL) + (a.diffusers != NULL) != 1) {
+        cli_error("flops: give exactly one of --model NAME, --arch FILE or --from-diffusers DIR");
         return EXIT_USAGE;
     }
     if (a.sweep && (a.height || a.width || a.have_steps)) {
@@ -231,6 +277,10 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
         cli_error("flops: --height and --width are required (or --sweep for the paper's grid)");
         return EXIT_USAGE;
     }
+
+    /* A diffusers folder has no paper terms: count it exactly unless told. */
+    if (a.diffusers != NULL && !a.have_convention)
+        a.convention = ESL_CONVENTION_EXACT;
 
     esl_model **models = NULL;
     size_t n_models = 0;
@@ -260,12 +310,24 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
                     json_decref(array);
                     goto done;
                 }
-                if (a.format == FORMAT_JSON)
-                    json_array_append_new(array, result_json(models[mi], &req, &f));
-                else if (single && a.format == FORMAT_TABLE)
-                    print_breakdown(models[mi], &req, &f);
-                else
+                esl_plan *plan = NULL;
+                if (a.convention == ESL_CONVENTION_EXACT &&
+                    (status = esl_plan_build(&plan, models[mi], &req)) != ESL_OK) {
+                    rc = cli_fail(status);
+                    json_decref(array);
+                    goto done;
+                }
+                if (a.format == FORMAT_JSON) {
+                    json_t *o = result_json(models[mi], &req, &f, plan);
+                    if (plan != NULL)
+                        add_breakdown(o, plan);
+                    json_array_append_new(array, o);
+                } else if (single && a.format == FORMAT_TABLE) {
+                    print_breakdown(models[mi], &req, &f, plan);
+                } else {
                     print_row(a.format, models[mi], &req, &f);
+                }
+                esl_plan_free(plan);
             }
         }
     }
@@ -288,10 +350,14 @@ done:
 
 const cli_command cmd_flops = {
     "flops", run_flops, "count the FLOPs of generating images with a model",
-    "(--model NAME | --arch FILE) (--height H --width W | --sweep) [--steps T] [--cfg] "
-    "[--prompts N] [--format table|csv|json]",
+    "(--model NAME | --arch FILE | --from-diffusers DIR) (--height H --width W | --sweep) "
+    "[--steps T] [--cfg] [--prompts N] [--text-tokens N] [--convention paper|exact] "
+    "[--format table|csv|json]",
     "Counts FLOPs (a multiply-add is 2) per Eq. 1 of Iyengar et al. 2026: text encoding once\n"
     "per prompt, the denoiser once per step (twice with --cfg), decoding once per image.\n"
-    "FLOPs_cfg = N * T * denoise * 2^cfg is the regressor of the energy law.",
+    "FLOPs_cfg = N * T * denoise * 2^cfg is the regressor of the energy law.\n"
+    "--convention exact counts every layer the networks run (docs/flops.md), from the\n"
+    "architecture sections of the description; --from-diffusers reads only the config\n"
+    "files of a diffusers folder, and such a model is counted in the exact convention.",
     options,
 };

@@ -11,16 +11,44 @@
 #include "commands.h"
 #include "esl/esl.h"
 
-enum { OPT_FORMAT = 'f' };
+enum { OPT_FORMAT = 'f', OPT_NAME = 256 };
 
 static const cli_option options[] = {
     {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    {"name", OPT_NAME, "NAME", "models import: the name the imported model gets"},
     {NULL, 0, NULL, NULL},
 };
 
+typedef struct args {
+    cli_format format;
+    const char *name;
+} args;
+
 static int on_option(void *ctx, int key, const char *arg)
 {
-    return key == OPT_FORMAT ? cli_format_parse(arg, ctx) : EXIT_USAGE;
+    args *a = ctx;
+    if (key == OPT_NAME) {
+        a->name = arg;
+        return 0;
+    }
+    return key == OPT_FORMAT ? cli_format_parse(arg, &a->format) : EXIT_USAGE;
+}
+
+/* `esl models import DIR --name NAME`: describe a diffusers folder into the
+ * user catalogue. */
+static int import_model(const char *dir, const char *name)
+{
+    char *path = NULL;
+    if (name == NULL) {
+        cli_error("models import: --name NAME is required");
+        return EXIT_USAGE;
+    }
+    int status = esl_catalog_import(&path, dir, name);
+    if (status != ESL_OK)
+        return cli_fail(status);
+    printf("%s\n", path);
+    free(path);
+    return EXIT_OK;
 }
 
 static void csv_field(const char *s)
@@ -95,21 +123,36 @@ static int list_models(cli_format fmt)
 
 static int run_models(const cli_command *cmd, int argc, char **argv)
 {
-    cli_format fmt = FORMAT_TABLE;
+    args a = {.format = FORMAT_TABLE};
     int first, rc;
-    if ((rc = cli_parse(cmd, argc, argv, on_option, &fmt, &first)) != 0)
+    if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
         return rc;
+    if (first < argc && strcmp(argv[first], "import") == 0) {
+        if (argc - first != 2) {
+            cli_error("models import: give one diffusers folder");
+            return EXIT_USAGE;
+        }
+        return import_model(argv[first + 1], a.name);
+    }
     if (first < argc) {
         cli_error("models: unexpected argument '%s'", argv[first]);
         return EXIT_USAGE;
     }
-    return list_models(fmt);
+    if (a.name != NULL) {
+        cli_error("models: --name applies only to 'models import'");
+        return EXIT_USAGE;
+    }
+    return list_models(a.format);
 }
 
 const cli_command cmd_models = {
-    "models", run_models, "list the built-in model catalogue", "[--format table|csv|json]",
+    "models", run_models, "list the built-in model catalogue, or import a diffusers folder",
+    "[--format table|csv|json] | import DIR --name NAME",
     "'all given' sums the components' published parameter counts; a component whose count\n"
     "is not given adds 0, and 'esl models --format json' shows each component's count.\n"
-    "Folders in ESL_MODEL_PATH (NAME.json files) are searched before the built-in catalogue.",
+    "Folders in ESL_MODEL_PATH (NAME.json files), then the user catalogue folder, are searched\n"
+    "before the built-in catalogue. 'esl models import DIR --name NAME' reads a diffusers\n"
+    "folder's config files and writes NAME.json into the user catalogue folder (the first\n"
+    "folder of ESL_MODEL_PATH, else $XDG_DATA_HOME/esl/models or ~/.local/share/esl/models).",
     options,
 };

@@ -13,5 +13,6 @@
 #include "esl/model.h"
 #include "esl/flops.h"
 #include "esl/plot.h"
+#include "esl/plan.h"
 
 #endif

@@ -76,8 +76,11 @@ typedef struct esl_component {
     char *name;        /* "clip-l", "t5-xxl", "transformer", "vae-decoder" */
     esl_stage stage;
     int64_t params;    /* parameter count, 0 when not given */
-    esl_term *terms;
+    esl_term *terms;   /* paper-convention terms; may be empty when `arch` is set */
     size_t n_terms;
+    char *arch;        /* the architecture section as compact JSON text (an object
+                        * with "class" and the class's config fields), NULL when
+                        * absent; read by the layer plan (esl/plan.h) */
 } esl_component;
 
 typedef struct esl_model {
@@ -123,11 +126,48 @@ const char *esl_op_name(esl_op op);
 
 /*
  * Find a model by name: first each folder of the colon-separated
- * ESL_MODEL_PATH (file NAME.json), then the built-in catalogue.
+ * ESL_MODEL_PATH (file NAME.json), then the user catalogue folder
+ * (esl_catalog_user_dir), then the built-in catalogue.
  * @return ESL_OK, ESL_ENOTFOUND (the detail lists the known names), or any
  *         code of esl_model_load for a user file
  */
 int esl_catalog_find(esl_model **out, const char *name);
+
+/*
+ * Describe a diffusers pipeline folder from its configuration files only
+ * (model_index.json and each component's config.json): each component's
+ * config becomes its architecture section; the pipeline class sets the text
+ * tokens (docs/model-format.md). Components get no paper-convention terms:
+ * such a model is counted in the exact convention.
+ * @param out   receives the description, JSON text (free with free())
+ * @param dir   the folder
+ * @param name  the model's name in the description
+ * @return ESL_OK, ESL_ENOTFOUND or ESL_EIO (a file), ESL_EPARSE (not JSON),
+ *         ESL_EUNSUPPORTED (a pipeline or component class the layer plan
+ *         does not know: the detail lists the known ones), ESL_EINVAL
+ */
+int esl_diffusers_describe(char **out, const char *dir, const char *name);
+
+/* esl_diffusers_describe, parsed into a model (free with esl_model_free). */
+int esl_model_from_diffusers(esl_model **out, const char *dir, const char *name);
+
+/*
+ * The user catalogue folder: the first folder of ESL_MODEL_PATH, else
+ * $XDG_DATA_HOME/esl/models, else ~/.local/share/esl/models.
+ * @param out  receives a new string (free with free())
+ * @return ESL_OK, ESL_ENOTFOUND when none can be named (no HOME), ESL_ENOMEM
+ */
+int esl_catalog_user_dir(char **out);
+
+/*
+ * Describe a diffusers folder (esl_diffusers_describe) and write it as
+ * NAME.json into the user catalogue folder, creating the folder, so that
+ * esl_catalog_find(NAME) finds it.
+ * @param out_path  receives the written file's path (free with free())
+ * @return esl_diffusers_describe's codes; ESL_EINVAL for a name that is not
+ *         a plain file stem; ESL_EIO when the folder or file cannot be written
+ */
+int esl_catalog_import(char **out_path, const char *diffusers_dir, const char *name);
 
 /* The built-in catalogue: its size, and the i-th name in sorted order. */
 size_t esl_catalog_count(void);

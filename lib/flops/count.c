@@ -11,6 +11,7 @@
 
 #include "core/internal.h"
 #include "esl/flops.h"
+#include "esl/plan.h"
 
 const char *esl_convention_name(esl_convention conv)
 {
@@ -175,13 +176,25 @@ int esl_flops_count(esl_flops *out, const esl_model *m, const esl_request *r,
     int64_t stage[3] = {0, 0, 0};
     int rc;
 
-    if (conv != ESL_CONVENTION_PAPER)
-        return esl__fail(ESL_EUNSUPPORTED, "%s: the %s FLOP convention is not available for this model",
-                         m->name, esl_convention_name(conv));
     if ((rc = check_request(m, r)) != ESL_OK)
         return rc;
-    for (size_t i = 0; i < m->n_components; i++) {
+    if (conv == ESL_CONVENTION_EXACT) {
+        /* The exact convention is the sum of the layer plan (esl/plan.h). */
+        esl_plan *plan;
+        if ((rc = esl_plan_build(&plan, m, r)) != ESL_OK)
+            return rc;
+        for (size_t i = 0; i < plan->n_components; i++)
+            if (!esl__add(&stage[plan->components[i].stage], plan->components[i].flops)) {
+                esl_plan_free(plan);
+                return esl__fail(ESL_ERANGE, "%s: FLOP count overflows 64-bit integers", m->name);
+            }
+        esl_plan_free(plan);
+    }
+    for (size_t i = 0; conv == ESL_CONVENTION_PAPER && i < m->n_components; i++) {
         int64_t f;
+        if (m->components[i].n_terms == 0)
+            return esl__fail(ESL_EUNSUPPORTED, "%s: component %s has no paper-convention terms: "
+                             "count it with the exact convention", m->name, m->components[i].name);
         if ((rc = esl_flops_component(&f, m, &m->components[i], r)) != ESL_OK)
             return rc;
         if (!esl__add(&stage[m->components[i].stage], f))

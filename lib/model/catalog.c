@@ -6,9 +6,11 @@
  * come first, so a user can add a model, or override a built-in one, with a
  * NAME.json file and no recompilation.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/internal.h"
@@ -70,6 +72,15 @@ int esl_catalog_find(esl_model **out, const char *name)
         }
         free(dirs);
     }
+    char *user = NULL;
+    if (esl_catalog_user_dir(&user) == ESL_OK) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.json", user, name);
+        free(user);
+        if (access(path, F_OK) == 0)
+            return esl_model_load(out, path);
+    }
+    esl_error_clear();
 
     for (size_t i = 0; i < esl__builtin_model_count; i++) {
         const esl_builtin_model *b = &esl__builtin_models[i];
@@ -80,4 +91,71 @@ int esl_catalog_find(esl_model **out, const char *name)
         }
     }
     return unknown(name);
+}
+
+int esl_catalog_user_dir(char **out)
+{
+    const char *env = getenv("ESL_MODEL_PATH"), *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    char buf[4096];
+    *out = NULL;
+    if (env != NULL && env[0] != '\0') {
+        size_t n = strcspn(env, ":");
+        snprintf(buf, sizeof buf, "%.*s", (int)n, env);
+    } else if (xdg != NULL && xdg[0] == '/') {
+        snprintf(buf, sizeof buf, "%s/esl/models", xdg);
+    } else if (home != NULL && home[0] != '\0') {
+        snprintf(buf, sizeof buf, "%s/.local/share/esl/models", home);
+    } else {
+        return esl__fail(ESL_ENOTFOUND, "no user catalogue folder: set ESL_MODEL_PATH or HOME");
+    }
+    if ((*out = esl__strdup(buf)) == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    return ESL_OK;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+                return esl__fail(ESL_EIO, "%s: cannot create folder: %s", path, strerror(errno));
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    return ESL_OK;
+}
+
+int esl_catalog_import(char **out_path, const char *diffusers_dir, const char *name)
+{
+    char *text = NULL, *dir = NULL, path[4096];
+    int rc;
+    *out_path = NULL;
+    if (!valid_name(name))
+        return esl__fail(ESL_EINVAL, "'%s' is not a model name (letters, digits, '-', '_', '.')", name);
+    if ((rc = esl_diffusers_describe(&text, diffusers_dir, name)) != ESL_OK)
+        return rc;
+    if ((rc = esl_catalog_user_dir(&dir)) == ESL_OK && (rc = make_dirs(dir)) == ESL_OK) {
+        snprintf(path, sizeof path, "%s/%s.json", dir, name);
+        FILE *f = fopen(path, "w");
+        if (f == NULL) {
+            rc = esl__fail(ESL_EIO, "%s: cannot write: %s", path, strerror(errno));
+        } else {
+            int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
+            if (fclose(f) != 0 || bad)
+                rc = esl__fail(ESL_EIO, "%s: write error: %s", path, strerror(errno));
+        }
+        if (rc == ESL_OK && (*out_path = esl__strdup(path)) == NULL)
+            rc = esl__fail(ESL_ENOMEM, "out of memory");
+    }
+    free(dir);
+    free(text);
+    return rc;
 }

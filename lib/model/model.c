@@ -317,9 +317,25 @@ static int read_term(reader *rd, json_t *obj, const esl_model *m, esl_term *t)
     return ESL_OK;
 }
 
+/* The architecture section: an object with a string "class", kept as JSON
+ * text for the layer plan, which checks the class's own fields. */
+static int read_arch(const reader *rd, json_t *arch, esl_component *c)
+{
+    if (!json_is_object(arch))
+        return fail_at(rd, ESL_EINVAL, "arch", "expected an object, got %s", type_name(arch));
+    json_t *cls = json_object_get(arch, "class");
+    if (cls == NULL)
+        return fail_at(rd, ESL_EINVAL, "arch", "missing key 'class'");
+    if (!json_is_string(cls))
+        return fail_at(rd, ESL_EINVAL, "arch.class", "expected a string, got %s", type_name(cls));
+    if ((c->arch = json_dumps(arch, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17))) == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory reading %s", rd->origin);
+    return ESL_OK;
+}
+
 static int read_component(reader *rd, json_t *obj, const esl_model *m, esl_component *c)
 {
-    static const char *const keys[] = {"name", "stage", "params", "note", "terms", NULL};
+    static const char *const keys[] = {"name", "stage", "params", "note", "terms", "arch", NULL};
     char *stage = NULL;
     int rc;
 
@@ -342,7 +358,12 @@ static int read_component(reader *rd, json_t *obj, const esl_model *m, esl_compo
     if (rc != ESL_OK)
         return rc;
 
+    json_t *arch = json_object_get(obj, "arch");
+    if (arch != NULL && (rc = read_arch(rd, arch, c)) != ESL_OK)
+        return rc;
     json_t *terms = json_object_get(obj, "terms");
+    if (terms == NULL && arch != NULL)
+        return ESL_OK; /* counted in the exact convention only */
     if (terms == NULL)
         return fail_at(rd, ESL_EINVAL, NULL, "missing key 'terms'");
     if (!json_is_array(terms) || json_array_size(terms) == 0)
@@ -533,6 +554,7 @@ void esl_model_free(esl_model *m)
             free(c->terms[j].label);
         free(c->terms);
         free(c->name);
+        free(c->arch);
     }
     free(m->components);
     free(m->name);

@@ -1,0 +1,281 @@
+/*
+ * diffusers.c - a model description from a diffusers pipeline folder, read
+ * from its configuration files only (model_index.json and each component's
+ * config.json; no weights). Each component's config becomes the component's
+ * architecture section (docs/model-format.md) under its class name, and the
+ * pipeline class decides what the configs do not say: how many text tokens
+ * the denoiser attends to, how many each text encoder reads, and how latents
+ * are packed into tokens (FLUX and Qwen-Image pack 2x2 latent cells before
+ * the transformer, whatever their patch_size says).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/internal.h"
+#include "esl/model.h"
+#include "esl/plan.h"
+
+/* What a pipeline class fixes: the denoiser's text tokens; tokens the T5
+ * encoder reads when they differ (SD3 joins 77 CLIP and 256 T5 tokens); a
+ * prompt template the Qwen-Image pipeline runs through its encoder and then
+ * drops (34 tokens). Qwen-Image's prompt length varies: 12 is the mean over
+ * the paper's prompts, as in the catalogue. */
+static const struct {
+    const char *pipeline;
+    int64_t text_tokens, t5_tokens, template_tokens;
+} pipelines[] = {
+    {"FluxPipeline", 512, 0, 0},
+    {"StableDiffusion3Pipeline", 333, 256, 0},
+    {"QwenImagePipeline", 12, 0, 34},
+    {"PixArtAlphaPipeline", 120, 0, 0},
+    {"SanaPipeline", 300, 0, 0},
+    {"DiTPipeline", 0, 0, 0},
+    {"StableDiffusionPipeline", 77, 0, 0},
+    {"StableDiffusionXLPipeline", 77, 0, 0},
+};
+
+/* Config keys that describe the file, not the network. */
+static int metadata_key(const char *key)
+{
+    static const char *const drop[] = {"architectures", "transformers_version", "torch_dtype",
+                                       "vision_config", "latents_mean", "latents_std", "id2label",
+                                       "label2id", NULL};
+    if (key[0] == '_')
+        return 1;
+    for (const char *const *d = drop; *d != NULL; d++)
+        if (strcmp(*d, key) == 0)
+            return 1;
+    return 0;
+}
+
+static json_t *load_json(const char *dir, const char *sub, int *rc)
+{
+    char path[4096];
+    json_error_t jerr;
+    if (sub == NULL)
+        snprintf(path, sizeof path, "%s/model_index.json", dir);
+    else
+        snprintf(path, sizeof path, "%s/%s/config.json", dir, sub);
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        FILE *f = fopen(path, "rb");
+        if (f == NULL)
+            *rc = esl__fail(errno == ENOENT ? ESL_ENOTFOUND : ESL_EIO, "%s: cannot open: %s", path,
+                            strerror(errno));
+        else
+            *rc = esl__fail(ESL_EPARSE, "%s:%d:%d: not valid JSON: %s", path, jerr.line, jerr.column,
+                            jerr.text);
+        if (f != NULL)
+            fclose(f);
+    } else if (!json_is_object(root)) {
+        *rc = esl__fail(ESL_EINVAL, "%s: expected a JSON object", path);
+        json_decref(root);
+        root = NULL;
+    }
+    return root;
+}
+
+/* The class of a component: the "class" name listed in model_index.json. */
+static const char *listed_class(json_t *index, const char *key)
+{
+    json_t *entry = json_object_get(index, key);
+    if (!json_is_array(entry) || json_array_size(entry) != 2)
+        return NULL;
+    return json_string_value(json_array_get(entry, 1));
+}
+
+static int supported(const char *cls)
+{
+    const char *list = esl_plan_classes();
+    size_t n = strlen(cls);
+    for (const char *p = strstr(list, cls); p != NULL; p = strstr(p + 1, cls))
+        if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* One component's description: name, stage and the arch section. */
+static int add_component(json_t *comps, const char *dir, const char *key, const char *cls,
+                         const char *name, const char *stage, json_t *extra)
+{
+    int rc = ESL_OK;
+    if (!supported(cls))
+        return esl__fail(ESL_EUNSUPPORTED, "%s/%s: unsupported class '%s' (supported: %s)", dir, key,
+                         cls, esl_plan_classes());
+    json_t *cfg = load_json(dir, key, &rc);
+    if (cfg == NULL)
+        return rc;
+    json_t *arch = json_object();
+    json_object_set_new(arch, "class", json_string(cls));
+    const char *k;
+    json_t *v;
+    json_object_foreach(cfg, k, v) {
+        if (metadata_key(k))
+            continue;
+        if (strcmp(k, "text_config") == 0 && json_is_object(v)) {
+            json_t *tc = json_object();
+            const char *k2;
+            json_t *v2;
+            json_object_foreach(v, k2, v2)
+                if (!metadata_key(k2))
+                    json_object_set(tc, k2, v2);
+            json_object_set_new(arch, k, tc);
+        } else {
+            json_object_set(arch, k, v);
+        }
+    }
+    json_object_update(arch, extra);
+    json_decref(cfg);
+    json_t *c = json_object();
+    json_object_set_new(c, "name", json_string(name));
+    json_object_set_new(c, "stage", json_string(stage));
+    json_object_set_new(c, "arch", arch);
+    json_array_append_new(comps, c);
+    return ESL_OK;
+}
+
+static int describe(json_t **out, const char *dir, const char *name)
+{
+    int rc = ESL_OK;
+    json_t *index = load_json(dir, NULL, &rc);
+    if (index == NULL)
+        return rc;
+    const char *pipeline = json_string_value(json_object_get(index, "_class_name"));
+    size_t p;
+    for (p = 0; p < sizeof pipelines / sizeof pipelines[0]; p++)
+        if (pipeline != NULL && strcmp(pipelines[p].pipeline, pipeline) == 0)
+            break;
+    if (p == sizeof pipelines / sizeof pipelines[0]) {
+        rc = esl__fail(ESL_EUNSUPPORTED, "%s/model_index.json: unsupported pipeline class '%s' "
+                       "(supported: DiTPipeline, FluxPipeline, PixArtAlphaPipeline, QwenImagePipeline, "
+                       "SanaPipeline, StableDiffusion3Pipeline, StableDiffusionPipeline, "
+                       "StableDiffusionXLPipeline)",
+                       dir, pipeline ? pipeline : "");
+        json_decref(index);
+        return rc;
+    }
+    const char *den_key = listed_class(index, "transformer") ? "transformer" : "unet";
+    const char *den_cls = listed_class(index, den_key);
+    const char *vae_cls = listed_class(index, "vae");
+    if (den_cls == NULL || vae_cls == NULL) {
+        json_decref(index);
+        return esl__fail(ESL_EINVAL, "%s/model_index.json: no %s listed", dir,
+                         den_cls == NULL ? "transformer or unet" : "vae");
+    }
+
+    json_t *doc = json_object(), *comps = json_array();
+    int64_t text_tokens = pipelines[p].text_tokens;
+    static const char *const encoders[] = {"text_encoder", "text_encoder_2", "text_encoder_3"};
+    for (size_t i = 0; rc == ESL_OK && i < 3; i++) {
+        const char *cls = listed_class(index, encoders[i]);
+        if (cls == NULL)
+            continue;
+        json_t *extra = json_object();
+        if (strcmp(cls, "T5EncoderModel") == 0 && pipelines[p].t5_tokens > 0)
+            json_object_set_new(extra, "tokens", json_integer(pipelines[p].t5_tokens));
+        if (pipelines[p].template_tokens > 0)
+            json_object_set_new(extra, "template_tokens", json_integer(pipelines[p].template_tokens));
+        rc = add_component(comps, dir, encoders[i], cls, encoders[i], "text", extra);
+        json_decref(extra);
+    }
+    json_t *none = json_object();
+    if (rc == ESL_OK)
+        rc = add_component(comps, dir, den_key, den_cls, den_key, "denoise", none);
+    if (rc == ESL_OK)
+        rc = add_component(comps, dir, "vae", vae_cls, "vae-decoder", "decode", none);
+    json_decref(none);
+    if (rc != ESL_OK) {
+        json_decref(index);
+        json_decref(comps);
+        json_decref(doc);
+        return rc;
+    }
+
+    /* Latent geometry: the VAE halves the size at each level but the last;
+     * FLUX and Qwen-Image pack 2x2 latents per token. */
+    json_t *vae = json_object_get(json_array_get(comps, json_array_size(comps) - 1), "arch");
+    json_t *den = json_object_get(json_array_get(comps, json_array_size(comps) - 2), "arch");
+    size_t levels = json_array_size(json_object_get(vae, "block_out_channels"));
+    if (levels == 0) /* AutoencoderDC, AutoencoderKLQwenImage */
+        levels = json_array_size(json_object_get(vae, "decoder_block_out_channels"));
+    if (levels == 0)
+        levels = json_array_size(json_object_get(vae, "dim_mult"));
+    int64_t factor = levels > 0 ? INT64_C(1) << (levels - 1) : 8;
+    json_t *lc = json_object_get(vae, "latent_channels");
+    if (lc == NULL)
+        lc = json_object_get(vae, "z_dim");
+    int64_t channels = json_is_integer(lc) ? json_integer_value(lc) : 4;
+    json_t *ps = json_object_get(den, "patch_size");
+    int64_t patch = json_is_integer(ps) ? json_integer_value(ps) : 1;
+    if (strcmp(den_cls, "FluxTransformer2DModel") == 0)
+        patch *= 2;
+    char source[4200];
+    snprintf(source, sizeof source, "diffusers folder %s (%s)", dir, pipeline);
+    json_object_set_new(doc, "format", json_string("esl-model/1"));
+    json_object_set_new(doc, "name", json_string(name));
+    json_object_set_new(doc, "display_name", json_string(name));
+    json_object_set_new(doc, "family", json_string(strcmp(den_key, "unet") == 0 ? "unet" : "dit"));
+    json_object_set_new(doc, "source", json_string(source));
+    json_t *latent = json_object();
+    json_object_set_new(latent, "factor", json_integer(factor));
+    json_object_set_new(latent, "channels", json_integer(channels));
+    json_object_set_new(doc, "latent", latent);
+    json_object_set_new(doc, "patch", json_integer(patch));
+    json_object_set_new(doc, "text_tokens", json_integer(text_tokens));
+    json_object_set_new(doc, "components", comps);
+    json_decref(index);
+    *out = doc;
+    return ESL_OK;
+}
+
+/* The parameters of each component, from its layer plan. */
+static int count_params(json_t *doc, const char *origin)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    esl_model *m = NULL;
+    esl_plan *plan = NULL;
+    if (text == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    int rc = esl_model_parse(&m, text, strlen(text), origin);
+    free(text);
+    if (rc == ESL_OK) {
+        esl_request r = {.height = 64 * m->latent_factor, .width = 64 * m->latent_factor,
+                         .steps = 1, .prompts = 1};
+        rc = esl_plan_build(&plan, m, &r);
+    }
+    for (size_t i = 0; rc == ESL_OK && i < plan->n_components; i++)
+        json_object_set_new(json_array_get(json_object_get(doc, "components"), i), "params",
+                            json_integer(plan->components[i].params));
+    esl_plan_free(plan);
+    esl_model_free(m);
+    return rc;
+}
+
+int esl_diffusers_describe(char **out, const char *dir, const char *name)
+{
+    json_t *doc = NULL;
+    *out = NULL;
+    int rc = describe(&doc, dir, name);
+    if (rc == ESL_OK)
+        rc = count_params(doc, dir);
+    if (rc == ESL_OK && (*out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                                    JSON_REAL_PRECISION(17))) == NULL)
+        rc = esl__fail(ESL_ENOMEM, "out of memory");
+    json_decref(doc);
+    return rc;
+}
+
+int esl_model_from_diffusers(esl_model **out, const char *dir, const char *name)
+{
+    char *text = NULL;
+    *out = NULL;
+    int rc = esl_diffusers_describe(&text, dir, name);
+    if (rc == ESL_OK)
+        rc = esl_model_parse(out, text, strlen(text), dir);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,1 @@
+flops --from-diffusers tests/data/bad/diffusers-no-vae --height 512 --width 512

@@ -1,0 +1,1 @@
+flops --from-diffusers tests/data/diffusers/flux-dev --height 1032 --width 1024

@@ -1,0 +1,1 @@
+models import tests/data/bad/diffusers-unknown-class --name unknown

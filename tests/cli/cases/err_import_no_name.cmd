@@ -1,0 +1,1 @@
+models import tests/data/diffusers/sd15

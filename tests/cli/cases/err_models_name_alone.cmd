@@ -1,0 +1,1 @@
+models --name x

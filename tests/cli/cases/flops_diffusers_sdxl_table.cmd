@@ -1,0 +1,1 @@
+flops --from-diffusers $DATA/diffusers/sdxl --height 1024 --width 1024 --steps 30 --cfg

@@ -1,0 +1,1 @@
+flops --model flux-dev --height 1024 --width 1024 --convention exact --format json

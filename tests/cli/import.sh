@@ -1,0 +1,23 @@
+#!/bin/sh
+# `esl models import` end to end, in a throw-away user catalogue: the imported
+# model is found by name and counts the same as --from-diffusers on the folder.
+set -eu
+esl=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# XDG_DATA_HOME names the user catalogue when ESL_MODEL_PATH is unset.
+unset ESL_MODEL_PATH
+export XDG_DATA_HOME="$tmp/data"
+path=$("$esl" models import "$root/tests/data/diffusers/flux-dev" --name my-flux)
+[ "$path" = "$tmp/data/esl/models/my-flux.json" ] || { echo "wrote '$path'"; exit 1; }
+a=$("$esl" flops --model my-flux --height 1024 --width 1024 --convention exact --format csv | tail -1 | cut -d, -f2-)
+b=$("$esl" flops --from-diffusers "$root/tests/data/diffusers/flux-dev" --height 1024 --width 1024 --format csv | tail -1 | cut -d, -f2-)
+c=$("$esl" flops --model flux-dev --height 1024 --width 1024 --convention exact --format csv | tail -1 | cut -d, -f2-)
+[ "$a" = "$b" ] && [ "$a" = "$c" ] || { printf 'imported %s\nfolder   %s\nbuiltin  %s\n' "$a" "$b" "$c"; exit 1; }
+# ESL_MODEL_PATH's first folder takes precedence over XDG_DATA_HOME.
+export ESL_MODEL_PATH="$tmp/first:$tmp/second"
+path=$("$esl" models import "$root/tests/data/diffusers/sd15" --name my-sd15)
+[ "$path" = "$tmp/first/my-sd15.json" ] || { echo "wrote '$path'"; exit 1; }
+"$esl" flops --model my-sd15 --height 512 --width 512 --convention exact --format csv >/dev/null
+echo ok
