@@ -62,6 +62,7 @@ typedef struct esl_plot_panel {
     const char *x_label;   /* with its unit, e.g. "actual energy (kJ)" */
     const char *y_label;
     int x_log, y_log;      /* 1: base-10 logarithmic axis */
+    double y_min, y_max;   /* a fixed y range (data units); both 0: fitted to the data */
     size_t n_points;       /* scatter points, drawn as filled discs */
     const double *x, *y;   /* n_points values each */
     const size_t *group;   /* n_points group indices, or NULL for group 0 */
@@ -85,6 +86,8 @@ typedef struct esl_plot_figure {
     const char *const *groups; /* legend entries, n_groups names */
     size_t n_groups;           /* 1..ESL_PLOT_MAX_GROUPS */
     const char *legend_title;  /* e.g. "model", may be NULL */
+    const char *const *legend_notes; /* short lines under the legend ("dashed: fp32"), may be NULL */
+    size_t n_legend_notes;
     int width_px, height_px;   /* page size; 0 picks a size from the grid */
 } esl_plot_figure;
 

@@ -61,6 +61,8 @@ static int check_figure(const esl_plot_figure *fig)
     if (fig->n_groups == 0 || fig->n_groups > ESL_PLOT_MAX_GROUPS || fig->groups == NULL)
         return esl__fail(ESL_EINVAL, "a figure needs 1 to %d groups, not %zu", ESL_PLOT_MAX_GROUPS,
                          fig->n_groups);
+    if (fig->n_legend_notes > 0 && fig->legend_notes == NULL)
+        return esl__fail(ESL_EINVAL, "legend notes missing");
     if (fig->width_px < 0 || fig->height_px < 0 || fig->width_px > 20000 || fig->height_px > 20000)
         return esl__fail(ESL_EINVAL, "page size %dx%d is out of range", fig->width_px,
                          fig->height_px);
@@ -109,6 +111,9 @@ static int check_figure(const esl_plot_figure *fig)
                                    "bars", p, "y")) != ESL_OK)
                 return rc;
         }
+        if (pa->y_min < pa->y_max && pa->y_log && pa->y_min <= 0)
+            return esl__fail(ESL_EINVAL, "panel %zu: y range starts at '%g', not positive on a log axis",
+                             p + 1, pa->y_min);
         if (pa->n_notes > 0 && pa->notes == NULL)
             return esl__fail(ESL_EINVAL, "panel %zu: notes missing", p + 1);
     }
@@ -165,7 +170,7 @@ static const int palette[ESL_PLOT_MAX_GROUPS][3] = {
 #define PI 3.14159265358979323846
 /* Text: PLplot's character scale, and the height of one line of notes. */
 #define TEXT_SCALE 0.68
-#define NOTE_LINE_PX 30.0
+#define NOTE_LINE_PX 24.0
 
 static pthread_mutex_t plot_lock = PTHREAD_MUTEX_INITIALIZER;
 static jmp_buf *plot_escape;
@@ -249,18 +254,24 @@ static extent panel_extent(const esl_plot_panel *pa, double vh_px)
         dx = fabs(e.x0) > 0 ? fabs(e.x0) * 0.2 : 1;
     if (dy <= 0)
         dy = fabs(e.y0) > 0 ? fabs(e.y0) * 0.2 : 1;
+    double pad = pa->identity_line ? 0.12 : 0.06; /* the diagonal keeps clear of the corners */
     if (pa->bars == NULL) {
-        e.x0 -= 0.06 * dx;
-        e.x1 += 0.06 * dx;
+        e.x0 -= pad * dx;
+        e.x1 += pad * dx;
     }
-    e.y0 -= (pa->bars != NULL && !pa->y_log ? 0 : 0.06) * dy;
+    e.y0 -= (pa->bars != NULL && !pa->y_log ? 0 : pad) * dy;
     /* The notes box sits above the data: keep the top `room` of the panel free. */
-    double room = pa->n_notes > 0 ? (NOTE_LINE_PX * ((double)pa->n_notes + 0.8)) / vh_px : 0.0;
+    /* (Not on actual-vs-predicted panels: their upper left corner is empty.) */
+    double room = pa->n_notes > 0 && !pa->identity_line ? (NOTE_LINE_PX * ((double)pa->n_notes + 0.8)) / vh_px : 0.0;
     if (room > 0.5)
         room = 0.5;
-    e.y1 += 0.06 * dy + (e.y1 - e.y0 + 0.06 * dy) * room / (1.0 - room);
+    e.y1 += pad * dy + (e.y1 - e.y0 + pad * dy) * room / (1.0 - room);
     if (pa->bars != NULL && !pa->y_log && e.y0 > 0)
         e.y0 = 0;
+    if (pa->y_min < pa->y_max) { /* a range the caller fixed, e.g. shared by panels */
+        e.y0 = axis_value(pa->y_min, pa->y_log);
+        e.y1 = axis_value(pa->y_max, pa->y_log);
+    }
     return e;
 }
 
@@ -421,7 +432,7 @@ static void draw_notes(const esl_plot_panel *pa)
     }
     pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
              PL_POSITION_TOP | PL_POSITION_LEFT | PL_POSITION_INSIDE, 0.02, 0.02, 0.0, COL_BG,
-             COL_FG, 1, 0, 0, (PLINT)n, opts, 0.2, TEXT_SCALE, 1.9, 0.0, colors, texts, NULL, NULL,
+             COL_FG, 1, 0, 0, (PLINT)n, opts, 0.15, TEXT_SCALE * 0.85, 1.75, 0.0, colors, texts, NULL, NULL,
              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
@@ -466,6 +477,13 @@ static void draw_legend(const esl_plot_figure *fig, const layout *lo)
              (PLINT)fig->n_groups, opts, 0.5, TEXT_SCALE, 2.4, 0.0, text_col,
              (const char *const *)fig->groups, col, fill_styles, scales, widths, col, styles,
              widths, col, scales, n_symbols, symbols);
+    /* Notes under the legend: h is its height as a fraction of this viewport. */
+    double y = 1.0 - (fig->legend_title ? 0.07 : 0.0) - h - 0.05;
+    plcol0(COL_FG);
+    plschr(0, TEXT_SCALE * 0.85);
+    for (size_t i = 0; i < fig->n_legend_notes; i++, y -= 0.035)
+        plptex(0.04, y, 1, 0, 0.0, fig->legend_notes[i]);
+    plschr(0, TEXT_SCALE);
 }
 
 /* The drawing itself; runs between plinit and plend, under the lock. */
@@ -554,12 +572,12 @@ int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
     layout lo = {.rows = fig->rows, .cols = fig->cols};
     lo.width_px = fig->width_px > 0 ? fig->width_px : (double)(560 * fig->cols + 300);
     lo.height_px = fig->height_px > 0 ? fig->height_px
-                                      : (double)(480 * fig->rows + (fig->title ? 60 : 10));
+                                      : (double)(520 * fig->rows + (fig->title ? 70 : 10));
     lo.legend_x0 = 1.0 - 270.0 / lo.width_px;
     lo.grid_x0 = 0.0;
     lo.grid_x1 = lo.legend_x0;
     lo.grid_y0 = 0.0;
-    lo.grid_y1 = 1.0 - (fig->title ? 50.0 : 0.0) / lo.height_px;
+    lo.grid_y1 = 1.0 - (fig->title ? 64.0 : 0.0) / lo.height_px;
 
     pthread_mutex_lock(&plot_lock);
     jmp_buf escape;
