@@ -474,7 +474,7 @@ static void draw_legend(const esl_plot_figure *fig, const layout *lo)
     }
     pllegend(&w, &h, 0, PL_POSITION_TOP | PL_POSITION_LEFT | PL_POSITION_INSIDE, 0.0,
              fig->legend_title ? 0.07 : 0.0, 0.08, COL_BG, COL_FG, 1, 0, 0,
-             (PLINT)fig->n_groups, opts, 0.5, TEXT_SCALE, 2.4, 0.0, text_col,
+             (PLINT)fig->n_groups, opts, 0.35, TEXT_SCALE, 2.4, 0.0, text_col,
              (const char *const *)fig->groups, col, fill_styles, scales, widths, col, styles,
              widths, col, scales, n_symbols, symbols);
     /* Notes under the legend: h is its height as a fraction of this viewport. */
@@ -570,10 +570,10 @@ int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
     fclose(probe);
 
     layout lo = {.rows = fig->rows, .cols = fig->cols};
-    lo.width_px = fig->width_px > 0 ? fig->width_px : (double)(560 * fig->cols + 300);
+    lo.width_px = fig->width_px > 0 ? fig->width_px : (double)(560 * fig->cols + 330);
     lo.height_px = fig->height_px > 0 ? fig->height_px
                                       : (double)(520 * fig->rows + (fig->title ? 70 : 10));
-    lo.legend_x0 = 1.0 - 270.0 / lo.width_px;
+    lo.legend_x0 = 1.0 - 300.0 / lo.width_px;
     lo.grid_x0 = 0.0;
     lo.grid_x1 = lo.legend_x0;
     lo.grid_y0 = 0.0;

@@ -27,7 +27,7 @@ decomposition_sizes)
   "$check" "$tmp/f.svg" --bars 9 --text "denoising (T=25, CFG)" ;;
 decomposition_png)
   run plot decomposition -o "$tmp/f.png"
-  "$check" "$tmp/f.png" --png 1980x590 ;;
+  "$check" "$tmp/f.png" --png 2010x590 ;;
 decomposition_pdf)
   run plot decomposition --model flux-dev -o "$tmp/f.PDF"
   "$check" "$tmp/f.PDF" --pdf ;;
