@@ -12,5 +12,6 @@
 #include "esl/error.h"
 #include "esl/model.h"
 #include "esl/flops.h"
+#include "esl/bench.h"
 
 #endif
