@@ -138,7 +138,7 @@ size_t esl_dtype_bytes(esl_dtype dtype);
 
 /* What a GPU run measured. */
 typedef struct esl_bench_result {
-    char device[96];     /* the GPU's name as CUDA reports it */
+    char device[256];    /* the GPU's name as CUDA reports it */
     int cc_major, cc_minor;
     double duration_s;   /* the timed loop, CUDA events around it */
     double exec_flops;   /* executed FLOPs of the timed loop */
