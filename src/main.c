@@ -14,6 +14,7 @@
 
 const cli_command *const cli_commands[] = {
     &cmd_bench,
+    &cmd_calibrate,
     &cmd_flops,
     &cmd_help,
     &cmd_models,
