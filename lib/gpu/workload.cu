@@ -447,6 +447,11 @@ int setup(workload *w, const esl_bench_opts *opts, esl_bench_result *out)
 {
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
+    if (e == cudaErrorInsufficientDriver)
+        return fail(w->err, ESL_ENODEV,
+                    "no GPU or CUDA driver: cudaGetDeviceCount: %s (no NVIDIA driver, or one "
+                    "older than this build's CUDA %d.%d)",
+                    cudaGetErrorString(e), CUDART_VERSION / 1000, CUDART_VERSION % 1000 / 10);
     if (e != cudaSuccess)
         return fail(w->err, ESL_ENODEV, "no GPU or CUDA driver: cudaGetDeviceCount: %s",
                     cudaGetErrorString(e));

@@ -226,6 +226,46 @@ static void sd2_shapes_by_hand(void **state)
     esl_model_free(m);
 }
 
+/* MMDiT streams: image-only context keeps one stream; a text-token
+ * override sizes the text stream; executed = paper + 2 n^2 a per layer. */
+static void mmdit_streams(void **state)
+{
+    static const char json[] =
+        "{\"format\": \"esl-model/1\", \"name\": \"tiny\", \"latent\": {\"factor\": 8, "
+        "\"channels\": 16}, \"patch\": 2, \"text_tokens\": 40, \"components\": [{\"name\": "
+        "\"dit\", \"stage\": \"denoise\", \"terms\": [{\"op\": \"mmdit\", \"d_model\": 256, "
+        "\"d_ff\": 1024, \"d_attn\": 256, \"n_layer\": 3, \"ctx\": \"image\", \"label\": \"img\"}, "
+        "{\"op\": \"mmdit\", \"d_model\": 256, \"d_ff\": 1024, \"d_attn\": 256, \"n_layer\": 2, "
+        "\"ctx\": \"image+text\", \"label\": \"joint\"}]}]}";
+    esl_model *m = NULL;
+    (void)state;
+    if (esl_model_parse(&m, json, sizeof json - 1, "tiny.json") != ESL_OK)
+        fail_msg("%s", esl_error_last());
+    esl_bench_config c = {.request = {.height = 256, .width = 256, .steps = 1, .prompts = 1,
+                                      .text_tokens = 100},
+                          .batch = 1};
+    esl_plan *p = NULL;
+    assert_int_equal(esl_plan_new(&p, m, &c), ESL_OK);
+    int64_t n_img = 16 * 16; /* 256 px / 8 / patch 2 */
+    for (size_t o = 0; o < p->n_ops; o++) {
+        const esl_plan_op *op = &p->ops[o];
+        if (p->terms[op->term].term == 0)
+            assert_int_equal(op->stream, 0);
+        if (op->stream == 1 && op->kind == ESL_KERNEL_GEMM)
+            assert_int_equal(op->m, 100);
+    }
+    find_op(p, "joint", ESL_KERNEL_GEMM, n_img, 3 * 256, 256);
+    find_op(p, "joint", ESL_KERNEL_GEMM, 100, 3 * 256, 256);
+    find_op(p, "joint", ESL_KERNEL_GEMM, n_img + 100, n_img + 100, 64);
+    find_op(p, "img", ESL_KERNEL_GEMM, n_img, n_img, 64);
+    int64_t n = n_img + 100;
+    assert_int_equal(p->terms[1].exec_flops, p->terms[1].paper_flops + 2 * 2 * n * n * 256);
+    assert_int_equal(p->terms[0].exec_flops,
+                     p->terms[0].paper_flops + 3 * 2 * n_img * n_img * 256);
+    esl_plan_free(p);
+    esl_model_free(m);
+}
+
 static void bad_config(void **state)
 {
     (void)state;
@@ -254,6 +294,7 @@ int main(void)
         cmocka_unit_test(executed_matches_closed_form),
         cmocka_unit_test(flux_shapes_by_hand),
         cmocka_unit_test(sd2_shapes_by_hand),
+        cmocka_unit_test(mmdit_streams),
         cmocka_unit_test(bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
