@@ -4,6 +4,8 @@
 
 #include "cli.h"
 
+extern const cli_command cmd_bench;
+extern const cli_command cmd_calibrate;
 extern const cli_command cmd_flops;
 extern const cli_command cmd_help;
 extern const cli_command cmd_models;

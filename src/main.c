@@ -13,6 +13,8 @@
 #include "esl/esl.h"
 
 const cli_command *const cli_commands[] = {
+    &cmd_bench,
+    &cmd_calibrate,
     &cmd_flops,
     &cmd_help,
     &cmd_models,

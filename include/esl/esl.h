@@ -13,5 +13,6 @@
 #include "esl/model.h"
 #include "esl/flops.h"
 #include "esl/plan.h"
+#include "esl/bench.h"
 
 #endif
