@@ -12,5 +12,7 @@
 #include "esl/error.h"
 #include "esl/model.h"
 #include "esl/flops.h"
+#include "esl/meter.h"
+#include "esl/store.h"
 
 #endif
