@@ -276,8 +276,9 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
     }
     const char *verb = first < argc ? argv[first] : "list";
     int is_show = strcmp(verb, "show") == 0, is_export = strcmp(verb, "export") == 0;
-    if (!is_show && !is_export && strcmp(verb, "list") != 0) {
-        cli_error("runs: unknown action '%s' (list, show ID, export)", verb);
+    int is_check = strcmp(verb, "check") == 0;
+    if (!is_show && !is_export && !is_check && strcmp(verb, "list") != 0) {
+        cli_error("runs: unknown action '%s' (list, show ID, export, check)", verb);
         goto out;
     }
     int64_t id = 0;
@@ -311,6 +312,15 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
         exit_code = cli_fail(rc);
         goto out;
     }
+    if (is_check) {
+        if ((rc = esl_store_check(store)) != ESL_OK) {
+            exit_code = cli_fail(rc);
+            goto out;
+        }
+        printf("%s: ok\n", a.store);
+        exit_code = EXIT_OK;
+        goto out;
+    }
     if (is_show) {
         n = 1;
         rc = esl_store_get(store, &runs, id);
@@ -340,11 +350,12 @@ out:
 
 const cli_command cmd_runs = {
     "runs", run_runs, "list, show and export the stored runs",
-    "[list | show ID | export] [OPTIONS]",
+    "[list | show ID | export | check] [OPTIONS]",
     "list (the default) prints one line per run; show ID prints one run, its devices and labels\n"
     "(--format csv: its trace; json: everything); export writes the runs as dataset rows for\n"
     "esl fit: the labels model, dtype, cfg, height, width, steps and prompts are required (gpu\n"
     "defaults to the first device's name, batch_size to 1), energy_j is the dynamic energy, and\n"
-    "runs that failed or are flagged no-change, too-short or device-lost are skipped with a note.",
+    "runs that failed or are flagged no-change, too-short or device-lost are skipped with a note.\n"
+    "check verifies the store (SQLite integrity check, every run complete).",
     options,
 };

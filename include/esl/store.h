@@ -76,6 +76,10 @@ int esl_store_list(esl_store *s, esl_run **out, size_t *n_out, const esl_label *
  * @return ESL_OK; ESL_ENOTFOUND for an unknown id; ESL_ESTORE */
 int esl_store_get(esl_store *s, esl_run **out, int64_t id);
 
+/* Check the store's integrity (PRAGMA integrity_check) and that every run
+ * has its devices. @return ESL_OK, or ESL_ESTORE with the first problem */
+int esl_store_check(esl_store *s);
+
 /* Free an array of runs from esl_store_list or esl_store_get; NULL is a no-op. */
 void esl_runs_free(esl_run *runs, size_t n);
 

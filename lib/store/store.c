@@ -486,7 +486,7 @@ int esl_store_list(esl_store *s, esl_run **out, size_t *n_out, const esl_label *
 {
     *out = NULL;
     *n_out = 0;
-    size_t size = sizeof RUN_COLUMNS + 16 + n_where * 128;
+    size_t size = sizeof RUN_COLUMNS + 64 + n_where * 160;
     char *sql = malloc(size);
     if (sql == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory listing runs");
@@ -556,4 +556,33 @@ int esl_store_get(esl_store *s, esl_run **out, int64_t id)
     }
     *out = run;
     return ESL_OK;
+}
+
+int esl_store_check(esl_store *s)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "checking integrity");
+    int rc = ESL_OK;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        rc = store_fail(s, "checking integrity");
+    else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
+        rc = esl__fail(ESL_ESTORE, "%s: integrity check: %s", s->path,
+                       (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc != ESL_OK)
+        return rc;
+    static const char orphans[] =
+        "SELECT id FROM runs WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.run_id = runs.id)"
+        " LIMIT 1";
+    if (sqlite3_prepare_v2(s->db, orphans, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "checking runs");
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = esl__fail(ESL_ESTORE, "%s: run %lld has no devices", s->path,
+                       (long long)sqlite3_column_int64(st, 0));
+    else if (step != SQLITE_DONE)
+        rc = store_fail(s, "checking runs");
+    sqlite3_finalize(st);
+    return rc;
 }
