@@ -287,8 +287,14 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
             cli_error("runs show: which run? (esl runs show ID)");
             goto out;
         }
-        if (cli_int("id", argv[first + 1], 1, INT64_MAX, &id) != 0)
+        char *end;
+        errno = 0;
+        long long v = strtoll(argv[first + 1], &end, 10);
+        if (end == argv[first + 1] || *end != '\0' || errno == ERANGE || v < 1) {
+            cli_error("runs show: '%s' is not a run id (a positive integer)", argv[first + 1]);
             goto out;
+        }
+        id = v;
     }
     int extra = first + (is_show ? 2 : 1);
     if (extra < argc) {
