@@ -398,6 +398,9 @@ static int window_close(esl_meter *m, double trace_until, esl_record **out)
     int rc = ESL_OK;
     if (m->ops->play != NULL) {
         double t1 = trace_until < m->t0_trace ? m->t0_trace : trace_until;
+        double end = m->ops->end_time(m);
+        if (t1 > end) /* an idle window longer than the trace stops at its end */
+            t1 = end < m->t0_trace ? m->t0_trace : end;
         if ((rc = m->ops->play(m, m->t0_trace, t1)) != ESL_OK)
             return rc;
         m->clock_trace = t1;
