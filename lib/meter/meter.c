@@ -180,20 +180,24 @@ int esl_meter_set_idle(esl_meter *m, double idle_w)
     return ESL_OK;
 }
 
-/* Read every device now, stamped `t` seconds into the window. Called from
- * the sampler thread and at the window's edges, with m->lock held. */
-static int read_all(esl_meter *m, double t)
+/* Read every device now. Each sample is stamped with the middle of its own
+ * read, so that the window's duration and the counter's change cover the
+ * same interval. Called from the sampler thread (m->lock held) and at the
+ * window's edges. */
+static int read_all(esl_meter *m)
 {
     for (size_t i = 0; i < m->n_devices; i++) {
         esl_sample s = esl__sample_unknown();
         bool lost = false;
+        double before = esl__now_mono();
         int rc = m->ops->read(m, i, &s, &lost);
+        double after = esl__now_mono();
         if (rc != ESL_OK) {
             if (lost)
                 m->lost = true;
             return rc;
         }
-        s.time_s = t;
+        s.time_s = 0.5 * (before + after) - m->t0_mono;
         s.device = (int)i;
         if ((rc = esl__meter_push(m, &s)) != ESL_OK)
             return rc;
@@ -207,13 +211,9 @@ static void *sampler_main(void *arg)
     pthread_mutex_lock(&m->lock);
     double next = esl__now_mono() + m->period_s;
     while (!m->stop) {
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        double wait = next - esl__now_mono();
-        if (wait > 0) {
-            double when = (double)deadline.tv_sec + (double)deadline.tv_nsec * 1e-9 + wait;
-            deadline.tv_sec = (time_t)when;
-            deadline.tv_nsec = (long)((when - (double)deadline.tv_sec) * 1e9);
+        if (esl__now_mono() < next) {
+            /* an absolute deadline on CLOCK_MONOTONIC (see esl_meter_open) */
+            struct timespec deadline = {(time_t)next, (long)((next - (double)(time_t)next) * 1e9)};
             int w = pthread_cond_timedwait(&m->wake, &m->lock, &deadline);
             if (m->stop)
                 break;
@@ -224,7 +224,7 @@ static void *sampler_main(void *arg)
         double now = esl__now_mono();
         if (next < now) /* fell behind (a stopped process): skip, never burst */
             next = now + m->period_s;
-        int rc = read_all(m, now - m->t0_mono);
+        int rc = read_all(m);
         if (rc != ESL_OK) {
             if (!m->lost) {
                 m->thread_status = rc;
@@ -254,7 +254,7 @@ int esl_window_begin(esl_meter *m)
     }
     m->t0_mono = esl__now_mono();
     pthread_mutex_lock(&m->lock);
-    int rc = read_all(m, 0.0);
+    int rc = read_all(m);
     pthread_mutex_unlock(&m->lock);
     if (rc != ESL_OK)
         return rc;
@@ -409,20 +409,23 @@ static int window_close(esl_meter *m, double trace_until, esl_record **out)
         stop_sampler(m);
         if (m->thread_status != ESL_OK)
             return esl__fail(m->thread_status, "%s", m->thread_error);
-        double end = esl__now_mono();
         if (!m->lost) {
-            rc = read_all(m, end - m->t0_mono);
+            rc = read_all(m);
             if (rc != ESL_OK && !m->lost)
                 return rc;
         }
-        /* A lost device ends the window at its last reading. */
-        duration = end - m->t0_mono;
-        if (m->lost) {
-            duration = 0.0;
-            for (size_t i = 0; i < m->n_samples; i++)
-                if (m->samples[i].time_s > duration)
-                    duration = m->samples[i].time_s;
+        /* From the first reading to the last: a lost device ends the
+         * window at its last good reading. */
+        double first = INFINITY, last = -INFINITY;
+        for (size_t i = 0; i < m->n_samples; i++) {
+            if (m->samples[i].time_s < first)
+                first = m->samples[i].time_s;
+            if (m->samples[i].time_s > last)
+                last = m->samples[i].time_s;
         }
+        duration = m->n_samples > 0 ? last - first : 0.0;
+        for (size_t i = 0; i < m->n_samples; i++)
+            m->samples[i].time_s -= first;
     }
     return finish_record(m, duration, out);
 }

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -181,12 +183,62 @@ static void schema_versions(void **state)
     assert_non_null(strstr(esl_error_last(), "not-a-db"));
 }
 
+/* A writer killed inside its transaction (a power cut, kill -9) leaves the
+ * store as it was: earlier runs intact, no half run, integrity ok. */
+static void crash_mid_transaction(void **state)
+{
+    (void)state;
+    esl_store *s;
+    assert_int_equal(esl_store_open(&s, path), ESL_OK);
+    esl_record *rec = make_record(42.0);
+    esl_label l[] = {{"model", "sd2"}};
+    int64_t id;
+    assert_int_equal(esl_store_put(s, &id, rec, "before", 0, l, 1), ESL_OK);
+    esl_store_close(s);
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlite3 *db;
+        if (sqlite3_open(path, &db) != SQLITE_OK ||
+            sqlite3_exec(db,
+                         "BEGIN IMMEDIATE;"
+                         "INSERT INTO runs (started, start_unix_s, command, exit_status, meter,"
+                         " driver_version, nvml_version, duration_s, energy_j, idle_w, dynamic_j,"
+                         " flags) VALUES ('x', 0, 'half', 0, 'nvml', '', '', 1, 1, 0, 1, 0);"
+                         "INSERT INTO labels VALUES (last_insert_rowid(), 'model', 'half');",
+                         NULL, NULL, NULL) != SQLITE_OK)
+            _exit(2);
+        raise(SIGKILL); /* before COMMIT */
+        _exit(3);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    assert_int_equal(esl_store_open(&s, path), ESL_OK);
+    assert_int_equal(esl_store_check(s), ESL_OK);
+    esl_run *runs;
+    size_t n;
+    assert_int_equal(esl_store_list(s, &runs, &n, NULL, 0), ESL_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(runs[0].command, "before");
+    assert_true(runs[0].record->energy_j == rec->energy_j);
+    esl_runs_free(runs, n);
+    /* and the store takes new runs */
+    assert_int_equal(esl_store_put(s, &id, rec, "after", 0, l, 1), ESL_OK);
+    assert_int_equal(id, 2);
+    esl_record_free(rec);
+    esl_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(filter_and_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(schema_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(crash_mid_transaction, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
