@@ -127,8 +127,58 @@ EOF
   grep -qx "esl: runs export: run 3 skipped: no label 'dtype'" "$tmp/err" || fail "skip: $(cat "$tmp/err")"
   "$esl" runs export --store "$db" --where steps=25 2>/dev/null | cut -d, -f7 | tail -n +2 >"$tmp/steps"
   [ "$(cat "$tmp/steps")" = 25 ] || fail "export --where: $(cat "$tmp/steps")"
+  "$esl" runs show 1 --store "$db" | grep -v '^started ' >"$tmp/show"
+  cat >"$tmp/want" <<EOF
+run       1
+command   true
+exit      0
+meter     replay
+duration  4.000 s
+energy    800.000 J = 0.222222 Wh
+idle      50.00 W
+dynamic   600.000 J
+flags     -
+samples   5
+label     cfg=1
+label     dtype=fp16
+label     gpu=H100
+label     height=1024
+label     model=flux-dev
+label     prompts=100
+label     steps=50
+label     width=1024
+device    0 replay: 800.000 J, idle 50.00 W, dynamic 600.000 J
+EOF
+  cmp -s "$tmp/want" "$tmp/show" || fail "runs show: $(diff "$tmp/want" "$tmp/show")"
+  "$esl" runs show 1 --store "$db" --format json >"$tmp/json" || fail "runs show json"
+  for want in '"dynamic_j": 600.0' '"exit_status": 0' '"steps": "50"' '"energy_j": 800.0' \
+              '"time_s": 4.0'; do
+    grep -qF "$want" "$tmp/json" || fail "runs show json lacks $want"
+  done
+  "$esl" runs show 1 --store "$db" --format csv | sed -n '2p;$p' >"$tmp/trace"
+  printf '0,0,50,,0,,,\n4,0,50,,800,,,\n' | cmp -s - "$tmp/trace" ||
+    fail "runs show csv: $(cat "$tmp/trace")"
+  "$esl" runs show 9 --store "$db" 2>"$tmp/err"; expect_code 2 $? "runs show 9"
+  grep -qx "esl: $db: no run 9" "$tmp/err" || fail "runs show 9: $(cat "$tmp/err")"
   "$esl" runs export --store "$db" --format json >/dev/null 2>"$tmp/err"; expect_code 2 $? "export json"
   grep -qx "esl: runs export: option --format: only csv is supported" "$tmp/err" || fail "$(cat "$tmp/err")"
+}
+
+# The RAPL meter through the tool, on a fake powercap tree.
+rapl() {
+  mkdir -p "$tmp/pc/intel-rapl:0" "$tmp/pc/intel-rapl:0:0" || fail "mkdir"
+  echo package-0 >"$tmp/pc/intel-rapl:0/name"; echo core >"$tmp/pc/intel-rapl:0:0/name"
+  for z in intel-rapl:0 intel-rapl:0:0; do
+    echo 1000 >"$tmp/pc/$z/energy_uj"; echo 262143328850 >"$tmp/pc/$z/max_energy_range_uj"
+  done
+  ESL_POWERCAP_ROOT=$tmp/pc "$esl" measure --meter rapl --idle 0 --no-store -- true >"$tmp/out"
+  expect_code 0 $? "rapl"
+  grep -q "^0 package-0  *0.000 " "$tmp/out" || fail "rapl: $(cat "$tmp/out")"
+  grep -q "core" "$tmp/out" && fail "rapl measured the core zone twice"
+  ESL_POWERCAP_ROOT=$tmp/none "$esl" measure --meter rapl --idle 0 --no-store -- true 2>"$tmp/err"
+  expect_code 3 $? "rapl without powercap"
+  grep -qx "esl: rapl: cannot open $tmp/none: No such file or directory" "$tmp/err" ||
+    fail "rapl: $(cat "$tmp/err")"
 }
 
 # A trace written by --trace replays to the same energy.
