@@ -17,7 +17,9 @@ const cli_command *const cli_commands[] = {
     &cmd_calibrate,
     &cmd_flops,
     &cmd_help,
+    &cmd_measure,
     &cmd_models,
+    &cmd_runs,
     &cmd_version,
     NULL,
 };

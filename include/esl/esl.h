@@ -14,5 +14,7 @@
 #include "esl/flops.h"
 #include "esl/plan.h"
 #include "esl/bench.h"
+#include "esl/meter.h"
+#include "esl/store.h"
 
 #endif
