@@ -12,5 +12,7 @@
 #include "esl/error.h"
 #include "esl/model.h"
 #include "esl/flops.h"
+#include "esl/data.h"
+#include "esl/law.h"
 
 #endif
