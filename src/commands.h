@@ -4,9 +4,12 @@
 
 #include "cli.h"
 
+extern const cli_command cmd_fit;
 extern const cli_command cmd_flops;
 extern const cli_command cmd_help;
 extern const cli_command cmd_models;
+extern const cli_command cmd_predict;
+extern const cli_command cmd_validate;
 extern const cli_command cmd_version;
 
 #endif

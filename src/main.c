@@ -13,9 +13,12 @@
 #include "esl/esl.h"
 
 const cli_command *const cli_commands[] = {
+    &cmd_fit,
     &cmd_flops,
     &cmd_help,
     &cmd_models,
+    &cmd_predict,
+    &cmd_validate,
     &cmd_version,
     NULL,
 };

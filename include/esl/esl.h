@@ -14,5 +14,6 @@
 #include "esl/flops.h"
 #include "esl/data.h"
 #include "esl/law.h"
+#include "esl/carbon.h"
 
 #endif
