@@ -114,7 +114,9 @@ static void print_json(const esl_validation *v, const esl_score *mean)
         json_object_set_new(o, "test", json_string(f->test));
         json_object_set_new(o, "n_train", json_integer((json_int_t)f->n_train));
         json_object_set_new(o, "n_test", json_integer((json_int_t)f->n_test));
-        json_object_update(o, score_json(&f->score));
+        json_t *score = score_json(&f->score);
+        json_object_update(o, score);
+        json_decref(score);
         json_t *coefs = json_object();
         for (size_t j = 0; j < f->law->n_features; j++)
             json_object_set_new(coefs, f->law->features[j].name, json_real(f->law->coef[j]));

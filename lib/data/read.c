@@ -307,8 +307,8 @@ static int feed(reader *r, struct csv_parser *p, const char *buf, size_t len)
 static int finish(reader *r, struct csv_parser *p, int rc)
 {
     if (rc == ESL_OK && csv_fini(p, on_field, on_record, r) != 0 && r->status == ESL_OK)
-        rc = esl__fail(ESL_EPARSE, "%s:%lld: %s", r->origin, (long long)r->line,
-                       csv_strerror(csv_error(p)));
+        rc = esl__fail(ESL_EPARSE, "%s: a quoted field is not closed at the end of the input",
+                       r->origin);
     if (rc == ESL_OK)
         rc = r->status;
     if (rc == ESL_OK && !r->header_done)
