@@ -142,7 +142,7 @@ static json_t *prediction_json(const run *r, const esl_row *row, const esl_predi
     json_object_set_new(o, "energy_j", json_real(p->energy_j));
     json_object_set_new(o, "energy_lo_j", json_real(p->lo_j));
     json_object_set_new(o, "energy_hi_j", json_real(p->hi_j));
-    json_object_set_new(o, "interval", json_real(0.95));
+    json_object_set_new(o, "interval_pct", json_integer(95));
     json_object_set_new(o, "wh_per_image", json_real(p->energy_j / 3600.0 / (double)row->prompts));
     json_object_set_new(o, "kwh_total", json_real(p->energy_j / 3.6e6));
     json_object_set_new(o, "pue", json_real(a->pue));
