@@ -341,16 +341,25 @@ static int solve(esl_law *law, const esl_dataset *ds, const gsl_matrix *X, const
             rc = esl__fail(ESL_ENOMEM, "out of memory");
             goto done;
         }
+        size_t rank = p;
         if (wt != NULL) {
             for (size_t i = 0; i < n; i++)
                 gsl_vector_set(wt, i, (double)ds->rows[i].prompts);
-            g = gsl_multifit_wlinear(X, wt, y, c, cov, &chisq, w);
+            g = gsl_multifit_wlinear_tsvd(X, wt, y, RANK_TOL, c, cov, &chisq, &rank, w);
             /* wlinear's covariance assumes weights of 1/sigma_i^2; ours are
              * relative (var ~ sigma^2 / N), so scale by the fitted sigma^2. */
             if (g == GSL_SUCCESS)
                 gsl_matrix_scale(cov, chisq / (double)(n - p));
         } else {
-            g = gsl_multifit_linear(X, y, c, cov, &chisq, w);
+            /* gsl_multifit_linear with the rank reported: one SVD both fits and
+             * detects a singular design. */
+            g = gsl_multifit_linear_tsvd(X, y, RANK_TOL, c, cov, &chisq, &rank, w);
+        }
+        if (g == GSL_SUCCESS && rank < p) {
+            gsl_vector_free(wt);
+            gsl_multifit_linear_free(w);
+            rc = singular(law, ds, X);
+            goto done;
         }
         law->sigma2 = chisq / (double)(n - p); /* per unit weight when weighted */
         gsl_vector_free(wt);
@@ -455,7 +464,7 @@ int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
         esl__law_features(law, &ds->rows[i], gsl_matrix_ptr(X, i, 0), &unseen);
         gsl_vector_set(y, i, esl__ln_kwh(ds->rows[i].energy_j));
     }
-    if (prefix_rank(X, p) < p) {
+    if (law->method == ESL_FIT_ROBUST && prefix_rank(X, p) < p) {
         rc = singular(law, ds, X);
         goto fail;
     }
