@@ -284,6 +284,9 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
     run r = {.a = &a, .law = law, .law_name = a.law ? a.law : "built-in, paper A100 data",
              .zone_note = zone_note, .array = json_array()};
     if (a.configs == NULL) {
+        if (a.format == FORMAT_CSV)
+            printf("model,gpu,dtype,cfg,height,width,steps,prompts,flops_cfg,energy_j,energy_lo_j,"
+                   "energy_hi_j,wh_per_image,kwh_total,gco2e,cost,extrapolated\n");
         rc = predict_one(&r, law);
     } else {
         law_cli_opts lo = {.data = a.configs, .arch = a.arch, .convention = law->convention};
