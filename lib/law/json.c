@@ -435,6 +435,20 @@ static int read_doc(const rd *r, esl_law *law, json_t *doc)
     for (size_t j = 0; j < json_array_size(features); j++)
         if ((rc = get_feature(r, law, json_array_get(features, j), j)) != ESL_OK)
             return rc;
+    for (size_t k = 0; k < 2; k++) /* every non-baseline level has its one-hot feature */
+        for (size_t i = 1; i < law->factors[k].n_levels; i++) {
+            int found = 0;
+            for (size_t j = 0; j < law->n_features && !found; j++)
+                found = law->features[j].level != NULL &&
+                        strcmp(law->features[j].column, law->factors[k].column) == 0 &&
+                        strcmp(law->features[j].level, law->factors[k].levels[i]) == 0;
+            if (!found) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "level '%s' of %s has no feature", law->factors[k].levels[i],
+                         law->factors[k].column);
+                return bad(r, "$.features", msg);
+            }
+        }
     if ((rc = get_coefs(r, law, features, json_object_get(doc, "covariance"))) != ESL_OK)
         return rc;
     if ((rc = get_real(r, json_object_get(doc, "residual_variance"), "$.residual_variance",

@@ -149,6 +149,8 @@ static void law_file_errors(void **state)
             "law.json: $.covariance: expected one row per feature");
     bad_law(text, "\"rows\": 80", "\"rows\": \"80\"", ESL_EINVAL,
             "law.json: $.training.rows: expected a positive integer");
+    bad_law(text, "\"levels\": [\n        \"fp16\",", "\"levels\": [\n        \"fp16\", \"bf16\",",
+            ESL_EINVAL, "law.json: $.features: level 'bf16' of dtype has no feature");
     free(text);
     esl_law *none = NULL;
     assert_int_equal(esl_law_load(&none, "/nonexistent/law.json"), ESL_EIO);
