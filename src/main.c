@@ -15,11 +15,14 @@
 const cli_command *const cli_commands[] = {
     &cmd_bench,
     &cmd_calibrate,
+    &cmd_fit,
     &cmd_flops,
     &cmd_help,
     &cmd_measure,
     &cmd_models,
+    &cmd_predict,
     &cmd_runs,
+    &cmd_validate,
     &cmd_version,
     NULL,
 };

@@ -16,5 +16,8 @@
 #include "esl/bench.h"
 #include "esl/meter.h"
 #include "esl/store.h"
+#include "esl/data.h"
+#include "esl/law.h"
+#include "esl/carbon.h"
 
 #endif
