@@ -13,11 +13,18 @@
 #include "esl/esl.h"
 
 const cli_command *const cli_commands[] = {
+    &cmd_bench,
+    &cmd_calibrate,
+    &cmd_fit,
     &cmd_flops,
     &cmd_help,
+    &cmd_measure,
     &cmd_models,
     &cmd_plot,
+    &cmd_predict,
     &cmd_report,
+    &cmd_runs,
+    &cmd_validate,
     &cmd_version,
     NULL,
 };

@@ -14,5 +14,11 @@
 #include "esl/flops.h"
 #include "esl/plot.h"
 #include "esl/plan.h"
+#include "esl/bench.h"
+#include "esl/meter.h"
+#include "esl/store.h"
+#include "esl/data.h"
+#include "esl/law.h"
+#include "esl/carbon.h"
 
 #endif

@@ -170,7 +170,7 @@ static const int palette[ESL_PLOT_MAX_GROUPS][3] = {
 #define PI 3.14159265358979323846
 /* Text: PLplot's character scale, and the height of one line of notes. */
 #define TEXT_SCALE 0.68
-#define NOTE_LINE_PX 24.0
+#define NOTE_LINE_PX 27.0
 
 static pthread_mutex_t plot_lock = PTHREAD_MUTEX_INITIALIZER;
 static jmp_buf *plot_escape;
@@ -294,7 +294,7 @@ static void panel_viewport(const layout *lo, size_t p, double *vx0, double *vx1,
     double cy1 = lo->grid_y1 - (double)r * ch;
     *vx0 = cx0 + 118.0 / lo->width_px;
     *vx1 = cx0 + cw - 30.0 / lo->width_px;
-    *vy1 = cy1 - 52.0 / lo->height_px;
+    *vy1 = cy1 - 58.0 / lo->height_px;
     *vy0 = cy1 - ch + 92.0 / lo->height_px;
 }
 
@@ -416,24 +416,17 @@ static void draw_bars(const esl_plot_panel *pa, const extent *e)
         }
 }
 
-/* Lines of text in a framed box, upper left inside the panel. */
-static void draw_notes(const esl_plot_panel *pa)
+/* Lines of text in the panel's upper left corner, which panel_extent keeps
+ * free of data (and which is empty above an actual-vs-predicted diagonal). */
+static void draw_notes(const esl_plot_panel *pa, const extent *e, double vh_px)
 {
-    PLINT opts[16], colors[16];
-    const char *texts[16];
-    PLFLT w, h;
-    size_t n = pa->n_notes < 16 ? pa->n_notes : 16;
-    if (n == 0)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        opts[i] = PL_LEGEND_NONE;
-        colors[i] = COL_FG;
-        texts[i] = pa->notes[i];
-    }
-    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
-             PL_POSITION_TOP | PL_POSITION_LEFT | PL_POSITION_INSIDE, 0.02, 0.02, 0.0, COL_BG,
-             COL_FG, 1, 0, 0, (PLINT)n, opts, 0.15, TEXT_SCALE * 0.85, 1.75, 0.0, colors, texts, NULL, NULL,
-             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    double line = NOTE_LINE_PX / vh_px * (e->y1 - e->y0);
+    double x = e->x0 + 0.04 * (e->x1 - e->x0);
+    plcol0(COL_FG);
+    plschr(0, TEXT_SCALE * 0.9);
+    for (size_t i = 0; i < pa->n_notes; i++)
+        plptex(x, e->y1 - line * ((double)i + 1.1), 1, 0, 0.0, pa->notes[i]);
+    plschr(0, TEXT_SCALE);
 }
 
 /* The groups' legend in its own column to the right of the panels. */
@@ -516,7 +509,7 @@ static void draw_figure(const esl_plot_figure *fig, const layout *lo, PLFLT *scr
         plcol0(COL_FG);
         plwidth(1.2);
         plbox("bc", 0, 0, "bc", 0, 0); /* the frame again, over the data */
-        draw_notes(pa);
+        draw_notes(pa, &e, (vy1 - vy0) * lo->height_px);
     }
     draw_legend(fig, lo);
 }

@@ -31,6 +31,48 @@ decomposition_png)
 decomposition_pdf)
   run plot decomposition --model flux-dev -o "$tmp/f.PDF"
   "$check" "$tmp/f.PDF" --pdf ;;
+diagnostic_svg)
+  # In-sample: every row of the shipped data is one marker.
+  run plot diagnostic -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers "$(rows "$data")" --text "actual energy (Wh)" \
+    --text "predicted energy (Wh)" --text "R²(ln E) = " --text "Spearman ρ = " --text "MAPE = " ;;
+diagnostic_data_where)
+  run plot diagnostic --data "$data" --where model=sd2 --color gpu -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers "$(rows "$data" sd2)" --text "A100" --text "GPU" ;;
+diagnostic_each)
+  # Figure 2: one law per model, one panel per model.
+  run plot diagnostic --each model --where model=flux-dev,sd35-large,qwen-image -o "$tmp/f.svg"
+  n=$(( $(rows "$data" flux-dev) + $(rows "$data" sd35-large) + $(rows "$data" qwen-image) ))
+  "$check" "$tmp/f.svg" --markers "$n" --text "flux-dev (own fit)" --text "qwen-image (own fit)" ;;
+diagnostic_leave_out)
+  # Figure 4: each row is drawn once as a test row and, in the other two folds, as a training row.
+  run plot diagnostic --split leave-out:model --where model=flux-dev,sd35-large,qwen-image -o "$tmp/f.svg"
+  n=$(( $(rows "$data" flux-dev) + $(rows "$data" sd35-large) + $(rows "$data" qwen-image) ))
+  "$check" "$tmp/f.svg" --markers $((3 * n)) --text "test: flux-dev" \
+    --text "train: qwen-image,sd35-large" --text "test: sd35-large" ;;
+diagnostic_kfold)
+  # Two folds: every row once in each fold, as training or as test row.
+  run plot diagnostic --split kfold:2 --seed 7 -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers $((2 * $(rows "$data"))) --text "test: fold 2/2" ;;
+diagnostic_png)
+  run plot diagnostic --where model=qwen-image -o "$tmp/f.png"
+  "$check" "$tmp/f.png" --png 980x760 ;;
+diagnostic_law_file)
+  run fit --data "$data" --where model=flux-dev -o "$tmp/law.json" >/dev/null
+  run plot diagnostic --law "$tmp/law.json" --where model=flux-dev,sd2 -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers $(( $(rows "$data" flux-dev) + $(rows "$data" sd2) )) \
+    --text "law.json" ;;
+scaling_svg)
+  run plot scaling -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers "$(rows "$data")" --text "FLOPs_cfg (FLOP)" \
+    --text "energy (Wh)" --text "shading: 95% interval" --text "1024x1024" ;;
+contributions_svg)
+  run plot contributions -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers "$(rows "$data" flux-dev)" --text "denoising steps T" \
+    --text "energy per image (relative)" --text "fp32, with CFG" ;;
+contributions_model)
+  run plot contributions --data "$data" --model sd35-large -o "$tmp/f.pdf"
+  "$check" "$tmp/f.pdf" --pdf ;;
 *)
   echo "run.sh: unknown case '$case_name'"; exit 2 ;;
 esac

@@ -1,0 +1,143 @@
+/*
+ * data.h - datasets: rows of measured (or wanted) generation runs.
+ *
+ * A row is the unit every stage exchanges: which model, GPU and precision
+ * generated how many images of what size with how many steps, and the energy
+ * that took. On the outside a dataset is a CSV file with a header line
+ * (docs/data-format.md); each row's FLOPs_cfg comes from the FLOP engine, by
+ * model name from the catalogue or from a description file, so a dataset of
+ * a new model needs only that model's description.
+ *
+ * Units: energy in joules, duration in seconds, power in watts, FLOPs plain
+ * (a multiply-add counts 2).
+ */
+#ifndef ESL_DATA_H
+#define ESL_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "esl/flops.h"
+#include "esl/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a row's energy covers. */
+typedef enum esl_energy_kind {
+    ESL_ENERGY_TOTAL = 0,  /* everything the GPU drew during the run */
+    ESL_ENERGY_DYNAMIC = 1 /* the run's energy above the idle draw */
+} esl_energy_kind;
+
+/* Bits of esl_row.present: which optional columns a row had a value in. */
+enum {
+    ESL_ROW_ENERGY = 1u << 0,
+    ESL_ROW_BATCH = 1u << 1,
+    ESL_ROW_KIND = 1u << 2,
+    ESL_ROW_DURATION = 1u << 3,
+    ESL_ROW_IDLE = 1u << 4,
+    ESL_ROW_SOURCE = 1u << 5
+};
+
+typedef struct esl_row {
+    char *model;          /* catalogue name, e.g. "flux-dev" */
+    char *gpu;            /* e.g. "A100" */
+    char *dtype;          /* e.g. "fp16" */
+    int cfg;              /* 1 with classifier-free guidance */
+    int64_t height, width;/* pixels */
+    int64_t steps;        /* denoising steps T */
+    int64_t prompts;      /* images N */
+    int64_t batch_size;   /* images per batch, 1 when absent */
+    double energy_j;      /* energy of all N images, joules; 0 when absent */
+    esl_energy_kind energy_kind;
+    double duration_s;    /* wall time of the run, 0 when absent */
+    double idle_w;        /* idle power of the GPU, 0 when absent */
+    char *source;         /* free text, NULL when absent */
+    unsigned present;     /* ESL_ROW_* bits */
+    double flops_cfg;     /* N * T * FLOPs_denoise * 2^cfg (Eq. 3), plain FLOPs */
+    int64_t line;         /* line of the input the row ended on (1 is the header) */
+} esl_row;
+
+/* How a dataset is read. Zero-initialised: paper convention, energy required. */
+typedef struct esl_data_opts {
+    esl_convention convention; /* how FLOPs_cfg is counted */
+    const esl_model *arch;     /* rows naming arch->name use it; may be NULL */
+    int no_energy;             /* 1: energy_j is optional (configurations to predict) */
+} esl_data_opts;
+
+/*
+ * Called once per row, in file order. The row and its strings are valid
+ * only during the call. Returning non-zero stops the reader, which then
+ * returns that value.
+ */
+typedef int (*esl_row_fn)(void *ctx, const esl_row *row);
+
+/*
+ * Stream the rows of CSV text from `fp` (read to its end) to `fn`.
+ * @param origin  the name used in messages ("data.csv", "<stdin>")
+ * @param opts    NULL for the defaults
+ * @return ESL_OK; ESL_EPARSE (malformed CSV, a cell that is not a number:
+ *         "data.csv:17: column 'steps': '-3' is not a positive integer");
+ *         ESL_EINVAL (missing, duplicate or unknown column, a bad value);
+ *         ESL_ENOTFOUND (unknown model); ESL_EIO; ESL_ENOMEM; any FLOP
+ *         engine code for a size the model cannot generate; or fn's value
+ */
+int esl_data_read(FILE *fp, const char *origin, const esl_data_opts *opts, esl_row_fn fn,
+                  void *ctx);
+
+/* As esl_data_read, from `len` bytes of memory. */
+int esl_data_parse(const char *text, size_t len, const char *origin, const esl_data_opts *opts,
+                   esl_row_fn fn, void *ctx);
+
+/* A dataset held in memory: rows and the strings they own. */
+typedef struct esl_dataset {
+    esl_row *rows;
+    size_t n_rows;
+    size_t cap;
+    char *origin;              /* where it was read from */
+    esl_convention convention; /* how the rows' FLOPs_cfg were counted */
+} esl_dataset;
+
+/* A new empty dataset. @return ESL_OK or ESL_ENOMEM */
+int esl_dataset_new(esl_dataset **out, const char *origin, esl_convention convention);
+
+/* Append a copy of `row` (its strings copied). @return ESL_OK or ESL_ENOMEM */
+int esl_dataset_append(esl_dataset *ds, const esl_row *row);
+
+/* Read a whole dataset from `fp`; the codes of esl_data_read. */
+int esl_dataset_read(esl_dataset **out, FILE *fp, const char *origin, const esl_data_opts *opts);
+
+/* Read a dataset file; adds ESL_EIO when it cannot be opened. */
+int esl_dataset_load(esl_dataset **out, const char *path, const esl_data_opts *opts);
+
+/* Parse a dataset from memory; the codes of esl_data_parse. */
+int esl_dataset_parse(esl_dataset **out, const char *text, size_t len, const char *origin,
+                      const esl_data_opts *opts);
+
+/*
+ * The paper's A100 measurements (data/paper_a100.csv, Tables 6-9 of
+ * Iyengar et al. 2026), compiled into the library.
+ */
+int esl_dataset_builtin(esl_dataset **out, esl_convention convention);
+
+/* The text of the built-in dataset, `*len` bytes. */
+const char *esl_dataset_builtin_text(size_t *len);
+
+/*
+ * Keep the rows whose column matches one of a comma-separated list:
+ * `spec` is "COLUMN=V1,V2" with COLUMN one of model, gpu, dtype.
+ * @return ESL_OK (a new dataset in *out); ESL_EINVAL for a bad spec;
+ *         ESL_ENOTFOUND when no row matches a value (the detail lists the
+ *         values present)
+ */
+int esl_dataset_where(esl_dataset **out, const esl_dataset *ds, const char *spec);
+
+/* Release a dataset. NULL is a no-op. */
+void esl_dataset_free(esl_dataset *ds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,243 @@
+/*
+ * law.h - energy scaling laws: fitting, reading and writing, predicting and
+ * validating them.
+ *
+ * The "paper" form is Eq. 3/4 of Iyengar et al. 2026:
+ *
+ *   ln E[kWh] = ln A + alpha ln(FLOPs_cfg [GFLOPs]) + beta_dtype I_dtype
+ *               + sum beta_gpu I_gpu + beta_res ln(H W / 256)
+ *
+ * with FLOPs_cfg = N T FLOPs_denoise 2^cfg. Categorical levels (gpu, dtype)
+ * are found in the training data and coded one-hot against a baseline level;
+ * a categorical column with a single level has no feature (the paper's Qwen
+ * fit has no beta_dtype). The law keeps the coefficient covariance and the
+ * residual variance, so every prediction carries a prediction interval, and
+ * a summary of its training data, so a prediction can say when it
+ * extrapolates. Energies outside the features are joules; GFLOPs and kWh
+ * exist only inside the features.
+ */
+#ifndef ESL_LAW_H
+#define ESL_LAW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esl/data.h"
+#include "esl/flops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The law's terms; the intercept ln A is always present. */
+enum {
+    ESL_TERM_FLOPS = 1u << 0, /* alpha ln(FLOPs_cfg / 1e9) */
+    ESL_TERM_DTYPE = 1u << 1, /* beta_dtype one-hot */
+    ESL_TERM_GPU = 1u << 2,   /* beta_gpu one-hot */
+    ESL_TERM_RES = 1u << 3,   /* beta_res ln(H W / 256) */
+    ESL_TERM_ALL = 0xfu
+};
+
+/*
+ * Parse a term switch list such as "-res" or "-res,-gpu" (a leading '+'
+ * switches a term back on) applied to `*inout`.
+ * @return ESL_OK or ESL_EINVAL naming the unknown term
+ */
+int esl_law_terms_parse(unsigned *inout, const char *spec);
+
+/* How the coefficients are estimated. */
+typedef enum esl_fit_method {
+    ESL_FIT_OLS = 0,      /* ordinary least squares (gsl_multifit_linear) */
+    ESL_FIT_WEIGHTED = 1, /* weights = prompts: var(ln E) of an N-image mean ~ 1/N */
+    ESL_FIT_ROBUST = 2    /* bisquare M-estimator (gsl_multifit_robust) */
+} esl_fit_method;
+
+const char *esl_fit_method_name(esl_fit_method method);
+
+typedef struct esl_fit_opts {
+    unsigned terms;          /* ESL_TERM_* bits; 0 means ESL_TERM_ALL */
+    esl_fit_method method;
+    const char *baseline_gpu;   /* NULL: "A100" when present, else the first level */
+    const char *baseline_dtype; /* NULL: "fp16" when present, else the first level */
+} esl_fit_opts;
+
+/* A categorical column: its levels (sorted, baseline first) and baseline. */
+typedef struct esl_factor {
+    char *column;    /* "gpu" or "dtype" */
+    char *baseline;
+    char **levels;
+    size_t n_levels; /* 1: the term was dropped (constant in the data) */
+} esl_factor;
+
+typedef enum esl_feature_kind {
+    ESL_FEATURE_CONST = 0,    /* 1: the intercept ln A */
+    ESL_FEATURE_LN_FLOPS = 1, /* ln(FLOPs_cfg / 1e9) */
+    ESL_FEATURE_LEVEL = 2,    /* 1 when column == level */
+    ESL_FEATURE_LN_RES = 3    /* ln(H W / 256) */
+} esl_feature_kind;
+
+typedef struct esl_feature {
+    esl_feature_kind kind;
+    char *name;   /* "ln_A", "alpha", "dtype=fp32", "gpu=H100", "res" */
+    char *column; /* for a level: "gpu" or "dtype"; else NULL */
+    char *level;  /* for a level; else NULL */
+} esl_feature;
+
+/* The training set's summary. */
+typedef struct esl_law_training {
+    size_t n_rows;
+    char **models;
+    size_t n_models;
+    double flops_min, flops_max;   /* FLOPs_cfg, plain FLOPs */
+    double pixels_min, pixels_max; /* H * W */
+    double steps_min, steps_max;
+    double energy_min_j, energy_max_j;
+} esl_law_training;
+
+/* Goodness of fit on the training rows. */
+typedef struct esl_law_metrics {
+    double r2_log;     /* R^2 of ln E */
+    double r2_adj_log; /* adjusted for the number of features */
+    double rmse_log;   /* root mean square residual of ln E */
+    double r2_lin;     /* R^2 of E in joules, predicting exp(ln E-hat) */
+    double mape_pct;   /* mean absolute percentage error of E */
+} esl_law_metrics;
+
+typedef struct esl_law {
+    char *form;                /* "paper" (Eq. 3/4); later forms add names */
+    esl_convention convention; /* how FLOPs_cfg was counted */
+    esl_fit_method method;
+    unsigned terms;            /* ESL_TERM_* asked for */
+    esl_factor factors[2];     /* [0] gpu, [1] dtype */
+    char **dropped;            /* human notes on dropped terms */
+    size_t n_dropped;
+    size_t n_features;
+    esl_feature *features;
+    double *coef;     /* n_features */
+    double *se;       /* standard errors, n_features */
+    double *cov;      /* n_features^2, row-major */
+    double sigma2;    /* residual variance of ln E */
+    int64_t dof;      /* residual degrees of freedom, n_rows - n_features */
+    esl_law_training training;
+    esl_law_metrics metrics;
+} esl_law;
+
+/*
+ * Fit a law on a dataset.
+ * @param opts NULL for the defaults (all terms, OLS, A100 and fp16 baselines)
+ * @return ESL_OK; ESL_EINVAL for fewer rows than features + 1, or an
+ *         unknown --baseline level; ESL_ENUMERIC for a singular design (the
+ *         detail names the term: "term 'res' is constant in the training
+ *         data ...") or a GSL failure; ESL_ENOMEM
+ */
+int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts);
+
+/*
+ * The default law: the paper form fitted, at the call, on the built-in paper
+ * data (all four models, A100) in the given convention.
+ */
+int esl_law_default(esl_law **out, esl_convention convention);
+
+/* Release a law. NULL is a no-op. */
+void esl_law_free(esl_law *law);
+
+/* The index of the feature named `name`, or -1. */
+int esl_law_feature(const esl_law *law, const char *name);
+
+/*
+ * The law as a JSON document (docs/law-format.md), doubles written so they
+ * read back bit for bit. @param out a new string: free() it
+ */
+int esl_law_to_json(char **out, const esl_law *law);
+
+/*
+ * Read a law document. Strict: unknown or missing keys, wrong types and
+ * inconsistent sizes are errors naming the JSON path.
+ * @return ESL_OK, ESL_EPARSE (not JSON), ESL_EINVAL (wrong document), ESL_ENOMEM
+ */
+int esl_law_parse(esl_law **out, const char *json, size_t len, const char *origin);
+
+/* Read a law file; adds ESL_EIO. */
+int esl_law_load(esl_law **out, const char *path);
+
+/* Bits of esl_prediction.extrapolated. */
+enum {
+    ESL_EXTRAP_FLOPS = 1u << 0,  /* FLOPs_cfg outside the training range */
+    ESL_EXTRAP_RES = 1u << 1,    /* H * W outside the training range */
+    ESL_EXTRAP_STEPS = 1u << 2,  /* steps outside the training range */
+    ESL_EXTRAP_MODEL = 1u << 3,  /* a model the law was not trained on */
+    ESL_EXTRAP_LEVEL = 1u << 4   /* an unseen level taken as the baseline */
+};
+
+typedef struct esl_prediction {
+    double energy_j;       /* median prediction exp(ln E-hat), all N images */
+    double lo_j, hi_j;     /* prediction interval at the requested level */
+    double ln_kwh;         /* ln E-hat, E in kWh */
+    double se_fit;         /* standard error of ln E-hat (the mean) */
+    double se_pred;        /* standard error of a new ln E */
+    unsigned extrapolated; /* ESL_EXTRAP_* */
+} esl_prediction;
+
+typedef struct esl_predict_opts {
+    double level;          /* interval coverage; 0 means 0.95 */
+    int unseen_as_baseline;/* 1: an unseen gpu/dtype level counts as the baseline */
+} esl_predict_opts;
+
+/*
+ * Predict the energy of a row (its flops_cfg must be counted in the law's
+ * convention; its energy is ignored).
+ * @return ESL_OK; ESL_ENOTFOUND for an unseen gpu or dtype level (the detail
+ *         lists the levels the law knows); ESL_ERANGE when the result is not
+ *         finite; ESL_EINVAL when the law has no residual dof
+ */
+int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
+                    const esl_predict_opts *opts);
+
+/* Accuracy of a law on rows with measured energy (held-out rows). NaN
+ * marks a metric that is undefined for these rows (fewer than 2 rows, or
+ * no spread), never a number. */
+typedef struct esl_score {
+    size_t n;
+    double r2_log, r2_lin;
+    double mae_j;    /* mean absolute error, joules */
+    double mape_pct; /* mean absolute percentage error */
+    double rmse_log; /* root mean square error of ln E */
+    double pearson;  /* of E, measured vs predicted */
+    double spearman; /* of E, measured vs predicted */
+    unsigned extrapolated; /* union of the rows' ESL_EXTRAP_* */
+} esl_score;
+
+/* Score `law` on `ds` (unseen levels taken as the baseline). */
+int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds);
+
+/* One fold of a validation. */
+typedef struct esl_fold {
+    char *train, *test; /* what was trained and tested on, e.g. "flux-dev,sd2" */
+    size_t n_train, n_test;
+    esl_law *law;
+    esl_score score;
+} esl_fold;
+
+typedef struct esl_validation {
+    char *split;
+    esl_fold *folds;
+    size_t n_folds;
+} esl_validation;
+
+/*
+ * Validate the law on held-out rows (paper section 4.2). `split` is one of
+ * "kfold:K" (rows shuffled with GSL's mt19937 seeded with `seed`),
+ * "leave-out:model", "leave-out:gpu" (each level held out in turn), or
+ * "train=A,B:test=C" (names of models or GPUs).
+ * @return ESL_OK; ESL_EINVAL for a bad split or one that leaves a side
+ *         empty; any code of esl_law_fit, prefixed with the fold
+ */
+int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
+                 unsigned long seed, const esl_fit_opts *opts);
+
+void esl_validation_free(esl_validation *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,92 @@
+/*
+ * store.h - the run store: every measured run, its labels and its trace, in
+ * one SQLite file (WAL mode; default name esl-runs.db).
+ *
+ * A run is written in one transaction, so a run killed halfway (the
+ * process, its workload, or the machine) leaves the store consistent and
+ * every earlier run intact. The schema is versioned with PRAGMA user_version
+ * and upgraded in place, one migration per version, each in a transaction.
+ * Labels (model=flux-dev steps=50 ...) make a run a row of the law's dataset.
+ */
+#ifndef ESL_STORE_H
+#define ESL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esl/meter.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The schema version this library writes. */
+#define ESL_STORE_SCHEMA_VERSION 1
+
+typedef struct esl_store esl_store;
+
+/* One label of a run. */
+typedef struct esl_label {
+    char *key;
+    char *value;
+} esl_label;
+
+/* A stored run. */
+typedef struct esl_run {
+    int64_t id;
+    char *started;        /* UTC, "2026-11-26T06:31:08Z" */
+    char *command;        /* the workload's command line, words joined by spaces */
+    int exit_status;      /* the workload's exit status, 128+N when killed by signal N */
+    size_t n_labels;
+    esl_label *labels;    /* sorted by key */
+    esl_record *record;   /* devices and totals; samples only from esl_store_get */
+} esl_run;
+
+/*
+ * Open (creating if needed) the store at `path` and bring its schema to
+ * ESL_STORE_SCHEMA_VERSION.
+ * @param out  the store, NULL on failure
+ * @return ESL_OK; ESL_ESTORE with SQLite's reason, or when the file was
+ *         written by a newer esl (its schema version named)
+ */
+int esl_store_open(esl_store **out, const char *path);
+
+/* Close the store; NULL is a no-op. */
+void esl_store_close(esl_store *s);
+
+/*
+ * Store a run in one transaction: the record (devices and samples), the
+ * command line, the workload's exit status and the labels (keys unique).
+ * @param out_id  the new run's id
+ * @return ESL_OK; ESL_EINVAL for a duplicate label key; ESL_ESTORE
+ */
+int esl_store_put(esl_store *s, int64_t *out_id, const esl_record *rec, const char *command,
+                  int exit_status, const esl_label *labels, size_t n_labels);
+
+/*
+ * List runs in id order, without samples, keeping those whose labels match
+ * every `where` pair (key equal to value).
+ * @param out    an array of *n_out runs, freed with esl_runs_free
+ * @return ESL_OK, ESL_ENOMEM or ESL_ESTORE
+ */
+int esl_store_list(esl_store *s, esl_run **out, size_t *n_out, const esl_label *where,
+                   size_t n_where);
+
+/* One run with its samples. @param out  one run, freed with esl_runs_free(*out, 1)
+ * @return ESL_OK; ESL_ENOTFOUND for an unknown id; ESL_ESTORE */
+int esl_store_get(esl_store *s, esl_run **out, int64_t id);
+
+/* Check the store's integrity (PRAGMA integrity_check) and that every run
+ * has its devices. @return ESL_OK, or ESL_ESTORE with the first problem */
+int esl_store_check(esl_store *s);
+
+/* Free an array of runs from esl_store_list or esl_store_get; NULL is a no-op. */
+void esl_runs_free(esl_run *runs, size_t n);
+
+/* The value of label `key`, or NULL. */
+const char *esl_run_label(const esl_run *run, const char *key);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

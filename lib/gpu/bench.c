@@ -1,0 +1,56 @@
+/*
+ * bench.c - running a layer plan on a GPU through the optional CUDA module.
+ *
+ * libesl itself never links CUDA: the workload lives in libesl_gpu.so, loaded
+ * here with dlopen on first use. A build without CUDA, a machine without the
+ * CUDA libraries, or one without a GPU or driver all end in ESL_ENODEV with a
+ * detail saying which, so that the tool can exit 3 with one clear line.
+ * The module stays loaded once opened: CUDA and cuBLAS are not made to be
+ * unloaded (their runtime state and the C++ library they pull in outlive a
+ * dlclose), and a calibration sweep reuses it run after run.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "esl/bench.h"
+#include "gpu/module.h"
+
+static pthread_mutex_t module_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int esl_bench_run(esl_bench_result *out, const esl_workload *plan, const esl_bench_opts *opts)
+{
+    const char *path = opts->module;
+    char err[512] = "";
+
+    if (path == NULL)
+        path = getenv("ESL_GPU_MODULE");
+    if (path == NULL || *path == '\0')
+        path = "libesl_gpu.so";
+    if (opts->warmup < 0)
+        return esl__fail(ESL_EINVAL, "warm-up passes %d: must not be negative", opts->warmup);
+
+    pthread_mutex_lock(&module_lock);
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        const char *why = dlerror();
+        pthread_mutex_unlock(&module_lock);
+        return esl__fail(ESL_ENODEV, "no GPU workload: cannot load %s (%s)", path,
+                         why ? why : "unknown reason");
+    }
+    esl_gpu_abi_fn abi = (esl_gpu_abi_fn)(uintptr_t)dlsym(lib, ESL_GPU_ABI_SYMBOL);
+    esl_gpu_run_fn run = (esl_gpu_run_fn)(uintptr_t)dlsym(lib, ESL_GPU_RUN_SYMBOL);
+    int rc;
+    if (abi == NULL || run == NULL)
+        rc = esl__fail(ESL_ENODEV, "no GPU workload: %s lacks %s", path,
+                       abi == NULL ? ESL_GPU_ABI_SYMBOL : ESL_GPU_RUN_SYMBOL);
+    else if (abi() != ESL_GPU_ABI)
+        rc = esl__fail(ESL_ENODEV, "no GPU workload: %s speaks interface %d, this esl needs %d",
+                       path, abi(), ESL_GPU_ABI);
+    else if ((rc = run(out, plan, opts, err, sizeof err)) != ESL_OK)
+        rc = esl__fail(rc, "%s", err[0] ? err : esl_strerror(rc));
+    pthread_mutex_unlock(&module_lock); /* the handle is kept: see the file comment */
+    return rc;
+}

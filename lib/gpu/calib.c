@@ -1,0 +1,294 @@
+/*
+ * calib.c - the calibration planner: which configurations of the paper's
+ * grid (models x square resolutions x steps x dtype x CFG) to measure so
+ * that a law can be fitted for a GPU within a time budget.
+ *
+ * Each dimension keeps `count` levels spread evenly (extremes first) over a
+ * window of its cheapest `window` levels. Starting from the whole grid, the
+ * planner gives up one thing at a time until the sweep's estimated time fits
+ * the budget: first CFG on/off, then levels beyond the target of 3 models x
+ * 3 resolutions x 2 step counts x 2 dtypes, then the spread of the largest
+ * levels (the window), and only then coverage below the target. Spread in
+ * log FLOPs is what makes a fitted slope well determined, so extremes are
+ * kept as long as the budget allows. Times are estimated from a probe's
+ * seconds per executed FLOP of each dtype; pure arithmetic, tested on the CPU.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "esl/bench.h"
+
+enum { D_MODEL, D_SIDE, D_STEPS, D_DTYPE, D_CFG, N_DIMS };
+
+typedef struct dim {
+    size_t n;        /* levels available, cheapest first */
+    size_t count;    /* levels chosen */
+    size_t window;   /* chosen among the first `window` levels */
+    size_t order[8]; /* level index, cheapest first (models: by FLOPs) */
+} dim;
+
+/* The i-th chosen level: evenly spread over the window, both ends included. */
+static size_t pick(const dim *d, size_t i)
+{
+    if (d->count == 1)
+        return d->order[0];
+    size_t pos = (i * (d->window - 1) + (d->count - 1) / 2) / (d->count - 1);
+    return d->order[pos];
+}
+
+/* Per model and side: executed FLOPs of text, one denoiser pass, decode
+ * (batch 1, no CFG; a CFG pass is exactly twice the denoiser's). */
+typedef struct cost_table {
+    int64_t (*stage)[3]; /* [model * n_sides + side][stage] */
+    size_t n_sides;
+} cost_table;
+
+static double point_flops(const cost_table *c, size_t model, size_t side, int64_t steps, int cfg)
+{
+    const int64_t *s = c->stage[model * c->n_sides + side];
+    return (double)s[ESL_STAGE_TEXT] + (double)steps * (double)s[ESL_STAGE_DENOISE] * (cfg ? 2 : 1) +
+           (double)s[ESL_STAGE_DECODE];
+}
+
+typedef struct planner {
+    dim d[N_DIMS];
+    cost_table cost;
+    const esl_calib_opts *o;
+    const int64_t *sides, *steps;
+    esl_dtype dtypes[4];
+} planner;
+
+/* Estimated seconds of the current selection. */
+static double estimate(const planner *p)
+{
+    double total = 0;
+    for (size_t a = 0; a < p->d[D_MODEL].count; a++)
+        for (size_t b = 0; b < p->d[D_SIDE].count; b++)
+            for (size_t c = 0; c < p->d[D_STEPS].count; c++)
+                for (size_t e = 0; e < p->d[D_DTYPE].count; e++)
+                    for (size_t g = 0; g < p->d[D_CFG].count; g++) {
+                        double f = point_flops(&p->cost, pick(&p->d[D_MODEL], a),
+                                               pick(&p->d[D_SIDE], b),
+                                               p->steps[pick(&p->d[D_STEPS], c)],
+                                               (int)pick(&p->d[D_CFG], g));
+                        total += f * p->o->s_per_flop[p->dtypes[pick(&p->d[D_DTYPE], e)]] +
+                                 p->o->overhead_s;
+                    }
+    return total;
+}
+
+/* One concession: shrink dimension `k`'s count (or window) towards `floor`.
+ * Returns 1 when something changed. */
+static int shrink_count(dim *d, size_t floor)
+{
+    if (d->count <= floor)
+        return 0;
+    d->count--;
+    return 1;
+}
+
+static int shrink_window(dim *d, size_t floor)
+{
+    if (d->window <= floor || d->window <= d->count)
+        return 0;
+    d->window--;
+    return 1;
+}
+
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+/* The next concession, in the order the file comment gives; 0 when none is left. */
+static int concede(planner *p)
+{
+    dim *d = p->d;
+    static const size_t target[N_DIMS] = {3, 3, 2, 2, 1};
+    /* 1. CFG both ways -> off only; then counts beyond the target. */
+    if (shrink_count(&d[D_CFG], 1))
+        return 1;
+    static const int count_order[] = {D_STEPS, D_SIDE, D_MODEL, D_DTYPE};
+    for (size_t i = 0; i < 4; i++)
+        if (shrink_count(&d[count_order[i]], min_sz(target[count_order[i]], d[count_order[i]].n)))
+            return 1;
+    /* 2. Narrow the spread: drop the most expensive levels, one dimension at a time. */
+    static const int window_order[] = {D_STEPS, D_SIDE, D_MODEL};
+    for (size_t i = 0; i < 3; i++)
+        if (shrink_window(&d[window_order[i]], d[window_order[i]].count))
+            return 1;
+    /* 3. Coverage below the target. */
+    static const int below[] = {D_STEPS, D_SIDE, D_MODEL, D_DTYPE, D_SIDE, D_MODEL};
+    for (size_t i = 0; i < sizeof below / sizeof below[0]; i++) {
+        dim *x = &d[below[i]];
+        if (shrink_count(x, 1)) {
+            x->window = x->count; /* the cheapest levels */
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+    const esl_calib_point *x = a, *y = b;
+    return (x->est_s > y->est_s) - (x->est_s < y->est_s);
+}
+
+static int fill_costs(planner *p, const esl_model *const *models, size_t n_models)
+{
+    size_t ns = p->d[D_SIDE].n;
+    p->cost.n_sides = ns;
+    p->cost.stage = calloc(n_models * ns, sizeof *p->cost.stage);
+    if (p->cost.stage == NULL)
+        return esl__fail(ESL_ENOMEM, "calibration planner: out of memory");
+    for (size_t m = 0; m < n_models; m++)
+        for (size_t s = 0; s < ns; s++) {
+            esl_bench_config c = {
+                .request = {.height = p->sides[s], .width = p->sides[s], .steps = 1, .prompts = 1},
+                .batch = 1, .dtype = ESL_DTYPE_BF16,
+            };
+            esl_workload *plan;
+            int rc = esl_workload_new(&plan, models[m], &c);
+            if (rc != ESL_OK)
+                return rc;
+            memcpy(p->cost.stage[m * ns + s], plan->stage_exec_flops, sizeof plan->stage_exec_flops);
+            esl_workload_free(plan);
+        }
+    return ESL_OK;
+}
+
+/* Order models cheapest first by FLOPs at the largest side. */
+static void order_models(planner *p, size_t n_models)
+{
+    dim *d = &p->d[D_MODEL];
+    for (size_t i = 0; i < n_models; i++)
+        d->order[i] = i;
+    for (size_t i = 1; i < n_models; i++)
+        for (size_t j = i; j > 0; j--) {
+            double a = point_flops(&p->cost, d->order[j - 1], p->d[D_SIDE].n - 1, 1, 0);
+            double b = point_flops(&p->cost, d->order[j], p->d[D_SIDE].n - 1, 1, 0);
+            if (a <= b)
+                break;
+            size_t t = d->order[j];
+            d->order[j] = d->order[j - 1];
+            d->order[j - 1] = t;
+        }
+}
+
+int esl_calib_plan_make(esl_calib_plan *out, const esl_model *const *models, size_t n_models,
+                        const esl_calib_opts *o)
+{
+    static const int64_t default_sides[] = {256, 512, 768, 1024};
+    static const int64_t default_steps[] = {10, 20, 30, 40, 50};
+    planner p;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    memset(&p, 0, sizeof p);
+    p.o = o;
+    if (!(o->budget_s > 0) || !isfinite(o->budget_s))
+        return esl__fail(ESL_EINVAL, "calibration budget %g s: must be positive", o->budget_s);
+    if (!(o->overhead_s >= 0) || !isfinite(o->overhead_s))
+        return esl__fail(ESL_EINVAL, "per-run overhead %g s: must not be negative", o->overhead_s);
+    if (n_models == 0 || n_models > 8)
+        return esl__fail(ESL_EINVAL, "calibration needs 1 to 8 models, got %zu", n_models);
+    p.sides = o->n_sides ? o->sides : default_sides;
+    p.steps = o->n_steps ? o->steps : default_steps;
+    p.d[D_SIDE].n = o->n_sides ? o->n_sides : 4;
+    p.d[D_STEPS].n = o->n_steps ? o->n_steps : 5;
+    if (p.d[D_SIDE].n > 8 || p.d[D_STEPS].n > 8)
+        return esl__fail(ESL_EINVAL, "calibration grid: at most 8 resolutions and 8 step counts");
+    for (size_t i = 0; i < p.d[D_SIDE].n; i++)
+        if (p.sides[i] <= 0 || (i > 0 && p.sides[i] <= p.sides[i - 1]))
+            return esl__fail(ESL_EINVAL, "calibration resolutions must be positive and increasing");
+    for (size_t i = 0; i < p.d[D_STEPS].n; i++)
+        if (p.steps[i] <= 0 || (i > 0 && p.steps[i] <= p.steps[i - 1]))
+            return esl__fail(ESL_EINVAL, "calibration step counts must be positive and increasing");
+    /* Probed dtypes, cheapest (fewest seconds per FLOP) first. */
+    for (int t = 0; t < 4; t++) {
+        double s = o->s_per_flop[t];
+        if (s < 0 || !isfinite(s))
+            return esl__fail(ESL_EINVAL, "probe of %s: %g s/FLOP is not a valid time",
+                             esl_dtype_name((esl_dtype)t), s);
+        if (s == 0)
+            continue;
+        size_t j = p.d[D_DTYPE].n++;
+        while (j > 0 && o->s_per_flop[p.dtypes[j - 1]] > s) {
+            p.dtypes[j] = p.dtypes[j - 1];
+            j--;
+        }
+        p.dtypes[j] = (esl_dtype)t;
+    }
+    if (p.d[D_DTYPE].n == 0)
+        return esl__fail(ESL_EINVAL, "calibration planner: no dtype has a probe measurement");
+    p.d[D_MODEL].n = n_models;
+    p.d[D_CFG].n = o->cfg_both ? 2 : 1;
+    for (int k = 0; k < N_DIMS; k++) {
+        p.d[k].count = p.d[k].window = p.d[k].n;
+        if (k != D_MODEL)
+            for (size_t i = 0; i < p.d[k].n; i++)
+                p.d[k].order[i] = i;
+    }
+    if ((rc = fill_costs(&p, models, n_models)) != ESL_OK)
+        goto done;
+    order_models(&p, n_models);
+
+    double est = estimate(&p);
+    while (est > o->budget_s && concede(&p))
+        est = estimate(&p);
+    if (est > o->budget_s) {
+        rc = esl__fail(ESL_ERANGE,
+                       "no calibration fits in %.0f s: the cheapest configuration alone takes %.1f s",
+                       o->budget_s, est);
+        goto done;
+    }
+
+    size_t n = 1;
+    for (int k = 0; k < N_DIMS; k++)
+        n *= p.d[k].count;
+    out->points = calloc(n, sizeof *out->points);
+    if (out->points == NULL) {
+        rc = esl__fail(ESL_ENOMEM, "calibration planner: out of memory");
+        goto done;
+    }
+    out->log10_flops_min = INFINITY;
+    out->log10_flops_max = -INFINITY;
+    for (size_t a = 0; a < p.d[D_MODEL].count; a++)
+        for (size_t b = 0; b < p.d[D_SIDE].count; b++)
+            for (size_t c = 0; c < p.d[D_STEPS].count; c++)
+                for (size_t e = 0; e < p.d[D_DTYPE].count; e++)
+                    for (size_t g = 0; g < p.d[D_CFG].count; g++) {
+                        esl_calib_point *pt = &out->points[out->n_points++];
+                        size_t side = pick(&p.d[D_SIDE], b);
+                        pt->model = pick(&p.d[D_MODEL], a);
+                        pt->side = p.sides[side];
+                        pt->steps = p.steps[pick(&p.d[D_STEPS], c)];
+                        pt->dtype = p.dtypes[pick(&p.d[D_DTYPE], e)];
+                        pt->cfg = (int)pick(&p.d[D_CFG], g);
+                        pt->exec_flops = point_flops(&p.cost, pt->model, side, pt->steps, pt->cfg);
+                        pt->est_s = pt->exec_flops * o->s_per_flop[pt->dtype] + o->overhead_s;
+                        double l = log10(pt->exec_flops);
+                        out->log10_flops_min = l < out->log10_flops_min ? l : out->log10_flops_min;
+                        out->log10_flops_max = l > out->log10_flops_max ? l : out->log10_flops_max;
+                    }
+    qsort(out->points, out->n_points, sizeof *out->points, cmp_point);
+    out->est_s = est;
+    out->n_models = p.d[D_MODEL].count;
+    out->n_sides = p.d[D_SIDE].count;
+    out->n_steps = p.d[D_STEPS].count;
+    out->n_dtypes = p.d[D_DTYPE].count;
+    out->n_cfg = p.d[D_CFG].count;
+    out->full = out->n_models >= 3 && out->n_sides >= 3 && out->n_steps >= 2 && out->n_dtypes >= 2;
+    rc = ESL_OK;
+done:
+    free(p.cost.stage);
+    return rc;
+}
+
+void esl_calib_plan_release(esl_calib_plan *plan)
+{
+    if (plan == NULL)
+        return;
+    free(plan->points);
+    memset(plan, 0, sizeof *plan);
+}

@@ -1,0 +1,533 @@
+/*
+ * fit.c - the paper form of the energy law (Eq. 3/4): its features, the
+ * least-squares fit through GSL (ordinary, weighted or robust), the training
+ * summary and metrics, and releasing a law.
+ *
+ * The features of a row are computed in one place, law_features(), which is
+ * also the only place where plain FLOPs become GFLOPs and joules become kWh,
+ * so fitting and predicting can never disagree on units.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_multifit.h>
+
+#include "core/internal.h"
+#include "esl/law.h"
+#include "law/internal.h"
+
+#define RANK_TOL 1e-10
+
+const char *esl_fit_method_name(esl_fit_method method)
+{
+    switch (method) {
+    case ESL_FIT_OLS: return "ols";
+    case ESL_FIT_WEIGHTED: return "weighted";
+    case ESL_FIT_ROBUST: return "robust";
+    }
+    return "ols";
+}
+
+static const struct { const char *name; unsigned bit; } term_names[] = {
+    {"flops", ESL_TERM_FLOPS}, {"dtype", ESL_TERM_DTYPE}, {"gpu", ESL_TERM_GPU}, {"res", ESL_TERM_RES},
+};
+
+const char *esl__term_name(unsigned bit)
+{
+    for (size_t i = 0; i < 4; i++)
+        if (term_names[i].bit == bit)
+            return term_names[i].name;
+    return "?";
+}
+
+int esl__term_bit(unsigned *out, const char *name)
+{
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(term_names[i].name, name) == 0) {
+            *out = term_names[i].bit;
+            return ESL_OK;
+        }
+    return esl__fail(ESL_EINVAL, "unknown term '%s' (terms: flops, dtype, gpu, res)", name);
+}
+
+int esl_law_terms_parse(unsigned *inout, const char *spec)
+{
+    unsigned terms = *inout ? *inout : ESL_TERM_ALL;
+    char *copy = esl__strdup(spec);
+    int rc = copy ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
+    for (char *save = NULL, *t = copy ? strtok_r(copy, ",", &save) : NULL; t && rc == ESL_OK;
+         t = strtok_r(NULL, ",", &save)) {
+        unsigned bit;
+        if (t[0] != '-' && t[0] != '+')
+            rc = esl__fail(ESL_EINVAL, "term switch '%s' is not -TERM or +TERM", t);
+        else if ((rc = esl__term_bit(&bit, t + 1)) == ESL_OK)
+            terms = t[0] == '-' ? terms & ~bit : terms | bit;
+    }
+    free(copy);
+    if (rc == ESL_OK)
+        *inout = terms;
+    return rc;
+}
+
+/* ---- features ---------------------------------------------------------- */
+
+double esl__ln_res(const esl_row *row)
+{
+    /* Eq. 3: the resolution bias term reads ln(H x W / 256). */
+    return log((double)row->height * (double)row->width / 256.0);
+}
+
+int esl__law_features(const esl_law *law, const esl_row *row, double *x, unsigned *unseen)
+{
+    *unseen = 0;
+    for (size_t j = 0; j < law->n_features; j++) {
+        const esl_feature *f = &law->features[j];
+        switch (f->kind) {
+        case ESL_FEATURE_CONST: x[j] = 1.0; break;
+        case ESL_FEATURE_LN_FLOPS: x[j] = log(row->flops_cfg / 1e9); break; /* GFLOPs, Eq. 3 */
+        case ESL_FEATURE_LN_RES: x[j] = esl__ln_res(row); break;
+        case ESL_FEATURE_LEVEL: {
+            const char *v = strcmp(f->column, "gpu") == 0 ? row->gpu : row->dtype;
+            x[j] = strcmp(v, f->level) == 0 ? 1.0 : 0.0;
+            break;
+        }
+        }
+    }
+    for (size_t k = 0; k < 2; k++) {
+        const esl_factor *fa = &law->factors[k];
+        if (fa->n_levels == 0)
+            continue; /* term switched off: any level reads the same */
+        const char *v = k == 0 ? row->gpu : row->dtype;
+        int known = 0;
+        for (size_t i = 0; i < fa->n_levels && !known; i++)
+            known = strcmp(fa->levels[i], v) == 0;
+        if (!known)
+            *unseen |= 1u << k;
+    }
+    return ESL_OK;
+}
+
+double esl__ln_kwh(double energy_j)
+{
+    return log(energy_j / 3.6e6); /* Eq. 3 is written in kWh */
+}
+
+/* ---- building a law ----------------------------------------------------- */
+
+static int add_string(char ***list, size_t *n, const char *s)
+{
+    char **grown = realloc(*list, (*n + 1) * sizeof *grown);
+    if (grown == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    *list = grown;
+    if ((grown[*n] = esl__strdup(s)) == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    (*n)++;
+    return ESL_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted distinct values of a column. */
+static int distinct(char ***out, size_t *n, const esl_dataset *ds, int column)
+{
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        const esl_row *r = &ds->rows[i];
+        const char *v = column == 0 ? r->gpu : column == 1 ? r->dtype : r->model;
+        int seen = 0;
+        for (size_t k = *n; k > 0 && !seen; k--)
+            seen = strcmp((*out)[k - 1], v) == 0;
+        if (!seen) {
+            int rc = add_string(out, n, v);
+            if (rc != ESL_OK)
+                return rc;
+        }
+    }
+    qsort(*out, *n, sizeof **out, cmp_str);
+    return ESL_OK;
+}
+
+int esl__law_add_feature(esl_law *law, esl_feature_kind kind, const char *name,
+                         const char *column, const char *level)
+{
+    esl_feature *grown = realloc(law->features, (law->n_features + 1) * sizeof *grown);
+    if (grown == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    law->features = grown;
+    esl_feature *f = &grown[law->n_features];
+    *f = (esl_feature){kind, esl__strdup(name), esl__strdup(column), esl__strdup(level)};
+    law->n_features++;
+    if (f->name == NULL || (column && f->column == NULL) || (level && f->level == NULL))
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    return ESL_OK;
+}
+
+/* Levels of one factor, baseline first, and its one-hot features. */
+static int build_factor(esl_law *law, const esl_dataset *ds, size_t k, const char *wanted,
+                        const char *fallback, int on)
+{
+    static const char *const columns[2] = {"gpu", "dtype"};
+    esl_factor *fa = &law->factors[k];
+    int rc;
+    if ((fa->column = esl__strdup(columns[k])) == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    if (!on)
+        return ESL_OK;
+    if ((rc = distinct(&fa->levels, &fa->n_levels, ds, (int)k)) != ESL_OK)
+        return rc;
+    size_t base = 0;
+    const char *want = wanted ? wanted : fallback;
+    int found = 0;
+    for (size_t i = 0; i < fa->n_levels && !found; i++)
+        if (strcmp(fa->levels[i], want) == 0)
+            base = i, found = 1;
+    if (!found && wanted != NULL) {
+        char known[256] = "";
+        for (size_t i = 0; i < fa->n_levels; i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                     fa->levels[i]);
+        return esl__fail(ESL_EINVAL, "baseline %s '%s' is not in the training data (levels: %s)",
+                         columns[k], wanted, known);
+    }
+    /* Baseline first, the others in sorted order. */
+    char *b = fa->levels[base];
+    memmove(&fa->levels[1], &fa->levels[0], base * sizeof *fa->levels);
+    fa->levels[0] = b;
+    if ((fa->baseline = esl__strdup(b)) == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    if (fa->n_levels == 1) {
+        char note[256];
+        snprintf(note, sizeof note, "%s: one level in the training data (%s): beta_%s dropped",
+                 columns[k], b, columns[k]);
+        return add_string(&law->dropped, &law->n_dropped, note);
+    }
+    return ESL_OK;
+}
+
+static int add_level_features(esl_law *law, size_t k)
+{
+    const esl_factor *fa = &law->factors[k];
+    for (size_t i = 1; i < fa->n_levels; i++) {
+        char name[192];
+        snprintf(name, sizeof name, "%s=%s", fa->column, fa->levels[i]);
+        int rc = esl__law_add_feature(law, ESL_FEATURE_LEVEL, name, fa->column, fa->levels[i]);
+        if (rc != ESL_OK)
+            return rc;
+    }
+    return ESL_OK;
+}
+
+/* Rank of the first k columns of X. */
+static size_t prefix_rank(const gsl_matrix *X, size_t k)
+{
+    gsl_matrix_const_view sub = gsl_matrix_const_submatrix(X, 0, 0, X->size1, k);
+    gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc(X->size1, k);
+    size_t rank = 0;
+    if (w != NULL && gsl_multifit_linear_svd(&sub.matrix, w) == GSL_SUCCESS)
+        rank = gsl_multifit_linear_rank(RANK_TOL, w);
+    gsl_multifit_linear_free(w);
+    return rank;
+}
+
+/* Name the first term that makes the design singular. */
+static int singular(const esl_law *law, const esl_dataset *ds, const gsl_matrix *X)
+{
+    for (size_t j = 1; j < law->n_features; j++) {
+        const esl_feature *f = &law->features[j];
+        double first = gsl_matrix_get(X, 0, j);
+        int constant = 1;
+        for (size_t i = 1; i < X->size1 && constant; i++)
+            constant = gsl_matrix_get(X, i, j) == first;
+        if (constant && f->kind == ESL_FEATURE_LN_RES)
+            return esl__fail(ESL_ENUMERIC, "the design is singular: term 'res' is constant in the "
+                             "training data (every row is %lldx%lld); fit without it (terms '-res')",
+                             (long long)ds->rows[0].height, (long long)ds->rows[0].width);
+        if (constant && f->kind == ESL_FEATURE_LN_FLOPS)
+            return esl__fail(ESL_ENUMERIC, "the design is singular: term 'flops' is constant in "
+                             "the training data (every row has the same FLOPs_cfg)");
+        if (prefix_rank(X, j + 1) < j + 1)
+            return esl__fail(ESL_ENUMERIC, "the design is singular: term '%s' is a linear "
+                             "combination of the terms before it in the training data", f->name);
+    }
+    return esl__fail(ESL_ENUMERIC, "the design is singular");
+}
+
+static int summarise(esl_law *law, const esl_dataset *ds)
+{
+    esl_law_training *t = &law->training;
+    t->n_rows = ds->n_rows;
+    int rc = distinct(&t->models, &t->n_models, ds, 2);
+    if (rc != ESL_OK)
+        return rc;
+    t->flops_min = t->pixels_min = t->steps_min = t->energy_min_j = INFINITY;
+    t->flops_max = t->pixels_max = t->steps_max = t->energy_max_j = -INFINITY;
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        const esl_row *r = &ds->rows[i];
+        double px = (double)r->height * (double)r->width, st = (double)r->steps;
+        t->flops_min = fmin(t->flops_min, r->flops_cfg);
+        t->flops_max = fmax(t->flops_max, r->flops_cfg);
+        t->pixels_min = fmin(t->pixels_min, px);
+        t->pixels_max = fmax(t->pixels_max, px);
+        t->steps_min = fmin(t->steps_min, st);
+        t->steps_max = fmax(t->steps_max, st);
+        t->energy_min_j = fmin(t->energy_min_j, r->energy_j);
+        t->energy_max_j = fmax(t->energy_max_j, r->energy_j);
+    }
+    return ESL_OK;
+}
+
+/* In-sample metrics: R^2 of ln E and of E, RMSE of ln E, MAPE. */
+static void measure(esl_law *law, const gsl_matrix *X, const gsl_vector *y, const esl_dataset *ds)
+{
+    size_t n = X->size1, p = X->size2;
+    double mean_ln = 0, mean_j = 0, ss_res = 0, ss_tot = 0, ss_res_j = 0, ss_tot_j = 0, ape = 0;
+    for (size_t i = 0; i < n; i++) {
+        mean_ln += gsl_vector_get(y, i) / (double)n;
+        mean_j += ds->rows[i].energy_j / (double)n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double fit = 0;
+        for (size_t j = 0; j < p; j++)
+            fit += gsl_matrix_get(X, i, j) * law->coef[j];
+        double yi = gsl_vector_get(y, i), ej = ds->rows[i].energy_j, pj = exp(fit) * 3.6e6;
+        ss_res += (yi - fit) * (yi - fit);
+        ss_tot += (yi - mean_ln) * (yi - mean_ln);
+        ss_res_j += (ej - pj) * (ej - pj);
+        ss_tot_j += (ej - mean_j) * (ej - mean_j);
+        ape += fabs(pj - ej) / ej;
+    }
+    esl_law_metrics *m = &law->metrics;
+    m->r2_log = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+    m->r2_adj_log = 1.0 - (1.0 - m->r2_log) * (double)(n - 1) / (double)(n - p);
+    m->r2_lin = ss_tot_j > 0 ? 1.0 - ss_res_j / ss_tot_j : 1.0;
+    m->rmse_log = sqrt(ss_res / (double)n);
+    m->mape_pct = 100.0 * ape / (double)n;
+}
+
+static int solve(esl_law *law, const esl_dataset *ds, const gsl_matrix *X, const gsl_vector *y)
+{
+    size_t n = X->size1, p = X->size2;
+    gsl_vector *c = gsl_vector_alloc(p);
+    gsl_matrix *cov = gsl_matrix_alloc(p, p);
+    int rc = ESL_OK, g = GSL_SUCCESS;
+    double chisq = 0;
+    if (c == NULL || cov == NULL) {
+        rc = esl__fail(ESL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (law->method == ESL_FIT_ROBUST) {
+        gsl_multifit_robust_workspace *w = gsl_multifit_robust_alloc(gsl_multifit_robust_bisquare, n, p);
+        if (w == NULL) {
+            rc = esl__fail(ESL_ENOMEM, "out of memory");
+            goto done;
+        }
+        g = gsl_multifit_robust(X, y, c, cov, w);
+        gsl_multifit_robust_stats st = gsl_multifit_robust_statistics(w);
+        law->sigma2 = st.sigma * st.sigma;
+        gsl_multifit_robust_free(w);
+    } else {
+        gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc(n, p);
+        gsl_vector *wt = law->method == ESL_FIT_WEIGHTED ? gsl_vector_alloc(n) : NULL;
+        if (w == NULL || (law->method == ESL_FIT_WEIGHTED && wt == NULL)) {
+            gsl_multifit_linear_free(w);
+            gsl_vector_free(wt);
+            rc = esl__fail(ESL_ENOMEM, "out of memory");
+            goto done;
+        }
+        size_t rank = p;
+        if (wt != NULL) {
+            for (size_t i = 0; i < n; i++)
+                gsl_vector_set(wt, i, (double)ds->rows[i].prompts);
+            g = gsl_multifit_wlinear_tsvd(X, wt, y, RANK_TOL, c, cov, &chisq, &rank, w);
+            /* wlinear's covariance assumes weights of 1/sigma_i^2; ours are
+             * relative (var ~ sigma^2 / N), so scale by the fitted sigma^2. */
+            if (g == GSL_SUCCESS)
+                gsl_matrix_scale(cov, chisq / (double)(n - p));
+        } else {
+            /* gsl_multifit_linear with the rank reported: one SVD both fits and
+             * detects a singular design. */
+            g = gsl_multifit_linear_tsvd(X, y, RANK_TOL, c, cov, &chisq, &rank, w);
+        }
+        if (g == GSL_SUCCESS && rank < p) {
+            gsl_vector_free(wt);
+            gsl_multifit_linear_free(w);
+            rc = singular(law, ds, X);
+            goto done;
+        }
+        law->sigma2 = chisq / (double)(n - p); /* per unit weight when weighted */
+        gsl_vector_free(wt);
+        gsl_multifit_linear_free(w);
+    }
+    if (g != GSL_SUCCESS) {
+        rc = esl__fail(ESL_ENUMERIC, "%s fit failed: %s", esl_fit_method_name(law->method),
+                       gsl_strerror(g));
+        goto done;
+    }
+    for (size_t j = 0; j < p; j++) {
+        law->coef[j] = gsl_vector_get(c, j);
+        for (size_t k = 0; k < p; k++)
+            law->cov[j * p + k] = gsl_matrix_get(cov, j, k);
+        law->se[j] = sqrt(fmax(0.0, law->cov[j * p + j]));
+        if (!isfinite(law->coef[j]) || !isfinite(law->se[j]))
+            rc = esl__fail(ESL_ENUMERIC, "the fit gave a non-finite coefficient for term '%s'",
+                           law->features[j].name);
+    }
+    if (rc == ESL_OK && !isfinite(law->sigma2))
+        rc = esl__fail(ESL_ENUMERIC, "the fit gave a non-finite residual variance");
+done:
+    gsl_vector_free(c);
+    gsl_matrix_free(cov);
+    return rc;
+}
+
+int esl__law_alloc_coef(esl_law *law)
+{
+    size_t p = law->n_features;
+    law->coef = calloc(p, sizeof *law->coef);
+    law->se = calloc(p, sizeof *law->se);
+    law->cov = calloc(p * p, sizeof *law->cov);
+    if (law->coef == NULL || law->se == NULL || law->cov == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    return ESL_OK;
+}
+
+int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
+{
+    static const esl_fit_opts defaults = {ESL_TERM_ALL, ESL_FIT_OLS, NULL, NULL};
+    gsl_matrix *X = NULL;
+    gsl_vector *y = NULL;
+    int rc;
+
+    *out = NULL;
+    if (opts == NULL)
+        opts = &defaults;
+    gsl_set_error_handler_off();
+    unsigned terms = opts->terms ? opts->terms : ESL_TERM_ALL;
+    esl_law *law = calloc(1, sizeof *law);
+    if (law == NULL || (law->form = esl__strdup("paper")) == NULL) {
+        esl_law_free(law);
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    }
+    law->convention = ds->convention;
+    law->method = opts->method;
+    law->terms = terms;
+    if (ds->n_rows == 0) {
+        rc = esl__fail(ESL_EINVAL, "%s: no rows to fit", ds->origin);
+        goto fail;
+    }
+    for (size_t i = 0; i < ds->n_rows; i++)
+        if (!(ds->rows[i].present & ESL_ROW_ENERGY)) {
+            rc = esl__fail(ESL_EINVAL, "%s:%lld: no energy_j to fit", ds->origin,
+                           (long long)ds->rows[i].line);
+            goto fail;
+        }
+    if ((rc = build_factor(law, ds, 0, opts->baseline_gpu, "A100", terms & ESL_TERM_GPU)) != ESL_OK ||
+        (rc = build_factor(law, ds, 1, opts->baseline_dtype, "fp16", terms & ESL_TERM_DTYPE)) != ESL_OK)
+        goto fail;
+    /* Feature order of Eq. 4: 1, ln FLOPs_cfg, I_fp32, I_gpu..., ln(HW/256). */
+    if ((rc = esl__law_add_feature(law, ESL_FEATURE_CONST, "ln_A", NULL, NULL)) != ESL_OK ||
+        ((terms & ESL_TERM_FLOPS) &&
+         (rc = esl__law_add_feature(law, ESL_FEATURE_LN_FLOPS, "alpha", NULL, NULL)) != ESL_OK) ||
+        (rc = add_level_features(law, 1)) != ESL_OK || (rc = add_level_features(law, 0)) != ESL_OK ||
+        ((terms & ESL_TERM_RES) &&
+         (rc = esl__law_add_feature(law, ESL_FEATURE_LN_RES, "res", NULL, NULL)) != ESL_OK))
+        goto fail;
+
+    size_t n = ds->n_rows, p = law->n_features;
+    if (n <= p) {
+        char names[512] = "";
+        for (size_t j = 0; j < p; j++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "",
+                     law->features[j].name);
+        rc = esl__fail(ESL_EINVAL, "%zu row%s cannot fit %zu features (%s): at least %zu rows "
+                       "are needed", n, n == 1 ? "" : "s", p, names, p + 1);
+        goto fail;
+    }
+    law->dof = (int64_t)(n - p);
+    if ((rc = esl__law_alloc_coef(law)) != ESL_OK)
+        goto fail;
+    X = gsl_matrix_alloc(n, p);
+    y = gsl_vector_alloc(n);
+    if (X == NULL || y == NULL) {
+        rc = esl__fail(ESL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned unseen;
+        esl__law_features(law, &ds->rows[i], gsl_matrix_ptr(X, i, 0), &unseen);
+        gsl_vector_set(y, i, esl__ln_kwh(ds->rows[i].energy_j));
+    }
+    if (law->method == ESL_FIT_ROBUST && prefix_rank(X, p) < p) {
+        rc = singular(law, ds, X);
+        goto fail;
+    }
+    if ((rc = solve(law, ds, X, y)) != ESL_OK || (rc = summarise(law, ds)) != ESL_OK)
+        goto fail;
+    measure(law, X, y, ds);
+    gsl_matrix_free(X);
+    gsl_vector_free(y);
+    *out = law;
+    return ESL_OK;
+fail:
+    gsl_matrix_free(X);
+    gsl_vector_free(y);
+    esl_law_free(law);
+    return rc;
+}
+
+int esl_law_default(esl_law **out, esl_convention convention)
+{
+    esl_dataset *ds = NULL;
+    *out = NULL;
+    int rc = esl_dataset_builtin(&ds, convention);
+    if (rc == ESL_OK)
+        rc = esl_law_fit(out, ds, NULL);
+    esl_dataset_free(ds);
+    return rc;
+}
+
+int esl_law_feature(const esl_law *law, const char *name)
+{
+    for (size_t j = 0; j < law->n_features; j++)
+        if (strcmp(law->features[j].name, name) == 0)
+            return (int)j;
+    return -1;
+}
+
+static void free_strings(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+void esl_law_free(esl_law *law)
+{
+    if (law == NULL)
+        return;
+    free(law->form);
+    for (size_t k = 0; k < 2; k++) {
+        free(law->factors[k].column);
+        free(law->factors[k].baseline);
+        free_strings(law->factors[k].levels, law->factors[k].n_levels);
+    }
+    free_strings(law->dropped, law->n_dropped);
+    for (size_t j = 0; j < law->n_features; j++) {
+        free(law->features[j].name);
+        free(law->features[j].column);
+        free(law->features[j].level);
+    }
+    free(law->features);
+    free(law->coef);
+    free(law->se);
+    free(law->cov);
+    free_strings(law->training.models, law->training.n_models);
+    free(law);
+}

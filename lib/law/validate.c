@@ -1,0 +1,232 @@
+/*
+ * validate.c - held-out validation of the law (paper section 4.2): k-fold
+ * within a dataset, leaving each model or GPU out in turn (Figures 3, 4, 7,
+ * 8), or an explicit train/test split by model or GPU name. Each fold fits a
+ * law on its training rows and scores it on the held-out ones.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "core/internal.h"
+#include "esl/law.h"
+
+/* Does the row belong to a comma-separated list of model or GPU names? */
+static int in_list(const esl_row *r, const char *list, int column)
+{
+    size_t n = strlen(list);
+    for (const char *p = list; p < list + n;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *v = column == 0 ? r->model : r->gpu;
+        if (strlen(v) == len && strncmp(v, p, len) == 0)
+            return 1;
+        p += len + 1;
+    }
+    return 0;
+}
+
+static int add_fold(esl_validation *v, const esl_dataset *ds, const char *train_name,
+                    const char *test_name, const unsigned char *is_test, const esl_fit_opts *opts)
+{
+    esl_fold *grown = realloc(v->folds, (v->n_folds + 1) * sizeof *grown);
+    if (grown == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    v->folds = grown;
+    esl_fold *f = &grown[v->n_folds++];
+    *f = (esl_fold){esl__strdup(train_name), esl__strdup(test_name), 0, 0, NULL, {0}};
+    if (f->train == NULL || f->test == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+
+    esl_dataset *train = NULL, *test = NULL;
+    int rc = esl_dataset_new(&train, ds->origin, ds->convention);
+    if (rc == ESL_OK)
+        rc = esl_dataset_new(&test, ds->origin, ds->convention);
+    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++)
+        rc = esl_dataset_append(is_test[i] ? test : train, &ds->rows[i]);
+    if (rc == ESL_OK && (train->n_rows == 0 || test->n_rows == 0))
+        rc = esl__fail(ESL_EINVAL, "test '%s': the %s set is empty", test_name,
+                       train->n_rows == 0 ? "training" : "test");
+    if (rc == ESL_OK) {
+        f->n_train = train->n_rows;
+        f->n_test = test->n_rows;
+        if ((rc = esl_law_fit(&f->law, train, opts)) != ESL_OK)
+            rc = esl__fail_prefix(rc, "test '%s': ", test_name);
+    }
+    if (rc == ESL_OK)
+        rc = esl_law_score(&f->score, f->law, test);
+    esl_dataset_free(train);
+    esl_dataset_free(test);
+    return rc;
+}
+
+static int kfold(esl_validation *v, const esl_dataset *ds, long k, unsigned long seed,
+                 const esl_fit_opts *opts, unsigned char *is_test)
+{
+    size_t n = ds->n_rows;
+    if (k < 2 || (size_t)k > n)
+        return esl__fail(ESL_EINVAL, "kfold:%ld needs 2 <= K <= rows (%zu)", k, n);
+    size_t *order = malloc(n * sizeof *order);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    int rc = ESL_OK;
+    if (order == NULL || rng == NULL) {
+        free(order);
+        gsl_rng_free(rng);
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    }
+    gsl_rng_set(rng, seed);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    gsl_ran_shuffle(rng, order, n, sizeof *order);
+    for (long f = 0; f < k && rc == ESL_OK; f++) {
+        size_t lo = n * (size_t)f / (size_t)k, hi = n * (size_t)(f + 1) / (size_t)k;
+        memset(is_test, 0, n);
+        for (size_t i = lo; i < hi; i++)
+            is_test[order[i]] = 1;
+        char test[64], train[64];
+        snprintf(test, sizeof test, "fold %ld/%ld", f + 1, k);
+        snprintf(train, sizeof train, "other %ld folds", k - 1);
+        rc = add_fold(v, ds, train, test, is_test, opts);
+    }
+    free(order);
+    gsl_rng_free(rng);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int leave_out(esl_validation *v, const esl_dataset *ds, int column,
+                     const esl_fit_opts *opts, unsigned char *is_test)
+{
+    const char **levels = malloc(ds->n_rows * sizeof *levels);
+    size_t n_levels = 0;
+    int rc = ESL_OK;
+    if (levels == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        const char *s = column == 0 ? ds->rows[i].model : ds->rows[i].gpu;
+        int seen = 0;
+        for (size_t k = 0; k < n_levels && !seen; k++)
+            seen = strcmp(levels[k], s) == 0;
+        if (!seen)
+            levels[n_levels++] = s;
+    }
+    qsort(levels, n_levels, sizeof *levels, cmp_str);
+    if (n_levels < 2)
+        rc = esl__fail(ESL_EINVAL, "leave-out:%s needs at least two %ss in the data (found '%s')",
+                       column == 0 ? "model" : "gpu", column == 0 ? "model" : "GPU",
+                       n_levels ? levels[0] : "");
+    for (size_t k = 0; k < n_levels && rc == ESL_OK; k++) {
+        char train[512] = "";
+        for (size_t j = 0; j < n_levels; j++)
+            if (j != k)
+                snprintf(train + strlen(train), sizeof train - strlen(train), "%s%s",
+                         train[0] ? "," : "", levels[j]);
+        for (size_t i = 0; i < ds->n_rows; i++)
+            is_test[i] = in_list(&ds->rows[i], levels[k], column);
+        rc = add_fold(v, ds, train, levels[k], is_test, opts);
+    }
+    free(levels);
+    return rc;
+}
+
+/* train=A,B:test=C with names of models, else of GPUs. */
+static int named(esl_validation *v, const esl_dataset *ds, const char *split,
+                 const esl_fit_opts *opts, unsigned char *is_test)
+{
+    const char *colon = strstr(split, ":test=");
+    if (strncmp(split, "train=", 6) != 0 || colon == NULL || colon == split + 6 || colon[6] == '\0')
+        return esl__fail(ESL_EINVAL, "split '%s' is not kfold:K, leave-out:model, "
+                         "leave-out:gpu or train=A,B:test=C", split);
+    char *train = esl__strdup(split + 6);
+    if (train == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    train[colon - (split + 6)] = '\0';
+    const char *test = colon + 6;
+    int column = -1;
+    for (int c = 0; c < 2 && column < 0; c++)
+        for (size_t i = 0; i < ds->n_rows && column < 0; i++)
+            if (in_list(&ds->rows[i], test, c))
+                column = c;
+    int rc = ESL_OK;
+    if (column < 0)
+        rc = esl__fail(ESL_ENOTFOUND, "split '%s': no row has model or GPU '%s'", split, test);
+    if (rc == ESL_OK) {
+        esl_dataset *sub = NULL;
+        if ((rc = esl_dataset_new(&sub, ds->origin, ds->convention)) != ESL_OK) {
+            free(train);
+            return rc;
+        }
+        size_t n_train = 0;
+        for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++) {
+            int te = in_list(&ds->rows[i], test, column), tr = in_list(&ds->rows[i], train, column);
+            if (te || tr) {
+                is_test[sub->n_rows] = (unsigned char)te;
+                n_train += !te;
+                rc = esl_dataset_append(sub, &ds->rows[i]);
+            }
+        }
+        if (rc == ESL_OK && n_train == 0)
+            rc = esl__fail(ESL_ENOTFOUND, "split '%s': no row has %s '%s'", split,
+                           column == 0 ? "model" : "GPU", train);
+        if (rc == ESL_OK)
+            rc = add_fold(v, sub, train, test, is_test, opts);
+        esl_dataset_free(sub);
+    }
+    free(train);
+    return rc;
+}
+
+int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
+                 unsigned long seed, const esl_fit_opts *opts)
+{
+    *out = NULL;
+    esl_validation *v = calloc(1, sizeof *v);
+    unsigned char *is_test = calloc(ds->n_rows ? ds->n_rows : 1, 1);
+    if (v == NULL || is_test == NULL || (v->split = esl__strdup(split)) == NULL) {
+        free(is_test);
+        esl_validation_free(v);
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    }
+    int rc;
+    if (strncmp(split, "kfold:", 6) == 0) {
+        char *end;
+        long k = strtol(split + 6, &end, 10);
+        rc = end == split + 6 || *end != '\0'
+                 ? esl__fail(ESL_EINVAL, "split '%s': K is not an integer", split)
+                 : kfold(v, ds, k, seed, opts, is_test);
+    } else if (strcmp(split, "leave-out:model") == 0) {
+        rc = leave_out(v, ds, 0, opts, is_test);
+    } else if (strcmp(split, "leave-out:gpu") == 0) {
+        rc = leave_out(v, ds, 1, opts, is_test);
+    } else {
+        rc = named(v, ds, split, opts, is_test);
+    }
+    free(is_test);
+    if (rc != ESL_OK) {
+        esl_validation_free(v);
+        return rc;
+    }
+    *out = v;
+    return ESL_OK;
+}
+
+void esl_validation_free(esl_validation *v)
+{
+    if (v == NULL)
+        return;
+    for (size_t i = 0; i < v->n_folds; i++) {
+        free(v->folds[i].train);
+        free(v->folds[i].test);
+        esl_law_free(v->folds[i].law);
+    }
+    free(v->folds);
+    free(v->split);
+    free(v);
+}

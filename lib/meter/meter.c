@@ -1,0 +1,482 @@
+/*
+ * meter.c - what every meter shares: opening the backend, windows, the
+ * sampler thread, the idle baseline, and turning a window's samples into a
+ * record (counter energy, trapezoid of the power trace, dynamic energy and
+ * the flags that say when a number deserves doubt).
+ *
+ * Real-time backends (NVML, RAPL) are read once at each window edge and by a
+ * sampler thread in between; trace backends (replay) append their rows for
+ * the window in their own time. Both end in the same finish_record().
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/internal.h"
+#include "meter/meter_internal.h"
+
+#define DEFAULT_HZ 10.0
+#define MAX_HZ 1000.0
+
+const char *esl_meter_kind_name(esl_meter_kind kind)
+{
+    switch (kind) {
+    case ESL_METER_NVML: return "nvml";
+    case ESL_METER_RAPL: return "rapl";
+    case ESL_METER_REPLAY: return "replay";
+    }
+    return "unknown";
+}
+
+int esl_meter_kind_parse(esl_meter_kind *out, const char *name)
+{
+    static const esl_meter_kind kinds[] = {ESL_METER_NVML, ESL_METER_RAPL, ESL_METER_REPLAY};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (strcmp(name, esl_meter_kind_name(kinds[i])) == 0) {
+            *out = kinds[i];
+            return ESL_OK;
+        }
+    }
+    return esl__fail(ESL_EINVAL, "unknown meter '%s' (known: nvml, rapl, replay)", name);
+}
+
+char *esl_flags_string(char *buf, size_t size, unsigned flags)
+{
+    static const char *const names[] = {"integrated", "no-change", "too-short", "device-lost",
+                                        "few-samples", "no-idle", "idle-stored"};
+    size_t used = 0;
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!(flags & (1u << i)))
+            continue;
+        int n = snprintf(buf + used, size - used, "%s%s", used ? "," : "", names[i]);
+        if (n < 0 || (size_t)n >= size - used)
+            break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+double esl__now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double esl__now_unix(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+esl_sample esl__sample_unknown(void)
+{
+    return (esl_sample){0.0, 0, NAN, NAN, NAN, NAN, NAN, NAN};
+}
+
+int esl__meter_push(esl_meter *m, const esl_sample *s)
+{
+    if (m->n_samples == m->cap_samples) {
+        size_t cap = m->cap_samples ? 2 * m->cap_samples : 256;
+        esl_sample *grown = realloc(m->samples, cap * sizeof *grown);
+        if (grown == NULL)
+            return esl__fail(ESL_ENOMEM, "out of memory recording %zu samples", cap);
+        m->samples = grown;
+        m->cap_samples = cap;
+    }
+    m->samples[m->n_samples++] = *s;
+    return ESL_OK;
+}
+
+int esl_meter_open(esl_meter **out, const esl_meter_opts *opts)
+{
+    *out = NULL;
+    double hz = opts->hz == 0.0 ? DEFAULT_HZ : opts->hz;
+    if (!isfinite(hz) || hz <= 0.0 || hz > MAX_HZ)
+        return esl__fail(ESL_EINVAL, "sampling rate '%g' Hz is not in (0, %g]", hz, MAX_HZ);
+    esl_meter *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory opening a meter");
+    m->kind = opts->kind;
+    m->period_s = 1.0 / hz;
+    pthread_mutex_init(&m->lock, NULL);
+    /* The sampler waits on CLOCK_MONOTONIC so that a changed wall clock
+     * cannot stretch a sampling period. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&m->wake, &attr);
+    pthread_condattr_destroy(&attr);
+
+    int rc = ESL_EINVAL;
+    switch (opts->kind) {
+    case ESL_METER_NVML: rc = esl__nvml_open(m, opts); break;
+    case ESL_METER_RAPL: rc = esl__rapl_open(m, opts); break;
+    case ESL_METER_REPLAY: rc = esl__replay_open(m, opts); break;
+    default: rc = esl__fail(ESL_EINVAL, "unknown meter kind %d", (int)opts->kind); break;
+    }
+    if (rc == ESL_OK && (m->idle_w = calloc(m->n_devices ? m->n_devices : 1, sizeof(double))) == NULL)
+        rc = esl__fail(ESL_ENOMEM, "out of memory opening a meter");
+    if (rc != ESL_OK) {
+        esl_meter_close(m);
+        return rc;
+    }
+    *out = m;
+    return ESL_OK;
+}
+
+static void stop_sampler(esl_meter *m)
+{
+    if (!m->thread_running)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->stop = true;
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->thread, NULL);
+    m->thread_running = false;
+}
+
+void esl_meter_close(esl_meter *m)
+{
+    if (m == NULL)
+        return;
+    stop_sampler(m);
+    if (m->ops != NULL && m->ops->close != NULL)
+        m->ops->close(m);
+    pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->wake);
+    free(m->samples);
+    free(m->devices);
+    free(m->idle_w);
+    free(m);
+}
+
+size_t esl_meter_device_count(const esl_meter *m)
+{
+    return m->n_devices;
+}
+
+const esl_device_info *esl_meter_device(const esl_meter *m, size_t i)
+{
+    return i < m->n_devices ? &m->devices[i] : NULL;
+}
+
+int esl_meter_set_idle(esl_meter *m, double idle_w)
+{
+    if (!isfinite(idle_w) || idle_w < 0.0)
+        return esl__fail(ESL_EINVAL, "idle power '%g' W is not a non-negative number", idle_w);
+    for (size_t i = 0; i < m->n_devices; i++)
+        m->idle_w[i] = idle_w;
+    m->have_idle = true;
+    m->idle_stored = true;
+    return ESL_OK;
+}
+
+/* Read every device now. Each sample is stamped with the middle of its own
+ * read, so that the window's duration and the counter's change cover the
+ * same interval. Called from the sampler thread (m->lock held) and at the
+ * window's edges. */
+static int read_all(esl_meter *m)
+{
+    for (size_t i = 0; i < m->n_devices; i++) {
+        esl_sample s = esl__sample_unknown();
+        bool lost = false;
+        double before = esl__now_mono();
+        int rc = m->ops->read(m, i, &s, &lost);
+        double after = esl__now_mono();
+        if (rc != ESL_OK) {
+            if (lost)
+                m->lost = true;
+            return rc;
+        }
+        s.time_s = 0.5 * (before + after) - m->t0_mono;
+        s.device = (int)i;
+        if ((rc = esl__meter_push(m, &s)) != ESL_OK)
+            return rc;
+    }
+    return ESL_OK;
+}
+
+static void *sampler_main(void *arg)
+{
+    esl_meter *m = arg;
+    pthread_mutex_lock(&m->lock);
+    double next = esl__now_mono() + m->period_s;
+    while (!m->stop) {
+        if (esl__now_mono() < next) {
+            /* an absolute deadline on CLOCK_MONOTONIC (see esl_meter_open) */
+            struct timespec deadline = {(time_t)next, (long)((next - (double)(time_t)next) * 1e9)};
+            int w = pthread_cond_timedwait(&m->wake, &m->lock, &deadline);
+            if (m->stop)
+                break;
+            if (w != ETIMEDOUT && esl__now_mono() < next)
+                continue;
+        }
+        next += m->period_s;
+        double now = esl__now_mono();
+        if (next < now) /* fell behind (a stopped process): skip, never burst */
+            next = now + m->period_s;
+        int rc = read_all(m);
+        if (rc != ESL_OK) {
+            if (!m->lost) {
+                m->thread_status = rc;
+                snprintf(m->thread_error, sizeof m->thread_error, "%s", esl_error_last());
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return NULL;
+}
+
+int esl_window_begin(esl_meter *m)
+{
+    if (m->in_window)
+        return esl__fail(ESL_EINVAL, "a measuring window is already open");
+    m->n_samples = 0;
+    m->lost = false;
+    m->stop = false;
+    m->thread_status = ESL_OK;
+    m->thread_error[0] = '\0';
+    m->start_unix_s = esl__now_unix();
+    if (m->ops->play != NULL) {
+        m->t0_trace = m->clock_trace;
+        m->in_window = true;
+        return ESL_OK;
+    }
+    m->t0_mono = esl__now_mono();
+    pthread_mutex_lock(&m->lock);
+    int rc = read_all(m);
+    pthread_mutex_unlock(&m->lock);
+    if (rc != ESL_OK)
+        return rc;
+    if (pthread_create(&m->thread, NULL, sampler_main, m) != 0)
+        return esl__fail(ESL_EDEVICE, "cannot start the sampler thread");
+    m->thread_running = true;
+    m->in_window = true;
+    return ESL_OK;
+}
+
+/* Trapezoid of device d's power over the samples (paper-independent: plain
+ * numerical integration). Uses instantaneous power where every sample has
+ * it, the averaged reading otherwise. Sets *n_power and *peak. */
+static double integrate(const esl_sample *s, size_t n, int d, size_t *n_power, double *peak)
+{
+    bool instant = true;
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i].device == d && !isnan(s[i].power_w)) {
+            count++;
+            if (isnan(s[i].power_instant_w))
+                instant = false;
+        }
+    *n_power = count;
+    *peak = NAN;
+    if (count == 0)
+        return NAN;
+    double sum = 0.0, prev_t = 0.0, prev_p = 0.0;
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].device != d || isnan(s[i].power_w))
+            continue;
+        double p = instant ? s[i].power_instant_w : s[i].power_w;
+        if (isnan(*peak) || p > *peak)
+            *peak = p;
+        if (!first)
+            sum += 0.5 * (p + prev_p) * (s[i].time_s - prev_t);
+        prev_t = s[i].time_s;
+        prev_p = p;
+        first = false;
+    }
+    return count >= 2 ? sum : NAN;
+}
+
+void esl_record_sum(esl_record *rec)
+{
+    rec->energy_j = rec->idle_w = rec->dynamic_j = rec->avg_power_w = 0.0;
+    rec->peak_power_w = NAN;
+    rec->flags = 0;
+    for (size_t i = 0; i < rec->n_devices; i++) {
+        esl_device_record *d = &rec->devices[i];
+        d->dynamic_j = d->energy_j - d->idle_w * rec->duration_s;
+        d->avg_power_w = rec->duration_s > 0 ? d->energy_j / rec->duration_s : 0.0;
+        rec->energy_j += d->energy_j;
+        rec->idle_w += d->idle_w;
+        rec->dynamic_j += d->dynamic_j;
+        rec->avg_power_w += d->avg_power_w;
+        if (!isnan(d->peak_power_w) && (isnan(rec->peak_power_w) || d->peak_power_w > rec->peak_power_w))
+            rec->peak_power_w = d->peak_power_w;
+        rec->flags |= d->flags;
+    }
+}
+
+static int finish_record(esl_meter *m, double duration_s, esl_record **out)
+{
+    esl_record *rec = calloc(1, sizeof *rec);
+    if (rec == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory building a record");
+    rec->devices = calloc(m->n_devices ? m->n_devices : 1, sizeof *rec->devices);
+    if (rec->devices == NULL) {
+        free(rec);
+        return esl__fail(ESL_ENOMEM, "out of memory building a record");
+    }
+    rec->meter = m->kind;
+    memcpy(rec->driver_version, m->driver_version, sizeof rec->driver_version);
+    memcpy(rec->nvml_version, m->nvml_version, sizeof rec->nvml_version);
+    rec->start_unix_s = m->start_unix_s;
+    rec->duration_s = duration_s;
+    rec->n_devices = m->n_devices;
+
+    /* Counters become relative to the window's first reading. */
+    for (size_t d = 0; d < m->n_devices; d++) {
+        double base = NAN, last = NAN;
+        for (size_t i = 0; i < m->n_samples; i++) {
+            esl_sample *s = &m->samples[i];
+            if (s->device != (int)d || isnan(s->energy_j))
+                continue;
+            if (isnan(base))
+                base = s->energy_j;
+            s->energy_j -= base;
+            last = s->energy_j;
+        }
+        esl_device_record *r = &rec->devices[d];
+        r->info = m->devices[d];
+        size_t n_power = 0;
+        r->integrated_j = integrate(m->samples, m->n_samples, (int)d, &n_power, &r->peak_power_w);
+        r->counter_j = (r->info.caps & ESL_CAP_ENERGY_COUNTER) ? last : NAN;
+        if (!isnan(r->counter_j)) {
+            r->energy_j = r->counter_j;
+            if (r->counter_j <= 0.0)
+                r->flags |= ESL_FLAG_NO_CHANGE;
+        } else {
+            r->flags |= ESL_FLAG_INTEGRATED;
+            r->energy_j = isnan(r->integrated_j) ? 0.0 : r->integrated_j;
+            if (!(r->energy_j > 0.0))
+                r->flags |= ESL_FLAG_NO_CHANGE;
+        }
+        if (n_power < 2)
+            r->flags |= ESL_FLAG_FEW_SAMPLES;
+        if (duration_s < r->info.update_interval_s)
+            r->flags |= ESL_FLAG_TOO_SHORT;
+        if (m->lost)
+            r->flags |= ESL_FLAG_DEVICE_LOST;
+        r->idle_w = m->have_idle ? m->idle_w[d] : 0.0;
+        if (!m->have_idle)
+            r->flags |= ESL_FLAG_NO_IDLE;
+        if (m->idle_stored)
+            r->flags |= ESL_FLAG_IDLE_STORED;
+    }
+    esl_record_sum(rec);
+
+    rec->samples = malloc((m->n_samples ? m->n_samples : 1) * sizeof *rec->samples);
+    if (rec->samples == NULL) {
+        esl_record_free(rec);
+        return esl__fail(ESL_ENOMEM, "out of memory copying %zu samples", m->n_samples);
+    }
+    memcpy(rec->samples, m->samples, m->n_samples * sizeof *rec->samples);
+    rec->n_samples = m->n_samples;
+    *out = rec;
+    return ESL_OK;
+}
+
+/* End the open window; trace backends stop at `trace_until` (trace time). */
+static int window_close(esl_meter *m, double trace_until, esl_record **out)
+{
+    *out = NULL;
+    if (!m->in_window)
+        return esl__fail(ESL_EINVAL, "no measuring window is open");
+    m->in_window = false;
+    double duration;
+    int rc = ESL_OK;
+    if (m->ops->play != NULL) {
+        double t1 = trace_until < m->t0_trace ? m->t0_trace : trace_until;
+        double end = m->ops->end_time(m);
+        if (t1 > end) /* an idle window longer than the trace stops at its end */
+            t1 = end < m->t0_trace ? m->t0_trace : end;
+        if ((rc = m->ops->play(m, m->t0_trace, t1)) != ESL_OK)
+            return rc;
+        m->clock_trace = t1;
+        duration = t1 - m->t0_trace;
+    } else {
+        stop_sampler(m);
+        if (m->thread_status != ESL_OK)
+            return esl__fail(m->thread_status, "%s", m->thread_error);
+        if (!m->lost) {
+            rc = read_all(m);
+            if (rc != ESL_OK && !m->lost)
+                return rc;
+        }
+        /* From the first reading to the last: a lost device ends the
+         * window at its last good reading. */
+        double first = INFINITY, last = -INFINITY;
+        for (size_t i = 0; i < m->n_samples; i++) {
+            if (m->samples[i].time_s < first)
+                first = m->samples[i].time_s;
+            if (m->samples[i].time_s > last)
+                last = m->samples[i].time_s;
+        }
+        duration = m->n_samples > 0 ? last - first : 0.0;
+        for (size_t i = 0; i < m->n_samples; i++)
+            m->samples[i].time_s -= first;
+    }
+    return finish_record(m, duration, out);
+}
+
+int esl_window_end(esl_meter *m, esl_record **out)
+{
+    double until = m->ops->end_time != NULL ? m->ops->end_time(m) : 0.0;
+    return window_close(m, until, out);
+}
+
+int esl_meter_measure_idle(esl_meter *m, double window_s)
+{
+    if (!isfinite(window_s) || window_s <= 0.0)
+        return esl__fail(ESL_EINVAL, "idle window '%g' s is not a positive duration", window_s);
+    int rc = esl_window_begin(m);
+    if (rc != ESL_OK)
+        return esl__fail_prefix(rc, "idle window: ");
+    if (m->ops->play != NULL) {
+        m->clock_trace += window_s;
+    } else {
+        struct timespec ts = {(time_t)window_s, (long)((window_s - (double)(time_t)window_s) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    esl_record *rec = NULL;
+    rc = window_close(m, m->clock_trace, &rec);
+    if (rc != ESL_OK)
+        return esl__fail_prefix(rc, "idle window: ");
+    for (size_t d = 0; d < rec->n_devices; d++) {
+        const esl_device_record *r = &rec->devices[d];
+        if (r->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST)) {
+            char flags[128];
+            esl_flags_string(flags, sizeof flags, r->flags & ~(ESL_FLAG_NO_IDLE | ESL_FLAG_INTEGRATED));
+            int code = ESL_EDEVICE;
+            esl_record_free(rec);
+            return esl__fail(code, "idle window of %g s on %s is unusable (%s): use a longer --idle "
+                             "or a stored --idle-w", window_s, m->devices[d].name, flags);
+        }
+        m->idle_w[d] = rec->duration_s > 0 ? r->energy_j / rec->duration_s : 0.0;
+    }
+    esl_record_free(rec);
+    m->have_idle = true;
+    m->idle_stored = false;
+    return ESL_OK;
+}
+
+void esl_record_free(esl_record *rec)
+{
+    if (rec == NULL)
+        return;
+    free(rec->devices);
+    free(rec->samples);
+    free(rec);
+}

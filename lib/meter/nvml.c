@@ -1,0 +1,375 @@
+/*
+ * nvml.c - the NVML meter: NVIDIA GPUs through libnvidia-ml loaded with
+ * dlopen at run time, so that esl builds and runs where no driver exists.
+ *
+ * Symbols are split in two. Required ones (init, count, handle, name, power
+ * usage, error strings) must all be present or the meter refuses to open,
+ * naming the missing symbol. Optional ones become capability bits, probed
+ * per device, and the meter falls back in a fixed order: energy from the
+ * total-energy counter (Volta and newer), else the trapezoid of the power
+ * trace, which uses the instantaneous power field where the driver has it,
+ * else nvmlDeviceGetPowerUsage. The `_v2` entry points are used where NVML
+ * has them. Every failing call is reported with its name and
+ * nvmlErrorString's text; NVML_ERROR_GPU_IS_LOST ends the window, flagged.
+ * NVML's mW and mJ become W and J here and nowhere else.
+ */
+#include <dlfcn.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "meter/meter_internal.h"
+#include "meter/nvml_api.h"
+
+/* How often the energy counter and power readings advance. NVIDIA documents
+ * no figure; about 100 ms is what the counter shows on Volta to Hopper, so a
+ * shorter window is flagged too-short rather than trusted. */
+#define NVML_UPDATE_INTERVAL_S 0.1
+
+typedef struct nvml_lib {
+    void *handle;
+    /* required */
+    nvmlInit_v2_fn init;
+    nvmlShutdown_fn shutdown;
+    nvmlErrorString_fn error_string;
+    nvmlDeviceGetCount_v2_fn get_count;
+    nvmlDeviceGetHandleByIndex_v2_fn get_handle;
+    nvmlDeviceGetName_fn get_name;
+    nvmlDeviceGetPowerUsage_fn get_power;
+    /* optional */
+    nvmlDeviceGetTotalEnergyConsumption_fn get_energy;
+    nvmlDeviceGetFieldValues_fn get_fields;
+    nvmlDeviceGetClockInfo_fn get_clock;
+    nvmlDeviceGetTemperature_fn get_temperature;
+    nvmlDeviceGetUtilizationRates_fn get_utilization;
+    nvmlDeviceGetUUID_fn get_uuid;
+    nvmlDeviceGetPciInfo_v3_fn get_pci;
+    nvmlDeviceGetPowerManagementLimit_fn get_power_limit;
+    nvmlSystemGetDriverVersion_fn get_driver_version;
+    nvmlSystemGetNVMLVersion_fn get_nvml_version;
+    bool initialised;
+    nvmlDevice_t *devices; /* one handle per measured device */
+} nvml_lib;
+
+/* The single place where NVML's units become esl's. */
+static double mw_to_w(double mw) { return mw * 1e-3; }
+static double mj_to_j(double mj) { return mj * 1e-3; }
+
+/* Report a failed NVML call: its name, NVML's text, and which device. */
+static int nvml_fail(const nvml_lib *lib, int status, const char *call, int device, nvmlReturn_t r)
+{
+    const char *text = lib->error_string != NULL ? lib->error_string(r) : NULL;
+    if (device >= 0)
+        return esl__fail(status, "gpu %d: %s failed: %s (NVML error %d)", device, call,
+                         text ? text : "unknown error", (int)r);
+    return esl__fail(status, "%s failed: %s (NVML error %d)", call, text ? text : "unknown error",
+                     (int)r);
+}
+
+/* Resolve a symbol; required ones that are missing fail with their name. */
+#define NVML_SYM(lib, field, name, required, path)                                           \
+    do {                                                                                     \
+        *(void **)(&(lib)->field) = dlsym((lib)->handle, name);                              \
+        if ((required) && (lib)->field == NULL)                                              \
+            return esl__fail(ESL_EUNSUPPORTED, "%s: required NVML symbol '%s' is missing",   \
+                             path, name);                                                    \
+    } while (0)
+
+static int load_symbols(nvml_lib *lib, const char *path)
+{
+    NVML_SYM(lib, error_string, "nvmlErrorString", true, path);
+    NVML_SYM(lib, init, "nvmlInit_v2", true, path);
+    NVML_SYM(lib, shutdown, "nvmlShutdown", true, path);
+    NVML_SYM(lib, get_count, "nvmlDeviceGetCount_v2", true, path);
+    NVML_SYM(lib, get_handle, "nvmlDeviceGetHandleByIndex_v2", true, path);
+    NVML_SYM(lib, get_name, "nvmlDeviceGetName", true, path);
+    NVML_SYM(lib, get_power, "nvmlDeviceGetPowerUsage", true, path);
+    NVML_SYM(lib, get_energy, "nvmlDeviceGetTotalEnergyConsumption", false, path);
+    NVML_SYM(lib, get_fields, "nvmlDeviceGetFieldValues", false, path);
+    NVML_SYM(lib, get_clock, "nvmlDeviceGetClockInfo", false, path);
+    NVML_SYM(lib, get_temperature, "nvmlDeviceGetTemperature", false, path);
+    NVML_SYM(lib, get_utilization, "nvmlDeviceGetUtilizationRates", false, path);
+    NVML_SYM(lib, get_uuid, "nvmlDeviceGetUUID", false, path);
+    NVML_SYM(lib, get_pci, "nvmlDeviceGetPciInfo_v3", false, path);
+    NVML_SYM(lib, get_power_limit, "nvmlDeviceGetPowerManagementLimit", false, path);
+    NVML_SYM(lib, get_driver_version, "nvmlSystemGetDriverVersion", false, path);
+    NVML_SYM(lib, get_nvml_version, "nvmlSystemGetNVMLVersion", false, path);
+    return ESL_OK;
+}
+
+static int load_library(nvml_lib *lib, const esl_meter_opts *opts, const char **used)
+{
+    const char *path = opts->library;
+    if (path == NULL || path[0] == '\0')
+        path = getenv("ESL_NVML_LIBRARY");
+    if (path != NULL && path[0] != '\0') {
+        lib->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (lib->handle == NULL)
+            return esl__fail(ESL_ENODEV, "no NVIDIA driver: cannot load '%s': %s", path, dlerror());
+        *used = path;
+        return load_symbols(lib, path);
+    }
+    static const char *const names[] = {"libnvidia-ml.so.1", "libnvidia-ml.so"};
+    for (size_t i = 0; i < 2; i++) {
+        lib->handle = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        if (lib->handle != NULL) {
+            *used = names[i];
+            return load_symbols(lib, names[i]);
+        }
+    }
+    return esl__fail(ESL_ENODEV, "no NVIDIA driver: neither libnvidia-ml.so.1 nor libnvidia-ml.so "
+                                 "can be loaded");
+}
+
+/* Parse "all" (or NULL) or "0,2" into a list of indices below count. */
+static int parse_gpus(const char *spec, unsigned count, unsigned **out, size_t *n_out)
+{
+    unsigned *list = calloc(count ? count : 1, sizeof *list);
+    if (list == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory listing GPUs");
+    size_t n = 0;
+    if (spec == NULL || strcmp(spec, "all") == 0) {
+        for (unsigned i = 0; i < count; i++)
+            list[n++] = i;
+    } else {
+        const char *p = spec;
+        while (*p != '\0') {
+            char *end;
+            unsigned long v = strtoul(p, &end, 10);
+            if (end == p || (*end != ',' && *end != '\0') || *p == '-' || *p == '+') {
+                free(list);
+                return esl__fail(ESL_EINVAL, "gpu list '%s' is not 'all' or indices like 0,2", spec);
+            }
+            if (v >= count) {
+                free(list);
+                return esl__fail(ESL_EINVAL, "gpu %lu does not exist (found %u)", v, count);
+            }
+            for (size_t i = 0; i < n; i++)
+                if (list[i] == v) {
+                    free(list);
+                    return esl__fail(ESL_EINVAL, "gpu %lu is listed twice in '%s'", v, spec);
+                }
+            list[n++] = (unsigned)v;
+            p = *end == ',' ? end + 1 : end;
+            if (*end == ',' && *p == '\0') {
+                free(list);
+                return esl__fail(ESL_EINVAL, "gpu list '%s' is not 'all' or indices like 0,2", spec);
+            }
+        }
+    }
+    *out = list;
+    *n_out = n;
+    return ESL_OK;
+}
+
+/* The instantaneous power field as watts, or NaN. */
+static double field_power_w(const nvmlFieldValue_t *f)
+{
+    if (f->nvmlReturn != NVML_SUCCESS)
+        return NAN;
+    switch (f->valueType) {
+    case NVML_VALUE_TYPE_DOUBLE: return mw_to_w(f->value.dVal);
+    case NVML_VALUE_TYPE_UNSIGNED_INT: return mw_to_w((double)f->value.uiVal);
+    case NVML_VALUE_TYPE_UNSIGNED_LONG: return mw_to_w((double)f->value.ulVal);
+    case NVML_VALUE_TYPE_UNSIGNED_LONG_LONG: return mw_to_w((double)f->value.ullVal);
+    case NVML_VALUE_TYPE_SIGNED_LONG_LONG: return mw_to_w((double)f->value.sllVal);
+    case NVML_VALUE_TYPE_SIGNED_INT: return mw_to_w((double)f->value.siVal);
+    }
+    return NAN;
+}
+
+/* Probe one optional reading: supported, unsupported, or a real failure. */
+static int probe(const nvml_lib *lib, nvmlReturn_t r, const char *call, int index, unsigned cap,
+                 unsigned *caps)
+{
+    if (r == NVML_SUCCESS) {
+        *caps |= cap;
+        return ESL_OK;
+    }
+    if (r == NVML_ERROR_NOT_SUPPORTED || r == NVML_ERROR_NO_PERMISSION ||
+        r == NVML_ERROR_FUNCTION_NOT_FOUND)
+        return ESL_OK;
+    return nvml_fail(lib, ESL_EDEVICE, call, index, r);
+}
+
+static int describe(nvml_lib *lib, nvmlDevice_t dev, unsigned index, esl_device_info *d)
+{
+    nvmlReturn_t r;
+    int rc;
+    d->index = (int)index;
+    d->update_interval_s = NVML_UPDATE_INTERVAL_S;
+    if ((r = lib->get_name(dev, d->name, sizeof d->name)) != NVML_SUCCESS)
+        return nvml_fail(lib, ESL_EDEVICE, "nvmlDeviceGetName", (int)index, r);
+    unsigned int mw;
+    if ((r = lib->get_power(dev, &mw)) != NVML_SUCCESS)
+        return nvml_fail(lib, ESL_EDEVICE, "nvmlDeviceGetPowerUsage", (int)index, r);
+    d->caps |= ESL_CAP_POWER;
+    if (lib->get_energy != NULL) {
+        unsigned long long mj;
+        if ((rc = probe(lib, lib->get_energy(dev, &mj), "nvmlDeviceGetTotalEnergyConsumption",
+                        (int)index, ESL_CAP_ENERGY_COUNTER, &d->caps)) != ESL_OK)
+            return rc;
+    }
+    if (lib->get_fields != NULL) {
+        nvmlFieldValue_t f = {0};
+        f.fieldId = NVML_FI_DEV_POWER_INSTANT;
+        if ((rc = probe(lib, lib->get_fields(dev, 1, &f), "nvmlDeviceGetFieldValues", (int)index,
+                        0, &d->caps)) != ESL_OK)
+            return rc;
+        if (!isnan(field_power_w(&f)))
+            d->caps |= ESL_CAP_POWER_INSTANT;
+    }
+    unsigned int u;
+    if (lib->get_clock != NULL &&
+        (rc = probe(lib, lib->get_clock(dev, NVML_CLOCK_SM, &u), "nvmlDeviceGetClockInfo",
+                    (int)index, ESL_CAP_SM_CLOCK, &d->caps)) != ESL_OK)
+        return rc;
+    if (lib->get_temperature != NULL &&
+        (rc = probe(lib, lib->get_temperature(dev, NVML_TEMPERATURE_GPU, &u),
+                    "nvmlDeviceGetTemperature", (int)index, ESL_CAP_TEMPERATURE, &d->caps)) != ESL_OK)
+        return rc;
+    nvmlUtilization_t util;
+    if (lib->get_utilization != NULL &&
+        (rc = probe(lib, lib->get_utilization(dev, &util), "nvmlDeviceGetUtilizationRates",
+                    (int)index, ESL_CAP_UTILIZATION, &d->caps)) != ESL_OK)
+        return rc;
+    if (lib->get_uuid != NULL &&
+        (rc = probe(lib, lib->get_uuid(dev, d->uuid, sizeof d->uuid), "nvmlDeviceGetUUID",
+                    (int)index, ESL_CAP_UUID, &d->caps)) != ESL_OK)
+        return rc;
+    nvmlPciInfo_t pci;
+    if (lib->get_pci != NULL) {
+        memset(&pci, 0, sizeof pci);
+        if ((rc = probe(lib, lib->get_pci(dev, &pci), "nvmlDeviceGetPciInfo_v3", (int)index,
+                        ESL_CAP_PCI, &d->caps)) != ESL_OK)
+            return rc;
+        if (d->caps & ESL_CAP_PCI)
+            snprintf(d->pci_bus_id, sizeof d->pci_bus_id, "%.*s", (int)sizeof pci.busId, pci.busId);
+    }
+    if (lib->get_power_limit != NULL) {
+        if ((rc = probe(lib, lib->get_power_limit(dev, &u), "nvmlDeviceGetPowerManagementLimit",
+                        (int)index, ESL_CAP_POWER_LIMIT, &d->caps)) != ESL_OK)
+            return rc;
+        if (d->caps & ESL_CAP_POWER_LIMIT)
+            d->power_limit_w = mw_to_w((double)u);
+    }
+    return ESL_OK;
+}
+
+static int nvml_read(esl_meter *m, size_t i, esl_sample *out, bool *lost)
+{
+    nvml_lib *lib = m->backend;
+    nvmlDevice_t dev = lib->devices[i];
+    const esl_device_info *d = &m->devices[i];
+    nvmlReturn_t r;
+    unsigned int u;
+
+/* A lost GPU ends the window; any other failure names its call. */
+#define NVML_CHECK(call_name, expr)                                             \
+    do {                                                                        \
+        if ((r = (expr)) != NVML_SUCCESS) {                                     \
+            *lost = r == NVML_ERROR_GPU_IS_LOST;                                \
+            return nvml_fail(lib, ESL_EDEVICE, call_name, d->index, r);         \
+        }                                                                       \
+    } while (0)
+
+    if (d->caps & ESL_CAP_ENERGY_COUNTER) {
+        unsigned long long mj;
+        NVML_CHECK("nvmlDeviceGetTotalEnergyConsumption", lib->get_energy(dev, &mj));
+        out->energy_j = mj_to_j((double)mj);
+    }
+    NVML_CHECK("nvmlDeviceGetPowerUsage", lib->get_power(dev, &u));
+    out->power_w = mw_to_w((double)u);
+    if (d->caps & ESL_CAP_POWER_INSTANT) {
+        nvmlFieldValue_t f = {0};
+        f.fieldId = NVML_FI_DEV_POWER_INSTANT;
+        NVML_CHECK("nvmlDeviceGetFieldValues", lib->get_fields(dev, 1, &f));
+        if (f.nvmlReturn == NVML_ERROR_GPU_IS_LOST)
+            NVML_CHECK("nvmlDeviceGetFieldValues(NVML_FI_DEV_POWER_INSTANT)", f.nvmlReturn);
+        out->power_instant_w = field_power_w(&f);
+    }
+    if (d->caps & ESL_CAP_SM_CLOCK) {
+        NVML_CHECK("nvmlDeviceGetClockInfo", lib->get_clock(dev, NVML_CLOCK_SM, &u));
+        out->sm_clock_mhz = (double)u;
+    }
+    if (d->caps & ESL_CAP_TEMPERATURE) {
+        NVML_CHECK("nvmlDeviceGetTemperature", lib->get_temperature(dev, NVML_TEMPERATURE_GPU, &u));
+        out->temperature_c = (double)u;
+    }
+    if (d->caps & ESL_CAP_UTILIZATION) {
+        nvmlUtilization_t util;
+        NVML_CHECK("nvmlDeviceGetUtilizationRates", lib->get_utilization(dev, &util));
+        out->utilization_pct = (double)util.gpu;
+    }
+#undef NVML_CHECK
+    return ESL_OK;
+}
+
+static void nvml_close(esl_meter *m)
+{
+    nvml_lib *lib = m->backend;
+    if (lib == NULL)
+        return;
+    if (lib->initialised)
+        lib->shutdown();
+    if (lib->handle != NULL)
+        dlclose(lib->handle);
+    free(lib->devices);
+    free(lib);
+    m->backend = NULL;
+}
+
+static const esl__meter_ops nvml_ops = {nvml_read, NULL, NULL, nvml_close};
+
+int esl__nvml_open(esl_meter *m, const esl_meter_opts *opts)
+{
+    nvml_lib *lib = calloc(1, sizeof *lib);
+    if (lib == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory opening NVML");
+    m->ops = &nvml_ops;
+    m->backend = lib;
+    const char *path = NULL;
+    int rc = load_library(lib, opts, &path);
+    if (rc != ESL_OK)
+        return rc;
+    nvmlReturn_t r = lib->init();
+    if (r != NVML_SUCCESS)
+        return nvml_fail(lib, ESL_ENODEV, "nvmlInit_v2", -1, r);
+    lib->initialised = true;
+    unsigned count = 0;
+    if ((r = lib->get_count(&count)) != NVML_SUCCESS)
+        return nvml_fail(lib, ESL_ENODEV, "nvmlDeviceGetCount_v2", -1, r);
+    if (count == 0)
+        return esl__fail(ESL_ENODEV, "no NVIDIA GPU found (%s loaded, 0 devices)", path);
+    unsigned *list = NULL;
+    size_t n = 0;
+    if ((rc = parse_gpus(opts->gpus, count, &list, &n)) != ESL_OK)
+        return rc;
+    lib->devices = calloc(n, sizeof *lib->devices);
+    m->devices = calloc(n, sizeof *m->devices);
+    if (lib->devices == NULL || m->devices == NULL) {
+        free(list);
+        return esl__fail(ESL_ENOMEM, "out of memory opening NVML");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((r = lib->get_handle(list[i], &lib->devices[i])) != NVML_SUCCESS) {
+            rc = nvml_fail(lib, ESL_EDEVICE, "nvmlDeviceGetHandleByIndex_v2", (int)list[i], r);
+            break;
+        }
+        if ((rc = describe(lib, lib->devices[i], list[i], &m->devices[i])) != ESL_OK)
+            break;
+        m->n_devices = i + 1;
+    }
+    free(list);
+    if (rc != ESL_OK)
+        return rc;
+    if (lib->get_driver_version != NULL &&
+        (r = lib->get_driver_version(m->driver_version, sizeof m->driver_version)) != NVML_SUCCESS)
+        return nvml_fail(lib, ESL_EDEVICE, "nvmlSystemGetDriverVersion", -1, r);
+    if (lib->get_nvml_version != NULL &&
+        (r = lib->get_nvml_version(m->nvml_version, sizeof m->nvml_version)) != NVML_SUCCESS)
+        return nvml_fail(lib, ESL_EDEVICE, "nvmlSystemGetNVMLVersion", -1, r);
+    return ESL_OK;
+}

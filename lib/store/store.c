@@ -1,0 +1,588 @@
+/*
+ * store.c - the run store on SQLite: schema and its migrations, writing a
+ * run in one transaction, and reading runs back with their labels, devices
+ * and samples.
+ *
+ * The database runs in WAL mode with synchronous=FULL, so a committed run
+ * survives a crash of esl, of its workload or of the machine, and a run cut
+ * off before COMMIT simply is not there. Missing values (NaN in a record)
+ * are stored as NULL and read back as NaN.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "core/internal.h"
+#include "esl/store.h"
+
+struct esl_store {
+    sqlite3 *db;
+    char *path;
+};
+
+/* migrations[v] takes a store from schema v to v + 1. */
+static const char *const migrations[ESL_STORE_SCHEMA_VERSION] = {
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  started TEXT NOT NULL,"
+    "  start_unix_s REAL NOT NULL,"
+    "  command TEXT NOT NULL,"
+    "  exit_status INTEGER NOT NULL,"
+    "  meter TEXT NOT NULL,"
+    "  driver_version TEXT NOT NULL,"
+    "  nvml_version TEXT NOT NULL,"
+    "  duration_s REAL NOT NULL,"
+    "  energy_j REAL NOT NULL,"
+    "  idle_w REAL NOT NULL,"
+    "  dynamic_j REAL NOT NULL,"
+    "  avg_power_w REAL,"
+    "  peak_power_w REAL,"
+    "  flags INTEGER NOT NULL);"
+    "CREATE TABLE labels ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (run_id, key));"
+    "CREATE TABLE devices ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  position INTEGER NOT NULL,"
+    "  device_index INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  uuid TEXT NOT NULL,"
+    "  pci_bus_id TEXT NOT NULL,"
+    "  power_limit_w REAL NOT NULL,"
+    "  update_interval_s REAL,"
+    "  caps INTEGER NOT NULL,"
+    "  energy_j REAL NOT NULL,"
+    "  counter_j REAL,"
+    "  integrated_j REAL,"
+    "  idle_w REAL NOT NULL,"
+    "  dynamic_j REAL NOT NULL,"
+    "  avg_power_w REAL,"
+    "  peak_power_w REAL,"
+    "  flags INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, position));"
+    "CREATE TABLE samples ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  device INTEGER NOT NULL,"
+    "  time_s REAL NOT NULL,"
+    "  power_w REAL,"
+    "  power_instant_w REAL,"
+    "  energy_j REAL,"
+    "  sm_clock_mhz REAL,"
+    "  temperature_c REAL,"
+    "  utilization_pct REAL);"
+    "CREATE INDEX samples_by_run ON samples (run_id, device, time_s);",
+};
+
+static int store_fail(esl_store *s, const char *what)
+{
+    return esl__fail(ESL_ESTORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static int exec(esl_store *s, const char *sql, const char *what)
+{
+    char *err = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        int rc = esl__fail(ESL_ESTORE, "%s: %s: %s", s->path, what, err ? err : "unknown error");
+        sqlite3_free(err);
+        return rc;
+    }
+    return ESL_OK;
+}
+
+static int user_version(esl_store *s, int *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "reading the schema version");
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? ESL_OK : store_fail(s, "reading the schema version");
+}
+
+static int migrate(esl_store *s)
+{
+    int version;
+    int rc = user_version(s, &version);
+    if (rc != ESL_OK)
+        return rc;
+    if (version > ESL_STORE_SCHEMA_VERSION)
+        return esl__fail(ESL_ESTORE, "%s: schema version %d was written by a newer esl (this one "
+                         "reads up to %d)", s->path, version, ESL_STORE_SCHEMA_VERSION);
+    for (int v = version; v < ESL_STORE_SCHEMA_VERSION; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if ((rc = exec(s, "BEGIN IMMEDIATE", "starting a schema migration")) != ESL_OK)
+            return rc;
+        if ((rc = exec(s, migrations[v], "migrating the schema")) != ESL_OK ||
+            (rc = exec(s, pragma, "migrating the schema")) != ESL_OK ||
+            (rc = exec(s, "COMMIT", "committing a schema migration")) != ESL_OK) {
+            exec(s, "ROLLBACK", "rolling back");
+            return rc;
+        }
+    }
+    return ESL_OK;
+}
+
+int esl_store_open(esl_store **out, const char *path)
+{
+    *out = NULL;
+    esl_store *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->path = esl__strdup(path)) == NULL) {
+        free(s);
+        return esl__fail(ESL_ENOMEM, "out of memory opening %s", path);
+    }
+    int rc;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        rc = s->db ? store_fail(s, "opening") : esl__fail(ESL_ENOMEM, "out of memory opening %s", path);
+        esl_store_close(s);
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    if ((rc = exec(s, "PRAGMA journal_mode = WAL", "switching to WAL mode")) != ESL_OK ||
+        (rc = exec(s, "PRAGMA synchronous = FULL", "setting synchronous mode")) != ESL_OK ||
+        (rc = exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys")) != ESL_OK ||
+        (rc = migrate(s)) != ESL_OK) {
+        esl_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return ESL_OK;
+}
+
+void esl_store_close(esl_store *s)
+{
+    if (s == NULL)
+        return;
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+/* Bind a double; NaN (an unknown value) becomes NULL. */
+static int bind_real(sqlite3_stmt *st, int i, double v)
+{
+    return isnan(v) ? sqlite3_bind_null(st, i) : sqlite3_bind_double(st, i, v);
+}
+
+static double column_real(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+static int put_run(esl_store *s, int64_t *out_id, const esl_record *rec, const char *command,
+                   int exit_status)
+{
+    static const char sql[] =
+        "INSERT INTO runs (started, start_unix_s, command, exit_status, meter, driver_version,"
+        " nvml_version, duration_s, energy_j, idle_w, dynamic_j, avg_power_w, peak_power_w, flags)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "preparing a run");
+    char started[32];
+    time_t t = (time_t)rec->start_unix_s;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sqlite3_bind_text(st, 1, started, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 2, rec->start_unix_s);
+    sqlite3_bind_text(st, 3, command ? command : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 4, exit_status);
+    sqlite3_bind_text(st, 5, esl_meter_kind_name(rec->meter), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, rec->driver_version, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, rec->nvml_version, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 8, rec->duration_s);
+    sqlite3_bind_double(st, 9, rec->energy_j);
+    sqlite3_bind_double(st, 10, rec->idle_w);
+    sqlite3_bind_double(st, 11, rec->dynamic_j);
+    bind_real(st, 12, rec->avg_power_w);
+    bind_real(st, 13, rec->peak_power_w);
+    sqlite3_bind_int64(st, 14, rec->flags);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? ESL_OK : store_fail(s, "writing a run");
+    sqlite3_finalize(st);
+    *out_id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+static int put_labels(esl_store *s, int64_t id, const esl_label *labels, size_t n)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO labels (run_id, key, value) VALUES (?,?,?)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return store_fail(s, "preparing labels");
+    int rc = ESL_OK;
+    for (size_t i = 0; i < n && rc == ESL_OK; i++) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, labels[i].key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, labels[i].value, -1, SQLITE_TRANSIENT);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_CONSTRAINT)
+            rc = esl__fail(ESL_EINVAL, "label '%s' is given twice", labels[i].key);
+        else if (step != SQLITE_DONE)
+            rc = store_fail(s, "writing labels");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int put_devices(esl_store *s, int64_t id, const esl_record *rec)
+{
+    static const char sql[] =
+        "INSERT INTO devices (run_id, position, device_index, name, uuid, pci_bus_id, power_limit_w,"
+        " update_interval_s, caps, energy_j, counter_j, integrated_j, idle_w, dynamic_j,"
+        " avg_power_w, peak_power_w, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "preparing devices");
+    int rc = ESL_OK;
+    for (size_t i = 0; i < rec->n_devices && rc == ESL_OK; i++) {
+        const esl_device_record *d = &rec->devices[i];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (int64_t)i);
+        sqlite3_bind_int(st, 3, d->info.index);
+        sqlite3_bind_text(st, 4, d->info.name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, d->info.uuid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, d->info.pci_bus_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(st, 7, d->info.power_limit_w);
+        bind_real(st, 8, isinf(d->info.update_interval_s) ? NAN : d->info.update_interval_s);
+        sqlite3_bind_int64(st, 9, d->info.caps);
+        sqlite3_bind_double(st, 10, d->energy_j);
+        bind_real(st, 11, d->counter_j);
+        bind_real(st, 12, d->integrated_j);
+        sqlite3_bind_double(st, 13, d->idle_w);
+        sqlite3_bind_double(st, 14, d->dynamic_j);
+        bind_real(st, 15, d->avg_power_w);
+        bind_real(st, 16, d->peak_power_w);
+        sqlite3_bind_int64(st, 17, d->flags);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = store_fail(s, "writing devices");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int put_samples(esl_store *s, int64_t id, const esl_record *rec)
+{
+    static const char sql[] =
+        "INSERT INTO samples (run_id, device, time_s, power_w, power_instant_w, energy_j,"
+        " sm_clock_mhz, temperature_c, utilization_pct) VALUES (?,?,?,?,?,?,?,?,?)";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "preparing samples");
+    int rc = ESL_OK;
+    for (size_t i = 0; i < rec->n_samples && rc == ESL_OK; i++) {
+        const esl_sample *x = &rec->samples[i];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int(st, 2, x->device);
+        sqlite3_bind_double(st, 3, x->time_s);
+        bind_real(st, 4, x->power_w);
+        bind_real(st, 5, x->power_instant_w);
+        bind_real(st, 6, x->energy_j);
+        bind_real(st, 7, x->sm_clock_mhz);
+        bind_real(st, 8, x->temperature_c);
+        bind_real(st, 9, x->utilization_pct);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = store_fail(s, "writing samples");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int esl_store_put(esl_store *s, int64_t *out_id, const esl_record *rec, const char *command,
+                  int exit_status, const esl_label *labels, size_t n_labels)
+{
+    int64_t id = 0;
+    int rc = exec(s, "BEGIN IMMEDIATE", "starting to write a run");
+    if (rc != ESL_OK)
+        return rc;
+    if ((rc = put_run(s, &id, rec, command, exit_status)) == ESL_OK &&
+        (rc = put_labels(s, id, labels, n_labels)) == ESL_OK &&
+        (rc = put_devices(s, id, rec)) == ESL_OK && (rc = put_samples(s, id, rec)) == ESL_OK &&
+        (rc = exec(s, "COMMIT", "committing a run")) == ESL_OK) {
+        *out_id = id;
+        return ESL_OK;
+    }
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s", esl_error_last());
+    exec(s, "ROLLBACK", "rolling back a run");
+    return esl__fail(rc, "%s", detail);
+}
+
+void esl_runs_free(esl_run *runs, size_t n)
+{
+    if (runs == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(runs[i].started);
+        free(runs[i].command);
+        for (size_t j = 0; j < runs[i].n_labels; j++) {
+            free(runs[i].labels[j].key);
+            free(runs[i].labels[j].value);
+        }
+        free(runs[i].labels);
+        esl_record_free(runs[i].record);
+    }
+    free(runs);
+}
+
+const char *esl_run_label(const esl_run *run, const char *key)
+{
+    for (size_t i = 0; i < run->n_labels; i++)
+        if (strcmp(run->labels[i].key, key) == 0)
+            return run->labels[i].value;
+    return NULL;
+}
+
+static char *column_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return esl__strdup(t ? (const char *)t : "");
+}
+
+/* Fill run r (id set) with its labels and devices, and samples if asked. */
+static int load_details(esl_store *s, esl_run *r, int with_samples)
+{
+    sqlite3_stmt *st;
+    int rc = ESL_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT key, value FROM labels WHERE run_id = ? ORDER BY key", -1,
+                           &st, NULL) != SQLITE_OK)
+        return store_fail(s, "reading labels");
+    sqlite3_bind_int64(st, 1, r->id);
+    while (rc == ESL_OK && sqlite3_step(st) == SQLITE_ROW) {
+        esl_label *grown = realloc(r->labels, (r->n_labels + 1) * sizeof *grown);
+        if (grown == NULL) {
+            rc = esl__fail(ESL_ENOMEM, "out of memory reading labels");
+            break;
+        }
+        r->labels = grown;
+        grown[r->n_labels].key = column_text(st, 0);
+        grown[r->n_labels].value = column_text(st, 1);
+        r->n_labels++;
+    }
+    sqlite3_finalize(st);
+    if (rc != ESL_OK)
+        return rc;
+
+    static const char dev_sql[] =
+        "SELECT device_index, name, uuid, pci_bus_id, power_limit_w, update_interval_s, caps,"
+        " energy_j, counter_j, integrated_j, idle_w, dynamic_j, avg_power_w, peak_power_w, flags"
+        " FROM devices WHERE run_id = ? ORDER BY position";
+    if (sqlite3_prepare_v2(s->db, dev_sql, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "reading devices");
+    sqlite3_bind_int64(st, 1, r->id);
+    esl_record *rec = r->record;
+    while (rc == ESL_OK && sqlite3_step(st) == SQLITE_ROW) {
+        esl_device_record *grown = realloc(rec->devices, (rec->n_devices + 1) * sizeof *grown);
+        if (grown == NULL) {
+            rc = esl__fail(ESL_ENOMEM, "out of memory reading devices");
+            break;
+        }
+        rec->devices = grown;
+        esl_device_record *d = &grown[rec->n_devices++];
+        memset(d, 0, sizeof *d);
+        d->info.index = sqlite3_column_int(st, 0);
+        snprintf(d->info.name, sizeof d->info.name, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(d->info.uuid, sizeof d->info.uuid, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(d->info.pci_bus_id, sizeof d->info.pci_bus_id, "%s",
+                 (const char *)sqlite3_column_text(st, 3));
+        d->info.power_limit_w = sqlite3_column_double(st, 4);
+        d->info.update_interval_s = column_real(st, 5);
+        d->info.caps = (unsigned)sqlite3_column_int64(st, 6);
+        d->energy_j = sqlite3_column_double(st, 7);
+        d->counter_j = column_real(st, 8);
+        d->integrated_j = column_real(st, 9);
+        d->idle_w = sqlite3_column_double(st, 10);
+        d->dynamic_j = sqlite3_column_double(st, 11);
+        d->avg_power_w = column_real(st, 12);
+        d->peak_power_w = column_real(st, 13);
+        d->flags = (unsigned)sqlite3_column_int64(st, 14);
+    }
+    sqlite3_finalize(st);
+    if (rc != ESL_OK || !with_samples)
+        return rc;
+
+    static const char sample_sql[] =
+        "SELECT device, time_s, power_w, power_instant_w, energy_j, sm_clock_mhz, temperature_c,"
+        " utilization_pct FROM samples WHERE run_id = ? ORDER BY rowid";
+    if (sqlite3_prepare_v2(s->db, sample_sql, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "reading samples");
+    sqlite3_bind_int64(st, 1, r->id);
+    size_t cap = 0;
+    while (rc == ESL_OK && sqlite3_step(st) == SQLITE_ROW) {
+        if (rec->n_samples == cap) {
+            cap = cap ? 2 * cap : 256;
+            esl_sample *grown = realloc(rec->samples, cap * sizeof *grown);
+            if (grown == NULL) {
+                rc = esl__fail(ESL_ENOMEM, "out of memory reading samples");
+                break;
+            }
+            rec->samples = grown;
+        }
+        esl_sample *x = &rec->samples[rec->n_samples++];
+        x->device = sqlite3_column_int(st, 0);
+        x->time_s = sqlite3_column_double(st, 1);
+        x->power_w = column_real(st, 2);
+        x->power_instant_w = column_real(st, 3);
+        x->energy_j = column_real(st, 4);
+        x->sm_clock_mhz = column_real(st, 5);
+        x->temperature_c = column_real(st, 6);
+        x->utilization_pct = column_real(st, 7);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+#define RUN_COLUMNS                                                                        \
+    "SELECT id, started, start_unix_s, command, exit_status, meter, driver_version,"       \
+    " nvml_version, duration_s, energy_j, idle_w, dynamic_j, avg_power_w, peak_power_w,"    \
+    " flags FROM runs"
+
+/* Read the current row of a RUN_COLUMNS query into r. */
+static int read_run(sqlite3_stmt *st, esl_run *r)
+{
+    memset(r, 0, sizeof *r);
+    r->record = calloc(1, sizeof *r->record);
+    if (r->record == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory reading runs");
+    r->id = sqlite3_column_int64(st, 0);
+    r->started = column_text(st, 1);
+    r->command = column_text(st, 3);
+    if (r->started == NULL || r->command == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory reading runs");
+    r->exit_status = sqlite3_column_int(st, 4);
+    esl_record *rec = r->record;
+    rec->start_unix_s = sqlite3_column_double(st, 2);
+    const char *meter = (const char *)sqlite3_column_text(st, 5);
+    esl_meter_kind kind = ESL_METER_NVML;
+    if (meter != NULL && esl_meter_kind_parse(&kind, meter) != ESL_OK)
+        esl_error_clear();
+    rec->meter = kind;
+    snprintf(rec->driver_version, sizeof rec->driver_version, "%s",
+             (const char *)sqlite3_column_text(st, 6));
+    snprintf(rec->nvml_version, sizeof rec->nvml_version, "%s",
+             (const char *)sqlite3_column_text(st, 7));
+    rec->duration_s = sqlite3_column_double(st, 8);
+    rec->energy_j = sqlite3_column_double(st, 9);
+    rec->idle_w = sqlite3_column_double(st, 10);
+    rec->dynamic_j = sqlite3_column_double(st, 11);
+    rec->avg_power_w = column_real(st, 12);
+    rec->peak_power_w = column_real(st, 13);
+    rec->flags = (unsigned)sqlite3_column_int64(st, 14);
+    return ESL_OK;
+}
+
+int esl_store_list(esl_store *s, esl_run **out, size_t *n_out, const esl_label *where,
+                   size_t n_where)
+{
+    *out = NULL;
+    *n_out = 0;
+    size_t size = sizeof RUN_COLUMNS + 64 + n_where * 160;
+    char *sql = malloc(size);
+    if (sql == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory listing runs");
+    size_t used = (size_t)snprintf(sql, size, "%s WHERE 1", RUN_COLUMNS);
+    for (size_t i = 0; i < n_where; i++)
+        used += (size_t)snprintf(sql + used, size - used,
+                                 " AND EXISTS (SELECT 1 FROM labels l WHERE l.run_id = runs.id"
+                                 " AND l.key = ? AND l.value = ?)");
+    snprintf(sql + used, size - used, " ORDER BY id");
+    sqlite3_stmt *st;
+    int prep = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    free(sql);
+    if (prep != SQLITE_OK)
+        return store_fail(s, "listing runs");
+    for (size_t i = 0; i < n_where; i++) {
+        sqlite3_bind_text(st, (int)(2 * i + 1), where[i].key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, (int)(2 * i + 2), where[i].value, -1, SQLITE_TRANSIENT);
+    }
+    esl_run *runs = NULL;
+    size_t n = 0;
+    int rc = ESL_OK, step;
+    while (rc == ESL_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        esl_run *grown = realloc(runs, (n + 1) * sizeof *grown);
+        if (grown == NULL) {
+            rc = esl__fail(ESL_ENOMEM, "out of memory listing runs");
+            break;
+        }
+        runs = grown;
+        rc = read_run(st, &runs[n++]);
+    }
+    if (rc == ESL_OK && step != SQLITE_DONE)
+        rc = store_fail(s, "listing runs");
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < n && rc == ESL_OK; i++)
+        rc = load_details(s, &runs[i], 0);
+    if (rc != ESL_OK) {
+        esl_runs_free(runs, n);
+        return rc;
+    }
+    *out = runs;
+    *n_out = n;
+    return ESL_OK;
+}
+
+int esl_store_get(esl_store *s, esl_run **out, int64_t id)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, RUN_COLUMNS " WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "reading a run");
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        int rc = step == SQLITE_DONE ? esl__fail(ESL_ENOTFOUND, "%s: no run %lld", s->path, (long long)id)
+                                     : store_fail(s, "reading a run");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    esl_run *run = calloc(1, sizeof *run);
+    int rc = run == NULL ? esl__fail(ESL_ENOMEM, "out of memory reading a run") : read_run(st, run);
+    sqlite3_finalize(st);
+    if (rc == ESL_OK)
+        rc = load_details(s, run, 1);
+    if (rc != ESL_OK) {
+        esl_runs_free(run, run ? 1 : 0);
+        return rc;
+    }
+    *out = run;
+    return ESL_OK;
+}
+
+int esl_store_check(esl_store *s)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "checking integrity");
+    int rc = ESL_OK;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        rc = store_fail(s, "checking integrity");
+    else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
+        rc = esl__fail(ESL_ESTORE, "%s: integrity check: %s", s->path,
+                       (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc != ESL_OK)
+        return rc;
+    static const char orphans[] =
+        "SELECT id FROM runs WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.run_id = runs.id)"
+        " LIMIT 1";
+    if (sqlite3_prepare_v2(s->db, orphans, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "checking runs");
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = esl__fail(ESL_ESTORE, "%s: run %lld has no devices", s->path,
+                       (long long)sqlite3_column_int64(st, 0));
+    else if (step != SQLITE_DONE)
+        rc = store_fail(s, "checking runs");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,337 @@
+/*
+ * cmd_predict.c - `esl predict`: the energy of configurations nobody
+ * measured, with a 95% prediction interval, Wh per image, and optionally
+ * carbon and cost, from a law file or from the built-in default law (fitted
+ * at start-up on the paper's A100 data). One configuration from options, or
+ * one per row of a CSV (--configs), streamed.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "law_cli.h"
+
+enum {
+    OPT_MODEL = 'm', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T', OPT_PROMPTS = 'N',
+    OPT_FORMAT = 'f', OPT_LAW = 'l', OPT_ARCH = 'a',
+    OPT_CFG = 256, OPT_DTYPE, OPT_GPU, OPT_GRID, OPT_ZONE, OPT_PUE, OPT_PRICE, OPT_CONFIGS,
+};
+
+static const cli_option options[] = {
+    {"law", OPT_LAW, "FILE", "a law file from 'esl fit' (default: fitted on the paper's data)"},
+    {"model", OPT_MODEL, "NAME", "catalogue model"},
+    {"arch", OPT_ARCH, "FILE", "a model description file instead of --model"},
+    {"height", OPT_HEIGHT, "H", "image height in pixels"},
+    {"width", OPT_WIDTH, "W", "image width in pixels"},
+    {"steps", OPT_STEPS, "T", "denoising steps (default 50)"},
+    {"cfg", OPT_CFG, NULL, "classifier-free guidance"},
+    {"dtype", OPT_DTYPE, "D", "precision (default fp16)"},
+    {"gpu", OPT_GPU, "GPU", "GPU (default A100)"},
+    {"prompts", OPT_PROMPTS, "N", "images (default 1)"},
+    {"configs", OPT_CONFIGS, "FILE", "predict each row of a CSV (dataset columns, energy optional)"},
+    {"grid", OPT_GRID, "G", "grid carbon intensity, gCO2e per kWh"},
+    {"zone", OPT_ZONE, "CODE", "grid intensity of a zone: WORLD, US, DE, ... (esl predict --zone list)"},
+    {"pue", OPT_PUE, "P", "data-centre power usage effectiveness (default 1)"},
+    {"price", OPT_PRICE, "PER_KWH", "electricity price per kWh"},
+    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    {NULL, 0, NULL, NULL},
+};
+
+typedef struct args {
+    const char *law, *model, *arch, *dtype, *gpu, *zone, *configs;
+    int64_t height, width, steps, prompts;
+    int cfg, have_grid, have_price;
+    double grid, pue, price;
+    cli_format format;
+} args;
+
+static int on_option(void *ctx, int key, const char *arg)
+{
+    args *a = ctx;
+    switch (key) {
+    case OPT_LAW: a->law = arg; return 0;
+    case OPT_MODEL: a->model = arg; return 0;
+    case OPT_ARCH: a->arch = arg; return 0;
+    case OPT_HEIGHT: return cli_int("height", arg, 1, INT64_MAX, &a->height);
+    case OPT_WIDTH: return cli_int("width", arg, 1, INT64_MAX, &a->width);
+    case OPT_STEPS: return cli_int("steps", arg, 1, INT64_MAX, &a->steps);
+    case OPT_PROMPTS: return cli_int("prompts", arg, 1, INT64_MAX, &a->prompts);
+    case OPT_CFG: a->cfg = 1; return 0;
+    case OPT_DTYPE: a->dtype = arg; return 0;
+    case OPT_GPU: a->gpu = arg; return 0;
+    case OPT_CONFIGS: a->configs = arg; return 0;
+    case OPT_GRID: a->have_grid = 1; return cli_double("grid", arg, 0, 1e5, &a->grid);
+    case OPT_ZONE: a->zone = arg; return 0;
+    case OPT_PUE: return cli_double("pue", arg, 1, 10, &a->pue);
+    case OPT_PRICE: a->have_price = 1; return cli_double("price", arg, 0, 1e6, &a->price);
+    case OPT_FORMAT: return cli_format_parse(arg, &a->format);
+    }
+    return EXIT_USAGE;
+}
+
+typedef struct run {
+    const args *a;
+    const esl_law *law;
+    const char *law_name;
+    const char *origin;   /* --configs file, or NULL */
+    const char *zone_note;/* "WORLD 2024" or "given" */
+    json_t *array;
+    size_t count;
+} run;
+
+static void extrap_list(char *buf, size_t size, unsigned x, const char *sep)
+{
+    static const char *const names[] = {"flops", "res", "steps", "model", "level"};
+    buf[0] = '\0';
+    for (size_t i = 0; i < 5; i++)
+        if (x & (1u << i))
+            snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? sep : "", names[i]);
+}
+
+static void print_single(const run *r, const esl_row *row, const esl_prediction *p,
+                         const esl_footprint *fp)
+{
+    const args *a = r->a;
+    const esl_law_training *t = &r->law->training;
+    char b[32];
+    printf("%s, %lldx%lld, %lld steps, %s, %s, %s, %lld prompt%s (law: %s)\n\n", row->model,
+           (long long)row->height, (long long)row->width, (long long)row->steps,
+           row->cfg ? "CFG" : "no CFG", row->dtype, row->gpu, (long long)row->prompts,
+           row->prompts == 1 ? "" : "s", r->law_name);
+    printf("%-22s %s\n", "FLOPs_cfg", cli_human_flops(b, sizeof b, row->flops_cfg));
+    printf("%-22s %.4g J (95%% prediction interval %.4g .. %.4g J)\n", "energy", p->energy_j,
+           p->lo_j, p->hi_j);
+    printf("%-22s %.4g Wh (%.4g .. %.4g)\n", "per image", p->energy_j / 3600.0 / (double)row->prompts,
+           p->lo_j / 3600.0 / (double)row->prompts, p->hi_j / 3600.0 / (double)row->prompts);
+    printf("%-22s %.4g kWh\n", "total", p->energy_j / 3.6e6);
+    if (a->pue > 1.0)
+        printf("%-22s %.4g kWh (PUE %.3g)\n", "facility", fp->facility_energy_j / 3.6e6, a->pue);
+    if (a->have_grid || a->zone)
+        printf("%-22s %.4g gCO2e (%.2f gCO2e/kWh, %s)\n", "carbon", fp->gco2e, a->grid,
+               r->zone_note);
+    if (a->have_price)
+        printf("%-22s %.4g (at %.4g per kWh)\n", "cost", fp->cost, a->price);
+    if (p->extrapolated & ESL_EXTRAP_FLOPS)
+        printf("warning: extrapolating: FLOPs_cfg outside the training range %.4g .. %.4g\n",
+               t->flops_min, t->flops_max);
+    if (p->extrapolated & ESL_EXTRAP_RES)
+        printf("warning: extrapolating: %lldx%lld outside the training range %.0f .. %.0f pixels\n",
+               (long long)row->height, (long long)row->width, t->pixels_min, t->pixels_max);
+    if (p->extrapolated & ESL_EXTRAP_STEPS)
+        printf("warning: extrapolating: %lld steps outside the training range %.0f .. %.0f\n",
+               (long long)row->steps, t->steps_min, t->steps_max);
+    if (p->extrapolated & ESL_EXTRAP_MODEL)
+        printf("warning: extrapolating: the law was not trained on %s\n", row->model);
+}
+
+static json_t *prediction_json(const run *r, const esl_row *row, const esl_prediction *p,
+                               const esl_footprint *fp)
+{
+    const args *a = r->a;
+    json_t *o = json_object();
+    json_object_set_new(o, "model", json_string(row->model));
+    json_object_set_new(o, "gpu", json_string(row->gpu));
+    json_object_set_new(o, "dtype", json_string(row->dtype));
+    json_object_set_new(o, "cfg", json_boolean(row->cfg));
+    json_object_set_new(o, "height", json_integer(row->height));
+    json_object_set_new(o, "width", json_integer(row->width));
+    json_object_set_new(o, "steps", json_integer(row->steps));
+    json_object_set_new(o, "prompts", json_integer(row->prompts));
+    json_object_set_new(o, "flops_cfg", json_real(row->flops_cfg));
+    json_object_set_new(o, "energy_j", json_real(p->energy_j));
+    json_object_set_new(o, "energy_lo_j", json_real(p->lo_j));
+    json_object_set_new(o, "energy_hi_j", json_real(p->hi_j));
+    json_object_set_new(o, "interval_pct", json_integer(95));
+    json_object_set_new(o, "wh_per_image", json_real(p->energy_j / 3600.0 / (double)row->prompts));
+    json_object_set_new(o, "kwh_total", json_real(p->energy_j / 3.6e6));
+    json_object_set_new(o, "pue", json_real(a->pue));
+    json_object_set_new(o, "gco2e", a->have_grid || a->zone ? json_real(fp->gco2e) : json_null());
+    json_object_set_new(o, "cost", a->have_price ? json_real(fp->cost) : json_null());
+    json_t *ex = json_array();
+    static const char *const names[] = {"flops", "res", "steps", "model", "level"};
+    for (size_t i = 0; i < 5; i++)
+        if (p->extrapolated & (1u << i))
+            json_array_append_new(ex, json_string(names[i]));
+    json_object_set_new(o, "extrapolated", ex);
+    if (row->present & ESL_ROW_ENERGY)
+        json_object_set_new(o, "measured_j", json_real(row->energy_j));
+    return o;
+}
+
+static int predict_row(void *ctx, const esl_row *row)
+{
+    run *r = ctx;
+    const args *a = r->a;
+    esl_prediction p;
+    esl_footprint fp;
+    int rc = esl_law_predict(&p, r->law, row, NULL);
+    if (rc != ESL_OK) {
+        if (r->origin != NULL)
+            return cli_error("%s:%lld: %s", r->origin, (long long)row->line, esl_error_last()),
+                   -cli_exit_code(rc);
+        return -cli_fail(rc);
+    }
+    esl_footprint_of(&fp, p.energy_j, a->pue, a->grid, a->price);
+    if (a->format == FORMAT_JSON) {
+        json_array_append_new(r->array, prediction_json(r, row, &p, &fp));
+    } else if (r->origin == NULL && a->format == FORMAT_TABLE) {
+        print_single(r, row, &p, &fp);
+    } else if (a->format == FORMAT_CSV) {
+        char ex[64];
+        extrap_list(ex, sizeof ex, p.extrapolated, ";");
+        printf("%s,%s,%s,%d,%lld,%lld,%lld,%lld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,", row->model,
+               row->gpu, row->dtype, row->cfg, (long long)row->height, (long long)row->width,
+               (long long)row->steps, (long long)row->prompts, row->flops_cfg, p.energy_j, p.lo_j,
+               p.hi_j, p.energy_j / 3600.0 / (double)row->prompts, p.energy_j / 3.6e6);
+        if (a->have_grid || a->zone)
+            printf("%.17g", fp.gco2e);
+        putchar(',');
+        if (a->have_price)
+            printf("%.17g", fp.cost);
+        printf(",%s\n", ex);
+    } else {
+        char size[32], ex[64];
+        snprintf(size, sizeof size, "%lldx%lld", (long long)row->height, (long long)row->width);
+        extrap_list(ex, sizeof ex, p.extrapolated, ",");
+        printf("%-12s %-6s %-5s %3s %-10s %5lld %7lld %11.4g %11.4g %11.4g %10.4g  %s\n",
+               row->model, row->gpu, row->dtype, row->cfg ? "yes" : "no", size,
+               (long long)row->steps, (long long)row->prompts, p.energy_j, p.lo_j, p.hi_j,
+               p.energy_j / 3600.0 / (double)row->prompts, ex[0] ? ex : "-");
+    }
+    r->count++;
+    return 0;
+}
+
+static int predict_one(run *r, const esl_law *law)
+{
+    const args *a = r->a;
+    esl_model *m = NULL;
+    int rc = a->arch ? esl_model_load(&m, a->arch) : esl_catalog_find(&m, a->model);
+    if (rc != ESL_OK)
+        return cli_fail(rc);
+    esl_request req = {.height = a->height, .width = a->width, .steps = a->steps,
+                       .prompts = a->prompts, .cfg = a->cfg};
+    esl_flops f;
+    if ((rc = esl_flops_count(&f, m, &req, law->convention)) != ESL_OK) {
+        esl_model_free(m);
+        return cli_fail(rc);
+    }
+    esl_row row = {.model = m->name, .gpu = (char *)a->gpu, .dtype = (char *)a->dtype,
+                   .cfg = a->cfg, .height = a->height, .width = a->width, .steps = a->steps,
+                   .prompts = a->prompts, .batch_size = 1, .flops_cfg = f.flops_cfg};
+    rc = predict_row(r, &row);
+    esl_model_free(m);
+    return rc < 0 ? -rc : rc;
+}
+
+static int list_zones(void)
+{
+    printf("%-6s %-22s %10s %5s\n", "zone", "name", "gCO2e/kWh", "year");
+    for (int i = 0; i < esl_grid_count(); i++) {
+        esl_grid g;
+        if (esl_grid_get(&g, i) == ESL_OK)
+            printf("%-6s %-22s %10.2f %5d\n", g.zone, g.name, g.gco2e_per_kwh, g.year);
+    }
+    printf("\nSource: Ember Yearly Electricity Data, via Green Web Foundation co2.js "
+           "(data/grid_intensity.SOURCE.md)\n");
+    return 0;
+}
+
+static int run_predict(const cli_command *cmd, int argc, char **argv)
+{
+    args a = {.steps = 50, .prompts = 1, .dtype = "fp16", .gpu = "A100", .pue = 1.0};
+    int first, rc;
+    if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
+        return rc;
+    if (first < argc) {
+        cli_error("predict: unexpected argument '%s'", argv[first]);
+        return EXIT_USAGE;
+    }
+    if (a.zone != NULL && strcmp(a.zone, "list") == 0)
+        return list_zones();
+    if (a.zone != NULL && a.have_grid) {
+        cli_error("predict: give --grid or --zone, not both");
+        return EXIT_USAGE;
+    }
+    if (a.configs == NULL && (a.model == NULL) == (a.arch == NULL)) {
+        cli_error("predict: give exactly one of --model NAME or --arch FILE (or --configs FILE)");
+        return EXIT_USAGE;
+    }
+    if (a.configs == NULL && (a.height == 0 || a.width == 0)) {
+        cli_error("predict: --height and --width are required");
+        return EXIT_USAGE;
+    }
+    if (a.configs != NULL && (a.model || a.height || a.width)) {
+        cli_error("predict: --configs takes the configurations from the file; drop --model, "
+                  "--height and --width");
+        return EXIT_USAGE;
+    }
+    char zone_note[96] = "given";
+    if (a.zone != NULL) {
+        esl_grid g;
+        int st = esl_grid_find(&g, a.zone);
+        if (st != ESL_OK)
+            return cli_fail(st);
+        a.grid = g.gco2e_per_kwh;
+        snprintf(zone_note, sizeof zone_note, "%s %d, Ember", g.zone, g.year);
+    }
+
+    esl_law *law = NULL;
+    int status = a.law ? esl_law_load(&law, a.law) : esl_law_default(&law, ESL_CONVENTION_PAPER);
+    if (status != ESL_OK)
+        return cli_fail(status);
+    run r = {.a = &a, .law = law, .law_name = a.law ? a.law : "built-in, paper A100 data",
+             .zone_note = zone_note, .array = json_array()};
+    if (a.configs == NULL) {
+        if (a.format == FORMAT_CSV)
+            printf("model,gpu,dtype,cfg,height,width,steps,prompts,flops_cfg,energy_j,energy_lo_j,"
+                   "energy_hi_j,wh_per_image,kwh_total,gco2e,cost,extrapolated\n");
+        rc = predict_one(&r, law);
+    } else {
+        law_cli_opts lo = {.data = a.configs, .arch = a.arch, .convention = law->convention};
+        r.origin = strcmp(a.configs, "-") == 0 ? "<stdin>" : a.configs;
+        if (a.format == FORMAT_CSV)
+            printf("model,gpu,dtype,cfg,height,width,steps,prompts,flops_cfg,energy_j,energy_lo_j,"
+                   "energy_hi_j,wh_per_image,kwh_total,gco2e,cost,extrapolated\n");
+        else if (a.format == FORMAT_TABLE)
+            printf("%-12s %-6s %-5s %3s %-10s %5s %7s %11s %11s %11s %10s  %s\n", "model", "gpu",
+                   "dtype", "cfg", "size", "steps", "prompts", "energy_J", "low_J", "high_J",
+                   "Wh/image", "extrapolated");
+        esl_model *arch = NULL;
+        status = lo.arch ? esl_model_load(&arch, lo.arch) : ESL_OK;
+        esl_data_opts dopts = {.convention = law->convention, .arch = arch, .no_energy = 1};
+        if (status == ESL_OK) {
+            FILE *in = strcmp(a.configs, "-") == 0 ? stdin : fopen(a.configs, "rb");
+            if (in == NULL) {
+                cli_error("%s: cannot open", a.configs);
+                rc = EXIT_FAIL;
+            } else {
+                status = esl_data_read(in, r.origin, &dopts, predict_row, &r);
+                if (in != stdin)
+                    fclose(in);
+                rc = status < 0 ? -status : status != ESL_OK ? cli_fail(status) : 0;
+            }
+        } else {
+            rc = cli_fail(status);
+        }
+        esl_model_free(arch);
+    }
+    if (rc == 0 && a.format == FORMAT_JSON)
+        law_cli_dump(a.configs ? r.array : json_array_get(r.array, 0));
+    json_decref(r.array);
+    esl_law_free(law);
+    return rc;
+}
+
+const cli_command cmd_predict = {
+    "predict", run_predict, "predict the energy, carbon and cost of generating images",
+    "[--law FILE] (--model NAME | --arch FILE) --height H --width W [--steps T] [--cfg] "
+    "[--dtype D] [--gpu G] [--prompts N] [--grid G | --zone CODE] [--pue P] [--price X] "
+    "[--format table|csv|json]\n       esl predict [--law FILE] --configs FILE|- [...]",
+    "Energy in joules with a 95% prediction interval (t quantile on the law's residual\n"
+    "degrees of freedom, from the coefficient covariance and the residual variance).\n"
+    "Without --law, the law is fitted at start-up on the paper's A100 data (four models).\n"
+    "Configurations outside the law's training ranges are flagged.",
+    options,
+};

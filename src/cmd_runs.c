@@ -1,0 +1,367 @@
+/*
+ * cmd_runs.c - `esl runs list | show ID | export`: read the run store.
+ * export writes runs as rows of the law's dataset (the columns of
+ * data/paper_a100.csv plus batch_size, energy_kind, duration_s, idle_w and
+ * source), with the dynamic energy as energy_j, so that
+ * `esl runs export | esl fit --data -` fits a law to measured runs.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "esl/esl.h"
+#include "record_json.h"
+
+#define MAX_WHERE 32
+
+enum { OPT_FORMAT = 'f', OPT_WHERE = 'w', OPT_STORE = 256 };
+
+static const cli_option options[] = {
+    {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
+    {"where", OPT_WHERE, "KEY=VALUE", "only runs with this label (list, export); repeatable"},
+    {"format", OPT_FORMAT, "F", "output: table, csv or json (default: table; csv for export)"},
+    {NULL, 0, NULL, NULL},
+};
+
+typedef struct args {
+    const char *store;
+    esl_label where[MAX_WHERE];
+    size_t n_where;
+    cli_format format;
+    int have_format;
+} args;
+
+static int on_option(void *ctx, int key, const char *arg)
+{
+    args *a = ctx;
+    switch (key) {
+    case OPT_STORE: a->store = arg; return 0;
+    case OPT_FORMAT: a->have_format = 1; return cli_format_parse(arg, &a->format);
+    case OPT_WHERE: {
+        const char *eq = strchr(arg, '=');
+        if (eq == NULL || eq == arg) {
+            cli_error("option --where: '%s' is not KEY=VALUE", arg);
+            return EXIT_USAGE;
+        }
+        if (a->n_where == MAX_WHERE) {
+            cli_error("option --where: more than %d conditions", MAX_WHERE);
+            return EXIT_USAGE;
+        }
+        char *k = strndup(arg, (size_t)(eq - arg));
+        if (k == NULL)
+            return EXIT_FAIL;
+        a->where[a->n_where++] = (esl_label){k, (char *)(eq + 1)};
+        return 0;
+    }
+    }
+    return EXIT_USAGE;
+}
+
+/* A CSV field: quoted when it holds a comma, quote or line break. */
+static void csv_field(const char *s, char sep)
+{
+    if (s == NULL)
+        s = "";
+    if (strpbrk(s, ",\"\r\n") != NULL) {
+        putchar('"');
+        for (const char *p = s; *p; p++) {
+            if (*p == '"')
+                putchar('"');
+            putchar(*p);
+        }
+        putchar('"');
+    } else {
+        fputs(s, stdout);
+    }
+    putchar(sep);
+}
+
+static void labels_text(const esl_run *r, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->n_labels && used < size; i++) {
+        int n = snprintf(buf + used, size - used, "%s%s=%s", i ? " " : "", r->labels[i].key,
+                         r->labels[i].value);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static json_t *run_json(const esl_run *r, int with_samples)
+{
+    json_t *o = record_json(r->record);
+    json_object_set_new(o, "id", json_integer(r->id));
+    json_object_set_new(o, "started", json_string(r->started));
+    json_object_set_new(o, "command", json_string(r->command));
+    json_object_set_new(o, "exit_status", json_integer(r->exit_status));
+    json_t *labels = json_object();
+    for (size_t i = 0; i < r->n_labels; i++)
+        json_object_set_new(labels, r->labels[i].key, json_string(r->labels[i].value));
+    json_object_set_new(o, "labels", labels);
+    if (with_samples) {
+        json_t *samples = json_array();
+        for (size_t i = 0; i < r->record->n_samples; i++) {
+            const esl_sample *s = &r->record->samples[i];
+            json_t *js = json_object();
+            json_object_set_new(js, "time_s", json_real(s->time_s));
+            json_object_set_new(js, "device", json_integer(s->device));
+            json_object_set_new(js, "power_w", record_json_num(s->power_w));
+            json_object_set_new(js, "power_instant_w", record_json_num(s->power_instant_w));
+            json_object_set_new(js, "energy_j", record_json_num(s->energy_j));
+            json_object_set_new(js, "sm_clock_mhz", record_json_num(s->sm_clock_mhz));
+            json_object_set_new(js, "temperature_c", record_json_num(s->temperature_c));
+            json_object_set_new(js, "utilization_pct", record_json_num(s->utilization_pct));
+            json_array_append_new(samples, js);
+        }
+        json_object_set_new(o, "trace", samples);
+    }
+    return o;
+}
+
+static void print_json(json_t *o)
+{
+    json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    putchar('\n');
+    json_decref(o);
+}
+
+static void list(const esl_run *runs, size_t n, cli_format fmt)
+{
+    char flags[256], labels[1024];
+    if (fmt == FORMAT_JSON) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(a, run_json(&runs[i], 0));
+        print_json(a);
+        return;
+    }
+    if (fmt == FORMAT_CSV)
+        printf("id,started,exit_status,duration_s,energy_j,idle_w,dynamic_j,flags,labels,command\n");
+    else
+        printf("%5s  %-20s %4s %10s %12s %8s %12s  %-16s %s\n", "id", "started", "exit",
+               "duration s", "energy J", "idle W", "dynamic J", "flags", "labels");
+    for (size_t i = 0; i < n; i++) {
+        const esl_run *r = &runs[i];
+        const esl_record *rec = r->record;
+        esl_flags_string(flags, sizeof flags, rec->flags);
+        labels_text(r, labels, sizeof labels);
+        if (fmt == FORMAT_CSV) {
+            printf("%" PRId64 ",%s,%d,%.17g,%.17g,%.17g,%.17g,", r->id, r->started, r->exit_status,
+                   rec->duration_s, rec->energy_j, rec->idle_w, rec->dynamic_j);
+            csv_field(flags, ',');
+            csv_field(labels, ',');
+            csv_field(r->command, '\n');
+        } else {
+            printf("%5" PRId64 "  %-20s %4d %10.3f %12.3f %8.2f %12.3f  %-16s %s\n", r->id,
+                   r->started, r->exit_status, rec->duration_s, rec->energy_j, rec->idle_w,
+                   rec->dynamic_j, flags[0] ? flags : "-", labels);
+        }
+    }
+}
+
+static void show(const esl_run *r, cli_format fmt)
+{
+    char flags[256];
+    const esl_record *rec = r->record;
+    if (fmt == FORMAT_JSON) {
+        print_json(run_json(r, 1));
+        return;
+    }
+    if (fmt == FORMAT_CSV) { /* the trace */
+        printf("time_s,device,power_w,power_instant_w,energy_j,sm_clock_mhz,temperature_c,"
+               "utilization_pct\n");
+        for (size_t i = 0; i < rec->n_samples; i++) {
+            const esl_sample *s = &rec->samples[i];
+            double v[] = {s->power_w, s->power_instant_w, s->energy_j, s->sm_clock_mhz,
+                          s->temperature_c, s->utilization_pct};
+            printf("%.17g,%d", s->time_s, s->device);
+            for (size_t k = 0; k < 6; k++)
+                isnan(v[k]) ? printf(",") : printf(",%.17g", v[k]);
+            putchar('\n');
+        }
+        return;
+    }
+    printf("run       %" PRId64 "\nstarted   %s\ncommand   %s\nexit      %d\nmeter     %s", r->id,
+           r->started, r->command, r->exit_status, esl_meter_kind_name(rec->meter));
+    if (rec->driver_version[0] != '\0')
+        printf(" (driver %s, NVML %s)", rec->driver_version, rec->nvml_version);
+    printf("\nduration  %.3f s\nenergy    %.3f J = %.6f Wh\nidle      %.2f W\ndynamic   %.3f J\n"
+           "flags     %s\nsamples   %zu\n",
+           rec->duration_s, rec->energy_j, rec->energy_j / 3600.0, rec->idle_w, rec->dynamic_j,
+           rec->flags ? esl_flags_string(flags, sizeof flags, rec->flags) : "-", rec->n_samples);
+    for (size_t i = 0; i < r->n_labels; i++)
+        printf("label     %s=%s\n", r->labels[i].key, r->labels[i].value);
+    for (size_t i = 0; i < rec->n_devices; i++) {
+        const esl_device_record *d = &rec->devices[i];
+        printf("device    %d %s%s%s%s%s: %.3f J, idle %.2f W, dynamic %.3f J%s%s\n", d->info.index,
+               d->info.name, d->info.uuid[0] ? " " : "", d->info.uuid,
+               d->info.pci_bus_id[0] ? " " : "", d->info.pci_bus_id, d->energy_j, d->idle_w,
+               d->dynamic_j, d->flags ? ", " : "",
+               d->flags ? esl_flags_string(flags, sizeof flags, d->flags) : "");
+    }
+}
+
+/* The dataset columns every exported run needs as labels. */
+static const char *const required_labels[] = {"model", "dtype", "cfg", "height", "width", "steps",
+                                              "prompts"};
+
+/* Rows of the law's dataset; runs that cannot be rows are skipped, saying why. */
+static void export(const esl_run *runs, size_t n)
+{
+    printf("model,gpu,dtype,cfg,height,width,steps,prompts,energy_j,batch_size,energy_kind,"
+           "duration_s,idle_w,source\n");
+    for (size_t i = 0; i < n; i++) {
+        const esl_run *r = &runs[i];
+        const esl_record *rec = r->record;
+        const char *missing = NULL;
+        for (size_t k = 0; k < sizeof required_labels / sizeof required_labels[0]; k++)
+            if (esl_run_label(r, required_labels[k]) == NULL && missing == NULL)
+                missing = required_labels[k];
+        if (missing != NULL) {
+            cli_error("runs export: run %" PRId64 " skipped: no label '%s'", r->id, missing);
+            continue;
+        }
+        if (r->exit_status != 0) {
+            cli_error("runs export: run %" PRId64 " skipped: its command exited with %d", r->id,
+                      r->exit_status);
+            continue;
+        }
+        unsigned doubtful = rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST);
+        if (doubtful) {
+            char flags[256];
+            cli_error("runs export: run %" PRId64 " skipped: flagged %s", r->id,
+                      esl_flags_string(flags, sizeof flags, doubtful));
+            continue;
+        }
+        const char *gpu = esl_run_label(r, "gpu");
+        if (gpu == NULL)
+            gpu = rec->n_devices > 0 ? rec->devices[0].info.name : "";
+        const char *batch = esl_run_label(r, "batch_size");
+        csv_field(esl_run_label(r, "model"), ',');
+        csv_field(gpu, ',');
+        csv_field(esl_run_label(r, "dtype"), ',');
+        csv_field(esl_run_label(r, "cfg"), ',');
+        csv_field(esl_run_label(r, "height"), ',');
+        csv_field(esl_run_label(r, "width"), ',');
+        csv_field(esl_run_label(r, "steps"), ',');
+        csv_field(esl_run_label(r, "prompts"), ',');
+        printf("%.17g,", rec->dynamic_j);
+        csv_field(batch ? batch : "1", ',');
+        printf("dynamic,%.17g,%.17g,esl-run:%" PRId64 "\n", rec->duration_s, rec->idle_w, r->id);
+    }
+}
+
+static int run_runs(const cli_command *cmd, int argc, char **argv)
+{
+    args a;
+    memset(&a, 0, sizeof a);
+    a.store = "esl-runs.db";
+    int first, rc = cli_parse(cmd, argc, argv, on_option, &a, &first);
+    int exit_code = EXIT_USAGE;
+    esl_store *store = NULL;
+    esl_run *runs = NULL;
+    size_t n = 0;
+    if (rc != 0) {
+        exit_code = rc;
+        goto out;
+    }
+    const char *verb = first < argc ? argv[first] : "list";
+    int is_show = strcmp(verb, "show") == 0, is_export = strcmp(verb, "export") == 0;
+    int is_check = strcmp(verb, "check") == 0;
+    if (!is_show && !is_export && !is_check && strcmp(verb, "list") != 0) {
+        cli_error("runs: unknown action '%s' (list, show ID, export, check)", verb);
+        goto out;
+    }
+    int64_t id = 0;
+    if (is_show) {
+        if (first + 1 >= argc) {
+            cli_error("runs show: which run? (esl runs show ID)");
+            goto out;
+        }
+        char *end;
+        errno = 0;
+        long long v = strtoll(argv[first + 1], &end, 10);
+        if (end == argv[first + 1] || *end != '\0' || errno == ERANGE || v < 1) {
+            cli_error("runs show: '%s' is not a run id (a positive integer)", argv[first + 1]);
+            goto out;
+        }
+        id = v;
+    }
+    int extra = first + (is_show ? 2 : 1);
+    if (extra < argc) {
+        cli_error("runs %s: unexpected argument '%s'", verb, argv[extra]);
+        goto out;
+    }
+    if (is_export && a.have_format && a.format != FORMAT_CSV) {
+        cli_error("runs export: option --format: only csv is supported");
+        goto out;
+    }
+    if (is_show && a.n_where > 0) {
+        cli_error("runs show: --where applies to list and export");
+        goto out;
+    }
+    if (access(a.store, F_OK) != 0) {
+        cli_error("%s: no run store here (esl measure writes one; --store chooses another)", a.store);
+        exit_code = EXIT_FAIL;
+        goto out;
+    }
+    if ((rc = esl_store_open(&store, a.store)) != ESL_OK) {
+        exit_code = cli_fail(rc);
+        goto out;
+    }
+    if (is_check) {
+        if ((rc = esl_store_check(store)) != ESL_OK) {
+            exit_code = cli_fail(rc);
+            goto out;
+        }
+        printf("%s: ok\n", a.store);
+        exit_code = EXIT_OK;
+        goto out;
+    }
+    if (is_show) {
+        n = 1;
+        rc = esl_store_get(store, &runs, id);
+        if (rc != ESL_OK)
+            n = 0;
+    } else {
+        rc = esl_store_list(store, &runs, &n, a.where, a.n_where);
+    }
+    if (rc != ESL_OK) {
+        exit_code = cli_fail(rc);
+        goto out;
+    }
+    if (is_export)
+        export(runs, n);
+    else if (is_show)
+        show(&runs[0], a.format);
+    else
+        list(runs, n, a.format);
+    exit_code = EXIT_OK;
+out:
+    esl_runs_free(runs, n);
+    esl_store_close(store);
+    for (size_t i = 0; i < a.n_where; i++)
+        free(a.where[i].key);
+    return exit_code;
+}
+
+const cli_command cmd_runs = {
+    "runs", run_runs, "list, show and export the stored runs",
+    "[list | show ID | export | check] [OPTIONS]",
+    "list (the default) prints one line per run; show ID prints one run, its devices and labels\n"
+    "(--format csv: its trace; json: everything); export writes the runs as dataset rows for\n"
+    "esl fit: the labels model, dtype, cfg, height, width, steps and prompts are required (gpu\n"
+    "defaults to the first device's name, batch_size to 1), energy_j is the dynamic energy, and\n"
+    "runs that failed or are flagged no-change, too-short or device-lost are skipped with a note.\n"
+    "check verifies the store (SQLite integrity check, every run complete).",
+    options,
+};

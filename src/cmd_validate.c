@@ -1,0 +1,218 @@
+/*
+ * cmd_validate.c - `esl validate`: fit on some rows, score on the others
+ * (paper section 4.2): k-fold, leave one model or GPU out, or a named split.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "law_cli.h"
+
+enum {
+    OPT_DATA = 'd', OPT_SPLIT = 's', OPT_FORMAT = 'f', OPT_ARCH = 'a',
+    OPT_SEED = 256, OPT_WHERE, OPT_BASELINE, OPT_TERMS, OPT_WEIGHTED, OPT_ROBUST, OPT_CONVENTION,
+};
+
+static const cli_option options[] = {
+    {"data", OPT_DATA, "FILE", "the dataset (CSV); '-' reads standard input"},
+    {"split", OPT_SPLIT, "S", "kfold:K, leave-out:model, leave-out:gpu or train=A,B:test=C"},
+    {"seed", OPT_SEED, "N", "seed of the k-fold shuffle (default 1)"},
+    {"where", OPT_WHERE, "COL=V,..", "keep rows whose model, gpu or dtype is listed (repeatable)"},
+    {"baseline", OPT_BASELINE, "COL=LEVEL", "baseline level: gpu=A100 and dtype=fp16 by default"},
+    {"terms", OPT_TERMS, "SPEC", "switch terms off or on: -res, -dtype, -gpu, -flops"},
+    {"weighted", OPT_WEIGHTED, NULL, "weighted least squares, weights = prompts per row"},
+    {"robust", OPT_ROBUST, NULL, "robust fit (bisquare)"},
+    {"arch", OPT_ARCH, "FILE", "a model description for a model the catalogue lacks"},
+    {"convention", OPT_CONVENTION, "C", "FLOP convention: paper (default) or exact"},
+    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    {NULL, 0, NULL, NULL},
+};
+
+typedef struct args {
+    law_cli_opts law;
+    const char *split;
+    int64_t seed;
+    cli_format format;
+} args;
+
+static int on_option(void *ctx, int key, const char *arg)
+{
+    args *a = ctx;
+    switch (key) {
+    case OPT_DATA: a->law.data = arg; return 0;
+    case OPT_ARCH: a->law.arch = arg; return 0;
+    case OPT_SPLIT: a->split = arg; return 0;
+    case OPT_SEED: return cli_int("seed", arg, 0, INT64_C(4294967295), &a->seed);
+    case OPT_WHERE: return law_cli_where(&a->law, arg);
+    case OPT_BASELINE: return law_cli_baseline(&a->law, arg);
+    case OPT_TERMS: return law_cli_terms(&a->law, arg);
+    case OPT_WEIGHTED: a->law.fit.method = ESL_FIT_WEIGHTED; return 0;
+    case OPT_ROBUST: a->law.fit.method = ESL_FIT_ROBUST; return 0;
+    case OPT_CONVENTION: {
+        int rc = esl_convention_parse(&a->law.convention, arg);
+        return rc == ESL_OK ? 0 : cli_fail(rc);
+    }
+    case OPT_FORMAT: return cli_format_parse(arg, &a->format);
+    }
+    return EXIT_USAGE;
+}
+
+/* A metric for a table or CSV: "-" when undefined, never NaN. */
+static const char *num(char *buf, size_t size, const char *fmt, double x)
+{
+    if (!isfinite(x))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, fmt, x);
+    return buf;
+}
+
+static json_t *score_json(const esl_score *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "r2_log", law_cli_real(s->r2_log));
+    json_object_set_new(o, "r2_lin", law_cli_real(s->r2_lin));
+    json_object_set_new(o, "mae_j", law_cli_real(s->mae_j));
+    json_object_set_new(o, "mape_pct", law_cli_real(s->mape_pct));
+    json_object_set_new(o, "rmse_log", law_cli_real(s->rmse_log));
+    json_object_set_new(o, "pearson", law_cli_real(s->pearson));
+    json_object_set_new(o, "spearman", law_cli_real(s->spearman));
+    return o;
+}
+
+/* Mean of each metric over the folds that define it. */
+static void summary(const esl_validation *v, esl_score *out)
+{
+    double *dst[] = {&out->r2_log, &out->r2_lin, &out->mae_j, &out->mape_pct, &out->rmse_log,
+                     &out->pearson, &out->spearman};
+    *out = (esl_score){0};
+    for (size_t m = 0; m < 7; m++) {
+        double sum = 0;
+        size_t n = 0;
+        for (size_t i = 0; i < v->n_folds; i++) {
+            const esl_score *s = &v->folds[i].score;
+            const double *src[] = {&s->r2_log, &s->r2_lin, &s->mae_j, &s->mape_pct,
+                                   &s->rmse_log, &s->pearson, &s->spearman};
+            if (isfinite(*src[m]))
+                sum += *src[m], n++;
+        }
+        *dst[m] = n ? sum / (double)n : NAN;
+    }
+    for (size_t i = 0; i < v->n_folds; i++)
+        out->n += v->folds[i].n_test;
+}
+
+static void print_json(const esl_validation *v, const esl_score *mean)
+{
+    json_t *doc = json_object(), *folds = json_array();
+    json_object_set_new(doc, "split", json_string(v->split));
+    for (size_t i = 0; i < v->n_folds; i++) {
+        const esl_fold *f = &v->folds[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "train", json_string(f->train));
+        json_object_set_new(o, "test", json_string(f->test));
+        json_object_set_new(o, "n_train", json_integer((json_int_t)f->n_train));
+        json_object_set_new(o, "n_test", json_integer((json_int_t)f->n_test));
+        json_t *score = score_json(&f->score);
+        json_object_update(o, score);
+        json_decref(score);
+        json_t *coefs = json_object();
+        for (size_t j = 0; j < f->law->n_features; j++)
+            json_object_set_new(coefs, f->law->features[j].name, json_real(f->law->coef[j]));
+        json_object_set_new(o, "coefficients", coefs);
+        json_object_set_new(o, "unseen_level_as_baseline",
+                            json_boolean(f->score.extrapolated & ESL_EXTRAP_LEVEL));
+        json_array_append_new(folds, o);
+    }
+    json_object_set_new(doc, "folds", folds);
+    json_t *s = score_json(mean);
+    json_object_set_new(s, "folds", json_integer((json_int_t)v->n_folds));
+    json_object_set_new(s, "n_test", json_integer((json_int_t)mean->n));
+    json_object_set_new(doc, "summary", s);
+    law_cli_dump(doc);
+    json_decref(doc);
+}
+
+static void print_rows(const esl_validation *v, const esl_score *mean, cli_format fmt)
+{
+    char b[7][32];
+    if (fmt == FORMAT_CSV)
+        printf("test,train,n_train,n_test,r2_log,r2_lin,mae_j,mape_pct,rmse_log,pearson,spearman\n");
+    else
+        printf("%-16s %7s %6s %8s %8s %11s %9s %8s %8s %8s\n", "held out", "n_train", "n_test",
+               "R2(ln)", "R2(J)", "MAE_J", "MAPE_%", "RMSE_ln", "pearson", "spearman");
+    for (size_t i = 0; i <= v->n_folds; i++) {
+        const esl_score *s = i < v->n_folds ? &v->folds[i].score : mean;
+        const char *fmt_g = fmt == FORMAT_CSV ? "%.17g" : "%.4f";
+        num(b[0], 32, fmt_g, s->r2_log);
+        num(b[1], 32, fmt_g, s->r2_lin);
+        num(b[2], 32, fmt == FORMAT_CSV ? "%.17g" : "%.4g", s->mae_j);
+        num(b[3], 32, fmt == FORMAT_CSV ? "%.17g" : "%.2f", s->mape_pct);
+        num(b[4], 32, fmt_g, s->rmse_log);
+        num(b[5], 32, fmt_g, s->pearson);
+        num(b[6], 32, fmt_g, s->spearman);
+        if (i == v->n_folds && fmt == FORMAT_CSV)
+            break; /* CSV holds the folds only */
+        if (i == v->n_folds)
+            printf("%-16s %7s %6zu %8s %8s %11s %9s %8s %8s %8s\n", "mean", "", mean->n, b[0],
+                   b[1], b[2], b[3], b[4], b[5], b[6]);
+        else if (fmt == FORMAT_CSV)
+            printf("%s,\"%s\",%zu,%zu,%s,%s,%s,%s,%s,%s,%s\n", v->folds[i].test,
+                   v->folds[i].train, v->folds[i].n_train, v->folds[i].n_test, b[0], b[1], b[2],
+                   b[3], b[4], b[5], b[6]);
+        else
+            printf("%-16s %7zu %6zu %8s %8s %11s %9s %8s %8s %8s%s\n", v->folds[i].test,
+                   v->folds[i].n_train, v->folds[i].n_test, b[0], b[1], b[2], b[3], b[4], b[5],
+                   b[6], s->extrapolated & ESL_EXTRAP_LEVEL ? "  *" : "");
+    }
+    if (fmt == FORMAT_TABLE)
+        for (size_t i = 0; i < v->n_folds; i++)
+            if (v->folds[i].score.extrapolated & ESL_EXTRAP_LEVEL) {
+                printf("\n* held-out rows with a gpu or dtype level the training rows lack were "
+                       "predicted at the baseline level\n");
+                break;
+            }
+}
+
+static int run_validate(const cli_command *cmd, int argc, char **argv)
+{
+    args a = {.law.convention = ESL_CONVENTION_PAPER, .seed = 1};
+    int first, rc;
+    if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
+        return rc;
+    if (first < argc) {
+        cli_error("validate: unexpected argument '%s'", argv[first]);
+        return EXIT_USAGE;
+    }
+    if (a.law.data == NULL || a.split == NULL) {
+        cli_error("validate: --data FILE and --split S are required");
+        return EXIT_USAGE;
+    }
+    esl_dataset *ds = NULL;
+    if ((rc = law_cli_dataset(&a.law, 0, &ds)) != 0)
+        return rc;
+    esl_validation *v = NULL;
+    int status = esl_validate(&v, ds, a.split, (unsigned long)a.seed, &a.law.fit);
+    esl_dataset_free(ds);
+    if (status != ESL_OK)
+        return cli_fail(status);
+    esl_score mean;
+    summary(v, &mean);
+    if (a.format == FORMAT_JSON)
+        print_json(v, &mean);
+    else
+        print_rows(v, &mean, a.format);
+    esl_validation_free(v);
+    return 0;
+}
+
+const cli_command cmd_validate = {
+    "validate", run_validate, "validate the energy law on held-out rows",
+    "--data FILE|- --split kfold:K|leave-out:model|leave-out:gpu|train=A,B:test=C [--seed N] "
+    "[--format table|csv|json]",
+    "Fits the law on the training rows of each fold and scores it on the held-out rows:\n"
+    "R2 of ln E and of E, MAE (J), MAPE (%), RMSE of ln E, Pearson and Spearman correlation\n"
+    "of measured and predicted energy (paper section 4.2).",
+    options,
+};

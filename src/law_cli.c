@@ -1,0 +1,115 @@
+/*
+ * law_cli.c - the pieces the law commands share: dataset input (a file or
+ * "-" for standard input, with an optional --arch description), the fit
+ * options, and the law's table rendering.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "law_cli.h"
+
+int law_cli_baseline(law_cli_opts *o, const char *arg)
+{
+    if (strncmp(arg, "gpu=", 4) == 0 && arg[4] != '\0')
+        o->fit.baseline_gpu = arg + 4;
+    else if (strncmp(arg, "dtype=", 6) == 0 && arg[6] != '\0')
+        o->fit.baseline_dtype = arg + 6;
+    else {
+        cli_error("option --baseline: '%s' is not gpu=LEVEL or dtype=LEVEL", arg);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+int law_cli_terms(law_cli_opts *o, const char *arg)
+{
+    int rc = esl_law_terms_parse(&o->fit.terms, arg);
+    if (rc != ESL_OK) {
+        cli_error("option --terms: %s", esl_error_last());
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+int law_cli_where(law_cli_opts *o, const char *arg)
+{
+    if (o->n_where == sizeof o->where / sizeof o->where[0]) {
+        cli_error("option --where: at most %zu filters", sizeof o->where / sizeof o->where[0]);
+        return EXIT_USAGE;
+    }
+    o->where[o->n_where++] = arg;
+    return 0;
+}
+
+int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out)
+{
+    esl_model *arch = NULL;
+    esl_dataset *ds = NULL;
+    int rc = ESL_OK;
+    *out = NULL;
+    if (o->arch != NULL && (rc = esl_model_load(&arch, o->arch)) != ESL_OK)
+        return cli_fail(rc);
+    esl_data_opts dopts = {.convention = o->convention, .arch = arch, .no_energy = no_energy};
+    if (strcmp(o->data, "-") == 0)
+        rc = esl_dataset_read(&ds, stdin, "<stdin>", &dopts);
+    else
+        rc = esl_dataset_load(&ds, o->data, &dopts);
+    esl_model_free(arch);
+    for (size_t i = 0; rc == ESL_OK && i < o->n_where; i++) {
+        esl_dataset *sub = NULL;
+        rc = esl_dataset_where(&sub, ds, o->where[i]);
+        esl_dataset_free(ds);
+        ds = sub;
+    }
+    if (rc != ESL_OK) {
+        esl_dataset_free(ds);
+        return cli_fail(rc);
+    }
+    *out = ds;
+    return 0;
+}
+
+static void print_list(const char *label, char *const *list, size_t n, const char *baseline)
+{
+    printf("  %-8s", label);
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s%s", i ? ", " : "", list[i],
+               baseline && strcmp(list[i], baseline) == 0 ? " (baseline)" : "");
+    printf("%s\n", n == 0 ? "(term off)" : "");
+}
+
+void law_cli_print(const esl_law *law)
+{
+    const esl_law_training *t = &law->training;
+    printf("law: %s form (Eq. 3/4), %s fit, FLOPs in the %s convention\n", law->form,
+           esl_fit_method_name(law->method), esl_convention_name(law->convention));
+    printf("trained on %zu rows\n", t->n_rows);
+    print_list("models", t->models, t->n_models, NULL);
+    print_list("gpu", law->factors[0].levels, law->factors[0].n_levels, law->factors[0].baseline);
+    print_list("dtype", law->factors[1].levels, law->factors[1].n_levels, law->factors[1].baseline);
+    printf("  %-8s%.4g .. %.4g FLOPs_cfg, %.0f .. %.0f pixels, %.0f .. %.0f steps\n", "ranges",
+           t->flops_min, t->flops_max, t->pixels_min, t->pixels_max, t->steps_min, t->steps_max);
+    for (size_t i = 0; i < law->n_dropped; i++)
+        printf("dropped: %s\n", law->dropped[i]);
+    printf("\n%-16s %12s %12s\n", "term", "coef", "std err");
+    for (size_t j = 0; j < law->n_features; j++)
+        printf("%-16s %12.4f %12.4f\n", law->features[j].name, law->coef[j], law->se[j]);
+    const esl_law_metrics *m = &law->metrics;
+    printf("\nR2(ln E) %.4f (adjusted %.4f), RMSE(ln E) %.4f, R2(J) %.4f, MAPE %.2f%%\n",
+           m->r2_log, m->r2_adj_log, m->rmse_log, m->r2_lin, m->mape_pct);
+    printf("residual variance %.4g on %lld degrees of freedom\n", law->sigma2, (long long)law->dof);
+}
+
+json_t *law_cli_real(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+void law_cli_dump(json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    if (text != NULL)
+        puts(text);
+    free(text);
+}

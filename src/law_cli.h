@@ -1,0 +1,42 @@
+/*
+ * law_cli.h - what `esl fit`, `esl predict` and `esl validate` share:
+ * reading a dataset from a file or standard input, the fit options, and
+ * printing numbers that may be undefined.
+ */
+#ifndef ESL_LAW_CLI_H
+#define ESL_LAW_CLI_H
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "esl/esl.h"
+
+/* Options common to the commands that fit a law. */
+typedef struct law_cli_opts {
+    const char *data;            /* path or "-" */
+    const char *arch;            /* a description file for the dataset's new model */
+    const char *where[8];        /* --where COLUMN=V,... in order */
+    size_t n_where;
+    esl_fit_opts fit;
+    esl_convention convention;
+} law_cli_opts;
+
+/* Handle --baseline COLUMN=LEVEL, --terms SPEC, --where SPEC (returns 0 or an exit code). */
+int law_cli_baseline(law_cli_opts *o, const char *arg);
+int law_cli_terms(law_cli_opts *o, const char *arg);
+int law_cli_where(law_cli_opts *o, const char *arg);
+
+/* Read o->data (stdin for "-"), counting FLOPs in o->convention, then apply
+ * the --where filters. Prints its error; returns 0 or an exit code. */
+int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out);
+
+/* The law as a table on stdout. */
+void law_cli_print(const esl_law *law);
+
+/* A JSON real, or null for a number that is not finite. */
+json_t *law_cli_real(double x);
+
+/* Print a JSON document on stdout, indented, doubles with 17 digits. */
+void law_cli_dump(json_t *doc);
+
+#endif

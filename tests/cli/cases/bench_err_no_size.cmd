@@ -1,0 +1,1 @@
+bench --model sd35-large --dry-run

@@ -1,0 +1,1 @@
+calibrate --dry-run --tflops bf16=400 --dtypes bf16 --budget 20s --no-cfg --format json

@@ -1,0 +1,1 @@
+calibrate --dry-run --tflops bf16=400,fp32=45 --budget 5x

@@ -1,0 +1,1 @@
+calibrate --tflops bf16=400,fp32=45

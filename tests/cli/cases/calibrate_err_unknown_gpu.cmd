@@ -1,0 +1,1 @@
+calibrate --dry-run --gpu "Some GPU"

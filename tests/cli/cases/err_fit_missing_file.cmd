@@ -1,0 +1,1 @@
+fit --data tests/data/none.csv

@@ -1,0 +1,1 @@
+fit --where model=sd2

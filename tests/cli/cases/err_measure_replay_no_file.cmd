@@ -1,0 +1,1 @@
+measure --meter replay --idle 0 -- true

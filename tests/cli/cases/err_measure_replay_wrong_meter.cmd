@@ -1,0 +1,1 @@
+measure --replay x.csv --idle 0 -- true

@@ -1,0 +1,1 @@
+predict --configs tests/data/bad/configs-unseen-gpu.csv

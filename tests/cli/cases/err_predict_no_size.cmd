@@ -1,0 +1,1 @@
+predict --model sd2

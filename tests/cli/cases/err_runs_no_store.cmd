@@ -1,0 +1,1 @@
+runs list --store tests/data/meter/no-such.db

@@ -1,0 +1,1 @@
+runs show 1 --where a=b

@@ -1,0 +1,1 @@
+fit --data tests/data/my-unet.csv --arch tests/data/my-unet.json --format csv

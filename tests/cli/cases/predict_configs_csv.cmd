@@ -1,0 +1,1 @@
+predict --configs tests/data/configs.csv --format csv --zone world

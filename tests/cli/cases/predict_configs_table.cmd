@@ -1,0 +1,1 @@
+predict --law tests/data/law-flux.json --configs - < tests/data/configs.csv

@@ -1,0 +1,1 @@
+predict --zone list

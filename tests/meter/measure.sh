@@ -1,0 +1,193 @@
+#!/bin/sh
+# End-to-end tests of `esl measure` and `esl runs`:
+#   measure.sh CASE ESL STUB_DIR TESTS_DIR
+# CASE is one of the functions below; STUB_DIR holds libnvml_stub_full.so.
+# Each case exits non-zero with a message on the first failed check.
+set -u
+case_name=$1
+esl=$2
+stub=$3/libnvml_stub_full.so
+tests=$4
+trace=$tests/data/meter/idle_then_load.csv
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+db=$tmp/runs.db
+unset ESL_NVML_LIBRARY ESL_STUB_POWER_W ESL_STUB_COUNTER ESL_STUB_LOST_AFTER_S ESL_STUB_GPUS
+
+fail() { echo "FAIL: $*"; exit 1; }
+expect_code() { # expect_code WANT GOT WHAT
+  [ "$1" = "$2" ] || fail "$3: exit status $2, expected $1"
+}
+replay() { "$esl" measure --meter replay --replay "$trace" --idle 0 --store "$db" "$@"; }
+
+exit_codes() {
+  replay -- true >/dev/null; expect_code 0 $? "true"
+  replay -- sh -c 'exit 7' >/dev/null; expect_code 7 $? "exit 7"
+  replay -- sh -c 'kill -TERM $$' >/dev/null; expect_code 143 $? "killed by SIGTERM"
+  replay -- /nonexistent/command >/dev/null 2>"$tmp/err"; expect_code 127 $? "missing command"
+  grep -qx "esl: cannot run '/nonexistent/command': No such file or directory" "$tmp/err" ||
+    fail "missing command: $(cat "$tmp/err")"
+  "$esl" runs list --store "$db" --format csv | cut -d, -f1,3 >"$tmp/list"
+  printf 'id,exit_status\n1,0\n2,7\n3,143\n' | cmp -s - "$tmp/list" ||
+    fail "stored exit statuses: $(cat "$tmp/list")"
+}
+
+# SIGTERM sent to esl reaches the workload; esl exits as the workload did.
+signals() {
+  ESL_NVML_LIBRARY=$stub "$esl" measure --idle 0 --store "$db" -- sleep 5 >/dev/null &
+  pid=$!
+  sleep 0.5
+  kill -TERM $pid
+  wait $pid; expect_code 143 $? "forwarded SIGTERM"
+  "$esl" runs list --store "$db" --format csv | awk -F, 'NR == 2 { print $3, ($4 < 2.5) }' >"$tmp/row"
+  [ "$(cat "$tmp/row")" = "143 1" ] || fail "run after SIGTERM: $(cat "$tmp/row")"
+  # a background job starts with SIGINT ignored; give the workload the default back
+  ESL_NVML_LIBRARY=$stub env --default-signal=INT "$esl" measure --idle 0 --store "$db" -- sleep 5 \
+    >/dev/null &
+  pid=$!
+  sleep 0.5
+  kill -INT $pid
+  wait $pid; expect_code 130 $? "forwarded SIGINT"
+}
+
+no_driver() {
+  ESL_NVML_LIBRARY=/nonexistent/libnvidia-ml.so.1 "$esl" measure --idle 0 --store "$db" -- true \
+    >"$tmp/out" 2>"$tmp/err"
+  expect_code 3 $? "no driver"
+  [ "$(wc -l <"$tmp/err")" = 1 ] || fail "no driver: not one line: $(cat "$tmp/err")"
+  grep -q "^esl: no NVIDIA driver: cannot load '/nonexistent/libnvidia-ml.so.1'" "$tmp/err" ||
+    fail "no driver: $(cat "$tmp/err")"
+  [ -s "$tmp/out" ] && fail "no driver: printed a result"
+  [ -e "$db" ] && fail "no driver: created a store"
+  return 0
+}
+
+# The real NVML code path through the stub: idle baseline, counter energy.
+nvml_stub() {
+  ESL_NVML_LIBRARY=$stub ESL_STUB_POWER_W=150 "$esl" measure --idle 0.3s --hz 20 --store "$db" \
+    --label model=sd2 -- sleep 0.4 >"$tmp/out"
+  expect_code 0 $? "stub run"
+  grep -q "^meter     nvml (driver 550.54.15, NVML 12.550.54.15)$" "$tmp/out" || fail "$(cat "$tmp/out")"
+  "$esl" runs list --store "$db" --format csv | awk -F, 'NR == 2 {
+      ok = $4 > 0.39 && $4 < 1.5 && ($5 - 150 * $4) < 0.01 * $5 && (150 * $4 - $5) < 0.01 * $5 \
+           && $6 > 148.5 && $6 < 151.5 && $7 < 0.02 * $5 && $7 > -0.02 * $5
+      print ok ? "ok" : $0 }' >"$tmp/check"
+  [ "$(cat "$tmp/check")" = ok ] || fail "energy 150 W x duration, idle 150 W, dynamic ~0: $(cat "$tmp/check")"
+  ESL_NVML_LIBRARY=$stub ESL_STUB_COUNTER=stuck "$esl" measure --idle 0 --no-store -- sleep 0.2 \
+    >"$tmp/out" 2>"$tmp/err"
+  expect_code 0 $? "stuck counter"
+  grep -qx "esl: measure: the energy is doubtful (no-change): see docs/measurement.md" "$tmp/err" ||
+    fail "stuck counter: $(cat "$tmp/err")"
+  ESL_NVML_LIBRARY=$stub ESL_STUB_COUNTER=stuck "$esl" measure --idle 0.2s --no-store -- true \
+    >"$tmp/out" 2>"$tmp/err"
+  expect_code 1 $? "stuck counter while idle"
+  grep -q "idle window of 0.2 s on Stub GPU 0 is unusable (no-change)" "$tmp/err" ||
+    fail "stuck idle: $(cat "$tmp/err")"
+}
+
+# kill -9 of esl mid-run: earlier runs intact, the store consistent.
+kill_esl() {
+  replay --label model=a -- true >/dev/null || fail "first run"
+  ESL_NVML_LIBRARY=$stub "$esl" measure --idle 0 --hz 100 --store "$db" -- sleep 5 >/dev/null 2>&1 &
+  pid=$!
+  sleep 0.5
+  kill -KILL $pid
+  wait $pid; expect_code 137 $? "esl killed"
+  "$esl" runs check --store "$db" >/dev/null || fail "store inconsistent after kill -9"
+  "$esl" runs list --store "$db" --format csv | awk -F, 'NR > 1 { print $1, $5, $9 }' >"$tmp/rows"
+  [ "$(cat "$tmp/rows")" = "1 900 model=a" ] || fail "earlier run: $(cat "$tmp/rows")"
+  replay --label model=b -- true >/dev/null || fail "store unusable after kill -9"
+  [ "$("$esl" runs list --store "$db" --format csv | wc -l)" = 3 ] || fail "run after recovery"
+}
+
+# kill -9 of the workload: stored with status 137, kept out of the dataset.
+kill_child() {
+  replay --label model=a -- sh -c 'kill -KILL $$' >/dev/null; expect_code 137 $? "child killed"
+  "$esl" runs check --store "$db" >/dev/null || fail "store inconsistent"
+  "$esl" runs list --store "$db" --format csv | awk -F, 'NR == 2 { print $3 }' >"$tmp/code"
+  [ "$(cat "$tmp/code")" = 137 ] || fail "stored status $(cat "$tmp/code")"
+}
+
+# runs export writes the law's dataset format, dynamic energy in energy_j.
+export_csv() {
+  labels="--label model=flux-dev --label dtype=fp16 --label cfg=1 --label height=1024 --label width=1024 --label prompts=100"
+  # shellcheck disable=SC2086
+  "$esl" measure --meter replay --replay "$trace" --idle 2s --store "$db" $labels --label steps=50 \
+    --label gpu=H100 -- true >/dev/null || fail "run 1"
+  # shellcheck disable=SC2086
+  replay $labels --label steps=25 -- true >/dev/null || fail "run 2"
+  replay --label model=sd2 -- true >/dev/null || fail "run 3"
+  "$esl" runs export --store "$db" >"$tmp/csv" 2>"$tmp/err"; expect_code 0 $? "export"
+  cat >"$tmp/want" <<EOF
+model,gpu,dtype,cfg,height,width,steps,prompts,energy_j,batch_size,energy_kind,duration_s,idle_w,source
+flux-dev,H100,fp16,1,1024,1024,50,100,600,1,dynamic,4,50,esl-run:1
+flux-dev,replay,fp16,1,1024,1024,25,100,900,1,dynamic,6,0,esl-run:2
+EOF
+  cmp -s "$tmp/want" "$tmp/csv" || fail "export: $(diff "$tmp/want" "$tmp/csv")"
+  grep -qx "esl: runs export: run 3 skipped: no label 'dtype'" "$tmp/err" || fail "skip: $(cat "$tmp/err")"
+  "$esl" runs export --store "$db" --where steps=25 2>/dev/null | cut -d, -f7 | tail -n +2 >"$tmp/steps"
+  [ "$(cat "$tmp/steps")" = 25 ] || fail "export --where: $(cat "$tmp/steps")"
+  "$esl" runs show 1 --store "$db" | grep -v '^started ' >"$tmp/show"
+  cat >"$tmp/want" <<EOF
+run       1
+command   true
+exit      0
+meter     replay
+duration  4.000 s
+energy    800.000 J = 0.222222 Wh
+idle      50.00 W
+dynamic   600.000 J
+flags     -
+samples   5
+label     cfg=1
+label     dtype=fp16
+label     gpu=H100
+label     height=1024
+label     model=flux-dev
+label     prompts=100
+label     steps=50
+label     width=1024
+device    0 replay: 800.000 J, idle 50.00 W, dynamic 600.000 J
+EOF
+  cmp -s "$tmp/want" "$tmp/show" || fail "runs show: $(diff "$tmp/want" "$tmp/show")"
+  "$esl" runs show 1 --store "$db" --format json >"$tmp/json" || fail "runs show json"
+  for want in '"dynamic_j": 600.0' '"exit_status": 0' '"steps": "50"' '"energy_j": 800.0' \
+              '"time_s": 4.0'; do
+    grep -qF "$want" "$tmp/json" || fail "runs show json lacks $want"
+  done
+  "$esl" runs show 1 --store "$db" --format csv | sed -n '2p;$p' >"$tmp/trace"
+  printf '0,0,50,,0,,,\n4,0,50,,800,,,\n' | cmp -s - "$tmp/trace" ||
+    fail "runs show csv: $(cat "$tmp/trace")"
+  "$esl" runs show 9 --store "$db" 2>"$tmp/err"; expect_code 2 $? "runs show 9"
+  grep -qx "esl: $db: no run 9" "$tmp/err" || fail "runs show 9: $(cat "$tmp/err")"
+  "$esl" runs export --store "$db" --format json >/dev/null 2>"$tmp/err"; expect_code 2 $? "export json"
+  grep -qx "esl: runs export: option --format: only csv is supported" "$tmp/err" || fail "$(cat "$tmp/err")"
+}
+
+# The RAPL meter through the tool, on a fake powercap tree.
+rapl() {
+  mkdir -p "$tmp/pc/intel-rapl:0" "$tmp/pc/intel-rapl:0:0" || fail "mkdir"
+  echo package-0 >"$tmp/pc/intel-rapl:0/name"; echo core >"$tmp/pc/intel-rapl:0:0/name"
+  for z in intel-rapl:0 intel-rapl:0:0; do
+    echo 1000 >"$tmp/pc/$z/energy_uj"; echo 262143328850 >"$tmp/pc/$z/max_energy_range_uj"
+  done
+  ESL_POWERCAP_ROOT=$tmp/pc "$esl" measure --meter rapl --idle 0 --no-store -- true >"$tmp/out"
+  expect_code 0 $? "rapl"
+  grep -q "^0 package-0  *0.000 " "$tmp/out" || fail "rapl: $(cat "$tmp/out")"
+  grep -q "core" "$tmp/out" && fail "rapl measured the core zone twice"
+  ESL_POWERCAP_ROOT=$tmp/none "$esl" measure --meter rapl --idle 0 --no-store -- true 2>"$tmp/err"
+  expect_code 3 $? "rapl without powercap"
+  grep -qx "esl: rapl: cannot open $tmp/none: No such file or directory" "$tmp/err" ||
+    fail "rapl: $(cat "$tmp/err")"
+}
+
+# A trace written by --trace replays to the same energy.
+replay_roundtrip() {
+  replay --trace "$tmp/trace.csv" -- true >/dev/null || fail "first run"
+  "$esl" measure --meter replay --replay "$tmp/trace.csv" --idle 0 --no-store -- true >"$tmp/out" ||
+    fail "replaying the written trace"
+  grep -q "^energy    900.000 J = 0.250000 Wh" "$tmp/out" || fail "replayed energy: $(cat "$tmp/out")"
+}
+
+"$case_name"
+echo "ok: $case_name"

@@ -1,0 +1,305 @@
+/*
+ * nvml_stub.c - a stand-in libnvidia-ml for tests: it exports the NVML
+ * symbols esl uses, with power and energy scripted by environment variables,
+ * so that the real NVML code path (dlopen, symbols, capabilities, sampler,
+ * counter arithmetic, lost GPUs) runs on machines without a GPU.
+ *
+ *   ESL_STUB_GPUS=N            devices (default 1)
+ *   ESL_STUB_POWER_W=W         constant power of every device (default 200)
+ *   ESL_STUB_SCRIPT=FILE       piecewise-constant power instead: lines "t_s power_w",
+ *                              each holding from t_s (since nvmlInit_v2) to the next
+ *   ESL_STUB_COUNTER=stuck     the energy counter never moves
+ *   ESL_STUB_ENERGY=unsupported  the counter reports NVML_ERROR_NOT_SUPPORTED (pre-Volta)
+ *   ESL_STUB_LOST_AFTER_S=T    from T seconds after init every device call fails
+ *                              with NVML_ERROR_GPU_IS_LOST
+ *   ESL_STUB_INIT_ERROR=CODE   nvmlInit_v2 returns CODE
+ *
+ * The counter is exactly the integral of the scripted power (plus an offset,
+ * as real counters start at boot), so a test can compare esl's energy with
+ * the scripted energy. Built three times: complete; without the optional
+ * symbols (STUB_NO_OPTIONAL); without nvmlDeviceGetPowerUsage (STUB_NO_POWER).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "meter/nvml_api.h"
+
+#define STUB_API __attribute__((visibility("default")))
+#define MAX_STEPS 64
+#define MAX_GPUS 8
+#define COUNTER_OFFSET_MJ 1000000000ULL
+
+STUB_API nvmlReturn_t nvmlInit_v2(void);
+STUB_API nvmlReturn_t nvmlShutdown(void);
+STUB_API const char *nvmlErrorString(nvmlReturn_t r);
+STUB_API nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count);
+STUB_API nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device);
+STUB_API nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length);
+STUB_API nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *mw);
+STUB_API nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned long long *mj);
+STUB_API nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int n, nvmlFieldValue_t *values);
+STUB_API nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, int type, unsigned int *mhz);
+STUB_API nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, int sensor, unsigned int *c);
+STUB_API nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *u);
+STUB_API nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length);
+STUB_API nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci);
+STUB_API nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int *mw);
+STUB_API nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length);
+STUB_API nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length);
+
+static struct {
+    int initialised;
+    double t0;
+    unsigned gpus;
+    size_t n_steps;
+    double step_t[MAX_STEPS], step_w[MAX_STEPS];
+    int stuck, energy_unsupported;
+    double lost_after;
+} stub;
+
+/* Handles are small integers disguised as pointers: index + 1. */
+static nvmlDevice_t handle_of(unsigned i) { return (nvmlDevice_t)(size_t)(i + 1); }
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double env_double(const char *name, double fallback)
+{
+    const char *v = getenv(name);
+    return v != NULL && v[0] != '\0' ? strtod(v, NULL) : fallback;
+}
+
+/* Power at t seconds after init, and the energy from 0 to t, in W and J. */
+static double power_at(double t)
+{
+    double w = stub.step_w[0];
+    for (size_t i = 0; i < stub.n_steps && stub.step_t[i] <= t; i++)
+        w = stub.step_w[i];
+    return w;
+}
+
+__attribute__((unused)) static double energy_to(double t)
+{
+    double j = 0.0;
+    for (size_t i = 0; i < stub.n_steps; i++) {
+        double a = stub.step_t[i], b = i + 1 < stub.n_steps ? stub.step_t[i + 1] : t;
+        if (b > t)
+            b = t;
+        if (b > a)
+            j += stub.step_w[i] * (b - a);
+    }
+    return j;
+}
+
+/* Validate a handle and the lost-GPU script. */
+static nvmlReturn_t check(nvmlDevice_t device, double *t)
+{
+    if (!stub.initialised)
+        return NVML_ERROR_UNINITIALIZED;
+    size_t h = (size_t)device;
+    if (h < 1 || h > stub.gpus)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *t = now() - stub.t0;
+    if (stub.lost_after > 0.0 && *t >= stub.lost_after)
+        return NVML_ERROR_GPU_IS_LOST;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlInit_v2(void)
+{
+    const char *err = getenv("ESL_STUB_INIT_ERROR");
+    if (err != NULL && err[0] != '\0')
+        return (nvmlReturn_t)atoi(err);
+    memset(&stub, 0, sizeof stub);
+    stub.t0 = now();
+    stub.gpus = (unsigned)env_double("ESL_STUB_GPUS", 1);
+    if (stub.gpus > MAX_GPUS)
+        stub.gpus = MAX_GPUS;
+    const char *counter = getenv("ESL_STUB_COUNTER");
+    stub.stuck = counter != NULL && strcmp(counter, "stuck") == 0;
+    const char *energy = getenv("ESL_STUB_ENERGY");
+    stub.energy_unsupported = energy != NULL && strcmp(energy, "unsupported") == 0;
+    stub.lost_after = env_double("ESL_STUB_LOST_AFTER_S", 0.0);
+    const char *script = getenv("ESL_STUB_SCRIPT");
+    FILE *f = script != NULL ? fopen(script, "r") : NULL;
+    if (script != NULL && f == NULL)
+        return NVML_ERROR_UNKNOWN;
+    if (f != NULL) {
+        while (stub.n_steps < MAX_STEPS &&
+               fscanf(f, "%lf %lf", &stub.step_t[stub.n_steps], &stub.step_w[stub.n_steps]) == 2)
+            stub.n_steps++;
+        fclose(f);
+    }
+    if (stub.n_steps == 0) {
+        stub.step_t[0] = 0.0;
+        stub.step_w[0] = env_double("ESL_STUB_POWER_W", 200.0);
+        stub.n_steps = 1;
+    }
+    stub.initialised = 1;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlShutdown(void)
+{
+    if (!stub.initialised)
+        return NVML_ERROR_UNINITIALIZED;
+    stub.initialised = 0;
+    return NVML_SUCCESS;
+}
+
+const char *nvmlErrorString(nvmlReturn_t r)
+{
+    switch (r) {
+    case NVML_SUCCESS: return "Success";
+    case NVML_ERROR_UNINITIALIZED: return "Uninitialized";
+    case NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
+    case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
+    case NVML_ERROR_DRIVER_NOT_LOADED: return "Driver Not Loaded";
+    case NVML_ERROR_GPU_IS_LOST: return "GPU is lost";
+    default: return "Unknown Error";
+    }
+}
+
+nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count)
+{
+    if (!stub.initialised)
+        return NVML_ERROR_UNINITIALIZED;
+    *count = stub.gpus;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device)
+{
+    if (!stub.initialised)
+        return NVML_ERROR_UNINITIALIZED;
+    if (index >= stub.gpus)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *device = handle_of(index);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS)
+        snprintf(name, length, "Stub GPU %zu", (size_t)device - 1);
+    return r;
+}
+
+#ifndef STUB_NO_POWER
+nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *mw)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS)
+        *mw = (unsigned int)(power_at(t) * 1000.0 + 0.5);
+    return r;
+}
+#endif
+
+#ifndef STUB_NO_OPTIONAL
+nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned long long *mj)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r != NVML_SUCCESS)
+        return r;
+    if (stub.energy_unsupported)
+        return NVML_ERROR_NOT_SUPPORTED;
+    *mj = COUNTER_OFFSET_MJ + (stub.stuck ? 0ULL : (unsigned long long)(energy_to(t) * 1000.0));
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int n, nvmlFieldValue_t *values)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r != NVML_SUCCESS)
+        return r;
+    for (int i = 0; i < n; i++) {
+        if (values[i].fieldId != NVML_FI_DEV_POWER_INSTANT) {
+            values[i].nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+            continue;
+        }
+        values[i].nvmlReturn = NVML_SUCCESS;
+        values[i].valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
+        values[i].value.uiVal = (unsigned int)(power_at(t) * 1000.0 + 0.5);
+    }
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, int type, unsigned int *mhz)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS)
+        *mhz = type == NVML_CLOCK_SM ? 1980 : 0;
+    return r;
+}
+
+nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, int sensor, unsigned int *c)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS)
+        *c = sensor == NVML_TEMPERATURE_GPU ? 41 : 0;
+    return r;
+}
+
+nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *u)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS) {
+        u->gpu = 97;
+        u->memory = 30;
+    }
+    return r;
+}
+
+nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS)
+        snprintf(uuid, length, "GPU-00000000-0000-0000-0000-00000000000%zu", (size_t)device - 1);
+    return r;
+}
+
+nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS)
+        snprintf(pci->busId, sizeof pci->busId, "00000000:%02zX:00.0", 0x18 + (size_t)device - 1);
+    return r;
+}
+
+nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int *mw)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS)
+        *mw = 700000;
+    return r;
+}
+
+nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)
+{
+    snprintf(version, length, "550.54.15");
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length)
+{
+    snprintf(version, length, "12.550.54.15");
+    return NVML_SUCCESS;
+}
+#endif

@@ -1,0 +1,244 @@
+/*
+ * test_store.c - the run store: a record survives the round trip bit for bit
+ * (unknown values included), labels filter runs, a failed write leaves no
+ * trace, and a store from a newer esl is refused rather than damaged.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "esl/esl.h"
+
+static char dir[64];
+static char path[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/esl-store-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(path, sizeof path, "%s/runs.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A two-device record with samples, one of them holding unknown values. */
+static esl_record *make_record(double energy)
+{
+    esl_record *rec = calloc(1, sizeof *rec);
+    rec->meter = ESL_METER_NVML;
+    snprintf(rec->driver_version, sizeof rec->driver_version, "550.54.15");
+    snprintf(rec->nvml_version, sizeof rec->nvml_version, "12.550.54.15");
+    rec->start_unix_s = 1795600000.25;
+    rec->duration_s = 12.345678901234567;
+    rec->n_devices = 2;
+    rec->devices = calloc(2, sizeof *rec->devices);
+    for (size_t i = 0; i < 2; i++) {
+        esl_device_record *d = &rec->devices[i];
+        d->info.index = (int)i * 2;
+        snprintf(d->info.name, sizeof d->info.name, "NVIDIA H100 80GB HBM3");
+        snprintf(d->info.uuid, sizeof d->info.uuid, "GPU-%zu", i);
+        d->info.power_limit_w = 700.0;
+        d->info.update_interval_s = 0.1;
+        d->info.caps = ESL_CAP_ENERGY_COUNTER | ESL_CAP_POWER;
+        d->energy_j = energy + (double)i / 3.0;
+        d->counter_j = d->energy_j;
+        d->integrated_j = i == 0 ? NAN : d->energy_j * 1.01;
+        d->idle_w = 70.1;
+        d->peak_power_w = 650.5;
+        d->flags = i == 1 ? ESL_FLAG_TOO_SHORT : 0;
+    }
+    esl_record_sum(rec);
+    rec->n_samples = 3;
+    rec->samples = calloc(3, sizeof *rec->samples);
+    for (size_t i = 0; i < 3; i++)
+        rec->samples[i] = (esl_sample){0.1 * (double)i, (int)(i % 2), 300.0 + (double)i, NAN,
+                                       (double)i * 30.0, 1980.0, 40.0, NAN};
+    return rec;
+}
+
+static void round_trip(void **state)
+{
+    (void)state;
+    esl_store *s;
+    assert_int_equal(esl_store_open(&s, path), ESL_OK);
+    esl_record *rec = make_record(1234.5678901234567);
+    esl_label labels[] = {{"model", "flux-dev"}, {"steps", "50"}, {"gpu", "H100"}};
+    int64_t id = 0;
+    assert_int_equal(esl_store_put(s, &id, rec, "python gen.py --steps 50", 0, labels, 3), ESL_OK);
+    assert_int_equal(id, 1);
+
+    esl_run *run;
+    assert_int_equal(esl_store_get(s, &run, id), ESL_OK);
+    assert_string_equal(run->command, "python gen.py --steps 50");
+    assert_string_equal(run->started, "2026-11-25T09:46:40Z");
+    assert_int_equal(run->n_labels, 3);
+    assert_string_equal(run->labels[0].key, "gpu"); /* sorted by key */
+    assert_string_equal(esl_run_label(run, "model"), "flux-dev");
+    assert_null(esl_run_label(run, "dtype"));
+    const esl_record *back = run->record;
+    assert_memory_equal(&back->energy_j, &rec->energy_j, sizeof(double));
+    assert_memory_equal(&back->duration_s, &rec->duration_s, sizeof(double));
+    assert_memory_equal(&back->dynamic_j, &rec->dynamic_j, sizeof(double));
+    assert_string_equal(back->driver_version, "550.54.15");
+    assert_int_equal(back->n_devices, 2);
+    assert_int_equal(back->devices[1].info.index, 2);
+    assert_true(isnan(back->devices[0].integrated_j));
+    assert_memory_equal(&back->devices[1].integrated_j, &rec->devices[1].integrated_j, sizeof(double));
+    assert_int_equal(back->devices[1].flags, ESL_FLAG_TOO_SHORT);
+    assert_int_equal(back->flags, ESL_FLAG_TOO_SHORT);
+    assert_int_equal(back->n_samples, 3);
+    assert_true(isnan(back->samples[2].power_instant_w));
+    assert_true(back->samples[2].energy_j == 60.0);
+    assert_int_equal(back->samples[1].device, 1);
+    esl_runs_free(run, 1);
+
+    assert_int_equal(esl_store_get(s, &run, 99), ESL_ENOTFOUND);
+    assert_non_null(strstr(esl_error_last(), "no run 99"));
+    esl_record_free(rec);
+    esl_store_close(s);
+}
+
+static void filter_and_rollback(void **state)
+{
+    (void)state;
+    esl_store *s;
+    assert_int_equal(esl_store_open(&s, path), ESL_OK);
+    esl_record *rec = make_record(10.0);
+    esl_label a[] = {{"model", "sd2"}, {"steps", "25"}};
+    esl_label b[] = {{"model", "sd2"}, {"steps", "50"}};
+    esl_label dup[] = {{"model", "sd2"}, {"model", "flux-dev"}};
+    int64_t id;
+    assert_int_equal(esl_store_put(s, &id, rec, "a", 0, a, 2), ESL_OK);
+    assert_int_equal(esl_store_put(s, &id, rec, "b", 0, b, 2), ESL_OK);
+    /* a failed write is rolled back whole: no run without its labels */
+    assert_int_equal(esl_store_put(s, &id, rec, "dup", 0, dup, 2), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "label 'model' is given twice");
+
+    esl_run *runs;
+    size_t n;
+    assert_int_equal(esl_store_list(s, &runs, &n, NULL, 0), ESL_OK);
+    assert_int_equal(n, 2); /* the failed write left nothing */
+    esl_runs_free(runs, n);
+    esl_label where[] = {{"model", "sd2"}, {"steps", "50"}};
+    assert_int_equal(esl_store_list(s, &runs, &n, where, 2), ESL_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(runs[0].command, "b");
+    assert_int_equal(runs[0].record->n_samples, 0); /* list leaves the trace out */
+    assert_int_equal(runs[0].record->n_devices, 2);
+    esl_runs_free(runs, n);
+    assert_int_equal(esl_store_check(s), ESL_OK);
+    esl_record_free(rec);
+    esl_store_close(s);
+}
+
+static void schema_versions(void **state)
+{
+    (void)state;
+    esl_store *s;
+    assert_int_equal(esl_store_open(&s, path), ESL_OK);
+    esl_store_close(s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), ESL_STORE_SCHEMA_VERSION);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(esl_store_open(&s, path), ESL_ESTORE);
+    assert_null(s);
+    assert_non_null(strstr(esl_error_last(), "schema version 99 was written by a newer esl"));
+
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s/not-a-db", dir);
+    FILE *f = fopen(bad, "w");
+    fputs("this is not a database, just text that is long enough to have a header......\n", f);
+    fclose(f);
+    assert_int_equal(esl_store_open(&s, bad), ESL_ESTORE);
+    assert_non_null(strstr(esl_error_last(), "not-a-db"));
+}
+
+/* A writer killed inside its transaction (a power cut, kill -9) leaves the
+ * store as it was: earlier runs intact, no half run, integrity ok. */
+static void crash_mid_transaction(void **state)
+{
+    (void)state;
+    esl_store *s;
+    assert_int_equal(esl_store_open(&s, path), ESL_OK);
+    esl_record *rec = make_record(42.0);
+    esl_label l[] = {{"model", "sd2"}};
+    int64_t id;
+    assert_int_equal(esl_store_put(s, &id, rec, "before", 0, l, 1), ESL_OK);
+    esl_store_close(s);
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlite3 *db;
+        if (sqlite3_open(path, &db) != SQLITE_OK ||
+            sqlite3_exec(db,
+                         "BEGIN IMMEDIATE;"
+                         "INSERT INTO runs (started, start_unix_s, command, exit_status, meter,"
+                         " driver_version, nvml_version, duration_s, energy_j, idle_w, dynamic_j,"
+                         " flags) VALUES ('x', 0, 'half', 0, 'nvml', '', '', 1, 1, 0, 1, 0);"
+                         "INSERT INTO labels VALUES (last_insert_rowid(), 'model', 'half');",
+                         NULL, NULL, NULL) != SQLITE_OK)
+            _exit(2);
+        raise(SIGKILL); /* before COMMIT */
+        _exit(3);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    assert_int_equal(esl_store_open(&s, path), ESL_OK);
+    assert_int_equal(esl_store_check(s), ESL_OK);
+    esl_run *runs;
+    size_t n;
+    assert_int_equal(esl_store_list(s, &runs, &n, NULL, 0), ESL_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(runs[0].command, "before");
+    assert_true(runs[0].record->energy_j == rec->energy_j);
+    esl_runs_free(runs, n);
+    /* and the store takes new runs */
+    assert_int_equal(esl_store_put(s, &id, rec, "after", 0, l, 1), ESL_OK);
+    assert_int_equal(id, 2);
+    esl_record_free(rec);
+    esl_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(filter_and_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(schema_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(crash_mid_transaction, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
