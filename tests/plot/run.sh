@@ -54,6 +54,11 @@ diagnostic_kfold)
   # Two folds: every row once in each fold, as training or as test row.
   run plot diagnostic --split kfold:2 --seed 7 -o "$tmp/f.svg"
   "$check" "$tmp/f.svg" --markers $((2 * $(rows "$data"))) --text "test: fold 2/2" ;;
+diagnostic_leave_out_gpu)
+  # Two GPUs: each fold trains on one and tests on the other, so each row is drawn twice.
+  two=$ROOT/tests/data/plot_two_gpus.csv
+  run plot diagnostic --data "$two" --split leave-out:gpu --color gpu -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers $((2 * $(rows "$two"))) --text "test: H100" --text "train: A100" ;;
 diagnostic_png)
   run plot diagnostic --where model=qwen-image -o "$tmp/f.png"
   "$check" "$tmp/f.png" --png 980x760 ;;

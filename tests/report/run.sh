@@ -39,6 +39,9 @@ grep -q '<title>esl report</title>' "$tmp/dom.html" || { echo "title missing in 
 [ "$images" -ge "${MIN_IMAGES:-1}" ] || { echo "expected at least ${MIN_IMAGES:-1} images"; fail=1; }
 [ "$loaded" -eq "$images" ] && [ "$broken" -eq 0 ] || { echo "not every image loaded"; fail=1; }
 grep -q 'src="http' "$tmp/report.html" && { echo "the report refers to the network"; fail=1; }
+if [ -n "${EXPECT:-}" ] && ! grep -qF "$EXPECT" "$tmp/dom.html"; then
+  echo "the page lacks '$EXPECT'"; fail=1
+fi
 "$check" "$tmp/shot.png" --png 1280x2400 || fail=1
 [ $fail -eq 0 ] || tail -5 "$tmp/chromium.err"
 exit $fail
