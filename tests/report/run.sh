@@ -25,6 +25,7 @@ flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
   --disable-background-networking --disable-component-update --disable-sync"
 # shellcheck disable=SC2086
 timeout 120 "$browser" $flags --user-data-dir="$tmp/profile1" --virtual-time-budget=5000 \
+  --enable-logging=stderr --v=0 \
   --dump-dom "file://$tmp/check.html" >"$tmp/dom.html" 2>"$tmp/chromium.err"
 # shellcheck disable=SC2086
 timeout 120 "$browser" $flags --user-data-dir="$tmp/profile2" --window-size=1280,2400 \
@@ -39,6 +40,10 @@ grep -q '<title>esl report</title>' "$tmp/dom.html" || { echo "title missing in 
 [ "$images" -ge "${MIN_IMAGES:-1}" ] || { echo "expected at least ${MIN_IMAGES:-1} images"; fail=1; }
 [ "$loaded" -eq "$images" ] && [ "$broken" -eq 0 ] || { echo "not every image loaded"; fail=1; }
 grep -q 'src="http' "$tmp/report.html" && { echo "the report refers to the network"; fail=1; }
+# The page's console must stay empty: no script error, no resource that failed to load.
+if grep -q ':CONSOLE' "$tmp/chromium.err"; then
+  echo "the page logged errors:"; grep ':CONSOLE' "$tmp/chromium.err"; fail=1
+fi
 if [ -n "${EXPECT:-}" ] && ! grep -qF "$EXPECT" "$tmp/dom.html"; then
   echo "the page lacks '$EXPECT'"; fail=1
 fi
