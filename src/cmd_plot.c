@@ -239,6 +239,7 @@ static const cli_command plot_decomposition = {
 enum {
     OPT_DATA = 'd', OPT_WHERE = 'w', OPT_SPLIT = 's',
     OPT_LAW = 512, OPT_ARCH, OPT_SEED, OPT_COLOR, OPT_EACH, OPT_GPU, OPT_DATA_CONVENTION,
+    OPT_BASELINE, OPT_TERMS, OPT_WEIGHTED, OPT_ROBUST,
 };
 
 #define DATA_OPTIONS                                                                              \
@@ -247,6 +248,13 @@ enum {
     {"where", OPT_WHERE, "COL=V,..", "keep rows whose model, gpu or dtype is listed (repeatable)"}, \
     {"arch", OPT_ARCH, "FILE", "a model description for a model the catalogue lacks"},           \
     {"convention", OPT_DATA_CONVENTION, "C", "FLOP convention: paper (default) or exact"}
+
+/* How a law is fitted when the figure fits one (as esl fit). */
+#define FIT_OPTIONS                                                                               \
+    {"baseline", OPT_BASELINE, "COL=LEVEL", "baseline level: gpu=A100 and dtype=fp16 by default"}, \
+    {"terms", OPT_TERMS, "SPEC", "switch terms off or on: -res, -dtype, -gpu, -flops"},           \
+    {"weighted", OPT_WEIGHTED, NULL, "weighted least squares, weights = prompts per row"},        \
+    {"robust", OPT_ROBUST, NULL, "robust fit (bisquare)"}
 
 typedef struct data_args {
     law_cli_opts law;     /* --data, --where, --arch, --convention */
@@ -272,6 +280,10 @@ static int on_data_option(void *ctx, int key, const char *arg)
     case OPT_SPLIT: a->split = arg; return 0;
     case OPT_SEED: return cli_int("seed", arg, 0, INT64_C(4294967295), &a->seed);
     case OPT_GPU: a->gpu = arg; return 0;
+    case OPT_BASELINE: return law_cli_baseline(&a->law, arg);
+    case OPT_TERMS: return law_cli_terms(&a->law, arg);
+    case OPT_WEIGHTED: a->law.fit.method = ESL_FIT_WEIGHTED; return 0;
+    case OPT_ROBUST: a->law.fit.method = ESL_FIT_ROBUST; return 0;
     case OPT_MODEL: a->model = arg; return 0;
     case OPT_COLOR:
         if (strcmp(arg, "model") != 0 && strcmp(arg, "gpu") != 0) {
@@ -404,6 +416,7 @@ static const cli_option diagnostic_options[] = {
     {"seed", OPT_SEED, "N", "seed of the k-fold shuffle (default 1, as esl validate)"},
     {"each", OPT_EACH, "model", "fit each model on its own rows, one panel per model"},
     {"color", OPT_COLOR, "COL", "colour points by model (default) or gpu"},
+    FIT_OPTIONS,
     {NULL, 0, NULL, NULL},
 };
 
@@ -693,6 +706,7 @@ static const cli_option scaling_options[] = {
     DATA_OPTIONS,
     {"law", OPT_LAW, "FILE", "draw this law file's lines instead of fitting one"},
     {"gpu", OPT_GPU, "NAME", "the GPU whose rows and lines are drawn (default: the law's baseline)"},
+    FIT_OPTIONS,
     {NULL, 0, NULL, NULL},
 };
 
