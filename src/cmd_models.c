@@ -62,12 +62,30 @@ static void csv_field(const char *s)
     putchar('"');
 }
 
+/* A component's parameter count: the published one from the description, or
+ * else the count of its architecture's layer plan, or 0 when neither exists.
+ * `origin` says which. */
+static long long component_params(const esl_model *m, const esl_plan *plan, size_t c,
+                                  const char **origin)
+{
+    if (m->components[c].params > 0) {
+        *origin = "published";
+        return (long long)m->components[c].params;
+    }
+    if (plan != NULL && plan->components[c].params > 0) {
+        *origin = "architecture";
+        return (long long)plan->components[c].params;
+    }
+    *origin = "unknown";
+    return 0;
+}
+
 static int list_models(cli_format fmt)
 {
     json_t *array = json_array();
     if (fmt == FORMAT_TABLE)
         printf("%-12s %-28s %-7s %15s %15s  %s\n", "name", "display name", "family", "denoiser params",
-               "all given", "source");
+               "all params", "source");
     else if (fmt == FORMAT_CSV)
         printf("name,display_name,family,parameters,source\n");
     for (size_t i = 0; i < esl_catalog_count(); i++) {
@@ -77,10 +95,20 @@ static int list_models(cli_format fmt)
             json_decref(array);
             return cli_fail(status);
         }
-        long long params = (long long)esl_model_params(m), denoiser = 0;
-        for (size_t c = 0; c < m->n_components; c++)
+        /* Parameters do not depend on the image size; any valid size builds the plan. */
+        esl_request req = {.height = 4 * m->pixel_multiple, .width = 4 * m->pixel_multiple,
+                           .steps = 1, .prompts = 1};
+        esl_plan *plan = NULL;
+        if (esl_plan_build(&plan, m, &req) != ESL_OK)
+            plan = NULL;
+        long long params = 0, denoiser = 0;
+        const char *origin;
+        for (size_t c = 0; c < m->n_components; c++) {
+            long long n = component_params(m, plan, c, &origin);
+            params += n;
             if (m->components[c].stage == ESL_STAGE_DENOISE)
-                denoiser += m->components[c].params;
+                denoiser += n;
+        }
         if (fmt == FORMAT_TABLE) {
             printf("%-12s %-28s %-7s %15lld %15lld  %s\n", m->name,
                    m->display_name ? m->display_name : "", m->family ? m->family : "", denoiser, params,
@@ -103,12 +131,14 @@ static int list_models(cli_format fmt)
                 json_t *jc = json_object();
                 json_object_set_new(jc, "name", json_string(m->components[c].name));
                 json_object_set_new(jc, "stage", json_string(esl_stage_name(m->components[c].stage)));
-                json_object_set_new(jc, "parameters", json_integer(m->components[c].params));
+                json_object_set_new(jc, "parameters", json_integer(component_params(m, plan, c, &origin)));
+                json_object_set_new(jc, "parameters_from", json_string(origin));
                 json_array_append_new(comps, jc);
             }
             json_object_set_new(o, "components", comps);
             json_array_append_new(array, o);
         }
+        esl_plan_free(plan);
         esl_model_free(m);
     }
     if (fmt == FORMAT_JSON) {
@@ -148,8 +178,8 @@ static int run_models(const cli_command *cmd, int argc, char **argv)
 const cli_command cmd_models = {
     "models", run_models, "list the built-in model catalogue, or import a diffusers folder",
     "[--format table|csv|json] | import DIR --name NAME",
-    "'all given' sums the components' published parameter counts; a component whose count\n"
-    "is not given adds 0, and 'esl models --format json' shows each component's count.\n"
+    "Each component counts with its published parameter count, or else the count of its\n"
+    "architecture's layers (--format json says which: parameters_from published|architecture).\n"
     "Folders in ESL_MODEL_PATH (NAME.json files), then the user catalogue folder, are searched\n"
     "before the built-in catalogue. 'esl models import DIR --name NAME' reads a diffusers\n"
     "folder's config files and writes NAME.json into the user catalogue folder (the first\n"
