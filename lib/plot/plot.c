@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/internal.h"
 #include "esl/plot.h"
@@ -175,6 +176,8 @@ static const int palette[ESL_PLOT_MAX_GROUPS][3] = {
 static pthread_mutex_t plot_lock = PTHREAD_MUTEX_INITIALIZER;
 static jmp_buf *plot_escape;
 static char plot_message[512];
+static PLINT plot_errcode;          /* plsError: set by plabort instead of printing */
+static char plot_errmsg[512];
 
 /* plexit() calls this and then exit(): jump out before it can. */
 static int on_plexit(const char *message)
@@ -239,8 +242,8 @@ static extent panel_extent(const esl_plot_panel *pa, double vh_px)
         for (size_t i = 0; i < pa->bars->n_categories * pa->bars->n_series; i++)
             widen(&e.y0, &e.y1, axis_value(pa->bars->values[i], pa->y_log));
     }
-    if (!isfinite(e.x0)) { /* an empty panel */
-        e.x0 = e.y0 = pa->x_log ? 0 : 0;
+    if (!isfinite(e.x0)) { /* an empty panel: 0..1, or 1..10 on a log axis */
+        e.x0 = e.y0 = 0;
         e.x1 = e.y1 = 1;
     }
     if (pa->identity_line) { /* actual vs predicted: the same range on both axes */
@@ -574,21 +577,45 @@ int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
 
     pthread_mutex_lock(&plot_lock);
     jmp_buf escape;
+    volatile int cleaning = 0, missing = 0;
     plot_message[0] = '\0';
     plot_escape = &escape;
     if (setjmp(escape) != 0) {
-        /* plexit() was called: PLplot's state is unusable until plend(). */
+        /* plexit() was called: end the stream (once: plend may fail again). */
+        if (!cleaning) {
+            cleaning = 1;
+            plend();
+        }
         plsexit(NULL);
         plsabort(NULL);
-        rc = esl__fail(ESL_EIO, "cannot draw '%s': PLplot: %s", path,
-                       plot_message[0] ? plot_message : "unknown error");
+        if (missing)
+            rc = esl__fail(ESL_EUNSUPPORTED, "cannot draw '%s': PLplot has no '%s' device "
+                           "(install plplot-driver-cairo)", path, device);
+        else
+            rc = esl__fail(ESL_EIO, "cannot draw '%s': PLplot: %s", path,
+                           plot_message[0] ? plot_message : "unknown error");
         pthread_mutex_unlock(&plot_lock);
+        unlink(path);
         free(sx);
         free(sy);
         return rc;
     }
+    plot_errcode = 0;
+    plot_errmsg[0] = '\0';
+    plsError(&plot_errcode, plot_errmsg);
     plsexit(on_plexit);
     plsabort(on_plabort);
+    /* PLplot asks on stdin for a device it lacks: look it up first. */
+    const char *menus[128], *devices[128];
+    const char **pm = menus, **pd = devices;
+    int n_devices = 128, found = 0;
+    plgDevs(&pm, &pd, &n_devices);
+    for (int i = 0; i < n_devices && !found; i++)
+        found = pd[i] != NULL && strcmp(pd[i], device) == 0;
+    if (!found) {
+        missing = 1;
+        longjmp(escape, 1);
+    }
     plsdev(device);
     plsfnam(path);
     plspage(0, 0, (PLINT)lo.width_px, (PLINT)lo.height_px, 0, 0);
@@ -599,8 +626,11 @@ int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
     plsexit(NULL);
     plsabort(NULL);
     rc = ESL_OK;
-    if (plot_message[0] != '\0')
-        rc = esl__fail(ESL_EIO, "cannot draw '%s': PLplot: %s", path, plot_message);
+    if (plot_message[0] != '\0' || plot_errcode != 0) {
+        rc = esl__fail(ESL_EIO, "cannot draw '%s': PLplot: %s", path,
+                       plot_message[0] ? plot_message : plot_errmsg);
+        unlink(path);
+    }
     pthread_mutex_unlock(&plot_lock);
     free(sx);
     free(sy);

@@ -78,6 +78,15 @@ contributions_svg)
 contributions_model)
   run plot contributions --data "$data" --model sd35-large -o "$tmp/f.pdf"
   "$check" "$tmp/f.pdf" --pdf ;;
+missing_driver)
+  # Without the cairo driver PLplot would prompt on stdin for another device;
+  # esl finds out first, says which package is missing, and leaves no file.
+  PLPLOT_DRV_DIR=$tmp/no-drivers "$esl" plot decomposition -o "$tmp/f.png" 2>"$tmp/err"
+  rc=$?
+  expected="esl: cannot draw '$tmp/f.png': PLplot has no 'pngcairo' device (install plplot-driver-cairo)"
+  [ $rc -eq 2 ] || { echo "exit status $rc, expected 2"; exit 1; }
+  [ "$(cat "$tmp/err")" = "$expected" ] || { echo "stderr:"; cat "$tmp/err"; exit 1; }
+  [ ! -e "$tmp/f.png" ] || { echo "a file was left behind"; exit 1; } ;;
 *)
   echo "run.sh: unknown case '$case_name'"; exit 2 ;;
 esac
