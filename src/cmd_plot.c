@@ -470,6 +470,16 @@ static int fill_diag_panel(diag_panel *dp, esl_plot_panel *panel, const esl_law 
     return 0;
 }
 
+/* 1 when `name` is one of the comma-separated `list`. */
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p != NULL && *p != '\0'; p = strchr(p, ','), p = p ? p + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 /* Which rows of `ds` the fold trained and tested on, rebuilt from the split's
  * definition (esl_validate, lib/law/validate.c) and checked against the
  * fold's counts. in_fold[i] is 0 for rows a named split leaves out. */
@@ -503,25 +513,15 @@ static int fold_rows(const esl_dataset *ds, const char *split, unsigned long see
     } else {
         /* leave-out and named splits: by the model or GPU names of the fold. */
         int by_gpu = strcmp(split, "leave-out:gpu") == 0;
-        if (strncmp(split, "train=", 6) == 0) {
+        if (strncmp(split, "train=", 6) == 0) { /* models when a test name is a model */
             by_gpu = 1;
             for (size_t i = 0; i < n; i++)
-                if (strstr(fold->test, ds->rows[i].model) != NULL)
+                if (in_list(fold->test, ds->rows[i].model))
                     by_gpu = 0;
         }
         for (size_t i = 0; i < n; i++) {
             const char *name = row_column(&ds->rows[i], by_gpu);
-            int te = 0, tr = 0;
-            char *list = strdup(fold->test);
-            for (char *save = NULL, *t = list ? strtok_r(list, ",", &save) : NULL; t;
-                 t = strtok_r(NULL, ",", &save))
-                te |= strcmp(t, name) == 0;
-            free(list);
-            list = strdup(fold->train);
-            for (char *save = NULL, *t = list ? strtok_r(list, ",", &save) : NULL; t;
-                 t = strtok_r(NULL, ",", &save))
-                tr |= strcmp(t, name) == 0;
-            free(list);
+            int te = in_list(fold->test, name), tr = in_list(fold->train, name);
             is_test[i] = (unsigned char)te;
             in_fold[i] = (unsigned char)(te || tr);
         }

@@ -59,6 +59,14 @@ diagnostic_leave_out_gpu)
   two=$ROOT/tests/data/plot_two_gpus.csv
   run plot diagnostic --data "$two" --split leave-out:gpu --color gpu -o "$tmp/f.svg"
   "$check" "$tmp/f.svg" --markers $((2 * $(rows "$two"))) --text "test: H100" --text "train: A100" ;;
+diagnostic_named_split)
+  # train=A,B:test=C by model names, then by GPU names: each kept row drawn once.
+  run plot diagnostic --split train=flux-dev,sd2:test=qwen-image -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers $(( $(rows "$data" flux-dev) + $(rows "$data" sd2) + $(rows "$data" qwen-image) )) \
+    --text "train: flux-dev,sd2" --text "test: qwen-image" || exit 1
+  two=$ROOT/tests/data/plot_two_gpus.csv
+  run plot diagnostic --data "$two" --split train=A100:test=H100 -o "$tmp/g.svg"
+  "$check" "$tmp/g.svg" --markers "$(rows "$two")" --text "test: H100" ;;
 diagnostic_png)
   run plot diagnostic --where model=qwen-image -o "$tmp/f.png"
   "$check" "$tmp/f.png" --png 980x760 ;;
