@@ -15,6 +15,10 @@ target_include_directories(esl_dep_csv INTERFACE ${CSV_INCLUDE_DIR})
 target_link_libraries(esl_dep_csv INTERFACE ${CSV_LIBRARY})
 
 pkg_check_modules(PLPLOT IMPORTED_TARGET plplot)                     # figures (optional at build time)
+set(ESL_PC_PLPLOT "")                                                # for esl.pc: Requires.private
+if(PLPLOT_FOUND)
+  set(ESL_PC_PLPLOT " plplot")
+endif()
 if(BUILD_TESTING)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)          # unit tests
 endif()

@@ -12,6 +12,7 @@
 #include "esl/error.h"
 #include "esl/model.h"
 #include "esl/flops.h"
+#include "esl/plot.h"
 #include "esl/plan.h"
 #include "esl/bench.h"
 #include "esl/meter.h"

@@ -1,0 +1,1 @@
+plot diagnostic --color size -o /nonexistent-dir/f.png

@@ -1,0 +1,1 @@
+plot diagnostic --each gpu -o /nonexistent-dir/f.png

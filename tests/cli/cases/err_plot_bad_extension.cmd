@@ -1,0 +1,1 @@
+plot decomposition -o /nonexistent-dir/f.jpg

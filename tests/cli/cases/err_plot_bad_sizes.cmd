@@ -1,0 +1,1 @@
+plot decomposition --sizes 512,x -o /nonexistent-dir/f.png

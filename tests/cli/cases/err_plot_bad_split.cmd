@@ -1,0 +1,1 @@
+plot diagnostic --split kfold:1 -o /nonexistent-dir/f.png

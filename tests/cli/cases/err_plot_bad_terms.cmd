@@ -1,0 +1,1 @@
+plot diagnostic --terms -bogus -o /nonexistent-dir/f.png

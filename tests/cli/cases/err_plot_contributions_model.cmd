@@ -1,0 +1,1 @@
+plot contributions --model nope -o /nonexistent-dir/f.png

@@ -1,0 +1,1 @@
+plot diagnostic --data missing.csv -o /nonexistent-dir/f.png

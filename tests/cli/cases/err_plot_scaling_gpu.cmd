@@ -1,0 +1,1 @@
+plot scaling --gpu H100 -o /nonexistent-dir/f.png

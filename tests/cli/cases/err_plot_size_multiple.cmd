@@ -1,0 +1,1 @@
+plot decomposition --sizes 100 -o /nonexistent-dir/f.png

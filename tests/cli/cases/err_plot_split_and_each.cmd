@@ -1,0 +1,1 @@
+plot diagnostic --split kfold:2 --each model -o /nonexistent-dir/f.png

@@ -1,0 +1,1 @@
+plot bogus -o x.png

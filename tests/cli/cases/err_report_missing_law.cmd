@@ -1,0 +1,1 @@
+report --law missing.json -o /nonexistent-dir/r.html

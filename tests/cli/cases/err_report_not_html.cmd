@@ -1,0 +1,1 @@
+report -o report.pdf

@@ -1,0 +1,1 @@
+report --where model=nope -o /nonexistent-dir/r.html

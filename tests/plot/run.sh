@@ -1,0 +1,100 @@
+#!/bin/sh
+# Draw one figure with the esl tool and check what the file really holds.
+# Usage: run.sh ESL FIGCHECK CASE   (run from anywhere; data comes from the source tree)
+set -u
+esl=$1
+check=$2
+case_name=$3
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+unset ESL_MODEL_PATH
+data=$ROOT/data/paper_a100.csv
+rows() { # data rows of a CSV, optionally only those whose first column is $2
+  if [ $# -gt 1 ]; then awk -F, -v m="$2" 'NR > 1 && $1 == m' "$1" | wc -l
+  else awk 'NR > 1' "$1" | wc -l; fi
+}
+run() { "$esl" "$@" || { echo "esl $* failed with status $?"; exit 1; }; }
+
+case $case_name in
+decomposition_svg)
+  # 3 models x 4 sizes x 3 stages bars, plus one legend box per stage.
+  run plot decomposition -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --bars 39 --text "image size (pixels)" \
+    --text "compute per image (GFLOP)" --text "FLUX.1-dev" --text "denoising (T=10)" ;;
+decomposition_sizes)
+  run plot decomposition --model sd2 --sizes 512,768 --steps 25 --cfg -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --bars 9 --text "denoising (T=25, CFG)" ;;
+decomposition_png)
+  run plot decomposition -o "$tmp/f.png"
+  "$check" "$tmp/f.png" --png 2010x590 ;;
+decomposition_pdf)
+  run plot decomposition --model flux-dev -o "$tmp/f.PDF"
+  "$check" "$tmp/f.PDF" --pdf ;;
+diagnostic_svg)
+  # In-sample: every row of the shipped data is one marker.
+  run plot diagnostic -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers "$(rows "$data")" --text "actual energy (Wh)" \
+    --text "predicted energy (Wh)" --text "R²(ln E) = " --text "Spearman ρ = " --text "MAPE = " ;;
+diagnostic_data_where)
+  run plot diagnostic --data "$data" --where model=sd2 --color gpu -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers "$(rows "$data" sd2)" --text "A100" --text "GPU" ;;
+diagnostic_each)
+  # Figure 2: one law per model, one panel per model.
+  run plot diagnostic --each model --where model=flux-dev,sd35-large,qwen-image -o "$tmp/f.svg"
+  n=$(( $(rows "$data" flux-dev) + $(rows "$data" sd35-large) + $(rows "$data" qwen-image) ))
+  "$check" "$tmp/f.svg" --markers "$n" --text "flux-dev (own fit)" --text "qwen-image (own fit)" ;;
+diagnostic_leave_out)
+  # Figure 4: each row is drawn once as a test row and, in the other two folds, as a training row.
+  run plot diagnostic --split leave-out:model --where model=flux-dev,sd35-large,qwen-image -o "$tmp/f.svg"
+  n=$(( $(rows "$data" flux-dev) + $(rows "$data" sd35-large) + $(rows "$data" qwen-image) ))
+  "$check" "$tmp/f.svg" --markers $((3 * n)) --text "test: flux-dev" \
+    --text "train: qwen-image,sd35-large" --text "test: sd35-large" ;;
+diagnostic_kfold)
+  # Two folds: every row once in each fold, as training or as test row.
+  run plot diagnostic --split kfold:2 --seed 7 -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers $((2 * $(rows "$data"))) --text "test: fold 2/2" ;;
+diagnostic_leave_out_gpu)
+  # Two GPUs: each fold trains on one and tests on the other, so each row is drawn twice.
+  two=$ROOT/tests/data/plot_two_gpus.csv
+  run plot diagnostic --data "$two" --split leave-out:gpu --color gpu -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers $((2 * $(rows "$two"))) --text "test: H100" --text "train: A100" ;;
+diagnostic_named_split)
+  # train=A,B:test=C by model names, then by GPU names: each kept row drawn once.
+  run plot diagnostic --split train=flux-dev,sd2:test=qwen-image -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers $(( $(rows "$data" flux-dev) + $(rows "$data" sd2) + $(rows "$data" qwen-image) )) \
+    --text "train: flux-dev,sd2" --text "test: qwen-image" || exit 1
+  two=$ROOT/tests/data/plot_two_gpus.csv
+  run plot diagnostic --data "$two" --split train=A100:test=H100 -o "$tmp/g.svg"
+  "$check" "$tmp/g.svg" --markers "$(rows "$two")" --text "test: H100" ;;
+diagnostic_png)
+  run plot diagnostic --where model=qwen-image -o "$tmp/f.png"
+  "$check" "$tmp/f.png" --png 980x760 ;;
+diagnostic_law_file)
+  run fit --data "$data" --where model=flux-dev -o "$tmp/law.json" >/dev/null
+  run plot diagnostic --law "$tmp/law.json" --where model=flux-dev,sd2 -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers $(( $(rows "$data" flux-dev) + $(rows "$data" sd2) )) \
+    --text "law.json" ;;
+scaling_svg)
+  run plot scaling -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers "$(rows "$data")" --text "FLOPs_cfg (FLOP)" \
+    --text "energy (Wh)" --text "shading: 95% interval" --text "1024x1024" ;;
+contributions_svg)
+  run plot contributions -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --markers "$(rows "$data" flux-dev)" --text "denoising steps T" \
+    --text "energy per image (relative)" --text "fp32, with CFG" ;;
+contributions_model)
+  run plot contributions --data "$data" --model sd35-large -o "$tmp/f.pdf"
+  "$check" "$tmp/f.pdf" --pdf ;;
+missing_driver)
+  # Without the cairo driver PLplot would prompt on stdin for another device;
+  # esl finds out first, says which package is missing, and leaves no file.
+  PLPLOT_DRV_DIR=$tmp/no-drivers "$esl" plot decomposition -o "$tmp/f.png" 2>"$tmp/err"
+  rc=$?
+  expected="esl: cannot draw '$tmp/f.png': PLplot has no 'pngcairo' device (install plplot-driver-cairo)"
+  [ $rc -eq 2 ] || { echo "exit status $rc, expected 2"; exit 1; }
+  [ "$(cat "$tmp/err")" = "$expected" ] || { echo "stderr:"; cat "$tmp/err"; exit 1; }
+  [ ! -e "$tmp/f.png" ] || { echo "a file was left behind"; exit 1; } ;;
+*)
+  echo "run.sh: unknown case '$case_name'"; exit 2 ;;
+esac
