@@ -260,7 +260,7 @@ static int get_feature(const rd *r, esl_law *law, json_t *o, size_t j)
     if (k < 0)
         return bad(r, sub, "expected one of const, ln_flops, level, ln_res, e_flop, e_byte, "
                    "e_launch, e_aux");
-    if (roofline != (k >= ESL_FEATURE_E_FLOP || k == ESL_FEATURE_LEVEL))
+    if (roofline != (k >= ESL_FEATURE_E_FLOP) && k != ESL_FEATURE_LEVEL)
         return bad(r, sub, roofline ? "the roofline form has e_* and gpu level features only"
                                     : "e_* features belong to the roofline form");
     if (!roofline && (j == 0) != (k == ESL_FEATURE_CONST))
