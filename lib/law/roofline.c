@@ -299,7 +299,7 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
     if ((rc = add_dtype_features(law, ESL_FEATURE_E_FLOP, "e_flop")) != ESL_OK ||
         (rc = esl__law_add_feature(law, ESL_FEATURE_E_BYTE, "e_byte", NULL, NULL)) != ESL_OK ||
         (rc = esl__law_add_feature(law, ESL_FEATURE_E_LAUNCH, "e_launch", NULL, NULL)) != ESL_OK ||
-        (rc = add_dtype_features(law, ESL_FEATURE_E_AUX, "e_aux")) != ESL_OK)
+        (rc = esl__law_add_feature(law, ESL_FEATURE_E_AUX, "e_aux", NULL, NULL)) != ESL_OK)
         return rc;
     const esl_factor *gpu = &law->factors[0];
     for (size_t i = 1; i < gpu->n_levels; i++) {
