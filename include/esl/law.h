@@ -60,6 +60,7 @@ typedef struct esl_fit_opts {
     const char *baseline_gpu;   /* NULL: "A100" when present, else the first level */
     const char *baseline_dtype; /* NULL: "fp16" when present, else the first level */
     const char *form;           /* NULL or "paper", "per-image", "roofline" (esl_law_forms) */
+    size_t max_iter;            /* roofline: iterations allowed; 0 means 500 */
 } esl_fit_opts;
 
 /*

@@ -433,7 +433,7 @@ int esl__law_alloc_coef(esl_law *law)
 
 int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
 {
-    static const esl_fit_opts defaults = {ESL_TERM_ALL, ESL_FIT_OLS, NULL, NULL, NULL};
+    static const esl_fit_opts defaults = {ESL_TERM_ALL, ESL_FIT_OLS, NULL, NULL, NULL, 0};
     gsl_matrix *X = NULL;
     gsl_vector *y = NULL;
     int rc;

@@ -286,7 +286,7 @@ static int get_feature(const rd *r, esl_law *law, json_t *o, size_t j)
             known = strcmp(fa->levels[i], level) == 0;
         if (!known)
             return bad(r, sub, "not a non-baseline level of its factor");
-    } else if ((k == ESL_FEATURE_E_FLOP || k == ESL_FEATURE_E_AUX) && law->factors[1].n_levels > 0) {
+    } else if (k == ESL_FEATURE_E_FLOP && law->factors[1].n_levels > 0) {
         /* one energy per dtype level, the baseline's included */
         snprintf(sub, sizeof sub, "%s.column", path);
         if (!json_is_string(jc) || strcmp(json_string_value(jc), "dtype") != 0)

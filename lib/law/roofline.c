@@ -289,7 +289,7 @@ static int add_dtype_features(esl_law *law, esl_feature_kind kind, const char *s
 
 int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts)
 {
-    (void)opts;
+    size_t max_iter = opts->max_iter ? opts->max_iter : MAX_ITER;
     if (law->method != ESL_FIT_OLS)
         return esl__fail(ESL_EINVAL, "the roofline form is fitted by nonlinear least squares in "
                          "log space; --weighted and --robust apply to the paper and per-image forms");
@@ -345,11 +345,11 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
     int info = 0;
     int g = gsl_multifit_nlinear_init(theta, &fdf, w);
     if (g == GSL_SUCCESS)
-        g = gsl_multifit_nlinear_driver(MAX_ITER, 1e-12, 1e-12, 1e-12, NULL, NULL, &info, w);
+        g = gsl_multifit_nlinear_driver(max_iter, 1e-12, 1e-12, 1e-12, NULL, NULL, &info, w);
     size_t iters = gsl_multifit_nlinear_niter(w);
     if (g == GSL_EMAXITER || g == GSL_ENOPROG) {
-        rc = esl__fail(ESL_ENUMERIC, "the roofline fit did not converge after %zu iterations (%s)",
-                       iters, gsl_strerror(g));
+        rc = esl__fail(ESL_ENUMERIC, "the roofline fit did not converge after %zu iteration%s (%s)",
+                       iters, iters == 1 ? "" : "s", gsl_strerror(g));
         goto done;
     }
     if (g != GSL_SUCCESS) {
