@@ -155,10 +155,18 @@ typedef struct esl_law {
 int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts);
 
 /*
- * The default law: the paper form fitted, at the call, on the built-in paper
- * data (all four models, A100) in the given convention.
+ * The default law: the default form (ESL_LAW_DEFAULT_FORM) fitted, at the
+ * call, on the built-in paper data (all four models, A100) in the given
+ * convention.
  */
 int esl_law_default(esl_law **out, esl_convention convention);
+
+/* The form the default law has: the one with the best held-out accuracy on
+ * the paper's data (docs/law.md). */
+#define ESL_LAW_DEFAULT_FORM "roofline"
+
+/* As esl_law_default, in a given form (NULL: the default form). */
+int esl_law_builtin(esl_law **out, esl_convention convention, const char *form);
 
 /* Release a law. NULL is a no-op. */
 void esl_law_free(esl_law *law);

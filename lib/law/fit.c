@@ -530,15 +530,21 @@ fail:
     return rc;
 }
 
-int esl_law_default(esl_law **out, esl_convention convention)
+int esl_law_builtin(esl_law **out, esl_convention convention, const char *form)
 {
     esl_dataset *ds = NULL;
+    esl_fit_opts opts = {.form = form ? form : ESL_LAW_DEFAULT_FORM};
     *out = NULL;
     int rc = esl_dataset_builtin(&ds, convention);
     if (rc == ESL_OK)
-        rc = esl_law_fit(out, ds, NULL);
+        rc = esl_law_fit(out, ds, &opts);
     esl_dataset_free(ds);
     return rc;
+}
+
+int esl_law_default(esl_law **out, esl_convention convention)
+{
+    return esl_law_builtin(out, convention, NULL);
 }
 
 int esl_law_feature(const esl_law *law, const char *name)

@@ -172,8 +172,8 @@ static const char *work_name(const esl_feature *f)
 {
     switch (f->kind) {
     case ESL_FEATURE_E_FLOP: return "denoiser FLOPs per image";
-    case ESL_FEATURE_E_BYTE: return "weight bytes read per image (denoiser parameters)";
-    case ESL_FEATURE_E_LAUNCH: return "operations launched per image (denoiser layers)";
+    case ESL_FEATURE_E_BYTE: return "denoiser weight bytes read per image";
+    case ESL_FEATURE_E_LAUNCH: return "denoiser operations launched per image";
     case ESL_FEATURE_E_AUX: return "text-encoder and decoder FLOPs per image";
     case ESL_FEATURE_LEVEL: return "the gpu level";
     default: return "?";
