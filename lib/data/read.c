@@ -247,6 +247,7 @@ static int convert_row(reader *r, esl_row *row)
     row->decode_flops = e->work.decode_flops;
     row->denoise_params = e->work.denoise_params;
     row->denoise_ops = e->work.denoise_ops;
+    row->cfg_batched = e->work.cfg_batched;
     return ESL_OK;
 }
 

@@ -5,6 +5,8 @@
  * bytes of weights a denoiser pass reads and the kernels it launches are
  * what make small workloads cost more than their FLOPs (paper section 5.3).
  */
+#include <string.h>
+
 #include "core/internal.h"
 #include "esl/data.h"
 #include "esl/plan.h"
@@ -40,6 +42,17 @@ int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention conven
             row->denoise_params += (double)pc->params;
         for (size_t l = 0; pc != NULL && l < pc->n_layers; l++)
             row->denoise_ops += (double)pc->layers[l].count;
+    }
+    row->cfg_batched = 0;
+    for (size_t c = 0; plan != NULL && c < plan->n_components; c++) {
+        const char *cls = plan->components[c].arch_class;
+        /* diffusers' StableDiffusionPipeline and StableDiffusion3Pipeline
+         * concatenate the unconditional and conditional latents into one
+         * denoiser call; FluxPipeline and QwenImagePipeline (true CFG) call
+         * the denoiser twice. */
+        if (model->components[c].stage == ESL_STAGE_DENOISE && cls != NULL &&
+            (strcmp(cls, "UNet2DConditionModel") == 0 || strcmp(cls, "SD3Transformer2DModel") == 0))
+            row->cfg_batched = 1;
     }
     esl_plan_free(plan);
     return ESL_OK;

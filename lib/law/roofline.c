@@ -9,7 +9,9 @@
  * with c = T (1 + cfg) denoiser calls per image, F the FLOPs of one pass,
  * P the denoiser's parameters read at B bytes per element, K the operations
  * (kernels) one pass launches, b the batch size (weights and launches are
- * paid once per batch, FLOPs once per image), and s_gpu = exp(beta_gpu) for
+ * paid once per batch, FLOPs once per image; a pipeline that runs CFG's two
+ * passes as one call of batch 2, esl_row.cfg_batched, doubles b), and
+ * s_gpu = exp(beta_gpu) for
  * a non-baseline GPU. Small or low-resolution workloads are then not
  * compute-bound: reading the weights and launching kernels cost energy that
  * FLOPs do not see (paper section 5.3), and batching amortises it (5.9).
@@ -74,6 +76,8 @@ static int basis(const esl_law *law, const esl_row *row, double *b)
                          row->model);
     double calls = (double)row->steps * (row->cfg ? 2.0 : 1.0);
     double batch = row->batch_size > 0 ? (double)row->batch_size : 1.0;
+    if (row->cfg && row->cfg_batched)
+        batch *= 2.0; /* CFG's two passes share one call: weights and launches once */
     const char *level = dtype_level(law, row);
     for (size_t j = 0; j < law->n_features; j++) {
         const esl_feature *f = &law->features[j];

@@ -119,10 +119,13 @@ static esl_dataset *synthetic(unsigned long seed)
                             r.batch_size = batches[b];
                             double calls = (double)r.steps * (cfg ? 2.0 : 1.0);
                             double bytes = d == 0 ? 2.0 : 4.0;
+                            /* sd2 and sd35-large run CFG as one call of batch 2 */
+                            double calls_per_batch = (double)r.batch_size *
+                                                     (cfg && r.cfg_batched ? 2.0 : 1.0);
                             double per_image =
                                 truth[d] * calls * r.denoise_flops +
                                 calls * (truth[2] * bytes * r.denoise_params +
-                                         truth[3] * r.denoise_ops) / (double)r.batch_size +
+                                         truth[3] * r.denoise_ops) / calls_per_batch +
                                 truth[4] * (r.text_flops + r.decode_flops);
                             r.energy_j = (double)r.prompts * per_image *
                                          exp(gsl_ran_gaussian(rng, 0.02));
@@ -177,6 +180,21 @@ static void roofline_recovers_batch(void **state)
     esl_dataset_free(ds);
 }
 
+static void cfg_batching(void **state)
+{
+    (void)state;
+    static const struct { const char *model; int batched; } cases[] = {
+        {"sd2", 1}, {"sd35-large", 1}, {"flux-dev", 0}, {"qwen-image", 0},
+    };
+    for (size_t c = 0; c < 4; c++) {
+        esl_model *m = NULL;
+        esl_row r = row_of(&m, cases[c].model, "fp16", 512, 20, 1, 1, 1);
+        assert_int_equal(r.cfg_batched, cases[c].batched);
+        assert_true(r.denoise_params > 1e8 && r.denoise_ops > 100);
+        esl_model_free(m);
+    }
+}
+
 static void form_errors(void **state)
 {
     (void)state;
@@ -213,6 +231,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(linear_in_prompts),
         cmocka_unit_test(roofline_recovers_batch),
+        cmocka_unit_test(cfg_batching),
         cmocka_unit_test(form_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
