@@ -286,7 +286,8 @@ static int singular(const esl_law *law, const esl_dataset *ds, const gsl_matrix 
                              (long long)ds->rows[0].height, (long long)ds->rows[0].width);
         if (constant && f->kind == ESL_FEATURE_LN_FLOPS)
             return esl__fail(ESL_ENUMERIC, "the design is singular: term 'flops' is constant in "
-                             "the training data (every row has the same FLOPs_cfg)");
+                             "the training data (every row has the same FLOPs_cfg%s)",
+                             esl__law_per_image(law) ? " per image" : "");
         if (prefix_rank(X, j + 1) < j + 1)
             return esl__fail(ESL_ENUMERIC, "the design is singular: term '%s' is a linear "
                              "combination of the terms before it in the training data", f->name);
