@@ -64,6 +64,7 @@ typedef struct esl_row {
     double denoise_params;/* denoiser parameters: the weights one pass reads; 0 unknown */
     double denoise_ops;   /* operations one denoiser pass launches (layer instances of
                            * its plan, esl/plan.h); 0 when the model has no plan */
+    double denoise_attn_share; /* share of the denoiser's FLOPs in attention products (plan) */
     int cfg_batched;      /* 1: the pipeline runs CFG's two passes as one call of batch 2 */
     int64_t line;         /* line of the input the row ended on (1 is the header) */
 } esl_row;

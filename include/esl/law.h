@@ -68,8 +68,9 @@ typedef struct esl_fit_opts {
  *   "paper"     Eq. 3/4 as printed: N inside FLOPs_cfg, so E is not linear in N.
  *   "per-image" ln(E/N) = ln A + alpha ln(T FLOPs_denoise 2^cfg / 1e9) + the same
  *               categorical and resolution terms; E = N x the per-image energy.
- *   "roofline"  energy per image from the work of each denoiser call, the weights it
- *               reads and its kernel launches, plus text encoding and decoding,
+ *   "roofline"  energy per image from the work of each denoiser call (GEMM and
+ *               attention FLOPs priced apart), the weights it reads and its kernel
+ *               launches, plus text encoding and decoding,
  *               fitted by nonlinear least squares in log space (lib/law/roofline.c).
  * A comma-separated list of the names, for help texts and messages.
  */
@@ -95,7 +96,8 @@ typedef enum esl_feature_kind {
     ESL_FEATURE_E_FLOP = 4,   /* J per denoiser FLOP of one dtype level (ln) */
     ESL_FEATURE_E_BYTE = 5,   /* J per byte of denoiser weights read per call (ln) */
     ESL_FEATURE_E_LAUNCH = 6, /* J per kernel launched per denoiser call (ln) */
-    ESL_FEATURE_E_AUX = 7     /* J per text-encoder or decoder FLOP (ln) */
+    ESL_FEATURE_E_AUX = 7,    /* J per text-encoder or decoder FLOP (ln) */
+    ESL_FEATURE_E_ATTN = 8    /* J per attention-product FLOP of one dtype level (ln) */
 } esl_feature_kind;
 
 typedef struct esl_feature {

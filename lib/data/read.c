@@ -248,6 +248,7 @@ static int convert_row(reader *r, esl_row *row)
     row->denoise_params = e->work.denoise_params;
     row->denoise_ops = e->work.denoise_ops;
     row->cfg_batched = e->work.cfg_batched;
+    row->denoise_attn_share = e->work.denoise_attn_share;
     return ESL_OK;
 }
 

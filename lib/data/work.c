@@ -25,6 +25,8 @@ int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention conven
     row->decode_flops = (double)f.decode_flops;
     row->denoise_params = 0;
     row->denoise_ops = 0;
+    row->denoise_attn_share = 0;
+    double attn = 0, all = 0;
 
     /* The plan needs every component's architecture section; a model without
      * one keeps the parameters its description gives and no operation count. */
@@ -42,7 +44,13 @@ int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention conven
             row->denoise_params += (double)pc->params;
         for (size_t l = 0; pc != NULL && l < pc->n_layers; l++)
             row->denoise_ops += (double)pc->layers[l].count;
+        if (pc != NULL) {
+            attn += (double)pc->kind_flops[ESL_LAYER_ATTENTION];
+            all += (double)pc->flops;
+        }
     }
+    if (all > 0)
+        row->denoise_attn_share = attn / all;
     row->cfg_batched = 0;
     for (size_t c = 0; plan != NULL && c < plan->n_components; c++) {
         const char *cls = plan->components[c].arch_class;

@@ -91,7 +91,7 @@ int esl__law_features(const esl_law *law, const esl_row *row, double *x, unsigne
             break;
         case ESL_FEATURE_LN_RES: x[j] = esl__ln_res(row); break;
         case ESL_FEATURE_E_FLOP: case ESL_FEATURE_E_BYTE: case ESL_FEATURE_E_LAUNCH:
-        case ESL_FEATURE_E_AUX: x[j] = 0.0; break; /* roofline: not a linear feature */
+        case ESL_FEATURE_E_AUX: case ESL_FEATURE_E_ATTN: x[j] = 0.0; break; /* roofline: not a linear feature */
         case ESL_FEATURE_LEVEL: {
             const char *v = strcmp(f->column, "gpu") == 0 ? row->gpu : row->dtype;
             x[j] = strcmp(v, f->level) == 0 ? 1.0 : 0.0;

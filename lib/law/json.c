@@ -20,7 +20,7 @@
 #define LAW_VERSION 1
 
 static const char *const kind_names[] = {"const", "ln_flops", "level", "ln_res",
-                                         "e_flop", "e_byte", "e_launch", "e_aux"};
+                                         "e_flop", "e_byte", "e_launch", "e_aux", "e_attn"};
 #define N_KINDS (sizeof kind_names / sizeof kind_names[0])
 
 /* The form in words, for people (the "equation" key). */
@@ -30,9 +30,9 @@ static const char *equation(const char *form)
         return "ln (E/N)[kWh] = ln_A + alpha ln(T FLOPs_denoise 2^cfg/1e9) + sum beta_level "
                "I_level + res ln(H W / 256)";
     if (strcmp(form, "roofline") == 0)
-        return "E/N [J] = exp(sum beta_gpu I_gpu) (T (1+cfg) (e_flop[dtype] F_denoise + "
-               "(e_byte bytes(dtype) params + e_launch ops) / batch) + e_aux[dtype] "
-               "(F_text + F_decode)), coef = ln e";
+        return "E/N [J] = exp(sum beta_gpu I_gpu) (T (1+cfg) ((e_flop[dtype] (1 - attn_share) + "
+               "e_attn[dtype] attn_share) F_denoise + (e_byte bytes(dtype) params + e_launch ops) "
+               "/ batch) + e_aux (F_text + F_decode)), coef = ln e";
     return "ln E[kWh] = ln_A + alpha ln(FLOPs_cfg/1e9) + sum beta_level I_level + res ln(H W / 256)";
 }
 
@@ -286,7 +286,7 @@ static int get_feature(const rd *r, esl_law *law, json_t *o, size_t j)
             known = strcmp(fa->levels[i], level) == 0;
         if (!known)
             return bad(r, sub, "not a non-baseline level of its factor");
-    } else if (k == ESL_FEATURE_E_FLOP && law->factors[1].n_levels > 0) {
+    } else if ((k == ESL_FEATURE_E_FLOP || k == ESL_FEATURE_E_ATTN) && law->factors[1].n_levels > 0) {
         /* one energy per dtype level, the baseline's included */
         snprintf(sub, sizeof sub, "%s.column", path);
         if (!json_is_string(jc) || strcmp(json_string_value(jc), "dtype") != 0)

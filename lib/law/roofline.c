@@ -3,18 +3,20 @@
  * sum of what the hardware does for it, each part with a positive energy per
  * unit of work fitted by nonlinear least squares (GSL gsl_multifit_nlinear):
  *
- *   E/N = s_gpu [ c (e_flop[dtype] F_denoise + (e_byte B P + e_launch K) / b)
- *                 + e_aux[dtype] (F_text + F_decode) ]
+ *   E/N = s_gpu [ c ((e_flop[dtype] (1 - a) + e_attn[dtype] a) F_denoise
+ *                      + (e_byte B P + e_launch K) / b) + e_aux (F_text + F_decode) ]
  *
- * with c = T (1 + cfg) denoiser calls per image, F the FLOPs of one pass,
- * P the denoiser's parameters read at B bytes per element, K the operations
- * (kernels) one pass launches, b the batch size (weights and launches are
- * paid once per batch, FLOPs once per image; a pipeline that runs CFG's two
- * passes as one call of batch 2, esl_row.cfg_batched, doubles b), and
- * s_gpu = exp(beta_gpu) for
- * a non-baseline GPU. Small or low-resolution workloads are then not
- * compute-bound: reading the weights and launching kernels cost energy that
- * FLOPs do not see (paper section 5.3), and batching amortises it (5.9).
+ * with c = T (1 + cfg) denoiser calls per image, F the FLOPs of one pass and
+ * a the share of them in attention products (from the layer plan: attention
+ * costs differently per FLOP than a GEMM, and its share grows with the
+ * image's tokens), P the denoiser's parameters read at B bytes per element,
+ * K the operations (kernels) one pass launches, b the batch size (weights
+ * and launches are paid once per call, FLOPs once per image; a pipeline
+ * that runs CFG's two passes as one call of batch 2, esl_row.cfg_batched,
+ * doubles b), and s_gpu = exp(beta_gpu) for a non-baseline GPU. Small or
+ * low-resolution workloads are then not compute-bound: reading the weights
+ * and launching kernels cost energy that FLOPs do not see (paper section
+ * 5.3), and batching amortises it (5.9).
  *
  * The fit works in log space (residual ln E - ln E-hat, so large
  * configurations do not dominate) and in log-parameters (so every energy
@@ -83,7 +85,12 @@ static int basis(const esl_law *law, const esl_row *row, double *b)
         const esl_feature *f = &law->features[j];
         int mine = f->level == NULL || (level != NULL && strcmp(f->level, level) == 0);
         switch (f->kind) {
-        case ESL_FEATURE_E_FLOP: b[j] = mine ? calls * row->denoise_flops : 0.0; break;
+        case ESL_FEATURE_E_FLOP:
+            b[j] = mine ? calls * row->denoise_flops * (1 - row->denoise_attn_share) : 0.0;
+            break;
+        case ESL_FEATURE_E_ATTN:
+            b[j] = mine ? calls * row->denoise_flops * row->denoise_attn_share : 0.0;
+            break;
         case ESL_FEATURE_E_AUX: b[j] = mine ? row->text_flops + row->decode_flops : 0.0; break;
         case ESL_FEATURE_E_BYTE: b[j] = calls * row->denoise_params * bytes / batch; break;
         case ESL_FEATURE_E_LAUNCH:
@@ -175,7 +182,8 @@ static int jacobian(const gsl_vector *theta, void *data, gsl_matrix *J)
 static const char *work_name(const esl_feature *f)
 {
     switch (f->kind) {
-    case ESL_FEATURE_E_FLOP: return "denoiser FLOPs per image";
+    case ESL_FEATURE_E_FLOP: return "denoiser GEMM and other FLOPs per image";
+    case ESL_FEATURE_E_ATTN: return "denoiser attention FLOPs per image";
     case ESL_FEATURE_E_BYTE: return "denoiser weight bytes read per image";
     case ESL_FEATURE_E_LAUNCH: return "denoiser operations launched per image";
     case ESL_FEATURE_E_AUX: return "text-encoder and decoder FLOPs per image";
@@ -301,6 +309,7 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
     if (rc != ESL_OK)
         return rc;
     if ((rc = add_dtype_features(law, ESL_FEATURE_E_FLOP, "e_flop")) != ESL_OK ||
+        (rc = add_dtype_features(law, ESL_FEATURE_E_ATTN, "e_attn")) != ESL_OK ||
         (rc = esl__law_add_feature(law, ESL_FEATURE_E_BYTE, "e_byte", NULL, NULL)) != ESL_OK ||
         (rc = esl__law_add_feature(law, ESL_FEATURE_E_LAUNCH, "e_launch", NULL, NULL)) != ESL_OK ||
         (rc = esl__law_add_feature(law, ESL_FEATURE_E_AUX, "e_aux", NULL, NULL)) != ESL_OK)

@@ -93,9 +93,10 @@ static void linear_in_prompts(void **state)
 
 /* Synthetic energies from known roofline parameters with 2% log-normal
  * noise, over models, sizes, steps, CFG, dtypes and batch sizes. */
-static const double truth[] = {2.0e-12, 1.5e-11, 1.0e-10, 2.0e-3, 1.0e-11};
+static const double truth[] = {2.0e-12, 1.5e-11, 1.0e-10, 2.0e-3, 1.0e-11, 4.0e-12, 2.0e-11};
 static const char *const truth_names[] = {"e_flop[fp16]", "e_flop[fp32]", "e_byte", "e_launch",
-                                          "e_aux"};
+                                          "e_aux", "e_attn[fp16]", "e_attn[fp32]"};
+#define N_TRUTH (sizeof truth / sizeof truth[0])
 
 static esl_dataset *synthetic(unsigned long seed)
 {
@@ -123,7 +124,8 @@ static esl_dataset *synthetic(unsigned long seed)
                             double calls_per_batch = (double)r.batch_size *
                                                      (cfg && r.cfg_batched ? 2.0 : 1.0);
                             double per_image =
-                                truth[d] * calls * r.denoise_flops +
+                                truth[d] * calls * r.denoise_flops * (1 - r.denoise_attn_share) +
+                                truth[5 + d] * calls * r.denoise_flops * r.denoise_attn_share +
                                 calls * (truth[2] * bytes * r.denoise_params +
                                          truth[3] * r.denoise_ops) / calls_per_batch +
                                 truth[4] * (r.text_flops + r.decode_flops);
@@ -143,7 +145,8 @@ static void roofline_recovers_batch(void **state)
     (void)state;
     esl_dataset *ds = synthetic(7);
     esl_law *law = fit(ds, "roofline");
-    for (size_t k = 0; k < 5; k++) {
+    assert_int_equal(law->n_features, N_TRUTH);
+    for (size_t k = 0; k < N_TRUTH; k++) {
         int j = esl_law_feature(law, truth_names[k]);
         assert_true(j >= 0);
         double got = exp(law->coef[j]);
@@ -191,6 +194,7 @@ static void cfg_batching(void **state)
         esl_row r = row_of(&m, cases[c].model, "fp16", 512, 20, 1, 1, 1);
         assert_int_equal(r.cfg_batched, cases[c].batched);
         assert_true(r.denoise_params > 1e8 && r.denoise_ops > 100);
+        assert_true(r.denoise_attn_share > 0.01 && r.denoise_attn_share < 0.9);
         esl_model_free(m);
     }
 }
