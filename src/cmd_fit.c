@@ -11,11 +11,12 @@
 
 enum {
     OPT_DATA = 'd', OPT_OUTPUT = 'o', OPT_FORMAT = 'f', OPT_ARCH = 'a',
-    OPT_WHERE = 256, OPT_BASELINE, OPT_TERMS, OPT_WEIGHTED, OPT_ROBUST, OPT_CONVENTION,
+    OPT_WHERE = 256, OPT_BASELINE, OPT_TERMS, OPT_WEIGHTED, OPT_ROBUST, OPT_CONVENTION, OPT_FORM,
 };
 
 static const cli_option options[] = {
     {"data", OPT_DATA, "FILE", "the dataset (CSV, docs/data-format.md); '-' reads standard input"},
+    {"form", OPT_FORM, "F", "the law's form: paper (default), per-image or roofline (docs/law.md)"},
     {"where", OPT_WHERE, "COL=V,..", "keep rows whose model, gpu or dtype is listed (repeatable)"},
     {"baseline", OPT_BASELINE, "COL=LEVEL", "baseline level: gpu=A100 and dtype=fp16 by default"},
     {"terms", OPT_TERMS, "SPEC", "switch terms off or on: -res, -dtype, -gpu, -flops, +res"},
@@ -40,6 +41,7 @@ static int on_option(void *ctx, int key, const char *arg)
     switch (key) {
     case OPT_DATA: a->law.data = arg; return 0;
     case OPT_ARCH: a->law.arch = arg; return 0;
+    case OPT_FORM: return law_cli_form(&a->law, arg);
     case OPT_WHERE: return law_cli_where(&a->law, arg);
     case OPT_BASELINE: return law_cli_baseline(&a->law, arg);
     case OPT_TERMS: return law_cli_terms(&a->law, arg);
@@ -117,11 +119,13 @@ static int run_fit(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cmd_fit = {
     "fit", run_fit, "fit the energy scaling law on a dataset",
-    "--data FILE|- [--where COL=V,..] [--baseline COL=LEVEL] [--terms SPEC] "
+    "--data FILE|- [--form F] [--where COL=V,..] [--baseline COL=LEVEL] [--terms SPEC] "
     "[--weighted|--robust] [-o law.json] [--format table|csv|json]",
     "Fits Eq. 3/4 of Iyengar et al. 2026 by least squares (GSL):\n"
     "  ln E[kWh] = ln A + alpha ln(FLOPs_cfg/1e9) + beta_dtype I_dtype + sum beta_gpu I_gpu\n"
     "              + beta_res ln(H W / 256)\n"
-    "GPU and dtype levels are found in the data; a factor with one level has no term.",
+    "GPU and dtype levels are found in the data; a factor with one level has no term.\n"
+    "--form per-image fits energy per image (linear in the prompts N); --form roofline fits\n"
+    "energies per FLOP, per weight byte and per kernel launch (docs/law.md).",
     options,
 };

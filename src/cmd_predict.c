@@ -16,10 +16,12 @@ enum {
     OPT_MODEL = 'm', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T', OPT_PROMPTS = 'N',
     OPT_FORMAT = 'f', OPT_LAW = 'l', OPT_ARCH = 'a',
     OPT_CFG = 256, OPT_DTYPE, OPT_GPU, OPT_GRID, OPT_ZONE, OPT_PUE, OPT_PRICE, OPT_CONFIGS,
+    OPT_FORM, OPT_BATCH,
 };
 
 static const cli_option options[] = {
     {"law", OPT_LAW, "FILE", "a law file from 'esl fit' (default: fitted on the paper's data)"},
+    {"form", OPT_FORM, "F", "without --law: the built-in law's form (default roofline; paper, per-image)"},
     {"model", OPT_MODEL, "NAME", "catalogue model"},
     {"arch", OPT_ARCH, "FILE", "a model description file instead of --model"},
     {"height", OPT_HEIGHT, "H", "image height in pixels"},
@@ -29,6 +31,7 @@ static const cli_option options[] = {
     {"dtype", OPT_DTYPE, "D", "precision (default fp16)"},
     {"gpu", OPT_GPU, "GPU", "GPU (default A100)"},
     {"prompts", OPT_PROMPTS, "N", "images (default 1)"},
+    {"batch", OPT_BATCH, "B", "images per batch (default 1; the roofline form amortises weights and launches)"},
     {"configs", OPT_CONFIGS, "FILE", "predict each row of a CSV (dataset columns, energy optional)"},
     {"grid", OPT_GRID, "G", "grid carbon intensity, gCO2e per kWh"},
     {"zone", OPT_ZONE, "CODE", "grid intensity of a zone: WORLD, US, DE, ... (esl predict --zone list)"},
@@ -39,8 +42,8 @@ static const cli_option options[] = {
 };
 
 typedef struct args {
-    const char *law, *model, *arch, *dtype, *gpu, *zone, *configs;
-    int64_t height, width, steps, prompts;
+    const char *law, *model, *arch, *dtype, *gpu, *zone, *configs, *form;
+    int64_t height, width, steps, prompts, batch;
     int cfg, have_grid, have_price;
     double grid, pue, price;
     cli_format format;
@@ -51,6 +54,14 @@ static int on_option(void *ctx, int key, const char *arg)
     args *a = ctx;
     switch (key) {
     case OPT_LAW: a->law = arg; return 0;
+    case OPT_FORM:
+        if (!esl_law_form_known(arg)) {
+            cli_error("option --form: unknown form '%s' (forms: %s)", arg, esl_law_forms());
+            return EXIT_USAGE;
+        }
+        a->form = arg;
+        return 0;
+    case OPT_BATCH: return cli_int("batch", arg, 1, INT64_MAX, &a->batch);
     case OPT_MODEL: a->model = arg; return 0;
     case OPT_ARCH: a->arch = arg; return 0;
     case OPT_HEIGHT: return cli_int("height", arg, 1, INT64_MAX, &a->height);
@@ -210,16 +221,13 @@ static int predict_one(run *r, const esl_law *law)
     int rc = a->arch ? esl_model_load(&m, a->arch) : esl_catalog_find(&m, a->model);
     if (rc != ESL_OK)
         return cli_fail(rc);
-    esl_request req = {.height = a->height, .width = a->width, .steps = a->steps,
-                       .prompts = a->prompts, .cfg = a->cfg};
-    esl_flops f;
-    if ((rc = esl_flops_count(&f, m, &req, law->convention)) != ESL_OK) {
+    esl_row row = {.model = m->name, .gpu = (char *)a->gpu, .dtype = (char *)a->dtype,
+                   .cfg = a->cfg, .height = a->height, .width = a->width, .steps = a->steps,
+                   .prompts = a->prompts, .batch_size = a->batch};
+    if ((rc = esl_row_set_work(&row, m, law->convention)) != ESL_OK) {
         esl_model_free(m);
         return cli_fail(rc);
     }
-    esl_row row = {.model = m->name, .gpu = (char *)a->gpu, .dtype = (char *)a->dtype,
-                   .cfg = a->cfg, .height = a->height, .width = a->width, .steps = a->steps,
-                   .prompts = a->prompts, .batch_size = 1, .flops_cfg = f.flops_cfg};
     rc = predict_row(r, &row);
     esl_model_free(m);
     return rc < 0 ? -rc : rc;
@@ -240,7 +248,7 @@ static int list_zones(void)
 
 static int run_predict(const cli_command *cmd, int argc, char **argv)
 {
-    args a = {.steps = 50, .prompts = 1, .dtype = "fp16", .gpu = "A100", .pue = 1.0};
+    args a = {.steps = 50, .prompts = 1, .batch = 1, .dtype = "fp16", .gpu = "A100", .pue = 1.0};
     int first, rc;
     if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
         return rc;
@@ -277,11 +285,18 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
         snprintf(zone_note, sizeof zone_note, "%s %d, Ember", g.zone, g.year);
     }
 
+    if (a.law != NULL && a.form != NULL) {
+        cli_error("predict: --form picks the built-in law's form; a law file has its own");
+        return EXIT_USAGE;
+    }
     esl_law *law = NULL;
-    int status = a.law ? esl_law_load(&law, a.law) : esl_law_default(&law, ESL_CONVENTION_PAPER);
+    int status = a.law ? esl_law_load(&law, a.law)
+                       : esl_law_builtin(&law, ESL_CONVENTION_PAPER, a.form);
     if (status != ESL_OK)
         return cli_fail(status);
-    run r = {.a = &a, .law = law, .law_name = a.law ? a.law : "built-in, paper A100 data",
+    char builtin_name[96];
+    snprintf(builtin_name, sizeof builtin_name, "built-in %s form, paper A100 data", law->form);
+    run r = {.a = &a, .law = law, .law_name = a.law ? a.law : builtin_name,
              .zone_note = zone_note, .array = json_array()};
     if (a.configs == NULL) {
         if (a.format == FORMAT_CSV)
@@ -327,11 +342,13 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
 const cli_command cmd_predict = {
     "predict", run_predict, "predict the energy, carbon and cost of generating images",
     "[--law FILE] (--model NAME | --arch FILE) --height H --width W [--steps T] [--cfg] "
-    "[--dtype D] [--gpu G] [--prompts N] [--grid G | --zone CODE] [--pue P] [--price X] "
+    "[--dtype D] [--gpu G] [--prompts N] [--batch B] [--form F] [--grid G | --zone CODE] [--pue P] [--price X] "
     "[--format table|csv|json]\n       esl predict [--law FILE] --configs FILE|- [...]",
     "Energy in joules with a 95% prediction interval (t quantile on the law's residual\n"
     "degrees of freedom, from the coefficient covariance and the residual variance).\n"
-    "Without --law, the law is fitted at start-up on the paper's A100 data (four models).\n"
+    "Without --law, the law is fitted at start-up on the paper's A100 data (four models),\n"
+    "in the roofline form unless --form says otherwise (docs/law.md); the per-image and\n"
+    "roofline forms are linear in --prompts, the paper form is not.\n"
     "Configurations outside the law's training ranges are flagged.",
     options,
 };

@@ -12,11 +12,13 @@
 enum {
     OPT_DATA = 'd', OPT_SPLIT = 's', OPT_FORMAT = 'f', OPT_ARCH = 'a',
     OPT_SEED = 256, OPT_WHERE, OPT_BASELINE, OPT_TERMS, OPT_WEIGHTED, OPT_ROBUST, OPT_CONVENTION,
+    OPT_FORMS,
 };
 
 static const cli_option options[] = {
     {"data", OPT_DATA, "FILE", "the dataset (CSV); '-' reads standard input"},
     {"split", OPT_SPLIT, "S", "kfold:K, leave-out:model, leave-out:gpu or train=A,B:test=C"},
+    {"forms", OPT_FORMS, "F,..", "forms to compare: paper (default), per-image, roofline"},
     {"seed", OPT_SEED, "N", "seed of the k-fold shuffle (default 1)"},
     {"where", OPT_WHERE, "COL=V,..", "keep rows whose model, gpu or dtype is listed (repeatable)"},
     {"baseline", OPT_BASELINE, "COL=LEVEL", "baseline level: gpu=A100 and dtype=fp16 by default"},
@@ -29,12 +31,47 @@ static const cli_option options[] = {
     {NULL, 0, NULL, NULL},
 };
 
+#define MAX_FORMS 3
+
 typedef struct args {
     law_cli_opts law;
+    const char *forms[MAX_FORMS];
+    size_t n_forms;
     const char *split;
     int64_t seed;
     cli_format format;
 } args;
+
+/* --forms paper,per-image,roofline: each known, none twice. */
+static int parse_forms(args *a, const char *arg)
+{
+    static const char *const all[] = {"paper", "per-image", "roofline"};
+    a->n_forms = 0;
+    for (const char *p = arg; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        const char *name = NULL;
+        for (size_t i = 0; i < MAX_FORMS && name == NULL; i++)
+            if (strlen(all[i]) == len && strncmp(all[i], p, len) == 0)
+                name = all[i];
+        if (name == NULL) {
+            cli_error("option --forms: unknown form '%.*s' (forms: %s)", (int)len, p,
+                      esl_law_forms());
+            return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < a->n_forms; i++)
+            if (a->forms[i] == name) {
+                cli_error("option --forms: form '%s' appears twice", name);
+                return EXIT_USAGE;
+            }
+        a->forms[a->n_forms++] = name;
+        p += len + (p[len] == ',');
+    }
+    if (a->n_forms == 0) {
+        cli_error("option --forms: no form given (forms: %s)", esl_law_forms());
+        return EXIT_USAGE;
+    }
+    return 0;
+}
 
 static int on_option(void *ctx, int key, const char *arg)
 {
@@ -44,6 +81,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_ARCH: a->law.arch = arg; return 0;
     case OPT_SPLIT: a->split = arg; return 0;
     case OPT_SEED: return cli_int("seed", arg, 0, INT64_C(4294967295), &a->seed);
+    case OPT_FORMS: return parse_forms(a, arg);
     case OPT_WHERE: return law_cli_where(&a->law, arg);
     case OPT_BASELINE: return law_cli_baseline(&a->law, arg);
     case OPT_TERMS: return law_cli_terms(&a->law, arg);
@@ -103,13 +141,14 @@ static void summary(const esl_validation *v, esl_score *out)
         out->n += v->folds[i].n_test;
 }
 
-static void print_json(const esl_validation *v, const esl_score *mean)
+static json_t *validation_json(const esl_validation *v, const esl_score *mean)
 {
     json_t *doc = json_object(), *folds = json_array();
     json_object_set_new(doc, "split", json_string(v->split));
     for (size_t i = 0; i < v->n_folds; i++) {
         const esl_fold *f = &v->folds[i];
         json_t *o = json_object();
+        json_object_set_new(o, "form", json_string(f->law->form));
         json_object_set_new(o, "train", json_string(f->train));
         json_object_set_new(o, "test", json_string(f->test));
         json_object_set_new(o, "n_train", json_integer((json_int_t)f->n_train));
@@ -130,8 +169,7 @@ static void print_json(const esl_validation *v, const esl_score *mean)
     json_object_set_new(s, "folds", json_integer((json_int_t)v->n_folds));
     json_object_set_new(s, "n_test", json_integer((json_int_t)mean->n));
     json_object_set_new(doc, "summary", s);
-    law_cli_dump(doc);
-    json_decref(doc);
+    return doc;
 }
 
 static void print_rows(const esl_validation *v, const esl_score *mean, cli_format fmt)
@@ -175,9 +213,99 @@ static void print_rows(const esl_validation *v, const esl_score *mean, cli_forma
             }
 }
 
+/* One form validated on the split, and fitted on every row (in-sample). */
+typedef struct result {
+    const char *form;
+    esl_validation *v;
+    esl_score mean;
+    esl_score in_sample; /* the law fitted on all rows, scored on them */
+} result;
+
+static int run_form(result *r, const esl_dataset *ds, const args *a, const char *form)
+{
+    esl_fit_opts fit = a->law.fit;
+    fit.form = form;
+    r->form = form;
+    int status = esl_validate(&r->v, ds, a->split, (unsigned long)a->seed, &fit);
+    if (status != ESL_OK)
+        return cli_error("form %s: %s", form, esl_error_last()), cli_exit_code(status);
+    summary(r->v, &r->mean);
+    esl_law *law = NULL;
+    if ((status = esl_law_fit(&law, ds, &fit)) == ESL_OK)
+        status = esl_law_score(&r->in_sample, law, ds);
+    esl_law_free(law);
+    if (status != ESL_OK)
+        return cli_error("form %s: in-sample: %s", form, esl_error_last()), cli_exit_code(status);
+    return 0;
+}
+
+/* Forms side by side: MAPE, R2 of ln E and Spearman per held-out fold. */
+static void print_side_by_side(const result *res, size_t n, cli_format fmt)
+{
+    char b[3][32];
+    const esl_validation *v0 = res[0].v;
+    if (fmt == FORMAT_CSV) {
+        printf("form,test,train,n_train,n_test,r2_log,r2_lin,mae_j,mape_pct,rmse_log,pearson,"
+               "spearman\n");
+        for (size_t k = 0; k < n; k++)
+            for (size_t i = 0; i <= res[k].v->n_folds; i++) {
+                const esl_fold *f = i < res[k].v->n_folds ? &res[k].v->folds[i] : NULL;
+                const esl_score *s = f ? &f->score : &res[k].in_sample;
+                double x[7] = {s->r2_log, s->r2_lin, s->mae_j, s->mape_pct, s->rmse_log,
+                               s->pearson, s->spearman};
+                printf("%s,%s,\"%s\",%zu,%zu", res[k].form, f ? f->test : "in-sample",
+                       f ? f->train : "all", f ? f->n_train : s->n, f ? f->n_test : s->n);
+                for (size_t m = 0; m < 7; m++)
+                    printf(",%s", num(b[0], 32, "%.17g", x[m]));
+                putchar('\n');
+            }
+        return;
+    }
+    printf("%-16s", "");
+    for (size_t k = 0; k < n; k++)
+        printf(" | %-26s", res[k].form);
+    printf("\n%-16s", "held out");
+    for (size_t k = 0; k < n; k++)
+        printf(" | %8s %8s %8s", "MAPE_%", "R2(ln)", "spearman");
+    putchar('\n');
+    for (size_t i = 0; i <= v0->n_folds + 1; i++) {
+        const char *label = i < v0->n_folds ? v0->folds[i].test : i == v0->n_folds ? "mean"
+                                                                                   : "in-sample";
+        printf("%-16s", label);
+        for (size_t k = 0; k < n; k++) {
+            const esl_score *s = i < v0->n_folds ? &res[k].v->folds[i].score
+                                 : i == v0->n_folds ? &res[k].mean : &res[k].in_sample;
+            printf(" | %8s %8s %8s", num(b[0], 32, "%.2f", s->mape_pct),
+                   num(b[1], 32, "%.4f", s->r2_log), num(b[2], 32, "%.4f", s->spearman));
+        }
+        putchar('\n');
+    }
+}
+
+static json_t *side_by_side_json(const result *res, size_t n)
+{
+    json_t *doc = json_object(), *forms = json_array();
+    json_object_set_new(doc, "split", json_string(res[0].v->split));
+    for (size_t k = 0; k < n; k++) {
+        json_t *o = validation_json(res[k].v, &res[k].mean);
+        json_object_del(o, "split");
+        json_t *form = json_object();
+        json_object_set_new(form, "form", json_string(res[k].form));
+        json_object_update(form, o);
+        json_decref(o);
+        json_t *in = score_json(&res[k].in_sample);
+        json_object_set_new(in, "n", json_integer((json_int_t)res[k].in_sample.n));
+        json_object_set_new(form, "in_sample", in);
+        json_array_append_new(forms, form);
+    }
+    json_object_set_new(doc, "forms", forms);
+    return doc;
+}
+
 static int run_validate(const cli_command *cmd, int argc, char **argv)
 {
-    args a = {.law.convention = ESL_CONVENTION_PAPER, .seed = 1};
+    args a = {.law.convention = ESL_CONVENTION_PAPER, .seed = 1, .forms = {"paper"},
+              .n_forms = 1};
     int first, rc;
     if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
         return rc;
@@ -192,27 +320,48 @@ static int run_validate(const cli_command *cmd, int argc, char **argv)
     esl_dataset *ds = NULL;
     if ((rc = law_cli_dataset(&a.law, 0, &ds)) != 0)
         return rc;
-    esl_validation *v = NULL;
-    int status = esl_validate(&v, ds, a.split, (unsigned long)a.seed, &a.law.fit);
+    result res[MAX_FORMS] = {{0}};
+    if (a.n_forms == 1) {
+        /* One form: the fold table (and no in-sample fit). */
+        esl_fit_opts fit = a.law.fit;
+        fit.form = a.forms[0];
+        int status = esl_validate(&res[0].v, ds, a.split, (unsigned long)a.seed, &fit);
+        esl_dataset_free(ds);
+        if (status != ESL_OK)
+            return cli_fail(status);
+        summary(res[0].v, &res[0].mean);
+        if (a.format == FORMAT_JSON) {
+            json_t *doc = validation_json(res[0].v, &res[0].mean);
+            law_cli_dump(doc);
+            json_decref(doc);
+        } else {
+            print_rows(res[0].v, &res[0].mean, a.format);
+        }
+        esl_validation_free(res[0].v);
+        return 0;
+    }
+    for (size_t k = 0; k < a.n_forms && rc == 0; k++)
+        rc = run_form(&res[k], ds, &a, a.forms[k]);
     esl_dataset_free(ds);
-    if (status != ESL_OK)
-        return cli_fail(status);
-    esl_score mean;
-    summary(v, &mean);
-    if (a.format == FORMAT_JSON)
-        print_json(v, &mean);
-    else
-        print_rows(v, &mean, a.format);
-    esl_validation_free(v);
-    return 0;
+    if (rc == 0 && a.format == FORMAT_JSON) {
+        json_t *doc = side_by_side_json(res, a.n_forms);
+        law_cli_dump(doc);
+        json_decref(doc);
+    } else if (rc == 0) {
+        print_side_by_side(res, a.n_forms, a.format);
+    }
+    for (size_t k = 0; k < a.n_forms; k++)
+        esl_validation_free(res[k].v);
+    return rc;
 }
 
 const cli_command cmd_validate = {
     "validate", run_validate, "validate the energy law on held-out rows",
     "--data FILE|- --split kfold:K|leave-out:model|leave-out:gpu|train=A,B:test=C [--seed N] "
-    "[--format table|csv|json]",
+    "[--forms F,..] [--format table|csv|json]",
     "Fits the law on the training rows of each fold and scores it on the held-out rows:\n"
     "R2 of ln E and of E, MAE (J), MAPE (%), RMSE of ln E, Pearson and Spearman correlation\n"
-    "of measured and predicted energy (paper section 4.2).",
+    "of measured and predicted energy (paper section 4.2). With several --forms, the forms\n"
+    "side by side: MAPE, R2 of ln E and Spearman per fold, their mean, and the in-sample fit.",
     options,
 };

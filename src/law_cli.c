@@ -32,6 +32,16 @@ int law_cli_terms(law_cli_opts *o, const char *arg)
     return 0;
 }
 
+int law_cli_form(law_cli_opts *o, const char *arg)
+{
+    if (!esl_law_form_known(arg)) {
+        cli_error("option --form: unknown form '%s' (forms: %s)", arg, esl_law_forms());
+        return EXIT_USAGE;
+    }
+    o->fit.form = arg;
+    return 0;
+}
+
 int law_cli_where(law_cli_opts *o, const char *arg)
 {
     if (o->n_where == sizeof o->where / sizeof o->where[0]) {
@@ -82,8 +92,12 @@ static void print_list(const char *label, char *const *list, size_t n, const cha
 void law_cli_print(const esl_law *law)
 {
     const esl_law_training *t = &law->training;
-    printf("law: %s form (Eq. 3/4), %s fit, FLOPs in the %s convention\n", law->form,
-           esl_fit_method_name(law->method), esl_convention_name(law->convention));
+    const char *what = strcmp(law->form, "paper") == 0       ? " (Eq. 3/4)"
+                       : strcmp(law->form, "per-image") == 0 ? " (energy per image)"
+                                                             : " (nonlinear, energy per image)";
+    printf("law: %s form%s, %s fit, FLOPs in the %s convention\n", law->form, what,
+           strcmp(law->form, "roofline") == 0 ? "log-space nonlinear" : esl_fit_method_name(law->method),
+           esl_convention_name(law->convention));
     printf("trained on %zu rows\n", t->n_rows);
     print_list("models", t->models, t->n_models, NULL);
     print_list("gpu", law->factors[0].levels, law->factors[0].n_levels, law->factors[0].baseline);

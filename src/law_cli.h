@@ -25,6 +25,7 @@ typedef struct law_cli_opts {
 int law_cli_baseline(law_cli_opts *o, const char *arg);
 int law_cli_terms(law_cli_opts *o, const char *arg);
 int law_cli_where(law_cli_opts *o, const char *arg);
+int law_cli_form(law_cli_opts *o, const char *arg);
 
 /* Read o->data (stdin for "-"), counting FLOPs in o->convention, then apply
  * the --where filters. Prints its error; returns 0 or an exit code. */

@@ -57,6 +57,15 @@ typedef struct esl_row {
     char *source;         /* free text, NULL when absent */
     unsigned present;     /* ESL_ROW_* bits */
     double flops_cfg;     /* N * T * FLOPs_denoise * 2^cfg (Eq. 3), plain FLOPs */
+    /* The work behind one image, for the law's roofline form (esl_row_set_work): */
+    double text_flops;    /* text encoders, one prompt */
+    double denoise_flops; /* one denoiser pass */
+    double decode_flops;  /* decoder, one image */
+    double denoise_params;/* denoiser parameters: the weights one pass reads; 0 unknown */
+    double denoise_ops;   /* operations one denoiser pass launches (layer instances of
+                           * its plan, esl/plan.h); 0 when the model has no plan */
+    double denoise_attn_share; /* share of the denoiser's FLOPs in attention products (plan) */
+    int cfg_batched;      /* 1: the pipeline runs CFG's two passes as one call of batch 2 */
     int64_t line;         /* line of the input the row ended on (1 is the header) */
 } esl_row;
 
@@ -133,6 +142,17 @@ const char *esl_dataset_builtin_text(size_t *len);
  *         values present)
  */
 int esl_dataset_where(esl_dataset **out, const esl_dataset *ds, const char *spec);
+
+/*
+ * Count a row's FLOPs for `model` in `convention` (flops_cfg, text_flops,
+ * denoise_flops, decode_flops) and the denoiser's parameters and operations.
+ * Parameters come from the denoiser components' `params`, or from their
+ * layer plan where a description gives none; operations from the plan (0
+ * when the model has no architecture section). Reads the row's size, steps,
+ * prompts and cfg.
+ * @return ESL_OK or the codes of esl_flops_count
+ */
+int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention convention);
 
 /* Release a dataset. NULL is a no-op. */
 void esl_dataset_free(esl_dataset *ds);

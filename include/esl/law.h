@@ -59,7 +59,25 @@ typedef struct esl_fit_opts {
     esl_fit_method method;
     const char *baseline_gpu;   /* NULL: "A100" when present, else the first level */
     const char *baseline_dtype; /* NULL: "fp16" when present, else the first level */
+    const char *form;           /* NULL or "paper", "per-image", "roofline" (esl_law_forms) */
+    size_t max_iter;            /* roofline: iterations allowed; 0 means 500 */
 } esl_fit_opts;
+
+/*
+ * The forms of the law (docs/law.md):
+ *   "paper"     Eq. 3/4 as printed: N inside FLOPs_cfg, so E is not linear in N.
+ *   "per-image" ln(E/N) = ln A + alpha ln(T FLOPs_denoise 2^cfg / 1e9) + the same
+ *               categorical and resolution terms; E = N x the per-image energy.
+ *   "roofline"  energy per image from the work of each denoiser call (GEMM and
+ *               attention FLOPs priced apart), the weights it reads and its kernel
+ *               launches, plus text encoding and decoding,
+ *               fitted by nonlinear least squares in log space (lib/law/roofline.c).
+ * A comma-separated list of the names, for help texts and messages.
+ */
+const char *esl_law_forms(void);
+
+/* 1 when `form` names a form of esl_law_forms(), else 0. */
+int esl_law_form_known(const char *form);
 
 /* A categorical column: its levels (sorted, baseline first) and baseline. */
 typedef struct esl_factor {
@@ -73,7 +91,13 @@ typedef enum esl_feature_kind {
     ESL_FEATURE_CONST = 0,    /* 1: the intercept ln A */
     ESL_FEATURE_LN_FLOPS = 1, /* ln(FLOPs_cfg / 1e9) */
     ESL_FEATURE_LEVEL = 2,    /* 1 when column == level */
-    ESL_FEATURE_LN_RES = 3    /* ln(H W / 256) */
+    ESL_FEATURE_LN_RES = 3,   /* ln(H W / 256) */
+    /* roofline form: the feature's coef is the log of a positive energy */
+    ESL_FEATURE_E_FLOP = 4,   /* J per denoiser FLOP of one dtype level (ln) */
+    ESL_FEATURE_E_BYTE = 5,   /* J per byte of denoiser weights read per call (ln) */
+    ESL_FEATURE_E_LAUNCH = 6, /* J per kernel launched per denoiser call (ln) */
+    ESL_FEATURE_E_AUX = 7,    /* J per text-encoder or decoder FLOP (ln) */
+    ESL_FEATURE_E_ATTN = 8    /* J per attention-product FLOP of one dtype level (ln) */
 } esl_feature_kind;
 
 typedef struct esl_feature {
@@ -104,7 +128,7 @@ typedef struct esl_law_metrics {
 } esl_law_metrics;
 
 typedef struct esl_law {
-    char *form;                /* "paper" (Eq. 3/4); later forms add names */
+    char *form;                /* "paper" (Eq. 3/4), "per-image" or "roofline" */
     esl_convention convention; /* how FLOPs_cfg was counted */
     esl_fit_method method;
     unsigned terms;            /* ESL_TERM_* asked for */
@@ -133,10 +157,18 @@ typedef struct esl_law {
 int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts);
 
 /*
- * The default law: the paper form fitted, at the call, on the built-in paper
- * data (all four models, A100) in the given convention.
+ * The default law: the default form (ESL_LAW_DEFAULT_FORM) fitted, at the
+ * call, on the built-in paper data (all four models, A100) in the given
+ * convention.
  */
 int esl_law_default(esl_law **out, esl_convention convention);
+
+/* The form the default law has: the one with the best held-out accuracy on
+ * the paper's data (docs/law.md). */
+#define ESL_LAW_DEFAULT_FORM "roofline"
+
+/* As esl_law_default, in a given form (NULL: the default form). */
+int esl_law_builtin(esl_law **out, esl_convention convention, const char *form);
 
 /* Release a law. NULL is a no-op. */
 void esl_law_free(esl_law *law);

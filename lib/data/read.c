@@ -38,7 +38,7 @@ typedef struct flop_entry {
     const esl_model *model;
     int64_t height, width, steps;
     int cfg;
-    int64_t denoise; /* FLOPs of one denoiser pass */
+    esl_row work;    /* the row's FLOPs per prompt and denoiser work (esl_row_set_work) */
 } flop_entry;
 
 typedef struct reader {
@@ -227,25 +227,28 @@ static int convert_row(reader *r, esl_row *row)
         return rc;
     uint64_t h = (uint64_t)(uintptr_t)m * 31u + (uint64_t)row->height * 1000003u +
                  (uint64_t)row->width * 10007u + (uint64_t)row->steps * 101u + (uint64_t)row->cfg;
-    flop_entry *e = r->cache ? &r->cache[(h ^ (h >> 17)) % FLOP_CACHE] : NULL;
+    flop_entry uncached, *e = r->cache ? &r->cache[(h ^ (h >> 17)) % FLOP_CACHE] : NULL;
     if (e == NULL || e->model != m || e->height != row->height || e->width != row->width ||
         e->steps != row->steps || e->cfg != row->cfg) {
         /* The engine's checks (size granularity, overflow) depend on all but the prompts. */
-        esl_request req = {.height = row->height, .width = row->width, .steps = row->steps,
-                           .prompts = row->prompts, .cfg = row->cfg};
-        esl_flops f;
-        if ((rc = esl_flops_count(&f, m, &req, r->opts->convention)) != ESL_OK)
+        esl_row one = *row;
+        one.prompts = 1;
+        if ((rc = esl_row_set_work(&one, m, r->opts->convention)) != ESL_OK)
             return esl__fail_prefix(rc, "%s:%lld: ", r->origin, (long long)r->line);
-        if (e == NULL) {
-            row->flops_cfg = f.flops_cfg;
-            return ESL_OK;
-        }
-        *e = (flop_entry){m, row->height, row->width, row->steps, row->cfg,
-                          f.denoise_flops_per_step};
+        if (e == NULL)
+            e = &uncached;
+        *e = (flop_entry){m, row->height, row->width, row->steps, row->cfg, one};
     }
     /* Section 3.3, as esl_flops_count computes it: N * T * FLOPs_denoise * 2^cfg. */
-    row->flops_cfg = (double)row->prompts * (double)row->steps * (double)e->denoise *
+    row->flops_cfg = (double)row->prompts * (double)row->steps * e->work.denoise_flops *
                      (row->cfg ? 2.0 : 1.0);
+    row->text_flops = e->work.text_flops;
+    row->denoise_flops = e->work.denoise_flops;
+    row->decode_flops = e->work.decode_flops;
+    row->denoise_params = e->work.denoise_params;
+    row->denoise_ops = e->work.denoise_ops;
+    row->cfg_batched = e->work.cfg_batched;
+    row->denoise_attn_share = e->work.denoise_attn_share;
     return ESL_OK;
 }
 

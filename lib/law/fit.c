@@ -86,8 +86,12 @@ int esl__law_features(const esl_law *law, const esl_row *row, double *x, unsigne
         const esl_feature *f = &law->features[j];
         switch (f->kind) {
         case ESL_FEATURE_CONST: x[j] = 1.0; break;
-        case ESL_FEATURE_LN_FLOPS: x[j] = log(row->flops_cfg / 1e9); break; /* GFLOPs, Eq. 3 */
+        case ESL_FEATURE_LN_FLOPS: /* GFLOPs, Eq. 3; per image in the per-image form */
+            x[j] = log(esl__law_flops(law, row) / 1e9);
+            break;
         case ESL_FEATURE_LN_RES: x[j] = esl__ln_res(row); break;
+        case ESL_FEATURE_E_FLOP: case ESL_FEATURE_E_BYTE: case ESL_FEATURE_E_LAUNCH:
+        case ESL_FEATURE_E_AUX: case ESL_FEATURE_E_ATTN: x[j] = 0.0; break; /* roofline: not a linear feature */
         case ESL_FEATURE_LEVEL: {
             const char *v = strcmp(f->column, "gpu") == 0 ? row->gpu : row->dtype;
             x[j] = strcmp(v, f->level) == 0 ? 1.0 : 0.0;
@@ -107,6 +111,37 @@ int esl__law_features(const esl_law *law, const esl_row *row, double *x, unsigne
             *unseen |= 1u << k;
     }
     return ESL_OK;
+}
+
+static const char *const form_names[] = {"paper", "per-image", "roofline"};
+
+const char *esl_law_forms(void)
+{
+    return "paper, per-image, roofline";
+}
+
+int esl_law_form_known(const char *form)
+{
+    for (size_t i = 0; i < sizeof form_names / sizeof form_names[0]; i++)
+        if (strcmp(form_names[i], form) == 0)
+            return 1;
+    return 0;
+}
+
+int esl__law_per_image(const esl_law *law)
+{
+    return strcmp(law->form, "paper") != 0;
+}
+
+double esl__law_flops(const esl_law *law, const esl_row *row)
+{
+    /* The per-image forms count one image: T FLOPs_denoise 2^cfg. */
+    return esl__law_per_image(law) ? row->flops_cfg / (double)row->prompts : row->flops_cfg;
+}
+
+double esl__law_energy(const esl_law *law, const esl_row *row)
+{
+    return esl__law_per_image(law) ? row->energy_j / (double)row->prompts : row->energy_j;
 }
 
 double esl__ln_kwh(double energy_j)
@@ -251,7 +286,8 @@ static int singular(const esl_law *law, const esl_dataset *ds, const gsl_matrix 
                              (long long)ds->rows[0].height, (long long)ds->rows[0].width);
         if (constant && f->kind == ESL_FEATURE_LN_FLOPS)
             return esl__fail(ESL_ENUMERIC, "the design is singular: term 'flops' is constant in "
-                             "the training data (every row has the same FLOPs_cfg)");
+                             "the training data (every row has the same FLOPs_cfg%s)",
+                             esl__law_per_image(law) ? " per image" : "");
         if (prefix_rank(X, j + 1) < j + 1)
             return esl__fail(ESL_ENUMERIC, "the design is singular: term '%s' is a linear "
                              "combination of the terms before it in the training data", f->name);
@@ -259,7 +295,7 @@ static int singular(const esl_law *law, const esl_dataset *ds, const gsl_matrix 
     return esl__fail(ESL_ENUMERIC, "the design is singular");
 }
 
-static int summarise(esl_law *law, const esl_dataset *ds)
+int esl__law_summarise(esl_law *law, const esl_dataset *ds)
 {
     esl_law_training *t = &law->training;
     t->n_rows = ds->n_rows;
@@ -271,8 +307,8 @@ static int summarise(esl_law *law, const esl_dataset *ds)
     for (size_t i = 0; i < ds->n_rows; i++) {
         const esl_row *r = &ds->rows[i];
         double px = (double)r->height * (double)r->width, st = (double)r->steps;
-        t->flops_min = fmin(t->flops_min, r->flops_cfg);
-        t->flops_max = fmax(t->flops_max, r->flops_cfg);
+        t->flops_min = fmin(t->flops_min, esl__law_flops(law, r));
+        t->flops_max = fmax(t->flops_max, esl__law_flops(law, r));
         t->pixels_min = fmin(t->pixels_min, px);
         t->pixels_max = fmax(t->pixels_max, px);
         t->steps_min = fmin(t->steps_min, st);
@@ -284,19 +320,17 @@ static int summarise(esl_law *law, const esl_dataset *ds)
 }
 
 /* In-sample metrics: R^2 of ln E and of E, RMSE of ln E, MAPE. */
-static void measure(esl_law *law, const gsl_matrix *X, const gsl_vector *y, const esl_dataset *ds)
+void esl__law_measure(esl_law *law, const esl_dataset *ds, const double *yhat)
 {
-    size_t n = X->size1, p = X->size2;
+    size_t n = ds->n_rows, p = law->n_features;
     double mean_ln = 0, mean_j = 0, ss_res = 0, ss_tot = 0, ss_res_j = 0, ss_tot_j = 0, ape = 0;
     for (size_t i = 0; i < n; i++) {
-        mean_ln += gsl_vector_get(y, i) / (double)n;
-        mean_j += ds->rows[i].energy_j / (double)n;
+        mean_ln += esl__ln_kwh(esl__law_energy(law, &ds->rows[i])) / (double)n;
+        mean_j += esl__law_energy(law, &ds->rows[i]) / (double)n;
     }
     for (size_t i = 0; i < n; i++) {
-        double fit = 0;
-        for (size_t j = 0; j < p; j++)
-            fit += gsl_matrix_get(X, i, j) * law->coef[j];
-        double yi = gsl_vector_get(y, i), ej = ds->rows[i].energy_j, pj = exp(fit) * 3.6e6;
+        double ej = esl__law_energy(law, &ds->rows[i]), yi = esl__ln_kwh(ej), fit = yhat[i];
+        double pj = exp(fit) * 3.6e6;
         ss_res += (yi - fit) * (yi - fit);
         ss_tot += (yi - mean_ln) * (yi - mean_ln);
         ss_res_j += (ej - pj) * (ej - pj);
@@ -400,7 +434,7 @@ int esl__law_alloc_coef(esl_law *law)
 
 int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
 {
-    static const esl_fit_opts defaults = {ESL_TERM_ALL, ESL_FIT_OLS, NULL, NULL};
+    static const esl_fit_opts defaults = {ESL_TERM_ALL, ESL_FIT_OLS, NULL, NULL, NULL, 0};
     gsl_matrix *X = NULL;
     gsl_vector *y = NULL;
     int rc;
@@ -410,8 +444,11 @@ int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
         opts = &defaults;
     gsl_set_error_handler_off();
     unsigned terms = opts->terms ? opts->terms : ESL_TERM_ALL;
+    const char *form = opts->form ? opts->form : "paper";
+    if (!esl_law_form_known(form))
+        return esl__fail(ESL_EINVAL, "unknown form '%s' (forms: %s)", form, esl_law_forms());
     esl_law *law = calloc(1, sizeof *law);
-    if (law == NULL || (law->form = esl__strdup("paper")) == NULL) {
+    if (law == NULL || (law->form = esl__strdup(form)) == NULL) {
         esl_law_free(law);
         return esl__fail(ESL_ENOMEM, "out of memory");
     }
@@ -431,6 +468,12 @@ int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
     if ((rc = build_factor(law, ds, 0, opts->baseline_gpu, "A100", terms & ESL_TERM_GPU)) != ESL_OK ||
         (rc = build_factor(law, ds, 1, opts->baseline_dtype, "fp16", terms & ESL_TERM_DTYPE)) != ESL_OK)
         goto fail;
+    if (strcmp(form, "roofline") == 0) {
+        if ((rc = esl__roofline_fit(law, ds, opts)) != ESL_OK)
+            goto fail;
+        *out = law;
+        return ESL_OK;
+    }
     /* Feature order of Eq. 4: 1, ln FLOPs_cfg, I_fp32, I_gpu..., ln(HW/256). */
     if ((rc = esl__law_add_feature(law, ESL_FEATURE_CONST, "ln_A", NULL, NULL)) != ESL_OK ||
         ((terms & ESL_TERM_FLOPS) &&
@@ -462,15 +505,21 @@ int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
     for (size_t i = 0; i < n; i++) {
         unsigned unseen;
         esl__law_features(law, &ds->rows[i], gsl_matrix_ptr(X, i, 0), &unseen);
-        gsl_vector_set(y, i, esl__ln_kwh(ds->rows[i].energy_j));
+        gsl_vector_set(y, i, esl__ln_kwh(esl__law_energy(law, &ds->rows[i])));
     }
     if (law->method == ESL_FIT_ROBUST && prefix_rank(X, p) < p) {
         rc = singular(law, ds, X);
         goto fail;
     }
-    if ((rc = solve(law, ds, X, y)) != ESL_OK || (rc = summarise(law, ds)) != ESL_OK)
+    if ((rc = solve(law, ds, X, y)) != ESL_OK || (rc = esl__law_summarise(law, ds)) != ESL_OK)
         goto fail;
-    measure(law, X, y, ds);
+    for (size_t i = 0; i < n; i++) {
+        double fit = 0;
+        for (size_t j = 0; j < p; j++)
+            fit += gsl_matrix_get(X, i, j) * law->coef[j];
+        gsl_vector_set(y, i, fit); /* y now holds the fitted values */
+    }
+    esl__law_measure(law, ds, y->data);
     gsl_matrix_free(X);
     gsl_vector_free(y);
     *out = law;
@@ -482,15 +531,21 @@ fail:
     return rc;
 }
 
-int esl_law_default(esl_law **out, esl_convention convention)
+int esl_law_builtin(esl_law **out, esl_convention convention, const char *form)
 {
     esl_dataset *ds = NULL;
+    esl_fit_opts opts = {.form = form ? form : ESL_LAW_DEFAULT_FORM};
     *out = NULL;
     int rc = esl_dataset_builtin(&ds, convention);
     if (rc == ESL_OK)
-        rc = esl_law_fit(out, ds, NULL);
+        rc = esl_law_fit(out, ds, &opts);
     esl_dataset_free(ds);
     return rc;
+}
+
+int esl_law_default(esl_law **out, esl_convention convention)
+{
+    return esl_law_builtin(out, convention, NULL);
 }
 
 int esl_law_feature(const esl_law *law, const char *name)

@@ -19,7 +19,22 @@
 
 #define LAW_VERSION 1
 
-static const char *const kind_names[] = {"const", "ln_flops", "level", "ln_res"};
+static const char *const kind_names[] = {"const", "ln_flops", "level", "ln_res",
+                                         "e_flop", "e_byte", "e_launch", "e_aux", "e_attn"};
+#define N_KINDS (sizeof kind_names / sizeof kind_names[0])
+
+/* The form in words, for people (the "equation" key). */
+static const char *equation(const char *form)
+{
+    if (strcmp(form, "per-image") == 0)
+        return "ln (E/N)[kWh] = ln_A + alpha ln(T FLOPs_denoise 2^cfg/1e9) + sum beta_level "
+               "I_level + res ln(H W / 256)";
+    if (strcmp(form, "roofline") == 0)
+        return "E/N [J] = exp(sum beta_gpu I_gpu) (T (1+cfg) ((e_flop[dtype] (1 - attn_share) + "
+               "e_attn[dtype] attn_share) F_denoise + (e_byte bytes(dtype) params + e_launch ops) "
+               "/ batch) + e_aux (F_text + F_decode)), coef = ln e";
+    return "ln E[kWh] = ln_A + alpha ln(FLOPs_cfg/1e9) + sum beta_level I_level + res ln(H W / 256)";
+}
 
 /* ---- writing ------------------------------------------------------------- */
 
@@ -45,9 +60,7 @@ int esl_law_to_json(char **out, const esl_law *law)
 
     json_object_set_new(doc, "esl_law", json_integer(LAW_VERSION));
     json_object_set_new(doc, "form", json_string(law->form));
-    json_object_set_new(doc, "equation",
-                        json_string("ln E[kWh] = ln_A + alpha ln(FLOPs_cfg/1e9) + sum beta_level "
-                                    "I_level + res ln(H W / 256)"));
+    json_object_set_new(doc, "equation", json_string(equation(law->form)));
     json_object_set_new(doc, "convention", json_string(esl_convention_name(law->convention)));
     json_object_set_new(doc, "method", json_string(esl_fit_method_name(law->method)));
     for (unsigned bit = 1; bit <= ESL_TERM_RES; bit <<= 1)
@@ -240,13 +253,17 @@ static int get_feature(const rd *r, esl_law *law, json_t *o, size_t j)
         return rc;
     json_t *kind = json_object_get(o, "kind"), *name = json_object_get(o, "name");
     snprintf(sub, sizeof sub, "%s.kind", path);
-    int k = -1;
-    for (int i = 0; i < 4 && json_is_string(kind); i++)
+    int k = -1, roofline = strcmp(law->form, "roofline") == 0;
+    for (int i = 0; i < (int)N_KINDS && json_is_string(kind); i++)
         if (strcmp(json_string_value(kind), kind_names[i]) == 0)
             k = i;
     if (k < 0)
-        return bad(r, sub, "expected one of const, ln_flops, level, ln_res");
-    if ((j == 0) != (k == ESL_FEATURE_CONST))
+        return bad(r, sub, "expected one of const, ln_flops, level, ln_res, e_flop, e_byte, "
+                   "e_launch, e_aux");
+    if (roofline != (k >= ESL_FEATURE_E_FLOP) && k != ESL_FEATURE_LEVEL)
+        return bad(r, sub, roofline ? "the roofline form has e_* and gpu level features only"
+                                    : "e_* features belong to the roofline form");
+    if (!roofline && (j == 0) != (k == ESL_FEATURE_CONST))
         return bad(r, sub, "the intercept 'const' must be the first feature, and only it");
     snprintf(sub, sizeof sub, "%s.name", path);
     if (!json_is_string(name))
@@ -269,6 +286,21 @@ static int get_feature(const rd *r, esl_law *law, json_t *o, size_t j)
             known = strcmp(fa->levels[i], level) == 0;
         if (!known)
             return bad(r, sub, "not a non-baseline level of its factor");
+    } else if ((k == ESL_FEATURE_E_FLOP || k == ESL_FEATURE_E_ATTN) && law->factors[1].n_levels > 0) {
+        /* one energy per dtype level, the baseline's included */
+        snprintf(sub, sizeof sub, "%s.column", path);
+        if (!json_is_string(jc) || strcmp(json_string_value(jc), "dtype") != 0)
+            return bad(r, sub, "expected \"dtype\"");
+        column = "dtype";
+        snprintf(sub, sizeof sub, "%s.level", path);
+        if (!json_is_string(jl))
+            return bad(r, sub, "expected a string");
+        level = json_string_value(jl);
+        int known = 0;
+        for (size_t i = 0; i < law->factors[1].n_levels && !known; i++)
+            known = strcmp(law->factors[1].levels[i], level) == 0;
+        if (!known)
+            return bad(r, sub, "not a level of the dtype factor");
     } else if (!json_is_null(jc) || !json_is_null(jl)) {
         snprintf(sub, sizeof sub, "%s.%s", path, json_is_null(jc) ? "level" : "column");
         return bad(r, sub, "expected null for this kind");
@@ -391,9 +423,9 @@ static int read_doc(const rd *r, esl_law *law, json_t *doc)
     if (!json_is_integer(v) || json_integer_value(v) != LAW_VERSION)
         return bad(r, "$.esl_law", "expected 1 (the law file version)");
     v = json_object_get(doc, "form");
-    if (!json_is_string(v) || strcmp(json_string_value(v), "paper") != 0)
-        return bad(r, "$.form", "expected \"paper\" (the only form this version knows)");
-    if ((law->form = esl__strdup("paper")) == NULL)
+    if (!json_is_string(v) || !esl_law_form_known(json_string_value(v)))
+        return bad(r, "$.form", "expected \"paper\", \"per-image\" or \"roofline\"");
+    if ((law->form = esl__strdup(json_string_value(v))) == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
     if (!json_is_string(json_object_get(doc, "equation")))
         return bad(r, "$.equation", "expected a string");

@@ -5,7 +5,10 @@
  * The interval is the classical one for a new observation of a linear
  * model: ln E-hat +- t(dof) * sqrt(x' C x + sigma^2), with C the coefficient
  * covariance and sigma^2 the residual variance (divided by the prompts N of
- * the row for a law fitted with prompt weights), taken back to joules.
+ * the row for a paper-form law fitted with prompt weights), taken back to
+ * joules. The per-image forms predict ln(E/N) and add ln N; the roofline
+ * form, nonlinear, uses the delta method: x is then the gradient of ln E-hat
+ * in its log-parameters and C their covariance from the Jacobian.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -54,13 +57,25 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
         out->extrapolated |= ESL_EXTRAP_LEVEL;
 
     double ln = 0, var_fit = 0;
-    for (size_t j = 0; j < p; j++) {
-        ln += law->coef[j] * x[j];
+    if (strcmp(law->form, "roofline") == 0) {
+        /* Delta method: x is the gradient of ln E-hat in the log-parameters. */
+        int rc = esl__roofline_eval(law, row, &ln, x);
+        if (rc != ESL_OK)
+            return rc;
+    } else {
+        for (size_t j = 0; j < p; j++)
+            ln += law->coef[j] * x[j];
+    }
+    for (size_t j = 0; j < p; j++)
         for (size_t k = 0; k < p; k++)
             var_fit += x[j] * law->cov[j * p + k] * x[k];
-    }
-    double noise = law->method == ESL_FIT_WEIGHTED ? law->sigma2 / (double)row->prompts
-                                                   : law->sigma2;
+    /* The per-image forms predict one image; N images cost N times as much,
+     * and the interval scales with it (so N = 1 and N = 100 / 100 agree). */
+    if (esl__law_per_image(law))
+        ln += log((double)row->prompts);
+    double noise = law->method == ESL_FIT_WEIGHTED && !esl__law_per_image(law)
+                       ? law->sigma2 / (double)row->prompts
+                       : law->sigma2;
     double var_pred = fmax(0.0, var_fit) + noise;
     double t = gsl_cdf_tdist_Pinv(0.5 + level / 2.0, (double)law->dof);
     out->ln_kwh = ln;
@@ -75,7 +90,8 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
 
     const esl_law_training *tr = &law->training;
     double px = (double)row->height * (double)row->width, st = (double)row->steps;
-    if (row->flops_cfg < tr->flops_min || row->flops_cfg > tr->flops_max)
+    double flops = esl__law_flops(law, row);
+    if (flops < tr->flops_min || flops > tr->flops_max)
         out->extrapolated |= ESL_EXTRAP_FLOPS;
     if (px < tr->pixels_min || px > tr->pixels_max)
         out->extrapolated |= ESL_EXTRAP_RES;

@@ -134,7 +134,7 @@ static void law_file_errors(void **state)
     assert_int_equal(esl_law_to_json(&text, law), ESL_OK);
     bad_law(text, "{", "[", ESL_EPARSE, "law.json:2:12: ']' expected near ':'");
     bad_law(text, "\"form\": \"paper\"", "\"form\": \"cubic\"", ESL_EINVAL,
-            "law.json: $.form: expected \"paper\" (the only form this version knows)");
+            "law.json: $.form: expected \"paper\", \"per-image\" or \"roofline\"");
     bad_law(text, "\"method\"", "\"methd\"", ESL_EINVAL, "law.json: $: unknown key 'methd'");
     bad_law(text, "\"coef\": ", "\"coef\": \"x\", \"c\": ", ESL_EINVAL,
             "law.json: $.features[0]: unknown key 'c'");
@@ -320,10 +320,16 @@ static void default_law(void **state)
 {
     (void)state;
     esl_law *law = NULL;
-    assert_int_equal(esl_law_default(&law, ESL_CONVENTION_PAPER), ESL_OK);
+    assert_int_equal(esl_law_builtin(&law, ESL_CONVENTION_PAPER, "paper"), ESL_OK);
     assert_int_equal(law->training.n_rows, 280);
     assert_int_equal(law->training.n_models, 4);
     assert_true(law->coef[1] > 0.8 && law->coef[1] < 1.1);
+    esl_law_free(law);
+    /* The default form (docs/law.md): roofline, about 2 J per TFLOP in fp16. */
+    assert_int_equal(esl_law_default(&law, ESL_CONVENTION_PAPER), ESL_OK);
+    assert_string_equal(law->form, ESL_LAW_DEFAULT_FORM);
+    int j = esl_law_feature(law, "e_flop[fp16]");
+    assert_true(j >= 0 && exp(law->coef[j]) > 1.5e-12 && exp(law->coef[j]) < 3e-12);
     esl_law_free(law);
 }
 

@@ -1,0 +1,1 @@
+validate --data data/paper_a100.csv --split leave-out:model --forms paper,paper

@@ -1,0 +1,1 @@
+validate --data data/paper_a100.csv --split kfold:5 --forms paper,roofline --format json

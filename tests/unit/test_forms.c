@@ -1,0 +1,242 @@
+/*
+ * test_forms.c - the law's forms beyond the paper's: energy linear in the
+ * number of prompts for every per-image form, the roofline form recovering
+ * known energies (batch size included) from synthetic data, its law file
+ * round trip, and the errors of a form the data cannot support.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "esl/esl.h"
+
+static esl_dataset *paper(void)
+{
+    esl_dataset *ds = NULL;
+    assert_int_equal(esl_dataset_load(&ds, ESL_SOURCE_DIR "/data/paper_a100.csv", NULL), ESL_OK);
+    return ds;
+}
+
+static esl_law *fit(const esl_dataset *ds, const char *form)
+{
+    esl_fit_opts o = {.form = form};
+    esl_law *law = NULL;
+    if (esl_law_fit(&law, ds, &o) != ESL_OK)
+        fail_msg("%s: %s", form, esl_error_last());
+    return law;
+}
+
+/* A row of a catalogue model with its work counted. */
+static esl_row row_of(esl_model **keep, const char *model, const char *dtype, int64_t size,
+                      int64_t steps, int cfg, int64_t prompts, int64_t batch)
+{
+    assert_int_equal(esl_catalog_find(keep, model), ESL_OK);
+    esl_row r = {.model = (char *)model, .gpu = "A100", .dtype = (char *)dtype, .cfg = cfg,
+                 .height = size, .width = size, .steps = steps, .prompts = prompts,
+                 .batch_size = batch};
+    assert_int_equal(esl_row_set_work(&r, *keep, ESL_CONVENTION_PAPER), ESL_OK);
+    return r;
+}
+
+static void linear_in_prompts(void **state)
+{
+    (void)state;
+    static const char *const forms[] = {"per-image", "roofline"};
+    static const struct { const char *model, *dtype; int64_t size, steps; int cfg; } cases[] = {
+        {"flux-dev", "fp16", 1024, 50, 0}, {"sd2", "fp32", 256, 10, 1},
+        {"sd35-large", "fp16", 768, 28, 1}, {"qwen-image", "fp16", 512, 20, 0},
+    };
+    esl_dataset *ds = paper();
+    for (size_t f = 0; f < 2; f++) {
+        esl_law *law = fit(ds, forms[f]);
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            esl_model *m1 = NULL, *m100 = NULL;
+            esl_row one = row_of(&m1, cases[c].model, cases[c].dtype, cases[c].size,
+                                 cases[c].steps, cases[c].cfg, 1, 1);
+            esl_row hundred = row_of(&m100, cases[c].model, cases[c].dtype, cases[c].size,
+                                     cases[c].steps, cases[c].cfg, 100, 1);
+            esl_prediction p1, p100;
+            assert_int_equal(esl_law_predict(&p1, law, &one, NULL), ESL_OK);
+            assert_int_equal(esl_law_predict(&p100, law, &hundred, NULL), ESL_OK);
+            assert_true(fabs(p100.energy_j / 100 - p1.energy_j) <= 1e-9 * p1.energy_j);
+            assert_true(fabs(p100.lo_j / 100 - p1.lo_j) <= 1e-9 * p1.lo_j);
+            assert_true(fabs(p100.hi_j / 100 - p1.hi_j) <= 1e-9 * p1.hi_j);
+            assert_true(p1.lo_j < p1.energy_j && p1.energy_j < p1.hi_j);
+            esl_model_free(m1);
+            esl_model_free(m100);
+        }
+        esl_law_free(law);
+    }
+    /* The paper form is not linear in N (alpha < 1): 100^(1 - alpha) apart. */
+    esl_law *law = fit(ds, "paper");
+    esl_model *m1 = NULL, *m100 = NULL;
+    esl_row one = row_of(&m1, "sd2", "fp16", 512, 50, 0, 1, 1);
+    esl_row hundred = row_of(&m100, "sd2", "fp16", 512, 50, 0, 100, 1);
+    esl_prediction p1, p100;
+    assert_int_equal(esl_law_predict(&p1, law, &one, NULL), ESL_OK);
+    assert_int_equal(esl_law_predict(&p100, law, &hundred, NULL), ESL_OK);
+    assert_true(p1.energy_j / (p100.energy_j / 100) > 1.5);
+    esl_model_free(m1);
+    esl_model_free(m100);
+    esl_law_free(law);
+    esl_dataset_free(ds);
+}
+
+/* Synthetic energies from known roofline parameters with 2% log-normal
+ * noise, over models, sizes, steps, CFG, dtypes and batch sizes. */
+static const double truth[] = {2.0e-12, 1.5e-11, 1.0e-10, 2.0e-3, 1.0e-11, 4.0e-12, 2.0e-11};
+static const char *const truth_names[] = {"e_flop[fp16]", "e_flop[fp32]", "e_byte", "e_launch",
+                                          "e_aux", "e_attn[fp16]", "e_attn[fp32]"};
+#define N_TRUTH (sizeof truth / sizeof truth[0])
+
+static esl_dataset *synthetic(unsigned long seed)
+{
+    static const char *const models[] = {"flux-dev", "sd2", "sd35-large", "qwen-image"};
+    static const int64_t sizes[] = {256, 512, 1024}, steps[] = {10, 30, 50}, batches[] = {1, 2, 8};
+    static const char *const dtypes[] = {"fp16", "fp32"};
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, seed);
+    esl_dataset *ds = NULL;
+    assert_int_equal(esl_dataset_new(&ds, "synthetic", ESL_CONVENTION_PAPER), ESL_OK);
+    for (size_t m = 0; m < 4; m++)
+        for (size_t s = 0; s < 3; s++)
+            for (size_t t = 0; t < 3; t++)
+                for (int cfg = 0; cfg < 2; cfg++) {
+                    esl_model *model = NULL;
+                    esl_row base = row_of(&model, models[m], "fp16", sizes[s], steps[t], cfg, 10, 1);
+                    for (size_t d = 0; d < 2; d++)
+                        for (size_t b = 0; b < 3; b++) {
+                            esl_row r = base;
+                            r.dtype = (char *)dtypes[d];
+                            r.batch_size = batches[b];
+                            double calls = (double)r.steps * (cfg ? 2.0 : 1.0);
+                            double bytes = d == 0 ? 2.0 : 4.0;
+                            /* sd2 and sd35-large run CFG as one call of batch 2 */
+                            double calls_per_batch = (double)r.batch_size *
+                                                     (cfg && r.cfg_batched ? 2.0 : 1.0);
+                            double per_image =
+                                truth[d] * calls * r.denoise_flops * (1 - r.denoise_attn_share) +
+                                truth[5 + d] * calls * r.denoise_flops * r.denoise_attn_share +
+                                calls * (truth[2] * bytes * r.denoise_params +
+                                         truth[3] * r.denoise_ops) / calls_per_batch +
+                                truth[4] * (r.text_flops + r.decode_flops);
+                            r.energy_j = (double)r.prompts * per_image *
+                                         exp(gsl_ran_gaussian(rng, 0.02));
+                            r.present = ESL_ROW_ENERGY | ESL_ROW_BATCH;
+                            assert_int_equal(esl_dataset_append(ds, &r), ESL_OK);
+                        }
+                    esl_model_free(model);
+                }
+    gsl_rng_free(rng);
+    return ds;
+}
+
+static void roofline_recovers_batch(void **state)
+{
+    (void)state;
+    esl_dataset *ds = synthetic(7);
+    esl_law *law = fit(ds, "roofline");
+    assert_int_equal(law->n_features, N_TRUTH);
+    for (size_t k = 0; k < N_TRUTH; k++) {
+        int j = esl_law_feature(law, truth_names[k]);
+        assert_true(j >= 0);
+        double got = exp(law->coef[j]);
+        if (fabs(got / truth[k] - 1) > 0.05)
+            fail_msg("%s: fitted %g, true %g", truth_names[k], got, truth[k]);
+    }
+    assert_true(law->metrics.rmse_log < 0.03 && law->metrics.rmse_log > 0.01);
+
+    /* Batching amortises weights and launches: a small image costs less per
+     * image in a batch of 8 than alone, a large one barely less. */
+    esl_model *m = NULL;
+    esl_row alone = row_of(&m, "sd2", "fp16", 256, 50, 0, 8, 1);
+    esl_row batched = alone;
+    batched.batch_size = 8;
+    esl_prediction p1, p8;
+    assert_int_equal(esl_law_predict(&p1, law, &alone, NULL), ESL_OK);
+    assert_int_equal(esl_law_predict(&p8, law, &batched, NULL), ESL_OK);
+    assert_true(p8.energy_j < 0.6 * p1.energy_j);
+    esl_model_free(m);
+
+    /* The law file round trip keeps every prediction bit for bit. */
+    char *json = NULL;
+    esl_law *back = NULL;
+    assert_int_equal(esl_law_to_json(&json, law), ESL_OK);
+    if (esl_law_parse(&back, json, strlen(json), "roofline.json") != ESL_OK)
+        fail_msg("%s", esl_error_last());
+    assert_string_equal(back->form, "roofline");
+    assert_memory_equal(back->coef, law->coef, law->n_features * sizeof *law->coef);
+    assert_int_equal(esl_law_predict(&p1, back, &batched, NULL), ESL_OK);
+    assert_memory_equal(&p1.energy_j, &p8.energy_j, sizeof p1.energy_j);
+    free(json);
+    esl_law_free(back);
+    esl_law_free(law);
+    esl_dataset_free(ds);
+}
+
+static void cfg_batching(void **state)
+{
+    (void)state;
+    static const struct { const char *model; int batched; } cases[] = {
+        {"sd2", 1}, {"sd35-large", 1}, {"flux-dev", 0}, {"qwen-image", 0},
+    };
+    for (size_t c = 0; c < 4; c++) {
+        esl_model *m = NULL;
+        esl_row r = row_of(&m, cases[c].model, "fp16", 512, 20, 1, 1, 1);
+        assert_int_equal(r.cfg_batched, cases[c].batched);
+        assert_true(r.denoise_params > 1e8 && r.denoise_ops > 100);
+        assert_true(r.denoise_attn_share > 0.01 && r.denoise_attn_share < 0.9);
+        esl_model_free(m);
+    }
+}
+
+static void form_errors(void **state)
+{
+    (void)state;
+    esl_dataset *ds = paper(), *flux = NULL;
+    esl_law *law = NULL;
+    esl_fit_opts o = {.form = "linear"};
+    assert_int_equal(esl_law_fit(&law, ds, &o), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "unknown form 'linear' (forms: paper, per-image, roofline)");
+
+    /* One model at one precision: weights and launches per call are
+     * proportional, so the second of them cannot be told apart. */
+    assert_int_equal(esl_dataset_where(&flux, ds, "model=flux-dev"), ESL_OK);
+    esl_dataset *fp16 = NULL;
+    assert_int_equal(esl_dataset_where(&fp16, flux, "dtype=fp16"), ESL_OK);
+    o.form = "roofline";
+    assert_int_equal(esl_law_fit(&law, fp16, &o), ESL_ENUMERIC);
+    assert_non_null(strstr(esl_error_last(), "term 'e_launch' cannot be fitted"));
+    assert_non_null(strstr(esl_error_last(), "(1 model)"));
+
+    o.method = ESL_FIT_WEIGHTED;
+    assert_int_equal(esl_law_fit(&law, ds, &o), ESL_EINVAL);
+    o.method = ESL_FIT_OLS;
+    o.max_iter = 1;
+    assert_int_equal(esl_law_fit(&law, ds, &o), ESL_ENUMERIC);
+    assert_non_null(strstr(esl_error_last(), "did not converge after 1 iteration"));
+    assert_null(law);
+    esl_dataset_free(fp16);
+    esl_dataset_free(flux);
+    esl_dataset_free(ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(linear_in_prompts),
+        cmocka_unit_test(roofline_recovers_batch),
+        cmocka_unit_test(cfg_batching),
+        cmocka_unit_test(form_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
