@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_cli.h"
@@ -173,6 +174,27 @@ int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench
                             sizeof labels / sizeof labels[0])) != ESL_OK)
         return fail(who, rc);
     return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int bench_cli_probe(bench_cli *b, const esl_workload *plan, const char *who,
+                    esl_bench_result *out, double *wall_s)
+{
+    const bench_cli_opts *o = b->opts;
+    esl_bench_opts bo = {
+        .module = o->module ? o->module : find_module(b->module_path, sizeof b->module_path),
+        .seed = o->seed, .warmup = o->warmup,
+    };
+    double t0 = now_s();
+    int rc = esl_bench_run(out, plan, &bo);
+    *wall_s = now_s() - t0;
+    return rc == ESL_OK ? 0 : fail(who, rc);
 }
 
 void bench_cli_run_release(bench_run *r)

@@ -60,6 +60,13 @@ void bench_cli_close(bench_cli *b);
 int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench_run *out);
 void bench_cli_run_release(bench_run *r);
 
+/* Run `plan` without the meter and without storing it (a probe of the
+ * GPU's throughput). `wall_s` receives the whole call's seconds: loading,
+ * allocation, random weights and warm-up included. Prints its error
+ * prefixed with `who`; returns 0 or an exit code. */
+int bench_cli_probe(bench_cli *b, const esl_workload *plan, const char *who,
+                    esl_bench_result *out, double *wall_s);
+
 /* The flags that make a record doubtful (and keep it out of a dataset). */
 unsigned bench_cli_doubtful(const esl_record *rec);
 
