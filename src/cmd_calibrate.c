@@ -696,8 +696,11 @@ static int fit_and_write(sweep *s, const char *text, size_t len)
         rc = esl_law_fit(&s->law, ds, NULL);
     esl_dataset_free(ds);
     if (rc != ESL_OK) {
-        cli_error("calibrate: fitting the law on %zu runs: %s (the runs are stored; a larger "
-                  "--budget covers more of the grid)", s->n_runs, esl_error_last());
+        size_t fitted = 0;
+        for (size_t i = 0; i < s->n_runs; i++)
+            fitted += (size_t)s->runs[i].in_fit;
+        cli_error("calibrate: fitting the law on %zu of %zu runs: %s (the runs are stored)",
+                  fitted, s->n_runs, esl_error_last());
         return EXIT_FAIL;
     }
     if ((rc = esl_law_to_json(&json, s->law)) != ESL_OK)
@@ -742,7 +745,7 @@ static int measure(const args *a, esl_model **models, size_t n_models)
     o.overhead_s = s.overhead_s + a->min_run_s;
     o.budget_s = a->budget_s - (now_s() - s.started_s);
     if (o.budget_s <= 0) {
-        cli_error("calibrate: the budget of %.0f s is spent by the idle window and the probe",
+        cli_error("calibrate: the budget of %g s is spent by the idle window and the probe",
                   a->budget_s);
         rc = EXIT_USAGE;
         goto out;
