@@ -683,6 +683,7 @@ static int print_json_report(const sweep *s, double elapsed_s)
     json_object_set_new(o, "law_file", json_string(s->law_path));
     json_object_set_new(o, "law", law ? law : json_null());
     law_cli_dump(o);
+    json_decref(o);
     return 0;
 }
 
