@@ -2,8 +2,10 @@
  * cmd_bench.c - `esl bench`: the synthetic diffusion workload. With
  * --dry-run it prints the layer plan (each paper term's GPU operations with
  * their shapes, executed FLOPs and the term's paper FLOPs) without a GPU;
- * otherwise it runs the plan through the CUDA module and prints the time,
- * the achieved TFLOP/s and the fraction of the GPU's dense peak.
+ * otherwise it runs the plan through the CUDA module under the NVML meter
+ * (bench_cli.c), stores the run as a dataset row and prints the time, the
+ * achieved TFLOP/s against the GPU's dense peak, the energy and joules per
+ * TFLOP.
  */
 #include <limits.h>
 #include <math.h>
@@ -13,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "bench_cli.h"
 #include "cli.h"
 #include "commands.h"
 #include "esl/esl.h"
@@ -21,6 +24,7 @@ enum {
     OPT_MODEL = 'm', OPT_ARCH = 'a', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T',
     OPT_PROMPTS = 'N', OPT_BATCH = 'B', OPT_FORMAT = 'f',
     OPT_CFG = 256, OPT_DTYPE, OPT_DRY_RUN, OPT_SEED, OPT_WARMUP, OPT_MODULE,
+    OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_NO_STORE,
 };
 
 static const cli_option options[] = {
@@ -37,16 +41,23 @@ static const cli_option options[] = {
     {"seed", OPT_SEED, "S", "seed of the random weights (default 1)"},
     {"warmup", OPT_WARMUP, "K", "untimed denoiser passes before timing (default 2)"},
     {"module", OPT_MODULE, "FILE", "the CUDA module (default: beside esl, or $ESL_GPU_MODULE)"},
+    {"idle", OPT_IDLE, "D", "measure idle power for D before the run: 1s (default), 500ms, 0 skips"},
+    {"idle-w", OPT_IDLE_W, "W", "use W watts as idle power instead of measuring it"},
+    {"hz", OPT_HZ, "N", "meter samples per second (default 10)"},
+    {"gpus", OPT_GPUS, "LIST", "NVML indices of the GPUs to meter (default 0, the GPU that runs)"},
+    {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
+    {"no-store", OPT_NO_STORE, NULL, "do not store the run"},
     {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
     {NULL, 0, NULL, NULL},
 };
 
 typedef struct args {
-    const char *model, *arch, *module;
+    const char *model, *arch;
     int64_t height, width, steps, prompts, batch, seed, warmup;
     int cfg, dry_run;
     esl_dtype dtype;
     cli_format format;
+    bench_cli_opts run;
 } args;
 
 static int on_option(void *ctx, int key, const char *arg)
@@ -55,7 +66,15 @@ static int on_option(void *ctx, int key, const char *arg)
     switch (key) {
     case OPT_MODEL: a->model = arg; return 0;
     case OPT_ARCH: a->arch = arg; return 0;
-    case OPT_MODULE: a->module = arg; return 0;
+    case OPT_MODULE: a->run.module = arg; return 0;
+    case OPT_IDLE: return bench_cli_duration("idle", arg, &a->run.idle_s);
+    case OPT_IDLE_W:
+        a->run.have_idle_w = 1;
+        return cli_double("idle-w", arg, 0.0, 1e6, &a->run.idle_w);
+    case OPT_HZ: return cli_double("hz", arg, 0.1, 1000.0, &a->run.meter.hz);
+    case OPT_GPUS: a->run.meter.gpus = arg; return 0;
+    case OPT_STORE: a->run.store = arg; return 0;
+    case OPT_NO_STORE: a->run.no_store = 1; return 0;
     case OPT_HEIGHT: return cli_int("height", arg, 1, INT64_MAX, &a->height);
     case OPT_WIDTH: return cli_int("width", arg, 1, INT64_MAX, &a->width);
     case OPT_STEPS: return cli_int("steps", arg, 1, INT64_MAX, &a->steps);
@@ -284,33 +303,22 @@ static void print_json(json_t *doc)
     json_decref(doc);
 }
 
-/* The CUDA module beside the binary (installed or build tree), if any. */
-static const char *find_module(char *buf, size_t size)
+/* A JSON real, or null for a figure that is not known (0 or not finite). */
+static json_t *json_known(double x)
 {
-    static const char *const rel[] = {"", "/../lib/gpu", "/../" ESL_INSTALL_LIBDIR "/esl"};
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (getenv("ESL_GPU_MODULE") != NULL || n <= 0)
-        return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash == NULL)
-        return NULL;
-    *slash = '\0';
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        snprintf(buf, size, "%s%s/libesl_gpu.so", exe, rel[i]);
-        if (access(buf, R_OK) == 0)
-            return buf;
-    }
-    return NULL;
+    return isfinite(x) && x != 0 ? json_real(x) : json_null();
 }
 
-static void print_run(const args *a, const esl_workload *p, const esl_bench_result *r,
-                      const esl_efficiency *e)
+static void print_run(const args *a, const esl_workload *p, const bench_run *run,
+                      const char *store)
 {
-    char b1[32], b2[32];
+    char b1[32], b2[32], flags[256];
+    const esl_bench_result *r = &run->result;
+    const esl_efficiency *e = &run->total;
+    const esl_record *rec = run->record;
     esl_peak peak = {0};
     int have_peak = e->peak_tflops > 0 && esl_peak_find(&peak, r->device, p->config.dtype) == ESL_OK;
+    esl_flags_string(flags, sizeof flags, rec->flags);
     if (a->format == FORMAT_JSON) {
         json_t *o = config_json(p);
         json_object_set_new(o, "device", json_string(r->device));
@@ -320,12 +328,20 @@ static void print_run(const args *a, const esl_workload *p, const esl_bench_resu
         json_object_set_new(o, "achieved_tflops", json_real(e->achieved_tflops));
         json_object_set_new(o, "peak_tflops", have_peak ? json_real(e->peak_tflops) : json_null());
         json_object_set_new(o, "peak_fraction", have_peak ? json_real(e->peak_fraction) : json_null());
-        json_object_set_new(o, "energy_j", json_null());
-        json_object_set_new(o, "joules_per_tflop", json_null());
+        json_object_set_new(o, "meter_duration_s", json_real(rec->duration_s));
+        json_object_set_new(o, "energy_j", json_real(rec->energy_j));
+        json_object_set_new(o, "idle_w", json_real(rec->idle_w));
+        json_object_set_new(o, "dynamic_j", json_real(rec->dynamic_j));
+        json_object_set_new(o, "joules_per_tflop", json_known(e->joules_per_tflop));
+        json_object_set_new(o, "dynamic_joules_per_tflop",
+                            json_known(run->dynamic.joules_per_tflop));
+        json_object_set_new(o, "flags", json_string(flags));
+        json_object_set_new(o, "run_id", run->run_id > 0 ? json_integer(run->run_id) : json_null());
         print_json(o);
     } else if (a->format == FORMAT_CSV) {
         printf("model,height,width,steps,cfg,dtype,prompts,batch,device,duration_s,exec_flops,"
-               "paper_flops,achieved_tflops,peak_tflops,peak_fraction,energy_j,joules_per_tflop\n");
+               "paper_flops,achieved_tflops,peak_tflops,peak_fraction,energy_j,dynamic_j,idle_w,"
+               "joules_per_tflop,run_id\n");
         printf("%s,%lld,%lld,%lld,%d,%s,%lld,%lld,\"%s\",%.17g,%.17g,%.17g,%.17g,", p->model->name,
                (long long)p->config.request.height, (long long)p->config.request.width,
                (long long)p->config.request.steps, p->config.request.cfg,
@@ -333,14 +349,22 @@ static void print_run(const args *a, const esl_workload *p, const esl_bench_resu
                (long long)p->config.batch, r->device, r->duration_s, r->exec_flops, r->paper_flops,
                e->achieved_tflops);
         if (have_peak)
-            printf("%.17g,%.17g,,\n", e->peak_tflops, e->peak_fraction);
+            printf("%.17g,%.17g,", e->peak_tflops, e->peak_fraction);
         else
-            printf(",,,\n");
+            printf(",,");
+        printf("%.17g,%.17g,%.17g,", rec->energy_j, rec->dynamic_j, rec->idle_w);
+        if (e->joules_per_tflop > 0)
+            printf("%.17g", e->joules_per_tflop);
+        if (run->run_id > 0)
+            printf(",%lld\n", (long long)run->run_id);
+        else
+            printf(",\n");
     } else {
         print_header_line(p);
         printf("%-10s %s (compute capability %d.%d)\n", "device", r->device, r->cc_major,
                r->cc_minor);
-        printf("%-10s %.6f s\n", "duration", r->duration_s);
+        printf("%-10s %.6f s (the timed loop; meter window %.6f s)\n", "duration", r->duration_s,
+               rec->duration_s);
         printf("%-10s %s executed, %s in the paper convention\n", "compute",
                cli_human_flops(b1, sizeof b1, r->exec_flops),
                cli_human_flops(b2, sizeof b2, r->paper_flops));
@@ -351,14 +375,28 @@ static void print_run(const args *a, const esl_workload *p, const esl_bench_resu
         else
             printf("%-10s %.2f TFLOP/s (no %s peak known for this GPU: no ratio)\n", "achieved",
                    e->achieved_tflops, esl_dtype_name(p->config.dtype));
-        printf("%-10s not measured (no energy meter attached to this run)\n", "energy");
+        printf("%-10s %.3f J total, %.3f J dynamic (idle %.2f W subtracted)\n", "energy",
+               rec->energy_j, rec->dynamic_j, rec->idle_w);
+        if (e->joules_per_tflop > 0)
+            printf("%-10s %.4f J/TFLOP total", "efficiency", e->joules_per_tflop);
+        else
+            printf("%-10s - J/TFLOP total", "efficiency");
+        if (run->dynamic.joules_per_tflop > 0)
+            printf(", %.4f J/TFLOP dynamic\n", run->dynamic.joules_per_tflop);
+        else
+            printf(", - J/TFLOP dynamic (no energy above idle)\n");
+        printf("%-10s %s\n", "flags", flags[0] ? flags : "-");
+        if (run->run_id > 0)
+            printf("%-10s run %lld in %s\n", "stored", (long long)run->run_id, store);
     }
 }
 
 static int run_bench(const cli_command *cmd, int argc, char **argv)
 {
     args a = {.steps = 50, .prompts = 1, .batch = 1, .seed = 1, .warmup = 2,
-              .dtype = ESL_DTYPE_BF16};
+              .dtype = ESL_DTYPE_BF16,
+              .run = {.meter = {.kind = ESL_METER_NVML, .gpus = "0"}, .idle_s = 1.0,
+                      .store = "esl-runs.db"}};
     int first, rc, status;
 
     if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
@@ -401,19 +439,22 @@ static int run_bench(const cli_command *cmd, int argc, char **argv)
         goto done;
     }
 
-    char path[PATH_MAX + 32];
-    esl_bench_opts opts = {.module = a.module ? a.module : find_module(path, sizeof path),
-                           .seed = (uint64_t)a.seed, .warmup = (int)a.warmup};
-    esl_bench_result r;
-    esl_efficiency e;
-    if ((status = esl_bench_run(&r, p, &opts)) != ESL_OK ||
-        (status = esl_efficiency_compute(&e, &r, a.dtype, 0.0)) != ESL_OK) {
-        cli_error("bench: %s", esl_error_last());
-        rc = cli_exit_code(status);
-        goto done;
+    bench_cli b;
+    bench_run run;
+    memset(&run, 0, sizeof run);
+    a.run.seed = (uint64_t)a.seed;
+    a.run.warmup = (int)a.warmup;
+    if ((rc = bench_cli_open(&b, &a.run, "bench")) == 0 && (rc = bench_cli_run(&b, p, "bench", &run)) == 0) {
+        print_run(&a, p, &run, a.run.store);
+        unsigned doubtful = bench_cli_doubtful(run.record);
+        if (doubtful) {
+            char flags[256];
+            cli_error("bench: the energy is doubtful (%s): see docs/measurement.md",
+                      esl_flags_string(flags, sizeof flags, doubtful));
+        }
     }
-    print_run(&a, p, &r, &e);
-    rc = EXIT_OK;
+    bench_cli_run_release(&run);
+    bench_cli_close(&b);
 done:
     esl_workload_free(p);
     esl_model_free(m);
@@ -423,11 +464,15 @@ done:
 const cli_command cmd_bench = {
     "bench", run_bench, "run a model's real layer shapes on the GPU with random weights",
     "(--model NAME | --arch FILE) --height H --width W [--steps T] [--cfg] [--dtype D] "
-    "[--prompts N] [--batch B] [--dry-run] [--format table|csv|json]",
+    "[--prompts N] [--batch B] [--idle D | --idle-w W] [--store FILE | --no-store] [--dry-run] "
+    "[--format table|csv|json]",
     "Expands the model into its GPU operations (GEMMs, attention, convolutions as implicit\n"
     "GEMM, softmax, norms, activations) and runs them with seeded random weights: text\n"
     "encoders and decoder once per image, the denoiser T times (CFG as a batch of 2), N\n"
-    "prompt runs of B images one after another. --dry-run prints the plan without a GPU.\n"
-    "Exit status 3 when no GPU, driver or CUDA module is available (docs/esl-bench.md).",
+    "prompt runs of B images one after another. The NVML meter measures idle power first,\n"
+    "then the timed loop; the run is stored with the labels of a dataset row (esl runs\n"
+    "export). Prints achieved TFLOP/s against the GPU's dense peak, the energy and joules per\n"
+    "TFLOP. --dry-run prints the plan without a GPU. Exit status 3 when no GPU, NVIDIA\n"
+    "driver or CUDA module is available; ESL_GPU_MODULE names the module (docs/esl-bench.md).",
     options,
 };

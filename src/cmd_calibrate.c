@@ -1,44 +1,69 @@
 /*
- * cmd_calibrate.c - `esl calibrate --dry-run`: the sweep the calibration
- * planner would measure within a time budget, its estimated time and which
- * parts of the paper's grid it covers. Times come from assumed throughputs
- * (--tflops) or a fraction of the GPU's dense peak (--gpu), since a dry run
- * has no probe. Running the sweep under the energy meter is not part of
- * this build: the command says so and exits 2 without --dry-run.
+ * cmd_calibrate.c - `esl calibrate`: a law for this GPU in minutes. A short
+ * probe of the largest model measures the GPU's throughput per dtype and the
+ * fixed cost of a run; the calibration planner chooses the sweep of the
+ * paper's grid that fits the time budget; each configuration runs under the
+ * NVML meter (bench_cli.c), repeating prompts until it lasts --min-run, and
+ * is stored; the runs become a dataset and the paper-form law is fitted and
+ * written (-o). Progress and ETA go to stderr when it is a terminal. With
+ * --dry-run the sweep is only planned, from assumed throughputs (--tflops)
+ * or half a GPU's dense peak (--gpu).
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "bench_cli.h"
 #include "cli.h"
 #include "commands.h"
+#include "law_cli.h"
 #include "esl/esl.h"
 
+#define MAX_MODELS 8
+
 enum {
-    OPT_BUDGET = 'b', OPT_FORMAT = 'f',
+    OPT_BUDGET = 'b', OPT_FORMAT = 'f', OPT_OUTPUT = 'o', OPT_QUIET = 'q',
     OPT_MODELS = 256, OPT_DTYPES, OPT_TFLOPS, OPT_GPU, OPT_OVERHEAD, OPT_NO_CFG, OPT_DRY_RUN,
+    OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_MODULE, OPT_MIN_RUN, OPT_WARMUP,
+    OPT_SEED,
 };
 
 static const cli_option options[] = {
-    {"budget", OPT_BUDGET, "TIME", "time for the whole sweep: 300, 300s, 5m or 1h (default 5m)"},
+    {"budget", OPT_BUDGET, "TIME", "time for the whole calibration: 300, 300s, 5m or 1h (default 5m)"},
     {"models", OPT_MODELS, "LIST", "comma-separated models (default flux-dev,sd35-large,sd2)"},
     {"dtypes", OPT_DTYPES, "LIST", "precisions to calibrate (default bf16,fp32)"},
-    {"tflops", OPT_TFLOPS, "LIST", "assumed throughput per dtype, e.g. bf16=400,fp32=45"},
-    {"gpu", OPT_GPU, "NAME", "assume half the dense peak of this GPU (data/gpu_peaks.csv)"},
-    {"overhead", OPT_OVERHEAD, "S", "fixed seconds per run: allocation, warm-up (default 2)"},
     {"no-cfg", OPT_NO_CFG, NULL, "calibrate without classifier-free guidance only"},
+    {"output", OPT_OUTPUT, "FILE", "write the fitted law here (default law-GPU.json, GPU's name)"},
+    {"min-run", OPT_MIN_RUN, "S", "repeat prompts until a run lasts S seconds (default 1)"},
+    {"idle", OPT_IDLE, "D", "measure idle power for D first: 2s (default), 500ms, 0 skips"},
+    {"idle-w", OPT_IDLE_W, "W", "use W watts as idle power instead of measuring it"},
+    {"hz", OPT_HZ, "N", "meter samples per second (default 10)"},
+    {"gpus", OPT_GPUS, "LIST", "NVML indices of the GPUs to meter (default 0, the GPU that runs)"},
+    {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
+    {"module", OPT_MODULE, "FILE", "the CUDA module (default: beside esl, or $ESL_GPU_MODULE)"},
+    {"warmup", OPT_WARMUP, "K", "untimed denoiser passes before each run (default 1)"},
+    {"seed", OPT_SEED, "S", "seed of the random weights (default 1)"},
+    {"quiet", OPT_QUIET, NULL, "no progress bar"},
     {"dry-run", OPT_DRY_RUN, NULL, "print the planned sweep; needs no GPU"},
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    {"tflops", OPT_TFLOPS, "LIST", "dry run: assumed throughput per dtype, e.g. bf16=400,fp32=45"},
+    {"gpu", OPT_GPU, "NAME", "dry run: assume half the dense peak of this GPU (data/gpu_peaks.csv)"},
+    {"overhead", OPT_OVERHEAD, "S", "dry run: fixed seconds per run (default 2)"},
+    {"format", OPT_FORMAT, "F", "output: table (default) or json; csv for a dry run's plan"},
     {NULL, 0, NULL, NULL},
 };
 
 typedef struct args {
-    double budget_s, overhead_s;
-    const char *models, *dtypes, *tflops, *gpu;
-    int no_cfg, dry_run;
+    double budget_s, overhead_s, min_run_s;
+    const char *models, *dtypes, *tflops, *gpu, *output;
+    int no_cfg, dry_run, quiet;
+    int64_t seed, warmup;
     cli_format format;
+    bench_cli_opts run;
 } args;
 
 /* "300", "300s", "5m", "1h" -> seconds. */
@@ -73,11 +98,49 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_NO_CFG: a->no_cfg = 1; return 0;
     case OPT_DRY_RUN: a->dry_run = 1; return 0;
     case OPT_FORMAT: return cli_format_parse(arg, &a->format);
+    case OPT_OUTPUT: a->output = arg; return 0;
+    case OPT_QUIET: a->quiet = 1; return 0;
+    case OPT_MIN_RUN: return cli_double("min-run", arg, 0, 600, &a->min_run_s);
+    case OPT_IDLE: return bench_cli_duration("idle", arg, &a->run.idle_s);
+    case OPT_IDLE_W:
+        a->run.have_idle_w = 1;
+        return cli_double("idle-w", arg, 0.0, 1e6, &a->run.idle_w);
+    case OPT_HZ: return cli_double("hz", arg, 0.1, 1000.0, &a->run.meter.hz);
+    case OPT_GPUS: a->run.meter.gpus = arg; return 0;
+    case OPT_STORE: a->run.store = arg; return 0;
+    case OPT_MODULE: a->run.module = arg; return 0;
+    case OPT_WARMUP: return cli_int("warmup", arg, 0, 1000, &a->warmup);
+    case OPT_SEED: return cli_int("seed", arg, 0, INT64_MAX, &a->seed);
     }
     return EXIT_USAGE;
 }
 
-/* Fill s_per_flop for the dtypes asked for, from --tflops or --gpu. */
+/* The dtypes of --dtypes, each once. Returns 0 or an exit code. */
+static int parse_dtypes(const args *a, esl_dtype out[4], size_t *n)
+{
+    char list[256];
+    *n = 0;
+    snprintf(list, sizeof list, "%s", a->dtypes);
+    for (char *save = NULL, *name = strtok_r(list, ",", &save); name != NULL;
+         name = strtok_r(NULL, ",", &save)) {
+        esl_dtype d;
+        if (esl_dtype_parse(&d, name) != ESL_OK) {
+            cli_error("option --dtypes: '%s' is not one of fp16, bf16, fp32, tf32", name);
+            return EXIT_USAGE;
+        }
+        int seen = 0;
+        for (size_t i = 0; i < *n; i++)
+            seen |= out[i] == d;
+        if (!seen)
+            out[(*n)++] = d;
+    }
+    if (*n == 0) {
+        cli_error("option --dtypes: '%s' names no precision", a->dtypes);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 static int throughputs(const args *a, double s_per_flop[4])
 {
     char list[256];
@@ -181,13 +244,555 @@ static void print_plan(const args *a, const esl_calib_plan *cp, esl_model **mode
            cp->log10_flops_max);
 }
 
+/* ---- the measured calibration ---- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A file name from a device name: "NVIDIA H100 80GB HBM3" -> "law-nvidia-h100-80gb-hbm3.json". */
+static void default_output(char *buf, size_t size, const char *device)
+{
+    size_t j = (size_t)snprintf(buf, size, "law-");
+    int dash = 0;
+    for (const char *c = device; *c != '\0' && j + 6 < size; c++) {
+        char ch = *c;
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
+            if (dash && j > 4)
+                buf[j++] = '-';
+            buf[j++] = ch;
+            dash = 0;
+        } else {
+            dash = 1;
+        }
+    }
+    if (j == 4)
+        j += (size_t)snprintf(buf + j, size - j, "gpu");
+    snprintf(buf + j, size - j, ".json");
+}
+
+/* One CSV field, quoted when it holds a comma, quote or line break. */
+static void csv_field(FILE *f, const char *s, char sep)
+{
+    if (strpbrk(s, ",\"\r\n") != NULL) {
+        fputc('"', f);
+        for (const char *p = s; *p; p++) {
+            if (*p == '"')
+                fputc('"', f);
+            fputc(*p, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+    fputc(sep, f);
+}
+
+/* A finished run of the sweep. */
+typedef struct sweep_run {
+    const esl_calib_point *point;
+    int64_t prompts;
+    int64_t run_id;
+    esl_bench_result result;
+    double energy_j, dynamic_j, meter_s;
+    double j_per_tflop, peak_tflops, peak_fraction;
+    unsigned flags;
+    int in_fit;
+} sweep_run;
+
+typedef struct sweep {
+    const args *a;
+    esl_model **models;
+    size_t n_models;
+    esl_dtype dtypes[4];
+    size_t n_dtypes;
+    size_t probe_model;
+    double probe_tflops[4];
+    double overhead_s;
+    esl_calib_plan plan;
+    int have_plan;
+    sweep_run *runs;
+    size_t n_runs;
+    char device[256];
+    char driver[80];
+    double started_s;
+    esl_law *law;
+    const char *law_path;
+    char law_path_buf[320];
+} sweep;
+
+static void progress(const sweep *s, size_t done, double est_done_s, const esl_calib_point *next)
+{
+    if (s->a->quiet || !isatty(STDERR_FILENO))
+        return;
+    double elapsed = now_s() - s->started_s, est_left = 0;
+    for (size_t i = done; i < s->plan.n_points; i++)
+        est_left += s->plan.points[i].est_s;
+    /* scale the plan's estimate by how the sweep has kept to it so far */
+    if (est_done_s > 0 && done > 0)
+        est_left *= elapsed / est_done_s;
+    char bar[31];
+    size_t fill = s->plan.n_points ? done * 30 / s->plan.n_points : 30;
+    for (size_t i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %zu/%zu", bar, done, s->plan.n_points);
+    if (next != NULL)
+        fprintf(stderr, "  %s %lldx%lld %lld steps %s%s", s->models[next->model]->name,
+                (long long)next->side, (long long)next->side, (long long)next->steps,
+                esl_dtype_name(next->dtype), next->cfg ? " cfg" : "");
+    fprintf(stderr, "  ETA %dm%02ds\033[K", (int)(est_left / 60), (int)fmod(est_left, 60));
+    if (next == NULL)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* The probe: the model with the most denoiser FLOPs at 512x512, 2 steps,
+ * once per dtype, unmetered: seconds per executed FLOP and the fixed cost
+ * of a run (the call's wall time beyond the timed loop). */
+static int probe(sweep *s, bench_cli *b, esl_calib_opts *o)
+{
+    double best = -1;
+    int rc = 0;
+    for (size_t i = 0; i < s->n_models; i++) {
+        esl_workload *p = NULL;
+        esl_bench_config c = {.request = {.height = 512, .width = 512, .steps = 2, .prompts = 1},
+                              .batch = 1, .dtype = ESL_DTYPE_BF16};
+        if ((rc = esl_workload_new(&p, s->models[i], &c)) != ESL_OK)
+            return cli_fail(rc);
+        if ((double)p->stage_exec_flops[ESL_STAGE_DENOISE] > best) {
+            best = (double)p->stage_exec_flops[ESL_STAGE_DENOISE];
+            s->probe_model = i;
+        }
+        esl_workload_free(p);
+    }
+    for (size_t k = 0; k < s->n_dtypes; k++) {
+        esl_workload *p = NULL;
+        esl_bench_config c = {.request = {.height = 512, .width = 512, .steps = 2, .prompts = 1},
+                              .batch = 1, .dtype = s->dtypes[k]};
+        esl_bench_result r;
+        double wall_s;
+        if ((rc = esl_workload_new(&p, s->models[s->probe_model], &c)) != ESL_OK)
+            return cli_fail(rc);
+        rc = bench_cli_probe(b, p, "calibrate: probe", &r, &wall_s);
+        esl_workload_free(p);
+        if (rc != 0)
+            return rc;
+        if (!(r.duration_s > 0) || !(r.exec_flops > 0)) {
+            cli_error("calibrate: probe: the GPU module reported %g s for %g FLOPs", r.duration_s,
+                      r.exec_flops);
+            return EXIT_FAIL;
+        }
+        o->s_per_flop[s->dtypes[k]] = r.duration_s / r.exec_flops;
+        s->probe_tflops[s->dtypes[k]] = r.exec_flops / r.duration_s / 1e12;
+        if (wall_s - r.duration_s > s->overhead_s)
+            s->overhead_s = wall_s - r.duration_s;
+        snprintf(s->device, sizeof s->device, "%s", r.device);
+    }
+    return 0;
+}
+
+/* Run every planned point under the meter, store it, and write the dataset
+ * rows of those fit for a law into `data`. */
+static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
+{
+    double est_done = 0;
+    fprintf(data, "model,gpu,dtype,cfg,height,width,steps,prompts,energy_j,batch_size,energy_kind,"
+                  "duration_s,idle_w,source\n");
+    s->runs = calloc(s->plan.n_points ? s->plan.n_points : 1, sizeof *s->runs);
+    if (s->runs == NULL) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    for (size_t i = 0; i < s->plan.n_points; i++) {
+        const esl_calib_point *pt = &s->plan.points[i];
+        progress(s, i, est_done, pt);
+        /* repeat prompts until the run lasts min_run_s: a meter window much
+         * shorter than the counter's update interval is not worth storing */
+        double per_prompt_s = pt->exec_flops / (s->probe_tflops[pt->dtype] * 1e12);
+        int64_t prompts = 1;
+        if (per_prompt_s > 0 && min_run_s > per_prompt_s)
+            prompts = (int64_t)ceil(min_run_s / per_prompt_s);
+        if (prompts > 10000)
+            prompts = 10000;
+        esl_bench_config c = {
+            .request = {.height = pt->side, .width = pt->side, .steps = pt->steps,
+                        .prompts = prompts, .cfg = pt->cfg},
+            .batch = 1, .dtype = pt->dtype,
+        };
+        esl_workload *p = NULL;
+        bench_run r;
+        int rc = esl_workload_new(&p, s->models[pt->model], &c);
+        if (rc != ESL_OK) {
+            cli_fail(rc);
+            return cli_exit_code(rc);
+        }
+        memset(&r, 0, sizeof r);
+        rc = bench_cli_run(b, p, "calibrate", &r);
+        esl_workload_free(p);
+        if (rc != 0) {
+            if (s->n_runs > 0 && !s->a->quiet && isatty(STDERR_FILENO))
+                fputc('\n', stderr);
+            bench_cli_run_release(&r);
+            return rc;
+        }
+        sweep_run *sr = &s->runs[s->n_runs++];
+        sr->point = pt;
+        sr->prompts = prompts;
+        sr->run_id = r.run_id;
+        sr->result = r.result;
+        sr->energy_j = r.record->energy_j;
+        sr->dynamic_j = r.record->dynamic_j;
+        sr->meter_s = r.record->duration_s;
+        sr->j_per_tflop = r.total.joules_per_tflop;
+        sr->peak_tflops = r.total.peak_tflops;
+        sr->peak_fraction = r.total.peak_fraction;
+        sr->flags = r.record->flags;
+        sr->in_fit = !bench_cli_doubtful(r.record) && r.record->dynamic_j > 0;
+        if (!sr->in_fit) {
+            char flags[256];
+            unsigned why = bench_cli_doubtful(r.record);
+            if (!s->a->quiet && isatty(STDERR_FILENO))
+                fputc('\n', stderr);
+            cli_error("calibrate: run %lld (%s %lldx%lld, %lld steps, %s) kept out of the fit: %s",
+                      (long long)r.run_id, s->models[pt->model]->name, (long long)pt->side,
+                      (long long)pt->side, (long long)pt->steps, esl_dtype_name(pt->dtype),
+                      why ? esl_flags_string(flags, sizeof flags, why) : "no energy above idle");
+        }
+        if (s->driver[0] == '\0')
+            snprintf(s->driver, sizeof s->driver, "%s", r.record->driver_version);
+        if (sr->in_fit) {
+            fprintf(data, "%s,", s->models[pt->model]->name);
+            csv_field(data, r.result.device, ',');
+            fprintf(data, "%s,%d,%lld,%lld,%lld,%lld,%.17g,1,dynamic,%.17g,%.17g,esl-run:%lld\n",
+                    esl_dtype_name(pt->dtype), pt->cfg, (long long)pt->side, (long long)pt->side,
+                    (long long)pt->steps, (long long)prompts, r.record->dynamic_j,
+                    r.record->duration_s, r.record->idle_w, (long long)r.run_id);
+        }
+        bench_cli_run_release(&r);
+        est_done += pt->est_s;
+    }
+    progress(s, s->plan.n_points, est_done, NULL);
+    return 0;
+}
+
+/* Distinct values of one dimension of the runs, in grid order. */
+static size_t levels(const sweep *s, int dim, int64_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const esl_calib_point *p = s->runs[i].point;
+        int64_t v = dim == 0 ? (int64_t)p->model : dim == 1 ? p->side : dim == 2 ? p->steps
+                  : dim == 3 ? (int64_t)p->dtype : p->cfg;
+        size_t j = 0;
+        while (j < n && out[j] != v)
+            j++;
+        if (j == n)
+            out[n++] = v;
+    }
+    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of levels */
+        for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
+            int64_t t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    return n;
+}
+
+/* The run of most executed FLOPs per prompt of a dtype, or NULL. */
+static const sweep_run *largest(const sweep *s, esl_dtype d)
+{
+    const sweep_run *best = NULL;
+    for (size_t i = 0; i < s->n_runs; i++)
+        if (s->runs[i].point->dtype == d &&
+            (best == NULL || s->runs[i].point->exec_flops > best->point->exec_flops))
+            best = &s->runs[i];
+    return best;
+}
+
+/* The paper's grid (Tables 6-9): resolutions 256-1024, steps 10-50, CFG off
+ * and on; the coverage report names what the sweep measured of it. */
+static void print_coverage(const sweep *s)
+{
+    int64_t v[16];
+    size_t n;
+    printf("coverage of the paper's grid:\n  %-12s", "models");
+    n = levels(s, 0, v);
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i ? ", " : "", s->models[v[i]]->name);
+    printf("  (%zu of %zu asked for)\n  %-12s", n, s->n_models, "resolutions");
+    n = levels(s, 1, v);
+    for (size_t i = 0; i < n; i++)
+        printf("%s%lld", i ? ", " : "", (long long)v[i]);
+    printf("  (paper: 256, 512, 768, 1024)\n  %-12s", "steps");
+    n = levels(s, 2, v);
+    for (size_t i = 0; i < n; i++)
+        printf("%s%lld", i ? ", " : "", (long long)v[i]);
+    printf("  (paper: 10, 20, 30, 40, 50)\n  %-12s", "dtypes");
+    n = levels(s, 3, v);
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i ? ", " : "", esl_dtype_name((esl_dtype)v[i]));
+    printf("\n  %-12s", "cfg");
+    n = levels(s, 4, v);
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i ? ", " : "", v[i] ? "on" : "off");
+    printf("  (paper: off, on)\n");
+    printf("  %zu runs: %zu models x %zu resolutions x %zu step counts x %zu dtypes x %zu CFG "
+           "setting%s, %s the target of 3 x 3 x 2 x 2\n",
+           s->n_runs, s->plan.n_models, s->plan.n_sides, s->plan.n_steps, s->plan.n_dtypes,
+           s->plan.n_cfg, s->plan.n_cfg == 1 ? "" : "s", s->plan.full ? "meeting" : "short of");
+}
+
+static void print_table(const sweep *s, double elapsed_s)
+{
+    char b[32], flags[256];
+    printf("gpu        %s", s->device);
+    if (s->driver[0] != '\0')
+        printf(" (driver %s)", s->driver);
+    printf("\nprobe      %s 512x512, 2 steps:", s->models[s->probe_model]->name);
+    for (size_t k = 0; k < s->n_dtypes; k++)
+        printf("%s %s %.2f TFLOP/s", k ? "," : "", esl_dtype_name(s->dtypes[k]),
+               s->probe_tflops[s->dtypes[k]]);
+    printf("; %.2f s fixed cost per run\n", s->overhead_s);
+    printf("time       %.1f s of a %.0f s budget\n\n", elapsed_s, s->a->budget_s);
+    printf("%5s  %-12s %-10s %5s %3s %-5s %7s %14s %10s %10s %7s %12s %12s %9s  %s\n", "run",
+           "model", "size", "steps", "cfg", "dtype", "prompts", "executed", "loop s", "TFLOP/s",
+           "peak", "energy J", "dynamic J", "J/TFLOP", "flags");
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const sweep_run *r = &s->runs[i];
+        const esl_calib_point *p = r->point;
+        char size[32], peak[16];
+        snprintf(size, sizeof size, "%lldx%lld", (long long)p->side, (long long)p->side);
+        if (r->peak_tflops > 0)
+            snprintf(peak, sizeof peak, "%.1f%%", 100 * r->peak_fraction);
+        else
+            snprintf(peak, sizeof peak, "-");
+        esl_flags_string(flags, sizeof flags, r->flags);
+        printf("%5lld  %-12s %-10s %5lld %3s %-5s %7lld %14s %10.4f %10.2f %7s %12.3f %12.3f "
+               "%9.4f  %s%s\n",
+               (long long)r->run_id, s->models[p->model]->name, size, (long long)p->steps,
+               p->cfg ? "yes" : "no", esl_dtype_name(p->dtype), (long long)r->prompts,
+               cli_human_flops(b, sizeof b, r->result.exec_flops), r->result.duration_s,
+               r->result.exec_flops / r->result.duration_s / 1e12, peak, r->energy_j, r->dynamic_j,
+               r->j_per_tflop, flags[0] ? flags : "-", r->in_fit ? "" : " (not fitted)");
+    }
+    printf("\n");
+    print_coverage(s);
+    printf("\nlargest configuration against the dense peak:\n");
+    for (size_t k = 0; k < s->n_dtypes; k++) {
+        const sweep_run *r = largest(s, s->dtypes[k]);
+        if (r == NULL)
+            continue;
+        double tflops = r->result.exec_flops / r->result.duration_s / 1e12;
+        printf("  %-5s %s %lldx%lld, %lld steps: %.2f TFLOP/s", esl_dtype_name(s->dtypes[k]),
+               s->models[r->point->model]->name, (long long)r->point->side,
+               (long long)r->point->side, (long long)r->point->steps, tflops);
+        if (r->peak_tflops > 0)
+            printf(", %.1f%% of the %.1f TFLOP/s dense peak\n", 100 * r->peak_fraction,
+                   r->peak_tflops);
+        else
+            printf(" (no dense peak known for this GPU: no ratio)\n");
+    }
+    printf("\n");
+    law_cli_print(s->law);
+    printf("\nlaw written to %s\n", s->law_path);
+}
+
+static json_t *int_array(const int64_t *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_integer(v[i]));
+    return a;
+}
+
+static int print_json_report(const sweep *s, double elapsed_s)
+{
+    char *law_text = NULL;
+    int rc = esl_law_to_json(&law_text, s->law);
+    if (rc != ESL_OK)
+        return cli_fail(rc);
+    json_t *law = json_loads(law_text, 0, NULL);
+    free(law_text);
+    json_t *o = json_object(), *probe = json_object(), *runs = json_array(), *cov = json_object();
+    json_object_set_new(o, "gpu", json_string(s->device));
+    json_object_set_new(o, "driver", json_string(s->driver));
+    json_object_set_new(o, "budget_s", json_real(s->a->budget_s));
+    json_object_set_new(o, "elapsed_s", json_real(elapsed_s));
+    json_object_set_new(probe, "model", json_string(s->models[s->probe_model]->name));
+    json_object_set_new(probe, "overhead_s", json_real(s->overhead_s));
+    for (size_t k = 0; k < s->n_dtypes; k++)
+        json_object_set_new(probe, esl_dtype_name(s->dtypes[k]),
+                            json_real(s->probe_tflops[s->dtypes[k]]));
+    json_object_set_new(o, "probe_tflops", probe);
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const sweep_run *r = &s->runs[i];
+        const esl_calib_point *p = r->point;
+        char flags[256];
+        json_t *j = json_object();
+        json_object_set_new(j, "run_id", r->run_id > 0 ? json_integer(r->run_id) : json_null());
+        json_object_set_new(j, "model", json_string(s->models[p->model]->name));
+        json_object_set_new(j, "height", json_integer(p->side));
+        json_object_set_new(j, "width", json_integer(p->side));
+        json_object_set_new(j, "steps", json_integer(p->steps));
+        json_object_set_new(j, "cfg", json_boolean(p->cfg));
+        json_object_set_new(j, "dtype", json_string(esl_dtype_name(p->dtype)));
+        json_object_set_new(j, "prompts", json_integer(r->prompts));
+        json_object_set_new(j, "exec_flops", json_real(r->result.exec_flops));
+        json_object_set_new(j, "duration_s", json_real(r->result.duration_s));
+        json_object_set_new(j, "achieved_tflops",
+                            json_real(r->result.exec_flops / r->result.duration_s / 1e12));
+        json_object_set_new(j, "peak_fraction",
+                            r->peak_tflops > 0 ? json_real(r->peak_fraction) : json_null());
+        json_object_set_new(j, "energy_j", json_real(r->energy_j));
+        json_object_set_new(j, "dynamic_j", json_real(r->dynamic_j));
+        json_object_set_new(j, "joules_per_tflop",
+                            r->j_per_tflop > 0 ? json_real(r->j_per_tflop) : json_null());
+        json_object_set_new(j, "flags", json_string(esl_flags_string(flags, sizeof flags, r->flags)));
+        json_object_set_new(j, "fitted", json_boolean(r->in_fit));
+        json_array_append_new(runs, j);
+    }
+    json_object_set_new(o, "runs", runs);
+    int64_t v[16];
+    size_t n = levels(s, 0, v);
+    json_t *names = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(names, json_string(s->models[v[i]]->name));
+    json_object_set_new(cov, "models", names);
+    n = levels(s, 1, v);
+    json_object_set_new(cov, "resolutions", int_array(v, n));
+    n = levels(s, 2, v);
+    json_object_set_new(cov, "steps", int_array(v, n));
+    n = levels(s, 3, v);
+    json_t *dt = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(dt, json_string(esl_dtype_name((esl_dtype)v[i])));
+    json_object_set_new(cov, "dtypes", dt);
+    n = levels(s, 4, v);
+    json_t *cfg = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(cfg, json_boolean(v[i]));
+    json_object_set_new(cov, "cfg", cfg);
+    json_object_set_new(cov, "full", json_boolean(s->plan.full));
+    json_object_set_new(o, "coverage", cov);
+    json_object_set_new(o, "law_file", json_string(s->law_path));
+    json_object_set_new(o, "law", law ? law : json_null());
+    law_cli_dump(o);
+    json_decref(o);
+    return 0;
+}
+
+/* Fit the paper-form law on the dataset text and write it. */
+static int fit_and_write(sweep *s, const char *text, size_t len)
+{
+    esl_dataset *ds = NULL;
+    char *json = NULL;
+    int rc = esl_dataset_parse(&ds, text, len, "calibration runs", NULL);
+    if (rc == ESL_OK)
+        rc = esl_law_fit(&s->law, ds, NULL);
+    esl_dataset_free(ds);
+    if (rc != ESL_OK) {
+        size_t fitted = 0;
+        for (size_t i = 0; i < s->n_runs; i++)
+            fitted += (size_t)s->runs[i].in_fit;
+        cli_error("calibrate: fitting the law on %zu of %zu runs: %s (the runs are stored)",
+                  fitted, s->n_runs, esl_error_last());
+        return EXIT_FAIL;
+    }
+    if ((rc = esl_law_to_json(&json, s->law)) != ESL_OK)
+        return cli_fail(rc);
+    s->law_path = s->a->output;
+    if (s->law_path == NULL) {
+        default_output(s->law_path_buf, sizeof s->law_path_buf, s->device);
+        s->law_path = s->law_path_buf;
+    }
+    FILE *f = fopen(s->law_path, "w");
+    int ok = f != NULL && fputs(json, f) >= 0 && fputc('\n', f) != EOF;
+    if (f != NULL && fclose(f) != 0)
+        ok = 0;
+    free(json);
+    if (!ok) {
+        cli_error("calibrate: cannot write the law to %s: %s", s->law_path, strerror(errno));
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int measure(const args *a, esl_model **models, size_t n_models)
+{
+    sweep s;
+    bench_cli b;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *data = NULL;
+    int rc;
+    memset(&s, 0, sizeof s);
+    s.a = a;
+    s.models = models;
+    s.n_models = n_models;
+    s.started_s = now_s();
+    if ((rc = parse_dtypes(a, s.dtypes, &s.n_dtypes)) != 0)
+        return rc;
+    esl_calib_opts o = {.cfg_both = !a->no_cfg};
+    if ((rc = bench_cli_open(&b, &a->run, "calibrate")) != 0 || (rc = probe(&s, &b, &o)) != 0)
+        goto out;
+    /* Each run costs the probe's fixed cost plus at least --min-run: the
+     * planner's per-run overhead, so that the estimate stays an upper bound. */
+    o.overhead_s = s.overhead_s + a->min_run_s;
+    o.budget_s = a->budget_s - (now_s() - s.started_s);
+    if (o.budget_s <= 0) {
+        cli_error("calibrate: the budget of %g s is spent by the idle window and the probe",
+                  a->budget_s);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if ((rc = esl_calib_plan_make(&s.plan, (const esl_model *const *)models, n_models, &o)) != ESL_OK) {
+        cli_error("calibrate: %s", esl_error_last());
+        rc = cli_exit_code(rc);
+        goto out;
+    }
+    s.have_plan = 1;
+    if ((data = open_memstream(&text, &len)) == NULL) {
+        cli_error("out of memory");
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    rc = run_points(&s, &b, data, a->min_run_s);
+    if (fclose(data) != 0 && rc == 0) {
+        cli_error("out of memory");
+        rc = EXIT_FAIL;
+    }
+    if (rc == 0)
+        rc = fit_and_write(&s, text, len);
+    if (rc == 0 && a->format == FORMAT_JSON)
+        rc = print_json_report(&s, now_s() - s.started_s);
+    else if (rc == 0)
+        print_table(&s, now_s() - s.started_s);
+out:
+    free(text);
+    free(s.runs);
+    esl_law_free(s.law);
+    if (s.have_plan)
+        esl_calib_plan_release(&s.plan);
+    bench_cli_close(&b);
+    return rc;
+}
+
 static int run_calibrate(const cli_command *cmd, int argc, char **argv)
 {
-    args a = {.budget_s = 300, .overhead_s = 2, .models = "flux-dev,sd35-large,sd2",
-              .dtypes = "bf16,fp32"};
+    args a = {.budget_s = 300, .overhead_s = 2, .min_run_s = 1, .models = "flux-dev,sd35-large,sd2",
+              .dtypes = "bf16,fp32", .seed = 1, .warmup = 1,
+              .run = {.meter = {.kind = ESL_METER_NVML, .gpus = "0"}, .idle_s = 2.0,
+                      .store = "esl-runs.db"}};
     int first, rc, status = ESL_OK;
-    esl_model *models[8] = {0};
+    esl_model *models[MAX_MODELS] = {0};
     size_t n = 0;
+    esl_calib_opts o = {0};
 
     if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
         return rc;
@@ -195,35 +800,52 @@ static int run_calibrate(const cli_command *cmd, int argc, char **argv)
         cli_error("calibrate: unexpected argument '%s'", argv[first]);
         return EXIT_USAGE;
     }
-    if (!a.dry_run) {
-        cli_error("calibrate: only --dry-run is available in this build (the measured sweep "
-                  "needs the energy meter)");
-        return EXIT_USAGE;
+    if (a.dry_run) {
+        if ((a.tflops == NULL) == (a.gpu == NULL)) {
+            cli_error("calibrate: give exactly one of --tflops LIST or --gpu NAME to estimate times");
+            return EXIT_USAGE;
+        }
+        o = (esl_calib_opts){.budget_s = a.budget_s, .overhead_s = a.overhead_s,
+                             .cfg_both = !a.no_cfg};
+        if ((rc = throughputs(&a, o.s_per_flop)) != 0)
+            return rc;
+    } else {
+        if (a.tflops != NULL || a.gpu != NULL) {
+            cli_error("calibrate: --tflops and --gpu are for --dry-run (a measured calibration "
+                      "probes the GPU)");
+            return EXIT_USAGE;
+        }
+        if (a.format == FORMAT_CSV) {
+            cli_error("calibrate: --format csv is for --dry-run (esl runs export writes the "
+                      "measured runs as CSV)");
+            return EXIT_USAGE;
+        }
+        a.run.seed = (uint64_t)a.seed;
+        a.run.warmup = (int)a.warmup;
     }
-    if ((a.tflops == NULL) == (a.gpu == NULL)) {
-        cli_error("calibrate: give exactly one of --tflops LIST or --gpu NAME to estimate times");
-        return EXIT_USAGE;
-    }
-    esl_calib_opts o = {.budget_s = a.budget_s, .overhead_s = a.overhead_s, .cfg_both = !a.no_cfg};
-    if ((rc = throughputs(&a, o.s_per_flop)) != 0)
-        return rc;
 
     char list[512];
     snprintf(list, sizeof list, "%s", a.models);
     for (char *save = NULL, *name = strtok_r(list, ",", &save); name != NULL && status == ESL_OK;
          name = strtok_r(NULL, ",", &save)) {
-        if (n == 8) {
-            cli_error("option --models: at most 8 models");
+        if (n == MAX_MODELS) {
+            cli_error("option --models: at most %d models", MAX_MODELS);
             rc = EXIT_USAGE;
             goto done;
         }
         if ((status = esl_catalog_find(&models[n], name)) == ESL_OK)
             n++;
     }
-    esl_calib_plan cp;
-    if (status == ESL_OK)
-        status = esl_calib_plan_make(&cp, (const esl_model *const *)models, n, &o);
     if (status != ESL_OK) {
+        rc = cli_fail(status);
+        goto done;
+    }
+    if (!a.dry_run) {
+        rc = measure(&a, models, n);
+        goto done;
+    }
+    esl_calib_plan cp;
+    if ((status = esl_calib_plan_make(&cp, (const esl_model *const *)models, n, &o)) != ESL_OK) {
         rc = cli_fail(status);
         goto done;
     }
@@ -237,12 +859,16 @@ done:
 }
 
 const cli_command cmd_calibrate = {
-    "calibrate", run_calibrate, "plan a calibration sweep of this GPU within a time budget",
-    "--dry-run (--tflops LIST | --gpu NAME) [--budget TIME] [--models LIST] [--dtypes LIST] "
-    "[--no-cfg] [--format table|csv|json]",
-    "Chooses models x resolutions x steps x dtype x CFG from the paper's grid so that the\n"
-    "sweep fits the budget, keeping the widest spread of FLOPs and aiming at 3 models x\n"
-    "3 resolutions x 2 step counts x 2 dtypes (docs/calibration.md). With --dry-run the\n"
-    "times are estimated from assumed throughputs; measuring needs the energy meter.",
+    "calibrate", run_calibrate, "fit the energy law for this GPU within a time budget",
+    "[--budget TIME] [--models LIST] [--dtypes LIST] [--no-cfg] [-o FILE] [--store FILE] "
+    "[--format table|json] | --dry-run (--tflops LIST | --gpu NAME) [--format table|csv|json]",
+    "Probes the GPU's throughput with the largest model, then chooses models x resolutions x\n"
+    "steps x dtype x CFG from the paper's grid so that the sweep fits the budget, keeping the\n"
+    "widest spread of FLOPs and aiming at 3 models x 3 resolutions x 2 step counts x 2 dtypes\n"
+    "(docs/calibration.md). Each configuration runs under the NVML meter like esl bench,\n"
+    "repeating prompts until it lasts --min-run, and is stored; the runs are fitted with the\n"
+    "paper's law (Eq. 3/4) and the law is written with -o. Progress and ETA go to stderr when\n"
+    "it is a terminal. With --dry-run the times are estimated from assumed throughputs.\n"
+    "Exit status 3 when no GPU, NVIDIA driver or CUDA module is available.",
     options,
 };

@@ -1,17 +1,21 @@
 #!/bin/sh
-# calibrate-check.sh - the GPU check of the synthetic workload, in at most
-# 8 minutes on one H100 or H200 (docs/calibration.md, "GPU check").
+# calibrate-check.sh - the GPU check of the synthetic workload and the
+# calibration, in at most 8 minutes on one H100 or H200 (docs/calibration.md,
+# "GPU check").
 #
 #   on the build machine:  sh bench/device/calibrate-check.sh --prepare BUILD
 #       copies the shared libraries esl needs that a bare GPU machine may lack
-#       (jansson, libcsv) beside BUILD/src/esl; cuBLAS is not copied (over
-#       500 MB): the GPU machine's CUDA 13 toolkit provides it.
+#       (jansson, libcsv, sqlite, gsl) beside BUILD/src/esl; cuBLAS is not
+#       copied (over 500 MB): the GPU machine's CUDA toolkit provides it.
 #   on the GPU machine:    sh bench/device/calibrate-check.sh BUILD [OUTDIR]
-#       runs `esl bench` over 3 models x 3 resolutions x 2 step counts x
-#       {bf16, fp32} (36 runs, CFG off, batch 1), writes the runs as CSV to
-#       OUTDIR/calibration-runs.csv (default $OUT or .), and prints the
-#       achieved TFLOP/s of the largest configuration against the dense peak.
-# Every step runs under `timeout`; runs stop being started after 420 s.
+#       runs one short `esl bench`, then the real `esl calibrate` (a 270 s
+#       budget over flux-dev, sd35-large, sd2 x bf16, fp32; the planner aims at
+#       3 models x 3 resolutions x 2 step counts x 2 dtypes), and prints the
+#       fitted alpha, beta_dtype, beta_res, R^2 and the achieved TFLOP/s of the
+#       largest configuration against the dense peak. Writes to OUTDIR
+#       (default $OUT or .): calibration-runs.csv (the runs as a dataset,
+#       esl runs export), law-gpu.json, calibrate.txt, esl-runs.db.
+# Every step runs under its own `timeout`; their sum stays under 480 s.
 set -u
 
 if [ "${1:-}" = --prepare ]; then
@@ -28,59 +32,54 @@ fi
 build=${1:?usage: calibrate-check.sh BUILD [OUTDIR]}
 outdir=${2:-${OUT:-.}}
 esl=$build/src/esl
-csv=$outdir/calibration-runs.csv
 start=$(date +%s)
 mkdir -p "$outdir"
 # Libraries copied by --prepare, then the CUDA toolkit's and pip's cuBLAS.
-pip_cublas=$(timeout 30 python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null || true)
+pip_cublas=$(timeout 20 python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null || true)
 LD_LIBRARY_PATH=$build/src:/usr/local/cuda/lib64:${pip_cublas:+$pip_cublas:}${LD_LIBRARY_PATH:-}
 export LD_LIBRARY_PATH
+# The module beside esl in the build tree is found by esl itself; the
+# ESL_GPU_MODULE and ESL_NVML_LIBRARY of the caller are kept (test stubs).
 
-echo "== GPU"
+echo "== GPU"                                                      # <= 20 s
 timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total,power.limit --format=csv,noheader || echo "nvidia-smi failed"
-timeout 10 "$esl" version || { echo "esl does not start: see the libraries above"; exit 1; }
+timeout 10 "$esl" version || { echo "esl does not start: see the libraries above"; exit 1; }   # <= 10 s
 
-echo "== sweep (runs are CSV rows of esl bench)"
-rm -f "$csv"
-runs=0
-skipped=0
-for dtype in bf16 fp32; do
-  for model in sd2 sd35-large flux-dev; do
-    for side in 256 512 1024; do
-      for steps in 10 20; do
-        if [ $(( $(date +%s) - start )) -gt 420 ]; then
-          skipped=$((skipped + 1))
-          continue
-        fi
-        line=$(timeout 150 "$esl" bench --model "$model" --height "$side" --width "$side" \
-               --steps "$steps" --dtype "$dtype" --warmup 1 --format csv)
-        rc=$?
-        if [ $rc -ne 0 ]; then
-          echo "$model $side $steps $dtype: esl bench failed (exit $rc)"
-          [ $rc -eq 3 ] && exit 3
-          continue
-        fi
-        [ -s "$csv" ] || echo "$line" | head -n 1 >"$csv"
-        echo "$line" | tail -n 1 >>"$csv"
-        echo "$line" | tail -n 1 | awk -F, '{printf "%-11s %5sx%-5s %3s steps %s: %8.3f s %8.1f TFLOP/s\n", $1, $2, $3, $4, $6, $(NF-7), $(NF-4)}'
-        runs=$((runs + 1))
-      done
-    done
-  done
-done
-echo "$runs runs written to $csv; $skipped not started (time limit)"
+echo "== one short run (esl bench, metered, not stored)"            # <= 45 s
+timeout 45 "$esl" bench --model sd2 --height 512 --width 512 --steps 10 --prompts 4 --warmup 1 \
+  --idle 1s --no-store
+rc=$?
+[ $rc -eq 3 ] && { echo "no GPU, NVIDIA driver or CUDA module (exit 3)"; exit 3; }
+[ $rc -ne 0 ] && echo "esl bench failed (exit $rc); calibrating anyway"
 
-echo "== largest configuration against the dense peak"
-for dtype in bf16 fp32; do
-  awk -F, -v d="$dtype" 'NR > 1 && $6 == d && $(NF-6) + 0 > best { best = $(NF-6) + 0; row = $0 }
-    END {
-      if (row == "") { print d ": no run"; exit }
-      n = split(row, f, ",")
-      peak = f[n-3]; frac = f[n-2]
-      printf "%s: %s %sx%s %s steps: %.1f TFLOP/s", d, f[1], f[2], f[3], f[4], f[n-4]
-      if (peak != "") printf " = %.1f%% of the %.1f TFLOP/s dense peak\n", 100 * frac, peak
-      else printf " (GPU not in data/gpu_peaks.csv: no ratio)\n"
-    }' "$csv"
-done
-echo "law fit: not part of this build (esl fit arrives with the law module); fit $csv there"
+budget=${ESL_CHECK_BUDGET:-270}   # a smaller one to try the script with the test stubs
+echo "== esl calibrate (budget $budget s)"                          # <= 360 s
+db=$outdir/esl-runs.db
+law=$outdir/law-gpu.json
+rm -f "$db" "$db-wal" "$db-shm" "$law"
+timeout 360 "$esl" calibrate --budget "$budget" --models flux-dev,sd35-large,sd2 --dtypes bf16,fp32 \
+  --idle 5s --store "$db" -o "$law" -q >"$outdir/calibrate.txt"
+rc=$?
+cat "$outdir/calibrate.txt"
+[ $rc -ne 0 ] && echo "esl calibrate failed (exit $rc; 124: timed out)"
+
+echo "== the runs as a dataset"                                      # <= 15 s
+if [ -s "$db" ]; then
+  timeout 15 "$esl" runs export --store "$db" >"$outdir/calibration-runs.csv"
+  echo "$(($(wc -l <"$outdir/calibration-runs.csv") - 1)) rows written to $outdir/calibration-runs.csv"
+fi
+
+echo "== summary"
+# coef NAME: a coefficient of the law file (esl's indented JSON)
+coef() {
+  sed -n "/\"name\": \"$1\"/,/\"coef\"/p" "$law" | sed -n 's/^ *"coef": \([-0-9.e+]*\),*$/\1/p'
+}
+if [ -s "$law" ]; then
+  printf 'alpha %s  beta_dtype(fp32 vs bf16) %s  beta_res %s  R2(ln E) %s\n' "$(coef alpha)" \
+    "$(coef dtype=fp32)" "$(coef res)" \
+    "$(sed -n 's/^ *"r2_log": \([-0-9.e+]*\),*$/\1/p' "$law")"
+fi
+sed -n '/^largest configuration/,/^$/p' "$outdir/calibrate.txt"
+echo "paper, A100 (data/paper_a100.csv, all four models):"          # <= 15 s
+timeout 15 "$esl" fit --data data/paper_a100.csv | grep -E '^(alpha|dtype=|res|R2)'
 echo "elapsed: $(( $(date +%s) - start )) s"

@@ -150,14 +150,26 @@ typedef struct esl_bench_opts {
     const char *module;  /* path of libesl_gpu.so; NULL: $ESL_GPU_MODULE, then the loader's search */
     uint64_t seed;       /* random weights */
     int warmup;          /* untimed denoiser passes before the loop (>= 0) */
+    /* Called on the host right before the timed loop (end = 0) and right
+     * after it (end = 1), with the GPU synchronised and idle at both points:
+     * where an energy meter opens and closes its window. The end call comes
+     * whenever the begin call succeeded, even when the loop failed. Return
+     * ESL_OK, or a status (with esl_error_last set) that stops the run and
+     * becomes esl_bench_run's result. NULL: no calls. */
+    int (*on_loop)(void *ctx, int end);
+    void *loop_ctx;
 } esl_bench_opts;
 
 /*
  * Run a plan on the first GPU: allocate and fill random weights, then time
  * N prompt runs (text, T denoiser passes, decoder) with no host round-trips.
+ * The module is `opts->module`, else $ESL_GPU_MODULE, else libesl_gpu.so
+ * from the loader's search path; a stand-in module for tests can be named
+ * the same way (tests/stubs/gpu_stub.c).
  * @return ESL_OK; ESL_ENODEV when the CUDA module cannot be loaded or no GPU
  *         or driver is present (the detail says which); ESL_EDEVICE when a
- *         CUDA or cuBLAS call fails; ESL_ENOMEM when the GPU lacks memory
+ *         CUDA or cuBLAS call fails; ESL_ENOMEM when the GPU lacks memory;
+ *         the status of a failed on_loop call (its detail kept)
  */
 int esl_bench_run(esl_bench_result *out, const esl_workload *plan, const esl_bench_opts *opts);
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include "esl/bench.h"
 
-#define ESL_GPU_ABI 1
+#define ESL_GPU_ABI 2 /* 2: esl_bench_opts.on_loop */
 
 #ifdef __cplusplus
 extern "C" {

@@ -533,12 +533,26 @@ int timed(workload *w, const esl_bench_opts *opts, esl_bench_result *out)
     CU(cudaStreamSynchronize(w->stream));
     CU(cudaEventCreate(&start));
     CU(cudaEventCreate(&stop));
+    /* The caller's hook (an energy meter's window) brackets the loop with
+     * the GPU idle: its reason, if it fails, is the caller's to report. */
+    if (opts->on_loop != NULL && (rc = opts->on_loop(opts->loop_ctx, 0)) != ESL_OK) {
+        cudaEventDestroy(start);
+        cudaEventDestroy(stop);
+        return rc;
+    }
     CU(cudaEventRecord(start, w->stream));
     rc = ESL_OK;
     for (int64_t i = 0; rc == ESL_OK && i < w->plan->config.request.prompts; i++)
         rc = run_prompt(w);
-    CU(cudaEventRecord(stop, w->stream));
-    CU(cudaEventSynchronize(stop));
+    cudaError_t rec = cudaEventRecord(stop, w->stream);
+    cudaError_t sync = rec == cudaSuccess ? cudaEventSynchronize(stop) : rec;
+    int end_rc = opts->on_loop != NULL ? opts->on_loop(opts->loop_ctx, 1) : ESL_OK;
+    CU(sync);
+    if (rc == ESL_OK && end_rc != ESL_OK) {
+        cudaEventDestroy(start);
+        cudaEventDestroy(stop);
+        return end_rc;
+    }
     float ms = 0;
     CU(cudaEventElapsedTime(&ms, start, stop));
     cudaEventDestroy(start);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run one golden CLI case: `run.sh ESL CASE.cmd`. The .cmd file holds the
-# arguments (shell words, $DATA is tests/data, $ROOT the source tree); stdout,
+# arguments (shell words, $DATA is tests/data, $ROOT the source tree, $tmp a
+# scratch folder removed afterwards); stdout,
 # stderr and the exit status must equal CASE.out, CASE.err and CASE.code.
 # UPDATE=1 rewrites the expected files from the actual output.
 set -u
@@ -11,6 +12,11 @@ dir=$(cd "$(dirname "$case_file")" && pwd)
 ROOT=$(cd "$dir/../../.." && pwd)
 DATA=$ROOT/tests/data
 export ROOT DATA
+# CASE.env, when present, sets variables for the case (NAME=VALUE lines, shell
+# syntax); $BUILD is the build tree, whose tests/ holds the stub libraries.
+BUILD=$(cd "$(dirname "$esl")/.." && pwd)
+export BUILD
+if [ -f "$base.env" ]; then set -a; . "$base.env"; set +a; fi
 unset ESL_MODEL_PATH
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -8,7 +8,7 @@ if [ ! -e /dev/nvidia0 ] && ! nvidia-smi -L >/dev/null 2>&1; then
   echo "no GPU: skipped"
   exit 77
 fi
-args="--model sd2 --height 256 --width 256 --steps 2 --warmup 1"
+args="--model sd2 --height 256 --width 256 --steps 2 --warmup 1 --no-store --idle 0"
 want=$("$esl" bench $args --dry-run --format json | sed -n 's/^  "exec_flops": \([0-9]*\),*$/\1/p')
 for dtype in fp16 bf16 fp32 tf32; do
   line=$("$esl" bench $args --dtype "$dtype" --format csv | tail -n 1) || { echo "$dtype: esl bench failed"; exit 1; }

@@ -1,0 +1,205 @@
+/*
+ * bench_cli.c - measured GPU runs for `esl bench` and `esl calibrate`: the
+ * NVML meter opened once with its idle baseline, a meter window opened and
+ * closed by the workload's loop hook (so allocation, random weights and
+ * warm-up stay outside it), the run stored with the labels of a dataset row,
+ * and joules per TFLOP from the window's energy.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_cli.h"
+
+int bench_cli_duration(const char *option, const char *arg, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end), scale = 1.0;
+    if (end != arg && strcmp(end, "ms") == 0)
+        scale = 1e-3;
+    else if (end == arg || (strcmp(end, "s") != 0 && *end != '\0'))
+        v = NAN;
+    if (!isfinite(v) || errno == ERANGE || v < 0.0 || v * scale > 3600.0) {
+        cli_error("option --%s: '%s' is not a duration like 5s, 500ms or 0 (at most 1 hour)",
+                  option, arg);
+        return EXIT_USAGE;
+    }
+    *out = v * scale;
+    return 0;
+}
+
+/* The CUDA module beside the binary (installed or build tree), if any. */
+static const char *find_module(char *buf, size_t size)
+{
+    static const char *const rel[] = {"", "/../lib/gpu", "/../" ESL_INSTALL_LIBDIR "/esl"};
+    char exe[PATH_MAX];  /* buf holds PATH_MAX + 64 */
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (getenv("ESL_GPU_MODULE") != NULL || n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash == NULL)
+        return NULL;
+    *slash = '\0';
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        snprintf(buf, size, "%s%s/libesl_gpu.so", exe, rel[i]);
+        if (access(buf, R_OK) == 0)
+            return buf;
+    }
+    return NULL;
+}
+
+/* Print libesl's detail after `who: ` and return the exit code of rc. */
+static int fail(const char *who, int rc)
+{
+    cli_error("%s: %s", who, esl_error_last());
+    return cli_exit_code(rc);
+}
+
+int bench_cli_open(bench_cli *b, const bench_cli_opts *opts, const char *who)
+{
+    int rc;
+    memset(b, 0, sizeof *b);
+    b->opts = opts;
+    if ((rc = esl_meter_open(&b->meter, &opts->meter)) != ESL_OK)
+        return fail(who, rc);
+    if (!opts->no_store && (rc = esl_store_open(&b->store, opts->store)) != ESL_OK)
+        return fail(who, rc);
+    if (opts->have_idle_w)
+        rc = esl_meter_set_idle(b->meter, opts->idle_w);
+    else if (opts->idle_s > 0.0)
+        rc = esl_meter_measure_idle(b->meter, opts->idle_s);
+    return rc == ESL_OK ? 0 : fail(who, rc);
+}
+
+void bench_cli_close(bench_cli *b)
+{
+    esl_store_close(b->store);
+    esl_meter_close(b->meter);
+    b->store = NULL;
+    b->meter = NULL;
+}
+
+unsigned bench_cli_doubtful(const esl_record *rec)
+{
+    return rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST);
+}
+
+typedef struct window {
+    esl_meter *meter;
+    esl_record *record;
+} window;
+
+/* The workload's loop hook: the meter's window is the timed loop. */
+static int on_loop(void *ctx, int end)
+{
+    window *w = ctx;
+    return end ? esl_window_end(w->meter, &w->record) : esl_window_begin(w->meter);
+}
+
+static char *command_line(const esl_workload *p, const bench_cli_opts *o)
+{
+    const esl_bench_config *c = &p->config;
+    char buf[1024];
+    snprintf(buf, sizeof buf,
+             "esl bench --model %s --height %lld --width %lld --steps %lld%s --dtype %s "
+             "--prompts %lld --batch %lld --seed %llu --warmup %d",
+             p->model->name, (long long)c->request.height, (long long)c->request.width,
+             (long long)c->request.steps, c->request.cfg ? " --cfg" : "", esl_dtype_name(c->dtype),
+             (long long)c->request.prompts, (long long)c->batch, (unsigned long long)o->seed,
+             o->warmup);
+    return strdup(buf);
+}
+
+int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench_run *out)
+{
+    const esl_bench_config *c = &plan->config;
+    const bench_cli_opts *o = b->opts;
+    window w = {b->meter, NULL};
+    esl_bench_opts bo = {
+        .module = o->module ? o->module : find_module(b->module_path, sizeof b->module_path),
+        .seed = o->seed, .warmup = o->warmup, .on_loop = on_loop, .loop_ctx = &w,
+    };
+    int rc;
+    memset(out, 0, sizeof *out);
+    if ((rc = esl_bench_run(&out->result, plan, &bo)) != ESL_OK) {
+        esl_record_free(w.record);
+        return fail(who, rc);
+    }
+    out->record = w.record;
+    if ((rc = esl_efficiency_compute(&out->total, &out->result, c->dtype,
+                                     out->record->energy_j)) != ESL_OK ||
+        (rc = esl_efficiency_compute(&out->dynamic, &out->result, c->dtype,
+                                     out->record->dynamic_j)) != ESL_OK)
+        return fail(who, rc);
+    if ((out->command = command_line(plan, o)) == NULL) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    if (b->store == NULL)
+        return 0;
+
+    char v[9][64];
+    snprintf(v[0], sizeof v[0], "%lld", (long long)c->request.height);
+    snprintf(v[1], sizeof v[1], "%lld", (long long)c->request.width);
+    snprintf(v[2], sizeof v[2], "%lld", (long long)c->request.steps);
+    snprintf(v[3], sizeof v[3], "%d", c->request.cfg ? 1 : 0);
+    /* a dataset row's prompts are images: N prompt runs of B images */
+    snprintf(v[4], sizeof v[4], "%lld", (long long)(c->request.prompts * c->batch));
+    snprintf(v[5], sizeof v[5], "%lld", (long long)c->batch);
+    snprintf(v[6], sizeof v[6], "%.17g", out->result.exec_flops);
+    snprintf(v[7], sizeof v[7], "%.17g", out->result.paper_flops);
+    snprintf(v[8], sizeof v[8], "%.17g", out->result.duration_s);
+    const esl_label labels[] = { /* keys unique; the store sorts them */
+        {"model", (char *)plan->model->name},
+        {"gpu", out->result.device},
+        {"dtype", (char *)esl_dtype_name(c->dtype)},
+        {"cfg", v[3]},
+        {"height", v[0]},
+        {"width", v[1]},
+        {"steps", v[2]},
+        {"prompts", v[4]},
+        {"batch_size", v[5]},
+        {"exec_flops", v[6]},
+        {"paper_flops", v[7]},
+        {"loop_s", v[8]},
+    };
+    if ((rc = esl_store_put(b->store, &out->run_id, out->record, out->command, 0, labels,
+                            sizeof labels / sizeof labels[0])) != ESL_OK)
+        return fail(who, rc);
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int bench_cli_probe(bench_cli *b, const esl_workload *plan, const char *who,
+                    esl_bench_result *out, double *wall_s)
+{
+    const bench_cli_opts *o = b->opts;
+    esl_bench_opts bo = {
+        .module = o->module ? o->module : find_module(b->module_path, sizeof b->module_path),
+        .seed = o->seed, .warmup = o->warmup,
+    };
+    double t0 = now_s();
+    int rc = esl_bench_run(out, plan, &bo);
+    *wall_s = now_s() - t0;
+    return rc == ESL_OK ? 0 : fail(who, rc);
+}
+
+void bench_cli_run_release(bench_run *r)
+{
+    esl_record_free(r->record);
+    free(r->command);
+    memset(r, 0, sizeof *r);
+}

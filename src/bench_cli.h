@@ -1,0 +1,73 @@
+/*
+ * bench_cli.h - what `esl bench` and `esl calibrate` share: running a layer
+ * plan on the GPU under the energy meter (a window around the timed loop,
+ * the idle baseline measured once before), storing the run with the labels
+ * that make it a dataset row, and its efficiency figures.
+ */
+#ifndef ESL_BENCH_CLI_H
+#define ESL_BENCH_CLI_H
+
+#include <limits.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "esl/esl.h"
+
+/* How runs are measured and stored. */
+typedef struct bench_cli_opts {
+    esl_meter_opts meter;  /* NVML; gpus "0" unless --gpus */
+    double idle_s;         /* idle window before the first run; 0 skips */
+    double idle_w;         /* used instead when have_idle_w */
+    int have_idle_w;
+    const char *store;     /* run store path */
+    int no_store;
+    const char *module;    /* the CUDA module, NULL: beside esl or $ESL_GPU_MODULE */
+    uint64_t seed;
+    int warmup;
+} bench_cli_opts;
+
+/* An open meter (idle baseline taken) and store. */
+typedef struct bench_cli {
+    const bench_cli_opts *opts;
+    esl_meter *meter;
+    esl_store *store;      /* NULL with --no-store */
+    char module_path[PATH_MAX + 64];
+} bench_cli;
+
+/* What one measured run gave. */
+typedef struct bench_run {
+    esl_bench_result result;
+    esl_record *record;         /* the meter's window around the timed loop */
+    esl_efficiency total;       /* joules per TFLOP from the total energy */
+    esl_efficiency dynamic;     /* ... from the dynamic energy (0 when it is not positive) */
+    int64_t run_id;             /* 0 when not stored */
+    char *command;              /* the equivalent `esl bench` command line */
+} bench_run;
+
+/* Handle --idle D (a duration: 5s, 500ms, 0). Returns 0 or an exit code. */
+int bench_cli_duration(const char *option, const char *arg, double *out);
+
+/* Open the meter, measure or set the idle baseline, open the store.
+ * Prints its error prefixed with `who`; returns 0 or an exit code. */
+int bench_cli_open(bench_cli *b, const bench_cli_opts *opts, const char *who);
+void bench_cli_close(bench_cli *b);
+
+/* Run `plan` under the meter and store it (labels model, gpu, dtype, cfg,
+ * height, width, steps, prompts = N x B images, batch_size, exec_flops,
+ * paper_flops, loop_s). Prints its error prefixed with `who`; returns 0 or
+ * an exit code. Release `out` with bench_cli_run_release. */
+int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench_run *out);
+void bench_cli_run_release(bench_run *r);
+
+/* Run `plan` without the meter and without storing it (a probe of the
+ * GPU's throughput). `wall_s` receives the whole call's seconds: loading,
+ * allocation, random weights and warm-up included. Prints its error
+ * prefixed with `who`; returns 0 or an exit code. */
+int bench_cli_probe(bench_cli *b, const esl_workload *plan, const char *who,
+                    esl_bench_result *out, double *wall_s);
+
+/* The flags that make a record doubtful (and keep it out of a dataset). */
+unsigned bench_cli_doubtful(const esl_record *rec);
+
+#endif

@@ -1,0 +1,1 @@
+calibrate --idle 300ms --budget 0.2 --store "$tmp/runs.db"

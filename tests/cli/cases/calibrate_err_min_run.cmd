@@ -1,0 +1,1 @@
+calibrate --min-run -1

@@ -1,0 +1,1 @@
+calibrate --idle 0 --store "$tmp/runs.db"

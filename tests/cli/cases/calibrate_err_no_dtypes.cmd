@@ -1,0 +1,1 @@
+calibrate --dtypes , --idle 0
