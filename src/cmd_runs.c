@@ -242,6 +242,12 @@ static void export(const esl_run *runs, size_t n)
                       esl_flags_string(flags, sizeof flags, doubtful));
             continue;
         }
+        if (!(rec->dynamic_j > 0.0)) {
+            /* A dataset row needs positive energy (the law takes its log). */
+            cli_error("runs export: run %" PRId64 " skipped: dynamic energy %.6g J is not positive "
+                      "(idle %.6g W over %.6g s)", r->id, rec->dynamic_j, rec->idle_w, rec->duration_s);
+            continue;
+        }
         const char *gpu = esl_run_label(r, "gpu");
         if (gpu == NULL)
             gpu = rec->n_devices > 0 ? rec->devices[0].info.name : "";
@@ -361,7 +367,8 @@ const cli_command cmd_runs = {
     "(--format csv: its trace; json: everything); export writes the runs as dataset rows for\n"
     "esl fit: the labels model, dtype, cfg, height, width, steps and prompts are required (gpu\n"
     "defaults to the first device's name, batch_size to 1), energy_j is the dynamic energy, and\n"
-    "runs that failed or are flagged no-change, too-short or device-lost are skipped with a note.\n"
+    "runs that failed, are flagged no-change, too-short or device-lost, or whose dynamic energy\n"
+    "is not positive are skipped with a note.\n"
     "check verifies the store (SQLite integrity check, every run complete).",
     options,
 };

@@ -117,6 +117,10 @@ export_csv() {
   # shellcheck disable=SC2086
   replay $labels --label steps=25 -- true >/dev/null || fail "run 2"
   replay --label model=sd2 -- true >/dev/null || fail "run 3"
+  # An idle power above the whole trace's power leaves no positive dynamic energy.
+  # shellcheck disable=SC2086
+  "$esl" measure --meter replay --replay "$trace" --idle-w 1000 --store "$db" $labels \
+    --label steps=10 -- true >/dev/null || fail "run 4"
   "$esl" runs export --store "$db" >"$tmp/csv" 2>"$tmp/err"; expect_code 0 $? "export"
   cat >"$tmp/want" <<EOF
 model,gpu,dtype,cfg,height,width,steps,prompts,energy_j,batch_size,energy_kind,duration_s,idle_w,source
@@ -125,6 +129,8 @@ flux-dev,replay,fp16,1,1024,1024,25,100,900,1,dynamic,6,0,esl-run:2
 EOF
   cmp -s "$tmp/want" "$tmp/csv" || fail "export: $(diff "$tmp/want" "$tmp/csv")"
   grep -qx "esl: runs export: run 3 skipped: no label 'dtype'" "$tmp/err" || fail "skip: $(cat "$tmp/err")"
+  grep -qx "esl: runs export: run 4 skipped: dynamic energy -5100 J is not positive (idle 1000 W over 6 s)" \
+    "$tmp/err" || fail "skip of a non-positive dynamic energy: $(cat "$tmp/err")"
   "$esl" runs export --store "$db" --where steps=25 2>/dev/null | cut -d, -f7 | tail -n +2 >"$tmp/steps"
   [ "$(cat "$tmp/steps")" = 25 ] || fail "export --where: $(cat "$tmp/steps")"
   "$esl" runs show 1 --store "$db" | grep -v '^started ' >"$tmp/show"
