@@ -1142,8 +1142,8 @@ int plot_cli_trace(const char *output, const char *store_path, int64_t id)
     }
     if ((status = esl_store_get(store, &run, id)) != ESL_OK) {
         if (status == ESL_ENOTFOUND)
-            cli_error("plot trace: %s holds no run %lld ('esl runs list --store %s' lists its runs)",
-                      store_path, (long long)id, store_path);
+            cli_error("plot trace: no run %lld in %s ('esl runs list --store %s' lists its runs)",
+                      (long long)id, store_path, store_path);
         rc = status == ESL_ENOTFOUND ? EXIT_USAGE : cli_fail(status);
         goto done;
     }
@@ -1228,7 +1228,7 @@ int plot_cli_trace(const char *output, const char *store_path, int64_t id)
                  n_dev > 1 ? " (sum)" : "");
     else
         snprintf(notes[n_notes++], sizeof notes[0], "no idle baseline");
-    snprintf(notes[n_notes++], sizeof notes[0], "grey: window, %.2f s", rec->duration_s);
+    snprintf(notes[n_notes++], sizeof notes[0], "grey: measurement window, %.2f s", rec->duration_s);
     if (unknown > 0)
         snprintf(notes[n_notes++], sizeof notes[0], "%zu samples without power", unknown);
     for (size_t k = 0; k < n_notes; k++)

@@ -322,7 +322,7 @@ static void set_palette(void)
     plscol0a(COL_GRID, 225, 225, 225, 1.0);
     plscol0a(COL_REF, 110, 110, 110, 1.0);
     plscol0a(COL_WHITE, 255, 255, 255, 1.0);
-    plscol0a(COL_SPAN, 120, 120, 120, 0.15);
+    plscol0a(COL_SPAN, 120, 120, 120, 0.12);
     for (int g = 0; g < ESL_PLOT_MAX_GROUPS; g++) {
         plscol0a(COL_GROUP + g, palette[g][0], palette[g][1], palette[g][2], 0.85);
         plscol0a(COL_LIGHT + g, palette[g][0], palette[g][1], palette[g][2], 0.20);
