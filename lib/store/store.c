@@ -6,7 +6,8 @@
  * The database runs in WAL mode with synchronous=FULL, so a committed run
  * survives a crash of esl, of its workload or of the machine, and a run cut
  * off before COMMIT simply is not there. Missing values (NaN in a record)
- * are stored as NULL and read back as NaN.
+ * are stored as NULL and read back as NaN. Readers that must not change a
+ * file (plotting) open it read-only, with no migration.
  */
 #include <math.h>
 #include <stdio.h>
