@@ -1093,6 +1093,201 @@ static const cli_command plot_contributions = {
     contributions_options,
 };
 
+/* ---- esl plot trace ---------------------------------------------------- */
+
+enum { OPT_STORE = 768, OPT_RUN };
+
+static const cli_option trace_options[] = {
+    {"output", OPT_OUTPUT, "FILE", "the figure: .png, .svg or .pdf"},
+    {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
+    {"run", OPT_RUN, "ID", "the run to draw (esl runs list shows the ids)"},
+    {NULL, 0, NULL, NULL},
+};
+
+typedef struct trace_args {
+    const char *output;
+    const char *store;
+    int64_t run;
+} trace_args;
+
+static int on_trace_option(void *ctx, int key, const char *arg)
+{
+    trace_args *a = ctx;
+    switch (key) {
+    case OPT_OUTPUT: a->output = arg; return 0;
+    case OPT_STORE: a->store = arg; return 0;
+    case OPT_RUN: return cli_int("run", arg, 1, INT64_MAX, &a->run);
+    }
+    return EXIT_USAGE;
+}
+
+/* A sample's power: the average reading, else the instantaneous one; NaN when neither. */
+static double sample_power_w(const esl_sample *s)
+{
+    return isfinite(s->power_w) ? s->power_w : s->power_instant_w;
+}
+
+int plot_cli_trace(const char *output, const char *store_path, int64_t id)
+{
+    esl_store *store = NULL;
+    esl_run *run = NULL;
+    double *x = NULL, *y = NULL, *idle_x = NULL, *idle_y = NULL;
+    int rc = 0, status;
+
+    if ((status = esl_store_open_readonly(&store, store_path)) != ESL_OK) {
+        if (status == ESL_ENOTFOUND)
+            cli_error("%s: no run store here (esl measure writes one; --store chooses another)",
+                      store_path);
+        return status == ESL_ENOTFOUND ? EXIT_USAGE : cli_fail(status);
+    }
+    if ((status = esl_store_get(store, &run, id)) != ESL_OK) {
+        if (status == ESL_ENOTFOUND)
+            cli_error("plot trace: no run %lld in %s ('esl runs list --store %s' lists its runs)",
+                      (long long)id, store_path, store_path);
+        rc = status == ESL_ENOTFOUND ? EXIT_USAGE : cli_fail(status);
+        goto done;
+    }
+    const esl_record *rec = run->record;
+    size_t n_dev = rec->n_devices, n = rec->n_samples;
+    if (n == 0) {
+        cli_error("plot trace: run %lld in %s has no samples to draw", (long long)id, store_path);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (n_dev == 0 || n_dev > ESL_PLOT_MAX_GROUPS) {
+        cli_error("plot trace: run %lld has %zu devices; a figure draws 1 to %d", (long long)id,
+                  n_dev, ESL_PLOT_MAX_GROUPS);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    /* One line per device: its samples in time order (the store keeps them so),
+     * each device's points contiguous in x and y; samples without power skipped. */
+    x = malloc(n * sizeof *x);
+    y = malloc(n * sizeof *y);
+    idle_x = malloc(2 * n_dev * sizeof *idle_x);
+    idle_y = malloc(2 * n_dev * sizeof *idle_y);
+    if (x == NULL || y == NULL || idle_x == NULL || idle_y == NULL) {
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    esl_plot_line lines[2 * ESL_PLOT_MAX_GROUPS];
+    size_t n_lines = 0, filled = 0, unknown = 0;
+    double t0 = 0.0, t1 = rec->duration_s, peak = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        t0 = fmin(t0, rec->samples[i].time_s);
+        t1 = fmax(t1, rec->samples[i].time_s);
+    }
+    for (size_t d = 0; d < n_dev; d++) {
+        size_t start = filled;
+        for (size_t i = 0; i < n; i++) {
+            const esl_sample *s = &rec->samples[i];
+            if (s->device != (int)d)
+                continue;
+            double p = sample_power_w(s);
+            if (!isfinite(p) || !isfinite(s->time_s)) {
+                unknown++;
+                continue;
+            }
+            x[filled] = s->time_s;
+            y[filled++] = p;
+            peak = fmax(peak, p);
+        }
+        if (filled - start >= 2)
+            lines[n_lines++] = (esl_plot_line){filled - start, x + start, y + start, d, 0};
+        double idle = rec->devices[d].idle_w;
+        if (idle > 0 && isfinite(idle)) { /* the baseline across the whole trace, dashed */
+            idle_x[2 * d] = t0, idle_x[2 * d + 1] = t1;
+            idle_y[2 * d] = idle_y[2 * d + 1] = idle;
+            lines[n_lines++] = (esl_plot_line){2, idle_x + 2 * d, idle_y + 2 * d, d, 1};
+            peak = fmax(peak, idle);
+        }
+    }
+    if (filled < 2) {
+        cli_error("plot trace: run %lld in %s has fewer than two samples with a power reading",
+                  (long long)id, store_path);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    char groups[ESL_PLOT_MAX_GROUPS][128];
+    const char *group_ptrs[ESL_PLOT_MAX_GROUPS];
+    for (size_t d = 0; d < n_dev; d++) {
+        snprintf(groups[d], sizeof groups[d], "%d %s", rec->devices[d].info.index,
+                 rec->devices[d].info.name);
+        group_ptrs[d] = groups[d];
+    }
+    /* Legend notes: the energies, what the dashed lines and the shading are. */
+    char notes[6][96];
+    const char *note_ptrs[6];
+    size_t n_notes = 0;
+    snprintf(notes[n_notes++], sizeof notes[0], "total %.1f J (%.4f Wh)", rec->energy_j,
+             rec->energy_j / 3600.0);
+    snprintf(notes[n_notes++], sizeof notes[0], "dynamic %.1f J (%.4f Wh)", rec->dynamic_j,
+             rec->dynamic_j / 3600.0);
+    if (rec->idle_w > 0)
+        snprintf(notes[n_notes++], sizeof notes[0], "dashed: idle %.1f W%s", rec->idle_w,
+                 n_dev > 1 ? " (sum)" : "");
+    else
+        snprintf(notes[n_notes++], sizeof notes[0], "no idle baseline");
+    snprintf(notes[n_notes++], sizeof notes[0], "grey: measurement window, %.2f s", rec->duration_s);
+    if (unknown > 0)
+        snprintf(notes[n_notes++], sizeof notes[0], "%zu samples without power", unknown);
+    for (size_t k = 0; k < n_notes; k++)
+        note_ptrs[k] = notes[k];
+
+    char title[160], command[96];
+    snprintf(command, sizeof command, "%s", run->command);
+    if (strlen(run->command) >= sizeof command)
+        memcpy(command + sizeof command - 4, "...", 4);
+    snprintf(title, sizeof title, "Run %lld: %s (%s)", (long long)id, command, run->started);
+    esl_plot_panel panel = {.x_label = "time (s)", .y_label = "power (W)",
+                            .y_min = 0.0, .y_max = peak > 0 ? peak * 1.1 : 1.0,
+                            .lines = lines, .n_lines = n_lines,
+                            .span_x0 = 0.0, .span_x1 = rec->duration_s};
+    if (!(rec->duration_s > 0)) /* a window with no length has nothing to shade */
+        panel.span_x1 = 0.0;
+    esl_plot_figure fig = {.title = title, .rows = 1, .cols = 1, .panels = &panel, .n_panels = 1,
+                           .groups = group_ptrs, .n_groups = n_dev, .legend_title = "device",
+                           .legend_notes = note_ptrs, .n_legend_notes = n_notes,
+                           .width_px = 1100, .height_px = 560};
+    if ((status = esl_plot_figure_render(&fig, output)) != ESL_OK)
+        rc = cli_fail(status);
+done:
+    free(x), free(y), free(idle_x), free(idle_y);
+    esl_runs_free(run, run ? 1 : 0);
+    esl_store_close(store);
+    return rc;
+}
+
+static int run_trace(const cli_command *cmd, int argc, char **argv)
+{
+    trace_args a = {.store = "esl-runs.db"};
+    int first, rc;
+
+    if ((rc = cli_parse(cmd, argc, argv, on_trace_option, &a, &first)) != 0)
+        return rc;
+    if (first < argc) {
+        cli_error("plot trace: unexpected argument '%s'", argv[first]);
+        return EXIT_USAGE;
+    }
+    if (a.run == 0) {
+        cli_error("plot trace: name the run with --run ID (esl runs list shows the ids)");
+        return EXIT_USAGE;
+    }
+    if ((rc = need_output("trace", a.output)) != 0 || (rc = need_plotting("trace")) != 0)
+        return rc;
+    return plot_cli_trace(a.output, a.store, a.run);
+}
+
+static const cli_command plot_trace = {
+    "plot trace", run_trace,
+    "a stored run's power trace with its idle baseline and measurement window",
+    "-o FILE --run ID [--store FILE]",
+    "Power (W) against time (s), one line per device, from the samples the run store kept;\n"
+    "each device's idle power as a dashed line; the measurement window (time 0 to the run's\n"
+    "duration) shaded grey; total and dynamic energy under the legend.",
+    trace_options,
+};
+
 /* ---- esl plot --------------------------------------------------------- */
 
 static const cli_command *const plot_kinds[] = {
@@ -1100,6 +1295,7 @@ static const cli_command *const plot_kinds[] = {
     &plot_decomposition,
     &plot_diagnostic,
     &plot_scaling,
+    &plot_trace,
     NULL,
 };
 
@@ -1135,7 +1331,7 @@ const cli_command cmd_plot = {
     "plot", run_plot, "draw the paper's figures as PNG, SVG or PDF",
     "KIND -o FILE [OPTIONS]",
     "KIND is one of: decomposition (Figure 1), diagnostic (Figures 2-5, 7, 8), scaling,\n"
-    "contributions (Figure 6). The file's extension picks the format:\n"
-    ".png, .svg or .pdf. 'esl plot KIND --help' lists a kind's options.",
+    "contributions (Figure 6), trace (a stored run's power). The file's extension picks\n"
+    "the format: .png, .svg or .pdf. 'esl plot KIND --help' lists a kind's options.",
     plot_options,
 };

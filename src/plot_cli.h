@@ -32,4 +32,7 @@ int plot_cli_scaling(const char *output, const law_cli_opts *lo, const char *law
 /* Energy relative to the cheapest setting of one model (Figure 6). */
 int plot_cli_contributions(const char *output, const law_cli_opts *lo, const char *model);
 
+/* A stored run's power trace, idle baseline and measurement window. */
+int plot_cli_trace(const char *output, const char *store_path, int64_t id);
+
 #endif

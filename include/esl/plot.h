@@ -75,6 +75,8 @@ typedef struct esl_plot_panel {
     const char *const *notes; /* lines of text in a box in the panel's upper
                                  left corner (R^2, MAPE, ...), may be NULL */
     size_t n_notes;
+    double span_x0, span_x1; /* an x range shaded grey with edge lines behind the
+                                data (a measurement window); both 0: none */
 } esl_plot_panel;
 
 /* A figure: panels in a grid, row by row, and one legend of groups. */

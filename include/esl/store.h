@@ -51,6 +51,16 @@ typedef struct esl_run {
  */
 int esl_store_open(esl_store **out, const char *path);
 
+/*
+ * Open an existing store read-only, for readers that must not create or
+ * upgrade a file (plotting a run, say): nothing in the file is changed.
+ * @param out  the store, NULL on failure
+ * @return ESL_OK; ESL_ENOTFOUND when `path` does not exist; ESL_EINVAL when
+ *         it is not an esl run store (not SQLite, or without esl's schema);
+ *         ESL_ESTORE for a newer schema or another SQLite failure
+ */
+int esl_store_open_readonly(esl_store **out, const char *path);
+
 /* Close the store; NULL is a no-op. */
 void esl_store_close(esl_store *s);
 

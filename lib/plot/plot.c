@@ -117,6 +117,14 @@ static int check_figure(const esl_plot_figure *fig)
                              p + 1, pa->y_min);
         if (pa->n_notes > 0 && pa->notes == NULL)
             return esl__fail(ESL_EINVAL, "panel %zu: notes missing", p + 1);
+        if (pa->span_x0 != 0 || pa->span_x1 != 0) {
+            if (!isfinite(pa->span_x0) || !isfinite(pa->span_x1) || !(pa->span_x0 < pa->span_x1))
+                return esl__fail(ESL_EINVAL, "panel %zu: shaded range '%g' to '%g' is not an "
+                                 "increasing pair of finite values", p + 1, pa->span_x0, pa->span_x1);
+            if (pa->x_log && pa->span_x0 <= 0)
+                return esl__fail(ESL_EINVAL, "panel %zu: shaded range starts at '%g', not "
+                                 "positive on a log axis", p + 1, pa->span_x0);
+        }
     }
     return ESL_OK;
 }
@@ -155,7 +163,8 @@ enum {
     COL_BG = 0, COL_FG = 1, COL_GRID = 2, COL_REF = 3, COL_WHITE = 4,
     COL_GROUP = 5,                               /* 8 group colours */
     COL_LIGHT = COL_GROUP + ESL_PLOT_MAX_GROUPS, /* the same, translucent, for bands */
-    COL_COUNT = COL_LIGHT + ESL_PLOT_MAX_GROUPS,
+    COL_SPAN = COL_LIGHT + ESL_PLOT_MAX_GROUPS,  /* a shaded x range */
+    COL_COUNT = COL_SPAN + 1,
 };
 
 /* Okabe & Ito (2008), "Color Universal Design": blue, vermillion, bluish
@@ -236,6 +245,10 @@ static extent panel_extent(const esl_plot_panel *pa, double vh_px)
             widen(&e.y0, &e.y1, axis_value(pa->bands[b].lo[i], pa->y_log));
             widen(&e.y0, &e.y1, axis_value(pa->bands[b].hi[i], pa->y_log));
         }
+    if (pa->span_x0 < pa->span_x1) {
+        widen(&e.x0, &e.x1, axis_value(pa->span_x0, pa->x_log));
+        widen(&e.x0, &e.x1, axis_value(pa->span_x1, pa->x_log));
+    }
     if (pa->bars != NULL) {
         e.x0 = 0;
         e.x1 = (double)pa->bars->n_categories;
@@ -309,6 +322,7 @@ static void set_palette(void)
     plscol0a(COL_GRID, 225, 225, 225, 1.0);
     plscol0a(COL_REF, 110, 110, 110, 1.0);
     plscol0a(COL_WHITE, 255, 255, 255, 1.0);
+    plscol0a(COL_SPAN, 120, 120, 120, 0.12);
     for (int g = 0; g < ESL_PLOT_MAX_GROUPS; g++) {
         plscol0a(COL_GROUP + g, palette[g][0], palette[g][1], palette[g][2], 0.85);
         plscol0a(COL_LIGHT + g, palette[g][0], palette[g][1], palette[g][2], 0.20);
@@ -338,6 +352,23 @@ static void draw_axes(const esl_plot_panel *pa)
                    pa->bars->categories[i]);
     pllab(pa->x_label ? pa->x_label : "", pa->y_label ? pa->y_label : "",
           pa->title ? pa->title : "");
+}
+
+/* The shaded x range: a grey rectangle over the panel's height, edged by two lines. */
+static void draw_span(const esl_plot_panel *pa, const extent *e)
+{
+    if (!(pa->span_x0 < pa->span_x1))
+        return;
+    PLFLT x0 = axis_value(pa->span_x0, pa->x_log), x1 = axis_value(pa->span_x1, pa->x_log);
+    PLFLT sx[4] = {x0, x1, x1, x0}, sy[4] = {e->y0, e->y0, e->y1, e->y1};
+    plcol0(COL_SPAN);
+    plfill(4, sx, sy);
+    plcol0(COL_REF);
+    plwidth(1.0);
+    for (int k = 0; k < 2; k++) {
+        PLFLT ex[2] = {k ? x1 : x0, k ? x1 : x0}, ey[2] = {e->y0, e->y1};
+        plline(2, ex, ey);
+    }
 }
 
 static void draw_bands(const esl_plot_panel *pa, PLFLT *bx, PLFLT *by)
@@ -504,6 +535,7 @@ static void draw_figure(const esl_plot_figure *fig, const layout *lo, PLFLT *scr
         plvpor(vx0, vx1, vy0, vy1);
         plwind(e.x0, e.x1, e.y0, e.y1);
         draw_axes(pa);
+        draw_span(pa, &e);
         draw_bands(pa, scratch_x, scratch_y);
         draw_lines(pa, &e, scratch_x, scratch_y);
         if (pa->bars != NULL)

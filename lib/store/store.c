@@ -6,13 +6,15 @@
  * The database runs in WAL mode with synchronous=FULL, so a committed run
  * survives a crash of esl, of its workload or of the machine, and a run cut
  * off before COMMIT simply is not there. Missing values (NaN in a record)
- * are stored as NULL and read back as NaN.
+ * are stored as NULL and read back as NaN. Readers that must not change a
+ * file (plotting) open it read-only, with no migration.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -149,6 +151,52 @@ int esl_store_open(esl_store **out, const char *path)
         (rc = exec(s, "PRAGMA synchronous = FULL", "setting synchronous mode")) != ESL_OK ||
         (rc = exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys")) != ESL_OK ||
         (rc = migrate(s)) != ESL_OK) {
+        esl_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return ESL_OK;
+}
+
+int esl_store_open_readonly(esl_store **out, const char *path)
+{
+    *out = NULL;
+    if (access(path, F_OK) != 0)
+        return esl__fail(ESL_ENOTFOUND, "%s: no such file", path);
+    esl_store *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->path = esl__strdup(path)) == NULL) {
+        free(s);
+        return esl__fail(ESL_ENOMEM, "out of memory opening %s", path);
+    }
+    int rc;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        rc = s->db ? store_fail(s, "opening") : esl__fail(ESL_ENOMEM, "out of memory opening %s", path);
+        esl_store_close(s);
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    /* A file that is not SQLite fails on its first read; an SQLite file
+     * without esl's four tables (or with user_version 0) is someone else's. */
+    sqlite3_stmt *st = NULL;
+    int tables = 0, version = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                           "name IN ('runs', 'labels', 'devices', 'samples')", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        tables = sqlite3_column_int(st, 0);
+    int err = sqlite3_errcode(s->db);
+    sqlite3_finalize(st);
+    if (err == SQLITE_NOTADB)
+        rc = esl__fail(ESL_EINVAL, "%s: not an esl run store (not an SQLite database)", path);
+    else if (err != SQLITE_OK && err != SQLITE_ROW && err != SQLITE_DONE)
+        rc = store_fail(s, "opening");
+    else if ((rc = user_version(s, &version)) == ESL_OK && (tables != 4 || version == 0))
+        rc = esl__fail(ESL_EINVAL, "%s: not an esl run store (an SQLite database without esl's "
+                       "runs and samples)", path);
+    else if (rc == ESL_OK && version > ESL_STORE_SCHEMA_VERSION)
+        rc = esl__fail(ESL_ESTORE, "%s: schema version %d was written by a newer esl (this one "
+                       "reads up to %d)", path, version, ESL_STORE_SCHEMA_VERSION);
+    if (rc != ESL_OK) {
         esl_store_close(s);
         return rc;
     }

@@ -1,10 +1,11 @@
 /*
  * figcheck.c - checks what a drawn figure really contains, for the plot
  * tests: the number of point markers and bars in an SVG (PLplot's svg
- * device writes each filled shape as a polyline with a fill-rule), the text
- * of its labels, the size of a PNG from its IHDR chunk, and a PDF's header.
+ * device writes each filled shape as a polyline with a fill-rule), whether
+ * it holds a line of exactly N vertices, the text of its labels, the size of
+ * a PNG from its IHDR chunk, and a PDF's header.
  *
- * usage: figcheck FILE [--markers N] [--bars N] [--text STRING]... [--png WxH] [--pdf]
+ * usage: figcheck FILE [--markers N] [--bars N] [--line N]... [--text STRING]... [--png WxH] [--pdf]
  * Exits 0 when every check holds, 1 with a line per failed check otherwise.
  */
 #include <stdint.h>
@@ -69,6 +70,64 @@ static size_t count_fills(const char *svg, size_t points, int coloured)
     return count;
 }
 
+/* The value of attribute `name` (e.g. "stroke=\"") inside [p, end), or NULL. */
+static const char *attribute(const char *p, const char *end, const char *name)
+{
+    const char *a = strstr(p, name);
+    return a != NULL && a < end ? a + strlen(name) : NULL;
+}
+
+/* The length of a point "x,y" starting at p (up to a space or quote). */
+static size_t point_length(const char *p)
+{
+    size_t n = 0;
+    while (p[n] != '\0' && p[n] != ' ' && p[n] != '\n' && p[n] != '"')
+        n++;
+    return n;
+}
+
+/*
+ * 1 when the SVG holds an unfilled line of exactly `want` vertices. PLplot
+ * writes a long line as several polylines of at most 256 vertices, each
+ * starting where the one before it ended, in the same colour: those are
+ * joined back into one line, counting the shared vertex once.
+ */
+static int has_line(const char *svg, size_t want)
+{
+    size_t chain = 0;
+    const char *last_point = NULL, *last_stroke = NULL;
+    size_t last_len = 0;
+    for (const char *p = svg; (p = strstr(p, "<polyline")) != NULL; p++) {
+        const char *end = strstr(p, "/>");
+        if (end == NULL)
+            break;
+        const char *pts = attribute(p, end, "points=\"");
+        const char *stroke = attribute(p, end, "stroke=\"");
+        if (attribute(p, end, "fill-rule=") != NULL || pts == NULL || stroke == NULL)
+            continue;
+        while (*pts == ' ' || *pts == '\n')
+            pts++;
+        size_t n = 0;
+        const char *final = pts;
+        for (const char *q = pts; q < end && *q != '"'; q++)
+            if (*q == ',') {
+                n++;
+                final = q;
+            }
+        while (final > pts && final[-1] != ' ' && final[-1] != '\n')
+            final--;
+        int continues = last_point != NULL && strncmp(stroke, last_stroke, 8) == 0 &&
+                        point_length(pts) == last_len && strncmp(pts, last_point, last_len) == 0;
+        if (!continues && chain == want) /* the line before this one has ended */
+            return 1;
+        chain = continues ? chain + n - 1 : n;
+        last_point = final;
+        last_len = point_length(final);
+        last_stroke = stroke;
+    }
+    return chain == want;
+}
+
 /* The text of every <text> element, entities decoded, one per line. */
 static char *svg_text(const char *svg)
 {
@@ -122,7 +181,8 @@ int main(int argc, char **argv)
     size_t len = 0;
     int failed = 0;
     if (argc < 2) {
-        fprintf(stderr, "usage: figcheck FILE [--markers N] [--bars N] [--text S]... [--png WxH] [--pdf]\n");
+        fprintf(stderr, "usage: figcheck FILE [--markers N] [--bars N] [--line N]... [--text S]... "
+                        "[--png WxH] [--pdf]\n");
         return 2;
     }
     char *data = slurp(argv[1], &len);
@@ -140,6 +200,12 @@ int main(int argc, char **argv)
             if (got != want) {
                 printf("figcheck: %s: %zu %s drawn, expected %zu\n", argv[1], got,
                        markers ? "markers" : "bars", want);
+                failed = 1;
+            }
+        } else if (strcmp(opt, "--line") == 0) {
+            size_t want = strtoul(val, NULL, 10);
+            if (!has_line(data, want)) {
+                printf("figcheck: %s: no line of %zu points drawn\n", argv[1], want);
                 failed = 1;
             }
         } else if (strcmp(opt, "--text") == 0) {

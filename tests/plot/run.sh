@@ -86,6 +86,29 @@ contributions_svg)
 contributions_model)
   run plot contributions --data "$data" --model sd35-large -o "$tmp/f.pdf"
   "$check" "$tmp/f.pdf" --pdf ;;
+trace_svg)
+  # A 301-row trace measured through the replay meter into a fresh store: the
+  # figure's line has one vertex per stored sample.
+  awk 'BEGIN { print "time_s,power_w"; for (i = 0; i <= 300; i++) { t = i / 10;
+       printf "%g,%g\n", t, (t < 5 || t > 25) ? 62 : 300 + 80 * sin(t) } }' >"$tmp/trace.csv"
+  run measure --meter replay --replay "$tmp/trace.csv" --idle-w 60 --store "$tmp/runs.db" \
+    -- true >/dev/null
+  n=$("$esl" runs show 1 --store "$tmp/runs.db" --format json |
+      sed -n 's/^  "samples": \([0-9]*\),$/\1/p')
+  [ "$n" = 301 ] || { echo "stored samples: '$n', expected 301"; exit 1; }
+  run plot trace --store "$tmp/runs.db" --run 1 -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --line "$n" --text "time (s)" --text "power (W)" --text "0 replay" \
+    --text "dashed: idle 60.0 W" --text "grey: measurement window, 30.00 s" --text "total " \
+    --text "dynamic " ;;
+trace_png)
+  run measure --meter replay --replay "$ROOT/tests/data/meter/idle_then_load.csv" --idle-w 100 \
+    --store "$tmp/runs.db" -- true >/dev/null
+  run plot trace --store "$tmp/runs.db" --run 1 -o "$tmp/f.png"
+  "$check" "$tmp/f.png" --png 1100x560 || exit 1
+  # idle_then_load.csv: 900 J in all, 300 J above 100 W idle over 6 s.
+  run plot trace --store "$tmp/runs.db" --run 1 -o "$tmp/f.svg"
+  "$check" "$tmp/f.svg" --line 7 --text "total 900.0 J (0.2500 Wh)" \
+    --text "dynamic 300.0 J (0.0833 Wh)" ;;
 missing_driver)
   # Without the cairo driver PLplot would prompt on stdin for another device;
   # esl finds out first, says which package is missing, and leaves no file.

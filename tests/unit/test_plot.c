@@ -124,6 +124,14 @@ static void bad_figures_are_refused(void **state)
     assert_int_equal(esl_plot_figure_render(&f, path), ESL_EINVAL);
     assert_string_equal(esl_error_last(), "panel 1: line 1 has fewer than 2 points");
     p = scatter_panel();
+    p.span_x0 = 3.0, p.span_x1 = 2.0;
+    assert_int_equal(esl_plot_figure_render(&f, path), ESL_EINVAL);
+    assert_string_equal(esl_error_last(),
+                        "panel 1: shaded range '3' to '2' is not an increasing pair of finite values");
+    p.x_log = 1, p.span_x0 = 0.0, p.span_x1 = 2.0;
+    assert_int_equal(esl_plot_figure_render(&f, path), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "panel 1: shaded range starts at '0', not positive on a log axis");
+    p = scatter_panel();
     f.rows = 0;
     assert_int_equal(esl_plot_figure_render(&f, path), ESL_EINVAL);
     assert_string_equal(esl_error_last(), "a 0x1 grid cannot hold 1 panels");

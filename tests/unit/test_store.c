@@ -183,6 +183,62 @@ static void schema_versions(void **state)
     assert_non_null(strstr(esl_error_last(), "not-a-db"));
 }
 
+/* Read-only opening reads runs and samples, changes nothing, and tells a
+ * missing file, a file that is not SQLite and someone else's SQLite apart. */
+static void open_readonly(void **state)
+{
+    (void)state;
+    esl_store *s;
+    assert_int_equal(esl_store_open_readonly(&s, path), ESL_ENOTFOUND);
+    assert_null(s);
+    assert_non_null(strstr(esl_error_last(), "no such file"));
+
+    esl_record *rec = make_record(1000.0);
+    int64_t id;
+    assert_int_equal(esl_store_open(&s, path), ESL_OK);
+    assert_int_equal(esl_store_put(s, &id, rec, "true", 0, NULL, 0), ESL_OK);
+    esl_store_close(s);
+    assert_int_equal(esl_store_open_readonly(&s, path), ESL_OK);
+    esl_run *run;
+    assert_int_equal(esl_store_get(s, &run, id), ESL_OK);
+    assert_int_equal(run->record->n_samples, 3);
+    assert_true(run->record->samples[2].power_w == 302.0);
+    assert_true(run->record->duration_s == rec->duration_s);
+    esl_runs_free(run, 1);
+    assert_int_equal(esl_store_get(s, &run, id + 1), ESL_ENOTFOUND);
+    /* Writing through a read-only store fails and leaves the run count alone. */
+    assert_int_equal(esl_store_put(s, &id, rec, "true", 0, NULL, 0), ESL_ESTORE);
+    esl_store_close(s);
+    esl_record_free(rec);
+
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s/not-a-db", dir);
+    FILE *f = fopen(bad, "w");
+    fputs("time_s,power_w\n0,50\n1,60\nthis is text, not a database, long enough for a header\n", f);
+    fclose(f);
+    assert_int_equal(esl_store_open_readonly(&s, bad), ESL_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(esl_error_last(), "not-a-db: not an esl run store (not an SQLite"));
+
+    char other[160];
+    snprintf(other, sizeof other, "%s/other.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE runs (x INTEGER)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(esl_store_open_readonly(&s, other), ESL_EINVAL);
+    assert_non_null(strstr(esl_error_last(), "without esl's runs and samples"));
+    /* ... and it was not turned into a store. */
+    assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 /* A writer killed inside its transaction (a power cut, kill -9) leaves the
  * store as it was: earlier runs intact, no half run, integrity ok. */
 static void crash_mid_transaction(void **state)
@@ -238,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(filter_and_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(schema_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(open_readonly, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_mid_transaction, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

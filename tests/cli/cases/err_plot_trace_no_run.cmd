@@ -1,0 +1,1 @@
+plot trace --store tests/data/store/no_samples.db -o "$tmp/f.svg"
