@@ -133,7 +133,6 @@ int esl_workload_new(esl_workload **out, const esl_model *m, const esl_bench_con
      * law's counts where the model has paper terms. */
     esl_request all = *r;
     esl_flops paper;
-    all.prompts = r->prompts;
     if (!esl__mul(&all.prompts, config->batch)) {
         esl_workload_free(p);
         return overflow(m);
