@@ -1,7 +1,8 @@
 /*
  * cmd_bench.c - `esl bench`: the synthetic diffusion workload. With
- * --dry-run it prints the layer plan (each paper term's GPU operations with
- * their shapes, executed FLOPs and the term's paper FLOPs) without a GPU;
+ * --dry-run it prints the workload without a GPU: the exact-convention layer
+ * plan grouped by component and layer kind, with shapes and executed FLOPs,
+ * and beside the totals the paper convention's FLOPs and FLOPs_cfg;
  * otherwise it runs the plan through the CUDA module under the NVML meter
  * (bench_cli.c), stores the run as a dataset row and prints the time, the
  * achieved TFLOP/s against the GPU's dense peak, the energy and joules per
@@ -97,27 +98,38 @@ static int on_option(void *ctx, int key, const char *arg)
 
 static const char *stage_names[] = {"text", "denoise", "decode"};
 
-/* "MxNxK", "B x MxNxK", "MxNxK 3x3@64x64" or "ROWSxCOLS". */
-static const char *shape(char *buf, size_t size, const esl_workload_op *o)
+/* The layer's shape: "MxNxK" (+b with a bias), "Hh QxKV dD" (lin: linear
+ * attention), "CIN>COUT KxK@HxW" (/S stride, gG groups, tT temporal taps),
+ * or the elements and FLOPs per element of an element pass. */
+static const char *shape(char *buf, size_t size, const esl_layer *l)
 {
-    if (o->kind == ESL_KERNEL_GEMM && o->batch > 1)
-        snprintf(buf, size, "%lld x %lldx%lldx%lld", (long long)o->batch, (long long)o->m,
-                 (long long)o->n, (long long)o->k);
-    else if (o->kind == ESL_KERNEL_GEMM)
-        snprintf(buf, size, "%lldx%lldx%lld", (long long)o->m, (long long)o->n, (long long)o->k);
-    else if (o->kind == ESL_KERNEL_CONV)
-        snprintf(buf, size, "%lldx%lldx%lld %lldx%lld@%lldx%lld", (long long)o->m,
-                 (long long)o->n, (long long)o->k, (long long)o->conv_k, (long long)o->conv_k,
-                 (long long)o->conv_h, (long long)o->conv_w);
-    else
-        snprintf(buf, size, "%lldx%lld", (long long)o->rows, (long long)o->cols);
+    char extra[64] = "";
+    switch (l->kind) {
+    case ESL_LAYER_LINEAR:
+        snprintf(buf, size, "%lldx%lldx%lld%s", (long long)l->m, (long long)l->n, (long long)l->k,
+                 l->bias ? "+b" : "");
+        break;
+    case ESL_LAYER_ATTENTION:
+        snprintf(buf, size, "%lldh %lldx%lld d%lld%s", (long long)l->heads, (long long)l->q_len,
+                 (long long)l->kv_len, (long long)l->head_dim, l->linear_attention ? " lin" : "");
+        break;
+    case ESL_LAYER_CONV: {
+        size_t j = 0;
+        if (l->stride > 1)
+            j += (size_t)snprintf(extra + j, sizeof extra - j, "/%lld", (long long)l->stride);
+        if (l->groups > 1)
+            j += (size_t)snprintf(extra + j, sizeof extra - j, " g%lld", (long long)l->groups);
+        if (l->kt > 1)
+            snprintf(extra + j, sizeof extra - j, " t%lld", (long long)l->kt);
+        snprintf(buf, size, "%lld>%lld %lldx%lld@%lldx%lld%s", (long long)l->c_in,
+                 (long long)l->c_out, (long long)l->kh, (long long)l->kw, (long long)l->h_out,
+                 (long long)l->w_out, extra);
+        break;
+    }
+    default:
+        snprintf(buf, size, "%lld x %lld", (long long)l->elements, (long long)l->flops_per_element);
+    }
     return buf;
-}
-
-static const char *role_name(esl_role r)
-{
-    static const char *const names[] = {"proj", "scores", "values", "ff", "conv", "misc"};
-    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "misc";
 }
 
 static void print_header_line(const esl_workload *p)
@@ -130,87 +142,112 @@ static void print_header_line(const esl_workload *p)
            (long long)c->request.prompts, c->request.prompts == 1 ? "" : "s", (long long)c->batch);
 }
 
+/* A paper-convention count, or "-" for a model without paper terms. */
+static const char *paper_text(char *buf, size_t size, const esl_workload *p, double flops)
+{
+    if (!p->has_paper)
+        return "-";
+    return cli_human_flops(buf, size, flops);
+}
+
+/* Calls `fn` for every op, grouped by component, then by layer kind. */
+static void each_op(const esl_workload *p, void (*fn)(const esl_workload *, const esl_workload_op *,
+                                                     void *), void *ctx)
+{
+    for (size_t c = 0; c < p->layers->n_components; c++)
+        for (int k = 0; k < ESL_LAYER_KIND_COUNT; k++)
+            for (size_t i = 0; i < p->n_ops; i++)
+                if (p->ops[i].component == c && (int)p->ops[i].layer->kind == k)
+                    fn(p, &p->ops[i], ctx);
+}
+
+/* The table's running group: a subtotal line when the kind changes. */
+typedef struct table_group {
+    size_t component;
+    int kind;        /* -1 before the first op */
+    int64_t flops;
+    size_t layers;
+} table_group;
+
+/* "= N layers" and their executed FLOPs, closing a group. */
+static void table_subtotal(const table_group *g)
+{
+    char b[32], total[48];
+    if (g->kind < 0)
+        return;
+    snprintf(total, sizeof total, "= %zu layer%s", g->layers, g->layers == 1 ? "" : "s");
+    printf("%-14s %-8s %-11s %-40s %-26s %6s %5s %14s\n", "", "", "", total, "", "", "",
+           cli_human_flops(b, sizeof b, (double)g->flops));
+}
+
+static void table_row(const esl_workload *p, const esl_workload_op *op, void *ctx)
+{
+    table_group *g = ctx;
+    const esl_layer *l = op->layer;
+    char b[32], sh[64];
+    if (g->kind != (int)l->kind || g->component != op->component) {
+        table_subtotal(g);
+        g->component = op->component;
+        g->kind = (int)l->kind;
+        g->flops = 0;
+        g->layers = 0;
+    }
+    g->flops += op->flops;
+    g->layers++;
+    printf("%-14s %-8s %-11s %-40.40s %-26s %6lld %5lld %14s\n",
+           p->layers->components[op->component].name, esl_stage_name(op->stage),
+           esl_layer_kind_name(l->kind), l->name, shape(sh, sizeof sh, l), (long long)l->count,
+           (long long)op->batch, cli_human_flops(b, sizeof b, (double)op->flops));
+}
+
 static void plan_table(const esl_workload *p)
 {
-    char b1[32], b2[32], sh[64];
+    char b1[32], b2[32], b3[32];
     print_header_line(p);
-    printf("executed FLOPs: GEMMs and convolutions, 2 per multiply-add; softmax, norms and\n"
-           "activations count 0; paper FLOPs: Table 4 per term (docs/calibration.md)\n\n");
-    printf("%-14s %-8s %-30s %-7s %-6s %-26s %6s %14s %14s\n", "component", "stage", "term", "kind",
-           "role", "shape", "count", "executed/pass", "paper/pass");
-    for (size_t t = 0; t < p->n_terms; t++) {
-        const esl_workload_term *pt = &p->terms[t];
-        const char *comp = p->model->components[pt->component].name;
-        cli_human_flops(b2, sizeof b2, (double)pt->paper_flops);
-        if (pt->n_ops == 0)
-            printf("%-14s %-8s %-30.30s %-7s %-6s %-26s %6d %14s %14s\n", comp,
-                   stage_names[pt->stage], pt->label, "-", "-", "(nothing executes)", 0,
-                   cli_human_flops(b1, sizeof b1, 0), b2);
-        for (size_t o = pt->first_op; o < pt->first_op + pt->n_ops; o++) {
-            const esl_workload_op *op = &p->ops[o];
-            char role[16];
-            snprintf(role, sizeof role, "%s%s", role_name(op->role), op->stream ? "*" : "");
-            printf("%-14s %-8s %-30.30s %-7s %-6s %-26s %6lld %14s %14s\n", comp,
-                   stage_names[pt->stage], pt->label, esl_kernel_name(op->kind),
-                   role, 
-                   shape(sh, sizeof sh, op), (long long)op->count,
-                   cli_human_flops(b1, sizeof b1, (double)op->flops * (double)op->count),
-                   o == pt->first_op ? b2 : "");
-        }
-    }
-    printf("\n* = MMDiT text-token stream (its own weights)\n\n%-8s %7s %7s %16s %16s\n", "stage", "batch",
-           "passes", "executed/pass", "paper/pass");
+    printf("executed FLOPs: the exact convention (docs/flops.md), every layer of the model's layer\n"
+           "plan, 2 per multiply-add; element passes count the plan's FLOPs per element by definition.\n"
+           "paper FLOPs: the paper convention (Table 4 terms), whose FLOPs_cfg the law uses.\n\n");
+    printf("%-14s %-8s %-11s %-40s %-26s %6s %5s %14s\n", "component", "stage", "kind", "layer",
+           "shape", "count", "batch", "executed/pass");
+    table_group g = {0, -1, 0, 0};
+    each_op(p, table_row, &g);
+    table_subtotal(&g);
+    printf("\n%-8s %7s %7s %16s\n", "stage", "batch", "passes", "executed/pass");
     for (int s = 0; s < 3; s++)
-        printf("%-8s %7lld %7lld %16s %16s\n", stage_names[s],
-               (long long)(p->config.batch * (s == ESL_STAGE_DENOISE && p->config.request.cfg ? 2 : 1)),
-               (long long)p->passes[s],
-               cli_human_flops(b1, sizeof b1, (double)p->stage_exec_flops[s]),
-               cli_human_flops(b2, sizeof b2, (double)p->stage_paper_flops[s]));
-    printf("\n%-32s %16s %16s\n", "", "executed", "paper");
-    printf("%-32s %16s %16s\n", "one prompt run",
-           cli_human_flops(b1, sizeof b1, (double)p->prompt_exec_flops),
-           cli_human_flops(b2, sizeof b2, (double)p->prompt_paper_flops));
-    printf("%-32s %16s %16s\n", "the whole run", cli_human_flops(b1, sizeof b1, p->exec_flops),
-           cli_human_flops(b2, sizeof b2, p->paper_flops));
-    printf("executed / paper: %.4f\n", p->exec_flops / p->paper_flops);
+        printf("%-8s %7lld %7lld %16s\n", stage_names[s], (long long)p->batch[s],
+               (long long)p->passes[s], cli_human_flops(b1, sizeof b1, (double)p->stage_exec_flops[s]));
+    printf("\n%-36s %16s\n", "executed, one prompt run",
+           cli_human_flops(b1, sizeof b1, (double)p->prompt_exec_flops));
+    printf("%-36s %16s\n", "executed, the whole run (exact)", cli_human_flops(b1, sizeof b1, p->exec_flops));
+    printf("%-36s %16s\n", "paper convention, the whole run", paper_text(b2, sizeof b2, p, p->paper_flops));
+    printf("%-36s %16s\n", "paper FLOPs_cfg, the law's regressor",
+           paper_text(b3, sizeof b3, p, p->paper_flops_cfg));
+    if (p->has_paper)
+        printf("executed / paper: %.4f\n", p->exec_flops / p->paper_flops);
+}
+
+static void csv_row(const esl_workload *p, const esl_workload_op *op, void *ctx)
+{
+    const esl_layer *l = op->layer;
+    (void)ctx;
+    printf("%s,%s,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%lld,%lld,%d,%lld,%lld,%lld,%lld,"
+           "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
+           p->model->name, p->layers->components[op->component].name, esl_stage_name(op->stage),
+           esl_layer_kind_name(l->kind), l->name, esl_kernel_name(op->kind), (long long)l->count,
+           (long long)op->batch, (long long)l->m, (long long)l->n, (long long)l->k, l->bias,
+           (long long)l->heads, (long long)l->q_len, (long long)l->kv_len, (long long)l->head_dim,
+           l->linear_attention, (long long)l->c_in, (long long)l->c_out, (long long)l->kh,
+           (long long)l->kw, (long long)l->stride, (long long)l->groups, (long long)l->kt,
+           (long long)l->h_out, (long long)l->w_out, (long long)l->elements,
+           (long long)l->flops_per_element, (long long)p->passes[op->stage], (long long)op->flops);
 }
 
 static void plan_csv(const esl_workload *p)
 {
-    printf("model,component,stage,term,op,kind,role,stream,m,n,k,batch,rows,cols,count,passes,"
-           "exec_flops_per_pass,term_paper_flops_per_pass\n");
-    for (size_t t = 0; t < p->n_terms; t++) {
-        const esl_workload_term *pt = &p->terms[t];
-        const char *comp = p->model->components[pt->component].name;
-        int has_comma = strchr(pt->label, ',') != NULL || strchr(pt->label, '"') != NULL;
-        char label[256];
-        if (has_comma) {
-            size_t j = 0;
-            label[j++] = '"';
-            for (const char *c = pt->label; *c && j + 3 < sizeof label; c++) {
-                if (*c == '"')
-                    label[j++] = '"';
-                label[j++] = *c;
-            }
-            label[j++] = '"';
-            label[j] = '\0';
-        } else {
-            snprintf(label, sizeof label, "%s", pt->label);
-        }
-        if (pt->n_ops == 0)
-            printf("%s,%s,%s,%s,%s,none,,,,,,,,,0,%lld,0,%lld\n", p->model->name, comp,
-                   stage_names[pt->stage], label, esl_op_name(pt->op),
-                   (long long)p->passes[pt->stage], (long long)pt->paper_flops);
-        for (size_t o = pt->first_op; o < pt->first_op + pt->n_ops; o++) {
-            const esl_workload_op *op = &p->ops[o];
-            printf("%s,%s,%s,%s,%s,%s,%s,%d,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
-                   p->model->name, comp, stage_names[pt->stage], label, esl_op_name(pt->op),
-                   esl_kernel_name(op->kind), role_name(op->role), op->stream, (long long)op->m,
-                   (long long)op->n, (long long)op->k, (long long)op->batch, (long long)op->rows,
-                   (long long)op->cols, (long long)op->count, (long long)p->passes[pt->stage],
-                   (long long)(op->flops * op->count), (long long)pt->paper_flops);
-        }
-    }
+    printf("model,component,stage,kind,layer,kernel,count,batch,m,n,k,bias,heads,q_len,kv_len,"
+           "head_dim,linear_attention,c_in,c_out,kh,kw,stride,groups,kt,h_out,w_out,elements,"
+           "flops_per_element,passes,exec_flops_per_pass\n");
+    each_op(p, csv_row, NULL);
 }
 
 /* An exact integer in JSON when the double holds one, a real otherwise. */
@@ -236,61 +273,70 @@ static json_t *config_json(const esl_workload *p)
     return o;
 }
 
+static void json_row(const esl_workload *p, const esl_workload_op *op, void *ctx)
+{
+    const esl_layer *l = op->layer;
+    json_t *jl = json_object();
+    json_object_set_new(jl, "component", json_string(p->layers->components[op->component].name));
+    json_object_set_new(jl, "stage", json_string(esl_stage_name(op->stage)));
+    json_object_set_new(jl, "kind", json_string(esl_layer_kind_name(l->kind)));
+    json_object_set_new(jl, "layer", json_string(l->name));
+    json_object_set_new(jl, "kernel", json_string(esl_kernel_name(op->kind)));
+    json_object_set_new(jl, "count", json_integer(l->count));
+    json_object_set_new(jl, "batch", json_integer(op->batch));
+    switch (l->kind) {
+    case ESL_LAYER_LINEAR:
+        json_object_set_new(jl, "m", json_integer(l->m));
+        json_object_set_new(jl, "n", json_integer(l->n));
+        json_object_set_new(jl, "k", json_integer(l->k));
+        json_object_set_new(jl, "bias", json_boolean(l->bias));
+        break;
+    case ESL_LAYER_ATTENTION:
+        json_object_set_new(jl, "heads", json_integer(l->heads));
+        json_object_set_new(jl, "q_len", json_integer(l->q_len));
+        json_object_set_new(jl, "kv_len", json_integer(l->kv_len));
+        json_object_set_new(jl, "head_dim", json_integer(l->head_dim));
+        json_object_set_new(jl, "linear_attention", json_boolean(l->linear_attention));
+        break;
+    case ESL_LAYER_CONV:
+        json_object_set_new(jl, "c_in", json_integer(l->c_in));
+        json_object_set_new(jl, "c_out", json_integer(l->c_out));
+        json_object_set_new(jl, "kernel", json_integer(l->kh));
+        json_object_set_new(jl, "stride", json_integer(l->stride));
+        json_object_set_new(jl, "groups", json_integer(l->groups));
+        json_object_set_new(jl, "kt", json_integer(l->kt));
+        json_object_set_new(jl, "h_out", json_integer(l->h_out));
+        json_object_set_new(jl, "w_out", json_integer(l->w_out));
+        json_object_set_new(jl, "bias", json_boolean(l->bias));
+        break;
+    default:
+        json_object_set_new(jl, "elements", json_integer(l->elements));
+        json_object_set_new(jl, "flops_per_element", json_integer(l->flops_per_element));
+    }
+    json_object_set_new(jl, "exec_flops_per_pass", json_integer(op->flops));
+    json_array_append_new(ctx, jl);
+}
+
 static json_t *plan_json(const esl_workload *p)
 {
-    json_t *o = config_json(p), *terms = json_array(), *stages = json_array();
-    for (size_t t = 0; t < p->n_terms; t++) {
-        const esl_workload_term *pt = &p->terms[t];
-        json_t *jt = json_object(), *ops = json_array();
-        json_object_set_new(jt, "component", json_string(p->model->components[pt->component].name));
-        json_object_set_new(jt, "stage", json_string(stage_names[pt->stage]));
-        json_object_set_new(jt, "term", json_string(pt->label));
-        json_object_set_new(jt, "op", json_string(esl_op_name(pt->op)));
-        json_object_set_new(jt, "batch", json_integer(pt->batch));
-        json_object_set_new(jt, "paper_flops_per_pass", json_integer(pt->paper_flops));
-        json_object_set_new(jt, "exec_flops_per_pass", json_integer(pt->exec_flops));
-        for (size_t i = pt->first_op; i < pt->first_op + pt->n_ops; i++) {
-            const esl_workload_op *op = &p->ops[i];
-            json_t *jo = json_object();
-            json_object_set_new(jo, "kind", json_string(esl_kernel_name(op->kind)));
-            json_object_set_new(jo, "role", json_string(role_name(op->role)));
-            json_object_set_new(jo, "stream", json_integer(op->stream));
-            if (op->kind == ESL_KERNEL_GEMM || op->kind == ESL_KERNEL_CONV) {
-                json_object_set_new(jo, "m", json_integer(op->m));
-                json_object_set_new(jo, "n", json_integer(op->n));
-                json_object_set_new(jo, "k", json_integer(op->k));
-                json_object_set_new(jo, "batch", json_integer(op->batch));
-            } else {
-                json_object_set_new(jo, "rows", json_integer(op->rows));
-                json_object_set_new(jo, "cols", json_integer(op->cols));
-            }
-            if (op->kind == ESL_KERNEL_CONV) {
-                json_object_set_new(jo, "kernel", json_integer(op->conv_k));
-                json_object_set_new(jo, "c_in", json_integer(op->conv_c_in));
-                json_object_set_new(jo, "grid_h", json_integer(op->conv_h));
-                json_object_set_new(jo, "grid_w", json_integer(op->conv_w));
-            }
-            json_object_set_new(jo, "count", json_integer(op->count));
-            json_object_set_new(jo, "flops", json_integer(op->flops));
-            json_array_append_new(ops, jo);
-        }
-        json_object_set_new(jt, "ops", ops);
-        json_array_append_new(terms, jt);
-    }
+    json_t *o = config_json(p), *layers = json_array(), *stages = json_array();
+    each_op(p, json_row, layers);
     for (int s = 0; s < 3; s++) {
         json_t *js = json_object();
         json_object_set_new(js, "stage", json_string(stage_names[s]));
+        json_object_set_new(js, "batch", json_integer(p->batch[s]));
         json_object_set_new(js, "passes", json_integer(p->passes[s]));
         json_object_set_new(js, "exec_flops_per_pass", json_integer(p->stage_exec_flops[s]));
-        json_object_set_new(js, "paper_flops_per_pass", json_integer(p->stage_paper_flops[s]));
         json_array_append_new(stages, js);
     }
-    json_object_set_new(o, "terms", terms);
+    json_object_set_new(o, "convention", json_string("exact"));
+    json_object_set_new(o, "layers", layers);
     json_object_set_new(o, "stages", stages);
     json_object_set_new(o, "prompt_exec_flops", json_integer(p->prompt_exec_flops));
-    json_object_set_new(o, "prompt_paper_flops", json_integer(p->prompt_paper_flops));
     json_object_set_new(o, "exec_flops", json_count(p->exec_flops));
-    json_object_set_new(o, "paper_flops", json_count(p->paper_flops));
+    json_object_set_new(o, "paper_flops", p->has_paper ? json_count(p->paper_flops) : json_null());
+    json_object_set_new(o, "paper_flops_cfg",
+                        p->has_paper ? json_count(p->paper_flops_cfg) : json_null());
     return o;
 }
 
@@ -365,7 +411,7 @@ static void print_run(const args *a, const esl_workload *p, const bench_run *run
                r->cc_minor);
         printf("%-10s %.6f s (the timed loop; meter window %.6f s)\n", "duration", r->duration_s,
                rec->duration_s);
-        printf("%-10s %s executed, %s in the paper convention\n", "compute",
+        printf("%-10s %s executed (exact convention), %s in the paper convention\n", "compute",
                cli_human_flops(b1, sizeof b1, r->exec_flops),
                cli_human_flops(b2, sizeof b2, r->paper_flops));
         if (have_peak)
@@ -466,13 +512,15 @@ const cli_command cmd_bench = {
     "(--model NAME | --arch FILE) --height H --width W [--steps T] [--cfg] [--dtype D] "
     "[--prompts N] [--batch B] [--idle D | --idle-w W] [--store FILE | --no-store] [--dry-run] "
     "[--format table|csv|json]",
-    "Expands the model into its GPU operations (GEMMs, attention, convolutions as implicit\n"
-    "GEMM, softmax, norms, activations) and runs them with seeded random weights: text\n"
-    "encoders and decoder once per image, the denoiser T times (CFG as a batch of 2), N\n"
-    "prompt runs of B images one after another. The NVML meter measures idle power first,\n"
-    "then the timed loop; the run is stored with the labels of a dataset row (esl runs\n"
-    "export). Prints achieved TFLOP/s against the GPU's dense peak, the energy and joules per\n"
-    "TFLOP. --dry-run prints the plan without a GPU. Exit status 3 when no GPU, NVIDIA\n"
-    "driver or CUDA module is available; ESL_GPU_MODULE names the module (docs/esl-bench.md).",
+    "Runs the model's exact layer plan (the layers esl flops --convention exact sums) on the\n"
+    "GPU with seeded random weights: linear layers as GEMMs, attention as batched GEMMs\n"
+    "around a softmax, convolutions as implicit GEMM, norms, activations and the rest as\n"
+    "element kernels; text encoders and decoder once per image, the denoiser T times (CFG\n"
+    "as a batch of 2), N prompt runs of B images one after another. The executed FLOPs are\n"
+    "the exact convention's. The NVML meter measures idle power first, then the timed loop;\n"
+    "the run is stored with the labels of a dataset row (esl runs export). Prints achieved\n"
+    "TFLOP/s against the GPU's dense peak, the energy and joules per TFLOP. --dry-run prints\n"
+    "the layer plan without a GPU. Exit status 3 when no GPU, NVIDIA driver or CUDA module\n"
+    "is available; ESL_GPU_MODULE names the module (docs/esl-bench.md).",
     options,
 };

@@ -4,11 +4,11 @@
  * model weights (docs/calibration.md).
  *
  * Three pieces, all plain C and usable without a GPU:
- *  - the layer plan (esl_workload): every paper-convention term of a model
- *    description (Table 4 primitive) expanded into the GEMMs, attention
- *    products, softmax, norm and activation kernels it stands for, with real
- *    shapes; each operation carries its executed FLOPs and points back to the
- *    term it came from, whose paper-convention FLOPs it reports;
+ *  - the workload (esl_workload): the exact-convention layer plan of a model
+ *    description (esl/plan.h, the same layers the FLOP engine sums), each
+ *    layer mapped to the GPU kernel that executes it, so that the executed
+ *    FLOPs are esl_flops_count's exact convention; the paper convention's
+ *    totals (and FLOPs_cfg, the law's regressor) are kept beside them;
  *  - efficiency figures: dense peak TFLOP/s per GPU and precision
  *    (data/gpu_peaks.csv), achieved TFLOP/s and joules per TFLOP;
  *  - the calibration planner: a sweep over the paper's grid that fits a time
@@ -26,6 +26,7 @@
 
 #include "esl/flops.h"
 #include "esl/model.h"
+#include "esl/plan.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,53 +45,28 @@ const char *esl_dtype_name(esl_dtype dtype);
 /* Parse a dtype name. @return ESL_OK or ESL_EINVAL */
 int esl_dtype_parse(esl_dtype *out, const char *name);
 
-/* What a GPU operation is. */
+/* How the GPU executes a layer of the exact plan (esl/plan.h). */
 typedef enum esl_kernel {
-    ESL_KERNEL_GEMM = 0,    /* C[M,N] = A[M,K] B[K,N], `batch` independent products */
-    ESL_KERNEL_CONV = 1,    /* implicit GEMM: im2col to A[M, K = c_in k^2], then GEMM */
-    ESL_KERNEL_SOFTMAX = 2, /* row softmax over `rows` rows of `cols` */
-    ESL_KERNEL_NORM = 3,    /* row normalisation (layer/group norm) over rows x cols */
-    ESL_KERNEL_ACT = 4      /* element-wise activation (GELU, SiLU) over rows x cols */
+    ESL_KERNEL_GEMM = 0,       /* linear: C[B m, n] = A[B m, k] W[k, n], bias as an element pass */
+    ESL_KERNEL_ATTENTION = 1,  /* batched Q K^T GEMM, row softmax, batched P V GEMM; linear
+                                * attention: batched K^T V then Q (K^T V) GEMMs, element passes */
+    ESL_KERNEL_CONV = 2,       /* implicit GEMM: im2col, then one GEMM per channel group
+                                * (strided-batched); a dense 1x1 stride-1 conv is one GEMM */
+    ESL_KERNEL_ELEMENTWISE = 3 /* norm, act, other: one element kernel over `elements` */
 } esl_kernel;
 
-/* "gemm", "conv", "softmax", "norm", "act". */
+/* "gemm", "attention", "conv", "elementwise". */
 const char *esl_kernel_name(esl_kernel kind);
 
-/* Which role an operation plays inside its term (for reading a plan). */
-typedef enum esl_role {
-    ESL_ROLE_PROJ = 0,   /* Q, K, V or output projection, linear layer */
-    ESL_ROLE_SCORES = 1, /* attention Q K^T */
-    ESL_ROLE_VALUES = 2, /* attention softmax(.) V */
-    ESL_ROLE_FF = 3,     /* feed-forward up or down */
-    ESL_ROLE_CONV = 4,   /* convolution */
-    ESL_ROLE_MISC = 5    /* softmax, norm, activation */
-} esl_role;
-
-/* One paper-convention term of the model as the plan saw it. */
-typedef struct esl_workload_term {
-    size_t component;    /* index into model->components */
-    size_t term;         /* index into that component's terms */
-    esl_stage stage;
-    esl_op op;
-    const char *label;   /* term label, or the primitive's name; owned by the model */
-    int64_t batch;       /* images per pass: B, or 2B for the denoiser with CFG */
-    int64_t paper_flops; /* esl_flops_term at this size, times `batch`, one pass */
-    int64_t exec_flops;  /* sum of its operations' FLOPs, one pass */
-    size_t first_op, n_ops; /* its operations: plan->ops[first_op .. +n_ops) */
-} esl_workload_term;
-
-/* One GPU operation, repeated `count` times per pass of its stage. */
+/* One layer of the exact plan as the GPU runs it, `layer->count` times per
+ * pass of its stage over `batch` images. */
 typedef struct esl_workload_op {
-    size_t term;         /* index into plan->terms */
+    size_t component;        /* index into plan->layers->components (the model's order) */
+    esl_stage stage;
+    const esl_layer *layer;  /* borrowed from plan->layers */
     esl_kernel kind;
-    esl_role role;
-    int stream;          /* MMDiT: 0 image-token weights, 1 text-token weights; else 0 */
-    int64_t m, n, k;     /* GEMM and conv shape (conv: M = batch H W, N = c_out, K = c_in k^2) */
-    int64_t batch;       /* GEMM: independent products (attention: images x heads); else 1 */
-    int64_t rows, cols;  /* softmax, norm, act: the tensor they sweep */
-    int64_t conv_k, conv_c_in, conv_h, conv_w; /* conv geometry (im2col) */
-    int64_t count;       /* repetitions per pass (layers x term count) */
-    int64_t flops;       /* executed FLOPs of one repetition (see docs/calibration.md) */
+    int64_t batch;           /* images per pass: B, or 2B for the denoiser with CFG */
+    int64_t flops;           /* executed FLOPs of one pass: layer->flops * batch */
 } esl_workload_op;
 
 /* A run: what esl_workload_new expands. */
@@ -100,35 +76,45 @@ typedef struct esl_bench_config {
     esl_dtype dtype;
 } esl_bench_config;
 
-/* A layer plan: per-pass operations of every stage and the totals of a run. */
+/*
+ * A workload: the exact-convention layer plan of a model (esl_plan_build)
+ * with each layer mapped to its GPU operation, and the totals of a run.
+ * The executed FLOPs are the exact convention's: exec_flops equals
+ * esl_flops_count(ESL_CONVENTION_EXACT) total_flops at N * B prompts. The
+ * paper convention's counts are kept beside them for the law.
+ */
 typedef struct esl_workload {
-    const esl_model *model;   /* borrowed: must outlive the plan */
+    const esl_model *model;   /* borrowed: must outlive the workload */
     esl_bench_config config;
-    esl_workload_term *terms;
-    size_t n_terms;
-    esl_workload_op *ops;
+    esl_plan *layers;         /* the exact layer plan at this size, owned */
+    esl_workload_op *ops;     /* one per layer that executes, component order */
     size_t n_ops;
+    int64_t batch[3];         /* images per pass of each stage: B, B (2B with CFG), B */
     int64_t passes[3];        /* passes of each stage per prompt run: 1, T, 1 */
     int64_t stage_exec_flops[3];  /* executed FLOPs of one pass of each stage */
-    int64_t stage_paper_flops[3]; /* paper FLOPs of one pass of each stage */
-    int64_t prompt_exec_flops;  /* executed FLOPs of one prompt run (B images) */
-    int64_t prompt_paper_flops; /* paper FLOPs of one prompt run: B * esl_flops image_flops */
+    int64_t prompt_exec_flops;  /* executed FLOPs of one prompt run: B * exact image_flops */
     double exec_flops;        /* executed FLOPs of the whole run (N prompt runs) */
-    double paper_flops;       /* paper FLOPs of the whole run: esl_flops_count at N*B prompts */
+    int has_paper;            /* 1 when the model has paper-convention terms */
+    double paper_flops;       /* paper convention, whole run: esl_flops_count total at N*B
+                               * prompts; 0 without paper terms */
+    double paper_flops_cfg;   /* paper convention FLOPs_cfg (Eq. 3's regressor) of the
+                               * whole run; 0 without paper terms */
 } esl_workload;
 
 /*
- * Expand a model into its layer plan for one run configuration. Heads are
- * 128 wide when d_attn >= 1536, else 64 (a width not divisible falls back
- * to 32, 16, 8, then one head); "const" terms execute nothing.
- * @param out    receives a new plan (free with esl_workload_free)
- * @param model  borrowed for the plan's lifetime
- * @return ESL_OK; ESL_EINVAL for a bad request or batch; ESL_ERANGE on
- *         overflow; ESL_ENOMEM
+ * Build the workload of one run configuration: the exact layer plan, each
+ * layer mapped to its kernel (linear -> GEMM, attention -> attention,
+ * conv -> conv, norm/act/other -> elementwise; layers with no FLOPs, such
+ * as embedding tables, execute nothing).
+ * @param out    receives a new workload (free with esl_workload_free)
+ * @param model  borrowed for the workload's lifetime
+ * @return ESL_OK; ESL_EINVAL for a bad request or batch; ESL_EUNSUPPORTED
+ *         for a model the layer plan cannot build; ESL_ERANGE on overflow;
+ *         ESL_ENOMEM
  */
 int esl_workload_new(esl_workload **out, const esl_model *model, const esl_bench_config *config);
 
-/* Release a plan. NULL is a no-op. */
+/* Release a workload. NULL is a no-op. */
 void esl_workload_free(esl_workload *plan);
 
 /* Bytes one element of `dtype` takes on the GPU (2 or 4). */
@@ -141,8 +127,8 @@ typedef struct esl_bench_result {
     char device[256];    /* the GPU's name as CUDA reports it */
     int cc_major, cc_minor;
     double duration_s;   /* the timed loop, CUDA events around it */
-    double exec_flops;   /* executed FLOPs of the timed loop */
-    double paper_flops;  /* paper-convention FLOPs of the timed loop */
+    double exec_flops;   /* executed FLOPs of the timed loop (exact convention) */
+    double paper_flops;  /* paper-convention FLOPs of the timed loop (0 without paper terms) */
 } esl_bench_result;
 
 /* Options of a GPU run. */

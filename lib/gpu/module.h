@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include "esl/bench.h"
 
-#define ESL_GPU_ABI 2 /* 2: esl_bench_opts.on_loop */
+#define ESL_GPU_ABI 3 /* 2: esl_bench_opts.on_loop; 3: the workload runs the exact layer plan */
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,23 +1,34 @@
 /*
  * workload.cu - the synthetic diffusion workload on a GPU: libesl_gpu.so.
  *
- * Executes a layer plan (lib/gpu/plan.c) with random weights: every GEMM with
- * its real shape through cublasGemmEx, attention as two strided-batched GEMMs
- * (Q K^T with K transposed, then P V) around a row-softmax kernel, norms and
- * activations as simple row and element kernels, and convolutions as
- * implicit GEMM: an im2col kernel writes the [M = B H W, K = c_in k^2] patch
- * matrix (in row chunks when it would be large) and one GEMM multiplies it by
- * the [K, c_out] filter; 1x1 convolutions skip im2col. Precisions: fp16 and
- * bf16 storage with FP32 accumulation (CUBLAS_COMPUTE_32F), fp32 with TF32
- * off (CUBLAS_COMPUTE_32F, pedantic math) or on (CUBLAS_COMPUTE_32F_FAST_TF32).
+ * Executes a workload (lib/gpu/plan.c): the exact-convention layer plan of a
+ * model, layer by layer, with random weights. Linear layers are one
+ * cublasGemmEx with their real shape over all images of the pass, the bias an
+ * element pass; attention is two strided-batched GEMMs (Q K^T with K
+ * transposed, then P V) over images x heads around a row-softmax kernel
+ * (linear attention: K^T V then Q (K^T V), and element passes for the ReLU
+ * and the normalisation); convolutions are implicit GEMM: an im2col kernel
+ * (any kernel size, stride, channel groups and temporal taps) writes the
+ * patch matrix group by group, in row chunks when it would be large, and one
+ * strided-batched GEMM per chunk multiplies every group by its filter; a
+ * dense 1x1 stride-1 convolution is one GEMM on its input. Norms,
+ * activations and the other element passes are one element kernel each.
+ * Precisions: fp16 and bf16 storage with FP32 accumulation
+ * (CUBLAS_COMPUTE_32F), fp32 with TF32 off (CUBLAS_COMPUTE_32F, pedantic
+ * math) or on (CUBLAS_COMPUTE_32F_FAST_TF32).
  *
- * Weights and inputs come from a seeded hash generator run on the GPU.
- * Weights live in one arena that each GEMM walks through (wrapping when it is
- * smaller than the whole model), so consecutive layers read different
- * weights as a real network does; activations read a fixed random input and
- * write a scratch output, which keeps values bounded at any depth. The timed
- * loop - N prompt runs of text encoders, T denoiser passes, decoder - only
- * enqueues work on one stream between two CUDA events: no host round-trip.
+ * Memory: activation buffers (input, output, attention scores, im2col
+ * patches) are allocated once, each sized to the largest layer's need
+ * (scores and patches capped at 2^28 elements, work split in chunks above
+ * that), and every layer reuses them. Weights live in one arena: the whole
+ * model's distinct weights when they fit in 60% of the free GPU memory, else
+ * an arena as large as that (never smaller than the largest layer's weights)
+ * that consecutive layers walk through and wrap around in. Values come from
+ * a seeded hash generator run on the GPU; layers read a fixed random input
+ * and write a scratch output, which keeps values bounded at any depth. The
+ * timed loop - N prompt runs of text encoders, T denoiser passes, decoder -
+ * only enqueues work on one stream between two CUDA events: no host
+ * round-trip.
  *
  * Built only when CMake finds CUDA, loaded by libesl with dlopen; it links
  * nothing of libesl and reports failures through the module interface.
@@ -147,29 +158,7 @@ __global__ void softmax_rows(T *x, size_t rows, size_t cols)
     }
 }
 
-/* Normalise each row to zero mean and unit variance, in place. */
-template <typename T>
-__global__ void norm_rows(T *x, size_t rows, size_t cols)
-{
-    __shared__ float shared[32];
-    for (size_t r = blockIdx.x; r < rows; r += gridDim.x) {
-        T *row = x + r * cols;
-        float s = 0.0f, q = 0.0f;
-        for (size_t c = threadIdx.x; c < cols; c += blockDim.x) {
-            float v = to_f(row[c]);
-            s += v;
-            q += v * v;
-        }
-        s = block_reduce<false>(s, shared);
-        q = block_reduce<false>(q, shared);
-        float mean = s / (float)cols;
-        float inv = rsqrtf(fmaxf(q / (float)cols - mean * mean, 0.0f) + 1e-5f);
-        for (size_t c = threadIdx.x; c < cols; c += blockDim.x)
-            row[c] = from_f<T>((to_f(row[c]) - mean) * inv);
-    }
-}
-
-/* GELU (tanh form), element-wise in place. */
+/* GELU (tanh form), element-wise in place: activations. */
 template <typename T>
 __global__ void gelu(T *x, size_t n)
 {
@@ -180,24 +169,51 @@ __global__ void gelu(T *x, size_t n)
     }
 }
 
-/* im2col of a k x k, stride 1, same-padding convolution over an NHWC input
- * [images, h, w, c]: rows [row0, row0 + nrows) of the [images h w, c k^2]
- * patch matrix. */
+/* x * a + c, element-wise in place: norms, modulation, residual adds. */
 template <typename T>
-__global__ void im2col(T *out, const T *in, size_t row0, size_t nrows, int h, int w, int c, int k)
+__global__ void scale_shift(T *x, size_t n, float a, float c)
 {
-    size_t kk = (size_t)c * k * k, total = nrows * kk;
-    int pad = k / 2;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x)
+        x[i] = from_f<T>(to_f(x[i]) * a + c);
+}
+
+/* x[i] += bias[i % width]: the bias of a linear layer or convolution. */
+template <typename T>
+__global__ void add_bias(T *x, size_t n, const T *bias, size_t width)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x)
+        x[i] = from_f<T>(to_f(x[i]) + to_f(bias[i % width]));
+}
+
+/* Geometry of a convolution as implicit GEMM. */
+struct conv_shape {
+    int h_in, w_in, h_out, w_out;
+    int c;        /* input channels x temporal taps */
+    int groups, kh, kw, stride;
+};
+
+/* im2col over an NHWC input [images, h_in, w_in, c]: rows [row0, row0 +
+ * nrows) of the patch matrix, group-major: out[g][row][tap cg + ch], for
+ * output positions row = (image, y, x) and cg = c / groups channels per
+ * group; same padding (kernel / 2), zeros outside the image. */
+template <typename T>
+__global__ void im2col(T *out, const T *in, size_t row0, size_t nrows, conv_shape s)
+{
+    size_t cg = (size_t)(s.c / s.groups), kg = cg * s.kh * s.kw;
+    size_t per_group = nrows * kg, total = per_group * s.groups;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
          i += (size_t)gridDim.x * blockDim.x) {
-        size_t row = row0 + i / kk, col = i % kk;
-        size_t img = row / ((size_t)h * w);
-        int y = (int)(row / w % h), x = (int)(row % w);
-        int ch = (int)(col % c), tap = (int)(col / c);
-        int yy = y + tap / k - pad, xx = x + tap % k - pad;
-        out[i] = (yy < 0 || yy >= h || xx < 0 || xx >= w)
+        size_t g = i / per_group, rem = i % per_group;
+        size_t row = row0 + rem / kg, col = rem % kg;
+        size_t img = row / ((size_t)s.h_out * s.w_out);
+        int y = (int)(row / s.w_out % s.h_out), x = (int)(row % s.w_out);
+        int ch = (int)(col % cg), tap = (int)(col / cg);
+        int yy = y * s.stride + tap / s.kw - s.kh / 2, xx = x * s.stride + tap % s.kw - s.kw / 2;
+        out[i] = (yy < 0 || yy >= s.h_in || xx < 0 || xx >= s.w_in)
                      ? from_f<T>(0.0f)
-                     : in[((img * h + yy) * w + xx) * c + ch];
+                     : in[((img * s.h_in + yy) * s.w_in + xx) * s.c + g * cg + ch];
     }
 }
 
@@ -215,8 +231,8 @@ struct workload {
     int sms;
     char *weights; size_t weights_n; size_t cursor;
     char *in; size_t in_n;          /* fixed random inputs */
-    char *out; size_t out_n;        /* outputs, norms and activations */
-    char *scores; size_t scores_n;  /* attention probabilities */
+    char *out; size_t out_n;        /* outputs and element passes */
+    char *scores; size_t scores_n;  /* attention probabilities, linear attention's K^T V */
     char *cols; size_t cols_n;      /* im2col patches */
 };
 
@@ -226,38 +242,51 @@ int grid_for(const workload *w, size_t n)
     return (int)(blocks < 1 ? 1 : blocks > cap ? cap : blocks);
 }
 
+/* One element pass over n elements at x: GELU for activations, an affine
+ * map otherwise; a bias add when bias is not NULL. */
 template <typename T>
-int launch_sweep(workload *w, const esl_workload_op *op)
+int launch_elements(workload *w, void *x, size_t n, int act, const void *bias, size_t width)
 {
-    T *x = (T *)(op->kind == ESL_KERNEL_SOFTMAX ? w->scores : w->out);
-    size_t rows = (size_t)op->rows, cols = (size_t)op->cols;
-    int rowgrid = (int)(rows < (size_t)w->sms * 64 ? rows : (size_t)w->sms * 64);
-    if (op->kind == ESL_KERNEL_SOFTMAX) {
-        /* Same chunking as the score GEMM: rows of one chunk at a time. */
-        size_t per = w->scores_n / cols;
-        for (size_t r0 = 0; r0 < rows; r0 += per) {
-            size_t n = rows - r0 < per ? rows - r0 : per;
-            softmax_rows<T><<<(int)(n < (size_t)rowgrid ? n : rowgrid), 256, 0, w->stream>>>(x, n, cols);
-        }
-    } else if (op->kind == ESL_KERNEL_NORM) {
-        norm_rows<T><<<rowgrid, 256, 0, w->stream>>>(x, rows, cols);
-    } else {
-        gelu<T><<<grid_for(w, rows * cols), 256, 0, w->stream>>>(x, rows * cols);
-    }
+    if (n == 0)
+        return ESL_OK;
+    if (bias != NULL)
+        add_bias<T><<<grid_for(w, n), 256, 0, w->stream>>>((T *)x, n, (const T *)bias, width);
+    else if (act)
+        gelu<T><<<grid_for(w, n), 256, 0, w->stream>>>((T *)x, n);
+    else
+        scale_shift<T><<<grid_for(w, n), 256, 0, w->stream>>>((T *)x, n, 0.999f, 0.001f);
     CU(cudaGetLastError());
     return ESL_OK;
 }
 
-int sweep(workload *w, const esl_workload_op *op)
+int elements(workload *w, void *x, size_t n, int act, const void *bias = NULL, size_t width = 1)
 {
     switch (w->dtype) {
-    case ESL_DTYPE_FP16: return launch_sweep<__half>(w, op);
-    case ESL_DTYPE_BF16: return launch_sweep<__nv_bfloat16>(w, op);
-    default: return launch_sweep<float>(w, op);
+    case ESL_DTYPE_FP16: return launch_elements<__half>(w, x, n, act, bias, width);
+    case ESL_DTYPE_BF16: return launch_elements<__nv_bfloat16>(w, x, n, act, bias, width);
+    default: return launch_elements<float>(w, x, n, act, bias, width);
     }
 }
 
-/* The next k x n weight matrix from the arena. */
+template <typename T>
+int launch_softmax(workload *w, size_t rows, size_t cols)
+{
+    int grid = (int)(rows < (size_t)w->sms * 64 ? rows : (size_t)w->sms * 64);
+    softmax_rows<T><<<grid, 256, 0, w->stream>>>((T *)w->scores, rows, cols);
+    CU(cudaGetLastError());
+    return ESL_OK;
+}
+
+int softmax(workload *w, size_t rows, size_t cols)
+{
+    switch (w->dtype) {
+    case ESL_DTYPE_FP16: return launch_softmax<__half>(w, rows, cols);
+    case ESL_DTYPE_BF16: return launch_softmax<__nv_bfloat16>(w, rows, cols);
+    default: return launch_softmax<float>(w, rows, cols);
+    }
+}
+
+/* The next `count` weights from the arena. */
 const void *next_weights(workload *w, size_t count)
 {
     if (w->cursor + count > w->weights_n)
@@ -277,100 +306,162 @@ int gemm(workload *w, const void *a, const void *b, void *c, int64_t m, int64_t 
     return ESL_OK;
 }
 
-/* Attention products over `batch` image-heads, chunked so that the score
- * matrices fit kScoresCap elements. */
-int attention(workload *w, const esl_workload_op *op)
+/* Score chunk: how many image-heads' q x kv scores fit kScoresCap. */
+size_t heads_per_chunk(size_t bh, size_t q, size_t kv)
+{
+    size_t per = kScoresCap / (q * kv);
+    return per < 1 ? 1 : per < bh ? per : bh;
+}
+
+/* Softmax attention over bh = images x heads: per chunk of image-heads,
+ * S = Q K^T, row softmax, O = P V. Q lies at `in`, K (and V) after it. */
+int attention(workload *w, const esl_layer *l, int64_t images)
 {
     const float one = 1.0f, zero = 0.0f;
-    int64_t batch = op->batch;
-    if (op->role == ESL_ROLE_SCORES) {
+    int64_t bh = images * l->heads, nq = l->q_len, nk = l->kv_len, d = l->head_dim;
+    int64_t per = (int64_t)heads_per_chunk((size_t)bh, (size_t)nq, (size_t)nk);
+    const char *q = w->in, *kv = w->in + (size_t)(bh * nq * d) * w->elem;
+    for (int64_t b0 = 0; b0 < bh; b0 += per) {
+        int n = (int)(bh - b0 < per ? bh - b0 : per);
         /* S[nq, nk] = Q[nq, d] K[nk, d]^T: column-major S^T = K Q^T. */
-        int64_t nq = op->m, nk = op->n, d = op->k;
-        int64_t per = (int64_t)(kScoresCap / (size_t)(nq * nk));
-        per = per < 1 ? 1 : per;
-        const char *q = w->in, *kmat = w->in + (size_t)(batch * nq * d) * w->elem;
-        for (int64_t b0 = 0; b0 < batch; b0 += per) {
-            int n = (int)(batch - b0 < per ? batch - b0 : per);
-            BLAS(cublasGemmStridedBatchedEx(
-                w->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)nk, (int)nq, (int)d, &one,
-                kmat + (size_t)(b0 * nk * d) * w->elem, w->type, (int)d, nk * d,
-                q + (size_t)(b0 * nq * d) * w->elem, w->type, (int)d, nq * d, &zero, w->scores,
-                w->type, (int)nk, nq * nk, n, w->compute, CUBLAS_GEMM_DEFAULT));
-        }
-    } else {
+        BLAS(cublasGemmStridedBatchedEx(
+            w->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)nk, (int)nq, (int)d, &one,
+            kv + (size_t)(b0 * nk * d) * w->elem, w->type, (int)d, nk * d,
+            q + (size_t)(b0 * nq * d) * w->elem, w->type, (int)d, nq * d, &zero, w->scores,
+            w->type, (int)nk, nq * nk, n, w->compute, CUBLAS_GEMM_DEFAULT));
+        int rc = softmax(w, (size_t)(n * nq), (size_t)nk);
+        if (rc != ESL_OK)
+            return rc;
         /* O[nq, d] = P[nq, nk] V[nk, d]: column-major O^T = V^T P^T. */
-        int64_t nq = op->m, d = op->n, nk = op->k;
-        int64_t per = (int64_t)(kScoresCap / (size_t)(nq * nk));
-        per = per < 1 ? 1 : per;
-        for (int64_t b0 = 0; b0 < batch; b0 += per) {
-            int n = (int)(batch - b0 < per ? batch - b0 : per);
-            BLAS(cublasGemmStridedBatchedEx(
-                w->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)d, (int)nq, (int)nk, &one,
-                w->in + (size_t)(b0 * nk * d) * w->elem, w->type, (int)d, nk * d, w->scores,
-                w->type, (int)nk, nq * nk, &zero, w->out + (size_t)(b0 * nq * d) * w->elem,
-                w->type, (int)d, nq * d, n, w->compute, CUBLAS_GEMM_DEFAULT));
-        }
+        BLAS(cublasGemmStridedBatchedEx(
+            w->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)d, (int)nq, (int)nk, &one,
+            kv + (size_t)(b0 * nk * d) * w->elem, w->type, (int)d, nk * d, w->scores, w->type,
+            (int)nk, nq * nk, &zero, w->out + (size_t)(b0 * nq * d) * w->elem, w->type, (int)d,
+            nq * d, n, w->compute, CUBLAS_GEMM_DEFAULT));
     }
     return ESL_OK;
+}
+
+/* ReLU linear attention over bh image-heads of n tokens: ReLU on Q and K,
+ * KV[d, d+1] = K^T V' (V' = V with a column of ones), O'[n, d+1] = Q KV,
+ * then the normalising division, the last two as element passes. Q, K and
+ * V' lie one after another at `in`; KV in the scores buffer. */
+int linear_attention(workload *w, const esl_layer *l, int64_t images)
+{
+    const float one = 1.0f, zero = 0.0f;
+    int64_t bh = images * l->heads, n = l->q_len, d = l->head_dim;
+    char *q = w->in, *k = q + (size_t)(bh * n * d) * w->elem, *v = k + (size_t)(bh * n * d) * w->elem;
+    int rc = elements(w, q, (size_t)(2 * bh * n * d), 1);
+    if (rc != ESL_OK)
+        return rc;
+    /* Row-major KV = K^T V': column-major KV^T[d+1, d] = V'^T K. */
+    BLAS(cublasGemmStridedBatchedEx(w->blas, CUBLAS_OP_N, CUBLAS_OP_T, (int)(d + 1), (int)d, (int)n,
+                                    &one, v, w->type, (int)(d + 1), n * (d + 1), k, w->type, (int)d,
+                                    n * d, &zero, w->scores, w->type, (int)(d + 1), d * (d + 1),
+                                    (int)bh, w->compute, CUBLAS_GEMM_DEFAULT));
+    /* Row-major O' = Q KV: column-major O'^T[d+1, n] = KV^T Q^T. */
+    BLAS(cublasGemmStridedBatchedEx(w->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)(d + 1), (int)n, (int)d,
+                                    &one, w->scores, w->type, (int)(d + 1), d * (d + 1), q, w->type,
+                                    (int)d, n * d, &zero, w->out, w->type, (int)(d + 1), n * (d + 1),
+                                    (int)bh, w->compute, CUBLAS_GEMM_DEFAULT));
+    return elements(w, w->out, (size_t)(bh * n * (d + 1)), 0);
+}
+
+/* The implicit-GEMM shape of a convolution layer over `images` images. */
+conv_shape conv_geometry(const esl_layer *l)
+{
+    conv_shape s;
+    s.h_out = (int)l->h_out, s.w_out = (int)l->w_out;
+    s.stride = (int)(l->stride > 0 ? l->stride : 1);
+    s.h_in = s.h_out * s.stride, s.w_in = s.w_out * s.stride;
+    s.c = (int)(l->c_in * (l->kt > 0 ? l->kt : 1));
+    s.groups = (int)(l->groups > 0 ? l->groups : 1);
+    s.kh = (int)l->kh, s.kw = (int)l->kw;
+    return s;
+}
+
+/* Rows of one im2col chunk: as many output positions as fit kIm2colCap. */
+size_t conv_rows_per_chunk(const conv_shape &s, size_t m)
+{
+    size_t per = kIm2colCap / ((size_t)s.c * s.kh * s.kw);
+    return per < 1 ? 1 : per < m ? per : m;
 }
 
 template <typename T>
-int conv_t(workload *w, const esl_workload_op *op)
+int conv_t(workload *w, const esl_layer *l, int64_t images)
 {
-    size_t kk = (size_t)op->k, m = (size_t)op->m;
-    const void *filt = next_weights(w, kk * (size_t)op->n);
-    if (op->conv_k == 1)
-        return gemm(w, w->in, filt, w->out, op->m, op->n, op->k);
-    size_t per = kIm2colCap / kk;
-    for (size_t r0 = 0; r0 < m; r0 += per) {
-        size_t rows = m - r0 < per ? m - r0 : per;
-        im2col<T><<<grid_for(w, rows * kk), 256, 0, w->stream>>>(
-            (T *)w->cols, (const T *)w->in, r0, rows, (int)op->conv_h, (int)op->conv_w,
-            (int)op->conv_c_in, (int)op->conv_k);
-        CU(cudaGetLastError());
-        int rc = gemm(w, w->cols, filt, w->out + r0 * (size_t)op->n * w->elem, (int64_t)rows,
-                      op->n, op->k);
-        if (rc != ESL_OK)
+    const float one = 1.0f, zero = 0.0f;
+    conv_shape s = conv_geometry(l);
+    size_t m = (size_t)images * s.h_out * s.w_out, c_out = (size_t)l->c_out;
+    size_t kg = (size_t)(s.c / s.groups) * s.kh * s.kw, ng = c_out / (size_t)s.groups;
+    const void *filt = next_weights(w, kg * c_out);
+    int rc;
+    if (s.kh == 1 && s.kw == 1 && s.stride == 1 && s.groups == 1) {
+        if ((rc = gemm(w, w->in, filt, w->out, (int64_t)m, (int64_t)c_out, s.c)) != ESL_OK)
             return rc;
+    } else {
+        size_t per = conv_rows_per_chunk(s, m);
+        for (size_t r0 = 0; r0 < m; r0 += per) {
+            size_t rows = m - r0 < per ? m - r0 : per;
+            im2col<T><<<grid_for(w, rows * kg * s.groups), 256, 0, w->stream>>>(
+                (T *)w->cols, (const T *)w->in, r0, rows, s);
+            CU(cudaGetLastError());
+            /* Per group g: C_g[rows, ng] = A_g[rows, kg] B_g[kg, ng]. */
+            BLAS(cublasGemmStridedBatchedEx(
+                w->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)ng, (int)rows, (int)kg, &one, filt, w->type,
+                (int)ng, (long long)(kg * ng), w->cols, w->type, (int)kg, (long long)(rows * kg),
+                &zero, w->out + r0 * c_out * w->elem, w->type, (int)ng, (long long)(rows * ng),
+                s.groups, w->compute, CUBLAS_GEMM_DEFAULT));
+        }
     }
+    if (l->bias)
+        return elements(w, w->out, m * c_out, 0, next_weights(w, c_out), c_out);
     return ESL_OK;
 }
 
-int conv(workload *w, const esl_workload_op *op)
+int conv(workload *w, const esl_layer *l, int64_t images)
 {
     switch (w->dtype) {
-    case ESL_DTYPE_FP16: return conv_t<__half>(w, op);
-    case ESL_DTYPE_BF16: return conv_t<__nv_bfloat16>(w, op);
-    default: return conv_t<float>(w, op);
+    case ESL_DTYPE_FP16: return conv_t<__half>(w, l, images);
+    case ESL_DTYPE_BF16: return conv_t<__nv_bfloat16>(w, l, images);
+    default: return conv_t<float>(w, l, images);
     }
 }
 
+/* One instance of a layer over the op's images. */
 int run_op(workload *w, const esl_workload_op *op)
 {
+    const esl_layer *l = op->layer;
+    int64_t b = op->batch;
     switch (op->kind) {
-    case ESL_KERNEL_GEMM:
-        if (op->role == ESL_ROLE_SCORES || op->role == ESL_ROLE_VALUES)
-            return attention(w, op);
-        return gemm(w, w->in, next_weights(w, (size_t)(op->k * op->n)), w->out, op->m, op->n,
-                    op->k);
-    case ESL_KERNEL_CONV: return conv(w, op);
-    default: return sweep(w, op);
+    case ESL_KERNEL_GEMM: {
+        int rc = gemm(w, w->in, next_weights(w, (size_t)(l->k * l->n)), w->out, b * l->m, l->n, l->k);
+        if (rc != ESL_OK || !l->bias)
+            return rc;
+        return elements(w, w->out, (size_t)(b * l->m * l->n), 0, next_weights(w, (size_t)l->n),
+                        (size_t)l->n);
     }
+    case ESL_KERNEL_ATTENTION:
+        return l->linear_attention ? linear_attention(w, l, b) : attention(w, l, b);
+    case ESL_KERNEL_CONV: return conv(w, l, b);
+    case ESL_KERNEL_ELEMENTWISE:
+        return elements(w, w->out, (size_t)(b * l->elements), l->kind == ESL_LAYER_ACT);
+    }
+    return fail(w->err, ESL_EINVAL, "unknown kernel %d", (int)op->kind);
 }
 
-/* One pass of a stage: every operation of its terms, `count` times each. */
+/* One pass of a stage: every layer of its components, `count` times each. */
 int run_stage(workload *w, esl_stage stage)
 {
     const esl_workload *p = w->plan;
-    for (size_t t = 0; t < p->n_terms; t++) {
-        if (p->terms[t].stage != stage)
+    for (size_t o = 0; o < p->n_ops; o++) {
+        if (p->ops[o].stage != stage)
             continue;
-        for (size_t o = p->terms[t].first_op; o < p->terms[t].first_op + p->terms[t].n_ops; o++)
-            for (int64_t r = 0; r < p->ops[o].count; r++) {
-                int rc = run_op(w, &p->ops[o]);
-                if (rc != ESL_OK)
-                    return rc;
-            }
+        for (int64_t r = 0; r < p->ops[o].layer->count; r++) {
+            int rc = run_op(w, &p->ops[o]);
+            if (rc != ESL_OK)
+                return rc;
+        }
     }
     return ESL_OK;
 }
@@ -383,44 +474,51 @@ int run_prompt(workload *w)
     return rc == ESL_OK ? run_stage(w, ESL_STAGE_DECODE) : rc;
 }
 
-/* Buffer sizes (elements) the plan needs. */
+/* Buffer sizes (elements): each buffer as large as the largest layer needs;
+ * the weights of the whole model and of its largest layer. */
 void size_buffers(workload *w, size_t *weights_total, size_t *weights_max)
 {
     const esl_workload *p = w->plan;
     *weights_total = *weights_max = 0;
     for (size_t i = 0; i < p->n_ops; i++) {
-        const esl_workload_op *op = &p->ops[i];
-        size_t m = (size_t)op->m, n = (size_t)op->n, k = (size_t)op->k, b = (size_t)op->batch;
+        const esl_layer *l = p->ops[i].layer;
+        size_t b = (size_t)p->ops[i].batch;
         size_t in = 0, out = 0, scores = 0, cols = 0, wts = 0;
-        switch (op->kind) {
+        switch (p->ops[i].kind) {
         case ESL_KERNEL_GEMM:
-            if (op->role == ESL_ROLE_SCORES) {
-                in = b * (m + n) * k;
-                size_t per = kScoresCap / (m * n);
-                scores = (per < 1 ? 1 : per < b ? per : b) * m * n;
-            } else if (op->role == ESL_ROLE_VALUES) {
-                in = b * k * n;
-                out = b * m * n;
+            in = b * (size_t)(l->m * l->k), out = b * (size_t)(l->m * l->n);
+            wts = (size_t)(l->k * l->n + (l->bias ? l->n : 0));
+            break;
+        case ESL_KERNEL_ATTENTION: {
+            size_t bh = b * (size_t)l->heads, q = (size_t)l->q_len, kv = (size_t)l->kv_len;
+            size_t d = (size_t)l->head_dim;
+            if (l->linear_attention) {
+                in = bh * q * (3 * d + 1), out = bh * q * (d + 1), scores = bh * d * (d + 1);
             } else {
-                in = m * k, out = m * n, wts = k * n;
+                in = bh * (q + kv) * d, out = bh * q * d;
+                scores = heads_per_chunk(bh, q, kv) * q * kv;
             }
             break;
-        case ESL_KERNEL_CONV:
-            in = (size_t)(op->m * op->conv_c_in), out = m * n, wts = k * n;
-            if (op->conv_k != 1)
-                cols = (kIm2colCap / k < m ? kIm2colCap / k : m) * k;
+        }
+        case ESL_KERNEL_CONV: {
+            conv_shape s = conv_geometry(l);
+            size_t m = b * (size_t)s.h_out * s.w_out, kk = (size_t)s.c * s.kh * s.kw;
+            in = b * (size_t)s.h_in * s.w_in * s.c, out = m * (size_t)l->c_out;
+            if (!(s.kh == 1 && s.kw == 1 && s.stride == 1 && s.groups == 1))
+                cols = conv_rows_per_chunk(s, m) * kk;
+            wts = kk / (size_t)s.groups * (size_t)l->c_out + (l->bias ? (size_t)l->c_out : 0);
             break;
-        case ESL_KERNEL_SOFTMAX:
+        }
+        case ESL_KERNEL_ELEMENTWISE:
+            out = b * (size_t)l->elements;
             break;
-        default:
-            out = (size_t)(op->rows * op->cols);
         }
         if (in > w->in_n) w->in_n = in;
         if (out > w->out_n) w->out_n = out;
         if (scores > w->scores_n) w->scores_n = scores;
         if (cols > w->cols_n) w->cols_n = cols;
         if (wts > *weights_max) *weights_max = wts;
-        *weights_total += wts * (size_t)op->count;
+        *weights_total += wts * (size_t)l->count;
     }
 }
 

@@ -1,6 +1,7 @@
 #!/bin/sh
-# A short `esl bench` on a real GPU: SD2 at 256x256, 2 steps, each dtype.
-# Checks exit 0, a positive duration and the executed FLOPs of the dry run.
+# A short `esl bench` on a real GPU at 256x256, 2 steps: SD2 in each dtype,
+# then one run of each other kind of layer plan. Checks exit 0, a positive
+# duration and the executed FLOPs of the dry run.
 # Skipped (77) where there is no GPU. Usage: bench_smoke.sh ESL
 set -u
 esl=$1
@@ -8,11 +9,23 @@ if [ ! -e /dev/nvidia0 ] && ! nvidia-smi -L >/dev/null 2>&1; then
   echo "no GPU: skipped"
   exit 77
 fi
-args="--model sd2 --height 256 --width 256 --steps 2 --warmup 1 --no-store --idle 0"
-want=$("$esl" bench $args --dry-run --format json | sed -n 's/^  "exec_flops": \([0-9]*\),*$/\1/p')
-for dtype in fp16 bf16 fp32 tf32; do
-  line=$("$esl" bench $args --dtype "$dtype" --format csv | tail -n 1) || { echo "$dtype: esl bench failed"; exit 1; }
-  echo "$dtype: $line"
+data=$(cd "$(dirname "$0")/../data" && pwd)
+# sd2 in every dtype; then in bf16 the kernels the other layer plans add:
+# MMDiT joint attention and CFG (sd35-large), causal 3-D convolutions
+# (qwen-image's VAE), linear attention and depthwise convolutions (Sana).
+for run in "sd2 fp16" "sd2 bf16" "sd2 fp32" "sd2 tf32" "sd35-large bf16 --cfg" \
+           "qwen-image bf16" "$data/sana-arch-only.json bf16 --cfg"; do
+  set -- $run
+  case $1 in
+  */*) model="--arch $1" ;;
+  *) model="--model $1" ;;
+  esac
+  dtype=$2
+  shift 2
+  args="$model --height 256 --width 256 --steps 2 --warmup 1 --no-store --idle 0 $*"
+  want=$("$esl" bench $args --dry-run --format json | sed -n 's/^  "exec_flops": \([0-9]*\),*$/\1/p')
+  line=$("$esl" bench $args --dtype "$dtype" --format csv | tail -n 1) || { echo "$run: esl bench failed"; exit 1; }
+  echo "$run: $line"
   echo "$line" | awk -F, -v want="$want" '{
     n = split($0, f, ",")
     # duration_s, exec_flops follow the quoted device name

@@ -1,9 +1,9 @@
 /*
  * gpu_stub.c - a stand-in for the CUDA module libesl_gpu.so in tests: it
  * exports the module's two entry points (lib/gpu/module.h) and "runs" a
- * layer plan by walking it the way the real module does (every prompt run:
- * text encoders once, the denoiser `passes` times, the decoder once) and
- * adding up the FLOPs of the operations it visits. Instead of executing
+ * workload by walking its exact layer plan the way the real module does
+ * (every prompt run: text encoders once, the denoiser `passes` times, the
+ * decoder once) and adding up the FLOPs of the layers it visits. Instead of executing
  * them it sleeps for FLOPs / throughput, between the two calls of the
  * caller's loop hook, so that an energy meter (the NVML stub) sees a window
  * of that length. Timings are therefore deterministic: the reported loop
@@ -78,15 +78,11 @@ int esl_gpu_module_run(esl_bench_result *out, const esl_workload *plan, const es
     out->cc_major = 9;
     out->cc_minor = 0;
 
-    /* One prompt run, as the real module issues it: stage by stage. */
-    double prompt_exec = 0, prompt_paper = 0;
-    for (size_t t = 0; t < plan->n_terms; t++) {
-        const esl_workload_term *term = &plan->terms[t];
-        double passes = (double)plan->passes[term->stage];
-        prompt_paper += passes * (double)term->paper_flops;
-        for (size_t o = term->first_op; o < term->first_op + term->n_ops; o++)
-            prompt_exec += passes * (double)plan->ops[o].count * (double)plan->ops[o].flops;
-    }
+    /* One prompt run, as the real module issues it: each layer of the exact
+     * plan, its stage's passes times, over the op's images. */
+    double prompt_exec = 0;
+    for (size_t o = 0; o < plan->n_ops; o++)
+        prompt_exec += (double)plan->passes[plan->ops[o].stage] * (double)plan->ops[o].flops;
     double prompts = (double)plan->config.request.prompts;
     double tflops = throughput(plan->config.dtype);
     if (!(tflops > 0)) {
@@ -98,7 +94,7 @@ int esl_gpu_module_run(esl_bench_result *out, const esl_workload *plan, const es
     if (opts->on_loop != NULL && (rc = opts->on_loop(opts->loop_ctx, 0)) != ESL_OK)
         return rc;
     out->exec_flops = prompts * prompt_exec;
-    out->paper_flops = prompts * prompt_paper;
+    out->paper_flops = plan->paper_flops;
     out->duration_s = out->exec_flops / (tflops * 1e12);
     sleep_s(out->duration_s);
     rc = opts->on_loop != NULL ? opts->on_loop(opts->loop_ctx, 1) : ESL_OK;

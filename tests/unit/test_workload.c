@@ -1,9 +1,12 @@
 /*
- * test_plan.c - the layer plan of the synthetic workload: its paper-term
- * FLOPs equal the FLOP engine's count exactly, its executed FLOPs equal an
- * independent closed form (paper count plus the documented differences of
- * docs/calibration.md), and a few shapes checked by hand.
+ * test_workload.c - the synthetic workload executes the exact layer plan:
+ * its executed FLOPs equal the FLOP engine's exact convention exactly for
+ * the four paper models at several sizes, with and without CFG, at batch 1
+ * and above; every plan layer that computes maps to one op of the right
+ * kernel over the right images; the paper convention's totals (and
+ * FLOPs_cfg) ride along unchanged; a few shapes checked by hand.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,7 +30,7 @@ static esl_model *load(const char *name)
 }
 
 static esl_workload *plan_of(const esl_model *m, int64_t h, int64_t w, int64_t steps, int cfg,
-                         int64_t prompts, int64_t batch)
+                             int64_t prompts, int64_t batch)
 {
     esl_bench_config c = {
         .request = {.height = h, .width = w, .steps = steps, .cfg = cfg, .prompts = prompts},
@@ -39,54 +42,10 @@ static esl_workload *plan_of(const esl_model *m, int64_t h, int64_t w, int64_t s
     return p;
 }
 
-/* Sequence length of a term, written from docs/model-format.md. */
-static int64_t seq_len(const esl_model *m, const esl_term *t, int64_t h, int64_t w)
-{
-    int64_t n = t->tokens;
-    int64_t gh = h / m->latent_factor, gw = w / m->latent_factor;
-    if (t->scale < 0)
-        gh >>= -t->scale, gw >>= -t->scale;
-    else
-        gh <<= t->scale, gw <<= t->scale;
-    if (t->ctx == ESL_EXTENT_IMAGE || t->ctx == ESL_EXTENT_IMAGE_TEXT)
-        n += (gh / t->patch) * (gw / t->patch);
-    if (t->ctx == ESL_EXTENT_IMAGE_TEXT || t->ctx == ESL_EXTENT_TEXT)
-        n += m->text_tokens;
-    return n;
-}
-
-/*
- * Executed minus paper FLOPs of one term for one image, closed form:
- *  Tr, MMDiT: the paper counts one attention product (2 n^2 d_attn), a GPU
- *             runs two (Q K^T and A V): + 2 n^2 d_attn per layer;
- *  CrossTr:   K and V are projected over n_k key tokens, not n_q:
- *             + 4 (n_k - n_q) d_k d_attn, and the second product
- *             + 2 n_q n_k d_attn, per layer;
- *  Decoder:   its mid-block transformer over h0 w0 tokens: + 2 (h0 w0)^2 512;
- *  const:     nothing executes: - the term.
- */
-static int64_t delta(const esl_model *m, const esl_term *t, int64_t h, int64_t w, int64_t paper)
-{
-    int64_t n = seq_len(m, t, h, w), reps = t->n_layer * t->count;
-    switch (t->op) {
-    case ESL_OP_TR:
-    case ESL_OP_MMDIT: return reps * 2 * n * n * t->d_attn;
-    case ESL_OP_CROSSTR: {
-        int64_t nk = t->n_k_text ? m->text_tokens : t->n_k;
-        return reps * (4 * (nk - n) * t->d_k * t->d_attn + 2 * n * nk * t->d_attn);
-    }
-    case ESL_OP_DECODER: {
-        int64_t n0 = (h / 8) * (w / 8);
-        return t->count * 2 * n0 * n0 * 512;
-    }
-    case ESL_OP_CONST: return -paper;
-    default: return 0;
-    }
-}
-
-/* Sum of paper-term FLOPs == esl_flops_count for every model at several
- * sizes, steps, CFG, batch and prompt counts, exactly (int64). */
-static void paper_terms_sum_to_engine(void **state)
+/* Executed FLOPs == esl_flops_count(EXACT) for every model at several
+ * sizes, CFG on and off, batch 1 and 3, three prompts: per stage and per
+ * prompt run exactly (int64), and the run total to the double's precision. */
+static void executed_equals_exact_engine(void **state)
 {
     static const int64_t sizes[][2] = {{256, 256}, {512, 512}, {768, 768}, {1024, 1024},
                                        {512, 768}, {1024, 512}};
@@ -101,167 +60,158 @@ static void paper_terms_sum_to_engine(void **state)
                     esl_request r = {.height = h, .width = w, .steps = steps, .cfg = cfg,
                                      .prompts = n * batch};
                     esl_flops f;
-                    assert_int_equal(esl_flops_count(&f, m, &r, ESL_CONVENTION_PAPER), ESL_OK);
-                    assert_int_equal(p->prompt_paper_flops, f.image_flops * batch);
-                    assert_true(p->paper_flops == f.total_flops);
-                    assert_int_equal(p->stage_paper_flops[ESL_STAGE_DENOISE],
+                    assert_int_equal(esl_flops_count(&f, m, &r, ESL_CONVENTION_EXACT), ESL_OK);
+                    assert_int_equal(p->stage_exec_flops[ESL_STAGE_TEXT], f.text_flops * batch);
+                    assert_int_equal(p->stage_exec_flops[ESL_STAGE_DENOISE],
                                      f.denoise_flops_per_step * batch * (cfg ? 2 : 1));
-                    int64_t sum = 0;
-                    for (size_t i = 0; i < p->n_terms; i++)
-                        sum += p->terms[i].paper_flops *
-                               (p->terms[i].stage == ESL_STAGE_DENOISE ? steps : 1);
-                    assert_int_equal(sum, p->prompt_paper_flops);
+                    assert_int_equal(p->stage_exec_flops[ESL_STAGE_DECODE], f.decode_flops * batch);
+                    assert_int_equal(p->prompt_exec_flops, f.image_flops * batch);
+                    if (fabs(p->exec_flops - f.total_flops) > 1e-15 * f.total_flops)
+                        fail_msg("%s %lldx%lld cfg %d batch %lld: executed %.17g, exact %.17g",
+                                 m->name, (long long)h, (long long)w, cfg, (long long)batch,
+                                 p->exec_flops, f.total_flops);
+                    /* Walk the ops as the GPU module does: passes x op FLOPs. */
+                    int64_t walked = 0;
+                    for (size_t o = 0; o < p->n_ops; o++)
+                        walked += p->passes[p->ops[o].stage] * p->ops[o].flops;
+                    assert_int_equal(walked, p->prompt_exec_flops);
+                    /* The paper convention rides along for the law. */
+                    esl_flops paper;
+                    assert_int_equal(esl_flops_count(&paper, m, &r, ESL_CONVENTION_PAPER), ESL_OK);
+                    assert_true(p->has_paper);
+                    assert_true(p->paper_flops == paper.total_flops);
+                    assert_true(p->paper_flops_cfg == paper.flops_cfg);
                     esl_workload_free(p);
                 }
         esl_model_free(m);
     }
 }
 
-/* Executed FLOPs == paper + the closed-form differences, term by term, and
- * every term's executed count == the sum of its operations. */
-static void executed_matches_closed_form(void **state)
+/* Every plan layer with FLOPs is one op: its kernel follows the layer's
+ * kind, its images are the stage's batch, its FLOPs the layer's times them. */
+static void one_op_per_layer(void **state)
 {
-    static const int64_t sides[] = {256, 512, 1024};
     (void)state;
     for (size_t mi = 0; mi < 4; mi++) {
         esl_model *m = load(models[mi]);
-        for (size_t si = 0; si < 3; si++)
-            for (int cfg = 0; cfg < 2; cfg++) {
-                int64_t s = sides[si], batch = 2;
-                esl_workload *p = plan_of(m, s, s, 20, cfg, 1, batch);
-                int64_t run = 0;
-                for (size_t i = 0; i < p->n_terms; i++) {
-                    const esl_workload_term *pt = &p->terms[i];
-                    const esl_term *t = &m->components[pt->component].terms[pt->term];
-                    int64_t per_image = pt->paper_flops / pt->batch;
-                    int64_t want = pt->batch * (per_image + delta(m, t, s, s, per_image));
-                    int64_t ops = 0;
-                    for (size_t o = pt->first_op; o < pt->first_op + pt->n_ops; o++) {
-                        assert_int_equal(p->ops[o].term, i);
-                        ops += p->ops[o].flops * p->ops[o].count;
-                    }
-                    if (pt->exec_flops != want)
-                        fail_msg("%s %lld: term %zu (%s): executed %lld, closed form %lld",
-                                 m->name, (long long)s, i, pt->label, (long long)pt->exec_flops,
-                                 (long long)want);
-                    assert_int_equal(ops, pt->exec_flops);
-                    run += pt->exec_flops * (pt->stage == ESL_STAGE_DENOISE ? 20 : 1);
-                }
-                assert_int_equal(run, p->prompt_exec_flops);
-                assert_true(p->exec_flops == (double)run);
-                esl_workload_free(p);
-            }
+        esl_workload *p = plan_of(m, 512, 512, 4, 1, 1, 2);
+        size_t want = 0, seen[ESL_LAYER_KIND_COUNT] = {0};
+        for (size_t c = 0; c < p->layers->n_components; c++)
+            for (size_t i = 0; i < p->layers->components[c].n_layers; i++)
+                want += p->layers->components[c].layers[i].flops > 0;
+        assert_int_equal(p->n_ops, want);
+        for (size_t o = 0; o < p->n_ops; o++) {
+            const esl_workload_op *op = &p->ops[o];
+            const esl_plan_component *pc = &p->layers->components[op->component];
+            assert_true(op->layer >= pc->layers && op->layer < pc->layers + pc->n_layers);
+            assert_int_equal(op->stage, pc->stage);
+            assert_int_equal(op->batch, op->stage == ESL_STAGE_DENOISE ? 4 : 2);
+            assert_int_equal(op->flops, op->layer->flops * op->batch);
+            esl_kernel k = op->layer->kind == ESL_LAYER_LINEAR      ? ESL_KERNEL_GEMM
+                           : op->layer->kind == ESL_LAYER_ATTENTION ? ESL_KERNEL_ATTENTION
+                           : op->layer->kind == ESL_LAYER_CONV      ? ESL_KERNEL_CONV
+                                                                    : ESL_KERNEL_ELEMENTWISE;
+            assert_int_equal(op->kind, k);
+            seen[op->layer->kind]++;
+        }
+        /* Every model has linear, attention, norm, act and other layers;
+         * all have convolutions in their VAE decoders. */
+        for (int k = 0; k < ESL_LAYER_KIND_COUNT; k++)
+            if (seen[k] == 0)
+                fail_msg("%s: no %s layer executes", m->name, esl_layer_kind_name((esl_layer_kind)k));
+        esl_workload_free(p);
         esl_model_free(m);
     }
 }
 
-static const esl_workload_op *find_op(const esl_workload *p, const char *label, esl_kernel kind,
-                                  int64_t m, int64_t n, int64_t k)
+static const esl_workload_op *find_op(const esl_workload *p, const char *component,
+                                      const char *layer)
 {
     for (size_t i = 0; i < p->n_ops; i++) {
         const esl_workload_op *o = &p->ops[i];
-        if (strcmp(p->terms[o->term].label, label) == 0 && o->kind == kind && o->m == m &&
-            o->n == n && o->k == k)
+        if (strcmp(p->layers->components[o->component].name, component) == 0 &&
+            strcmp(o->layer->name, layer) == 0)
             return o;
     }
-    fail_msg("no %s %lldx%lldx%lld op in term '%s'", esl_kernel_name(kind), (long long)m,
-             (long long)n, (long long)k, label);
+    fail_msg("no op for layer %s of %s", layer, component);
     return NULL;
 }
 
-/* FLUX at 1024^2 with CFG: 4096 image + 512 text tokens, batch 2. */
+/* FLUX at 1024^2 with CFG: 4096 image + 512 text tokens, a denoiser batch of 2. */
 static void flux_shapes_by_hand(void **state)
 {
     (void)state;
     esl_model *m = load("flux-dev");
     esl_workload *p = plan_of(m, 1024, 1024, 30, 1, 1, 1);
-    /* Per-stream QKV: image tokens and text tokens through their own weights. */
-    const esl_workload_op *o = find_op(p, "double-stream blocks", ESL_KERNEL_GEMM, 2 * 4096, 9216, 3072);
-    assert_int_equal(o->count, 19);
-    assert_int_equal(o->stream, 0);
-    o = find_op(p, "double-stream blocks", ESL_KERNEL_GEMM, 2 * 512, 9216, 3072);
-    assert_int_equal(o->stream, 1);
-    /* Joint attention over 4608 tokens, 24 heads of 128, two images. */
-    o = find_op(p, "double-stream blocks", ESL_KERNEL_GEMM, 4608, 4608, 128);
-    assert_int_equal(o->batch, 48);
-    assert_int_equal(o->role, ESL_ROLE_SCORES);
-    assert_int_equal(o->flops, INT64_C(2) * 4608 * 4608 * 128 * 48);
-    o = find_op(p, "single-stream blocks", ESL_KERNEL_GEMM, 2 * 4608, 12288, 3072);
-    assert_int_equal(o->count, 38);
-    /* T5 encoder once, batch 1, 32 heads of 128 over 512 tokens. */
-    o = find_op(p, "tr", ESL_KERNEL_GEMM, 512, 512, 128);
-    assert_int_equal(o->batch, 32);
+    const esl_workload_op *o = find_op(p, "transformer", "double.img.attn.q");
+    assert_int_equal(o->kind, ESL_KERNEL_GEMM);
+    assert_int_equal(o->layer->m, 4096);
+    assert_int_equal(o->layer->count, 19);
+    assert_int_equal(o->batch, 2);
+    assert_int_equal(o->flops, INT64_C(19) * 2 * (2 * 4096 * 3072 * INT64_C(3072) + 4096 * 3072));
+    o = find_op(p, "transformer", "single.attention");
+    assert_int_equal(o->kind, ESL_KERNEL_ATTENTION);
+    assert_int_equal(o->layer->heads, 24);
+    assert_int_equal(o->layer->q_len, 4608);
+    assert_int_equal(o->layer->head_dim, 128);
+    assert_int_equal(o->layer->count, 38);
+    /* QK^T and AV, 2 q kv d each, plus the softmax's 5 per score. */
+    assert_int_equal(o->flops, INT64_C(2) * 38 * 24 * 4608 * 4608 * (4 * 128 + 5));
+    /* The T5 encoder once per prompt, one image. */
+    o = find_op(p, "t5-xxl", "layer.ff.wi_0");
+    assert_int_equal(o->batch, 1);
+    assert_int_equal(o->layer->m, 512);
     assert_int_equal(p->passes[ESL_STAGE_DENOISE], 30);
-    /* The T5 GLU bias term is a constant: no operations, its FLOPs only. */
-    int seen = 0;
-    for (size_t i = 0; i < p->n_terms; i++)
-        if (p->terms[i].op == ESL_OP_CONST) {
-            seen = 1;
-            assert_int_equal(p->terms[i].n_ops, 0);
-            assert_int_equal(p->terms[i].exec_flops, 0);
-            assert_int_equal(p->terms[i].paper_flops, INT64_C(24) * 10240 * 4097);
-        }
-    assert_true(seen);
+    assert_int_equal(p->batch[ESL_STAGE_DENOISE], 2);
     esl_workload_free(p);
     esl_model_free(m);
 }
 
-/* SD2 at 512^2: implicit-GEMM convs and cross-attention over 77 tokens. */
+/* SD2 at 512^2: convolutions as implicit GEMM, strided downsampling,
+ * cross-attention over 77 text tokens. */
 static void sd2_shapes_by_hand(void **state)
 {
     (void)state;
     esl_model *m = load("sd2");
-    esl_workload *p = plan_of(m, 512, 512, 20, 0, 1, 1);
-    const esl_workload_op *o = find_op(p, "conv_in", ESL_KERNEL_CONV, 64 * 64, 320, 4 * 9);
-    assert_int_equal(o->conv_h, 64);
-    assert_int_equal(o->flops, INT64_C(2) * 4096 * 320 * 36);
-    /* K/V over the 77 text tokens of width 1024; Q over 4096 positions. */
-    o = find_op(p, "down1 cross-attention + GEGLU feed-forward", ESL_KERNEL_GEMM, 77, 640, 1024);
-    assert_int_equal(o->count, 2);
-    o = find_op(p, "down1 cross-attention + GEGLU feed-forward", ESL_KERNEL_GEMM, 4096, 77, 64);
-    assert_int_equal(o->batch, 5);
-    /* The decoder's 3x3 conv at full resolution: M = 512*512, K = 128*9. */
-    find_op(p, "decoder", ESL_KERNEL_CONV, 512 * 512, 128, 128 * 9);
+    esl_workload *p = plan_of(m, 512, 512, 20, 0, 1, 3);
+    const esl_workload_op *o = find_op(p, "unet", "conv_in");
+    assert_int_equal(o->kind, ESL_KERNEL_CONV);
+    assert_int_equal(o->layer->h_out, 64);
+    assert_int_equal(o->flops, 3 * (INT64_C(2) * 4 * 9 * 320 * 4096 + 320 * 4096));
+    o = find_op(p, "unet", "down0.downsample");
+    assert_int_equal(o->layer->stride, 2);
+    assert_int_equal(o->layer->h_out, 32);
+    o = find_op(p, "unet", "down1.attn0.attn2.attention");
+    assert_int_equal(o->layer->q_len, 1024);
+    assert_int_equal(o->layer->kv_len, 77);
+    assert_int_equal(o->batch, 3);
+    o = find_op(p, "vae-decoder", "decoder.up1.upsample.conv");
+    assert_int_equal(o->layer->h_out, 256);
+    assert_int_equal(o->batch, 3);
     esl_workload_free(p);
     esl_model_free(m);
 }
 
-/* MMDiT streams: image-only context keeps one stream; a text-token
- * override sizes the text stream; executed = paper + 2 n^2 a per layer. */
-static void mmdit_streams(void **state)
+/* A description without paper terms still runs: its exact plan executes,
+ * the paper counts are marked absent. */
+static void no_paper_terms(void **state)
 {
-    static const char json[] =
-        "{\"format\": \"esl-model/1\", \"name\": \"tiny\", \"latent\": {\"factor\": 8, "
-        "\"channels\": 16}, \"patch\": 2, \"text_tokens\": 40, \"components\": [{\"name\": "
-        "\"dit\", \"stage\": \"denoise\", \"terms\": [{\"op\": \"mmdit\", \"d_model\": 256, "
-        "\"d_ff\": 1024, \"d_attn\": 256, \"n_layer\": 3, \"ctx\": \"image\", \"label\": \"img\"}, "
-        "{\"op\": \"mmdit\", \"d_model\": 256, \"d_ff\": 1024, \"d_attn\": 256, \"n_layer\": 2, "
-        "\"ctx\": \"image+text\", \"label\": \"joint\"}]}]}";
-    esl_model *m = NULL;
     (void)state;
-    if (esl_model_parse(&m, json, sizeof json - 1, "tiny.json") != ESL_OK)
+    esl_model *m = NULL;
+    if (esl_model_from_diffusers(&m, ESL_TEST_DATA "/diffusers/sana", "sana") != ESL_OK)
         fail_msg("%s", esl_error_last());
-    esl_bench_config c = {.request = {.height = 256, .width = 256, .steps = 1, .prompts = 1,
-                                      .text_tokens = 100},
-                          .batch = 1};
-    esl_workload *p = NULL;
-    assert_int_equal(esl_workload_new(&p, m, &c), ESL_OK);
-    int64_t n_img = 16 * 16; /* 256 px / 8 / patch 2 */
-    for (size_t o = 0; o < p->n_ops; o++) {
-        const esl_workload_op *op = &p->ops[o];
-        if (p->terms[op->term].term == 0)
-            assert_int_equal(op->stream, 0);
-        if (op->stream == 1 && op->kind == ESL_KERNEL_GEMM)
-            assert_int_equal(op->m, 100);
-    }
-    find_op(p, "joint", ESL_KERNEL_GEMM, n_img, 3 * 256, 256);
-    find_op(p, "joint", ESL_KERNEL_GEMM, 100, 3 * 256, 256);
-    find_op(p, "joint", ESL_KERNEL_GEMM, n_img + 100, n_img + 100, 64);
-    find_op(p, "img", ESL_KERNEL_GEMM, n_img, n_img, 64);
-    int64_t n = n_img + 100;
-    assert_int_equal(p->terms[1].exec_flops, p->terms[1].paper_flops + 2 * 2 * n * n * 256);
-    assert_int_equal(p->terms[0].exec_flops,
-                     p->terms[0].paper_flops + 3 * 2 * n_img * n_img * 256);
+    esl_workload *p = plan_of(m, 1024, 1024, 20, 1, 1, 1);
+    esl_request r = {.height = 1024, .width = 1024, .steps = 20, .cfg = 1, .prompts = 1};
+    esl_flops f;
+    assert_int_equal(esl_flops_count(&f, m, &r, ESL_CONVENTION_EXACT), ESL_OK);
+    assert_int_equal(p->prompt_exec_flops, f.image_flops);
+    assert_false(p->has_paper);
+    assert_true(p->paper_flops == 0 && p->paper_flops_cfg == 0);
+    /* Sana's linear attention maps to the attention kernel. */
+    int linear = 0;
+    for (size_t o = 0; o < p->n_ops; o++)
+        linear += p->ops[o].kind == ESL_KERNEL_ATTENTION && p->ops[o].layer->linear_attention;
+    assert_true(linear > 0);
     esl_workload_free(p);
     esl_model_free(m);
 }
@@ -283,6 +233,8 @@ static void bad_config(void **state)
     assert_int_equal(esl_dtype_parse(&d, "tf32"), ESL_OK);
     assert_int_equal(d, ESL_DTYPE_TF32);
     assert_int_equal(esl_dtype_parse(&d, "fp8"), ESL_EINVAL);
+    assert_string_equal(esl_kernel_name(ESL_KERNEL_CONV), "conv");
+    assert_string_equal(esl_kernel_name(ESL_KERNEL_ELEMENTWISE), "elementwise");
     esl_workload_free(NULL);
     esl_model_free(m);
 }
@@ -290,11 +242,11 @@ static void bad_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(paper_terms_sum_to_engine),
-        cmocka_unit_test(executed_matches_closed_form),
+        cmocka_unit_test(executed_equals_exact_engine),
+        cmocka_unit_test(one_op_per_layer),
         cmocka_unit_test(flux_shapes_by_hand),
         cmocka_unit_test(sd2_shapes_by_hand),
-        cmocka_unit_test(mmdit_streams),
+        cmocka_unit_test(no_paper_terms),
         cmocka_unit_test(bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
