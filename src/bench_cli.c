@@ -16,24 +16,6 @@
 
 #include "bench_cli.h"
 
-int bench_cli_duration(const char *option, const char *arg, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(arg, &end), scale = 1.0;
-    if (end != arg && strcmp(end, "ms") == 0)
-        scale = 1e-3;
-    else if (end == arg || (strcmp(end, "s") != 0 && *end != '\0'))
-        v = NAN;
-    if (!isfinite(v) || errno == ERANGE || v < 0.0 || v * scale > 3600.0) {
-        cli_error("option --%s: '%s' is not a duration like 5s, 500ms or 0 (at most 1 hour)",
-                  option, arg);
-        return EXIT_USAGE;
-    }
-    *out = v * scale;
-    return 0;
-}
-
 /* The CUDA module beside the binary (installed or build tree), if any. */
 static const char *find_module(char *buf, size_t size)
 {

@@ -45,9 +45,6 @@ typedef struct bench_run {
     char *command;              /* the equivalent `esl bench` command line */
 } bench_run;
 
-/* Handle --idle D (a duration: 5s, 500ms, 0). Returns 0 or an exit code. */
-int bench_cli_duration(const char *option, const char *arg, double *out);
-
 /* Open the meter, measure or set the idle baseline, open the store.
  * Prints its error prefixed with `who`; returns 0 or an exit code. */
 int bench_cli_open(bench_cli *b, const bench_cli_opts *opts, const char *who);

@@ -162,6 +162,27 @@ int cli_double(const char *option, const char *arg, double min, double max, doub
     return 0;
 }
 
+int cli_duration(const char *option, const char *arg, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    double scale = 1.0;
+    if (end != arg && strcmp(end, "ms") == 0)
+        scale = 1e-3;
+    else if (end != arg && strcmp(end, "min") == 0)
+        scale = 60.0;
+    else if (end == arg || (strcmp(end, "s") != 0 && *end != '\0'))
+        v = NAN;
+    if (!isfinite(v) || errno == ERANGE || v < 0.0 || v * scale > 3600.0) {
+        cli_error("option --%s: '%s' is not a duration like 5s, 500ms or 0 (at most 1 hour)",
+                  option, arg);
+        return EXIT_USAGE;
+    }
+    *out = v * scale;
+    return 0;
+}
+
 int cli_format_parse(const char *arg, cli_format *out)
 {
     if (strcmp(arg, "table") == 0)

@@ -68,6 +68,9 @@ int cli_int(const char *option, const char *arg, int64_t min, int64_t max, int64
 /* Parse a finite double option value in [min, max]. */
 int cli_double(const char *option, const char *arg, double min, double max, double *out);
 
+/* Parse a duration option: "5s", "500ms", "2min", "0.2" (seconds) or "0", at most one hour. */
+int cli_duration(const char *option, const char *arg, double *out);
+
 typedef enum cli_format { FORMAT_TABLE = 0, FORMAT_CSV = 1, FORMAT_JSON = 2 } cli_format;
 int cli_format_parse(const char *arg, cli_format *out);
 

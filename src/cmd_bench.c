@@ -68,7 +68,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_MODEL: a->model = arg; return 0;
     case OPT_ARCH: a->arch = arg; return 0;
     case OPT_MODULE: a->run.module = arg; return 0;
-    case OPT_IDLE: return bench_cli_duration("idle", arg, &a->run.idle_s);
+    case OPT_IDLE: return cli_duration("idle", arg, &a->run.idle_s);
     case OPT_IDLE_W:
         a->run.have_idle_w = 1;
         return cli_double("idle-w", arg, 0.0, 1e6, &a->run.idle_w);

@@ -101,7 +101,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_OUTPUT: a->output = arg; return 0;
     case OPT_QUIET: a->quiet = 1; return 0;
     case OPT_MIN_RUN: return cli_double("min-run", arg, 0, 600, &a->min_run_s);
-    case OPT_IDLE: return bench_cli_duration("idle", arg, &a->run.idle_s);
+    case OPT_IDLE: return cli_duration("idle", arg, &a->run.idle_s);
     case OPT_IDLE_W:
         a->run.have_idle_w = 1;
         return cli_double("idle-w", arg, 0.0, 1e6, &a->run.idle_w);

@@ -53,28 +53,6 @@ typedef struct args {
     cli_format format;
 } args;
 
-/* "5s", "500ms", "0.2", "0": seconds. */
-static int parse_duration(const char *option, const char *arg, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(arg, &end);
-    double scale = 1.0;
-    if (end != arg && strcmp(end, "ms") == 0)
-        scale = 1e-3;
-    else if (end != arg && strcmp(end, "min") == 0)
-        scale = 60.0;
-    else if (end == arg || (strcmp(end, "s") != 0 && *end != '\0'))
-        v = NAN;
-    if (!isfinite(v) || errno == ERANGE || v < 0.0 || v * scale > 3600.0) {
-        cli_error("option --%s: '%s' is not a duration like 5s, 500ms or 0 (at most 1 hour)",
-                  option, arg);
-        return EXIT_USAGE;
-    }
-    *out = v * scale;
-    return 0;
-}
-
 static int parse_label(args *a, const char *arg)
 {
     const char *eq = strchr(arg, '=');
@@ -117,7 +95,7 @@ static int on_option(void *ctx, int key, const char *arg)
     switch (key) {
     case OPT_GPUS: a->meter.gpus = arg; return 0;
     case OPT_HZ: return cli_double("hz", arg, 0.1, 1000.0, &a->meter.hz);
-    case OPT_IDLE: return parse_duration("idle", arg, &a->idle_s);
+    case OPT_IDLE: return cli_duration("idle", arg, &a->idle_s);
     case OPT_IDLE_W: a->have_idle_w = 1; return cli_double("idle-w", arg, 0.0, 1e6, &a->idle_w);
     case OPT_LABEL: return parse_label(a, arg);
     case OPT_STORE: a->store = arg; return 0;

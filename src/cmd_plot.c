@@ -330,18 +330,7 @@ int plot_cli_dataset(const law_cli_opts *o, esl_dataset **out)
         return law_cli_dataset(o, 0, out);
     esl_dataset *ds = NULL;
     int rc = esl_dataset_builtin(&ds, o->convention);
-    for (size_t i = 0; rc == ESL_OK && i < o->n_where; i++) {
-        esl_dataset *sub = NULL;
-        rc = esl_dataset_where(&sub, ds, o->where[i]);
-        esl_dataset_free(ds);
-        ds = sub;
-    }
-    if (rc != ESL_OK) {
-        esl_dataset_free(ds);
-        return cli_fail(rc);
-    }
-    *out = ds;
-    return 0;
+    return law_cli_filter(o, rc, ds, out);
 }
 
 /* The law to draw: --law FILE, or fitted here on `ds`. */

@@ -66,6 +66,11 @@ int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out)
     else
         rc = esl_dataset_load(&ds, o->data, &dopts);
     esl_model_free(arch);
+    return law_cli_filter(o, rc, ds, out);
+}
+
+int law_cli_filter(const law_cli_opts *o, int rc, esl_dataset *ds, esl_dataset **out)
+{
     for (size_t i = 0; rc == ESL_OK && i < o->n_where; i++) {
         esl_dataset *sub = NULL;
         rc = esl_dataset_where(&sub, ds, o->where[i]);

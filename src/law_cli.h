@@ -31,6 +31,11 @@ int law_cli_form(law_cli_opts *o, const char *arg);
  * the --where filters. Prints its error; returns 0 or an exit code. */
 int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out);
 
+/* Keep the rows of `ds` (owned, freed on failure) that pass every --where,
+ * after a read whose status is `rc`; on success *out owns the result.
+ * Returns 0 or the exit code of the printed error. */
+int law_cli_filter(const law_cli_opts *o, int rc, esl_dataset *ds, esl_dataset **out);
+
 /* The law as a table on stdout. */
 void law_cli_print(const esl_law *law);
 
