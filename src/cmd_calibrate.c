@@ -143,15 +143,14 @@ static int parse_dtypes(const args *a, esl_dtype out[4], size_t *n)
 
 static int throughputs(const args *a, double s_per_flop[4])
 {
-    char list[256];
-    snprintf(list, sizeof list, "%s", a->dtypes);
-    for (char *save = NULL, *name = strtok_r(list, ",", &save); name != NULL;
-         name = strtok_r(NULL, ",", &save)) {
-        esl_dtype d;
-        if (esl_dtype_parse(&d, name) != ESL_OK) {
-            cli_error("option --dtypes: '%s' is not one of fp16, bf16, fp32, tf32", name);
-            return EXIT_USAGE;
-        }
+    esl_dtype dtypes[4];
+    size_t n;
+    int rc = parse_dtypes(a, dtypes, &n);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        esl_dtype d = dtypes[i];
+        const char *name = esl_dtype_name(d);
         double tflops = 0;
         if (a->tflops != NULL) {
             const char *at = strstr(a->tflops, name);

@@ -1049,7 +1049,8 @@ int plot_cli_contributions(const char *output, const law_cli_opts *lo, const cha
     snprintf(notes[1], sizeof notes[1], "%lldx%lld, %s, %s,", (long long)base->height,
              (long long)base->width, base->dtype, base->cfg ? "CFG" : "no CFG");
     snprintf(notes[2], sizeof notes[2], "%lld steps", (long long)base->steps);
-    size_t cols = n_panels == 4 ? 2 : n_panels, rows = n_panels == 4 ? 2 : 1;
+    size_t rows, cols;
+    grid_shape(n_panels, &rows, &cols);
     esl_plot_figure fig = {.title = title, .rows = rows, .cols = cols, .panels = panels,
                            .n_panels = n_panels, .groups = sizes.v, .n_groups = sizes.n,
                            .legend_title = "image size", .legend_notes = note_ptrs,
