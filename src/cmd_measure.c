@@ -24,7 +24,7 @@
 #define MAX_LABELS 64
 
 enum {
-    OPT_GPUS = 'g', OPT_FORMAT = 'f', OPT_LABEL = 'l',
+    OPT_GPUS = 'g', OPT_FORMAT = 'f', OPT_LABEL = 'l', OPT_OUTPUT = 'o',
     OPT_HZ = 256, OPT_IDLE, OPT_IDLE_W, OPT_STORE, OPT_NO_STORE, OPT_TRACE, OPT_METER, OPT_REPLAY,
 };
 
@@ -40,6 +40,7 @@ static const cli_option options[] = {
     {"meter", OPT_METER, "M", "nvml (default), rapl (CPU package and DRAM) or replay"},
     {"replay", OPT_REPLAY, "FILE", "the trace CSV the replay meter plays back"},
     {"format", OPT_FORMAT, "F", "output: table (default) or json"},
+    {"output", OPT_OUTPUT, "FILE", "write the summary here, apart from CMD's own output (default: stdout)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -47,7 +48,7 @@ typedef struct args {
     esl_meter_opts meter;
     double idle_s, idle_w;
     int have_idle_w, no_store;
-    const char *store, *trace;
+    const char *store, *trace, *output;
     esl_label labels[MAX_LABELS];
     size_t n_labels;
     cli_format format;
@@ -101,6 +102,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_STORE: a->store = arg; return 0;
     case OPT_NO_STORE: a->no_store = 1; return 0;
     case OPT_TRACE: a->trace = arg; return 0;
+    case OPT_OUTPUT: a->output = arg; return 0;
     case OPT_METER: {
         int rc = esl_meter_kind_parse(&a->meter.kind, arg);
         return rc == ESL_OK ? 0 : cli_fail(rc);
@@ -209,44 +211,44 @@ static char *join_words(char **argv, int argc)
     return s;
 }
 
-static void print_number_or_dash(double v, const char *fmt, int width)
+static void print_number_or_dash(FILE *out, double v, const char *fmt, int width)
 {
     if (isnan(v))
-        printf(" %*s", width, "-");
+        fprintf(out, " %*s", width, "-");
     else
-        printf(fmt, width, v);
+        fprintf(out, fmt, width, v);
 }
 
-static void print_table(const esl_record *rec, const char *command, int status, int64_t run_id,
-                        const char *store)
+static void print_table(FILE *out, const esl_record *rec, const char *command, int status,
+                        int64_t run_id, const char *store)
 {
     char flags[256];
-    printf("meter     %s", esl_meter_kind_name(rec->meter));
+    fprintf(out, "meter     %s", esl_meter_kind_name(rec->meter));
     if (rec->driver_version[0] != '\0')
-        printf(" (driver %s, NVML %s)", rec->driver_version, rec->nvml_version);
-    printf("\ncommand   %s\nexit      %d\nduration  %.3f s\n\n", command, status, rec->duration_s);
-    printf("%-28s %12s %12s %8s %12s %9s %9s  %s\n", "device", "energy J", "counter J",
+        fprintf(out, " (driver %s, NVML %s)", rec->driver_version, rec->nvml_version);
+    fprintf(out, "\ncommand   %s\nexit      %d\nduration  %.3f s\n\n", command, status, rec->duration_s);
+    fprintf(out, "%-28s %12s %12s %8s %12s %9s %9s  %s\n", "device", "energy J", "counter J",
            "idle W", "dynamic J", "avg W", "peak W", "flags");
     for (size_t i = 0; i < rec->n_devices; i++) {
         const esl_device_record *d = &rec->devices[i];
-        int width = printf("%d %.26s", d->info.index, d->info.name);
-        printf("%*s", width < 28 ? 28 - width : 0, "");
-        print_number_or_dash(d->energy_j, " %*.3f", 12);
-        print_number_or_dash(d->counter_j, " %*.3f", 12);
-        print_number_or_dash(d->idle_w, " %*.2f", 8);
-        print_number_or_dash(d->dynamic_j, " %*.3f", 12);
-        print_number_or_dash(d->avg_power_w, " %*.2f", 9);
-        print_number_or_dash(d->peak_power_w, " %*.2f", 9);
-        printf("  %s\n", d->flags ? esl_flags_string(flags, sizeof flags, d->flags) : "-");
+        int width = fprintf(out, "%d %.26s", d->info.index, d->info.name);
+        fprintf(out, "%*s", width < 28 ? 28 - width : 0, "");
+        print_number_or_dash(out, d->energy_j, " %*.3f", 12);
+        print_number_or_dash(out, d->counter_j, " %*.3f", 12);
+        print_number_or_dash(out, d->idle_w, " %*.2f", 8);
+        print_number_or_dash(out, d->dynamic_j, " %*.3f", 12);
+        print_number_or_dash(out, d->avg_power_w, " %*.2f", 9);
+        print_number_or_dash(out, d->peak_power_w, " %*.2f", 9);
+        fprintf(out, "  %s\n", d->flags ? esl_flags_string(flags, sizeof flags, d->flags) : "-");
     }
-    printf("%-28s %12.3f %12s %8.2f %12.3f", "total", rec->energy_j, "", rec->idle_w, rec->dynamic_j);
-    print_number_or_dash(rec->avg_power_w, " %*.2f", 9);
-    print_number_or_dash(rec->peak_power_w, " %*.2f", 9);
-    printf("  %s\n\n", rec->flags ? esl_flags_string(flags, sizeof flags, rec->flags) : "-");
-    printf("energy    %.3f J = %.6f Wh (dynamic %.3f J = %.6f Wh)\n", rec->energy_j,
+    fprintf(out, "%-28s %12.3f %12s %8.2f %12.3f", "total", rec->energy_j, "", rec->idle_w, rec->dynamic_j);
+    print_number_or_dash(out, rec->avg_power_w, " %*.2f", 9);
+    print_number_or_dash(out, rec->peak_power_w, " %*.2f", 9);
+    fprintf(out, "  %s\n\n", rec->flags ? esl_flags_string(flags, sizeof flags, rec->flags) : "-");
+    fprintf(out, "energy    %.3f J = %.6f Wh (dynamic %.3f J = %.6f Wh)\n", rec->energy_j,
            rec->energy_j / 3600.0, rec->dynamic_j, rec->dynamic_j / 3600.0);
     if (run_id > 0)
-        printf("stored    run %lld in %s\n", (long long)run_id, store);
+        fprintf(out, "stored    run %lld in %s\n", (long long)run_id, store);
 }
 
 static void csv_num(FILE *f, double v, int last)
@@ -294,6 +296,7 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
     esl_store *store = NULL;
     esl_record *rec = NULL;
     char *command = NULL;
+    FILE *out = stdout;
     if (rc != 0) {
         exit_code = rc;
         goto out;
@@ -309,6 +312,13 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
     }
     if (a.meter.kind != ESL_METER_REPLAY && a.meter.replay_path != NULL) {
         cli_error("measure: --replay needs --meter replay");
+        goto out;
+    }
+    /* Opened before the workload runs, so that a bad path costs nothing. */
+    if (a.output != NULL && (out = fopen(a.output, "w")) == NULL) {
+        cli_error("option --output: %s: %s", a.output, strerror(errno));
+        out = stdout;
+        exit_code = EXIT_FAIL;
         goto out;
     }
     if ((command = join_words(argv + first, argc - first)) == NULL) {
@@ -361,11 +371,20 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         for (size_t i = 0; i < a.n_labels; i++)
             json_object_set_new(labels, a.labels[i].key, json_string(a.labels[i].value));
         json_object_set_new(o, "labels", labels);
-        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-        putchar('\n');
+        json_dumpf(o, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+        fputc('\n', out);
         json_decref(o);
     } else {
-        print_table(rec, command, status, run_id, a.store);
+        print_table(out, rec, command, status, run_id, a.store);
+    }
+    if (out != stdout) {
+        int failed = fclose(out) != 0;
+        out = stdout;
+        if (failed) {
+            cli_error("option --output: %s: %s", a.output, strerror(errno));
+            exit_code = EXIT_FAIL;
+            goto out;
+        }
     }
     if (rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST)) {
         char flags[256];
@@ -375,6 +394,8 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
                                                  ESL_FLAG_DEVICE_LOST)));
     }
 out:
+    if (out != stdout)
+        fclose(out);
     esl_record_free(rec);
     esl_store_close(store);
     esl_meter_close(m);

@@ -195,5 +195,15 @@ replay_roundtrip() {
   grep -q "^energy    900.000 J = 0.250000 Wh" "$tmp/out" || fail "replayed energy: $(cat "$tmp/out")"
 }
 
+# --output keeps the summary apart from the command's own stdout.
+output_file() {
+  replay --format json --output "$tmp/summary.json" -- sh -c 'echo from the command; exit 5' \
+    >"$tmp/out"
+  expect_code 5 $? "exit 5 with --output"
+  [ "$(cat "$tmp/out")" = "from the command" ] || fail "stdout holds more than the command's: $(cat "$tmp/out")"
+  grep -q '^  "exit_status": 5,$' "$tmp/summary.json" || fail "summary file: $(cat "$tmp/summary.json")"
+  grep -q '^  "energy_j": 900.0,$' "$tmp/summary.json" || fail "summary energy: $(cat "$tmp/summary.json")"
+}
+
 "$case_name"
 echo "ok: $case_name"
