@@ -3,9 +3,10 @@
 #
 #   bench/device/measure-check.sh BUILD_DIR [OUT_DIR]
 #
-# BUILD_DIR is an esl build folder made beforehand (this script builds
-# nothing); OUT_DIR (default $OUT, else a temporary folder) receives the run
-# store, traces and summary.txt. Needs nvidia-smi, python3 and PyTorch with
+# BUILD_DIR is an esl build folder made beforehand and readied by
+# bench/device/prepare.sh (this script builds nothing); OUT_DIR (default
+# $OUT, else a temporary folder) receives the run store, traces and
+# summary.txt. Needs nvidia-smi, python3 and PyTorch with
 # CUDA. Every step runs under its own `timeout`. Steps:
 #   1. the GPU's facts (nvidia-smi)
 #   2. esl measure --idle 3s -- sleep 5: dynamic energy should be near 0
@@ -15,8 +16,15 @@
 #      readings over the same interval
 #   4. the sampler's CPU overhead with the real driver (bench_sampler)
 # Exit status: 0 when every step ran, 1 when one failed, 3 without a GPU.
+# The durations can be shortened to rehearse the script against the test
+# stubs (tests/device/rehearse.sh): ESL_CHECK_IDLE (3s), ESL_CHECK_SLEEP (5),
+# ESL_CHECK_LOAD_S (20), ESL_CHECK_SAMPLER_S (5).
 set -u
 build=${1:?usage: measure-check.sh BUILD_DIR [OUT_DIR]}
+idle=${ESL_CHECK_IDLE:-3s}
+nap=${ESL_CHECK_SLEEP:-5}
+load_s=${ESL_CHECK_LOAD_S:-20}
+sampler_s=${ESL_CHECK_SAMPLER_S:-5}
 out=${2:-${OUT:-$(mktemp -d)}}
 esl=$build/src/esl
 mkdir -p "$out"
@@ -30,6 +38,9 @@ if ! command -v nvidia-smi >/dev/null 2>&1; then
   echo "measure-check: nvidia-smi not found: no NVIDIA driver here" >&2
   exit 3
 fi
+# the libraries bench/device/prepare.sh copied beside esl
+LD_LIBRARY_PATH=$build/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
 export CUDA_DEVICE_ORDER=PCI_BUS_ID   # CUDA device 0 is NVML device 0
 export CUDA_VISIBLE_DEVICES=0
 
@@ -37,10 +48,11 @@ say "== 1. GPU"
 timeout 30 nvidia-smi --id=0 --query-gpu=name,driver_version,power.limit,pci.bus_id \
   --format=csv,noheader | tee -a "$summary" || step_failed=1
 
-say "== 2. idle check: esl measure --idle 3s -- sleep 5"
-if timeout 60 "$esl" measure --gpus 0 --idle 3s --store "$out/runs.db" --label check=idle \
-     --trace "$out/idle-trace.csv" --format json -- sleep 5 >"$out/idle.json" 2>"$out/idle.err"; then
-  timeout 30 python3 - "$out/idle.json" <<'PY' | tee -a "$summary"
+say "== 2. idle check: esl measure --idle $idle -- sleep $nap"
+if timeout 60 "$esl" measure --gpus 0 --idle "$idle" --store "$out/runs.db" --label check=idle \
+     --trace "$out/idle-trace.csv" --format json --output "$out/idle.json" -- sleep "$nap" \
+     2>"$out/idle.err"; then
+  timeout 30 python3 - "$out/idle.json" >"$out/idle.txt" <<'PY' || step_failed=1
 import json, sys
 r = json.load(open(sys.argv[1]))
 d = r["devices"][0]
@@ -48,35 +60,37 @@ print(f"idle {r['idle_w']:.2f} W, total {r['energy_j']:.1f} J over {r['duration_
       f"dynamic {r['dynamic_j']:.1f} J ({100 * r['dynamic_j'] / r['energy_j']:.2f} % of total), "
       f"flags {','.join(r['flags']) or '-'}")
 PY
+  cat "$out/idle.txt" | tee -a "$summary"
 else
   say "step 2 failed: $(cat "$out/idle.err")"; step_failed=1
 fi
 
-say "== 3. 20 s bf16 matmul load: counter vs integrated trace vs nvidia-smi"
+say "== 3. $load_s s bf16 matmul load: counter vs integrated trace vs nvidia-smi"
 cat >"$out/load.py" <<'PY'
-import time, torch
+import sys, time, torch
+seconds = float(sys.argv[1])
 a = torch.randn(8192, 8192, dtype=torch.bfloat16, device="cuda")
 b = torch.randn(8192, 8192, dtype=torch.bfloat16, device="cuda")
 torch.cuda.synchronize()
-end = time.time() + 20.0
+end = time.time() + seconds
 n = 0
 while time.time() < end:
     for _ in range(10):
         c = a @ b
     torch.cuda.synchronize()
     n += 10
-print(f"{n} matmuls of 8192^3 in bf16: {2 * 8192**3 * n / 20 / 1e12:.1f} TFLOP/s")
+print(f"{n} matmuls of 8192^3 in bf16: {2 * 8192**3 * n / seconds / 1e12:.1f} TFLOP/s")
 PY
 timeout 120 nvidia-smi --id=0 --query-gpu=timestamp,power.draw --format=csv,noheader,nounits \
   -lms 100 >"$out/smi.csv" 2>/dev/null &
 smi=$!
 sleep 1
-if timeout 120 "$esl" measure --gpus 0 --idle 3s --hz 10 --store "$out/runs.db" --label check=load \
-     --trace "$out/load-trace.csv" --format json -- python3 "$out/load.py" >"$out/load.json" \
-     2>"$out/load.err"; then
+if timeout 120 "$esl" measure --gpus 0 --idle "$idle" --hz 10 --store "$out/runs.db" --label check=load \
+     --trace "$out/load-trace.csv" --format json --output "$out/load.json" \
+     -- python3 "$out/load.py" "$load_s" >"$out/load.out" 2>"$out/load.err"; then
   sleep 1
   kill "$smi" 2>/dev/null; wait "$smi" 2>/dev/null
-  timeout 30 python3 - "$out/load.json" "$out/smi.csv" <<'PY' | tee -a "$summary"
+  timeout 30 python3 - "$out/load.json" "$out/smi.csv" >"$out/load.txt" <<'PY' || step_failed=1
 import json, sys, datetime
 r = json.load(open(sys.argv[1]))
 d = r["devices"][0]
@@ -103,14 +117,14 @@ print(f"nvidia-smi  {smi_scaled:.1f} J ({pct(smi_scaled):+.2f} % vs counter; {le
       f"scaled from {span:.2f} s to the window)")
 print(f"dynamic     {r['dynamic_j']:.1f} J, flags {','.join(r['flags']) or '-'}")
 PY
-  cat "$out/load.err" >>"$summary"
+  cat "$out/load.txt" "$out/load.out" "$out/load.err" | tee -a "$summary"
 else
   kill "$smi" 2>/dev/null
   say "step 3 failed: $(cat "$out/load.err")"; step_failed=1
 fi
 
 say "== 4. sampler CPU overhead with the driver"
-timeout 60 "$build/bench/bench_sampler" 5 | tee -a "$summary" || step_failed=1
+timeout 60 "$build/bench/bench_sampler" "$sampler_s" | tee -a "$summary" || step_failed=1
 
 say "== esl runs list"
 timeout 30 "$esl" runs list --store "$out/runs.db" | tee -a "$summary"

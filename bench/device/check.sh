@@ -1,0 +1,87 @@
+#!/bin/sh
+# check.sh - every GPU check of esl in one call of at most 9.5 minutes.
+#
+#   on the build machine:  cmake -S . -B build -G Ninja && cmake --build build
+#                          sh bench/device/prepare.sh build
+#   on the GPU machine:    sh bench/device/check.sh build [OUT]
+#
+# Steps, in order of importance, each under its own `timeout`, and the last
+# only while time is left of a 570 s deadline:
+#   1. tests/gpu/bench_smoke.sh: each kind of layer plan runs once (<= 90 s)
+#   2. measure-check.sh: idle check, counter vs trace vs nvidia-smi under a
+#      bf16 matmul load, the sampler's overhead (<= 100 s)
+#   3. calibrate-check.sh with a 180 s budget: 3 models x 3 resolutions x 2
+#      step counts x bf16, fp32; the law and the peak ratio (<= 375 s)
+#   4. ncu: GPU time of one flux-dev 1024x1024 bf16 step by kind of kernel
+#      (GEMM, softmax, element-wise, im2col), to tell why the workload reaches
+#      the fraction of the dense peak it reaches (<= 150 s)
+# OUT (default $OUT, else a temporary folder) receives at most 8 files:
+# check.txt (all of the above), measure-summary.txt, calibrate.txt,
+# calibration-runs.csv, law-gpu.json, ncu-summary.txt, ncu.csv and
+# rest.tar.gz (run stores, traces, JSON records).
+# ESL_CHECK_BUDGET, ESL_CHECK_IDLE, ESL_CHECK_LOAD_S... are passed on to the
+# scripts, to rehearse this one against the test stubs (tests/device).
+# Exit status: 0 when every step ran, 1 when one failed, 3 without a GPU.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=$(cd "${1:?usage: check.sh BUILD [OUT]}" && pwd) || exit 1
+out=${2:-${OUT:-$(mktemp -d)}}
+mkdir -p "$out" || exit 1
+work=$(mktemp -d)
+log=$out/check.txt
+: >"$log"
+start=$(date +%s)
+deadline=570
+failed=0
+say() { echo "$*" | tee -a "$log"; }
+elapsed() { echo $(($(date +%s) - start)); }
+if ! command -v nvidia-smi >/dev/null 2>&1; then
+  echo "check: nvidia-smi not found: no NVIDIA driver here" >&2
+  exit 3
+fi
+LD_LIBRARY_PATH=$build/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
+say "esl check on $(hostname) at $(date -u '+%Y-%m-%dT%H:%M:%SZ')"
+"$build/src/esl" version 2>&1 | tee -a "$log"
+
+say "==== 1. smoke: one run of each kind of layer plan (at $(elapsed) s)"
+( timeout 90 sh "$repo/tests/gpu/bench_smoke.sh" "$build/src/esl"; echo $? >"$work/rc" ) 2>&1 | tee -a "$log"
+rc=$(cat "$work/rc"); say "smoke: exit $rc"
+[ "$rc" = 0 ] || failed=1
+
+say "==== 2. measurement (at $(elapsed) s)"
+( timeout 100 sh "$here/measure-check.sh" "$build" "$work/measure"; echo $? >"$work/rc" ) 2>&1 | tee -a "$log"
+rc=$(cat "$work/rc"); say "measure-check: exit $rc"
+[ "$rc" = 0 ] || failed=1
+
+say "==== 3. calibration (at $(elapsed) s)"
+( ESL_CHECK_BUDGET=${ESL_CHECK_BUDGET:-180} timeout 375 sh "$here/calibrate-check.sh" "$build" "$work/calibrate"
+  echo $? >"$work/rc" ) 2>&1 | tee -a "$log"
+rc=$(cat "$work/rc"); say "calibrate-check: exit $rc"
+[ "$rc" = 0 ] || failed=1
+
+say "==== 4. GPU time by kind of kernel, flux-dev 1024x1024 bf16, one step (at $(elapsed) s)"
+left=$((deadline - $(elapsed)))
+if ! command -v ncu >/dev/null 2>&1; then
+  say "ncu not found: skipped"
+elif [ "$left" -lt 60 ]; then
+  say "only $left s left of the $deadline s deadline: skipped"
+else
+  limit=$((left < 150 ? left : 150))
+  timeout "$limit" ncu --metrics gpu__time_duration.sum --print-units base --csv \
+    --log-file "$work/ncu.csv" "$build/src/esl" bench --model flux-dev --height 1024 --width 1024 \
+    --steps 1 --prompts 1 --warmup 0 --dtype bf16 --idle 0 --no-store >"$work/ncu-bench.txt" 2>&1
+  say "ncu: exit $? after $(elapsed) s; $(wc -l <"$work/ncu.csv" 2>/dev/null || echo 0) lines"
+  python3 "$here/ncu_summary.py" "$work/ncu.csv" 2>&1 | tee "$work/ncu-summary.txt" | tee -a "$log"
+fi
+
+say "==== done after $(elapsed) s, exit $failed"
+cp "$work/measure/summary.txt" "$out/measure-summary.txt" 2>/dev/null
+for f in calibrate.txt calibration-runs.csv law-gpu.json; do
+  cp "$work/calibrate/$f" "$out/$f" 2>/dev/null
+done
+cp "$work/ncu-summary.txt" "$work/ncu.csv" "$out/" 2>/dev/null
+tar -czf "$out/rest.tar.gz" -C "$work" . 2>/dev/null
+rm -rf "$work"
+exit $failed
