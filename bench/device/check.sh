@@ -44,6 +44,12 @@ LD_LIBRARY_PATH=$build/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
 say "esl check on $(hostname) at $(date -u '+%Y-%m-%dT%H:%M:%SZ')"
 "$build/src/esl" version 2>&1 | tee -a "$log"
+# where the CUDA module's libraries come from (calibrate-check.sh adds the
+# CUDA toolkit's folder); "not found" here explains a bench that exits 3
+for dir in /usr/local/cuda/lib64; do
+  [ -d "$dir" ] && LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$dir
+done
+ldd "$build/lib/gpu/libesl_gpu.so" 2>&1 | grep -E "cublas|cudart|not found" | tee -a "$log"
 
 say "==== 1. smoke: one run of each kind of layer plan (at $(elapsed) s)"
 ( timeout 90 sh "$repo/tests/gpu/bench_smoke.sh" "$build/src/esl"; echo $? >"$work/rc" ) 2>&1 | tee -a "$log"
