@@ -88,7 +88,7 @@ static int kfold(esl_validation *v, const esl_dataset *ds, long k, unsigned long
             is_test[order[i]] = 1;
         char test[64], train[64];
         snprintf(test, sizeof test, "fold %ld/%ld", f + 1, k);
-        snprintf(train, sizeof train, "other %ld folds", k - 1);
+        snprintf(train, sizeof train, "all but fold %ld/%ld", f + 1, k);
         rc = add_fold(v, ds, train, test, is_test, opts);
     }
     free(order);
