@@ -296,6 +296,7 @@ typedef struct layout {
     double width_px, height_px;
     double grid_x0, grid_x1, grid_y0, grid_y1; /* where the panels go */
     double legend_x0;                          /* the legend column's left edge */
+    double top_px;                             /* above each panel: its title, if any has one */
     size_t rows, cols;
 } layout;
 
@@ -310,7 +311,7 @@ static void panel_viewport(const layout *lo, size_t p, double *vx0, double *vx1,
     double cy1 = lo->grid_y1 - (double)r * ch;
     *vx0 = cx0 + 118.0 / lo->width_px;
     *vx1 = cx0 + cw - 30.0 / lo->width_px;
-    *vy1 = cy1 - 58.0 / lo->height_px;
+    *vy1 = cy1 - lo->top_px / lo->height_px;
     *vy0 = cy1 - ch + 92.0 / lo->height_px;
 }
 
@@ -493,7 +494,7 @@ static void draw_legend(const esl_plot_figure *fig, const layout *lo)
         scales[g] = have_bars ? 0.6 : TEXT_SCALE * 1.4;
         symbols[g] = "\xe2\x97\x8f"; /* U+25CF black circle */
     }
-    plvpor(lo->legend_x0, 0.995, lo->grid_y0, lo->grid_y1 - 52.0 / lo->height_px);
+    plvpor(lo->legend_x0, 0.995, lo->grid_y0, lo->grid_y1 - (lo->top_px - 6.0) / lo->height_px);
     plwind(0, 1, 0, 1);
     if (fig->legend_title != NULL) {
         plcol0(COL_FG);
@@ -606,6 +607,11 @@ int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
     lo.grid_x1 = lo.legend_x0;
     lo.grid_y0 = 0.0;
     lo.grid_y1 = 1.0 - (fig->title ? 64.0 : 0.0) / lo.height_px;
+    /* Room for panel titles only where a panel has one: panels in a row stay aligned. */
+    lo.top_px = 20.0;
+    for (size_t p = 0; p < fig->n_panels; p++)
+        if (fig->panels[p].title != NULL && fig->panels[p].title[0] != '\0')
+            lo.top_px = 58.0;
 
     pthread_mutex_lock(&plot_lock);
     jmp_buf escape;
