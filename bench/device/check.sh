@@ -40,19 +40,21 @@ if ! command -v nvidia-smi >/dev/null 2>&1; then
   echo "check: nvidia-smi not found: no NVIDIA driver here" >&2
   exit 3
 fi
-LD_LIBRARY_PATH=$build/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export LD_LIBRARY_PATH
-say "esl check on $(hostname) at $(date -u '+%Y-%m-%dT%H:%M:%SZ')"
-"$build/src/esl" version 2>&1 | tee -a "$log"
-# where the CUDA module's libraries come from (calibrate-check.sh adds the
-# CUDA toolkit's folder); "not found" here explains a bench that exits 3
-for dir in /usr/local/cuda/lib64; do
-  [ -d "$dir" ] && LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$dir
-done
-ldd "$build/lib/gpu/libesl_gpu.so" 2>&1 | grep -E "cublas|cudart|not found" | tee -a "$log"
+# esl's libraries (copied beside it by prepare.sh) and the CUDA toolkit's go
+# on the path of esl alone, never of the tools around it (ncu, PyTorch).
+esl_ld=$build/src
+[ -d /usr/local/cuda/lib64 ] && esl_ld=$esl_ld:/usr/local/cuda/lib64
+esl_ld=$esl_ld${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+say "esl check on $(uname -n) at $(date -u '+%Y-%m-%dT%H:%M:%SZ')"
+env LD_LIBRARY_PATH="$esl_ld" "$build/src/esl" version 2>&1 | tee -a "$log"
+# where the CUDA module's libraries resolve: "not found" here explains a
+# bench that exits 3
+env LD_LIBRARY_PATH="$esl_ld" ldd "$build/lib/gpu/libesl_gpu.so" 2>&1 |
+  grep -E "cublas|cudart|not found" | tee -a "$log"
 
 say "==== 1. smoke: one run of each kind of layer plan (at $(elapsed) s)"
-( timeout 90 sh "$repo/tests/gpu/bench_smoke.sh" "$build/src/esl"; echo $? >"$work/rc" ) 2>&1 | tee -a "$log"
+( timeout 90 env LD_LIBRARY_PATH="$esl_ld" sh "$repo/tests/gpu/bench_smoke.sh" "$build/src/esl"
+  echo $? >"$work/rc" ) 2>&1 | tee -a "$log"
 rc=$(cat "$work/rc"); say "smoke: exit $rc"
 [ "$rc" = 0 ] || failed=1
 
@@ -76,7 +78,7 @@ elif [ "$left" -lt 60 ]; then
 else
   limit=$((left < 150 ? left : 150))
   timeout "$limit" ncu --metrics gpu__time_duration.sum --print-units base --csv \
-    --log-file "$work/ncu.csv" "$build/src/esl" bench --model flux-dev --height 1024 --width 1024 \
+    --log-file "$work/ncu.csv" env LD_LIBRARY_PATH="$esl_ld" "$build/src/esl" bench --model flux-dev --height 1024 --width 1024 \
     --steps 1 --prompts 1 --warmup 0 --dtype bf16 --idle 0 --no-store >"$work/ncu-bench.txt" 2>&1
   say "ncu: exit $? after $(elapsed) s; $(wc -l <"$work/ncu.csv" 2>/dev/null || echo 0) lines"
   python3 "$here/ncu_summary.py" "$work/ncu.csv" 2>&1 | tee "$work/ncu-summary.txt" | tee -a "$log"

@@ -38,7 +38,9 @@ if ! command -v nvidia-smi >/dev/null 2>&1; then
   echo "measure-check: nvidia-smi not found: no NVIDIA driver here" >&2
   exit 3
 fi
-# the libraries bench/device/prepare.sh copied beside esl
+# the libraries bench/device/prepare.sh copied beside esl, for esl and
+# bench_sampler; the workload esl runs (PyTorch) gets the path it had
+workload_ld=${LD_LIBRARY_PATH:-}
 LD_LIBRARY_PATH=$build/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
 export CUDA_DEVICE_ORDER=PCI_BUS_ID   # CUDA device 0 is NVML device 0
@@ -87,7 +89,7 @@ smi=$!
 sleep 1
 if timeout 120 "$esl" measure --gpus 0 --idle "$idle" --hz 10 --store "$out/runs.db" --label check=load \
      --trace "$out/load-trace.csv" --format json --output "$out/load.json" \
-     -- python3 "$out/load.py" "$load_s" >"$out/load.out" 2>"$out/load.err"; then
+     -- env LD_LIBRARY_PATH="$workload_ld" python3 "$out/load.py" "$load_s" >"$out/load.out" 2>"$out/load.err"; then
   sleep 1
   kill "$smi" 2>/dev/null; wait "$smi" 2>/dev/null
   timeout 30 python3 - "$out/load.json" "$out/smi.csv" >"$out/load.txt" <<'PY' || step_failed=1
