@@ -40,7 +40,7 @@ static const cli_option options[] = {
     {"meter", OPT_METER, "M", "nvml (default), rapl (CPU package and DRAM) or replay"},
     {"replay", OPT_REPLAY, "FILE", "the trace CSV the replay meter plays back"},
     {"format", OPT_FORMAT, "F", "output: table (default) or json"},
-    {"output", OPT_OUTPUT, "FILE", "write the summary here, apart from CMD's own output (default: stdout)"},
+    {"output", OPT_OUTPUT, "FILE", "write the summary here, apart from CMD's own output"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -226,9 +226,10 @@ static void print_table(FILE *out, const esl_record *rec, const char *command, i
     fprintf(out, "meter     %s", esl_meter_kind_name(rec->meter));
     if (rec->driver_version[0] != '\0')
         fprintf(out, " (driver %s, NVML %s)", rec->driver_version, rec->nvml_version);
-    fprintf(out, "\ncommand   %s\nexit      %d\nduration  %.3f s\n\n", command, status, rec->duration_s);
+    fprintf(out, "\ncommand   %s\nexit      %d\nduration  %.3f s\n\n", command, status,
+            rec->duration_s);
     fprintf(out, "%-28s %12s %12s %8s %12s %9s %9s  %s\n", "device", "energy J", "counter J",
-           "idle W", "dynamic J", "avg W", "peak W", "flags");
+            "idle W", "dynamic J", "avg W", "peak W", "flags");
     for (size_t i = 0; i < rec->n_devices; i++) {
         const esl_device_record *d = &rec->devices[i];
         int width = fprintf(out, "%d %.26s", d->info.index, d->info.name);
@@ -241,12 +242,13 @@ static void print_table(FILE *out, const esl_record *rec, const char *command, i
         print_number_or_dash(out, d->peak_power_w, " %*.2f", 9);
         fprintf(out, "  %s\n", d->flags ? esl_flags_string(flags, sizeof flags, d->flags) : "-");
     }
-    fprintf(out, "%-28s %12.3f %12s %8.2f %12.3f", "total", rec->energy_j, "", rec->idle_w, rec->dynamic_j);
+    fprintf(out, "%-28s %12.3f %12s %8.2f %12.3f", "total", rec->energy_j, "", rec->idle_w,
+            rec->dynamic_j);
     print_number_or_dash(out, rec->avg_power_w, " %*.2f", 9);
     print_number_or_dash(out, rec->peak_power_w, " %*.2f", 9);
     fprintf(out, "  %s\n\n", rec->flags ? esl_flags_string(flags, sizeof flags, rec->flags) : "-");
     fprintf(out, "energy    %.3f J = %.6f Wh (dynamic %.3f J = %.6f Wh)\n", rec->energy_j,
-           rec->energy_j / 3600.0, rec->dynamic_j, rec->dynamic_j / 3600.0);
+            rec->energy_j / 3600.0, rec->dynamic_j, rec->dynamic_j / 3600.0);
     if (run_id > 0)
         fprintf(out, "stored    run %lld in %s\n", (long long)run_id, store);
 }
@@ -314,8 +316,9 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         cli_error("measure: --replay needs --meter replay");
         goto out;
     }
-    /* Opened before the workload runs, so that a bad path costs nothing. */
-    if (a.output != NULL && (out = fopen(a.output, "w")) == NULL) {
+    /* Opened before the workload runs, so that a bad path costs nothing;
+     * close-on-exec ("e"), so that the workload does not inherit it. */
+    if (a.output != NULL && (out = fopen(a.output, "we")) == NULL) {
         cli_error("option --output: %s: %s", a.output, strerror(errno));
         out = stdout;
         exit_code = EXIT_FAIL;

@@ -52,22 +52,24 @@ env LD_LIBRARY_PATH="$esl_ld" "$build/src/esl" version 2>&1 | tee -a "$log"
 env LD_LIBRARY_PATH="$esl_ld" ldd "$build/lib/gpu/libesl_gpu.so" 2>&1 |
   grep -E "cublas|cudart|not found" | tee -a "$log"
 
+# step NAME SECONDS CMD...: run CMD under a timeout, logged, and note a failure
+step() {
+  name=$1 limit=$2
+  shift 2
+  ( timeout "$limit" "$@"; echo $? >"$work/rc" ) 2>&1 | tee -a "$log"
+  rc=$(cat "$work/rc"); say "$name: exit $rc"
+  [ "$rc" = 0 ] || failed=1
+}
+
 say "==== 1. smoke: one run of each kind of layer plan (at $(elapsed) s)"
-( timeout 90 env LD_LIBRARY_PATH="$esl_ld" sh "$repo/tests/gpu/bench_smoke.sh" "$build/src/esl"
-  echo $? >"$work/rc" ) 2>&1 | tee -a "$log"
-rc=$(cat "$work/rc"); say "smoke: exit $rc"
-[ "$rc" = 0 ] || failed=1
+step smoke 90 env LD_LIBRARY_PATH="$esl_ld" sh "$repo/tests/gpu/bench_smoke.sh" "$build/src/esl"
 
 say "==== 2. measurement (at $(elapsed) s)"
-( timeout 100 sh "$here/measure-check.sh" "$build" "$work/measure"; echo $? >"$work/rc" ) 2>&1 | tee -a "$log"
-rc=$(cat "$work/rc"); say "measure-check: exit $rc"
-[ "$rc" = 0 ] || failed=1
+step measure-check 100 sh "$here/measure-check.sh" "$build" "$work/measure"
 
 say "==== 3. calibration (at $(elapsed) s)"
-( ESL_CHECK_BUDGET=${ESL_CHECK_BUDGET:-180} timeout 375 sh "$here/calibrate-check.sh" "$build" "$work/calibrate"
-  echo $? >"$work/rc" ) 2>&1 | tee -a "$log"
-rc=$(cat "$work/rc"); say "calibrate-check: exit $rc"
-[ "$rc" = 0 ] || failed=1
+step calibrate-check 375 env ESL_CHECK_BUDGET="${ESL_CHECK_BUDGET:-180}" \
+  sh "$here/calibrate-check.sh" "$build" "$work/calibrate"
 
 say "==== 4. GPU time by kind of kernel, flux-dev 1024x1024 bf16, one step (at $(elapsed) s)"
 left=$((deadline - $(elapsed)))
