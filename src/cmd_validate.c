@@ -18,7 +18,7 @@ enum {
 static const cli_option options[] = {
     {"data", OPT_DATA, "FILE", "the dataset (CSV); '-' reads standard input"},
     {"split", OPT_SPLIT, "S", "kfold:K, leave-out:model, leave-out:gpu or train=A,B:test=C"},
-    {"forms", OPT_FORMS, "F,..", "forms to compare: paper (default), per-image, roofline"},
+    {"forms", OPT_FORMS, "F,..", "forms to compare: paper (default), per-image, roofline, by-kind"},
     {"seed", OPT_SEED, "N", "seed of the k-fold shuffle (default 1)"},
     {"where", OPT_WHERE, "COL=V,..", "keep rows whose model, gpu or dtype is listed (repeatable)"},
     {"baseline", OPT_BASELINE, "COL=LEVEL", "baseline level: gpu=A100 and dtype=fp16 by default"},
@@ -31,7 +31,7 @@ static const cli_option options[] = {
     {NULL, 0, NULL, NULL},
 };
 
-#define MAX_FORMS 3
+#define MAX_FORMS 4
 
 typedef struct args {
     law_cli_opts law;
@@ -45,7 +45,7 @@ typedef struct args {
 /* --forms paper,per-image,roofline: each known, none twice. */
 static int parse_forms(args *a, const char *arg)
 {
-    static const char *const all[] = {"paper", "per-image", "roofline"};
+    static const char *const all[] = {"paper", "per-image", "roofline", "by-kind"};
     a->n_forms = 0;
     for (const char *p = arg; *p != '\0';) {
         size_t len = strcspn(p, ",");
@@ -116,6 +116,7 @@ static json_t *score_json(const esl_score *s)
     json_object_set_new(o, "rmse_log", law_cli_real(s->rmse_log));
     json_object_set_new(o, "pearson", law_cli_real(s->pearson));
     json_object_set_new(o, "spearman", law_cli_real(s->spearman));
+    json_object_set_new(o, "coverage_pct", law_cli_real(s->coverage_pct));
     return o;
 }
 
@@ -137,8 +138,15 @@ static void summary(const esl_validation *v, esl_score *out)
         }
         *dst[m] = n ? sum / (double)n : NAN;
     }
-    for (size_t i = 0; i < v->n_folds; i++)
+    /* Coverage pools the rows: the share of all held-out rows inside their
+     * 95% interval. */
+    double inside = 0;
+    for (size_t i = 0; i < v->n_folds; i++) {
         out->n += v->folds[i].n_test;
+        if (isfinite(v->folds[i].score.coverage_pct))
+            inside += v->folds[i].score.coverage_pct / 100.0 * (double)v->folds[i].n_test;
+    }
+    out->coverage_pct = out->n ? 100.0 * inside / (double)out->n : NAN;
 }
 
 static json_t *validation_json(const esl_validation *v, const esl_score *mean)
@@ -174,12 +182,13 @@ static json_t *validation_json(const esl_validation *v, const esl_score *mean)
 
 static void print_rows(const esl_validation *v, const esl_score *mean, cli_format fmt)
 {
-    char b[7][32];
+    char b[8][32];
     if (fmt == FORMAT_CSV)
-        printf("test,train,n_train,n_test,r2_log,r2_lin,mae_j,mape_pct,rmse_log,pearson,spearman\n");
+        printf("test,train,n_train,n_test,r2_log,r2_lin,mae_j,mape_pct,rmse_log,pearson,spearman,"
+               "coverage_pct\n");
     else
-        printf("%-16s %7s %6s %8s %8s %11s %9s %8s %8s %8s\n", "held out", "n_train", "n_test",
-               "R2(ln)", "R2(J)", "MAE_J", "MAPE_%", "RMSE_ln", "pearson", "spearman");
+        printf("%-16s %7s %6s %8s %8s %11s %9s %8s %8s %8s %8s\n", "held out", "n_train", "n_test",
+               "R2(ln)", "R2(J)", "MAE_J", "MAPE_%", "RMSE_ln", "pearson", "spearman", "cover_%");
     for (size_t i = 0; i <= v->n_folds; i++) {
         const esl_score *s = i < v->n_folds ? &v->folds[i].score : mean;
         const char *fmt_g = fmt == FORMAT_CSV ? "%.17g" : "%.4f";
@@ -190,19 +199,20 @@ static void print_rows(const esl_validation *v, const esl_score *mean, cli_forma
         num(b[4], 32, fmt_g, s->rmse_log);
         num(b[5], 32, fmt_g, s->pearson);
         num(b[6], 32, fmt_g, s->spearman);
+        num(b[7], 32, fmt == FORMAT_CSV ? "%.17g" : "%.1f", s->coverage_pct);
         if (i == v->n_folds && fmt == FORMAT_CSV)
             break; /* CSV holds the folds only */
         if (i == v->n_folds)
-            printf("%-16s %7s %6zu %8s %8s %11s %9s %8s %8s %8s\n", "mean", "", mean->n, b[0],
-                   b[1], b[2], b[3], b[4], b[5], b[6]);
+            printf("%-16s %7s %6zu %8s %8s %11s %9s %8s %8s %8s %8s\n", "mean", "", mean->n, b[0],
+                   b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
         else if (fmt == FORMAT_CSV)
-            printf("%s,\"%s\",%zu,%zu,%s,%s,%s,%s,%s,%s,%s\n", v->folds[i].test,
+            printf("%s,\"%s\",%zu,%zu,%s,%s,%s,%s,%s,%s,%s,%s\n", v->folds[i].test,
                    v->folds[i].train, v->folds[i].n_train, v->folds[i].n_test, b[0], b[1], b[2],
-                   b[3], b[4], b[5], b[6]);
+                   b[3], b[4], b[5], b[6], b[7]);
         else
-            printf("%-16s %7zu %6zu %8s %8s %11s %9s %8s %8s %8s%s\n", v->folds[i].test,
+            printf("%-16s %7zu %6zu %8s %8s %11s %9s %8s %8s %8s %8s%s\n", v->folds[i].test,
                    v->folds[i].n_train, v->folds[i].n_test, b[0], b[1], b[2], b[3], b[4], b[5],
-                   b[6], s->extrapolated & ESL_EXTRAP_LEVEL ? "  *" : "");
+                   b[6], b[7], s->extrapolated & ESL_EXTRAP_LEVEL ? "  *" : "");
     }
     if (fmt == FORMAT_TABLE)
         for (size_t i = 0; i < v->n_folds; i++)
@@ -242,20 +252,20 @@ static int run_form(result *r, const esl_dataset *ds, const args *a, const char 
 /* Forms side by side: MAPE, R2 of ln E and Spearman per held-out fold. */
 static void print_side_by_side(const result *res, size_t n, cli_format fmt)
 {
-    char b[3][32];
+    char b[4][32];
     const esl_validation *v0 = res[0].v;
     if (fmt == FORMAT_CSV) {
         printf("form,test,train,n_train,n_test,r2_log,r2_lin,mae_j,mape_pct,rmse_log,pearson,"
-               "spearman\n");
+               "spearman,coverage_pct\n");
         for (size_t k = 0; k < n; k++)
             for (size_t i = 0; i <= res[k].v->n_folds; i++) {
                 const esl_fold *f = i < res[k].v->n_folds ? &res[k].v->folds[i] : NULL;
                 const esl_score *s = f ? &f->score : &res[k].in_sample;
-                double x[7] = {s->r2_log, s->r2_lin, s->mae_j, s->mape_pct, s->rmse_log,
-                               s->pearson, s->spearman};
+                double x[8] = {s->r2_log, s->r2_lin, s->mae_j, s->mape_pct, s->rmse_log,
+                               s->pearson, s->spearman, s->coverage_pct};
                 printf("%s,%s,\"%s\",%zu,%zu", res[k].form, f ? f->test : "in-sample",
                        f ? f->train : "all", f ? f->n_train : s->n, f ? f->n_test : s->n);
-                for (size_t m = 0; m < 7; m++)
+                for (size_t m = 0; m < 8; m++)
                     printf(",%s", num(b[0], 32, "%.17g", x[m]));
                 putchar('\n');
             }
@@ -263,10 +273,10 @@ static void print_side_by_side(const result *res, size_t n, cli_format fmt)
     }
     printf("%-16s", "");
     for (size_t k = 0; k < n; k++)
-        printf(" | %-26s", res[k].form);
+        printf(" | %-35s", res[k].form);
     printf("\n%-16s", "held out");
     for (size_t k = 0; k < n; k++)
-        printf(" | %8s %8s %8s", "MAPE_%", "R2(ln)", "spearman");
+        printf(" | %8s %8s %8s %8s", "MAPE_%", "R2(ln)", "spearman", "cover_%");
     putchar('\n');
     for (size_t i = 0; i <= v0->n_folds + 1; i++) {
         const char *label = i < v0->n_folds ? v0->folds[i].test : i == v0->n_folds ? "mean"
@@ -275,8 +285,9 @@ static void print_side_by_side(const result *res, size_t n, cli_format fmt)
         for (size_t k = 0; k < n; k++) {
             const esl_score *s = i < v0->n_folds ? &res[k].v->folds[i].score
                                  : i == v0->n_folds ? &res[k].mean : &res[k].in_sample;
-            printf(" | %8s %8s %8s", num(b[0], 32, "%.2f", s->mape_pct),
-                   num(b[1], 32, "%.4f", s->r2_log), num(b[2], 32, "%.4f", s->spearman));
+            printf(" | %8s %8s %8s %8s", num(b[0], 32, "%.2f", s->mape_pct),
+                   num(b[1], 32, "%.4f", s->r2_log), num(b[2], 32, "%.4f", s->spearman),
+                   num(b[3], 32, "%.1f", s->coverage_pct));
         }
         putchar('\n');
     }

@@ -101,7 +101,7 @@ void law_cli_print(const esl_law *law)
                        : strcmp(law->form, "per-image") == 0 ? " (energy per image)"
                                                              : " (nonlinear, energy per image)";
     printf("law: %s form%s, %s fit, FLOPs in the %s convention\n", law->form, what,
-           strcmp(law->form, "roofline") == 0 ? "log-space nonlinear" : esl_fit_method_name(law->method),
+           strcmp(law->form, "roofline") == 0 || strcmp(law->form, "by-kind") == 0 ? "log-space nonlinear" : esl_fit_method_name(law->method),
            esl_convention_name(law->convention));
     printf("trained on %zu rows\n", t->n_rows);
     print_list("models", t->models, t->n_models, NULL);

@@ -66,6 +66,15 @@ typedef struct esl_row {
                            * its plan, esl/plan.h); 0 when the model has no plan */
     double denoise_attn_share; /* share of the denoiser's FLOPs in attention products (plan) */
     int cfg_batched;      /* 1: the pipeline runs CFG's two passes as one call of batch 2 */
+    /* The same work from the layer plan, split by kind of operation (exact
+     * convention whatever the dataset's), for the law's by-kind form; all 0
+     * when the model has no plan: */
+    double plan_linear_flops; /* one denoiser pass: GEMMs of linear layers */
+    double plan_attn_flops;   /* one denoiser pass: attention products */
+    double plan_conv_flops;   /* one denoiser pass: convolutions */
+    double plan_misc_flops;   /* one denoiser pass: norms, activations, the rest */
+    double plan_text_flops;   /* text encoders, one prompt */
+    double plan_decode_flops; /* decoder, one image */
     int64_t line;         /* line of the input the row ended on (1 is the header) */
 } esl_row;
 

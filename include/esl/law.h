@@ -35,7 +35,11 @@ enum {
     ESL_TERM_DTYPE = 1u << 1, /* beta_dtype one-hot */
     ESL_TERM_GPU = 1u << 2,   /* beta_gpu one-hot */
     ESL_TERM_RES = 1u << 3,   /* beta_res ln(H W / 256) */
-    ESL_TERM_ALL = 0xfu
+    ESL_TERM_ALL = 0xfu,      /* the terms a law has unless told otherwise */
+    /* by-kind form only, off unless asked for ("+attn"): */
+    ESL_TERM_ATTN = 1u << 4,  /* attention FLOPs priced apart, e_attn[dtype] */
+    ESL_TERM_CONV = 1u << 5,  /* convolution FLOPs priced apart, e_conv */
+    ESL_TERM_BYTES = 1u << 6  /* e_byte per weight byte read per call */
 };
 
 /*
@@ -59,8 +63,10 @@ typedef struct esl_fit_opts {
     esl_fit_method method;
     const char *baseline_gpu;   /* NULL: "A100" when present, else the first level */
     const char *baseline_dtype; /* NULL: "fp16" when present, else the first level */
-    const char *form;           /* NULL or "paper", "per-image", "roofline" (esl_law_forms) */
-    size_t max_iter;            /* roofline: iterations allowed; 0 means 500 */
+    const char *form;           /* NULL or a name of esl_law_forms() */
+    size_t max_iter;            /* roofline, by-kind: iterations allowed; 0 means 500 */
+    int no_between;             /* 1: skip the leave-one-model-out refits that estimate the
+                                 * between-model variance (esl_law.tau2 stays 0) */
 } esl_fit_opts;
 
 /*
@@ -72,6 +78,12 @@ typedef struct esl_fit_opts {
  *               attention FLOPs priced apart), the weights it reads and its kernel
  *               launches, plus text encoding and decoding,
  *               fitted by nonlinear least squares in log space (lib/law/roofline.c).
+ *   "by-kind"   energy per image with every FLOP of the layer plan priced by the
+ *               kind of work it is and the precision PyTorch runs it in (TF32
+ *               convolutions in fp32), plus a cost per layer instance launched,
+ *               and text encoding and decoding; nonlinear least squares in log
+ *               space (lib/law/kinds.c). Counts in the exact convention, so any
+ *               model with a layer plan can be predicted.
  * A comma-separated list of the names, for help texts and messages.
  */
 const char *esl_law_forms(void);
@@ -97,7 +109,8 @@ typedef enum esl_feature_kind {
     ESL_FEATURE_E_BYTE = 5,   /* J per byte of denoiser weights read per call (ln) */
     ESL_FEATURE_E_LAUNCH = 6, /* J per kernel launched per denoiser call (ln) */
     ESL_FEATURE_E_AUX = 7,    /* J per text-encoder or decoder FLOP (ln) */
-    ESL_FEATURE_E_ATTN = 8    /* J per attention-product FLOP of one dtype level (ln) */
+    ESL_FEATURE_E_ATTN = 8,   /* J per attention-product FLOP of one dtype level (ln) */
+    ESL_FEATURE_E_CONV = 9    /* by-kind: J per convolution FLOP at half precision (ln) */
 } esl_feature_kind;
 
 typedef struct esl_feature {
@@ -107,11 +120,20 @@ typedef struct esl_feature {
     char *level;  /* for a level; else NULL */
 } esl_feature;
 
-/* The training set's summary. */
+/*
+ * The training set's summary. Per model: its rows, the residual variance of
+ * ln E on its rows (the within-model variance a prediction for that model
+ * uses) and, when the law was fitted on three or more models, its bias held
+ * out: the mean of ln E - ln E-hat over its rows under a law fitted on the
+ * other models (NaN where that fit was impossible).
+ */
 typedef struct esl_law_training {
     size_t n_rows;
     char **models;
     size_t n_models;
+    size_t *model_rows;     /* n_models */
+    double *model_sigma2;   /* n_models */
+    double *model_bias;     /* n_models; NaN when not estimated */
     double flops_min, flops_max;   /* FLOPs_cfg, plain FLOPs */
     double pixels_min, pixels_max; /* H * W */
     double steps_min, steps_max;
@@ -142,6 +164,15 @@ typedef struct esl_law {
     double *cov;      /* n_features^2, row-major */
     double sigma2;    /* residual variance of ln E */
     int64_t dof;      /* residual degrees of freedom, n_rows - n_features */
+    /* Between-model variance of ln E: what a model the law has not seen adds
+     * to the error, the mean square of the held-out biases
+     * (training.model_bias); 0 when fewer than three models trained it. */
+    double tau2;
+    size_t tau2_models; /* biases it rests on; 0 when not estimated */
+    /* by-kind form: kappa of each GPU trained on (fp16 peak / fp32-conv peak) */
+    char **kappa_gpus;
+    double *kappa;
+    size_t n_kappa;
     esl_law_training training;
     esl_law_metrics metrics;
 } esl_law;
@@ -165,9 +196,10 @@ int esl_law_default(esl_law **out, esl_convention convention);
 
 /* The form the default law has: the one with the best held-out accuracy on
  * the paper's data (docs/law.md). */
-#define ESL_LAW_DEFAULT_FORM "roofline"
+#define ESL_LAW_DEFAULT_FORM "by-kind"
 
-/* As esl_law_default, in a given form (NULL: the default form). */
+/* As esl_law_default, in a given form (NULL: the default form). The
+ * by-kind form counts in the exact convention whatever `convention` says. */
 int esl_law_builtin(esl_law **out, esl_convention convention, const char *form);
 
 /* Release a law. NULL is a no-op. */
@@ -206,7 +238,8 @@ typedef struct esl_prediction {
     double lo_j, hi_j;     /* prediction interval at the requested level */
     double ln_kwh;         /* ln E-hat, E in kWh */
     double se_fit;         /* standard error of ln E-hat (the mean) */
-    double se_pred;        /* standard error of a new ln E */
+    double se_pred;        /* standard error of a new ln E: fit, within-model and, for a
+                            * model the law was not trained on, between-model variance */
     unsigned extrapolated; /* ESL_EXTRAP_* */
 } esl_prediction;
 
@@ -237,6 +270,7 @@ typedef struct esl_score {
     double pearson;  /* of E, measured vs predicted */
     double spearman; /* of E, measured vs predicted */
     unsigned extrapolated; /* union of the rows' ESL_EXTRAP_* */
+    double coverage_pct;   /* share of rows inside their 95% prediction interval */
 } esl_score;
 
 /* Score `law` on `ds` (unseen levels taken as the baseline). */

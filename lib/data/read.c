@@ -249,6 +249,12 @@ static int convert_row(reader *r, esl_row *row)
     row->denoise_ops = e->work.denoise_ops;
     row->cfg_batched = e->work.cfg_batched;
     row->denoise_attn_share = e->work.denoise_attn_share;
+    row->plan_linear_flops = e->work.plan_linear_flops;
+    row->plan_attn_flops = e->work.plan_attn_flops;
+    row->plan_conv_flops = e->work.plan_conv_flops;
+    row->plan_misc_flops = e->work.plan_misc_flops;
+    row->plan_text_flops = e->work.plan_text_flops;
+    row->plan_decode_flops = e->work.plan_decode_flops;
     return ESL_OK;
 }
 

@@ -26,6 +26,8 @@ int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention conven
     row->denoise_params = 0;
     row->denoise_ops = 0;
     row->denoise_attn_share = 0;
+    row->plan_linear_flops = row->plan_attn_flops = row->plan_conv_flops = 0;
+    row->plan_misc_flops = row->plan_text_flops = row->plan_decode_flops = 0;
     double attn = 0, all = 0;
 
     /* The plan needs every component's architecture section; a model without
@@ -47,7 +49,20 @@ int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention conven
         if (pc != NULL) {
             attn += (double)pc->kind_flops[ESL_LAYER_ATTENTION];
             all += (double)pc->flops;
+            row->plan_linear_flops += (double)pc->kind_flops[ESL_LAYER_LINEAR];
+            row->plan_attn_flops += (double)pc->kind_flops[ESL_LAYER_ATTENTION];
+            row->plan_conv_flops += (double)pc->kind_flops[ESL_LAYER_CONV];
+            row->plan_misc_flops += (double)(pc->kind_flops[ESL_LAYER_NORM] +
+                                             pc->kind_flops[ESL_LAYER_ACT] +
+                                             pc->kind_flops[ESL_LAYER_OTHER]);
         }
+    }
+    /* Text encoders run once per prompt and the decoder once per image (Eq. 1). */
+    for (size_t c = 0; plan != NULL && c < plan->n_components; c++) {
+        if (plan->components[c].stage == ESL_STAGE_TEXT)
+            row->plan_text_flops += (double)plan->components[c].flops;
+        else if (plan->components[c].stage == ESL_STAGE_DECODE)
+            row->plan_decode_flops += (double)plan->components[c].flops;
     }
     if (all > 0)
         row->denoise_attn_share = attn / all;

@@ -113,11 +113,20 @@ int esl_peak_find(esl_peak *out, const char *device_name, esl_dtype dtype)
         return esl__fail(ESL_EPARSE, "the built-in GPU peak table (data/gpu_peaks.csv) is malformed");
     if ((unsigned)dtype > ESL_DTYPE_TF32)
         return esl__fail(ESL_EINVAL, "unknown dtype %d", (int)dtype);
-    for (size_t i = 0; i < table.n; i++) {
-        const peak_row *r = &table.rows[i];
-        if (!names_hold(r->field[COL_NAMES], device_name) &&
-            strcasecmp(r->field[COL_GPU], device_name) != 0)
-            continue;
+    /* An exact device or table name first; else the first table name the
+     * given one begins at a word boundary ("A100" is "A100 SXM4"). */
+    const peak_row *hit = NULL;
+    for (size_t i = 0; i < table.n && hit == NULL; i++)
+        if (names_hold(table.rows[i].field[COL_NAMES], device_name) ||
+            strcasecmp(table.rows[i].field[COL_GPU], device_name) == 0)
+            hit = &table.rows[i];
+    size_t len = strlen(device_name);
+    for (size_t i = 0; i < table.n && hit == NULL && len > 0; i++)
+        if (strncasecmp(table.rows[i].field[COL_GPU], device_name, len) == 0 &&
+            table.rows[i].field[COL_GPU][len] == ' ')
+            hit = &table.rows[i];
+    if (hit != NULL) {
+        const peak_row *r = hit;
         const char *v = r->field[col_of[dtype]];
         char *end;
         double tflops = strtod(v, &end);

@@ -32,11 +32,13 @@ const char *esl_fit_method_name(esl_fit_method method)
 
 static const struct { const char *name; unsigned bit; } term_names[] = {
     {"flops", ESL_TERM_FLOPS}, {"dtype", ESL_TERM_DTYPE}, {"gpu", ESL_TERM_GPU}, {"res", ESL_TERM_RES},
+    {"attn", ESL_TERM_ATTN}, {"conv", ESL_TERM_CONV}, {"bytes", ESL_TERM_BYTES},
 };
+#define N_TERMS (sizeof term_names / sizeof term_names[0])
 
 const char *esl__term_name(unsigned bit)
 {
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < N_TERMS; i++)
         if (term_names[i].bit == bit)
             return term_names[i].name;
     return "?";
@@ -44,12 +46,13 @@ const char *esl__term_name(unsigned bit)
 
 int esl__term_bit(unsigned *out, const char *name)
 {
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < N_TERMS; i++)
         if (strcmp(term_names[i].name, name) == 0) {
             *out = term_names[i].bit;
             return ESL_OK;
         }
-    return esl__fail(ESL_EINVAL, "unknown term '%s' (terms: flops, dtype, gpu, res)", name);
+    return esl__fail(ESL_EINVAL, "unknown term '%s' (terms: flops, dtype, gpu, res; by-kind "
+                     "form: attn, conv, bytes)", name);
 }
 
 int esl_law_terms_parse(unsigned *inout, const char *spec)
@@ -91,7 +94,9 @@ int esl__law_features(const esl_law *law, const esl_row *row, double *x, unsigne
             break;
         case ESL_FEATURE_LN_RES: x[j] = esl__ln_res(row); break;
         case ESL_FEATURE_E_FLOP: case ESL_FEATURE_E_BYTE: case ESL_FEATURE_E_LAUNCH:
-        case ESL_FEATURE_E_AUX: case ESL_FEATURE_E_ATTN: x[j] = 0.0; break; /* roofline: not a linear feature */
+        case ESL_FEATURE_E_AUX: case ESL_FEATURE_E_ATTN: case ESL_FEATURE_E_CONV:
+            x[j] = 0.0; /* roofline, by-kind: not a linear feature */
+            break;
         case ESL_FEATURE_LEVEL: {
             const char *v = strcmp(f->column, "gpu") == 0 ? row->gpu : row->dtype;
             x[j] = strcmp(v, f->level) == 0 ? 1.0 : 0.0;
@@ -113,11 +118,16 @@ int esl__law_features(const esl_law *law, const esl_row *row, double *x, unsigne
     return ESL_OK;
 }
 
-static const char *const form_names[] = {"paper", "per-image", "roofline"};
+static const char *const form_names[] = {"paper", "per-image", "roofline", "by-kind"};
 
 const char *esl_law_forms(void)
 {
-    return "paper, per-image, roofline";
+    return "paper, per-image, roofline, by-kind";
+}
+
+int esl__law_nls(const esl_law *law)
+{
+    return strcmp(law->form, "roofline") == 0 || strcmp(law->form, "by-kind") == 0;
 }
 
 int esl_law_form_known(const char *form)
@@ -135,6 +145,10 @@ int esl__law_per_image(const esl_law *law)
 
 double esl__law_flops(const esl_law *law, const esl_row *row)
 {
+    if (strcmp(law->form, "by-kind") == 0) /* one image, from the layer plan */
+        return (double)row->steps * (row->cfg ? 2.0 : 1.0) *
+               (row->plan_linear_flops + row->plan_attn_flops + row->plan_conv_flops +
+                row->plan_misc_flops);
     /* The per-image forms count one image: T FLOPs_denoise 2^cfg. */
     return esl__law_per_image(law) ? row->flops_cfg / (double)row->prompts : row->flops_cfg;
 }
@@ -187,6 +201,25 @@ static int distinct(char ***out, size_t *n, const esl_dataset *ds, int column)
     }
     qsort(*out, *n, sizeof **out, cmp_str);
     return ESL_OK;
+}
+
+int esl__law_add_note(esl_law *law, const char *note)
+{
+    return add_string(&law->dropped, &law->n_dropped, note);
+}
+
+int esl__law_add_kappa(esl_law *law, const char *gpu, double kappa)
+{
+    double *k = realloc(law->kappa, (law->n_kappa + 1) * sizeof *k);
+    if (k == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    law->kappa = k;
+    k[law->n_kappa] = kappa;
+    size_t n = law->n_kappa;
+    int rc = add_string(&law->kappa_gpus, &n, gpu);
+    if (rc == ESL_OK)
+        law->n_kappa = n;
+    return rc;
 }
 
 int esl__law_add_feature(esl_law *law, esl_feature_kind kind, const char *name,
@@ -302,6 +335,14 @@ int esl__law_summarise(esl_law *law, const esl_dataset *ds)
     int rc = distinct(&t->models, &t->n_models, ds, 2);
     if (rc != ESL_OK)
         return rc;
+    size_t m = t->n_models ? t->n_models : 1;
+    t->model_rows = calloc(m, sizeof *t->model_rows);
+    t->model_sigma2 = calloc(m, sizeof *t->model_sigma2);
+    t->model_bias = malloc(m * sizeof *t->model_bias);
+    if (t->model_rows == NULL || t->model_sigma2 == NULL || t->model_bias == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    for (size_t k = 0; k < t->n_models; k++)
+        t->model_bias[k] = NAN;
     t->flops_min = t->pixels_min = t->steps_min = t->energy_min_j = INFINITY;
     t->flops_max = t->pixels_max = t->steps_max = t->energy_max_j = -INFINITY;
     for (size_t i = 0; i < ds->n_rows; i++) {
@@ -319,9 +360,20 @@ int esl__law_summarise(esl_law *law, const esl_dataset *ds)
     return ESL_OK;
 }
 
-/* In-sample metrics: R^2 of ln E and of E, RMSE of ln E, MAPE. */
+int esl__law_model_index(const esl_law *law, const char *model)
+{
+    for (size_t k = 0; k < law->training.n_models; k++)
+        if (strcmp(law->training.models[k], model) == 0)
+            return (int)k;
+    return -1;
+}
+
+/* In-sample metrics: R^2 of ln E and of E, RMSE of ln E, MAPE; and each
+ * model's residual variance, on its share of the residual degrees of
+ * freedom. */
 void esl__law_measure(esl_law *law, const esl_dataset *ds, const double *yhat)
 {
+    esl_law_training *t = &law->training;
     size_t n = ds->n_rows, p = law->n_features;
     double mean_ln = 0, mean_j = 0, ss_res = 0, ss_tot = 0, ss_res_j = 0, ss_tot_j = 0, ape = 0;
     for (size_t i = 0; i < n; i++) {
@@ -336,6 +388,15 @@ void esl__law_measure(esl_law *law, const esl_dataset *ds, const double *yhat)
         ss_res_j += (ej - pj) * (ej - pj);
         ss_tot_j += (ej - mean_j) * (ej - mean_j);
         ape += fabs(pj - ej) / ej;
+        int k = t->model_rows != NULL ? esl__law_model_index(law, ds->rows[i].model) : -1;
+        if (k >= 0) {
+            t->model_rows[k]++;
+            t->model_sigma2[k] += (yi - fit) * (yi - fit);
+        }
+    }
+    for (size_t k = 0; k < t->n_models && t->model_rows != NULL; k++) {
+        double dof = (double)t->model_rows[k] * (double)(n - p) / (double)n;
+        t->model_sigma2[k] = dof > 0 ? t->model_sigma2[k] / dof : law->sigma2;
     }
     esl_law_metrics *m = &law->metrics;
     m->r2_log = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
@@ -432,17 +493,13 @@ int esl__law_alloc_coef(esl_law *law)
     return ESL_OK;
 }
 
-int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
+static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
 {
-    static const esl_fit_opts defaults = {ESL_TERM_ALL, ESL_FIT_OLS, NULL, NULL, NULL, 0};
     gsl_matrix *X = NULL;
     gsl_vector *y = NULL;
     int rc;
 
     *out = NULL;
-    if (opts == NULL)
-        opts = &defaults;
-    gsl_set_error_handler_off();
     unsigned terms = opts->terms ? opts->terms : ESL_TERM_ALL;
     const char *form = opts->form ? opts->form : "paper";
     if (!esl_law_form_known(form))
@@ -468,7 +525,11 @@ int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
     if ((rc = build_factor(law, ds, 0, opts->baseline_gpu, "A100", terms & ESL_TERM_GPU)) != ESL_OK ||
         (rc = build_factor(law, ds, 1, opts->baseline_dtype, "fp16", terms & ESL_TERM_DTYPE)) != ESL_OK)
         goto fail;
-    if (strcmp(form, "roofline") == 0) {
+    /* The by-kind form prices the layer plan's FLOPs, whatever convention
+     * the dataset's FLOPs_cfg was counted in: its law counts in the exact one. */
+    if (strcmp(form, "by-kind") == 0)
+        law->convention = ESL_CONVENTION_EXACT;
+    if (esl__law_nls(law)) {
         if ((rc = esl__roofline_fit(law, ds, opts)) != ESL_OK)
             goto fail;
         *out = law;
@@ -531,11 +592,95 @@ fail:
     return rc;
 }
 
+/* The rows of `ds` whose model is, or is not, `model`. */
+static int subset(esl_dataset **out, const esl_dataset *ds, const char *model, int keep)
+{
+    int rc = esl_dataset_new(out, ds->origin, ds->convention);
+    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++)
+        if ((strcmp(ds->rows[i].model, model) == 0) == keep)
+            rc = esl_dataset_append(*out, &ds->rows[i]);
+    if (rc != ESL_OK) {
+        esl_dataset_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/*
+ * The between-model variance: each training model held out in turn, the law
+ * refitted on the others, and the held-out model's bias (mean ln E - ln E-hat
+ * over its rows) kept. Their mean square is what a model the law has not
+ * seen adds to the error. A refit the other models cannot support (a term
+ * they leave unidentified) leaves that model's bias unknown (NaN); two
+ * biases at least are needed.
+ */
+static int between(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts)
+{
+    esl_law_training *t = &law->training;
+    esl_fit_opts inner = *opts;
+    inner.no_between = 1;
+    double sum = 0;
+    size_t used = 0;
+    for (size_t k = 0; k < t->n_models; k++) {
+        esl_dataset *train = NULL, *test = NULL;
+        esl_law *fold = NULL;
+        int rc = subset(&train, ds, t->models[k], 0);
+        if (rc == ESL_OK)
+            rc = subset(&test, ds, t->models[k], 1);
+        if (rc == ESL_ENOMEM) {
+            esl_dataset_free(train);
+            return rc;
+        }
+        if (rc == ESL_OK && fit_once(&fold, train, &inner) == ESL_OK) {
+            esl_predict_opts po = {.level = 0.95, .unseen_as_baseline = 1};
+            double bias = 0;
+            int ok = test->n_rows > 0;
+            for (size_t i = 0; i < test->n_rows && ok; i++) {
+                esl_prediction pr;
+                ok = esl_law_predict(&pr, fold, &test->rows[i], &po) == ESL_OK;
+                bias += (log(test->rows[i].energy_j) - log(pr.energy_j)) / (double)test->n_rows;
+            }
+            if (ok && isfinite(bias)) {
+                t->model_bias[k] = bias;
+                sum += bias * bias;
+                used++;
+            }
+        }
+        esl_law_free(fold);
+        esl_dataset_free(train);
+        esl_dataset_free(test);
+    }
+    if (used >= 2) {
+        law->tau2 = sum / (double)used;
+        law->tau2_models = used;
+    }
+    return ESL_OK;
+}
+
+int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
+{
+    static const esl_fit_opts defaults = {ESL_TERM_ALL, ESL_FIT_OLS, NULL, NULL, NULL, 0, 0};
+    *out = NULL;
+    if (opts == NULL)
+        opts = &defaults;
+    gsl_set_error_handler_off();
+    int rc = fit_once(out, ds, opts);
+    if (rc != ESL_OK || opts->no_between || (*out)->training.n_models < 3)
+        return rc;
+    if ((rc = between(*out, ds, opts)) != ESL_OK) {
+        esl_law_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int esl_law_builtin(esl_law **out, esl_convention convention, const char *form)
 {
     esl_dataset *ds = NULL;
     esl_fit_opts opts = {.form = form ? form : ESL_LAW_DEFAULT_FORM};
     *out = NULL;
+    if (strcmp(opts.form, "by-kind") == 0)
+        convention = ESL_CONVENTION_EXACT; /* the form prices the layer plan */
     int rc = esl_dataset_builtin(&ds, convention);
     if (rc == ESL_OK)
         rc = esl_law_fit(out, ds, &opts);
@@ -584,5 +729,10 @@ void esl_law_free(esl_law *law)
     free(law->se);
     free(law->cov);
     free_strings(law->training.models, law->training.n_models);
+    free(law->training.model_rows);
+    free(law->training.model_sigma2);
+    free(law->training.model_bias);
+    free_strings(law->kappa_gpus, law->n_kappa);
+    free(law->kappa);
     free(law);
 }

@@ -22,11 +22,35 @@ double esl__law_flops(const esl_law *law, const esl_row *row);
 /* The energy the law's response reads, joules: E, or E / N (per image). */
 double esl__law_energy(const esl_law *law, const esl_row *row);
 
-/* Roofline form (roofline.c): fit its parameters into `law` (factors
- * already built), and evaluate ln E-hat per image (kWh) with its gradient
- * in the law's coefficients (grad[n_features]). */
+/* The nonlinear forms (roofline.c, for roofline and by-kind): fit their
+ * parameters into `law` (factors already built), and evaluate ln E-hat per
+ * image (kWh) with its gradient in the law's coefficients (grad[n_features]). */
 int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts);
 int esl__roofline_eval(const esl_law *law, const esl_row *row, double *ln_kwh, double *grad);
+
+/* By-kind form (kinds.c): its features (factors already built; also keeps
+ * kappa of each training GPU) and the work each feature multiplies for a row
+ * (b[n_features], a gpu level's 0/1 indicator included). */
+int esl__kinds_features(esl_law *law, const esl_dataset *ds);
+int esl__kinds_basis(const esl_law *law, const esl_row *row, double *b);
+
+/* kappa: dense fp16 peak / dense peak of fp32 convolutions (TF32 where the
+ * GPU has it) of a GPU named as in a dataset or the GPU table; *known is 0
+ * (and the default returned) for a GPU the table does not have. */
+#define ESL_KAPPA_DEFAULT 2.0
+double esl__kappa_of(const char *gpu, int *known);
+/* kappa as the law knows it for `gpu`, else from the GPU table. */
+double esl__law_kappa(const esl_law *law, const char *gpu);
+int esl__law_add_kappa(esl_law *law, const char *gpu, double kappa);
+
+/* Append a human note to law->dropped. */
+int esl__law_add_note(esl_law *law, const char *note);
+
+/* The index of `model` in law->training.models, or -1. */
+int esl__law_model_index(const esl_law *law, const char *model);
+
+/* 1 for the forms fitted by nonlinear least squares (roofline, by-kind). */
+int esl__law_nls(const esl_law *law);
 
 /* In-sample metrics of a fitted law: yhat[i] is ln E-hat (kWh) of row i in
  * the law's response (per image for the per-image forms). */

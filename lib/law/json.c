@@ -19,8 +19,8 @@
 
 #define LAW_VERSION 1
 
-static const char *const kind_names[] = {"const", "ln_flops", "level", "ln_res",
-                                         "e_flop", "e_byte", "e_launch", "e_aux", "e_attn"};
+static const char *const kind_names[] = {"const", "ln_flops", "level", "ln_res", "e_flop",
+                                         "e_byte", "e_launch", "e_aux", "e_attn", "e_conv"};
 #define N_KINDS (sizeof kind_names / sizeof kind_names[0])
 
 /* The form in words, for people (the "equation" key). */
@@ -33,6 +33,11 @@ static const char *equation(const char *form)
         return "E/N [J] = exp(sum beta_gpu I_gpu) (T (1+cfg) ((e_flop[dtype] (1 - attn_share) + "
                "e_attn[dtype] attn_share) F_denoise + (e_byte bytes(dtype) params + e_launch ops) "
                "/ batch) + e_aux (F_text + F_decode)), coef = ln e";
+    if (strcmp(form, "by-kind") == 0)
+        return "E/N [J] = exp(sum beta_gpu I_gpu) (T (1+cfg) (e_flop[dtype] (F_linear + F_attn + "
+               "F_misc) + e_tc F_conv) + e_launch T (1+cfg) layers / batch + e_aux m (F_text + "
+               "F_decode)), F from the layer plan; in fp32 e_tc = kappa e_flop[fp16] (TF32 "
+               "convolutions) and m = kappa, else e_tc = e_flop[dtype] and m = 1; coef = ln e";
     return "ln E[kWh] = ln_A + alpha ln(FLOPs_cfg/1e9) + sum beta_level I_level + res ln(H W / 256)";
 }
 
@@ -63,7 +68,7 @@ int esl_law_to_json(char **out, const esl_law *law)
     json_object_set_new(doc, "equation", json_string(equation(law->form)));
     json_object_set_new(doc, "convention", json_string(esl_convention_name(law->convention)));
     json_object_set_new(doc, "method", json_string(esl_fit_method_name(law->method)));
-    for (unsigned bit = 1; bit <= ESL_TERM_RES; bit <<= 1)
+    for (unsigned bit = 1; bit <= ESL_TERM_BYTES; bit <<= 1)
         if (law->terms & bit)
             json_array_append_new(terms, json_string(esl__term_name(bit)));
     json_object_set_new(doc, "terms", terms);
@@ -106,7 +111,27 @@ int esl_law_to_json(char **out, const esl_law *law)
     json_object_set_new(tr, "pixels", range(t->pixels_min, t->pixels_max));
     json_object_set_new(tr, "steps", range(t->steps_min, t->steps_max));
     json_object_set_new(tr, "energy_j", range(t->energy_min_j, t->energy_max_j));
+    json_t *per = json_object();
+    for (size_t k = 0; k < t->n_models && t->model_rows != NULL; k++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "rows", json_integer((json_int_t)t->model_rows[k]));
+        json_object_set_new(o, "residual_variance", json_real(t->model_sigma2[k]));
+        json_object_set_new(o, "held_out_bias",
+                            isfinite(t->model_bias[k]) ? json_real(t->model_bias[k]) : json_null());
+        json_object_set_new(per, t->models[k], o);
+    }
+    json_object_set_new(tr, "per_model", per);
     json_object_set_new(doc, "training", tr);
+    json_t *bm = json_object();
+    json_object_set_new(bm, "variance", json_real(law->tau2));
+    json_object_set_new(bm, "models", json_integer((json_int_t)law->tau2_models));
+    json_object_set_new(doc, "between_model", bm);
+    if (law->n_kappa > 0) {
+        json_t *ka = json_object();
+        for (size_t k = 0; k < law->n_kappa; k++)
+            json_object_set_new(ka, law->kappa_gpus[k], json_real(law->kappa[k]));
+        json_object_set_new(doc, "kappa", ka);
+    }
 
     const esl_law_metrics *m = &law->metrics;
     json_t *me = json_object();
@@ -133,8 +158,10 @@ static int bad(const rd *r, const char *path, const char *what)
     return esl__fail(ESL_EINVAL, "%s: %s: %s", r->origin, path, what);
 }
 
-/* Refuse keys not in `keys` and missing ones. */
-static int check_keys(const rd *r, json_t *obj, const char *path, const char *const *keys)
+/* Refuse keys in neither `keys` nor `optional` (NULL-terminated; may be
+ * NULL), and missing ones of `keys`. */
+static int check_keys_opt(const rd *r, json_t *obj, const char *path, const char *const *keys,
+                          const char *const *optional)
 {
     char sub[256];
     if (!json_is_object(obj))
@@ -145,6 +172,8 @@ static int check_keys(const rd *r, json_t *obj, const char *path, const char *co
         int known = 0;
         for (size_t i = 0; keys[i] != NULL && !known; i++)
             known = strcmp(keys[i], key) == 0;
+        for (size_t i = 0; optional != NULL && optional[i] != NULL && !known; i++)
+            known = strcmp(optional[i], key) == 0;
         if (!known) {
             snprintf(sub, sizeof sub, "unknown key '%s'", key);
             return bad(r, path, sub);
@@ -156,6 +185,11 @@ static int check_keys(const rd *r, json_t *obj, const char *path, const char *co
             return bad(r, path, sub);
         }
     return ESL_OK;
+}
+
+static int check_keys(const rd *r, json_t *obj, const char *path, const char *const *keys)
+{
+    return check_keys_opt(r, obj, path, keys, NULL);
 }
 
 static int get_real(const rd *r, json_t *v, const char *path, double *out)
@@ -253,16 +287,17 @@ static int get_feature(const rd *r, esl_law *law, json_t *o, size_t j)
         return rc;
     json_t *kind = json_object_get(o, "kind"), *name = json_object_get(o, "name");
     snprintf(sub, sizeof sub, "%s.kind", path);
-    int k = -1, roofline = strcmp(law->form, "roofline") == 0;
+    int k = -1, roofline = esl__law_nls(law);
     for (int i = 0; i < (int)N_KINDS && json_is_string(kind); i++)
         if (strcmp(json_string_value(kind), kind_names[i]) == 0)
             k = i;
     if (k < 0)
         return bad(r, sub, "expected one of const, ln_flops, level, ln_res, e_flop, e_byte, "
-                   "e_launch, e_aux");
+                   "e_launch, e_aux, e_attn, e_conv");
     if (roofline != (k >= ESL_FEATURE_E_FLOP) && k != ESL_FEATURE_LEVEL)
-        return bad(r, sub, roofline ? "the roofline form has e_* and gpu level features only"
-                                    : "e_* features belong to the roofline form");
+        return bad(r, sub, roofline ? "the roofline and by-kind forms have e_* and gpu level "
+                                      "features only"
+                                    : "e_* features belong to the roofline and by-kind forms");
     if (!roofline && (j == 0) != (k == ESL_FEATURE_CONST))
         return bad(r, sub, "the intercept 'const' must be the first feature, and only it");
     snprintf(sub, sizeof sub, "%s.name", path);
@@ -354,12 +389,103 @@ static int get_coefs(const rd *r, esl_law *law, json_t *features, json_t *cov)
     return ESL_OK;
 }
 
+/* Per-model residual variances and held-out biases; a law file written
+ * before they existed has none (every model then uses the pooled one). */
+static int get_per_model(const rd *r, esl_law *law, json_t *per)
+{
+    static const char *const keys[] = {"rows", "residual_variance", "held_out_bias", NULL};
+    esl_law_training *tr = &law->training;
+    size_t m = tr->n_models ? tr->n_models : 1;
+    tr->model_rows = calloc(m, sizeof *tr->model_rows);
+    tr->model_sigma2 = calloc(m, sizeof *tr->model_sigma2);
+    tr->model_bias = malloc(m * sizeof *tr->model_bias);
+    if (tr->model_rows == NULL || tr->model_sigma2 == NULL || tr->model_bias == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    for (size_t k = 0; k < tr->n_models; k++)
+        tr->model_bias[k] = NAN;
+    if (per == NULL)
+        return ESL_OK;
+    if (!json_is_object(per))
+        return bad(r, "$.training.per_model", "expected an object keyed by model");
+    const char *key;
+    json_t *o;
+    json_object_foreach(per, key, o) {
+        char path[320];
+        snprintf(path, sizeof path, "$.training.per_model.%s", key);
+        int k = esl__law_model_index(law, key), rc;
+        if (k < 0)
+            return bad(r, path, "not a model of $.training.models");
+        if ((rc = check_keys(r, o, path, keys)) != ESL_OK)
+            return rc;
+        json_t *rows = json_object_get(o, "rows"), *b = json_object_get(o, "held_out_bias");
+        char sub[352];
+        snprintf(sub, sizeof sub, "%s.rows", path);
+        if (!json_is_integer(rows) || json_integer_value(rows) < 1)
+            return bad(r, sub, "expected a positive integer");
+        tr->model_rows[k] = (size_t)json_integer_value(rows);
+        snprintf(sub, sizeof sub, "%s.residual_variance", path);
+        if ((rc = get_real(r, json_object_get(o, "residual_variance"), sub,
+                           &tr->model_sigma2[k])) != ESL_OK)
+            return rc;
+        if (tr->model_sigma2[k] < 0)
+            return bad(r, sub, "a variance cannot be negative");
+        snprintf(sub, sizeof sub, "%s.held_out_bias", path);
+        if (!json_is_null(b) && (rc = get_real(r, b, sub, &tr->model_bias[k])) != ESL_OK)
+            return rc;
+    }
+    return ESL_OK;
+}
+
+/* The between-model variance; absent in older law files (then 0). */
+static int get_between(const rd *r, esl_law *law, json_t *bm)
+{
+    static const char *const keys[] = {"variance", "models", NULL};
+    if (bm == NULL)
+        return ESL_OK;
+    int rc = check_keys(r, bm, "$.between_model", keys);
+    if (rc == ESL_OK)
+        rc = get_real(r, json_object_get(bm, "variance"), "$.between_model.variance", &law->tau2);
+    if (rc == ESL_OK && law->tau2 < 0)
+        return bad(r, "$.between_model.variance", "a variance cannot be negative");
+    json_t *n = json_object_get(bm, "models");
+    if (rc == ESL_OK && (!json_is_integer(n) || json_integer_value(n) < 0))
+        return bad(r, "$.between_model.models", "expected a count");
+    if (rc == ESL_OK)
+        law->tau2_models = (size_t)json_integer_value(n);
+    return rc;
+}
+
+/* kappa per training GPU (by-kind form). */
+static int get_kappa(const rd *r, esl_law *law, json_t *ka)
+{
+    if (ka == NULL)
+        return ESL_OK;
+    if (!json_is_object(ka))
+        return bad(r, "$.kappa", "expected an object keyed by gpu");
+    const char *key;
+    json_t *v;
+    json_object_foreach(ka, key, v) {
+        char path[320];
+        double kappa;
+        snprintf(path, sizeof path, "$.kappa.%s", key);
+        int rc = get_real(r, v, path, &kappa);
+        if (rc == ESL_OK && !(kappa > 0))
+            return bad(r, path, "expected a positive number");
+        if (rc == ESL_OK)
+            rc = esl__law_add_kappa(law, key, kappa);
+        if (rc != ESL_OK)
+            return rc;
+    }
+    return ESL_OK;
+}
+
 static int get_training(const rd *r, esl_law *law, json_t *t)
 {
     static const char *const keys[] = {"rows", "models", "gpus", "dtypes", "flops_cfg",
                                        "pixels", "steps", "energy_j", NULL};
+    static const char *const optional[] = {"per_model", NULL};
     esl_law_training *tr = &law->training;
-    int rc = check_keys(r, t, "$.training", keys);
+    int rc = check_keys_opt(r, t, "$.training", keys, optional);
     if (rc != ESL_OK)
         return rc;
     json_t *rows = json_object_get(t, "rows");
@@ -393,6 +519,8 @@ static int get_training(const rd *r, esl_law *law, json_t *t)
     if (rc == ESL_OK)
         rc = get_range(r, json_object_get(t, "energy_j"), "$.training.energy_j",
                        &tr->energy_min_j, &tr->energy_max_j);
+    if (rc == ESL_OK)
+        rc = get_per_model(r, law, json_object_get(t, "per_model"));
     return rc;
 }
 
@@ -416,7 +544,8 @@ static int read_doc(const rd *r, esl_law *law, json_t *doc)
     static const char *const keys[] = {
         "esl_law", "form", "equation", "convention", "method", "terms", "factors", "dropped",
         "features", "covariance", "residual_variance", "dof", "training", "metrics", NULL};
-    int rc = check_keys(r, doc, "$", keys);
+    static const char *const optional[] = {"between_model", "kappa", NULL};
+    int rc = check_keys_opt(r, doc, "$", keys, optional);
     if (rc != ESL_OK)
         return rc;
     json_t *v = json_object_get(doc, "esl_law");
@@ -424,7 +553,7 @@ static int read_doc(const rd *r, esl_law *law, json_t *doc)
         return bad(r, "$.esl_law", "expected 1 (the law file version)");
     v = json_object_get(doc, "form");
     if (!json_is_string(v) || !esl_law_form_known(json_string_value(v)))
-        return bad(r, "$.form", "expected \"paper\", \"per-image\" or \"roofline\"");
+        return bad(r, "$.form", "expected \"paper\", \"per-image\", \"roofline\" or \"by-kind\"");
     if ((law->form = esl__strdup(json_string_value(v))) == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
     if (!json_is_string(json_object_get(doc, "equation")))
@@ -449,7 +578,7 @@ static int read_doc(const rd *r, esl_law *law, json_t *doc)
         char path[48];
         snprintf(path, sizeof path, "$.terms[%zu]", i);
         if (!json_is_string(t) || esl__term_bit(&bit, json_string_value(t)) != ESL_OK)
-            return bad(r, path, "expected one of flops, dtype, gpu, res");
+            return bad(r, path, "expected one of flops, dtype, gpu, res, attn, conv, bytes");
         law->terms |= bit;
     }
     json_t *factors = json_object_get(doc, "factors");
@@ -492,7 +621,9 @@ static int read_doc(const rd *r, esl_law *law, json_t *doc)
     if (!json_is_integer(v) || json_integer_value(v) < 1)
         return bad(r, "$.dof", "expected a positive integer");
     law->dof = json_integer_value(v);
-    if ((rc = get_training(r, law, json_object_get(doc, "training"))) != ESL_OK)
+    if ((rc = get_training(r, law, json_object_get(doc, "training"))) != ESL_OK ||
+        (rc = get_between(r, law, json_object_get(doc, "between_model"))) != ESL_OK ||
+        (rc = get_kappa(r, law, json_object_get(doc, "kappa"))) != ESL_OK)
         return rc;
     return get_metrics(r, law, json_object_get(doc, "metrics"));
 }

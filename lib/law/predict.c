@@ -22,6 +22,7 @@
 #include "law/internal.h"
 
 #define MAX_FEATURES 64
+#define MIN_MODEL_ROWS 10 /* rows a model needs for a residual variance of its own */
 
 static int unknown_level(const esl_factor *fa, const char *value)
 {
@@ -57,7 +58,7 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
         out->extrapolated |= ESL_EXTRAP_LEVEL;
 
     double ln = 0, var_fit = 0;
-    if (strcmp(law->form, "roofline") == 0) {
+    if (esl__law_nls(law)) {
         /* Delta method: x is the gradient of ln E-hat in the log-parameters. */
         int rc = esl__roofline_eval(law, row, &ln, x);
         if (rc != ESL_OK)
@@ -73,9 +74,19 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
      * and the interval scales with it (so N = 1 and N = 100 / 100 agree). */
     if (esl__law_per_image(law))
         ln += log((double)row->prompts);
+    /* The noise of a new ln E: a trained model's own residual variance where
+     * its rows support one (MIN_MODEL_ROWS), else the pooled one; a model the
+     * law has not seen adds the between-model variance. */
+    int k = esl__law_model_index(law, row->model);
+    const esl_law_training *tr = &law->training;
+    double within = k >= 0 && tr->model_sigma2 != NULL && tr->model_rows[k] >= MIN_MODEL_ROWS
+                        ? tr->model_sigma2[k]
+                        : law->sigma2;
     double noise = law->method == ESL_FIT_WEIGHTED && !esl__law_per_image(law)
-                       ? law->sigma2 / (double)row->prompts
-                       : law->sigma2;
+                       ? within / (double)row->prompts
+                       : within;
+    if (k < 0)
+        noise += law->tau2;
     double var_pred = fmax(0.0, var_fit) + noise;
     double t = gsl_cdf_tdist_Pinv(0.5 + level / 2.0, (double)law->dof);
     out->ln_kwh = ln;
@@ -88,7 +99,6 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
         out->energy_j <= 0)
         return esl__fail(ESL_ERANGE, "the predicted energy is out of range (ln E = %g kWh)", ln);
 
-    const esl_law_training *tr = &law->training;
     double px = (double)row->height * (double)row->width, st = (double)row->steps;
     double flops = esl__law_flops(law, row);
     if (flops < tr->flops_min || flops > tr->flops_max)
@@ -97,10 +107,7 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
         out->extrapolated |= ESL_EXTRAP_RES;
     if (st < tr->steps_min || st > tr->steps_max)
         out->extrapolated |= ESL_EXTRAP_STEPS;
-    int known = 0;
-    for (size_t i = 0; i < tr->n_models && !known; i++)
-        known = strcmp(tr->models[i], row->model) == 0;
-    if (!known)
+    if (k < 0)
         out->extrapolated |= ESL_EXTRAP_MODEL;
     return ESL_OK;
 }
@@ -119,10 +126,12 @@ int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds)
     }
     esl_predict_opts po = {.level = 0.95, .unseen_as_baseline = 1};
     double mean_ln = 0, mean_j = 0;
+    size_t inside = 0;
     for (size_t i = 0; i < n && rc == ESL_OK; i++) {
         esl_prediction p;
         if ((rc = esl_law_predict(&p, law, &ds->rows[i], &po)) != ESL_OK)
             break;
+        inside += ds->rows[i].energy_j >= p.lo_j && ds->rows[i].energy_j <= p.hi_j;
         out->extrapolated |= p.extrapolated;
         meas[i] = ds->rows[i].energy_j;
         pred[i] = p.energy_j;
@@ -142,8 +151,9 @@ int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds)
         ape += fabs(dj) / meas[i];
     }
     out->r2_log = out->r2_lin = out->mae_j = out->mape_pct = out->rmse_log = NAN;
-    out->pearson = out->spearman = NAN;
+    out->pearson = out->spearman = out->coverage_pct = NAN;
     if (n > 0) {
+        out->coverage_pct = 100.0 * (double)inside / (double)n;
         out->mae_j = ae / (double)n;
         out->mape_pct = 100.0 * ape / (double)n;
         out->rmse_log = sqrt(ss_res / (double)n);

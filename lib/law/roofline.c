@@ -66,9 +66,11 @@ static const char *dtype_level(const esl_law *law, const esl_row *row)
 }
 
 /* The work a feature multiplies, per image (basis[j]); for a gpu level, the
- * 0/1 indicator. */
+ * 0/1 indicator. The by-kind form's work is in kinds.c. */
 static int basis(const esl_law *law, const esl_row *row, double *b)
 {
+    if (strcmp(law->form, "by-kind") == 0)
+        return esl__kinds_basis(law, row, b);
     double bytes = 0;
     int rc = dtype_bytes(&bytes, row->dtype);
     if (rc != ESL_OK)
@@ -123,7 +125,7 @@ static int evaluate(const esl_law *law, const double *b, double *ln_kwh, double 
             sum += exp(law->coef[j]) * b[j];
     }
     if (!(sum > 0) || !isfinite(sum))
-        return esl__fail(ESL_ERANGE, "the roofline form's energy is not a positive number");
+        return esl__fail(ESL_ERANGE, "the %s form's energy is not a positive number", law->form);
     for (size_t j = 0; j < p && grad != NULL; j++)
         grad[j] = law->features[j].kind == ESL_FEATURE_LEVEL ? b[j]
                                                              : exp(law->coef[j]) * b[j] / sum;
@@ -184,6 +186,7 @@ static const char *work_name(const esl_feature *f)
     switch (f->kind) {
     case ESL_FEATURE_E_FLOP: return "denoiser GEMM and other FLOPs per image";
     case ESL_FEATURE_E_ATTN: return "denoiser attention FLOPs per image";
+    case ESL_FEATURE_E_CONV: return "denoiser convolution FLOPs per image";
     case ESL_FEATURE_E_BYTE: return "denoiser weight bytes read per image";
     case ESL_FEATURE_E_LAUNCH: return "denoiser operations launched per image";
     case ESL_FEATURE_E_AUX: return "text-encoder and decoder FLOPs per image";
@@ -303,17 +306,22 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
 {
     size_t max_iter = opts->max_iter ? opts->max_iter : MAX_ITER;
     if (law->method != ESL_FIT_OLS)
-        return esl__fail(ESL_EINVAL, "the roofline form is fitted by nonlinear least squares in "
-                         "log space; --weighted and --robust apply to the paper and per-image forms");
+        return esl__fail(ESL_EINVAL, "the %s form is fitted by nonlinear least squares in "
+                         "log space; --weighted and --robust apply to the paper and per-image forms",
+                         law->form);
     int rc = esl__law_summarise(law, ds);
     if (rc != ESL_OK)
         return rc;
-    if ((rc = add_dtype_features(law, ESL_FEATURE_E_FLOP, "e_flop")) != ESL_OK ||
-        (rc = add_dtype_features(law, ESL_FEATURE_E_ATTN, "e_attn")) != ESL_OK ||
-        (rc = esl__law_add_feature(law, ESL_FEATURE_E_BYTE, "e_byte", NULL, NULL)) != ESL_OK ||
-        (rc = esl__law_add_feature(law, ESL_FEATURE_E_LAUNCH, "e_launch", NULL, NULL)) != ESL_OK ||
-        (rc = esl__law_add_feature(law, ESL_FEATURE_E_AUX, "e_aux", NULL, NULL)) != ESL_OK)
+    if (strcmp(law->form, "by-kind") == 0) {
+        if ((rc = esl__kinds_features(law, ds)) != ESL_OK)
+            return rc;
+    } else if ((rc = add_dtype_features(law, ESL_FEATURE_E_FLOP, "e_flop")) != ESL_OK ||
+               (rc = add_dtype_features(law, ESL_FEATURE_E_ATTN, "e_attn")) != ESL_OK ||
+               (rc = esl__law_add_feature(law, ESL_FEATURE_E_BYTE, "e_byte", NULL, NULL)) != ESL_OK ||
+               (rc = esl__law_add_feature(law, ESL_FEATURE_E_LAUNCH, "e_launch", NULL, NULL)) != ESL_OK ||
+               (rc = esl__law_add_feature(law, ESL_FEATURE_E_AUX, "e_aux", NULL, NULL)) != ESL_OK) {
         return rc;
+    }
     const esl_factor *gpu = &law->factors[0];
     for (size_t i = 1; i < gpu->n_levels; i++) {
         char name[192];
@@ -323,8 +331,8 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
     }
     size_t n = ds->n_rows, p = law->n_features;
     if (n <= p) {
-        return esl__fail(ESL_EINVAL, "%zu row%s cannot fit the roofline form's %zu parameters: at "
-                         "least %zu rows are needed", n, n == 1 ? "" : "s", p, p + 1);
+        return esl__fail(ESL_EINVAL, "%zu row%s cannot fit the %s form's %zu parameters: at "
+                         "least %zu rows are needed", n, n == 1 ? "" : "s", law->form, p, p + 1);
     }
     law->dof = (int64_t)(n - p);
     if ((rc = esl__law_alloc_coef(law)) != ESL_OK)
@@ -361,12 +369,12 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
         g = gsl_multifit_nlinear_driver(max_iter, 1e-12, 1e-12, 1e-12, NULL, NULL, &info, w);
     size_t iters = gsl_multifit_nlinear_niter(w);
     if (g == GSL_EMAXITER || g == GSL_ENOPROG) {
-        rc = esl__fail(ESL_ENUMERIC, "the roofline fit did not converge after %zu iteration%s (%s)",
-                       iters, iters == 1 ? "" : "s", gsl_strerror(g));
+        rc = esl__fail(ESL_ENUMERIC, "the %s fit did not converge after %zu iteration%s (%s)",
+                       law->form, iters, iters == 1 ? "" : "s", gsl_strerror(g));
         goto done;
     }
     if (g != GSL_SUCCESS) {
-        rc = esl__fail(ESL_ENUMERIC, "the roofline fit failed after %zu iterations: %s", iters,
+        rc = esl__fail(ESL_ENUMERIC, "the %s fit failed after %zu iterations: %s", law->form, iters,
                        gsl_strerror(g));
         goto done;
     }
@@ -376,7 +384,8 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
     gsl_blas_ddot(f, f, &chisq);
     law->sigma2 = chisq / (double)(n - p);
     if ((g = gsl_multifit_nlinear_covar(J, 0.0, cov)) != GSL_SUCCESS) {
-        rc = esl__fail(ESL_ENUMERIC, "the roofline fit's covariance failed: %s", gsl_strerror(g));
+        rc = esl__fail(ESL_ENUMERIC, "the %s fit's covariance failed: %s", law->form,
+                       gsl_strerror(g));
         goto done;
     }
     for (size_t j = 0; j < p; j++) {
@@ -385,13 +394,13 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
             law->cov[j * p + k] = gsl_matrix_get(cov, j, k) * law->sigma2;
         law->se[j] = sqrt(fmax(0.0, law->cov[j * p + j]));
         if (!isfinite(law->coef[j]) || !isfinite(law->se[j])) {
-            rc = esl__fail(ESL_ENUMERIC, "the roofline fit gave a non-finite value for term '%s'",
+            rc = esl__fail(ESL_ENUMERIC, "the %s fit gave a non-finite value for term '%s'", law->form,
                            law->features[j].name);
             goto done;
         }
     }
     if (!isfinite(law->sigma2)) {
-        rc = esl__fail(ESL_ENUMERIC, "the roofline fit gave a non-finite residual variance");
+        rc = esl__fail(ESL_ENUMERIC, "the %s fit gave a non-finite residual variance", law->form);
         goto done;
     }
     for (size_t i = 0; i < n && rc == ESL_OK; i++)

@@ -206,7 +206,7 @@ static void form_errors(void **state)
     esl_law *law = NULL;
     esl_fit_opts o = {.form = "linear"};
     assert_int_equal(esl_law_fit(&law, ds, &o), ESL_EINVAL);
-    assert_string_equal(esl_error_last(), "unknown form 'linear' (forms: paper, per-image, roofline)");
+    assert_string_equal(esl_error_last(), "unknown form 'linear' (forms: paper, per-image, roofline, by-kind)");
 
     /* One model at one precision: weights and launches per call are
      * proportional, so the second of them cannot be told apart. */

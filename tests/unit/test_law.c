@@ -134,7 +134,7 @@ static void law_file_errors(void **state)
     assert_int_equal(esl_law_to_json(&text, law), ESL_OK);
     bad_law(text, "{", "[", ESL_EPARSE, "law.json:2:12: ']' expected near ':'");
     bad_law(text, "\"form\": \"paper\"", "\"form\": \"cubic\"", ESL_EINVAL,
-            "law.json: $.form: expected \"paper\", \"per-image\" or \"roofline\"");
+            "law.json: $.form: expected \"paper\", \"per-image\", \"roofline\" or \"by-kind\"");
     bad_law(text, "\"method\"", "\"methd\"", ESL_EINVAL, "law.json: $: unknown key 'methd'");
     bad_law(text, "\"coef\": ", "\"coef\": \"x\", \"c\": ", ESL_EINVAL,
             "law.json: $.features[0]: unknown key 'c'");
@@ -250,7 +250,7 @@ static void fit_errors(void **state)
     assert_int_equal(esl_law_terms_parse(&terms, "+res"), ESL_OK);
     assert_int_equal(terms, ESL_TERM_FLOPS | ESL_TERM_GPU | ESL_TERM_RES);
     assert_int_equal(esl_law_terms_parse(&terms, "-colour"), ESL_EINVAL);
-    assert_string_equal(esl_error_last(), "unknown term 'colour' (terms: flops, dtype, gpu, res)");
+    assert_string_equal(esl_error_last(), "unknown term 'colour' (terms: flops, dtype, gpu, res; by-kind form: attn, conv, bytes)");
     assert_int_equal(esl_law_terms_parse(&terms, "res"), ESL_EINVAL);
     esl_dataset_free(ds);
 }
