@@ -5,6 +5,7 @@
  * at start-up on the paper's A100 data). One configuration from options, or
  * one per row of a CSV (--configs), streamed.
  */
+#include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +17,15 @@ enum {
     OPT_MODEL = 'm', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T', OPT_PROMPTS = 'N',
     OPT_FORMAT = 'f', OPT_LAW = 'l', OPT_ARCH = 'a',
     OPT_CFG = 256, OPT_DTYPE, OPT_GPU, OPT_GRID, OPT_ZONE, OPT_PUE, OPT_PRICE, OPT_CONFIGS,
-    OPT_FORM, OPT_BATCH,
+    OPT_FORM, OPT_BATCH, OPT_DIFFUSERS,
 };
 
 static const cli_option options[] = {
     {"law", OPT_LAW, "FILE", "a law file from 'esl fit' (default: fitted on the paper's data)"},
-    {"form", OPT_FORM, "F", "without --law: the built-in law's form (default roofline; paper, per-image)"},
-    {"model", OPT_MODEL, "NAME", "catalogue model"},
+    {"form", OPT_FORM, "F", "without --law: the built-in law's form (default by-kind; paper, per-image, roofline)"},
+    {"model", OPT_MODEL, "NAME", "catalogue or imported model"},
     {"arch", OPT_ARCH, "FILE", "a model description file instead of --model"},
+    {"from-diffusers", OPT_DIFFUSERS, "DIR", "a diffusers folder's config files instead of --model"},
     {"height", OPT_HEIGHT, "H", "image height in pixels"},
     {"width", OPT_WIDTH, "W", "image width in pixels"},
     {"steps", OPT_STEPS, "T", "denoising steps (default 50)"},
@@ -31,7 +33,7 @@ static const cli_option options[] = {
     {"dtype", OPT_DTYPE, "D", "precision (default fp16)"},
     {"gpu", OPT_GPU, "GPU", "GPU (default A100)"},
     {"prompts", OPT_PROMPTS, "N", "images (default 1)"},
-    {"batch", OPT_BATCH, "B", "images per batch (default 1; the roofline form amortises weights and launches)"},
+    {"batch", OPT_BATCH, "B", "images per batch (default 1; the roofline and by-kind forms amortise launches)"},
     {"configs", OPT_CONFIGS, "FILE", "predict each row of a CSV (dataset columns, energy optional)"},
     {"grid", OPT_GRID, "G", "grid carbon intensity, gCO2e per kWh"},
     {"zone", OPT_ZONE, "CODE", "grid intensity of a zone: WORLD, US, DE, ... (esl predict --zone list)"},
@@ -42,7 +44,7 @@ static const cli_option options[] = {
 };
 
 typedef struct args {
-    const char *law, *model, *arch, *dtype, *gpu, *zone, *configs, *form;
+    const char *law, *model, *arch, *diffusers, *dtype, *gpu, *zone, *configs, *form;
     int64_t height, width, steps, prompts, batch;
     int cfg, have_grid, have_price;
     double grid, pue, price;
@@ -64,6 +66,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_BATCH: return cli_int("batch", arg, 1, INT64_MAX, &a->batch);
     case OPT_MODEL: a->model = arg; return 0;
     case OPT_ARCH: a->arch = arg; return 0;
+    case OPT_DIFFUSERS: a->diffusers = arg; return 0;
     case OPT_HEIGHT: return cli_int("height", arg, 1, INT64_MAX, &a->height);
     case OPT_WIDTH: return cli_int("width", arg, 1, INT64_MAX, &a->width);
     case OPT_STEPS: return cli_int("steps", arg, 1, INT64_MAX, &a->steps);
@@ -218,7 +221,15 @@ static int predict_one(run *r, const esl_law *law)
 {
     const args *a = r->a;
     esl_model *m = NULL;
-    int rc = a->arch ? esl_model_load(&m, a->arch) : esl_catalog_find(&m, a->model);
+    int rc;
+    if (a->diffusers != NULL) {
+        /* The model is named after the folder, as `esl flops` names it. */
+        char *copy = strdup(a->diffusers);
+        rc = copy != NULL ? esl_model_from_diffusers(&m, a->diffusers, basename(copy)) : ESL_ENOMEM;
+        free(copy);
+    } else {
+        rc = a->arch ? esl_model_load(&m, a->arch) : esl_catalog_find(&m, a->model);
+    }
     if (rc != ESL_OK)
         return cli_fail(rc);
     esl_row row = {.model = m->name, .gpu = (char *)a->gpu, .dtype = (char *)a->dtype,
@@ -226,6 +237,11 @@ static int predict_one(run *r, const esl_law *law)
                    .prompts = a->prompts, .batch_size = a->batch};
     if ((rc = esl_row_set_work(&row, m, law->convention)) != ESL_OK) {
         esl_model_free(m);
+        if (rc == ESL_EUNSUPPORTED && law->convention == ESL_CONVENTION_EXACT && a->law == NULL) {
+            cli_error("%s; the %s law prices the layer plan: give the model architecture "
+                      "sections, or predict with --form per-image", esl_error_last(), law->form);
+            return cli_exit_code(rc);
+        }
         return cli_fail(rc);
     }
     rc = predict_row(r, &row);
@@ -262,17 +278,18 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
         cli_error("predict: give --grid or --zone, not both");
         return EXIT_USAGE;
     }
-    if (a.configs == NULL && (a.model == NULL) == (a.arch == NULL)) {
-        cli_error("predict: give exactly one of --model NAME or --arch FILE (or --configs FILE)");
+    if (a.configs == NULL && (a.model != NULL) + (a.arch != NULL) + (a.diffusers != NULL) != 1) {
+        cli_error("predict: give exactly one of --model NAME, --arch FILE or --from-diffusers DIR "
+                  "(or --configs FILE)");
         return EXIT_USAGE;
     }
     if (a.configs == NULL && (a.height == 0 || a.width == 0)) {
         cli_error("predict: --height and --width are required");
         return EXIT_USAGE;
     }
-    if (a.configs != NULL && (a.model || a.height || a.width)) {
+    if (a.configs != NULL && (a.model || a.diffusers || a.height || a.width)) {
         cli_error("predict: --configs takes the configurations from the file; drop --model, "
-                  "--height and --width");
+                  "--from-diffusers, --height and --width");
         return EXIT_USAGE;
     }
     char zone_note[96] = "given";
@@ -341,14 +358,18 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cmd_predict = {
     "predict", run_predict, "predict the energy, carbon and cost of generating images",
-    "[--law FILE] (--model NAME | --arch FILE) --height H --width W [--steps T] [--cfg] "
+    "[--law FILE] (--model NAME | --arch FILE | --from-diffusers DIR) --height H --width W [--steps T] [--cfg] "
     "[--dtype D] [--gpu G] [--prompts N] [--batch B] [--form F] [--grid G | --zone CODE] [--pue P] [--price X] "
     "[--format table|csv|json]\n       esl predict [--law FILE] --configs FILE|- [...]",
     "Energy in joules with a 95% prediction interval (t quantile on the law's residual\n"
-    "degrees of freedom, from the coefficient covariance and the residual variance).\n"
+    "degrees of freedom, from the coefficient covariance, the model's own residual variance\n"
+    "and, for a model the law was not trained on, the between-model variance).\n"
     "Without --law, the law is fitted at start-up on the paper's A100 data (four models),\n"
-    "in the roofline form unless --form says otherwise (docs/law.md); the per-image and\n"
-    "roofline forms are linear in --prompts, the paper form is not.\n"
-    "Configurations outside the law's training ranges are flagged.",
+    "in the by-kind form unless --form says otherwise (docs/law.md); it counts FLOPs from\n"
+    "the layer plan, so any model esl can count (catalogue, imported, --arch,\n"
+    "--from-diffusers) can be predicted. The per-image, roofline and by-kind forms are\n"
+    "linear in --prompts, the paper form is not.\n"
+    "Configurations outside the law's training ranges, and models it was not trained on,\n"
+    "are flagged.",
     options,
 };

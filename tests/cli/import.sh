@@ -15,6 +15,12 @@ a=$("$esl" flops --model my-flux --height 1024 --width 1024 --convention exact -
 b=$("$esl" flops --from-diffusers "$root/tests/data/diffusers/flux-dev" --height 1024 --width 1024 --format csv | tail -1 | cut -d, -f2-)
 c=$("$esl" flops --model flux-dev --height 1024 --width 1024 --convention exact --format csv | tail -1 | cut -d, -f2-)
 [ "$a" = "$b" ] && [ "$a" = "$c" ] || { printf 'imported %s\nfolder   %s\nbuiltin  %s\n' "$a" "$b" "$c"; exit 1; }
+# The imported model is predicted by the default law like the folder itself,
+# and flagged as a model the law was not trained on.
+p=$("$esl" predict --model my-flux --height 1024 --width 1024 --format csv | tail -1)
+q=$("$esl" predict --from-diffusers "$root/tests/data/diffusers/flux-dev" --height 1024 --width 1024 --format csv | tail -1)
+[ "$(echo "$p" | cut -d, -f2-9)" = "$(echo "$q" | cut -d, -f2-9)" ] || { printf '%s\n%s\n' "$p" "$q"; exit 1; }
+case $p in *,model) ;; *) echo "no model flag: $p"; exit 1 ;; esac
 # ESL_MODEL_PATH's first folder takes precedence over XDG_DATA_HOME.
 export ESL_MODEL_PATH="$tmp/first:$tmp/second"
 path=$("$esl" models import "$root/tests/data/diffusers/sd15" --name my-sd15)
