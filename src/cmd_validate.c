@@ -11,7 +11,7 @@
 
 enum {
     OPT_DATA = 'd', OPT_SPLIT = 's', OPT_FORMAT = 'f', OPT_ARCH = 'a',
-    OPT_SEED = 256, OPT_WHERE, OPT_BASELINE, OPT_TERMS, OPT_WEIGHTED, OPT_ROBUST, OPT_CONVENTION,
+    OPT_SEED = 256, OPT_EXPAND, OPT_WHERE, OPT_BASELINE, OPT_TERMS, OPT_WEIGHTED, OPT_ROBUST, OPT_CONVENTION,
     OPT_FORMS,
 };
 
@@ -22,7 +22,8 @@ static const cli_option options[] = {
     {"seed", OPT_SEED, "N", "seed of the k-fold shuffle (default 1)"},
     {"where", OPT_WHERE, "COL=V,..", "keep rows whose model, gpu or dtype is listed (repeatable)"},
     {"baseline", OPT_BASELINE, "COL=LEVEL", "baseline level: gpu=A100 and dtype=fp16 by default"},
-    {"terms", OPT_TERMS, "SPEC", "switch terms off or on: -res, -dtype, -gpu, -flops"},
+    {"terms", OPT_TERMS, "SPEC", "switch terms off or on: -res, -dtype, -gpu, -flops; by-kind: +attn, +conv, +bytes"},
+    {"expand-prompts", OPT_EXPAND, "N,..", "copy each row to these prompt counts, energy scaled (the paper's 25,50,100 runs)"},
     {"weighted", OPT_WEIGHTED, NULL, "weighted least squares, weights = prompts per row"},
     {"robust", OPT_ROBUST, NULL, "robust fit (bisquare)"},
     {"arch", OPT_ARCH, "FILE", "a model description for a model the catalogue lacks"},
@@ -85,6 +86,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_WHERE: return law_cli_where(&a->law, arg);
     case OPT_BASELINE: return law_cli_baseline(&a->law, arg);
     case OPT_TERMS: return law_cli_terms(&a->law, arg);
+    case OPT_EXPAND: return law_cli_expand(&a->law, arg);
     case OPT_WEIGHTED: a->law.fit.method = ESL_FIT_WEIGHTED; return 0;
     case OPT_ROBUST: a->law.fit.method = ESL_FIT_ROBUST; return 0;
     case OPT_CONVENTION: {

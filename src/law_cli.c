@@ -3,6 +3,7 @@
  * "-" for standard input, with an optional --arch description), the fit
  * options, and the law's table rendering.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,30 @@ int law_cli_form(law_cli_opts *o, const char *arg)
     return 0;
 }
 
+int law_cli_expand(law_cli_opts *o, const char *arg)
+{
+    const size_t max = sizeof o->expand / sizeof o->expand[0];
+    o->n_expand = 0;
+    for (const char *p = arg;;) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || (*end != ',' && *end != '\0') || errno == ERANGE || v < 1 || v > 1000000) {
+            cli_error("option --expand-prompts: '%s' is not a list of prompt counts from 1 to "
+                      "1000000 (e.g. 25,50,100)", arg);
+            return EXIT_USAGE;
+        }
+        if (o->n_expand == max) {
+            cli_error("option --expand-prompts: at most %zu counts", max);
+            return EXIT_USAGE;
+        }
+        o->expand[o->n_expand++] = v;
+        if (*end == '\0')
+            return 0;
+        p = end + 1;
+    }
+}
+
 int law_cli_where(law_cli_opts *o, const char *arg)
 {
     if (o->n_where == sizeof o->where / sizeof o->where[0]) {
@@ -76,6 +101,12 @@ int law_cli_filter(const law_cli_opts *o, int rc, esl_dataset *ds, esl_dataset *
         rc = esl_dataset_where(&sub, ds, o->where[i]);
         esl_dataset_free(ds);
         ds = sub;
+    }
+    if (rc == ESL_OK && o->n_expand > 0) {
+        esl_dataset *wide = NULL;
+        rc = esl_dataset_expand_prompts(&wide, ds, o->expand, o->n_expand);
+        esl_dataset_free(ds);
+        ds = wide;
     }
     if (rc != ESL_OK) {
         esl_dataset_free(ds);

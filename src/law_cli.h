@@ -19,6 +19,8 @@ typedef struct law_cli_opts {
     size_t n_where;
     esl_fit_opts fit;
     esl_convention convention;
+    int64_t expand[16];          /* --expand-prompts N,..: the rows copied to each N */
+    size_t n_expand;
 } law_cli_opts;
 
 /* Handle --baseline COLUMN=LEVEL, --terms SPEC, --where SPEC (returns 0 or an exit code). */
@@ -26,6 +28,7 @@ int law_cli_baseline(law_cli_opts *o, const char *arg);
 int law_cli_terms(law_cli_opts *o, const char *arg);
 int law_cli_where(law_cli_opts *o, const char *arg);
 int law_cli_form(law_cli_opts *o, const char *arg);
+int law_cli_expand(law_cli_opts *o, const char *arg);
 
 /* Read o->data (stdin for "-"), counting FLOPs in o->convention, then apply
  * the --where filters. Prints its error; returns 0 or an exit code. */

@@ -163,6 +163,19 @@ int esl_dataset_where(esl_dataset **out, const esl_dataset *ds, const char *spec
  */
 int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention convention);
 
+/*
+ * The paper's protocol made explicit (Iyengar et al. 2026, section 4.1): the
+ * same configurations were run with 25, 50 and 100 prompts, but only the
+ * 100-prompt energies were published. Each row becomes one row per entry of
+ * `prompts`, its energy, duration and FLOPs_cfg scaled by N / its prompts
+ * (prompts run one after another, so energy is linear in N).
+ * @param prompts  n_prompts positive counts, e.g. {25, 50, 100}
+ * @return ESL_OK (a new dataset in *out); ESL_EINVAL for an empty list or a
+ *         count below 1; ESL_ENOMEM
+ */
+int esl_dataset_expand_prompts(esl_dataset **out, const esl_dataset *ds, const int64_t *prompts,
+                               size_t n_prompts);
+
 /* Release a dataset. NULL is a no-op. */
 void esl_dataset_free(esl_dataset *ds);
 

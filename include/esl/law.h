@@ -165,8 +165,10 @@ typedef struct esl_law {
     double sigma2;    /* residual variance of ln E */
     int64_t dof;      /* residual degrees of freedom, n_rows - n_features */
     /* Between-model variance of ln E: what a model the law has not seen adds
-     * to the error, the mean square of the held-out biases
-     * (training.model_bias); 0 when fewer than three models trained it. */
+     * to the error. Each training model held out in turn (the law refitted on
+     * the others): the mean over them of its held-out mean square error of
+     * ln E less its own residual variance; 0 when fewer than three models
+     * trained the law. */
     double tau2;
     size_t tau2_models; /* biases it rests on; 0 when not estimated */
     /* by-kind form: kappa of each GPU trained on (fp16 peak / fp32-conv peak) */

@@ -61,6 +61,35 @@ int esl_dataset_append(esl_dataset *ds, const esl_row *row)
     return ESL_OK;
 }
 
+int esl_dataset_expand_prompts(esl_dataset **out, const esl_dataset *ds, const int64_t *prompts,
+                               size_t n_prompts)
+{
+    *out = NULL;
+    if (n_prompts == 0)
+        return esl__fail(ESL_EINVAL, "no prompt counts to expand the rows to");
+    for (size_t k = 0; k < n_prompts; k++)
+        if (prompts[k] < 1)
+            return esl__fail(ESL_EINVAL, "prompt count %lld: must be at least 1",
+                             (long long)prompts[k]);
+    int rc = esl_dataset_new(out, ds->origin, ds->convention);
+    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++) {
+        for (size_t k = 0; k < n_prompts && rc == ESL_OK; k++) {
+            esl_row row = ds->rows[i];
+            double scale = (double)prompts[k] / (double)row.prompts;
+            row.prompts = prompts[k];
+            row.energy_j *= scale;
+            row.duration_s *= scale;
+            row.flops_cfg *= scale; /* N T FLOPs_denoise 2^cfg */
+            rc = esl_dataset_append(*out, &row);
+        }
+    }
+    if (rc != ESL_OK) {
+        esl_dataset_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 static int append_cb(void *ctx, const esl_row *row)
 {
     return esl_dataset_append(ctx, row);

@@ -608,11 +608,13 @@ static int subset(esl_dataset **out, const esl_dataset *ds, const char *model, i
 
 /*
  * The between-model variance: each training model held out in turn, the law
- * refitted on the others, and the held-out model's bias (mean ln E - ln E-hat
- * over its rows) kept. Their mean square is what a model the law has not
- * seen adds to the error. A refit the other models cannot support (a term
- * they leave unidentified) leaves that model's bias unknown (NaN); two
- * biases at least are needed.
+ * refitted on the others, and its rows predicted. The held-out model's mean
+ * square error of ln E, less its own residual variance, is what being unseen
+ * added; the mean of that over the models is what a model the law has not
+ * seen adds to the error. Its bias (mean ln E - ln E-hat) is kept for
+ * people. A refit the other models cannot support (a term they leave
+ * unidentified) leaves that model out (bias NaN); two models at least are
+ * needed.
  */
 static int between(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts)
 {
@@ -633,16 +635,19 @@ static int between(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts
         }
         if (rc == ESL_OK && fit_once(&fold, train, &inner) == ESL_OK) {
             esl_predict_opts po = {.level = 0.95, .unseen_as_baseline = 1};
-            double bias = 0;
+            double bias = 0, mse = 0;
             int ok = test->n_rows > 0;
             for (size_t i = 0; i < test->n_rows && ok; i++) {
                 esl_prediction pr;
                 ok = esl_law_predict(&pr, fold, &test->rows[i], &po) == ESL_OK;
-                bias += (log(test->rows[i].energy_j) - log(pr.energy_j)) / (double)test->n_rows;
+                double r = log(test->rows[i].energy_j) - log(pr.energy_j);
+                bias += r / (double)test->n_rows;
+                mse += r * r / (double)test->n_rows;
             }
             if (ok && isfinite(bias)) {
                 t->model_bias[k] = bias;
-                sum += bias * bias;
+                /* What the held-out error adds to the model's own noise. */
+                sum += fmax(0.0, mse - t->model_sigma2[k]);
                 used++;
             }
         }

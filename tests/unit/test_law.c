@@ -82,6 +82,53 @@ static void reproduction(void **state)
     esl_dataset_free(ds);
 }
 
+/* Table 1 itself: the paper fitted its 25-, 50- and 100-prompt runs
+ * together. With every row copied to those counts, energy scaled by N/100
+ * (esl_dataset_expand_prompts), each per-model fit lands on the published
+ * coefficients to within 0.02 (docs/reproduction.md). */
+static void reproduction_table1(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *model;
+        double ln_a, alpha, dtype, res;
+    } table1[] = {
+        {"flux-dev", -20.61, 0.989, 2.04, -0.043},
+        {"sd35-large", -19.95, 0.969, 1.90, -0.054},
+        {"qwen-image", -18.64, 0.992, NAN, -0.306},
+    };
+    static const int64_t prompts[] = {25, 50, 100};
+    esl_dataset *ds = paper(), *wide = NULL;
+    assert_int_equal(esl_dataset_expand_prompts(&wide, ds, prompts, 3), ESL_OK);
+    assert_int_equal(wide->n_rows, 3 * ds->n_rows);
+    /* A copy's energy and FLOPs_cfg scale with N; nothing else moves. */
+    assert_int_equal(wide->rows[0].prompts, 25);
+    assert_true(fabs(wide->rows[0].energy_j / ds->rows[0].energy_j - 0.25) < 1e-15);
+    assert_true(fabs(wide->rows[1].flops_cfg / ds->rows[0].flops_cfg - 0.5) < 1e-15);
+    assert_true(wide->rows[2].denoise_flops == ds->rows[0].denoise_flops);
+    for (size_t i = 0; i < 3; i++) {
+        char where[64];
+        snprintf(where, sizeof where, "model=%s", table1[i].model);
+        esl_law *law = fit_model(wide, where, NULL);
+        print_message("%s (25/50/100 prompts): lnA %.4f alpha %.4f res %.4f\n", table1[i].model,
+                      coef(law, "ln_A"), coef(law, "alpha"), coef(law, "res"));
+        assert_true(fabs(coef(law, "ln_A") - table1[i].ln_a) <= 0.02);
+        assert_true(fabs(coef(law, "alpha") - table1[i].alpha) <= 0.02);
+        assert_true(fabs(coef(law, "res") - table1[i].res) <= 0.02);
+        if (isnan(table1[i].dtype))
+            assert_int_equal(esl_law_feature(law, "dtype=fp32"), -1);
+        else
+            assert_true(fabs(coef(law, "dtype=fp32") - table1[i].dtype) <= 0.02);
+        esl_law_free(law);
+    }
+    int64_t bad = 0;
+    esl_dataset *none = NULL;
+    assert_int_equal(esl_dataset_expand_prompts(&none, ds, &bad, 1), ESL_EINVAL);
+    assert_null(none);
+    assert_string_equal(esl_error_last(), "prompt count 0: must be at least 1");
+    esl_dataset_free(wide);
+    esl_dataset_free(ds);
+}
 
 static void round_trip(void **state)
 {
@@ -336,7 +383,8 @@ static void default_law(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reproduction), cmocka_unit_test(round_trip),
+        cmocka_unit_test(reproduction), cmocka_unit_test(reproduction_table1),
+        cmocka_unit_test(round_trip),
         cmocka_unit_test(law_file_errors), cmocka_unit_test(prediction),
         cmocka_unit_test(fit_errors),   cmocka_unit_test(methods),
         cmocka_unit_test(validation),   cmocka_unit_test(default_law),
