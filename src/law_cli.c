@@ -149,6 +149,21 @@ void law_cli_print(const esl_law *law)
     printf("\nR2(ln E) %.4f (adjusted %.4f), RMSE(ln E) %.4f, R2(J) %.4f, MAPE %.2f%%\n",
            m->r2_log, m->r2_adj_log, m->rmse_log, m->r2_lin, m->mape_pct);
     printf("residual variance %.4g on %lld degrees of freedom\n", law->sigma2, (long long)law->dof);
+    if (t->model_rows != NULL && t->n_models > 1) {
+        printf("per model (residual variance; held-out bias of ln E):");
+        for (size_t k = 0; k < t->n_models; k++) {
+            printf("%s %s %.3g", k ? "," : "", t->models[k], t->model_sigma2[k]);
+            if (isfinite(t->model_bias[k]))
+                printf("; %+.3f", t->model_bias[k]);
+        }
+        putchar('\n');
+    }
+    if (law->tau2_models > 0)
+        printf("between-model variance %.4g (%zu models held out in turn): added to the "
+               "interval of a model the law was not trained on\n", law->tau2, law->tau2_models);
+    for (size_t k = 0; k < law->n_kappa; k++)
+        printf("kappa %s %.4g (fp16 peak / fp32-convolution peak, data/gpu_peaks.csv)\n",
+               law->kappa_gpus[k], law->kappa[k]);
 }
 
 json_t *law_cli_real(double x)
