@@ -91,11 +91,11 @@ static char *command_line(const esl_workload *p, const bench_cli_opts *o)
     char buf[1024];
     snprintf(buf, sizeof buf,
              "esl bench --model %s --height %lld --width %lld --steps %lld%s --dtype %s "
-             "--prompts %lld --batch %lld --seed %llu --warmup %d",
+             "--prompts %lld --batch %lld --seed %llu --warmup %d%s",
              p->model->name, (long long)c->request.height, (long long)c->request.width,
              (long long)c->request.steps, c->request.cfg ? " --cfg" : "", esl_dtype_name(c->dtype),
              (long long)c->request.prompts, (long long)c->batch, (unsigned long long)o->seed,
-             o->warmup);
+             o->warmup, c->strict_fp32 && c->dtype == ESL_DTYPE_FP32 ? " --strict-fp32" : "");
     return strdup(buf);
 }
 

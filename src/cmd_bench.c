@@ -25,7 +25,7 @@ enum {
     OPT_MODEL = 'm', OPT_ARCH = 'a', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T',
     OPT_PROMPTS = 'N', OPT_BATCH = 'B', OPT_FORMAT = 'f',
     OPT_CFG = 256, OPT_DTYPE, OPT_DRY_RUN, OPT_SEED, OPT_WARMUP, OPT_MODULE,
-    OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_NO_STORE,
+    OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_NO_STORE, OPT_STRICT_FP32,
 };
 
 static const cli_option options[] = {
@@ -35,7 +35,8 @@ static const cli_option options[] = {
     {"width", OPT_WIDTH, "W", "image width in pixels"},
     {"steps", OPT_STEPS, "T", "denoising steps (default 50)"},
     {"cfg", OPT_CFG, NULL, "classifier-free guidance, run as a denoiser batch of 2"},
-    {"dtype", OPT_DTYPE, "D", "fp16, bf16 (default), fp32 (TF32 off) or tf32"},
+    {"dtype", OPT_DTYPE, "D", "fp16, bf16 (default), fp32 (PyTorch's defaults: TF32 convolutions) or tf32"},
+    {"strict-fp32", OPT_STRICT_FP32, NULL, "fp32: convolutions in true FP32 too (cudnn.allow_tf32 off)"},
     {"prompts", OPT_PROMPTS, "N", "prompt runs one after another (default 1)"},
     {"batch", OPT_BATCH, "B", "images per prompt run (default 1)"},
     {"dry-run", OPT_DRY_RUN, NULL, "print the layer plan and its FLOPs; needs no GPU"},
@@ -55,7 +56,7 @@ static const cli_option options[] = {
 typedef struct args {
     const char *model, *arch;
     int64_t height, width, steps, prompts, batch, seed, warmup;
-    int cfg, dry_run;
+    int cfg, dry_run, strict_fp32;
     esl_dtype dtype;
     cli_format format;
     bench_cli_opts run;
@@ -76,6 +77,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_GPUS: a->run.meter.gpus = arg; return 0;
     case OPT_STORE: a->run.store = arg; return 0;
     case OPT_NO_STORE: a->run.no_store = 1; return 0;
+    case OPT_STRICT_FP32: a->strict_fp32 = 1; return 0;
     case OPT_HEIGHT: return cli_int("height", arg, 1, INT64_MAX, &a->height);
     case OPT_WIDTH: return cli_int("width", arg, 1, INT64_MAX, &a->width);
     case OPT_STEPS: return cli_int("steps", arg, 1, INT64_MAX, &a->steps);
@@ -466,7 +468,7 @@ static int run_bench(const cli_command *cmd, int argc, char **argv)
     esl_bench_config c = {
         .request = {.height = a.height, .width = a.width, .steps = a.steps, .prompts = a.prompts,
                     .cfg = a.cfg},
-        .batch = a.batch, .dtype = a.dtype,
+        .batch = a.batch, .dtype = a.dtype, .strict_fp32 = a.strict_fp32,
     };
     if (status == ESL_OK)
         status = esl_workload_new(&p, m, &c);

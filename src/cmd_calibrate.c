@@ -30,7 +30,7 @@ enum {
     OPT_BUDGET = 'b', OPT_FORMAT = 'f', OPT_OUTPUT = 'o', OPT_QUIET = 'q',
     OPT_MODELS = 256, OPT_DTYPES, OPT_TFLOPS, OPT_GPU, OPT_OVERHEAD, OPT_NO_CFG, OPT_DRY_RUN,
     OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_MODULE, OPT_MIN_RUN, OPT_WARMUP,
-    OPT_SEED,
+    OPT_SEED, OPT_STRICT_FP32,
 };
 
 static const cli_option options[] = {
@@ -38,6 +38,7 @@ static const cli_option options[] = {
     {"models", OPT_MODELS, "LIST", "comma-separated models (default flux-dev,sd35-large,sd2)"},
     {"dtypes", OPT_DTYPES, "LIST", "precisions to calibrate (default bf16,fp32)"},
     {"no-cfg", OPT_NO_CFG, NULL, "calibrate without classifier-free guidance only"},
+    {"strict-fp32", OPT_STRICT_FP32, NULL, "fp32 convolutions in true FP32 too (default: TF32, as PyTorch)"},
     {"output", OPT_OUTPUT, "FILE", "write the fitted law here (default law-GPU.json, GPU's name)"},
     {"min-run", OPT_MIN_RUN, "S", "repeat prompts until a run lasts S seconds (default 1)"},
     {"idle", OPT_IDLE, "D", "measure idle power for D first: 2s (default), 500ms, 0 skips"},
@@ -60,7 +61,7 @@ static const cli_option options[] = {
 typedef struct args {
     double budget_s, overhead_s, min_run_s;
     const char *models, *dtypes, *tflops, *gpu, *output;
-    int no_cfg, dry_run, quiet;
+    int no_cfg, dry_run, quiet, strict_fp32;
     int64_t seed, warmup;
     cli_format format;
     bench_cli_opts run;
@@ -96,6 +97,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_GPU: a->gpu = arg; return 0;
     case OPT_OVERHEAD: return cli_double("overhead", arg, 0, 3600, &a->overhead_s);
     case OPT_NO_CFG: a->no_cfg = 1; return 0;
+    case OPT_STRICT_FP32: a->strict_fp32 = 1; return 0;
     case OPT_DRY_RUN: a->dry_run = 1; return 0;
     case OPT_FORMAT: return cli_format_parse(arg, &a->format);
     case OPT_OUTPUT: a->output = arg; return 0;
@@ -422,7 +424,7 @@ static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
         esl_bench_config c = {
             .request = {.height = pt->side, .width = pt->side, .steps = pt->steps,
                         .prompts = prompts, .cfg = pt->cfg},
-            .batch = 1, .dtype = pt->dtype,
+            .batch = 1, .dtype = pt->dtype, .strict_fp32 = s->a->strict_fp32,
         };
         esl_workload *p = NULL;
         bench_run r;

@@ -74,6 +74,12 @@ typedef struct esl_bench_config {
     esl_request request;  /* height, width, steps, cfg, prompts (N, one after another) */
     int64_t batch;        /* images per prompt run (--batch B), > 0 */
     esl_dtype dtype;
+    /* fp32 math. 0: PyTorch's defaults, what real fp32 pipelines run:
+     * convolutions (and so the VAE) on TF32 tensor cores
+     * (torch.backends.cudnn.allow_tf32 = True), linear layers and attention in
+     * true FP32 (torch.backends.cuda.matmul.allow_tf32 = False). 1: strict,
+     * every GEMM in true FP32 (both switches off). Ignored for other dtypes. */
+    int strict_fp32;
 } esl_bench_config;
 
 /*

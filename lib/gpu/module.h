@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include "esl/bench.h"
 
-#define ESL_GPU_ABI 3 /* 2: esl_bench_opts.on_loop; 3: the workload runs the exact layer plan */
+#define ESL_GPU_ABI 4 /* 2: esl_bench_opts.on_loop; 3: the workload runs the exact layer plan;
+                        * 4: esl_bench_config.strict_fp32 */
 
 #ifdef __cplusplus
 extern "C" {

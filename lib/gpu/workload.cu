@@ -14,8 +14,11 @@
  * dense 1x1 stride-1 convolution is one GEMM on its input. Norms,
  * activations and the other element passes are one element kernel each.
  * Precisions: fp16 and bf16 storage with FP32 accumulation
- * (CUBLAS_COMPUTE_32F), fp32 with TF32 off (CUBLAS_COMPUTE_32F, default
- * math mode) or on (CUBLAS_COMPUTE_32F_FAST_TF32).
+ * (CUBLAS_COMPUTE_32F); fp32 as PyTorch runs it by default, linear layers and
+ * attention in true FP32 (CUBLAS_COMPUTE_32F, default math mode) and
+ * convolutions on TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32, as cuDNN
+ * with torch.backends.cudnn.allow_tf32), or strictly everything in FP32
+ * (esl_bench_config.strict_fp32); tf32 runs every GEMM in TF32.
  *
  * Memory: activation buffers (input, output, attention scores, im2col
  * patches) are allocated once, each sized to the largest layer's need
@@ -224,7 +227,8 @@ struct workload {
     const esl_workload *plan;
     esl_dtype dtype;
     cudaDataType_t type;
-    cublasComputeType_t compute;
+    cublasComputeType_t compute;      /* linear layers and attention */
+    cublasComputeType_t compute_conv; /* convolutions (implicit GEMM) */
     size_t elem;
     cudaStream_t stream;
     cublasHandle_t blas;
@@ -296,14 +300,21 @@ const void *next_weights(workload *w, size_t count)
     return p;
 }
 
-/* Row-major C[m,n] = A[m,k] B[k,n], as column-major C^T = B^T A^T. */
-int gemm(workload *w, const void *a, const void *b, void *c, int64_t m, int64_t n, int64_t k)
+/* Row-major C[m,n] = A[m,k] B[k,n], as column-major C^T = B^T A^T, in the
+ * compute type of the layer kind it serves. */
+int gemm_as(workload *w, cublasComputeType_t compute, const void *a, const void *b, void *c,
+            int64_t m, int64_t n, int64_t k)
 {
     const float one = 1.0f, zero = 0.0f;
     BLAS(cublasGemmEx(w->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)n, (int)m, (int)k, &one, b, w->type,
-                      (int)n, a, w->type, (int)k, &zero, c, w->type, (int)n, w->compute,
+                      (int)n, a, w->type, (int)k, &zero, c, w->type, (int)n, compute,
                       CUBLAS_GEMM_DEFAULT));
     return ESL_OK;
+}
+
+int gemm(workload *w, const void *a, const void *b, void *c, int64_t m, int64_t n, int64_t k)
+{
+    return gemm_as(w, w->compute, a, b, c, m, n, k);
 }
 
 /* Score chunk: how many image-heads' q x kv scores fit kScoresCap. */
@@ -397,7 +408,8 @@ int conv_t(workload *w, const esl_layer *l, int64_t images)
     const void *filt = next_weights(w, kg * c_out);
     int rc;
     if (s.kh == 1 && s.kw == 1 && s.stride == 1 && s.groups == 1) {
-        if ((rc = gemm(w, w->in, filt, w->out, (int64_t)m, (int64_t)c_out, s.c)) != ESL_OK)
+        if ((rc = gemm_as(w, w->compute_conv, w->in, filt, w->out, (int64_t)m, (int64_t)c_out,
+                          s.c)) != ESL_OK)
             return rc;
     } else {
         size_t per = conv_rows_per_chunk(s, m);
@@ -411,7 +423,7 @@ int conv_t(workload *w, const esl_layer *l, int64_t images)
                 w->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)ng, (int)rows, (int)kg, &one, filt, w->type,
                 (int)ng, (long long)(kg * ng), w->cols, w->type, (int)kg, (long long)(rows * kg),
                 &zero, w->out + r0 * c_out * w->elem, w->type, (int)ng, (long long)(rows * ng),
-                s.groups, w->compute, CUBLAS_GEMM_DEFAULT));
+                s.groups, w->compute_conv, CUBLAS_GEMM_DEFAULT));
         }
     }
     if (l->bias)
@@ -568,6 +580,11 @@ int setup(workload *w, const esl_bench_opts *opts, esl_bench_result *out)
     if (w->dtype == ESL_DTYPE_TF32 && prop.major < 8)
         return fail(w->err, ESL_EUNSUPPORTED, "%s (compute capability %d.%d) has no TF32",
                     prop.name, prop.major, prop.minor);
+    /* PyTorch's fp32 default: cuDNN convolutions on TF32 tensor cores where
+     * the GPU has them (compute capability 8.0 on). */
+    w->compute_conv = w->compute;
+    if (w->dtype == ESL_DTYPE_FP32 && !w->plan->config.strict_fp32 && prop.major >= 8)
+        w->compute_conv = CUBLAS_COMPUTE_32F_FAST_TF32;
 
     CU(cudaStreamCreate(&w->stream));
     BLAS(cublasCreate(&w->blas));
