@@ -183,6 +183,136 @@ static void roofline_recovers_batch(void **state)
     esl_dataset_free(ds);
 }
 
+/* By-kind form: synthetic energies from known prices under PyTorch's fp32
+ * math (fp32 convolutions and decoding at kappa times the fp16 price, kappa
+ * = 2 on an A100 from the GPU table), recovered within 5%; the law keeps
+ * kappa, the per-model variances and the between-model variance, and a
+ * model it was not trained on gets exactly that much more variance. */
+static const double kind_truth[] = {2.0e-12, 1.8e-11, 4.5e-3, 8.0e-12};
+static const char *const kind_names[] = {"e_flop[fp16]", "e_flop[fp32]", "e_launch", "e_aux"};
+
+static esl_dataset *synthetic_kinds(unsigned long seed)
+{
+    static const char *const models[] = {"flux-dev", "sd2", "sd35-large", "qwen-image"};
+    static const int64_t sizes[] = {256, 512, 1024}, steps[] = {10, 30};
+    static const char *const dtypes[] = {"fp16", "fp32"};
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, seed);
+    esl_dataset *ds = NULL;
+    assert_int_equal(esl_dataset_new(&ds, "synthetic", ESL_CONVENTION_PAPER), ESL_OK);
+    for (size_t m = 0; m < 4; m++) {
+        /* each model a few percent off the law, as real models are (log
+         * offsets that cancel, so the prices stay identified) */
+        static const double log_offset[] = {0.04, -0.04, 0.03, -0.03};
+        double offset = exp(log_offset[m]);
+        for (size_t sz = 0; sz < 3; sz++)
+            for (size_t t = 0; t < 2; t++)
+                for (int cfg = 0; cfg < 2; cfg++)
+                    for (size_t d = 0; d < 2; d++) {
+                        esl_model *model = NULL;
+                        esl_row r = row_of(&model, models[m], dtypes[d], sizes[sz], steps[t], cfg,
+                                           10, 1);
+                        double calls = (double)r.steps * (cfg ? 2.0 : 1.0);
+                        double kappa = d == 1 ? 2.0 : 1.0;
+                        double core = r.plan_linear_flops + r.plan_attn_flops + r.plan_misc_flops;
+                        double per_image =
+                            calls * kind_truth[d] * core +
+                            calls * kappa * kind_truth[0] * r.plan_conv_flops +
+                            calls * kind_truth[2] * r.denoise_ops /
+                                (cfg && r.cfg_batched ? 2.0 : 1.0) +
+                            kappa * kind_truth[3] * (r.plan_text_flops + r.plan_decode_flops);
+                        r.energy_j = (double)r.prompts * per_image * offset *
+                                     exp(gsl_ran_gaussian(rng, 0.02));
+                        r.present = ESL_ROW_ENERGY;
+                        assert_int_equal(esl_dataset_append(ds, &r), ESL_OK);
+                        esl_model_free(model);
+                    }
+    }
+    gsl_rng_free(rng);
+    return ds;
+}
+
+static void by_kind_recovers(void **state)
+{
+    (void)state;
+    esl_dataset *ds = synthetic_kinds(11);
+    esl_law *law = fit(ds, "by-kind");
+    assert_int_equal(law->n_features, 4);
+    assert_int_equal(law->convention, ESL_CONVENTION_EXACT);
+    for (size_t k = 0; k < 4; k++) {
+        int j = esl_law_feature(law, kind_names[k]);
+        assert_true(j >= 0);
+        double got = exp(law->coef[j]);
+        /* text and decoding are a few percent of the energy: their price is
+         * the least determined, and the model offsets move it most */
+        double tol = k == 3 ? 0.15 : 0.05;
+        if (fabs(got / kind_truth[k] - 1) > tol)
+            fail_msg("%s: fitted %g, true %g", kind_names[k], got, kind_truth[k]);
+    }
+    assert_int_equal(law->n_kappa, 1);
+    assert_string_equal(law->kappa_gpus[0], "A100");
+    assert_true(law->kappa[0] == 2.0); /* 312 / 156 TFLOP/s, data/gpu_peaks.csv */
+    assert_int_equal(law->training.n_models, 4);
+    assert_int_equal(law->tau2_models, 4);
+    assert_true(law->tau2 > 0);
+    for (size_t k = 0; k < 4; k++) {
+        assert_int_equal(law->training.model_rows[k], 24);
+        assert_true(law->training.model_sigma2[k] > 0 && law->training.model_sigma2[k] < 0.002);
+        assert_true(isfinite(law->training.model_bias[k]));
+    }
+
+    /* The same work under a name the law never saw: the between-model variance
+     * is added, and nothing else changes. */
+    esl_model *m = NULL;
+    esl_row seen = row_of(&m, "sd2", "fp32", 768, 20, 1, 1, 1), unseen = seen;
+    unseen.model = "my-unet";
+    esl_prediction a, b;
+    assert_int_equal(esl_law_predict(&a, law, &seen, NULL), ESL_OK);
+    assert_int_equal(esl_law_predict(&b, law, &unseen, NULL), ESL_OK);
+    assert_true(a.energy_j == b.energy_j);
+    assert_false(a.extrapolated & ESL_EXTRAP_MODEL);
+    assert_true(b.extrapolated & ESL_EXTRAP_MODEL);
+    size_t k_sd2 = 0;
+    while (strcmp(law->training.models[k_sd2], "sd2") != 0)
+        k_sd2++;
+    double within = law->training.model_sigma2[k_sd2]; /* sd2's own: it has 24 rows */
+    assert_true(fabs(b.se_pred * b.se_pred - a.se_pred * a.se_pred -
+                     (law->sigma2 + law->tau2 - within)) < 1e-12);
+
+    /* tf32 prices every kind at kappa times fp16; fp32 is dearer still. */
+    esl_row tf = seen;
+    tf.dtype = "tf32";
+    esl_prediction c;
+    assert_int_equal(esl_law_predict(&c, law, &tf, &(esl_predict_opts){.unseen_as_baseline = 1}),
+                     ESL_OK);
+    assert_true(c.energy_j < a.energy_j);
+
+    /* The law file keeps kappa, the variances and every prediction. */
+    char *json = NULL;
+    esl_law *back = NULL;
+    assert_int_equal(esl_law_to_json(&json, law), ESL_OK);
+    if (esl_law_parse(&back, json, strlen(json), "by-kind.json") != ESL_OK)
+        fail_msg("%s", esl_error_last());
+    assert_string_equal(back->form, "by-kind");
+    assert_true(back->tau2 == law->tau2 && back->n_kappa == 1 && back->kappa[0] == 2.0);
+    assert_memory_equal(back->training.model_sigma2, law->training.model_sigma2,
+                        4 * sizeof *law->training.model_sigma2);
+    assert_int_equal(esl_law_predict(&c, back, &unseen, NULL), ESL_OK);
+    assert_memory_equal(&c, &b, sizeof c);
+    free(json);
+    esl_law_free(back);
+    esl_model_free(m);
+
+    /* A model with no layer plan cannot be priced, and says why. */
+    esl_row bare = seen;
+    bare.plan_linear_flops = bare.plan_attn_flops = bare.plan_conv_flops = 0;
+    bare.plan_misc_flops = 0;
+    assert_int_equal(esl_law_predict(&c, law, &bare, NULL), ESL_EINVAL);
+    assert_non_null(strstr(esl_error_last(), "has no layer plan"));
+    esl_law_free(law);
+    esl_dataset_free(ds);
+}
+
 static void cfg_batching(void **state)
 {
     (void)state;
@@ -235,7 +365,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(linear_in_prompts),
         cmocka_unit_test(roofline_recovers_batch),
-        cmocka_unit_test(cfg_batching),
+        cmocka_unit_test(by_kind_recovers), cmocka_unit_test(cfg_batching),
         cmocka_unit_test(form_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
