@@ -8,6 +8,7 @@ extern const cli_command cmd_bench;
 extern const cli_command cmd_calibrate;
 extern const cli_command cmd_fit;
 extern const cli_command cmd_flops;
+extern const cli_command cmd_gpus;
 extern const cli_command cmd_help;
 extern const cli_command cmd_measure;
 extern const cli_command cmd_models;

@@ -17,6 +17,7 @@ const cli_command *const cli_commands[] = {
     &cmd_calibrate,
     &cmd_fit,
     &cmd_flops,
+    &cmd_gpus,
     &cmd_help,
     &cmd_measure,
     &cmd_models,

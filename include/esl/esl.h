@@ -15,6 +15,7 @@
 #include "esl/plot.h"
 #include "esl/plan.h"
 #include "esl/bench.h"
+#include "esl/gpus.h"
 #include "esl/meter.h"
 #include "esl/store.h"
 #include "esl/data.h"

@@ -1,9 +1,10 @@
 /*
- * peaks.c - efficiency figures: the dense peak TFLOP/s of common GPUs per
- * precision (data/gpu_peaks.csv, compiled into the library, every row with
- * its source) matched by the device name CUDA or NVML reports, and the
- * achieved TFLOP/s and joules per TFLOP of a run. An unknown GPU has no
- * peak, so no ratio is printed rather than a wrong one.
+ * peaks.c - the GPU table (data/gpu_peaks.csv, compiled into the library,
+ * every row with its source): dense peak TFLOP/s per precision, memory
+ * bandwidth and size, power limit and idle power, found by device name, table
+ * name or the start of one (esl/gpus.h); and the efficiency figures of a run,
+ * achieved TFLOP/s and joules per TFLOP. An unknown GPU has no peak, so no
+ * ratio is printed rather than a wrong one.
  */
 #include <math.h>
 #include <pthread.h>
@@ -11,15 +12,23 @@
 #include <string.h>
 #include <strings.h>
 
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+
 #include <csv.h>
 
 #include "core/internal.h"
 #include "esl/bench.h"
+#include "esl/gpus.h"
 
 extern const char esl__gpu_peaks_csv[];
 extern const size_t esl__gpu_peaks_csv_len;
 
-enum { COL_GPU, COL_NAMES, COL_STATUS, COL_FP32, COL_TF32, COL_FP16, COL_BF16, COL_SOURCE, N_COLS };
+enum {
+    COL_GPU, COL_NAMES, COL_STATUS, COL_FP32, COL_TF32, COL_FP16, COL_BF16, COL_FP8, COL_BW,
+    COL_MEM, COL_TDP, COL_IDLE, COL_IDLE_STATUS, COL_SOURCE, N_COLS
+};
 
 typedef struct peak_row {
     char *field[N_COLS];
@@ -104,40 +113,139 @@ static int names_hold(const char *names, const char *name)
     return 0;
 }
 
+/* The row a forgiving name names (esl_gpu_find), or NULL. */
+static const peak_row *lookup(const char *name)
+{
+    for (size_t i = 0; i < table.n; i++)
+        if (names_hold(table.rows[i].field[COL_NAMES], name) ||
+            strcasecmp(table.rows[i].field[COL_GPU], name) == 0)
+            return &table.rows[i];
+    size_t len = strlen(name);
+    for (size_t i = 0; i < table.n && len > 0; i++)
+        if (strncasecmp(table.rows[i].field[COL_GPU], name, len) == 0 &&
+            table.rows[i].field[COL_GPU][len] == ' ')
+            return &table.rows[i];
+    return NULL;
+}
+
+static int load(void)
+{
+    pthread_once(&table_once, load_table);
+    if (table.bad)
+        return esl__fail(ESL_EPARSE, "the built-in GPU table (data/gpu_peaks.csv) is malformed");
+    return ESL_OK;
+}
+
+static double number(const char *v)
+{
+    char *end;
+    double x = strtod(v, &end);
+    return *v != '\0' && *end == '\0' && x > 0 && isfinite(x) ? x : 0.0;
+}
+
 int esl_peak_find(esl_peak *out, const char *device_name, esl_dtype dtype)
 {
     static const int col_of[] = {[ESL_DTYPE_FP16] = COL_FP16, [ESL_DTYPE_BF16] = COL_BF16,
                                  [ESL_DTYPE_FP32] = COL_FP32, [ESL_DTYPE_TF32] = COL_TF32};
-    pthread_once(&table_once, load_table);
-    if (table.bad)
-        return esl__fail(ESL_EPARSE, "the built-in GPU peak table (data/gpu_peaks.csv) is malformed");
+    int rc = load();
+    if (rc != ESL_OK)
+        return rc;
     if ((unsigned)dtype > ESL_DTYPE_TF32)
         return esl__fail(ESL_EINVAL, "unknown dtype %d", (int)dtype);
-    /* An exact device or table name first; else the first table name the
-     * given one begins at a word boundary ("A100" is "A100 SXM4"). */
-    const peak_row *hit = NULL;
-    for (size_t i = 0; i < table.n && hit == NULL; i++)
-        if (names_hold(table.rows[i].field[COL_NAMES], device_name) ||
-            strcasecmp(table.rows[i].field[COL_GPU], device_name) == 0)
-            hit = &table.rows[i];
-    size_t len = strlen(device_name);
-    for (size_t i = 0; i < table.n && hit == NULL && len > 0; i++)
-        if (strncasecmp(table.rows[i].field[COL_GPU], device_name, len) == 0 &&
-            table.rows[i].field[COL_GPU][len] == ' ')
-            hit = &table.rows[i];
-    if (hit != NULL) {
-        const peak_row *r = hit;
-        const char *v = r->field[col_of[dtype]];
-        char *end;
-        double tflops = strtod(v, &end);
-        if (*v == '\0' || *end != '\0' || !(tflops > 0) || !isfinite(tflops))
-            return esl__fail(ESL_ENOTFOUND, "GPU '%s' has no dense %s peak in the table",
-                             device_name, esl_dtype_name(dtype));
-        *out = (esl_peak){.gpu = r->field[COL_GPU], .tflops = tflops, .source = r->field[COL_SOURCE]};
+    const peak_row *r = lookup(device_name);
+    if (r == NULL)
+        return esl__fail(ESL_ENOTFOUND, "GPU '%s' is not in the peak table (data/gpu_peaks.csv)",
+                         device_name);
+    double tflops = number(r->field[col_of[dtype]]);
+    if (!(tflops > 0))
+        return esl__fail(ESL_ENOTFOUND, "GPU '%s' has no dense %s peak in the table", device_name,
+                         esl_dtype_name(dtype));
+    *out = (esl_peak){.gpu = r->field[COL_GPU], .tflops = tflops, .source = r->field[COL_SOURCE]};
+    return ESL_OK;
+}
+
+size_t esl_gpu_count(void)
+{
+    return load() == ESL_OK ? table.n : 0;
+}
+
+static void fill(esl_gpu_spec *out, const peak_row *r)
+{
+    *out = (esl_gpu_spec){
+        .name = r->field[COL_GPU], .device_names = r->field[COL_NAMES],
+        .names_status = r->field[COL_STATUS], .fp32_tflops = number(r->field[COL_FP32]),
+        .tf32_tflops = number(r->field[COL_TF32]), .fp16_tflops = number(r->field[COL_FP16]),
+        .bf16_tflops = number(r->field[COL_BF16]), .fp8_tflops = number(r->field[COL_FP8]),
+        .mem_bw_gbs = number(r->field[COL_BW]), .mem_gb = number(r->field[COL_MEM]),
+        .tdp_w = number(r->field[COL_TDP]), .idle_w = number(r->field[COL_IDLE]),
+        .idle_status = r->field[COL_IDLE_STATUS], .source = r->field[COL_SOURCE]};
+}
+
+int esl_gpu_get(esl_gpu_spec *out, size_t i)
+{
+    int rc = load();
+    if (rc != ESL_OK)
+        return rc;
+    if (i >= table.n)
+        return esl__fail(ESL_ERANGE, "GPU table row %zu: the table has %zu rows", i, table.n);
+    fill(out, &table.rows[i]);
+    return ESL_OK;
+}
+
+/* Case-insensitive edit distance of two short strings (capped at 63 chars). */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a) < 63 ? strlen(a) : 63, lb = strlen(b) < 63 ? strlen(b) : 63;
+    size_t prev[64], cur[64];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) !=
+                                        tolower((unsigned char)b[j - 1]));
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof *prev);
+    }
+    return prev[lb];
+}
+
+int esl_gpu_find(esl_gpu_spec *out, const char *name)
+{
+    int rc = load();
+    if (rc != ESL_OK)
+        return rc;
+    const peak_row *r = lookup(name);
+    if (r != NULL) {
+        fill(out, r);
         return ESL_OK;
     }
-    return esl__fail(ESL_ENOTFOUND, "GPU '%s' is not in the peak table (data/gpu_peaks.csv)",
-                     device_name);
+    /* The three table names nearest to what was asked, for the message. */
+    size_t best[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX}, idx[3] = {0, 0, 0};
+    for (size_t i = 0; i < table.n; i++) {
+        /* against the whole name and its start as long as the query, so
+         * that "H300" is near "H100 SXM5 80GB" */
+        const char *g = table.rows[i].field[COL_GPU];
+        char start[64];
+        snprintf(start, sizeof start, "%.*s", (int)strlen(name), g);
+        size_t d = distance(name, g), d2 = distance(name, start) + 1;
+        d = d2 < d ? d2 : d;
+        for (size_t k = 0; k < 3; k++)
+            if (d < best[k]) {
+                for (size_t m = 2; m > k; m--)
+                    best[m] = best[m - 1], idx[m] = idx[m - 1];
+                best[k] = d, idx[k] = i;
+                break;
+            }
+    }
+    char near[256] = "";
+    for (size_t k = 0; k < 3 && best[k] != SIZE_MAX; k++)
+        snprintf(near + strlen(near), sizeof near - strlen(near), "%s'%s'", k ? ", " : "",
+                 table.rows[idx[k]].field[COL_GPU]);
+    return esl__fail(ESL_ENOTFOUND, "GPU '%s' is not in the GPU table (closest: %s; esl gpus "
+                     "lists them all)", name, near);
 }
 
 int esl_efficiency_compute(esl_efficiency *out, const esl_bench_result *run, esl_dtype dtype,

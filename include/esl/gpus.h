@@ -1,0 +1,55 @@
+/*
+ * gpus.h - the GPU table: what a GPU can do, as data (data/gpu_peaks.csv,
+ * compiled into the library, every row with its source).
+ *
+ * Per GPU and form factor: dense peak throughput per precision, memory
+ * bandwidth and size, the default power limit (TDP) and a typical idle power
+ * with how it was obtained. The law reads it to price fp32 work (kappa, the
+ * TF32/FP16 ratio), to carry a law to a GPU it was not trained on, and to turn
+ * dynamic energy into total energy (docs/law.md); `esl gpus` lists it.
+ *
+ * Units: TFLOP/s (dense, no sparsity), GB/s, GB, watts.
+ */
+#ifndef ESL_GPUS_H
+#define ESL_GPUS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct esl_gpu_spec {
+    const char *name;          /* the table's name, e.g. "H100 SXM5 80GB" */
+    const char *device_names;  /* names CUDA or NVML report, '|'-separated */
+    const char *names_status;  /* how the device names were checked */
+    double fp32_tflops, tf32_tflops, fp16_tflops, bf16_tflops, fp8_tflops; /* 0: none */
+    double mem_bw_gbs;         /* memory bandwidth, GB/s */
+    double mem_gb;             /* memory, GB */
+    double tdp_w;              /* default power limit, W */
+    double idle_w;             /* typical idle power with a CUDA context open, W */
+    const char *idle_status;   /* how idle_w was obtained ("estimate: ...", "derived: ...") */
+    const char *source;        /* where the numbers come from */
+} esl_gpu_spec;
+
+/* Rows of the table. */
+size_t esl_gpu_count(void);
+
+/* The i-th row, in table order. @return ESL_OK, ESL_ERANGE past the end,
+ * ESL_EPARSE when the built-in table is malformed */
+int esl_gpu_get(esl_gpu_spec *out, size_t i);
+
+/*
+ * Find a GPU by a forgiving name: a device name as CUDA or NVML reports it
+ * ("NVIDIA H100 80GB HBM3"), the table's name ("H100 SXM5 80GB"), or the
+ * start of a table name at a word boundary ("H100" is the first H100 row,
+ * the SXM5 card; "A100" the A100 SXM4 80GB), case-insensitively. The strings
+ * in *out live as long as the process.
+ * @return ESL_OK; ESL_ENOTFOUND naming the closest table names
+ */
+int esl_gpu_find(esl_gpu_spec *out, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
