@@ -5,8 +5,17 @@ set(body "/* Generated from data/models by cmake/embed.cmake: do not edit. */\n#
 set(table "const esl_builtin_model esl__builtin_models[] = {\n")
 set(i 0)
 string(REPLACE "|" ";" FILES "${FILES}")
-list(SORT FILES)
+# Sorted by model name (the file stem), so that "sdxl" comes before
+# "sdxl-turbo" as strcmp orders them ("sdxl-turbo.json" sorts first by path);
+# "!" sorts below every character a model name may hold.
+set(keyed "")
 foreach(f IN LISTS FILES)
+  get_filename_component(name "${f}" NAME_WE)
+  list(APPEND keyed "${name}!${f}")
+endforeach()
+list(SORT keyed)
+foreach(entry IN LISTS keyed)
+  string(REGEX REPLACE "^[^!]*!" "" f "${entry}")
   get_filename_component(name "${f}" NAME_WE)
   file(READ "${f}" hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")

@@ -228,11 +228,25 @@ static int load_models(const args *a, esl_model ***out, size_t *n)
         }
         count = rc == ESL_OK;
     } else if (strcmp(a->models, "all") == 0) {
+        /* Every catalogue model that can be counted in the convention asked
+         * for: in the paper's, those whose components all have its terms. */
         size_t total = esl_catalog_count();
         list = calloc(total, sizeof *list);
-        for (size_t i = 0; list != NULL && i < total && rc == ESL_OK; i++)
-            if ((rc = esl_catalog_find(&list[i], esl_catalog_name(i))) == ESL_OK)
+        for (size_t i = 0; list != NULL && i < total && rc == ESL_OK; i++) {
+            if ((rc = esl_catalog_find(&list[count], esl_catalog_name(i))) != ESL_OK)
+                break;
+            int paper = 1;
+            for (size_t c = 0; c < list[count]->n_components; c++)
+                paper = paper && list[count]->components[c].n_terms > 0;
+            if (paper || a->convention == ESL_CONVENTION_EXACT) {
                 count++;
+            } else {
+                fprintf(stderr, "esl: note: %s has no paper-convention terms: left out of --model "
+                        "all (count it with --convention exact)\n", list[count]->name);
+                esl_model_free(list[count]);
+                list[count] = NULL;
+            }
+        }
     } else {
         char *names = strdup(a->models);
         size_t cap = 1;

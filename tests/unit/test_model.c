@@ -22,22 +22,25 @@
 static void catalogue(void **state)
 {
     (void)state;
-    assert_int_equal(esl_catalog_count(), 4);
-    static const char *const names[] = {"flux-dev", "qwen-image", "sd2", "sd35-large"};
-    for (size_t i = 0; i < 4; i++) {
+    assert_int_equal(esl_catalog_count(), 7);
+    static const char *const names[] = {"flux-dev", "qwen-image", "sd15", "sd2",
+                                        "sd35-large", "sdxl", "sdxl-turbo"};
+    for (size_t i = 0; i < 7; i++) {
         assert_string_equal(esl_catalog_name(i), names[i]);
         esl_model *m;
         assert_int_equal(esl_catalog_find(&m, names[i]), ESL_OK);
         assert_string_equal(m->name, names[i]);
-        assert_int_equal(m->pixel_multiple, strcmp(names[i], "sd2") == 0 ? 64 : 16);
+        if (i > 0)
+            assert_true(strcmp(names[i - 1], names[i]) < 0); /* sorted as strcmp sorts */
         esl_model_free(m);
     }
-    assert_null(esl_catalog_name(4));
+    assert_null(esl_catalog_name(7));
     esl_model *m = (esl_model *)1;
     assert_int_equal(esl_catalog_find(&m, "flux"), ESL_ENOTFOUND);
     assert_null(m);
     assert_string_equal(esl_error_last(),
-                        "unknown model 'flux' (known: flux-dev, qwen-image, sd2, sd35-large)");
+                        "unknown model 'flux' (known: flux-dev, qwen-image, sd15, sd2, sd35-large, sdxl, "
+                        "sdxl-turbo)");
     assert_int_equal(esl_catalog_find(&m, "../etc/passwd"), ESL_ENOTFOUND);
     esl_model_free(NULL);
 }
