@@ -96,9 +96,9 @@ typedef struct run {
 
 static void extrap_list(char *buf, size_t size, unsigned x, const char *sep)
 {
-    static const char *const names[] = {"flops", "res", "steps", "model", "level"};
+    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu"};
     buf[0] = '\0';
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < 6; i++)
         if (x & (1u << i))
             snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? sep : "", names[i]);
 }
@@ -119,6 +119,17 @@ static void print_single(const run *r, const esl_row *row, const esl_prediction 
     printf("%-22s %.4g Wh (%.4g .. %.4g)\n", "per image", p->energy_j / 3600.0 / (double)row->prompts,
            p->lo_j / 3600.0 / (double)row->prompts, p->hi_j / 3600.0 / (double)row->prompts);
     printf("%-22s %.4g kWh\n", "total", p->energy_j / 3.6e6);
+    double n = (double)row->prompts;
+    if (isfinite(p->time_s)) {
+        printf("%-22s %.4g s per image (%.4g .. %.4g), %.4g images per hour per GPU\n", "time",
+               p->time_s / n, p->time_lo_s / n, p->time_hi_s / n, 3600.0 * n / p->time_s);
+        if (isfinite(p->total_j))
+            printf("%-22s %.4g J with idle power %.4g W over that time (%.4g .. %.4g J), "
+                   "%.4g Wh per image\n", "total energy", p->total_j, p->idle_w, p->total_lo_j,
+                   p->total_hi_j, p->total_j / 3600.0 / n);
+    } else {
+        printf("%-22s not predicted: the law was trained on no row with a duration\n", "time");
+    }
     if (a->pue > 1.0)
         printf("%-22s %.4g kWh (PUE %.3g)\n", "facility", fp->facility_energy_j / 3.6e6, a->pue);
     if (a->have_grid || a->zone)
@@ -137,6 +148,15 @@ static void print_single(const run *r, const esl_row *row, const esl_prediction 
                (long long)row->steps, t->steps_min, t->steps_max);
     if (p->extrapolated & ESL_EXTRAP_MODEL)
         printf("warning: extrapolating: the law was not trained on %s\n", row->model);
+    if (p->extrapolated & ESL_EXTRAP_GPU)
+        printf("warning: extrapolating: the law was not trained on %s: priced from its "
+               "specifications (esl gpus)\n", row->gpu);
+    if (p->extrapolated & ESL_EXTRAP_LEVEL)
+        printf("warning: extrapolating: the law was not trained on %s: priced as the precision "
+               "of its class it was trained on\n", row->dtype);
+    if ((p->time_extrapolated & ESL_EXTRAP_MODEL) && !(p->extrapolated & ESL_EXTRAP_MODEL))
+        printf("warning: extrapolating: the time law was not trained on %s (durations come "
+               "from ML.ENERGY's models only)\n", row->model);
 }
 
 static json_t *prediction_json(const run *r, const esl_row *row, const esl_prediction *p,
@@ -159,12 +179,28 @@ static json_t *prediction_json(const run *r, const esl_row *row, const esl_predi
     json_object_set_new(o, "interval_pct", json_integer(95));
     json_object_set_new(o, "wh_per_image", json_real(p->energy_j / 3600.0 / (double)row->prompts));
     json_object_set_new(o, "kwh_total", json_real(p->energy_j / 3.6e6));
+    json_object_set_new(o, "energy_kind", json_string("dynamic"));
+    double n = (double)row->prompts;
+    json_object_set_new(o, "time_s", law_cli_real(p->time_s));
+    json_object_set_new(o, "time_lo_s", law_cli_real(p->time_lo_s));
+    json_object_set_new(o, "time_hi_s", law_cli_real(p->time_hi_s));
+    json_object_set_new(o, "time_per_image_s", law_cli_real(p->time_s / n));
+    json_object_set_new(o, "images_per_hour_per_gpu", law_cli_real(3600.0 * n / p->time_s));
+    json_object_set_new(o, "idle_w", law_cli_real(p->idle_w));
+    json_object_set_new(o, "total_j", law_cli_real(p->total_j));
+    json_object_set_new(o, "total_lo_j", law_cli_real(p->total_lo_j));
+    json_object_set_new(o, "total_hi_j", law_cli_real(p->total_hi_j));
+    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu"};
+    json_t *tex = json_array();
+    for (size_t i = 0; i < 6 && isfinite(p->time_s); i++)
+        if (p->time_extrapolated & (1u << i))
+            json_array_append_new(tex, json_string(names[i]));
+    json_object_set_new(o, "time_extrapolated", tex);
     json_object_set_new(o, "pue", json_real(a->pue));
     json_object_set_new(o, "gco2e", a->have_grid || a->zone ? json_real(fp->gco2e) : json_null());
     json_object_set_new(o, "cost", a->have_price ? json_real(fp->cost) : json_null());
     json_t *ex = json_array();
-    static const char *const names[] = {"flops", "res", "steps", "model", "level"};
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < 6; i++)
         if (p->extrapolated & (1u << i))
             json_array_append_new(ex, json_string(names[i]));
     json_object_set_new(o, "extrapolated", ex);
@@ -203,7 +239,13 @@ static int predict_row(void *ctx, const esl_row *row)
         putchar(',');
         if (a->have_price)
             printf("%.17g", fp.cost);
-        printf(",%s\n", ex);
+        printf(",%s,", ex);
+        if (isfinite(p.time_s))
+            printf("%.17g", p.time_s);
+        putchar(',');
+        if (isfinite(p.total_j))
+            printf("%.17g", p.total_j);
+        putchar('\n');
     } else {
         char size[32], ex[64];
         snprintf(size, sizeof size, "%lldx%lld", (long long)row->height, (long long)row->width);
@@ -312,20 +354,22 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
     if (status != ESL_OK)
         return cli_fail(status);
     char builtin_name[96];
-    snprintf(builtin_name, sizeof builtin_name, "built-in %s form, paper A100 data", law->form);
+    snprintf(builtin_name, sizeof builtin_name, "built-in %s form, %s", law->form,
+             strcmp(law->form, "by-kind") == 0 ? "paper A100 + ML.ENERGY A100/H100 data"
+                                               : "paper A100 data");
     run r = {.a = &a, .law = law, .law_name = a.law ? a.law : builtin_name,
              .zone_note = zone_note, .array = json_array()};
     if (a.configs == NULL) {
         if (a.format == FORMAT_CSV)
             printf("model,gpu,dtype,cfg,height,width,steps,prompts,flops_cfg,energy_j,energy_lo_j,"
-                   "energy_hi_j,wh_per_image,kwh_total,gco2e,cost,extrapolated\n");
+                   "energy_hi_j,wh_per_image,kwh_total,gco2e,cost,extrapolated,time_s,total_j\n");
         rc = predict_one(&r, law);
     } else {
         law_cli_opts lo = {.data = a.configs, .arch = a.arch, .convention = law->convention};
         r.origin = strcmp(a.configs, "-") == 0 ? "<stdin>" : a.configs;
         if (a.format == FORMAT_CSV)
             printf("model,gpu,dtype,cfg,height,width,steps,prompts,flops_cfg,energy_j,energy_lo_j,"
-                   "energy_hi_j,wh_per_image,kwh_total,gco2e,cost,extrapolated\n");
+                   "energy_hi_j,wh_per_image,kwh_total,gco2e,cost,extrapolated,time_s,total_j\n");
         else if (a.format == FORMAT_TABLE)
             printf("%-12s %-6s %-5s %3s %-10s %5s %7s %11s %11s %11s %10s  %s\n", "model", "gpu",
                    "dtype", "cfg", "size", "steps", "prompts", "energy_J", "low_J", "high_J",

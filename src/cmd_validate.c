@@ -11,18 +11,19 @@
 
 enum {
     OPT_DATA = 'd', OPT_SPLIT = 's', OPT_FORMAT = 'f', OPT_ARCH = 'a',
-    OPT_SEED = 256, OPT_EXPAND, OPT_WHERE, OPT_BASELINE, OPT_TERMS, OPT_WEIGHTED, OPT_ROBUST, OPT_CONVENTION,
+    OPT_SEED = 256, OPT_EXPAND, OPT_RESPONSE, OPT_WHERE, OPT_BASELINE, OPT_TERMS, OPT_WEIGHTED, OPT_ROBUST, OPT_CONVENTION,
     OPT_FORMS,
 };
 
 static const cli_option options[] = {
-    {"data", OPT_DATA, "FILE", "the dataset (CSV); '-' reads standard input"},
+    {"data", OPT_DATA, "FILE", "the dataset (CSV); '-' reads standard input; repeat to join files"},
     {"split", OPT_SPLIT, "S", "kfold:K, leave-out:model, leave-out:gpu or train=A,B:test=C"},
     {"forms", OPT_FORMS, "F,..", "forms to compare: paper (default), per-image, roofline, by-kind"},
     {"seed", OPT_SEED, "N", "seed of the k-fold shuffle (default 1)"},
     {"where", OPT_WHERE, "COL=V,..", "keep rows whose model, gpu or dtype is listed (repeatable)"},
     {"baseline", OPT_BASELINE, "COL=LEVEL", "baseline level: gpu=A100 and dtype=fp16 by default"},
     {"terms", OPT_TERMS, "SPEC", "switch terms off or on: -res, -dtype, -gpu, -flops; by-kind: +attn, +conv, +bytes"},
+    {"response", OPT_RESPONSE, "R", "energy (default) or time: a law of the rows' duration_s"},
     {"expand-prompts", OPT_EXPAND, "N,..", "copy each row to these prompt counts, energy scaled (the paper's 25,50,100 runs)"},
     {"weighted", OPT_WEIGHTED, NULL, "weighted least squares, weights = prompts per row"},
     {"robust", OPT_ROBUST, NULL, "robust fit (bisquare)"},
@@ -78,7 +79,7 @@ static int on_option(void *ctx, int key, const char *arg)
 {
     args *a = ctx;
     switch (key) {
-    case OPT_DATA: a->law.data = arg; return 0;
+    case OPT_DATA: return law_cli_data(&a->law, arg);
     case OPT_ARCH: a->law.arch = arg; return 0;
     case OPT_SPLIT: a->split = arg; return 0;
     case OPT_SEED: return cli_int("seed", arg, 0, INT64_C(4294967295), &a->seed);
@@ -87,6 +88,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_BASELINE: return law_cli_baseline(&a->law, arg);
     case OPT_TERMS: return law_cli_terms(&a->law, arg);
     case OPT_EXPAND: return law_cli_expand(&a->law, arg);
+    case OPT_RESPONSE: return law_cli_response(&a->law, arg);
     case OPT_WEIGHTED: a->law.fit.method = ESL_FIT_WEIGHTED; return 0;
     case OPT_ROBUST: a->law.fit.method = ESL_FIT_ROBUST; return 0;
     case OPT_CONVENTION: {

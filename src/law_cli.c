@@ -43,6 +43,19 @@ int law_cli_form(law_cli_opts *o, const char *arg)
     return 0;
 }
 
+int law_cli_response(law_cli_opts *o, const char *arg)
+{
+    if (strcmp(arg, "energy") == 0)
+        o->fit.response = ESL_RESPONSE_ENERGY;
+    else if (strcmp(arg, "time") == 0)
+        o->fit.response = ESL_RESPONSE_TIME;
+    else {
+        cli_error("option --response: '%s' is not energy or time", arg);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 int law_cli_expand(law_cli_opts *o, const char *arg)
 {
     const size_t max = sizeof o->expand / sizeof o->expand[0];
@@ -77,6 +90,27 @@ int law_cli_where(law_cli_opts *o, const char *arg)
     return 0;
 }
 
+int law_cli_data(law_cli_opts *o, const char *arg)
+{
+    if (o->data == NULL) {
+        o->data = arg;
+        return 0;
+    }
+    if (o->n_more_data == sizeof o->more_data / sizeof o->more_data[0]) {
+        cli_error("option --data: at most %zu files", 1 + sizeof o->more_data / sizeof o->more_data[0]);
+        return EXIT_USAGE;
+    }
+    o->more_data[o->n_more_data++] = arg;
+    return 0;
+}
+
+static int read_one(esl_dataset **ds, const char *path, const esl_data_opts *dopts)
+{
+    if (strcmp(path, "-") == 0)
+        return esl_dataset_read(ds, stdin, "<stdin>", dopts);
+    return esl_dataset_load(ds, path, dopts);
+}
+
 int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out)
 {
     esl_model *arch = NULL;
@@ -86,10 +120,23 @@ int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out)
     if (o->arch != NULL && (rc = esl_model_load(&arch, o->arch)) != ESL_OK)
         return cli_fail(rc);
     esl_data_opts dopts = {.convention = o->convention, .arch = arch, .no_energy = no_energy};
-    if (strcmp(o->data, "-") == 0)
-        rc = esl_dataset_read(&ds, stdin, "<stdin>", &dopts);
-    else
-        rc = esl_dataset_load(&ds, o->data, &dopts);
+    rc = read_one(&ds, o->data, &dopts);
+    /* Further files are appended; their rows keep their own line numbers,
+     * and the dataset is named "a.csv+b.csv". */
+    for (size_t k = 0; k < o->n_more_data && rc == ESL_OK; k++) {
+        esl_dataset *more = NULL;
+        rc = read_one(&more, o->more_data[k], &dopts);
+        for (size_t i = 0; rc == ESL_OK && i < more->n_rows; i++)
+            rc = esl_dataset_append(ds, &more->rows[i]);
+        esl_dataset_free(more);
+        size_t len = strlen(ds != NULL ? ds->origin : "") + strlen(o->more_data[k]) + 2;
+        char *name = rc == ESL_OK ? malloc(len) : NULL;
+        if (name != NULL) {
+            snprintf(name, len, "%s+%s", ds->origin, o->more_data[k]);
+            free(ds->origin);
+            ds->origin = name;
+        }
+    }
     esl_model_free(arch);
     return law_cli_filter(o, rc, ds, out);
 }
@@ -161,9 +208,23 @@ void law_cli_print(const esl_law *law)
     if (law->tau2_models > 0)
         printf("between-model variance %.4g (%zu models held out in turn): added to the "
                "interval of a model the law was not trained on\n", law->tau2, law->tau2_models);
+    if (law->tau2_gpus > 0)
+        printf("between-GPU variance %.4g (%zu GPUs held out in turn, priced from the GPU table): "
+               "added to the interval of a GPU the law was not trained on\n", law->tau2_gpu,
+               law->tau2_gpus);
     for (size_t k = 0; k < law->n_kappa; k++)
         printf("kappa %s %.4g (fp16 peak / fp32-convolution peak, data/gpu_peaks.csv)\n",
                law->kappa_gpus[k], law->kappa[k]);
+    const esl_law *tl = law->time;
+    if (tl != NULL) {
+        printf("\ntime law (seconds per image, the same form) on the %zu rows with a duration:\n",
+               tl->training.n_rows);
+        for (size_t j = 0; j < tl->n_features; j++)
+            printf("%-24s %12.4f %12.4f\n", tl->features[j].name, tl->coef[j], tl->se[j]);
+        printf("R2(ln t) %.4f, RMSE(ln t) %.4f, MAPE %.2f%%; between-model variance %.4g, "
+               "between-GPU variance %.4g\n", tl->metrics.r2_log, tl->metrics.rmse_log,
+               tl->metrics.mape_pct, tl->tau2, tl->tau2_gpu);
+    }
 }
 
 json_t *law_cli_real(double x)

@@ -13,7 +13,9 @@
 
 /* Options common to the commands that fit a law. */
 typedef struct law_cli_opts {
-    const char *data;            /* path or "-" */
+    const char *data;            /* path or "-": the first --data */
+    const char *more_data[7];    /* further --data files, appended in order */
+    size_t n_more_data;
     const char *arch;            /* a description file for the dataset's new model */
     const char *where[8];        /* --where COLUMN=V,... in order */
     size_t n_where;
@@ -29,9 +31,15 @@ int law_cli_terms(law_cli_opts *o, const char *arg);
 int law_cli_where(law_cli_opts *o, const char *arg);
 int law_cli_form(law_cli_opts *o, const char *arg);
 int law_cli_expand(law_cli_opts *o, const char *arg);
+int law_cli_response(law_cli_opts *o, const char *arg);
 
-/* Read o->data (stdin for "-"), counting FLOPs in o->convention, then apply
- * the --where filters. Prints its error; returns 0 or an exit code. */
+/* Record one --data FILE: the first sets o->data, later ones are appended
+ * (returns 0 or an exit code). */
+int law_cli_data(law_cli_opts *o, const char *arg);
+
+/* Read o->data (stdin for "-") and every further --data file, counting FLOPs
+ * in o->convention, then apply the --where filters. Prints its error;
+ * returns 0 or an exit code. */
 int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out);
 
 /* Keep the rows of `ds` (owned, freed on failure) that pass every --where,

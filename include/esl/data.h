@@ -66,6 +66,9 @@ typedef struct esl_row {
                            * its plan, esl/plan.h); 0 when the model has no plan */
     double denoise_attn_share; /* share of the denoiser's FLOPs in attention products (plan) */
     int cfg_batched;      /* 1: the pipeline runs CFG's two passes as one call of batch 2 */
+    int flops_exact;      /* 1: the paper convention was asked for but the model has no
+                           * paper-convention terms, so the FLOPs above were counted in the
+                           * exact convention (only the by-kind form can use such a row) */
     /* The same work from the layer plan, split by kind of operation (exact
      * convention whatever the dataset's), for the law's by-kind form; all 0
      * when the model has no plan: */
@@ -140,6 +143,15 @@ int esl_dataset_parse(esl_dataset **out, const char *text, size_t len, const cha
  */
 int esl_dataset_builtin(esl_dataset **out, esl_convention convention);
 
+/*
+ * The ML.ENERGY leaderboard v2 measurements esl can count (data/mlenergy_v2.csv:
+ * total GPU energy and batch latency of SD 2.1, SDXL, SDXL-Turbo and
+ * Openjourney v4 on an A100 SXM4 40GB and an H100 SXM5, batches 1 to 64),
+ * compiled into the library. Models without paper-convention terms are
+ * counted in the exact convention (esl_row.flops_exact).
+ */
+int esl_dataset_builtin_mlenergy(esl_dataset **out, esl_convention convention);
+
 /* The text of the built-in dataset, `*len` bytes. */
 const char *esl_dataset_builtin_text(size_t *len);
 
@@ -155,6 +167,8 @@ int esl_dataset_where(esl_dataset **out, const esl_dataset *ds, const char *spec
 /*
  * Count a row's FLOPs for `model` in `convention` (flops_cfg, text_flops,
  * denoise_flops, decode_flops) and the denoiser's parameters and operations.
+ * A model without paper-convention terms asked for in the paper convention is
+ * counted in the exact one and the row says so (flops_exact).
  * Parameters come from the denoiser components' `params`, or from their
  * layer plan where a description gives none; operations from the plan (0
  * when the model has no architecture section). Reads the row's size, steps,

@@ -49,6 +49,12 @@ enum {
  */
 int esl_law_terms_parse(unsigned *inout, const char *spec);
 
+/* What a law predicts. */
+typedef enum esl_law_response {
+    ESL_RESPONSE_ENERGY = 0, /* dynamic energy (total rows less idle power x duration) */
+    ESL_RESPONSE_TIME = 1    /* wall time (duration_s); its "energy_j" fields are seconds */
+} esl_law_response;
+
 /* How the coefficients are estimated. */
 typedef enum esl_fit_method {
     ESL_FIT_OLS = 0,      /* ordinary least squares (gsl_multifit_linear) */
@@ -67,6 +73,7 @@ typedef struct esl_fit_opts {
     size_t max_iter;            /* roofline, by-kind: iterations allowed; 0 means 500 */
     int no_between;             /* 1: skip the leave-one-model-out refits that estimate the
                                  * between-model variance (esl_law.tau2 stays 0) */
+    esl_law_response response;  /* ENERGY (default); TIME fits a law of the rows' duration_s */
 } esl_fit_opts;
 
 /*
@@ -171,6 +178,15 @@ typedef struct esl_law {
      * trained the law. */
     double tau2;
     size_t tau2_models; /* biases it rests on; 0 when not estimated */
+    /* Between-GPU variance of ln E: what pricing a GPU the law was not trained
+     * on from its specifications (esl/gpus.h) adds. Each training GPU held out
+     * in turn, as for tau2; 0 with fewer than two GPUs. by-kind form only. */
+    double tau2_gpu;
+    size_t tau2_gpus;
+    esl_law_response response;
+    /* by-kind form: the law of wall time per image on the rows that carry a
+     * duration (NULL when none or too few do), same form and features */
+    struct esl_law *time;
     /* by-kind form: kappa of each GPU trained on (fp16 peak / fp32-conv peak) */
     char **kappa_gpus;
     double *kappa;
@@ -201,7 +217,8 @@ int esl_law_default(esl_law **out, esl_convention convention);
 #define ESL_LAW_DEFAULT_FORM "by-kind"
 
 /* As esl_law_default, in a given form (NULL: the default form). The
- * by-kind form counts in the exact convention whatever `convention` says. */
+ * by-kind form counts in the exact convention whatever `convention` says,
+ * and is fitted on the paper's data and ML.ENERGY's (esl_dataset_builtin_mlenergy). */
 int esl_law_builtin(esl_law **out, esl_convention convention, const char *form);
 
 /* Release a law. NULL is a no-op. */
@@ -232,7 +249,10 @@ enum {
     ESL_EXTRAP_RES = 1u << 1,    /* H * W outside the training range */
     ESL_EXTRAP_STEPS = 1u << 2,  /* steps outside the training range */
     ESL_EXTRAP_MODEL = 1u << 3,  /* a model the law was not trained on */
-    ESL_EXTRAP_LEVEL = 1u << 4   /* an unseen level taken as the baseline */
+    ESL_EXTRAP_LEVEL = 1u << 4,  /* an unseen level taken as the baseline (by-kind: a
+                                  * precision priced as the trained one of its class) */
+    ESL_EXTRAP_GPU = 1u << 5     /* a GPU the law was not trained on, priced from the GPU
+                                  * table (by-kind form) */
 };
 
 typedef struct esl_prediction {
@@ -243,6 +263,11 @@ typedef struct esl_prediction {
     double se_pred;        /* standard error of a new ln E: fit, within-model and, for a
                             * model the law was not trained on, between-model variance */
     unsigned extrapolated; /* ESL_EXTRAP_* */
+    /* With a time law (by-kind laws trained on rows with durations), else NaN: */
+    double time_s, time_lo_s, time_hi_s; /* wall time of all N images, interval */
+    double idle_w;         /* idle power used for the total (row's idle_w, else the GPU table) */
+    double total_j, total_lo_j, total_hi_j; /* energy_j + idle_w x time_s, interval */
+    unsigned time_extrapolated; /* ESL_EXTRAP_* of the time law's prediction */
 } esl_prediction;
 
 typedef struct esl_predict_opts {

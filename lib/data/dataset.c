@@ -14,6 +14,9 @@
 /* data/paper_a100.csv, embedded by cmake/embed_file.cmake. */
 extern const char esl__paper_a100_csv[];
 extern const size_t esl__paper_a100_csv_len;
+/* data/mlenergy_v2.csv, likewise. */
+extern const char esl__mlenergy_v2_csv[];
+extern const size_t esl__mlenergy_v2_csv_len;
 
 int esl_dataset_new(esl_dataset **out, const char *origin, esl_convention convention)
 {
@@ -143,6 +146,13 @@ int esl_dataset_builtin(esl_dataset **out, esl_convention convention)
     esl_data_opts opts = {.convention = convention};
     return esl_dataset_parse(out, esl__paper_a100_csv, esl__paper_a100_csv_len,
                              "builtin:paper_a100.csv", &opts);
+}
+
+int esl_dataset_builtin_mlenergy(esl_dataset **out, esl_convention convention)
+{
+    esl_data_opts opts = {.convention = convention};
+    return esl_dataset_parse(out, esl__mlenergy_v2_csv, esl__mlenergy_v2_csv_len,
+                             "builtin:mlenergy_v2.csv", &opts);
 }
 
 static const char *column_value(const esl_row *row, const char *column)

@@ -255,6 +255,7 @@ static int convert_row(reader *r, esl_row *row)
     row->plan_misc_flops = e->work.plan_misc_flops;
     row->plan_text_flops = e->work.plan_text_flops;
     row->plan_decode_flops = e->work.plan_decode_flops;
+    row->flops_exact = e->work.flops_exact;
     return ESL_OK;
 }
 

@@ -17,6 +17,12 @@ int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention conven
                        .prompts = row->prompts, .cfg = row->cfg};
     esl_flops f;
     int rc = esl_flops_count(&f, model, &req, convention);
+    row->flops_exact = 0;
+    if (rc == ESL_EUNSUPPORTED && convention == ESL_CONVENTION_PAPER) {
+        /* No paper terms: the layer plan still counts it, for the by-kind form. */
+        rc = esl_flops_count(&f, model, &req, ESL_CONVENTION_EXACT);
+        row->flops_exact = rc == ESL_OK;
+    }
     if (rc != ESL_OK)
         return rc;
     row->flops_cfg = f.flops_cfg;

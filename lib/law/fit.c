@@ -15,6 +15,7 @@
 #include <gsl/gsl_multifit.h>
 
 #include "core/internal.h"
+#include "esl/gpus.h"
 #include "esl/law.h"
 #include "law/internal.h"
 
@@ -153,9 +154,37 @@ double esl__law_flops(const esl_law *law, const esl_row *row)
     return esl__law_per_image(law) ? row->flops_cfg / (double)row->prompts : row->flops_cfg;
 }
 
+double esl__row_idle_w(const esl_row *row)
+{
+    if (row->present & ESL_ROW_IDLE)
+        return row->idle_w;
+    esl_gpu_spec g;
+    return esl_gpu_find(&g, row->gpu) == ESL_OK ? g.idle_w : NAN;
+}
+
+int esl__row_total(const esl_row *row)
+{
+    return (row->present & ESL_ROW_KIND) && row->energy_kind == ESL_ENERGY_TOTAL &&
+           (row->present & ESL_ROW_DURATION) && row->duration_s > 0 &&
+           isfinite(esl__row_idle_w(row));
+}
+
+double esl__law_observed(const esl_law *law, const esl_row *row)
+{
+    if (law->response == ESL_RESPONSE_TIME)
+        return row->duration_s;
+    /* A total energy becomes dynamic: the idle power over the run's wall
+     * time is what the GPU draws whatever it computes (docs/law.md). A total
+     * row without a duration or a known idle power is taken as it is. */
+    if (esl__row_total(row))
+        return row->energy_j - esl__row_idle_w(row) * row->duration_s;
+    return row->energy_j;
+}
+
 double esl__law_energy(const esl_law *law, const esl_row *row)
 {
-    return esl__law_per_image(law) ? row->energy_j / (double)row->prompts : row->energy_j;
+    double e = esl__law_observed(law, row);
+    return esl__law_per_image(law) ? e / (double)row->prompts : e;
 }
 
 double esl__ln_kwh(double energy_j)
@@ -516,12 +545,36 @@ static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *op
         rc = esl__fail(ESL_EINVAL, "%s: no rows to fit", ds->origin);
         goto fail;
     }
-    for (size_t i = 0; i < ds->n_rows; i++)
-        if (!(ds->rows[i].present & ESL_ROW_ENERGY)) {
-            rc = esl__fail(ESL_EINVAL, "%s:%lld: no energy_j to fit", ds->origin,
-                           (long long)ds->rows[i].line);
+    law->response = opts->response;
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        const esl_row *r = &ds->rows[i];
+        if (law->response == ESL_RESPONSE_TIME && !(r->duration_s > 0)) {
+            rc = esl__fail(ESL_EINVAL, "%s:%lld: no duration_s to fit a time law", ds->origin,
+                           (long long)r->line);
             goto fail;
         }
+        if (r->flops_exact && strcmp(law->form, "by-kind") != 0) {
+            rc = esl__fail(ESL_EINVAL, "%s:%lld: model '%s' has no paper-convention terms: the %s "
+                           "form cannot use it (fit --form by-kind, or read the data with "
+                           "--convention exact)", ds->origin, (long long)r->line, r->model,
+                           law->form);
+            goto fail;
+        }
+        if (law->response == ESL_RESPONSE_TIME)
+            continue;
+        if (!(r->present & ESL_ROW_ENERGY)) {
+            rc = esl__fail(ESL_EINVAL, "%s:%lld: no energy_j to fit", ds->origin,
+                           (long long)r->line);
+            goto fail;
+        }
+        if (!(esl__law_observed(law, r) > 0)) {
+            rc = esl__fail(ESL_EINVAL, "%s:%lld: total energy %g J less idle power %g W over "
+                           "%g s leaves no dynamic energy (check idle_w and duration_s)",
+                           ds->origin, (long long)r->line, r->energy_j, esl__row_idle_w(r),
+                           r->duration_s);
+            goto fail;
+        }
+    }
     if ((rc = build_factor(law, ds, 0, opts->baseline_gpu, "A100", terms & ESL_TERM_GPU)) != ESL_OK ||
         (rc = build_factor(law, ds, 1, opts->baseline_dtype, "fp16", terms & ESL_TERM_DTYPE)) != ESL_OK)
         goto fail;
@@ -592,18 +645,74 @@ fail:
     return rc;
 }
 
-/* The rows of `ds` whose model is, or is not, `model`. */
-static int subset(esl_dataset **out, const esl_dataset *ds, const char *model, int keep)
+/* The rows of `ds` whose model (column 2) or gpu (column 0) is, or is not,
+ * `value`. */
+static int subset(esl_dataset **out, const esl_dataset *ds, int column, const char *value,
+                  int keep)
 {
     int rc = esl_dataset_new(out, ds->origin, ds->convention);
-    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++)
-        if ((strcmp(ds->rows[i].model, model) == 0) == keep)
+    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++) {
+        const char *v = column == 0 ? ds->rows[i].gpu : ds->rows[i].model;
+        if ((strcmp(v, value) == 0) == keep)
             rc = esl_dataset_append(*out, &ds->rows[i]);
+    }
     if (rc != ESL_OK) {
         esl_dataset_free(*out);
         *out = NULL;
     }
     return rc;
+}
+
+/*
+ * Hold `value` of a column (a model, or a GPU) out: refit the law on the
+ * other rows and predict the held-out ones. *bias gets the mean of ln y -
+ * ln y-hat over them and *mse its mean square. Returns 0 when the refit or a
+ * prediction is impossible (a term the other rows leave unidentified).
+ */
+static int hold_out(const esl_law *law, const esl_dataset *ds, const esl_fit_opts *inner,
+                    int column, const char *value, double *bias, double *mse)
+{
+    esl_dataset *train = NULL, *test = NULL;
+    esl_law *fold = NULL;
+    int rc = subset(&train, ds, column, value, 0);
+    if (rc == ESL_OK)
+        rc = subset(&test, ds, column, value, 1);
+    if (rc == ESL_ENOMEM) {
+        esl_dataset_free(train);
+        return -rc;
+    }
+    int ok = rc == ESL_OK && test->n_rows > 0 && fit_once(&fold, train, inner) == ESL_OK;
+    esl_predict_opts po = {.level = 0.95, .unseen_as_baseline = 1};
+    *bias = *mse = 0;
+    size_t used = 0;
+    for (size_t i = 0; ok && i < test->n_rows; i++) {
+        const esl_row *row = &test->rows[i];
+        /* A GPU held out is judged on the rows whose model and precision the
+         * other GPUs' rows have: what is measured is the GPU's transfer,
+         * not a model or precision nobody trained. */
+        int seen = column != 0;
+        for (size_t j = 0; j < train->n_rows && !seen; j++)
+            seen = strcmp(train->rows[j].model, row->model) == 0 &&
+                   strcmp(train->rows[j].dtype, row->dtype) == 0;
+        if (!seen)
+            continue;
+        esl_prediction pr;
+        ok = esl_law_predict(&pr, fold, row, &po) == ESL_OK;
+        double r = log(esl__law_observed(law, row)) - log(pr.energy_j);
+        *bias += r;
+        *mse += r * r;
+        used++;
+    }
+    ok = ok && used > 0;
+    if (ok) {
+        *bias /= (double)used;
+        *mse /= (double)used;
+    }
+    ok = ok && isfinite(*bias) && isfinite(*mse);
+    esl_law_free(fold);
+    esl_dataset_free(train);
+    esl_dataset_free(test);
+    return ok;
 }
 
 /*
@@ -614,7 +723,8 @@ static int subset(esl_dataset **out, const esl_dataset *ds, const char *model, i
  * seen adds to the error. Its bias (mean ln E - ln E-hat) is kept for
  * people. A refit the other models cannot support (a term they leave
  * unidentified) leaves that model out (bias NaN); two models at least are
- * needed.
+ * needed. The between-GPU variance is the same with GPUs held out and priced
+ * from the GPU table (by-kind form).
  */
 static int between(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts)
 {
@@ -623,56 +733,95 @@ static int between(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts
     inner.no_between = 1;
     double sum = 0;
     size_t used = 0;
-    for (size_t k = 0; k < t->n_models; k++) {
-        esl_dataset *train = NULL, *test = NULL;
-        esl_law *fold = NULL;
-        int rc = subset(&train, ds, t->models[k], 0);
-        if (rc == ESL_OK)
-            rc = subset(&test, ds, t->models[k], 1);
-        if (rc == ESL_ENOMEM) {
-            esl_dataset_free(train);
-            return rc;
+    for (size_t k = 0; k < t->n_models && t->n_models >= 3; k++) {
+        double bias, mse;
+        int ok = hold_out(law, ds, &inner, 2, t->models[k], &bias, &mse);
+        if (ok < 0)
+            return -ok;
+        if (ok) {
+            t->model_bias[k] = bias;
+            sum += fmax(0.0, mse - t->model_sigma2[k]); /* what being unseen added */
+            used++;
         }
-        if (rc == ESL_OK && fit_once(&fold, train, &inner) == ESL_OK) {
-            esl_predict_opts po = {.level = 0.95, .unseen_as_baseline = 1};
-            double bias = 0, mse = 0;
-            int ok = test->n_rows > 0;
-            for (size_t i = 0; i < test->n_rows && ok; i++) {
-                esl_prediction pr;
-                ok = esl_law_predict(&pr, fold, &test->rows[i], &po) == ESL_OK;
-                double r = log(test->rows[i].energy_j) - log(pr.energy_j);
-                bias += r / (double)test->n_rows;
-                mse += r * r / (double)test->n_rows;
-            }
-            if (ok && isfinite(bias)) {
-                t->model_bias[k] = bias;
-                /* What the held-out error adds to the model's own noise. */
-                sum += fmax(0.0, mse - t->model_sigma2[k]);
-                used++;
-            }
-        }
-        esl_law_free(fold);
-        esl_dataset_free(train);
-        esl_dataset_free(test);
     }
     if (used >= 2) {
         law->tau2 = sum / (double)used;
         law->tau2_models = used;
     }
+    const esl_factor *gpu = &law->factors[0];
+    sum = 0;
+    used = 0;
+    for (size_t k = 0; strcmp(law->form, "by-kind") == 0 && k < gpu->n_levels && gpu->n_levels >= 2;
+         k++) {
+        double bias, mse;
+        int ok = hold_out(law, ds, &inner, 0, gpu->levels[k], &bias, &mse);
+        if (ok < 0)
+            return -ok;
+        if (ok) {
+            sum += fmax(0.0, mse - law->sigma2);
+            used++;
+        }
+    }
+    if (used >= 1) {
+        law->tau2_gpu = sum / (double)used;
+        law->tau2_gpus = used;
+    }
+    return ESL_OK;
+}
+
+/*
+ * The time law of a by-kind energy law: the same form fitted on the wall
+ * time of the rows that carry a duration (one GPU each), so that a
+ * prediction can say how long, and what the idle power costs meanwhile. Too
+ * few such rows, or rows that cannot support it, leave no time law and a
+ * note saying why; that is not an error of the energy law.
+ */
+static int fit_time(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts)
+{
+    esl_dataset *timed = NULL;
+    int rc = esl_dataset_new(&timed, ds->origin, ds->convention);
+    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++)
+        if ((ds->rows[i].present & ESL_ROW_DURATION) && ds->rows[i].duration_s > 0)
+            rc = esl_dataset_append(timed, &ds->rows[i]);
+    if (rc != ESL_OK) {
+        esl_dataset_free(timed);
+        return rc;
+    }
+    if (timed->n_rows == 0) {
+        esl_dataset_free(timed);
+        return esl__law_add_note(law, "time: no row carries duration_s: no time law (time and "
+                                      "total energy are not predicted)");
+    }
+    esl_fit_opts topts = *opts;
+    topts.response = ESL_RESPONSE_TIME;
+    esl_law *time = NULL;
+    rc = esl_law_fit(&time, timed, &topts);
+    esl_dataset_free(timed);
+    if (rc == ESL_ENOMEM)
+        return rc;
+    if (rc != ESL_OK) {
+        char note[768];
+        snprintf(note, sizeof note, "time: no time law: %s", esl_error_last());
+        return esl__law_add_note(law, note);
+    }
+    law->time = time;
     return ESL_OK;
 }
 
 int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
 {
-    static const esl_fit_opts defaults = {ESL_TERM_ALL, ESL_FIT_OLS, NULL, NULL, NULL, 0, 0};
+    static const esl_fit_opts defaults = {ESL_TERM_ALL, ESL_FIT_OLS, NULL, NULL, NULL, 0, 0,
+                                          ESL_RESPONSE_ENERGY};
     *out = NULL;
     if (opts == NULL)
         opts = &defaults;
     gsl_set_error_handler_off();
     int rc = fit_once(out, ds, opts);
-    if (rc != ESL_OK || opts->no_between || (*out)->training.n_models < 3)
-        return rc;
-    if ((rc = between(*out, ds, opts)) != ESL_OK) {
+    if (rc == ESL_OK && !opts->no_between)
+        rc = between(*out, ds, opts);
+    if (rc == ESL_OK && opts->response == ESL_RESPONSE_ENERGY && strcmp((*out)->form, "by-kind") == 0)
+        rc = fit_time(*out, ds, opts);
+    if (rc != ESL_OK) {
         esl_law_free(*out);
         *out = NULL;
     }
@@ -684,9 +833,19 @@ int esl_law_builtin(esl_law **out, esl_convention convention, const char *form)
     esl_dataset *ds = NULL;
     esl_fit_opts opts = {.form = form ? form : ESL_LAW_DEFAULT_FORM};
     *out = NULL;
-    if (strcmp(opts.form, "by-kind") == 0)
+    int bykind = strcmp(opts.form, "by-kind") == 0;
+    if (bykind)
         convention = ESL_CONVENTION_EXACT; /* the form prices the layer plan */
     int rc = esl_dataset_builtin(&ds, convention);
+    /* The by-kind form also learns from ML.ENERGY's runs: a second GPU, batch
+     * sweeps, and the durations its time law needs. */
+    if (rc == ESL_OK && bykind) {
+        esl_dataset *more = NULL;
+        rc = esl_dataset_builtin_mlenergy(&more, convention);
+        for (size_t i = 0; rc == ESL_OK && i < more->n_rows; i++)
+            rc = esl_dataset_append(ds, &more->rows[i]);
+        esl_dataset_free(more);
+    }
     if (rc == ESL_OK)
         rc = esl_law_fit(out, ds, &opts);
     esl_dataset_free(ds);
@@ -739,5 +898,6 @@ void esl_law_free(esl_law *law)
     free(law->training.model_bias);
     free_strings(law->kappa_gpus, law->n_kappa);
     free(law->kappa);
+    esl_law_free(law->time);
     free(law);
 }

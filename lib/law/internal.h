@@ -19,8 +19,28 @@ int esl__law_per_image(const esl_law *law);
  * the per-image forms. */
 double esl__law_flops(const esl_law *law, const esl_row *row);
 
-/* The energy the law's response reads, joules: E, or E / N (per image). */
+/* What the law's response reads for all N images of a row: dynamic energy
+ * in joules (a total row less its idle power over its duration, when both
+ * are known) or, for a time law, the duration in seconds. */
+double esl__law_observed(const esl_law *law, const esl_row *row);
+
+/* The law's response per row: esl__law_observed, or that / N (per image). */
 double esl__law_energy(const esl_law *law, const esl_row *row);
+
+/* A row's idle power: its idle_w, else the GPU table's, else NaN. */
+double esl__row_idle_w(const esl_row *row);
+
+/* 1 when a row's energy is total and can be made dynamic (duration, idle). */
+int esl__row_total(const esl_row *row);
+
+/* ln of the factors that carry a by-kind law's energy (or, for a time law,
+ * time) from its baseline GPU to `gpu`, from the GPU table: out[0] for the
+ * work priced per FLOP, out[1] per kernel launch; ESL_ENOTFOUND for a GPU
+ * the table lacks (the detail names the closest ones). */
+int esl__gpu_transfer(double out[2], const esl_law *law, const char *gpu);
+
+/* 1 when `gpu` is a level the law was trained on (or the gpu term is off). */
+int esl__law_gpu_known(const esl_law *law, const char *gpu);
 
 /* The nonlinear forms (roofline.c, for roofline and by-kind): fit their
  * parameters into `law` (factors already built), and evaluate ln E-hat per

@@ -56,7 +56,7 @@ static json_t *range(double lo, double hi)
     return json_pack("[f, f]", lo, hi);
 }
 
-int esl_law_to_json(char **out, const esl_law *law)
+static json_t *law_json(const esl_law *law)
 {
     size_t p = law->n_features;
     json_t *doc = json_object();
@@ -141,7 +141,22 @@ int esl_law_to_json(char **out, const esl_law *law)
     json_object_set_new(me, "r2_lin", json_real(m->r2_lin));
     json_object_set_new(me, "mape_pct", json_real(m->mape_pct));
     json_object_set_new(doc, "metrics", me);
+    if (law->response == ESL_RESPONSE_TIME)
+        json_object_set_new(doc, "response", json_string("time"));
+    if (law->tau2_gpus > 0) {
+        json_t *bg = json_object();
+        json_object_set_new(bg, "variance", json_real(law->tau2_gpu));
+        json_object_set_new(bg, "gpus", json_integer((json_int_t)law->tau2_gpus));
+        json_object_set_new(doc, "between_gpu", bg);
+    }
+    if (law->time != NULL)
+        json_object_set_new(doc, "time", law_json(law->time));
+    return doc;
+}
 
+int esl_law_to_json(char **out, const esl_law *law)
+{
+    json_t *doc = law_json(law);
     *out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(doc);
     return *out != NULL ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
@@ -539,12 +554,15 @@ static int get_metrics(const rd *r, esl_law *law, json_t *m)
     return rc;
 }
 
+static int read_doc(const rd *r, esl_law *law, json_t *doc);
+
 static int read_doc(const rd *r, esl_law *law, json_t *doc)
 {
     static const char *const keys[] = {
         "esl_law", "form", "equation", "convention", "method", "terms", "factors", "dropped",
         "features", "covariance", "residual_variance", "dof", "training", "metrics", NULL};
-    static const char *const optional[] = {"between_model", "kappa", NULL};
+    static const char *const optional[] = {"between_model", "kappa", "response", "between_gpu",
+                                           "time", NULL};
     int rc = check_keys_opt(r, doc, "$", keys, optional);
     if (rc != ESL_OK)
         return rc;
@@ -623,9 +641,42 @@ static int read_doc(const rd *r, esl_law *law, json_t *doc)
     law->dof = json_integer_value(v);
     if ((rc = get_training(r, law, json_object_get(doc, "training"))) != ESL_OK ||
         (rc = get_between(r, law, json_object_get(doc, "between_model"))) != ESL_OK ||
-        (rc = get_kappa(r, law, json_object_get(doc, "kappa"))) != ESL_OK)
+        (rc = get_kappa(r, law, json_object_get(doc, "kappa"))) != ESL_OK ||
+        (rc = get_metrics(r, law, json_object_get(doc, "metrics"))) != ESL_OK)
         return rc;
-    return get_metrics(r, law, json_object_get(doc, "metrics"));
+    v = json_object_get(doc, "response");
+    if (v != NULL && !(json_is_string(v) && (strcmp(json_string_value(v), "time") == 0 ||
+                                             strcmp(json_string_value(v), "energy") == 0)))
+        return bad(r, "$.response", "expected \"energy\" or \"time\"");
+    law->response = v != NULL && strcmp(json_string_value(v), "time") == 0 ? ESL_RESPONSE_TIME
+                                                                          : ESL_RESPONSE_ENERGY;
+    json_t *bg = json_object_get(doc, "between_gpu");
+    if (bg != NULL) {
+        static const char *const bkeys[] = {"variance", "gpus", NULL};
+        if ((rc = check_keys(r, bg, "$.between_gpu", bkeys)) != ESL_OK ||
+            (rc = get_real(r, json_object_get(bg, "variance"), "$.between_gpu.variance",
+                           &law->tau2_gpu)) != ESL_OK)
+            return rc;
+        json_t *n = json_object_get(bg, "gpus");
+        if (law->tau2_gpu < 0 || !json_is_integer(n) || json_integer_value(n) < 0)
+            return bad(r, "$.between_gpu", "expected a non-negative variance and count");
+        law->tau2_gpus = (size_t)json_integer_value(n);
+    }
+    json_t *time = json_object_get(doc, "time");
+    if (time != NULL) {
+        if (law->response == ESL_RESPONSE_TIME)
+            return bad(r, "$.time", "a time law holds no time law");
+        char origin[320];
+        snprintf(origin, sizeof origin, "%s: $.time", r->origin);
+        rd sub = {origin};
+        if ((law->time = calloc(1, sizeof *law->time)) == NULL)
+            return esl__fail(ESL_ENOMEM, "out of memory");
+        if ((rc = read_doc(&sub, law->time, time)) != ESL_OK)
+            return rc;
+        if (law->time->response != ESL_RESPONSE_TIME)
+            return bad(r, "$.time.response", "expected \"time\"");
+    }
+    return ESL_OK;
 }
 
 int esl_law_parse(esl_law **out, const char *json, size_t len, const char *origin)

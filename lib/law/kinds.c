@@ -39,6 +39,7 @@
 
 #include "core/internal.h"
 #include "esl/bench.h"
+#include "esl/gpus.h"
 #include "esl/law.h"
 #include "law/internal.h"
 
@@ -182,7 +183,29 @@ int esl__kinds_basis(const esl_law *law, const esl_row *row, double *b)
         default: break;
         }
     }
+    /* A GPU the law was not trained on: its work priced from the GPU table. */
+    if (!esl__law_gpu_known(law, row->gpu)) {
+        double ln[2];
+        if ((rc = esl__gpu_transfer(ln, law, row->gpu)) != ESL_OK)
+            return rc;
+        for (size_t j = 0; j < p; j++) {
+            esl_feature_kind k = law->features[j].kind;
+            if (k == ESL_FEATURE_E_LAUNCH)
+                b[j] *= exp(ln[1]);
+            else if (k != ESL_FEATURE_LEVEL)
+                b[j] *= exp(ln[0]);
+        }
+    }
     return ESL_OK;
+}
+
+int esl__law_gpu_known(const esl_law *law, const char *gpu)
+{
+    const esl_factor *fa = &law->factors[0];
+    for (size_t i = 0; i < fa->n_levels; i++)
+        if (strcmp(fa->levels[i], gpu) == 0)
+            return 1;
+    return fa->n_levels == 0; /* the gpu term off: every GPU reads the same */
 }
 
 /* One energy per dtype level of `kind`, named stem[level]. */
@@ -235,5 +258,48 @@ int esl__kinds_features(esl_law *law, const esl_dataset *ds)
                 return rc;
         }
     }
+    return ESL_OK;
+}
+
+/*
+ * Carrying a law to a GPU it was not trained on. Dynamic energy is power
+ * over time: the GPU draws about its power limit less its idle power while
+ * it computes (diffusion runs near the limit: ML.ENERGY's batched runs sit
+ * at 96-97% of it), for a time inversely proportional to its speed. A
+ * denoiser pass mixes compute-bound GEMMs and convolutions with
+ * memory-bound attention scores, norms and elementwise work, so speed is
+ * taken as the geometric mean of the dense fp16 peak ratio and the memory
+ * bandwidth ratio. Held out on the GPUs measured, that mean beats either
+ * alone (docs/law.md: peak alone misses H100 by 29-35%, bandwidth alone
+ * fails between the 40 and 80 GB A100s, which differ in bandwidth only).
+ */
+int esl__gpu_transfer(double out[2], const esl_law *law, const char *gpu)
+{
+    const esl_factor *fa = &law->factors[0];
+    const char *base = fa->n_levels > 0 ? fa->levels[0] : NULL;
+    esl_gpu_spec to, from;
+    out[0] = out[1] = 0;
+    int rc = esl_gpu_find(&to, gpu);
+    if (rc != ESL_OK)
+        return rc;
+    if (base == NULL)
+        return esl__fail(ESL_EINVAL, "the law knows no GPU to carry its prices from");
+    if ((rc = esl_gpu_find(&from, base)) != ESL_OK)
+        return esl__fail_prefix(rc, "the law's GPU: ");
+    if (!(to.mem_bw_gbs > 0) || !(from.mem_bw_gbs > 0) || !(to.tdp_w > to.idle_w) ||
+        !(from.tdp_w > from.idle_w))
+        return esl__fail(ESL_EINVAL, "GPU '%s' or '%s' lacks the bandwidth or power figures a "
+                         "transfer needs (data/gpu_peaks.csv)", to.name, from.name);
+    if (!(to.fp16_tflops > 0) || !(from.fp16_tflops > 0))
+        return esl__fail(ESL_EINVAL, "GPU '%s' or '%s' has no fp16 peak in the GPU table",
+                         to.name, from.name);
+    /* Speed: the geometric mean of the dense fp16 peak and bandwidth ratios. */
+    double speed = 0.5 * log(to.mem_bw_gbs / from.mem_bw_gbs) +
+                   0.5 * log(to.fp16_tflops / from.fp16_tflops);
+    double power = log((to.tdp_w - to.idle_w) / (from.tdp_w - from.idle_w));
+    /* FLOPs take 1/speed of the time at the new GPU's power; a kernel
+     * launch costs what the host makes it cost, on either GPU. */
+    out[0] = law->response == ESL_RESPONSE_TIME ? -speed : power - speed;
+    out[1] = 0.0;
     return ESL_OK;
 }

@@ -18,11 +18,16 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "core/internal.h"
+#include "esl/gpus.h"
 #include "esl/law.h"
 #include "law/internal.h"
 
 #define MAX_FEATURES 64
 #define MIN_MODEL_ROWS 10 /* rows a model needs for a residual variance of its own */
+/* Variance of ln E a spec-priced GPU adds when the law cannot measure it:
+ * RMSE(ln E) 0.18 of the transfer held out between ML.ENERGY's A100 and H100
+ * (docs/law.md), squared. */
+#define ESL_TAU2_GPU_PRIOR 0.0324
 
 static int unknown_level(const esl_factor *fa, const char *value)
 {
@@ -34,9 +39,59 @@ static int unknown_level(const esl_factor *fa, const char *value)
                      known);
 }
 
+/* Time and total energy, from the law's time law (NaN without one): total =
+ * dynamic + idle power x time, the interval's ends taken together. */
+static int predict_time(esl_prediction *out, const esl_law *law, const esl_row *row,
+                        const esl_predict_opts *opts)
+{
+    out->time_s = out->time_lo_s = out->time_hi_s = NAN;
+    out->total_j = out->total_lo_j = out->total_hi_j = NAN;
+    out->idle_w = esl__row_idle_w(row);
+    if (law->time == NULL)
+        return ESL_OK;
+    esl_prediction t;
+    int rc = esl_law_predict(&t, law->time, row, opts);
+    if (rc != ESL_OK)
+        return esl__fail_prefix(rc, "time law: ");
+    out->time_s = t.energy_j; /* a time law's "energy" is seconds */
+    out->time_extrapolated = t.extrapolated;
+    out->time_lo_s = t.lo_j;
+    out->time_hi_s = t.hi_j;
+    if (isfinite(out->idle_w)) {
+        out->total_j = out->energy_j + out->idle_w * out->time_s;
+        out->total_lo_j = out->lo_j + out->idle_w * out->time_lo_s;
+        out->total_hi_j = out->hi_j + out->idle_w * out->time_hi_s;
+    }
+    return ESL_OK;
+}
+
+/* The gpu level a row's GPU is, when named another way: "H100" and "NVIDIA
+ * H100 80GB HBM3" are the level "H100 SXM5 80GB" (one row of the GPU
+ * table); NULL when it is no level of the law. */
+static const char *same_gpu_level(const esl_law *law, const char *gpu)
+{
+    const esl_factor *fa = &law->factors[0];
+    esl_gpu_spec want, have;
+    for (size_t i = 0; i < fa->n_levels; i++)
+        if (strcmp(fa->levels[i], gpu) == 0)
+            return NULL; /* already the level's own name */
+    if (esl_gpu_find(&want, gpu) != ESL_OK)
+        return NULL;
+    for (size_t i = 0; i < fa->n_levels; i++)
+        if (esl_gpu_find(&have, fa->levels[i]) == ESL_OK && strcmp(have.name, want.name) == 0)
+            return fa->levels[i];
+    return NULL;
+}
+
 int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
                     const esl_predict_opts *opts)
 {
+    const char *as_level = same_gpu_level(law, row->gpu);
+    if (as_level != NULL) {
+        esl_row named = *row;
+        named.gpu = (char *)as_level;
+        return esl_law_predict(out, law, &named, opts);
+    }
     double x[MAX_FEATURES];
     unsigned unseen;
     size_t p = law->n_features;
@@ -50,8 +105,18 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
         return esl__fail(ESL_EINVAL, "the law has no residual degrees of freedom");
     if (!(row->flops_cfg > 0))
         return esl__fail(ESL_EINVAL, "FLOPs_cfg must be positive");
+    if (row->flops_exact && law->convention == ESL_CONVENTION_PAPER)
+        return esl__fail(ESL_EINVAL, "model '%s' has no paper-convention terms: a %s-form law in "
+                         "the paper convention cannot predict it", row->model, law->form);
     esl__law_features(law, row, x, &unseen);
-    if (unseen && !(opts && opts->unseen_as_baseline))
+    /* The by-kind form carries the law to a GPU it was not trained on from
+     * the GPU table, and prices a precision by its class (bf16 as fp16). */
+    int bykind = strcmp(law->form, "by-kind") == 0;
+    if (bykind && (unseen & 1u)) {
+        out->extrapolated |= ESL_EXTRAP_GPU; /* priced in kinds.c from the GPU table */
+        unseen &= ~1u;
+    }
+    if (unseen && !bykind && !(opts && opts->unseen_as_baseline))
         return unknown_level(&law->factors[unseen & 1u ? 0 : 1],
                              unseen & 1u ? row->gpu : row->dtype);
     if (unseen)
@@ -87,6 +152,11 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
                        : within;
     if (k < 0)
         noise += law->tau2;
+    /* A GPU priced from its specifications: the error measured when each
+     * training GPU was held out, or, for a law trained on one GPU, the error
+     * of that transfer held out on the GPUs esl has data for (docs/law.md). */
+    if (out->extrapolated & ESL_EXTRAP_GPU)
+        noise += law->tau2_gpus > 0 ? law->tau2_gpu : ESL_TAU2_GPU_PRIOR;
     double var_pred = fmax(0.0, var_fit) + noise;
     double t = gsl_cdf_tdist_Pinv(0.5 + level / 2.0, (double)law->dof);
     out->ln_kwh = ln;
@@ -109,7 +179,7 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
         out->extrapolated |= ESL_EXTRAP_STEPS;
     if (k < 0)
         out->extrapolated |= ESL_EXTRAP_MODEL;
-    return ESL_OK;
+    return predict_time(out, law, row, opts);
 }
 
 int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds)
@@ -131,9 +201,19 @@ int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds)
         esl_prediction p;
         if ((rc = esl_law_predict(&p, law, &ds->rows[i], &po)) != ESL_OK)
             break;
-        inside += ds->rows[i].energy_j >= p.lo_j && ds->rows[i].energy_j <= p.hi_j;
+        /* what the law predicts: dynamic energy (a total row less its idle
+         * power over its duration), or the duration for a time law */
+        double y = esl__law_observed(law, &ds->rows[i]);
+        if (!(y > 0)) {
+            rc = esl__fail(ESL_EINVAL, "%s:%lld: total energy %g J less idle power %g W over %g s "
+                           "leaves no dynamic energy (check idle_w and duration_s)", ds->origin,
+                           (long long)ds->rows[i].line, ds->rows[i].energy_j,
+                           esl__row_idle_w(&ds->rows[i]), ds->rows[i].duration_s);
+            break;
+        }
+        inside += y >= p.lo_j && y <= p.hi_j;
         out->extrapolated |= p.extrapolated;
-        meas[i] = ds->rows[i].energy_j;
+        meas[i] = y;
         pred[i] = p.energy_j;
         mean_ln += log(meas[i]) / (double)n;
         mean_j += meas[i] / (double)n;
