@@ -17,7 +17,7 @@ enum {
 
 static const cli_option options[] = {
     {"data", OPT_DATA, "FILE", "the dataset (CSV); '-' reads standard input; repeat to join files"},
-    {"split", OPT_SPLIT, "S", "kfold:K, leave-out:model, leave-out:gpu or train=A,B:test=C"},
+    {"split", OPT_SPLIT, "S", "kfold:K, leave-out:model, leave-out:gpu, batch-above:B or train=A,B:test=C"},
     {"forms", OPT_FORMS, "F,..", "forms to compare: paper (default), per-image, roofline, by-kind"},
     {"seed", OPT_SEED, "N", "seed of the k-fold shuffle (default 1)"},
     {"where", OPT_WHERE, "COL=V,..", "keep rows whose model, gpu or dtype is listed (repeatable)"},

@@ -320,8 +320,9 @@ typedef struct esl_validation {
 /*
  * Validate the law on held-out rows (paper section 4.2). `split` is one of
  * "kfold:K" (rows shuffled with GSL's mt19937 seeded with `seed`),
- * "leave-out:model", "leave-out:gpu" (each level held out in turn), or
- * "train=A,B:test=C" (names of models or GPUs).
+ * "leave-out:model", "leave-out:gpu" (each level held out in turn),
+ * "batch-above:B" (train on batches of at most B images, test on larger
+ * ones), or "train=A,B:test=C" (names of models or GPUs).
  * @return ESL_OK; ESL_EINVAL for a bad split or one that leaves a side
  *         empty; any code of esl_law_fit, prefixed with the fold
  */

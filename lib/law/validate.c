@@ -143,7 +143,7 @@ static int named(esl_validation *v, const esl_dataset *ds, const char *split,
     const char *colon = strstr(split, ":test=");
     if (strncmp(split, "train=", 6) != 0 || colon == NULL || colon == split + 6 || colon[6] == '\0')
         return esl__fail(ESL_EINVAL, "split '%s' is not kfold:K, leave-out:model, "
-                         "leave-out:gpu or train=A,B:test=C", split);
+                         "leave-out:gpu, batch-above:B or train=A,B:test=C", split);
     char *train = esl__strdup(split + 6);
     if (train == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
@@ -201,6 +201,21 @@ int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
         rc = end == split + 6 || *end != '\0'
                  ? esl__fail(ESL_EINVAL, "split '%s': K is not an integer", split)
                  : kfold(v, ds, k, seed, opts, is_test);
+    } else if (strncmp(split, "batch-above:", 12) == 0) {
+        /* Batch extrapolation: train on batches up to B, test on larger ones. */
+        char *end, name[64];
+        long b = strtol(split + 12, &end, 10);
+        rc = end == split + 12 || *end != '\0' || b < 1
+                 ? esl__fail(ESL_EINVAL, "split '%s': B is not a positive integer", split)
+                 : ESL_OK;
+        for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++)
+            is_test[i] = ds->rows[i].batch_size > b;
+        snprintf(name, sizeof name, "batch > %ld", b);
+        if (rc == ESL_OK) {
+            char train[64];
+            snprintf(train, sizeof train, "batch <= %ld", b);
+            rc = add_fold(v, ds, train, name, is_test, opts);
+        }
     } else if (strcmp(split, "leave-out:model") == 0) {
         rc = leave_out(v, ds, 0, opts, is_test);
     } else if (strcmp(split, "leave-out:gpu") == 0) {
