@@ -134,7 +134,7 @@ int cli_int(const char *option, const char *arg, int64_t min, int64_t max, int64
         return EXIT_USAGE;
     }
     if (errno == ERANGE || v < min || v > max) {
-        if (min == 1 && (errno != ERANGE || v < 0))
+        if (min == 1 && v < min)
             cli_error("option --%s: '%s' is not a positive integer", option, arg);
         else
             cli_error("option --%s: '%s' is out of range [%lld, %lld]", option, arg,

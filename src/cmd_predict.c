@@ -17,7 +17,7 @@ enum {
     OPT_MODEL = 'm', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T', OPT_PROMPTS = 'N',
     OPT_FORMAT = 'f', OPT_LAW = 'l', OPT_ARCH = 'a',
     OPT_CFG = 256, OPT_DTYPE, OPT_GPU, OPT_GRID, OPT_ZONE, OPT_PUE, OPT_PRICE, OPT_CONFIGS,
-    OPT_FORM, OPT_BATCH, OPT_DIFFUSERS,
+    OPT_FORM, OPT_BATCH, OPT_DIFFUSERS, OPT_GPUS, OPT_RATE,
 };
 
 static const cli_option options[] = {
@@ -33,7 +33,9 @@ static const cli_option options[] = {
     {"dtype", OPT_DTYPE, "D", "precision (default fp16)"},
     {"gpu", OPT_GPU, "GPU", "GPU (default A100)"},
     {"prompts", OPT_PROMPTS, "N", "images (default 1)"},
-    {"batch", OPT_BATCH, "B", "images per batch (default 1; the roofline and by-kind forms amortise launches)"},
+    {"batch", OPT_BATCH, "B", "images per batch, 1 to 4096 (default 1; the roofline and by-kind forms amortise launches)"},
+    {"gpus", OPT_GPUS, "K", "GPUs running each batch together (sequence parallel), 1 to 1024 (default 1)"},
+    {"rate", OPT_RATE, "IMG_PER_S", "size a fleet for this steady rate: GPUs, kWh a day, tCO2e a year, cost"},
     {"configs", OPT_CONFIGS, "FILE", "predict each row of a CSV (dataset columns, energy optional)"},
     {"grid", OPT_GRID, "G", "grid carbon intensity, gCO2e per kWh"},
     {"zone", OPT_ZONE, "CODE", "grid intensity of a zone: WORLD, US, DE, ... (esl predict --zone list)"},
@@ -45,9 +47,9 @@ static const cli_option options[] = {
 
 typedef struct args {
     const char *law, *model, *arch, *diffusers, *dtype, *gpu, *zone, *configs, *form;
-    int64_t height, width, steps, prompts, batch;
+    int64_t height, width, steps, prompts, batch, gpus;
     int cfg, have_grid, have_price;
-    double grid, pue, price;
+    double grid, pue, price, rate;
     cli_format format;
 } args;
 
@@ -63,7 +65,9 @@ static int on_option(void *ctx, int key, const char *arg)
         }
         a->form = arg;
         return 0;
-    case OPT_BATCH: return cli_int("batch", arg, 1, INT64_MAX, &a->batch);
+    case OPT_BATCH: return cli_int("batch", arg, 1, 4096, &a->batch);
+    case OPT_GPUS: return cli_int("gpus", arg, 1, ESL_MAX_GPUS, &a->gpus);
+    case OPT_RATE: return cli_double("rate", arg, 1e-9, 1e9, &a->rate);
     case OPT_MODEL: a->model = arg; return 0;
     case OPT_ARCH: a->arch = arg; return 0;
     case OPT_DIFFUSERS: a->diffusers = arg; return 0;
@@ -96,9 +100,9 @@ typedef struct run {
 
 static void extrap_list(char *buf, size_t size, unsigned x, const char *sep)
 {
-    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu"};
+    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu", "gpus"};
     buf[0] = '\0';
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < 7; i++)
         if (x & (1u << i))
             snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? sep : "", names[i]);
 }
@@ -122,7 +126,8 @@ static void print_single(const run *r, const esl_row *row, const esl_prediction 
     double n = (double)row->prompts;
     if (isfinite(p->time_s)) {
         printf("%-22s %.4g s per image (%.4g .. %.4g), %.4g images per hour per GPU\n", "time",
-               p->time_s / n, p->time_lo_s / n, p->time_hi_s / n, 3600.0 * n / p->time_s);
+               p->time_s / n, p->time_lo_s / n, p->time_hi_s / n,
+               3600.0 * n / p->time_s / (double)row->num_gpus);
         if (isfinite(p->total_j))
             printf("%-22s %.4g J with idle power %.4g W over that time (%.4g .. %.4g J), "
                    "%.4g Wh per image\n", "total energy", p->total_j, p->idle_w, p->total_lo_j,
@@ -131,7 +136,8 @@ static void print_single(const run *r, const esl_row *row, const esl_prediction 
         printf("%-22s not predicted: the law was trained on no row with a duration\n", "time");
     }
     if (a->pue > 1.0)
-        printf("%-22s %.4g kWh (PUE %.3g)\n", "facility", fp->facility_energy_j / 3.6e6, a->pue);
+        printf("%-22s %.4g kWh (PUE %.3g, of the %s energy)\n", "facility",
+               fp->facility_energy_j / 3.6e6, a->pue, isfinite(p->total_j) ? "total" : "dynamic");
     if (a->have_grid || a->zone)
         printf("%-22s %.4g gCO2e (%.2f gCO2e/kWh, %s)\n", "carbon", fp->gco2e, a->grid,
                r->zone_note);
@@ -154,6 +160,9 @@ static void print_single(const run *r, const esl_row *row, const esl_prediction 
     if (p->extrapolated & ESL_EXTRAP_LEVEL)
         printf("warning: extrapolating: the law was not trained on %s: priced as the precision "
                "of its class it was trained on\n", row->dtype);
+    if (p->extrapolated & ESL_EXTRAP_GPUS)
+        printf("warning: extrapolating: %lld GPUs per batch priced by the derived multi-GPU model "
+               "(no measured multi-GPU data; docs/law.md)\n", (long long)row->num_gpus);
     if ((p->time_extrapolated & ESL_EXTRAP_MODEL) && !(p->extrapolated & ESL_EXTRAP_MODEL))
         printf("warning: extrapolating: the time law was not trained on %s (durations come "
                "from ML.ENERGY's models only)\n", row->model);
@@ -190,9 +199,9 @@ static json_t *prediction_json(const run *r, const esl_row *row, const esl_predi
     json_object_set_new(o, "total_j", law_cli_real(p->total_j));
     json_object_set_new(o, "total_lo_j", law_cli_real(p->total_lo_j));
     json_object_set_new(o, "total_hi_j", law_cli_real(p->total_hi_j));
-    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu"};
+    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu", "gpus"};
     json_t *tex = json_array();
-    for (size_t i = 0; i < 6 && isfinite(p->time_s); i++)
+    for (size_t i = 0; i < 7 && isfinite(p->time_s); i++)
         if (p->time_extrapolated & (1u << i))
             json_array_append_new(tex, json_string(names[i]));
     json_object_set_new(o, "time_extrapolated", tex);
@@ -200,13 +209,41 @@ static json_t *prediction_json(const run *r, const esl_row *row, const esl_predi
     json_object_set_new(o, "gco2e", a->have_grid || a->zone ? json_real(fp->gco2e) : json_null());
     json_object_set_new(o, "cost", a->have_price ? json_real(fp->cost) : json_null());
     json_t *ex = json_array();
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < 7; i++)
         if (p->extrapolated & (1u << i))
             json_array_append_new(ex, json_string(names[i]));
     json_object_set_new(o, "extrapolated", ex);
     if (row->present & ESL_ROW_ENERGY)
         json_object_set_new(o, "measured_j", json_real(row->energy_j));
     return o;
+}
+
+static json_t *fleet_json(const args *a, const esl_fleet *f)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "rate_images_per_s", json_real(a->rate));
+    json_object_set_new(o, "gpus", json_integer((json_int_t)f->gpus));
+    json_object_set_new(o, "sets", json_integer((json_int_t)f->sets));
+    json_object_set_new(o, "set_images_per_s", json_real(f->set_images_per_s));
+    json_object_set_new(o, "utilisation", json_real(f->utilisation));
+    json_object_set_new(o, "kwh_per_day", json_real(f->kwh_per_day));
+    json_object_set_new(o, "tco2e_per_year",
+                        a->have_grid || a->zone ? json_real(f->tco2e_per_year) : json_null());
+    json_object_set_new(o, "cost_per_day", a->have_price ? json_real(f->cost_per_day) : json_null());
+    return o;
+}
+
+static void print_fleet(const args *a, const esl_row *row, const esl_fleet *f)
+{
+    printf("\nfleet for %.4g images per second (%lld GPU%s per batch of %lld):\n", a->rate,
+           (long long)row->num_gpus, row->num_gpus == 1 ? "" : "s", (long long)row->batch_size);
+    printf("%-22s %lld (%.1f%% busy)\n", "GPUs", (long long)f->gpus, 100.0 * f->utilisation);
+    printf("%-22s %.4g kWh (every GPU's idle power all day, plus the images' dynamic energy%s)\n",
+           "energy a day", f->kwh_per_day, a->pue > 1.0 ? ", times the PUE" : "");
+    if (a->have_grid || a->zone)
+        printf("%-22s %.4g tCO2e\n", "carbon a year", f->tco2e_per_year);
+    if (a->have_price)
+        printf("%-22s %.4g\n", "cost a day", f->cost_per_day);
 }
 
 static int predict_row(void *ctx, const esl_row *row)
@@ -222,11 +259,29 @@ static int predict_row(void *ctx, const esl_row *row)
                    -cli_exit_code(rc);
         return -cli_fail(rc);
     }
-    esl_footprint_of(&fp, p.energy_j, a->pue, a->grid, a->price);
+    /* Carbon and cost follow the energy paid for: the total where the law
+     * predicts it, else the dynamic energy. */
+    esl_footprint_of(&fp, isfinite(p.total_j) ? p.total_j : p.energy_j, a->pue, a->grid, a->price);
+    esl_fleet fleet;
+    int have_fleet = a->rate > 0 && r->origin == NULL;
+    if (have_fleet && !isfinite(p.time_s)) {
+        cli_error("predict: --rate needs a time per image: the law was trained on no row with a "
+                  "duration (docs/law.md)");
+        return -EXIT_USAGE;
+    }
+    if (have_fleet && (rc = esl_fleet_plan(&fleet, a->rate, (double)row->prompts, p.time_s,
+                                           p.energy_j, isfinite(p.idle_w) ? p.idle_w : 0.0,
+                                           row->num_gpus, a->pue, a->grid, a->price)) != ESL_OK)
+        return -cli_fail(rc);
     if (a->format == FORMAT_JSON) {
-        json_array_append_new(r->array, prediction_json(r, row, &p, &fp));
+        json_t *o = prediction_json(r, row, &p, &fp);
+        if (have_fleet)
+            json_object_set_new(o, "fleet", fleet_json(a, &fleet));
+        json_array_append_new(r->array, o);
     } else if (r->origin == NULL && a->format == FORMAT_TABLE) {
         print_single(r, row, &p, &fp);
+        if (have_fleet)
+            print_fleet(a, row, &fleet);
     } else if (a->format == FORMAT_CSV) {
         char ex[64];
         extrap_list(ex, sizeof ex, p.extrapolated, ";");
@@ -276,7 +331,7 @@ static int predict_one(run *r, const esl_law *law)
         return cli_fail(rc);
     esl_row row = {.model = m->name, .gpu = (char *)a->gpu, .dtype = (char *)a->dtype,
                    .cfg = a->cfg, .height = a->height, .width = a->width, .steps = a->steps,
-                   .prompts = a->prompts, .batch_size = a->batch};
+                   .prompts = a->prompts, .batch_size = a->batch, .num_gpus = a->gpus};
     if ((rc = esl_row_set_work(&row, m, law->convention)) != ESL_OK) {
         esl_model_free(m);
         if (rc == ESL_EUNSUPPORTED && law->convention == ESL_CONVENTION_EXACT && a->law == NULL) {
@@ -306,7 +361,8 @@ static int list_zones(void)
 
 static int run_predict(const cli_command *cmd, int argc, char **argv)
 {
-    args a = {.steps = 50, .prompts = 1, .batch = 1, .dtype = "fp16", .gpu = "A100", .pue = 1.0};
+    args a = {.steps = 50, .prompts = 1, .batch = 1, .gpus = 1, .dtype = "fp16", .gpu = "A100",
+              .pue = 1.0};
     int first, rc;
     if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
         return rc;

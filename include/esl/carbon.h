@@ -9,6 +9,8 @@
 #ifndef ESL_CARBON_H
 #define ESL_CARBON_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -41,6 +43,31 @@ typedef struct esl_footprint {
  * gCO2e/kWh and a price per kWh (either may be 0). */
 void esl_footprint_of(esl_footprint *out, double energy_j, double pue, double gco2e_per_kwh,
                       double price_per_kwh);
+
+/* A fleet serving a steady rate of images. */
+typedef struct esl_fleet {
+    double set_images_per_s; /* what one set of GPUs (one batch's GPUs) serves */
+    int64_t sets;            /* sets needed, rounded up */
+    int64_t gpus;            /* GPUs in all: sets x GPUs per set */
+    double utilisation;      /* rate / capacity, 0..1 */
+    double kwh_per_day;      /* facility energy a day: the images' dynamic energy, every
+                              * GPU's idle power all day, times the PUE */
+    double tco2e_per_year;   /* kwh_per_day x 365 x grid intensity */
+    double cost_per_day;     /* kwh_per_day x price */
+} esl_fleet;
+
+/*
+ * Size a fleet for `rate` images per second from one prediction: `images`
+ * images taking `time_s` seconds on `gpus_per_set` GPUs with `dynamic_j`
+ * joules above idle, each GPU idling at `idle_w` watts. Every GPU of the
+ * fleet draws its idle power all day; the busy ones add the images' dynamic
+ * energy (so spare capacity costs idle power only).
+ * @return ESL_OK; ESL_EINVAL for a rate, count, time or energy that is not
+ *         positive and finite, or a fleet above 10^9 GPUs
+ */
+int esl_fleet_plan(esl_fleet *out, double rate, double images, double time_s, double dynamic_j,
+                   double idle_w, int64_t gpus_per_set, double pue, double gco2e_per_kwh,
+                   double price_per_kwh);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,9 @@ typedef enum esl_energy_kind {
     ESL_ENERGY_DYNAMIC = 1 /* the run's energy above the idle draw */
 } esl_energy_kind;
 
+/* The most GPUs one row may name (num_gpus). */
+#define ESL_MAX_GPUS 1024
+
 /* Bits of esl_row.present: which optional columns a row had a value in. */
 enum {
     ESL_ROW_ENERGY = 1u << 0,
@@ -38,7 +41,8 @@ enum {
     ESL_ROW_KIND = 1u << 2,
     ESL_ROW_DURATION = 1u << 3,
     ESL_ROW_IDLE = 1u << 4,
-    ESL_ROW_SOURCE = 1u << 5
+    ESL_ROW_SOURCE = 1u << 5,
+    ESL_ROW_GPUS = 1u << 6
 };
 
 typedef struct esl_row {
@@ -50,6 +54,8 @@ typedef struct esl_row {
     int64_t steps;        /* denoising steps T */
     int64_t prompts;      /* images N */
     int64_t batch_size;   /* images per batch, 1 when absent */
+    int64_t num_gpus;     /* GPUs that ran each batch together (sequence parallel), energy
+                           * and duration covering all of them; 1 when absent (0 reads as 1) */
     double energy_j;      /* energy of all N images, joules; 0 when absent */
     esl_energy_kind energy_kind;
     double duration_s;    /* wall time of the run, 0 when absent */

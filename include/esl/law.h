@@ -251,8 +251,9 @@ enum {
     ESL_EXTRAP_MODEL = 1u << 3,  /* a model the law was not trained on */
     ESL_EXTRAP_LEVEL = 1u << 4,  /* an unseen level taken as the baseline (by-kind: a
                                   * precision priced as the trained one of its class) */
-    ESL_EXTRAP_GPU = 1u << 5     /* a GPU the law was not trained on, priced from the GPU
+    ESL_EXTRAP_GPU = 1u << 5,    /* a GPU the law was not trained on, priced from the GPU
                                   * table (by-kind form) */
+    ESL_EXTRAP_GPUS = 1u << 6    /* several GPUs per batch: the derived multi-GPU model */
 };
 
 typedef struct esl_prediction {
@@ -265,7 +266,8 @@ typedef struct esl_prediction {
     unsigned extrapolated; /* ESL_EXTRAP_* */
     /* With a time law (by-kind laws trained on rows with durations), else NaN: */
     double time_s, time_lo_s, time_hi_s; /* wall time of all N images, interval */
-    double idle_w;         /* idle power used for the total (row's idle_w, else the GPU table) */
+    double idle_w;         /* idle power of one GPU used for the total (row's idle_w, else
+                            * the GPU table); the total counts it num_gpus times */
     double total_j, total_lo_j, total_hi_j; /* energy_j + idle_w x time_s, interval */
     unsigned time_extrapolated; /* ESL_EXTRAP_* of the time law's prediction */
 } esl_prediction;

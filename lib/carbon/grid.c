@@ -3,6 +3,7 @@
  * embedded at build time and split with libcsv on first use) and the
  * energy-to-carbon-and-cost arithmetic.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,4 +110,28 @@ void esl_footprint_of(esl_footprint *out, double energy_j, double pue, double gc
     double kwh = out->facility_energy_j / 3.6e6;
     out->gco2e = kwh * gco2e_per_kwh;
     out->cost = kwh * price_per_kwh;
+}
+
+int esl_fleet_plan(esl_fleet *out, double rate, double images, double time_s, double dynamic_j,
+                   double idle_w, int64_t gpus_per_set, double pue, double gco2e_per_kwh,
+                   double price_per_kwh)
+{
+    *out = (esl_fleet){0};
+    if (!(rate > 0) || !isfinite(rate) || !(images > 0) || !(time_s > 0) || !isfinite(time_s) ||
+        !(dynamic_j > 0) || !isfinite(dynamic_j) || !(idle_w >= 0) || !isfinite(idle_w) ||
+        gpus_per_set < 1)
+        return esl__fail(ESL_EINVAL, "a fleet needs a positive rate, image count, time and "
+                         "energy (rate %g, time %g s, energy %g J)", rate, time_s, dynamic_j);
+    out->set_images_per_s = images / time_s;
+    double sets = ceil(rate / out->set_images_per_s);
+    if (sets * (double)gpus_per_set > 1e9)
+        return esl__fail(ESL_EINVAL, "%g images per second need more than 10^9 GPUs", rate);
+    out->sets = (int64_t)sets;
+    out->gpus = out->sets * gpus_per_set;
+    out->utilisation = rate / (sets * out->set_images_per_s);
+    double joules = 86400.0 * (rate * dynamic_j / images + (double)out->gpus * idle_w);
+    out->kwh_per_day = joules * pue / 3.6e6;
+    out->tco2e_per_year = out->kwh_per_day * 365.0 * gco2e_per_kwh / 1e6;
+    out->cost_per_day = out->kwh_per_day * price_per_kwh;
+    return ESL_OK;
 }

@@ -19,12 +19,12 @@
 
 enum column {
     COL_MODEL, COL_GPU, COL_DTYPE, COL_CFG, COL_HEIGHT, COL_WIDTH, COL_STEPS, COL_PROMPTS,
-    COL_ENERGY, COL_BATCH, COL_KIND, COL_DURATION, COL_IDLE, COL_SOURCE, COL_COUNT
+    COL_ENERGY, COL_BATCH, COL_KIND, COL_DURATION, COL_IDLE, COL_SOURCE, COL_GPUS, COL_COUNT
 };
 
 static const char *const column_names[COL_COUNT] = {
     "model", "gpu", "dtype", "cfg", "height", "width", "steps", "prompts",
-    "energy_j", "batch_size", "energy_kind", "duration_s", "idle_w", "source",
+    "energy_j", "batch_size", "energy_kind", "duration_s", "idle_w", "source", "num_gpus",
 };
 
 /* Columns every dataset must have; energy_j only when energy is required. */
@@ -136,7 +136,7 @@ static int check_header(reader *r)
             return esl__fail(ESL_EINVAL,
                              "%s:%lld: unknown column '%s' (known: model, gpu, dtype, cfg, height, "
                              "width, steps, prompts, energy_j, batch_size, energy_kind, "
-                             "duration_s, idle_w, source)",
+                             "duration_s, idle_w, source, num_gpus)",
                              r->origin, (long long)r->line, name);
         if (seen[c])
             return esl__fail(ESL_EINVAL, "%s:%lld: column '%s' appears twice", r->origin,
@@ -159,7 +159,7 @@ static int check_header(reader *r)
 static int convert_row(reader *r, esl_row *row)
 {
     int rc;
-    *row = (esl_row){.batch_size = 1, .line = r->line};
+    *row = (esl_row){.batch_size = 1, .num_gpus = 1, .line = r->line};
     for (size_t i = 0; i < r->n_fields; i++) {
         enum column c = (enum column)r->map[i];
         char *s = r->cells[i];
@@ -196,6 +196,13 @@ static int convert_row(reader *r, esl_row *row)
             if ((rc = parse_int(r, c, s, 1, &v)) != ESL_OK) return rc;
             row->batch_size = v;
             row->present |= ESL_ROW_BATCH;
+            break;
+        case COL_GPUS:
+            if ((rc = parse_int(r, c, s, 1, &v)) != ESL_OK) return rc;
+            if (v > ESL_MAX_GPUS)
+                return fail_cell(r, ESL_EINVAL, c, s, "is above the most GPUs esl models (1024)");
+            row->num_gpus = v;
+            row->present |= ESL_ROW_GPUS;
             break;
         case COL_ENERGY:
             if ((rc = parse_real(r, c, s, 1, &row->energy_j)) != ESL_OK) return rc;

@@ -169,16 +169,32 @@ int esl__row_total(const esl_row *row)
            isfinite(esl__row_idle_w(row));
 }
 
+int64_t esl__row_gpus(const esl_row *row)
+{
+    return row->num_gpus > 1 ? row->num_gpus : 1;
+}
+
+double esl__gpus_overhead(int64_t gpus)
+{
+    return 1.0 + ESL_COMM_PER_GPU * (double)(gpus - 1);
+}
+
 double esl__law_observed(const esl_law *law, const esl_row *row)
 {
+    /* Rows run on K GPUs together are read as one GPU would have run them
+     * (the derived model of docs/law.md: K GPUs take (1 + c (K-1)) / K of the
+     * time and (1 + c (K-1)) times the dynamic energy). */
+    int64_t k = esl__row_gpus(row);
+    double over = esl__gpus_overhead(k);
     if (law->response == ESL_RESPONSE_TIME)
-        return row->duration_s;
+        return row->duration_s * (double)k / over;
     /* A total energy becomes dynamic: the idle power over the run's wall
-     * time is what the GPU draws whatever it computes (docs/law.md). A total
+     * time is what the GPUs draw whatever they compute (docs/law.md). A total
      * row without a duration or a known idle power is taken as it is. */
+    double e = row->energy_j;
     if (esl__row_total(row))
-        return row->energy_j - esl__row_idle_w(row) * row->duration_s;
-    return row->energy_j;
+        e -= (double)k * esl__row_idle_w(row) * row->duration_s;
+    return e / over;
 }
 
 double esl__law_energy(const esl_law *law, const esl_row *row)

@@ -27,6 +27,13 @@ double esl__law_observed(const esl_law *law, const esl_row *row);
 /* The law's response per row: esl__law_observed, or that / N (per image). */
 double esl__law_energy(const esl_law *law, const esl_row *row);
 
+/* Sequence-parallel GPUs: a row's GPU count (1 when absent), and the work
+ * their communication adds, 1 + ESL_COMM_PER_GPU (K - 1) (docs/law.md: a
+ * derived model, no measured multi-GPU data yet). */
+#define ESL_COMM_PER_GPU 0.10
+int64_t esl__row_gpus(const esl_row *row);
+double esl__gpus_overhead(int64_t gpus);
+
 /* A row's idle power: its idle_w, else the GPU table's, else NaN. */
 double esl__row_idle_w(const esl_row *row);
 

@@ -58,9 +58,11 @@ static int predict_time(esl_prediction *out, const esl_law *law, const esl_row *
     out->time_lo_s = t.lo_j;
     out->time_hi_s = t.hi_j;
     if (isfinite(out->idle_w)) {
-        out->total_j = out->energy_j + out->idle_w * out->time_s;
-        out->total_lo_j = out->lo_j + out->idle_w * out->time_lo_s;
-        out->total_hi_j = out->hi_j + out->idle_w * out->time_hi_s;
+        /* every GPU of the row draws its idle power for the whole time */
+        double idle = out->idle_w * (double)esl__row_gpus(row);
+        out->total_j = out->energy_j + idle * out->time_s;
+        out->total_lo_j = out->lo_j + idle * out->time_lo_s;
+        out->total_hi_j = out->hi_j + idle * out->time_hi_s;
     }
     return ESL_OK;
 }
@@ -139,6 +141,13 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
      * and the interval scales with it (so N = 1 and N = 100 / 100 agree). */
     if (esl__law_per_image(law))
         ln += log((double)row->prompts);
+    /* K GPUs together: the derived model of esl__law_observed, forwards. */
+    int64_t gpus = esl__row_gpus(row);
+    if (gpus > 1) {
+        ln += log(esl__gpus_overhead(gpus)) -
+              (law->response == ESL_RESPONSE_TIME ? log((double)gpus) : 0.0);
+        out->extrapolated |= ESL_EXTRAP_GPUS;
+    }
     /* The noise of a new ln E: a trained model's own residual variance where
      * its rows support one (MIN_MODEL_ROWS), else the pooled one; a model the
      * law has not seen adds the between-model variance. */

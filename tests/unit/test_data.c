@@ -97,7 +97,7 @@ static void errors(void **state)
          "t.csv:1: missing column 'prompts'"},
         {"model,gpu,dtype,cfg,height,width,steps,prompts,energy_j,color\n", ESL_EINVAL,
          "t.csv:1: unknown column 'color' (known: model, gpu, dtype, cfg, height, width, steps, "
-         "prompts, energy_j, batch_size, energy_kind, duration_s, idle_w, source)"},
+         "prompts, energy_j, batch_size, energy_kind, duration_s, idle_w, source, num_gpus)"},
         {"model,gpu,model\n", ESL_EINVAL, "t.csv:1: column 'model' appears twice"},
         {HEAD "sd2,A100,fp16,0,512,512,-3,1,5\n", ESL_EINVAL,
          "t.csv:2: column 'steps': '-3' is not a positive integer"},
