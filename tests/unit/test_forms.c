@@ -313,6 +313,81 @@ static void by_kind_recovers(void **state)
     esl_dataset_free(ds);
 }
 
+/* The default law carries itself to any GPU of the table, predicts time and
+ * total energy, and prices several GPUs per batch by the derived model. */
+static void any_gpu_time_total(void **state)
+{
+    (void)state;
+    esl_law *law = NULL;
+    if (esl_law_builtin(&law, ESL_CONVENTION_PAPER, NULL) != ESL_OK)
+        fail_msg("%s", esl_error_last());
+    assert_string_equal(law->form, "by-kind");
+    assert_non_null(law->time);
+    assert_int_equal(law->time->response, ESL_RESPONSE_TIME);
+    assert_true(law->tau2_gpus >= 2 && law->tau2_gpu > 0);
+
+    esl_model *m = NULL;
+    assert_int_equal(esl_catalog_find(&m, "sdxl"), ESL_OK);
+    esl_row r = {.model = "sdxl", .gpu = "H100", .dtype = "fp16", .cfg = 1, .height = 1024,
+                 .width = 1024, .steps = 25, .prompts = 8, .batch_size = 8, .num_gpus = 1};
+    assert_int_equal(esl_row_set_work(&r, m, ESL_CONVENTION_EXACT), ESL_OK);
+
+    /* Three names of one card are one trained level. */
+    static const char *const names[] = {"H100", "NVIDIA H100 80GB HBM3", "H100 SXM5 80GB"};
+    esl_prediction p[3];
+    for (size_t i = 0; i < 3; i++) {
+        r.gpu = (char *)names[i];
+        assert_int_equal(esl_law_predict(&p[i], law, &r, NULL), ESL_OK);
+        assert_false(p[i].extrapolated & ESL_EXTRAP_GPU);
+    }
+    assert_memory_equal(&p[0].energy_j, &p[1].energy_j, sizeof(double));
+    assert_memory_equal(&p[0].time_s, &p[2].time_s, sizeof(double));
+    /* ML.ENERGY measured this run: 756.3 J and 1.117 s per image (total) */
+    assert_true(fabs(p[0].total_j / 8 / 756.3 - 1) < 0.15);
+    assert_true(fabs(p[0].time_s / 8 / 1.117 - 1) < 0.15);
+    assert_true(p[0].total_j == p[0].energy_j + p[0].idle_w * p[0].time_s);
+    assert_true(p[0].idle_w == 140.0);
+
+    /* A GPU the law never saw: priced from the table, flagged, wider. */
+    esl_prediction b;
+    r.gpu = "B200";
+    assert_int_equal(esl_law_predict(&b, law, &r, NULL), ESL_OK);
+    assert_true(b.extrapolated & ESL_EXTRAP_GPU);
+    assert_true(b.se_pred > p[0].se_pred);
+    assert_true(b.time_s < p[0].time_s); /* faster than an H100 */
+    r.gpu = "H300";
+    assert_int_equal(esl_law_predict(&b, law, &r, NULL), ESL_ENOTFOUND);
+    assert_non_null(strstr(esl_error_last(), "closest: 'H100 SXM5 80GB'"));
+
+    /* Two GPUs per batch: 1.1x the dynamic energy in 1.1/2 of the time, and
+     * both GPUs idle meanwhile. */
+    esl_prediction two;
+    r.gpu = "H100";
+    r.num_gpus = 2;
+    assert_int_equal(esl_law_predict(&two, law, &r, NULL), ESL_OK);
+    assert_true(two.extrapolated & ESL_EXTRAP_GPUS);
+    assert_true(fabs(two.energy_j / p[0].energy_j - 1.1) < 1e-9);
+    assert_true(fabs(two.time_s / p[0].time_s - 0.55) < 1e-9);
+    assert_true(fabs(two.total_j - (two.energy_j + 2 * 140.0 * two.time_s)) < 1e-6);
+
+    /* bf16 is priced as the half precision the law knows. */
+    r.num_gpus = 1;
+    r.dtype = "bf16";
+    assert_int_equal(esl_law_predict(&b, law, &r, NULL), ESL_OK);
+    assert_true(b.extrapolated & ESL_EXTRAP_LEVEL);
+    assert_true(b.energy_j == p[0].energy_j);
+
+    /* A fleet: 20 images/s at 8 per 8.94 s per GPU needs 23 GPUs. */
+    esl_fleet f;
+    assert_int_equal(esl_fleet_plan(&f, 20, 8, 8.936, 6000, 140, 1, 1.0, 400, 0.1), ESL_OK);
+    assert_int_equal(f.gpus, 23);
+    assert_true(fabs(f.kwh_per_day - 86400 * (20 * 750.0 + 23 * 140.0) / 3.6e6) < 1e-9);
+    assert_true(fabs(f.tco2e_per_year - f.kwh_per_day * 365 * 400 / 1e6) < 1e-9);
+    assert_int_equal(esl_fleet_plan(&f, 0, 8, 8.936, 6000, 140, 1, 1.0, 400, 0.1), ESL_EINVAL);
+    esl_model_free(m);
+    esl_law_free(law);
+}
+
 static void cfg_batching(void **state)
 {
     (void)state;
@@ -365,7 +440,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(linear_in_prompts),
         cmocka_unit_test(roofline_recovers_batch),
-        cmocka_unit_test(by_kind_recovers), cmocka_unit_test(cfg_batching),
+        cmocka_unit_test(by_kind_recovers), cmocka_unit_test(any_gpu_time_total),
+        cmocka_unit_test(cfg_batching),
         cmocka_unit_test(form_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
