@@ -7,6 +7,7 @@
 #define ESL_CORE_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "esl/error.h"
 
@@ -36,5 +37,11 @@ static inline bool esl__add(int64_t *acc, int64_t x)
 
 /* Duplicate a string; NULL in, NULL out. */
 char *esl__strdup(const char *s);
+
+/* How many configurations (model, size, steps, cfg) the dataset readers of
+ * the calling thread have counted with esl_row_set_work since it started: a
+ * reader counts each configuration once, however many rows repeat it. The
+ * unit tests read it to check that the work cache never counts twice. */
+size_t esl__data_work_builds(void);
 
 #endif

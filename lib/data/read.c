@@ -32,14 +32,29 @@ static const char *const column_names[COL_COUNT] = {
 
 #define MAX_FIELDS 64
 #define MAX_MODELS 64
-#define FLOP_CACHE 512 /* direct-mapped: large datasets repeat a few configurations */
+#define WORK_CACHE_MIN 256 /* slots of the work table at first; it doubles at half full */
 
-typedef struct flop_entry {
-    const esl_model *model;
+/*
+ * The work of one configuration: every input of esl_row_set_work but the
+ * prompts (the engine's checks, size granularity and overflow, depend on
+ * all the others). Large datasets repeat a few thousand configurations, so
+ * each is counted once and kept in an open-addressing table on the full key
+ * that grows instead of evicting: a configuration is never counted twice.
+ */
+typedef struct work_entry {
+    const esl_model *model; /* NULL: empty slot */
     int64_t height, width, steps;
     int cfg;
-    esl_row work;    /* the row's FLOPs per prompt and denoiser work (esl_row_set_work) */
-} flop_entry;
+    esl_row work;    /* esl_row_set_work's result for one prompt */
+} work_entry;
+
+typedef struct work_cache {
+    work_entry *slots;
+    size_t cap, used; /* cap is a power of two */
+} work_cache;
+
+/* Works counted by readers on this thread (esl__data_work_builds). */
+static _Thread_local size_t work_builds;
 
 typedef struct reader {
     const char *origin;
@@ -56,7 +71,7 @@ typedef struct reader {
     size_t cell_cap[MAX_FIELDS];
     struct { char *name; esl_model *model; } models[MAX_MODELS];
     size_t n_models;
-    flop_entry *cache;
+    work_cache cache;
 } reader;
 
 static int fail_cell(reader *r, int status, enum column c, const char *value, const char *what)
@@ -156,6 +171,93 @@ static int check_header(reader *r)
     return ESL_OK;
 }
 
+/*
+ * Copy what esl_row_set_work computes (all but flops_cfg, which scales with
+ * the prompts) from a cached one-prompt row. A new work field of esl_row
+ * needs one line here.
+ */
+static void copy_work(esl_row *dst, const esl_row *work)
+{
+    dst->text_flops = work->text_flops;
+    dst->denoise_flops = work->denoise_flops;
+    dst->decode_flops = work->decode_flops;
+    dst->denoise_params = work->denoise_params;
+    dst->denoise_ops = work->denoise_ops;
+    dst->denoise_attn_share = work->denoise_attn_share;
+    dst->cfg_batched = work->cfg_batched;
+}
+
+size_t esl__data_work_builds(void)
+{
+    return work_builds;
+}
+
+static uint64_t work_hash(const esl_model *m, const esl_row *row)
+{
+    /* FNV-style mixing of the key's words, then a final avalanche. */
+    uint64_t h = 1469598103934665603u;
+    const uint64_t words[5] = {(uint64_t)(uintptr_t)m, (uint64_t)row->height,
+                               (uint64_t)row->width, (uint64_t)row->steps, (uint64_t)row->cfg};
+    for (size_t i = 0; i < 5; i++)
+        h = (h ^ words[i]) * 1099511628211u;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return h;
+}
+
+static work_entry *work_slot(work_entry *slots, size_t cap, const esl_model *m,
+                             const esl_row *row)
+{
+    size_t i = (size_t)work_hash(m, row) & (cap - 1);
+    for (;; i = (i + 1) & (cap - 1)) {
+        work_entry *e = &slots[i];
+        if (e->model == NULL || (e->model == m && e->height == row->height &&
+                                 e->width == row->width && e->steps == row->steps &&
+                                 e->cfg == row->cfg))
+            return e;
+    }
+}
+
+static int work_grow(work_cache *c)
+{
+    size_t cap = c->cap ? 2 * c->cap : WORK_CACHE_MIN;
+    work_entry *slots = calloc(cap, sizeof *slots);
+    if (slots == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < c->cap; i++) {
+        const work_entry *e = &c->slots[i];
+        if (e->model != NULL)
+            *work_slot(slots, cap, e->model, &e->work) = *e;
+    }
+    free(c->slots);
+    c->slots = slots;
+    c->cap = cap;
+    return ESL_OK;
+}
+
+/* The work of a row's configuration, counted on first sight. */
+static int cached_work(reader *r, const esl_model *m, const esl_row *row, const esl_row **out)
+{
+    work_cache *c = &r->cache;
+    int rc;
+    if (2 * (c->used + 1) > c->cap && (rc = work_grow(c)) != ESL_OK)
+        return rc;
+    work_entry *e = work_slot(c->slots, c->cap, m, row);
+    if (e->model == NULL) {
+        esl_row one = *row;
+        one.prompts = 1;
+        work_builds++;
+        if ((rc = esl_row_set_work(&one, m, r->opts->convention)) != ESL_OK)
+            return esl__fail_prefix(rc, "%s:%lld: ", r->origin, (long long)r->line);
+        one.model = one.gpu = one.dtype = one.source = NULL; /* the reader's cells: not kept */
+        *e = (work_entry){m, row->height, row->width, row->steps, row->cfg, one};
+        c->used++;
+    }
+    *out = &e->work;
+    return ESL_OK;
+}
+
 static int convert_row(reader *r, esl_row *row)
 {
     int rc;
@@ -225,30 +327,13 @@ static int convert_row(reader *r, esl_row *row)
     const esl_model *m = NULL;
     if ((rc = find_model(r, row->model, &m)) != ESL_OK)
         return rc;
-    uint64_t h = (uint64_t)(uintptr_t)m * 31u + (uint64_t)row->height * 1000003u +
-                 (uint64_t)row->width * 10007u + (uint64_t)row->steps * 101u + (uint64_t)row->cfg;
-    flop_entry uncached, *e = r->cache ? &r->cache[(h ^ (h >> 17)) % FLOP_CACHE] : NULL;
-    if (e == NULL || e->model != m || e->height != row->height || e->width != row->width ||
-        e->steps != row->steps || e->cfg != row->cfg) {
-        /* The engine's checks (size granularity, overflow) depend on all but the prompts. */
-        esl_row one = *row;
-        one.prompts = 1;
-        if ((rc = esl_row_set_work(&one, m, r->opts->convention)) != ESL_OK)
-            return esl__fail_prefix(rc, "%s:%lld: ", r->origin, (long long)r->line);
-        if (e == NULL)
-            e = &uncached;
-        *e = (flop_entry){m, row->height, row->width, row->steps, row->cfg, one};
-    }
+    const esl_row *work = NULL;
+    if ((rc = cached_work(r, m, row, &work)) != ESL_OK)
+        return rc;
+    copy_work(row, work);
     /* Section 3.3, as esl_flops_count computes it: N * T * FLOPs_denoise * 2^cfg. */
-    row->flops_cfg = (double)row->prompts * (double)row->steps * e->work.denoise_flops *
+    row->flops_cfg = (double)row->prompts * (double)row->steps * work->denoise_flops *
                      (row->cfg ? 2.0 : 1.0);
-    row->text_flops = e->work.text_flops;
-    row->denoise_flops = e->work.denoise_flops;
-    row->decode_flops = e->work.decode_flops;
-    row->denoise_params = e->work.denoise_params;
-    row->denoise_ops = e->work.denoise_ops;
-    row->cfg_batched = e->work.cfg_batched;
-    row->denoise_attn_share = e->work.denoise_attn_share;
     return ESL_OK;
 }
 
@@ -306,7 +391,7 @@ static void on_record(int term, void *data)
 static void reader_release(reader *r, struct csv_parser *p)
 {
     csv_free(p);
-    free(r->cache);
+    free(r->cache.slots);
     for (size_t i = 0; i < MAX_FIELDS; i++)
         free(r->cells[i]);
     for (size_t i = 0; i < r->n_models; i++) {
@@ -352,7 +437,6 @@ static int start(reader *r, struct csv_parser *p, const char *origin, const esl_
 {
     *r = (reader){.origin = origin, .opts = opts ? opts : &default_opts, .fn = fn, .ctx = ctx,
                   .line = 1};
-    r->cache = calloc(FLOP_CACHE, sizeof *r->cache); /* optional: NULL counts every row */
     if (csv_init(p, CSV_STRICT | CSV_STRICT_FINI) != 0)
         return esl__fail(ESL_ENOMEM, "out of memory");
     return ESL_OK;

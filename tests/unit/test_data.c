@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "esl/esl.h"
+#include "core/internal.h"
 
 #define HEAD "model,gpu,dtype,cfg,height,width,steps,prompts,energy_j\n"
 
@@ -181,13 +182,72 @@ static void grid(void **state)
     assert_true(fabs(fp.gco2e - 600) < 1e-9 && fabs(fp.cost - 0.3) < 1e-12);
 }
 
+/*
+ * The reader counts each configuration's work once: 10^4 generated rows over
+ * four models, 7 x 7 sizes, 5 step counts and CFG on/off repeat about two
+ * thousand configurations, and every one is counted exactly once (the
+ * counter is esl__data_work_builds, core/internal.h). Sampled rows carry the
+ * same work as esl_row_set_work gives them directly.
+ */
+static void work_counted_once_per_configuration(void **state)
+{
+    (void)state;
+    static const char *const models[] = {"flux-dev", "qwen-image", "sd2", "sd35-large"};
+    enum { ROWS = 10000, KEYS = 4 * 7 * 7 * 5 * 2 };
+    size_t cap = 128 + (size_t)ROWS * 64, len = 0;
+    char *text = malloc(cap);
+    unsigned char *seen = calloc(KEYS, 1);
+    assert_non_null(text);
+    assert_non_null(seen);
+    len += (size_t)snprintf(text, cap, HEAD);
+    uint64_t x = 12345;
+    size_t distinct = 0;
+    for (int i = 0; i < ROWS; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        unsigned v = (unsigned)(x >> 33);
+        unsigned m = v % 4, h = v / 4 % 7, w = v / 28 % 7, st = v / 196 % 5, cfg = v / 980 % 2;
+        unsigned n = 1u + v / 1960 % 50;
+        unsigned key = (((m * 7 + h) * 7 + w) * 5 + st) * 2 + cfg;
+        distinct += !seen[key];
+        seen[key] = 1;
+        len += (size_t)snprintf(text + len, cap - len, "%s,A100,fp16,%u,%u,%u,%u,%u,%u.5\n",
+                                models[m], cfg, 256 + 128 * h, 256 + 128 * w, 10 + 10 * st, n,
+                                1000 + i);
+    }
+    size_t before = esl__data_work_builds();
+    esl_dataset *ds = NULL;
+    assert_int_equal(esl_dataset_parse(&ds, text, len, "gen.csv", NULL), ESL_OK);
+    assert_int_equal(ds->n_rows, ROWS);
+    assert_true(distinct > 1000);
+    assert_int_equal(esl__data_work_builds() - before, distinct);
+    for (size_t i = 0; i < ds->n_rows; i += 97) {
+        const esl_row *r = &ds->rows[i];
+        esl_model *m = NULL;
+        assert_int_equal(esl_catalog_find(&m, r->model), ESL_OK);
+        esl_row direct = *r;
+        assert_int_equal(esl_row_set_work(&direct, m, ESL_CONVENTION_PAPER), ESL_OK);
+        assert_true(direct.flops_cfg == r->flops_cfg);
+        assert_true(direct.text_flops == r->text_flops);
+        assert_true(direct.denoise_flops == r->denoise_flops);
+        assert_true(direct.decode_flops == r->decode_flops);
+        assert_true(direct.denoise_params == r->denoise_params);
+        assert_true(direct.denoise_ops == r->denoise_ops);
+        assert_true(direct.denoise_attn_share == r->denoise_attn_share);
+        assert_int_equal(direct.cfg_batched, r->cfg_batched);
+        esl_model_free(m);
+    }
+    esl_dataset_free(ds);
+    free(seen);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rows_and_flops),   cmocka_unit_test(optional_columns),
         cmocka_unit_test(configs_without_energy), cmocka_unit_test(errors),
         cmocka_unit_test(where),            cmocka_unit_test(load_missing_file),
-        cmocka_unit_test(grid),
+        cmocka_unit_test(grid), cmocka_unit_test(work_counted_once_per_configuration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
