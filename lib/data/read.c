@@ -192,17 +192,19 @@ size_t esl__data_work_builds(void)
     return work_builds;
 }
 
+static uint64_t mix64(uint64_t h)
+{
+    /* The finaliser of splitmix64: every input bit reaches every output bit. */
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebu;
+    return h ^ (h >> 31);
+}
+
 static uint64_t work_hash(const esl_model *m, const esl_row *row)
 {
-    /* FNV-style mixing of the key's words, then a final avalanche. */
-    uint64_t h = 1469598103934665603u;
-    const uint64_t words[5] = {(uint64_t)(uintptr_t)m, (uint64_t)row->height,
-                               (uint64_t)row->width, (uint64_t)row->steps, (uint64_t)row->cfg};
-    for (size_t i = 0; i < 5; i++)
-        h = (h ^ words[i]) * 1099511628211u;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdu;
-    h ^= h >> 33;
+    uint64_t h = mix64((uint64_t)(uintptr_t)m);
+    h = mix64(h ^ (uint64_t)row->height);
+    h = mix64(h ^ ((uint64_t)row->width << 20 ^ (uint64_t)row->steps << 1 ^ (uint64_t)row->cfg));
     return h;
 }
 
