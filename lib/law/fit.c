@@ -139,7 +139,10 @@ int esl_law_form_known(const char *form)
 
 int esl__law_per_image(const esl_law *law)
 {
-    return strcmp(law->form, "paper") != 0;
+    /* Asked several times per row: compared a character at a time, stopping
+     * at the first difference, rather than through strcmp. */
+    const char *f = law->form;
+    return !(f[0] == 'p' && f[1] == 'a' && f[2] == 'p' && f[3] == 'e' && f[4] == 'r' && f[5] == '\0');
 }
 
 double esl__law_flops(const esl_law *law, const esl_row *row)
@@ -180,12 +183,22 @@ static int cmp_str(const void *a, const void *b)
 /* The sorted distinct values of a column. */
 static int distinct(char ***out, size_t *n, const esl_dataset *ds, int column)
 {
+    /* A dataset's rows share the pointer of equal strings: values whose
+     * pointer was already seen need no comparison. */
+    const char *memo[32];
+    size_t n_memo = 0;
     *out = NULL;
     *n = 0;
     for (size_t i = 0; i < ds->n_rows; i++) {
         const esl_row *r = &ds->rows[i];
         const char *v = column == 0 ? r->gpu : column == 1 ? r->dtype : r->model;
         int seen = 0;
+        for (size_t k = 0; k < n_memo && !seen; k++)
+            seen = memo[k] == v;
+        if (seen)
+            continue;
+        if (n_memo < sizeof memo / sizeof *memo)
+            memo[n_memo++] = v;
         for (size_t k = *n; k > 0 && !seen; k--)
             seen = strcmp((*out)[k - 1], v) == 0;
         if (!seen) {
