@@ -44,4 +44,12 @@ char *esl__strdup(const char *s);
  * unit tests read it to check that the work cache never counts twice. */
 size_t esl__data_work_builds(void);
 
+/* Split a dataset's rows in two new datasets, keeping their order: rows i
+ * with is_in[i] set go to *in, the others to *out. Faster than appending
+ * row by row: the source's strings are known to stay put during the call.
+ * @return ESL_OK; ESL_ENOMEM (*in and *out NULL) */
+struct esl_dataset;
+int esl__dataset_split(struct esl_dataset **in, struct esl_dataset **out,
+                       const struct esl_dataset *ds, const unsigned char *is_in);
+
 #endif

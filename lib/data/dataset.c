@@ -117,6 +117,71 @@ int esl_dataset_append(esl_dataset *ds, const esl_row *row)
     return ESL_OK;
 }
 
+/* Source string -> this dataset's copy, for rows copied from one dataset
+ * whose strings stay put while the copy runs (esl__dataset_split). */
+typedef struct string_memo {
+    const char *src[64];
+    char *dst[64];
+} string_memo;
+
+static char *intern_memo(esl_dataset *ds, string_memo *m, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t h = ((uintptr_t)s >> 3) % 64;
+    if (m->src[h] == s)
+        return m->dst[h];
+    char *copy = intern(ds, s);
+    if (copy != NULL)
+        m->src[h] = s, m->dst[h] = copy;
+    return copy;
+}
+
+static int append_memo(esl_dataset *ds, string_memo *m, const esl_row *row)
+{
+    if (ds->n_rows == ds->cap) {
+        size_t cap = ds->cap ? 2 * ds->cap : 64;
+        esl_row *grown = realloc(ds->rows, cap * sizeof *grown);
+        if (grown == NULL)
+            return esl__fail(ESL_ENOMEM, "out of memory");
+        ds->rows = grown;
+        ds->cap = cap;
+    }
+    esl_row *copy = &ds->rows[ds->n_rows];
+    *copy = *row;
+    copy->model = intern_memo(ds, m, row->model);
+    copy->gpu = intern_memo(ds, m, row->gpu);
+    copy->dtype = intern_memo(ds, m, row->dtype);
+    copy->source = intern_memo(ds, m, row->source);
+    if (copy->model == NULL || copy->gpu == NULL || copy->dtype == NULL ||
+        (row->source != NULL && copy->source == NULL))
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    ds->n_rows++;
+    return ESL_OK;
+}
+
+int esl__dataset_split(esl_dataset **in, esl_dataset **out, const esl_dataset *ds,
+                       const unsigned char *is_in)
+{
+    string_memo *memo = calloc(2, sizeof *memo);
+    *in = *out = NULL;
+    int rc = memo != NULL ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
+    if (rc == ESL_OK)
+        rc = esl_dataset_new(in, ds->origin, ds->convention);
+    if (rc == ESL_OK)
+        rc = esl_dataset_new(out, ds->origin, ds->convention);
+    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++)
+        rc = is_in[i] ? append_memo(*in, &memo[0], &ds->rows[i])
+                      : append_memo(*out, &memo[1], &ds->rows[i]);
+    free(memo);
+    if (rc != ESL_OK) {
+        esl_dataset_free(*in);
+        esl_dataset_free(*out);
+        *in = *out = NULL;
+    }
+    return rc;
+}
+
 static int append_cb(void *ctx, const esl_row *row)
 {
     return esl_dataset_append(ctx, row);
