@@ -570,6 +570,7 @@ static int stream_solve(esl_law *law, const esl_dataset *ds, double *yhat)
     for (size_t i = 0; i < n; i++) {
         const esl_row *row = &ds->rows[i];
         double y = esl__ln_kwh(esl__law_energy(law, row));
+        yhat[i] = y; /* the response, kept for the residual pass */
         linear_features(&li, row, x);
         if (weighted) {
             double sw = sqrt((double)row->prompts);
@@ -610,7 +611,7 @@ static int stream_solve(esl_law *law, const esl_dataset *ds, double *yhat)
         double fit = 0;
         for (size_t j = 0; j < p; j++)
             fit += x[j] * c[j];
-        double r = esl__ln_kwh(esl__law_energy(law, row)) - fit;
+        double r = yhat[i] - fit;
         chisq += weighted ? (double)row->prompts * r * r : r * r;
         yhat[i] = fit;
     }
