@@ -5,7 +5,8 @@
 #   sh bench/run_law_bench.sh [BUILD_DIR] [BIG_ROWS] [SMALL_ROWS]
 # BIG_ROWS (default 10^6): esl fit (paper and roofline forms), esl validate
 # --split kfold:10; SMALL_ROWS (default 10^5): esl fit, esl predict --configs
-# (CSV). Each line gives wall seconds and peak RSS (/usr/bin/time -v).
+# (CSV). Each line gives wall and CPU (user + system) seconds and peak RSS
+# (/usr/bin/time -v); on a shared machine the CPU time varies less.
 # With ESL_BEFORE=PATH, another esl binary (an earlier build) is timed too
 # on the SMALL_ROWS fit and predictions, for before/after tables.
 # Needs Debian's python3-pandas, python3-sklearn (/usr/bin/python3 on
@@ -43,8 +44,10 @@ run() {
   /usr/bin/time -v "$@" >"$dir/out" 2>"$dir/time" || { cat "$dir/time" >&2; exit 1; }
   awk -v l="$label" -v n="$rows" '
     /Elapsed \(wall clock\)/ { split($NF, t, ":"); s = 0; for (i = 1; i <= length(t); i++) s = s * 60 + t[i] }
+    /User time \(seconds\)|System time \(seconds\)/ { cpu += $NF }
     /Maximum resident set size/ { kb = $NF }
-    END { printf "%-34s %9d rows %8.2f s %8.0f MiB %6.0f B/row\n", l, n, s, kb / 1024, kb * 1024 / n }' "$dir/time"
+    END { printf "%-36s %8d rows %7.2f s wall %7.2f s cpu %6.0f MiB %5.0f B/row\n", l, n, s, cpu,
+                 kb / 1024, kb * 1024 / n }' "$dir/time"
 }
 
 echo "== $(date -u +%Y-%m-%dT%H:%MZ), esl $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores"
