@@ -4,10 +4,11 @@
  * from a known law with noise (four catalogue models, three GPUs, two
  * dtypes, the paper's sizes and steps), then times reading it (CSV + FLOP
  * engine per row), the OLS fit, and single-row predictions with intervals.
- * bench/law_sklearn.py fits the same file with scikit-learn for comparison
- * (bench/run_law_bench.sh runs both).
+ * bench/run_law_bench.sh uses it to write the data for its whole-process
+ * comparisons of esl with pandas + scikit-learn (bench/law_pandas.py); with
+ * "gen" as third argument it only writes the files.
  *
- *   build/bench/bench_law [ROWS] [DIR]
+ *   build/bench/bench_law [ROWS] [DIR] [gen]
  */
 #include <math.h>
 #include <stdio.h>
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
     }
     fclose(fp);
     gsl_rng_free(rng);
+    if (argc > 3 && strcmp(argv[3], "gen") == 0)
+        return 0;
 
     double t0 = now_s();
     esl_dataset *ds = NULL;

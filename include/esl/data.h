@@ -118,19 +118,23 @@ int esl_data_read(FILE *fp, const char *origin, const esl_data_opts *opts, esl_r
 int esl_data_parse(const char *text, size_t len, const char *origin, const esl_data_opts *opts,
                    esl_row_fn fn, void *ctx);
 
-/* A dataset held in memory: rows and the strings they own. */
+/* A dataset held in memory: rows and the strings they point to. The
+ * dataset owns each distinct string once; rows with equal strings share
+ * the pointer, and the strings live until esl_dataset_free. */
 typedef struct esl_dataset {
     esl_row *rows;
     size_t n_rows;
     size_t cap;
     char *origin;              /* where it was read from */
     esl_convention convention; /* how the rows' FLOPs_cfg were counted */
+    struct esl__strings *strings; /* private: the rows' interned strings */
 } esl_dataset;
 
 /* A new empty dataset. @return ESL_OK or ESL_ENOMEM */
 int esl_dataset_new(esl_dataset **out, const char *origin, esl_convention convention);
 
-/* Append a copy of `row` (its strings copied). @return ESL_OK or ESL_ENOMEM */
+/* Append a copy of `row`, its strings interned in the dataset (see above).
+ * @return ESL_OK or ESL_ENOMEM */
 int esl_dataset_append(esl_dataset *ds, const esl_row *row);
 
 /* Read a whole dataset from `fp`; the codes of esl_data_read. */

@@ -7,6 +7,7 @@
 #define ESL_CORE_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "esl/error.h"
 
@@ -36,5 +37,19 @@ static inline bool esl__add(int64_t *acc, int64_t x)
 
 /* Duplicate a string; NULL in, NULL out. */
 char *esl__strdup(const char *s);
+
+/* How many configurations (model, size, steps, cfg) the dataset readers of
+ * the calling thread have counted with esl_row_set_work since it started: a
+ * reader counts each configuration once, however many rows repeat it. The
+ * unit tests read it to check that the work cache never counts twice. */
+size_t esl__data_work_builds(void);
+
+/* Split a dataset's rows in two new datasets, keeping their order: rows i
+ * with is_in[i] set go to *in, the others to *out. Faster than appending
+ * row by row: the source's strings are known to stay put during the call.
+ * @return ESL_OK; ESL_ENOMEM (*in and *out NULL) */
+struct esl_dataset;
+int esl__dataset_split(struct esl_dataset **in, struct esl_dataset **out,
+                       const struct esl_dataset *ds, const unsigned char *is_in);
 
 #endif

@@ -1,9 +1,15 @@
 /*
- * dataset.c - datasets held in memory: reading whole files into rows that own
- * their strings, the built-in paper data, and selecting rows by column value
- * (`--where model=flux-dev,sd35-large`).
+ * dataset.c - datasets held in memory: reading whole files into rows whose
+ * strings the dataset owns, the built-in paper data, and selecting rows by
+ * column value (`--where model=flux-dev,sd35-large`).
+ *
+ * A dataset keeps each distinct string once (model, gpu, dtype and source
+ * repeat on every row of a large file): rows point into the dataset's
+ * string table, which saves a few allocations and ~100 bytes per row, and
+ * rows with the same value share the same pointer.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +24,66 @@ extern const size_t esl__paper_a100_csv_len;
 extern const char esl__mlenergy_v2_csv[];
 extern const size_t esl__mlenergy_v2_csv_len;
 
+/* The dataset's interned strings: an open-addressing set that grows. */
+typedef struct esl__strings {
+    char **slots; /* NULL: empty */
+    size_t cap, used; /* cap is a power of two */
+} esl__strings;
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static char **str_slot(char **slots, size_t cap, const char *s)
+{
+    for (size_t i = (size_t)str_hash(s) & (cap - 1);; i = (i + 1) & (cap - 1))
+        if (slots[i] == NULL || strcmp(slots[i], s) == 0)
+            return &slots[i];
+}
+
+/* The dataset's copy of `s` (NULL for NULL), added on first sight. */
+static char *intern(esl_dataset *ds, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    esl__strings *t = ds->strings;
+    if (t == NULL && (t = ds->strings = calloc(1, sizeof *t)) == NULL)
+        return NULL;
+    if (2 * (t->used + 1) > t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 16;
+        char **slots = calloc(cap, sizeof *slots);
+        if (slots == NULL)
+            return NULL;
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slots[i] != NULL)
+                *str_slot(slots, cap, t->slots[i]) = t->slots[i];
+        free(t->slots);
+        t->slots = slots;
+        t->cap = cap;
+    }
+    char **slot = str_slot(t->slots, t->cap, s);
+    if (*slot == NULL) {
+        if ((*slot = esl__strdup(s)) == NULL)
+            return NULL;
+        t->used++;
+    }
+    return *slot;
+}
+
+static void strings_free(esl__strings *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->slots[i]);
+    free(t->slots);
+    free(t);
+}
+
 int esl_dataset_new(esl_dataset **out, const char *origin, esl_convention convention)
 {
     esl_dataset *ds = calloc(1, sizeof *ds);
@@ -29,14 +95,6 @@ int esl_dataset_new(esl_dataset **out, const char *origin, esl_convention conven
     ds->convention = convention;
     *out = ds;
     return ESL_OK;
-}
-
-static void row_release(esl_row *row)
-{
-    free(row->model);
-    free(row->gpu);
-    free(row->dtype);
-    free(row->source);
 }
 
 int esl_dataset_append(esl_dataset *ds, const esl_row *row)
@@ -51,15 +109,13 @@ int esl_dataset_append(esl_dataset *ds, const esl_row *row)
     }
     esl_row *copy = &ds->rows[ds->n_rows];
     *copy = *row;
-    copy->model = esl__strdup(row->model);
-    copy->gpu = esl__strdup(row->gpu);
-    copy->dtype = esl__strdup(row->dtype);
-    copy->source = esl__strdup(row->source);
+    copy->model = intern(ds, row->model);
+    copy->gpu = intern(ds, row->gpu);
+    copy->dtype = intern(ds, row->dtype);
+    copy->source = intern(ds, row->source);
     if (copy->model == NULL || copy->gpu == NULL || copy->dtype == NULL ||
-        (row->source != NULL && copy->source == NULL)) {
-        row_release(copy);
-        return esl__fail(ESL_ENOMEM, "out of memory");
-    }
+        (row->source != NULL && copy->source == NULL))
+        return esl__fail(ESL_ENOMEM, "out of memory"); /* what was interned stays owned */
     ds->n_rows++;
     return ESL_OK;
 }
@@ -89,6 +145,71 @@ int esl_dataset_expand_prompts(esl_dataset **out, const esl_dataset *ds, const i
     if (rc != ESL_OK) {
         esl_dataset_free(*out);
         *out = NULL;
+    }
+    return rc;
+}
+
+/* Source string -> this dataset's copy, for rows copied from one dataset
+ * whose strings stay put while the copy runs (esl__dataset_split). */
+typedef struct string_memo {
+    const char *src[64];
+    char *dst[64];
+} string_memo;
+
+static char *intern_memo(esl_dataset *ds, string_memo *m, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t h = ((uintptr_t)s >> 3) % 64;
+    if (m->src[h] == s)
+        return m->dst[h];
+    char *copy = intern(ds, s);
+    if (copy != NULL)
+        m->src[h] = s, m->dst[h] = copy;
+    return copy;
+}
+
+static int append_memo(esl_dataset *ds, string_memo *m, const esl_row *row)
+{
+    if (ds->n_rows == ds->cap) {
+        size_t cap = ds->cap ? 2 * ds->cap : 64;
+        esl_row *grown = realloc(ds->rows, cap * sizeof *grown);
+        if (grown == NULL)
+            return esl__fail(ESL_ENOMEM, "out of memory");
+        ds->rows = grown;
+        ds->cap = cap;
+    }
+    esl_row *copy = &ds->rows[ds->n_rows];
+    *copy = *row;
+    copy->model = intern_memo(ds, m, row->model);
+    copy->gpu = intern_memo(ds, m, row->gpu);
+    copy->dtype = intern_memo(ds, m, row->dtype);
+    copy->source = intern_memo(ds, m, row->source);
+    if (copy->model == NULL || copy->gpu == NULL || copy->dtype == NULL ||
+        (row->source != NULL && copy->source == NULL))
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    ds->n_rows++;
+    return ESL_OK;
+}
+
+int esl__dataset_split(esl_dataset **in, esl_dataset **out, const esl_dataset *ds,
+                       const unsigned char *is_in)
+{
+    string_memo *memo = calloc(2, sizeof *memo);
+    *in = *out = NULL;
+    int rc = memo != NULL ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
+    if (rc == ESL_OK)
+        rc = esl_dataset_new(in, ds->origin, ds->convention);
+    if (rc == ESL_OK)
+        rc = esl_dataset_new(out, ds->origin, ds->convention);
+    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++)
+        rc = is_in[i] ? append_memo(*in, &memo[0], &ds->rows[i])
+                      : append_memo(*out, &memo[1], &ds->rows[i]);
+    free(memo);
+    if (rc != ESL_OK) {
+        esl_dataset_free(*in);
+        esl_dataset_free(*out);
+        *in = *out = NULL;
     }
     return rc;
 }
@@ -218,8 +339,7 @@ void esl_dataset_free(esl_dataset *ds)
 {
     if (ds == NULL)
         return;
-    for (size_t i = 0; i < ds->n_rows; i++)
-        row_release(&ds->rows[i]);
+    strings_free(ds->strings);
     free(ds->rows);
     free(ds->origin);
     free(ds);

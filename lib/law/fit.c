@@ -6,12 +6,21 @@
  * The features of a row are computed in one place, law_features(), which is
  * also the only place where plain FLOPs become GFLOPs and joules become kWh,
  * so fitting and predicting can never disagree on units.
+ *
+ * Ordinary and weighted fits stream: each row's features (levels read as
+ * small integer ids) are rotated into a p x p triangular factor R by Givens
+ * rotations, so no n x p matrix is held. The singular values of R are those
+ * of the design: the rank test, coefficients and covariance come from the
+ * SVD of R as they came from GSL's SVD of the whole design, and a second
+ * pass over the rows gives the residuals. Small designs and the robust fit
+ * keep the matrix (see STREAM_MIN_ROWS).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_multifit.h>
 
 #include "core/internal.h"
@@ -142,7 +151,10 @@ int esl_law_form_known(const char *form)
 
 int esl__law_per_image(const esl_law *law)
 {
-    return strcmp(law->form, "paper") != 0;
+    /* Asked several times per row: compared a character at a time, stopping
+     * at the first difference, rather than through strcmp. */
+    const char *f = law->form;
+    return !(f[0] == 'p' && f[1] == 'a' && f[2] == 'p' && f[3] == 'e' && f[4] == 'r' && f[5] == '\0');
 }
 
 double esl__law_flops(const esl_law *law, const esl_row *row)
@@ -231,12 +243,22 @@ static int cmp_str(const void *a, const void *b)
 /* The sorted distinct values of a column. */
 static int distinct(char ***out, size_t *n, const esl_dataset *ds, int column)
 {
+    /* A dataset's rows share the pointer of equal strings: values whose
+     * pointer was already seen need no comparison. */
+    const char *memo[32];
+    size_t n_memo = 0;
     *out = NULL;
     *n = 0;
     for (size_t i = 0; i < ds->n_rows; i++) {
         const esl_row *r = &ds->rows[i];
         const char *v = column == 0 ? r->gpu : column == 1 ? r->dtype : r->model;
         int seen = 0;
+        for (size_t k = 0; k < n_memo && !seen; k++)
+            seen = memo[k] == v;
+        if (seen)
+            continue;
+        if (n_memo < sizeof memo / sizeof *memo)
+            memo[n_memo++] = v;
         for (size_t k = *n; k > 0 && !seen; k--)
             seen = strcmp((*out)[k - 1], v) == 0;
         if (!seen) {
@@ -528,6 +550,205 @@ done:
     return rc;
 }
 
+/* ---- the streaming fit (ordinary and weighted) --------------------------- */
+
+/* Designs of fewer rows go through GSL's SVD of the whole design, so fits of
+ * measured datasets (tens to thousands of rows) give the same bits as they
+ * always have; larger ones stream, and agree with the SVD to ~1e-11. */
+#define STREAM_MIN_ROWS 10000
+#define LEVEL_MEMO 16
+#define MAX_LINEAR 256 /* features of a streamed fit */
+
+/* Which level of each factor a row has, as an index into the factor's
+ * levels (-1: unseen). Dataset strings are interned, so a row's value is
+ * first looked up by pointer among those already resolved. */
+typedef struct level_ids {
+    const esl_law *law;
+    struct { const char *ptr; int id; } memo[2][LEVEL_MEMO];
+    size_t n_memo[2];
+    int factor_of[MAX_LINEAR], level_of[MAX_LINEAR]; /* per feature; -1 when not a level */
+} level_ids;
+
+static void level_ids_init(level_ids *li, const esl_law *law)
+{
+    memset(li, 0, sizeof *li);
+    li->law = law;
+    for (size_t j = 0; j < law->n_features && j < MAX_LINEAR; j++) {
+        const esl_feature *f = &law->features[j];
+        li->factor_of[j] = li->level_of[j] = -1;
+        if (f->kind != ESL_FEATURE_LEVEL)
+            continue;
+        int k = strcmp(f->column, "gpu") == 0 ? 0 : 1;
+        const esl_factor *fa = &law->factors[k];
+        for (size_t i = 0; i < fa->n_levels; i++)
+            if (strcmp(fa->levels[i], f->level) == 0)
+                li->factor_of[j] = k, li->level_of[j] = (int)i;
+    }
+}
+
+static int level_id(level_ids *li, int k, const char *v)
+{
+    for (size_t i = 0; i < li->n_memo[k]; i++)
+        if (li->memo[k][i].ptr == v)
+            return li->memo[k][i].id;
+    const esl_factor *fa = &li->law->factors[k];
+    int id = -1;
+    for (size_t i = 0; i < fa->n_levels && id < 0; i++)
+        if (strcmp(fa->levels[i], v) == 0)
+            id = (int)i;
+    if (li->n_memo[k] < LEVEL_MEMO) {
+        li->memo[k][li->n_memo[k]].ptr = v;
+        li->memo[k][li->n_memo[k]++].id = id;
+    }
+    return id;
+}
+
+/* The features of the linear forms, as esl__law_features gives them. */
+static void linear_features(level_ids *li, const esl_row *row, double *x)
+{
+    const esl_law *law = li->law;
+    int id[2] = {level_id(li, 0, row->gpu), level_id(li, 1, row->dtype)};
+    for (size_t j = 0; j < law->n_features; j++) {
+        switch (law->features[j].kind) {
+        case ESL_FEATURE_CONST: x[j] = 1.0; break;
+        case ESL_FEATURE_LN_FLOPS: x[j] = log(esl__law_flops(law, row) / 1e9); break;
+        case ESL_FEATURE_LN_RES: x[j] = esl__ln_res(row); break;
+        case ESL_FEATURE_LEVEL: x[j] = id[li->factor_of[j]] == li->level_of[j] ? 1.0 : 0.0; break;
+        default: x[j] = 0.0; break;
+        }
+    }
+}
+
+/* Rotate the row (x, y) into the upper triangle R (p x p, row-major) and
+ * z = Q^T y, one Givens rotation per non-zero entry. */
+static void givens_add(double *R, double *z, double *x, double y, size_t p)
+{
+    for (size_t j = 0; j < p; j++) {
+        double xj = x[j];
+        if (xj == 0.0)
+            continue;
+        double *Rj = &R[j * p], d = Rj[j], r = sqrt(d * d + xj * xj), c = d / r, s = xj / r;
+        Rj[j] = r;
+        for (size_t k = j + 1; k < p; k++) {
+            double t = Rj[k];
+            Rj[k] = c * t + s * x[k];
+            x[k] = c * x[k] - s * t;
+        }
+        double t = z[j];
+        z[j] = c * t + s * y;
+        y = c * y - s * t;
+    }
+}
+
+/* Build the whole design (failure path only: naming a singular term). */
+static int design_matrix(const esl_law *law, const esl_dataset *ds, gsl_matrix **out)
+{
+    *out = gsl_matrix_alloc(ds->n_rows, law->n_features);
+    if (*out == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        unsigned unseen;
+        esl__law_features(law, &ds->rows[i], gsl_matrix_ptr(*out, i, 0), &unseen);
+    }
+    return ESL_OK;
+}
+
+/*
+ * Ordinary or weighted least squares by an accumulated R factor. yhat[i]
+ * receives the fitted ln E of row i. Weights are the rows' prompts, relative
+ * (var ~ sigma^2 / N): the covariance is sigma^2 (X^T W X)^-1 either way.
+ */
+static int stream_solve(esl_law *law, const esl_dataset *ds, double *yhat)
+{
+    size_t n = ds->n_rows, p = law->n_features;
+    int weighted = law->method == ESL_FIT_WEIGHTED, rc = ESL_OK;
+    double x[MAX_LINEAR], z[MAX_LINEAR] = {0}, c[MAX_LINEAR] = {0};
+    if (p > MAX_LINEAR)
+        return esl__fail(ESL_EINVAL, "%zu features: at most %d can be fitted", p, MAX_LINEAR);
+    gsl_matrix *R = gsl_matrix_calloc(p, p), *V = gsl_matrix_alloc(p, p);
+    gsl_vector *S = gsl_vector_alloc(p), *work = gsl_vector_alloc(p);
+    gsl_matrix *X = NULL;
+    if (R == NULL || V == NULL || S == NULL || work == NULL) {
+        rc = esl__fail(ESL_ENOMEM, "out of memory");
+        goto done;
+    }
+    level_ids li;
+    level_ids_init(&li, law);
+    for (size_t i = 0; i < n; i++) {
+        const esl_row *row = &ds->rows[i];
+        double y = esl__ln_kwh(esl__law_energy(law, row));
+        yhat[i] = y; /* the response, kept for the residual pass */
+        linear_features(&li, row, x);
+        if (weighted) {
+            double sw = sqrt((double)row->prompts);
+            for (size_t j = 0; j < p; j++)
+                x[j] *= sw;
+            y *= sw;
+        }
+        givens_add(R->data, z, x, y, p);
+    }
+    /* R = U S V^T: the singular values of the design. */
+    int g = gsl_linalg_SV_decomp(R, V, S, work);
+    if (g != GSL_SUCCESS) {
+        rc = esl__fail(ESL_ENUMERIC, "%s fit failed: %s", esl_fit_method_name(law->method),
+                       gsl_strerror(g));
+        goto done;
+    }
+    size_t rank = 0;
+    for (size_t j = 0; j < p; j++)
+        rank += gsl_vector_get(S, j) > RANK_TOL * gsl_vector_get(S, 0);
+    if (rank < p) {
+        if ((rc = design_matrix(law, ds, &X)) == ESL_OK)
+            rc = singular(law, ds, X);
+        goto done;
+    }
+    /* c = V S^-1 U^T z */
+    for (size_t k = 0; k < p; k++) {
+        double uz = 0;
+        for (size_t i = 0; i < p; i++)
+            uz += gsl_matrix_get(R, i, k) * z[i];
+        uz /= gsl_vector_get(S, k);
+        for (size_t j = 0; j < p; j++)
+            c[j] += gsl_matrix_get(V, j, k) * uz;
+    }
+    double chisq = 0;
+    for (size_t i = 0; i < n; i++) {
+        const esl_row *row = &ds->rows[i];
+        linear_features(&li, row, x);
+        double fit = 0;
+        for (size_t j = 0; j < p; j++)
+            fit += x[j] * c[j];
+        double r = yhat[i] - fit;
+        chisq += weighted ? (double)row->prompts * r * r : r * r;
+        yhat[i] = fit;
+    }
+    law->sigma2 = chisq / (double)(n - p); /* per unit weight when weighted */
+    for (size_t j = 0; j < p; j++) {
+        law->coef[j] = c[j];
+        for (size_t k = 0; k < p; k++) {
+            double v = 0; /* (X^T W X)^-1 = V S^-2 V^T */
+            for (size_t m = 0; m < p; m++) {
+                double s = gsl_vector_get(S, m);
+                v += gsl_matrix_get(V, j, m) * gsl_matrix_get(V, k, m) / (s * s);
+            }
+            law->cov[j * p + k] = law->sigma2 * v;
+        }
+        law->se[j] = sqrt(fmax(0.0, law->cov[j * p + j]));
+        if (rc == ESL_OK && (!isfinite(law->coef[j]) || !isfinite(law->se[j])))
+            rc = esl__fail(ESL_ENUMERIC, "the fit gave a non-finite coefficient for term '%s'",
+                           law->features[j].name);
+    }
+    if (rc == ESL_OK && !isfinite(law->sigma2))
+        rc = esl__fail(ESL_ENUMERIC, "the fit gave a non-finite residual variance");
+done:
+    gsl_matrix_free(R);
+    gsl_matrix_free(V);
+    gsl_vector_free(S);
+    gsl_vector_free(work);
+    gsl_matrix_free(X);
+    return rc;
+}
+
 int esl__law_alloc_coef(esl_law *law)
 {
     size_t p = law->n_features;
@@ -627,6 +848,20 @@ static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *op
     law->dof = (int64_t)(n - p);
     if ((rc = esl__law_alloc_coef(law)) != ESL_OK)
         goto fail;
+    if (law->method != ESL_FIT_ROBUST && n >= STREAM_MIN_ROWS) {
+        double *yhat = malloc(n * sizeof *yhat);
+        if (yhat == NULL) {
+            rc = esl__fail(ESL_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if ((rc = stream_solve(law, ds, yhat)) == ESL_OK && (rc = esl__law_summarise(law, ds)) == ESL_OK)
+            esl__law_measure(law, ds, yhat);
+        free(yhat);
+        if (rc != ESL_OK)
+            goto fail;
+        *out = law;
+        return ESL_OK;
+    }
     X = gsl_matrix_alloc(n, p);
     y = gsl_vector_alloc(n);
     if (X == NULL || y == NULL) {

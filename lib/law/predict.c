@@ -29,6 +29,24 @@
  * (docs/law.md), squared. */
 #define ESL_TAU2_GPU_PRIOR 0.0324
 
+/*
+ * The t quantile of a prediction interval depends only on the level and
+ * the law's degrees of freedom; inverting the t distribution costs more
+ * than the rest of a prediction, so the last one is kept per thread (a run
+ * of predictions asks for the same one every time).
+ */
+static double t_quantile(double level, int64_t dof)
+{
+    static _Thread_local struct { double level; int64_t dof; double t; int valid; } memo;
+    if (!memo.valid || memo.level != level || memo.dof != dof) {
+        memo.t = gsl_cdf_tdist_Pinv(0.5 + level / 2.0, (double)dof);
+        memo.level = level;
+        memo.dof = dof;
+        memo.valid = 1;
+    }
+    return memo.t;
+}
+
 static int unknown_level(const esl_factor *fa, const char *value)
 {
     char known[256] = "";
@@ -167,7 +185,7 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
     if (out->extrapolated & ESL_EXTRAP_GPU)
         noise += law->tau2_gpus > 0 ? law->tau2_gpu : ESL_TAU2_GPU_PRIOR;
     double var_pred = fmax(0.0, var_fit) + noise;
-    double t = gsl_cdf_tdist_Pinv(0.5 + level / 2.0, (double)law->dof);
+    double t = t_quantile(level, law->dof);
     out->ln_kwh = ln;
     out->se_fit = sqrt(fmax(0.0, var_fit));
     out->se_pred = sqrt(var_pred);

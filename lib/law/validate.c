@@ -42,11 +42,7 @@ static int add_fold(esl_validation *v, const esl_dataset *ds, const char *train_
         return esl__fail(ESL_ENOMEM, "out of memory");
 
     esl_dataset *train = NULL, *test = NULL;
-    int rc = esl_dataset_new(&train, ds->origin, ds->convention);
-    if (rc == ESL_OK)
-        rc = esl_dataset_new(&test, ds->origin, ds->convention);
-    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++)
-        rc = esl_dataset_append(is_test[i] ? test : train, &ds->rows[i]);
+    int rc = esl__dataset_split(&test, &train, ds, is_test);
     if (rc == ESL_OK && (train->n_rows == 0 || test->n_rows == 0))
         rc = esl__fail(ESL_EINVAL, "test '%s': the %s set is empty", test_name,
                        train->n_rows == 0 ? "training" : "test");

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "esl/esl.h"
+#include "core/internal.h"
 
 #define HEAD "model,gpu,dtype,cfg,height,width,steps,prompts,energy_j\n"
 
@@ -181,13 +182,145 @@ static void grid(void **state)
     assert_true(fabs(fp.gco2e - 600) < 1e-9 && fabs(fp.cost - 0.3) < 1e-12);
 }
 
+/*
+ * The reader counts each configuration's work once: 10^4 generated rows over
+ * four models, 7 x 7 sizes, 5 step counts and CFG on/off repeat about two
+ * thousand configurations, and every one is counted exactly once (the
+ * counter is esl__data_work_builds, core/internal.h). Sampled rows carry the
+ * same work as esl_row_set_work gives them directly.
+ */
+static void work_counted_once_per_configuration(void **state)
+{
+    (void)state;
+    static const char *const models[] = {"flux-dev", "qwen-image", "sd2", "sd35-large"};
+    enum { ROWS = 10000, KEYS = 4 * 7 * 7 * 5 * 2 };
+    size_t cap = 128 + (size_t)ROWS * 64, len = 0;
+    char *text = malloc(cap);
+    unsigned char *seen = calloc(KEYS, 1);
+    assert_non_null(text);
+    assert_non_null(seen);
+    len += (size_t)snprintf(text, cap, HEAD);
+    uint64_t x = 12345;
+    size_t distinct = 0;
+    for (int i = 0; i < ROWS; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        unsigned v = (unsigned)(x >> 33);
+        unsigned m = v % 4, h = v / 4 % 7, w = v / 28 % 7, st = v / 196 % 5, cfg = v / 980 % 2;
+        unsigned n = 1u + v / 1960 % 50;
+        unsigned key = (((m * 7 + h) * 7 + w) * 5 + st) * 2 + cfg;
+        distinct += !seen[key];
+        seen[key] = 1;
+        len += (size_t)snprintf(text + len, cap - len, "%s,A100,fp16,%u,%u,%u,%u,%u,%u.5\n",
+                                models[m], cfg, 256 + 128 * h, 256 + 128 * w, 10 + 10 * st, n,
+                                1000 + i);
+    }
+    size_t before = esl__data_work_builds();
+    esl_dataset *ds = NULL;
+    assert_int_equal(esl_dataset_parse(&ds, text, len, "gen.csv", NULL), ESL_OK);
+    assert_int_equal(ds->n_rows, ROWS);
+    assert_true(distinct > 1000);
+    assert_int_equal(esl__data_work_builds() - before, distinct);
+    for (size_t i = 0; i < ds->n_rows; i += 97) {
+        const esl_row *r = &ds->rows[i];
+        esl_model *m = NULL;
+        assert_int_equal(esl_catalog_find(&m, r->model), ESL_OK);
+        esl_row direct = *r;
+        assert_int_equal(esl_row_set_work(&direct, m, ESL_CONVENTION_PAPER), ESL_OK);
+        assert_true(direct.flops_cfg == r->flops_cfg);
+        assert_true(direct.text_flops == r->text_flops);
+        assert_true(direct.denoise_flops == r->denoise_flops);
+        assert_true(direct.decode_flops == r->decode_flops);
+        assert_true(direct.denoise_params == r->denoise_params);
+        assert_true(direct.denoise_ops == r->denoise_ops);
+        assert_true(direct.denoise_attn_share == r->denoise_attn_share);
+        assert_int_equal(direct.cfg_batched, r->cfg_batched);
+        esl_model_free(m);
+    }
+    esl_dataset_free(ds);
+    free(seen);
+    free(text);
+}
+
+/*
+ * Plain lines are split at their commas without libcsv; lines with quotes,
+ * blanks or carriage returns, the lines of a quoted field that spans line
+ * ends, and lines cut across read chunks go through libcsv. Both paths give
+ * the same rows.
+ */
+static void plain_and_quoted_lines_agree(void **state)
+{
+    (void)state;
+    const char *text = "model,gpu,dtype,cfg,height,width,steps,prompts,energy_j,source\n"
+                       "sd2,A100,fp16,0,512,512,20,1,100,\"a\nb,c\nd\"\n"
+                       "sd2,A100,fp16,0,512,512,20,2,200,plain\n"
+                       "sd2, A100 ,fp16,0,512,512,20,3,300,\"q\"\"x\"\n"
+                       "sd2,A100,fp16,0,512,512,20,4,400,\r\n";
+    esl_dataset *ds = NULL;
+    assert_int_equal(esl_dataset_parse(&ds, text, strlen(text), "t.csv", NULL), ESL_OK);
+    assert_int_equal(ds->n_rows, 4);
+    assert_string_equal(ds->rows[0].source, "a\nb,c\nd");
+    assert_int_equal(ds->rows[1].line, 5);
+    assert_string_equal(ds->rows[1].source, "plain");
+    assert_string_equal(ds->rows[2].gpu, "A100");
+    assert_string_equal(ds->rows[2].source, "q\"x");
+    assert_null(ds->rows[3].source);
+    assert_int_equal(ds->rows[3].prompts, 4);
+    esl_dataset_free(ds);
+
+    /* 4000 lines (> the reader's 64 KiB chunks): some lines are cut between
+     * chunks; every other one is quoted. The file and the same text with
+     * every line quoted must read the same. */
+    size_t cap = 4000 * 96 + 128, a = 0, b = 0;
+    char *plain = malloc(cap), *quoted = malloc(cap);
+    assert_non_null(plain);
+    assert_non_null(quoted);
+    a += (size_t)snprintf(plain, cap, HEAD);
+    b += (size_t)snprintf(quoted, cap, HEAD);
+    for (int i = 0; i < 4000; i++) {
+        const char *fmt = i % 2 ? "\"sd2\",A4000,fp32,%d,%d,512,%d,%d,%d.25\n"
+                                : "sd2,A4000,fp32,%d,%d,512,%d,%d,%d.25\n";
+        a += (size_t)snprintf(plain + a, cap - a, fmt, i % 2, 256 + 128 * (i % 5), 10 + i % 7,
+                              1 + i % 11, 1000 + i);
+        b += (size_t)snprintf(quoted + b, cap - b, "\"sd2\",A4000,fp32,%d,%d,512,%d,%d,%d.25\n",
+                              i % 2, 256 + 128 * (i % 5), 10 + i % 7, 1 + i % 11, 1000 + i);
+    }
+    FILE *fp = tmpfile();
+    assert_non_null(fp);
+    assert_int_equal(fwrite(plain, 1, a, fp), a);
+    rewind(fp);
+    esl_dataset *x = NULL, *y = NULL;
+    assert_int_equal(esl_dataset_read(&x, fp, "plain.csv", NULL), ESL_OK);
+    fclose(fp);
+    assert_int_equal(esl_dataset_parse(&y, quoted, b, "quoted.csv", NULL), ESL_OK);
+    assert_int_equal(x->n_rows, 4000);
+    assert_int_equal(y->n_rows, 4000);
+    for (size_t i = 0; i < 4000; i++) {
+        const esl_row *p = &x->rows[i], *q = &y->rows[i];
+        assert_string_equal(p->model, q->model);
+        assert_string_equal(p->gpu, q->gpu);
+        assert_string_equal(p->dtype, q->dtype);
+        assert_int_equal(p->cfg, q->cfg);
+        assert_int_equal(p->height, q->height);
+        assert_int_equal(p->steps, q->steps);
+        assert_int_equal(p->prompts, q->prompts);
+        assert_true(p->energy_j == q->energy_j);
+        assert_true(p->flops_cfg == q->flops_cfg);
+        assert_int_equal(p->line, q->line);
+    }
+    esl_dataset_free(x);
+    esl_dataset_free(y);
+    free(plain);
+    free(quoted);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rows_and_flops),   cmocka_unit_test(optional_columns),
         cmocka_unit_test(configs_without_energy), cmocka_unit_test(errors),
         cmocka_unit_test(where),            cmocka_unit_test(load_missing_file),
-        cmocka_unit_test(grid),
+        cmocka_unit_test(grid), cmocka_unit_test(work_counted_once_per_configuration),
+        cmocka_unit_test(plain_and_quoted_lines_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

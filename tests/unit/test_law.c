@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <gsl/gsl_multifit.h>
 
 #include "esl/esl.h"
 
@@ -380,13 +381,114 @@ static void default_law(void **state)
     esl_law_free(law);
 }
 
+/* A generated dataset of `rows` rows drawn from a known paper-form law
+ * with deterministic noise; `one_size` keeps every row at 512x512. */
+static esl_dataset *generated(size_t rows, int one_size)
+{
+    static const char *const models[] = {"flux-dev", "sd2", "sd35-large"};
+    static const char *const gpus[] = {"A100", "A4000", "A6000"};
+    size_t cap = 128 + rows * 80, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    len += (size_t)snprintf(text, cap, "model,gpu,dtype,cfg,height,width,steps,prompts,energy_j\n");
+    uint64_t x = 777;
+    for (size_t i = 0; i < rows; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        unsigned v = (unsigned)(x >> 33);
+        unsigned m = v % 3, g = v / 3 % 3, fp32 = v / 9 % 2, h = v / 18 % 4, w = v / 72 % 4;
+        unsigned steps = 10 + 10 * (v / 288 % 4), n = 1u + v / 1152 % 40;
+        int side_h = one_size ? 512 : 256 + 256 * (int)h, side_w = one_size ? 512 : 256 + 256 * (int)w;
+        double noise = ((double)(v % 1000) - 499.5) / 10000.0;
+        double e = 1e3 * n * steps * (1 + fp32) * (1 + 0.3 * g) * side_h * side_w / 262144.0 *
+                   (1 + m) * exp(noise);
+        len += (size_t)snprintf(text + len, cap - len, "%s,%s,%s,0,%d,%d,%u,%u,%.17g\n",
+                                models[m], gpus[g], fp32 ? "fp32" : "fp16", side_h, side_w, steps,
+                                n, e);
+    }
+    esl_dataset *ds = NULL;
+    assert_int_equal(esl_dataset_parse(&ds, text, len, "gen.csv", NULL), ESL_OK);
+    free(text);
+    return ds;
+}
+
+/* Large designs (10^4 rows and more) stream through an accumulated R
+ * factor; the coefficients, standard errors and metrics must be those of
+ * GSL's SVD of the whole design, built here from the law's features. */
+static void streamed_fit_matches_whole_design(void **state)
+{
+    (void)state;
+    esl_dataset *ds = generated(12000, 0);
+    for (int weighted = 0; weighted < 2; weighted++) {
+        esl_fit_opts o = {.method = weighted ? ESL_FIT_WEIGHTED : ESL_FIT_OLS};
+        esl_law *law = NULL;
+        assert_int_equal(esl_law_fit(&law, ds, &o), ESL_OK);
+        size_t n = ds->n_rows, p = law->n_features;
+        assert_int_equal(p, 6); /* ln_A, alpha, dtype=fp32, gpu=A4000, gpu=A6000, res */
+        gsl_matrix *X = gsl_matrix_alloc(n, p), *cov = gsl_matrix_alloc(p, p);
+        gsl_vector *y = gsl_vector_alloc(n), *wt = gsl_vector_alloc(n), *c = gsl_vector_alloc(p);
+        gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc(n, p);
+        for (size_t i = 0; i < n; i++) {
+            const esl_row *r = &ds->rows[i];
+            double x[6] = {1.0, log(r->flops_cfg / 1e9), strcmp(r->dtype, "fp32") == 0,
+                           strcmp(r->gpu, "A4000") == 0, strcmp(r->gpu, "A6000") == 0,
+                           log((double)r->height * (double)r->width / 256.0)};
+            for (size_t j = 0; j < p; j++)
+                gsl_matrix_set(X, i, j, x[j]);
+            gsl_vector_set(y, i, log(r->energy_j / 3.6e6));
+            gsl_vector_set(wt, i, (double)r->prompts);
+        }
+        double chisq;
+        if (weighted)
+            assert_int_equal(gsl_multifit_wlinear(X, wt, y, c, cov, &chisq, ws), GSL_SUCCESS);
+        else
+            assert_int_equal(gsl_multifit_linear(X, y, c, cov, &chisq, ws), GSL_SUCCESS);
+        double s2 = chisq / (double)(n - p);
+        assert_true(fabs(law->sigma2 - s2) <= 1e-9 * s2);
+        for (size_t j = 0; j < p; j++) {
+            double cj = gsl_vector_get(c, j);
+            /* wlinear's covariance is (X^T W X)^-1; linear's already has s2 */
+            double se = sqrt(gsl_matrix_get(cov, j, j) * (weighted ? s2 : 1.0));
+            assert_true(fabs(law->coef[j] - cj) <= 1e-9 * fabs(cj));
+            assert_true(fabs(law->se[j] - se) <= 1e-9 * se);
+        }
+        double mean = 0, ss_tot = 0;
+        for (size_t i = 0; i < n; i++)
+            mean += gsl_vector_get(y, i) / (double)n;
+        for (size_t i = 0; i < n; i++)
+            ss_tot += (gsl_vector_get(y, i) - mean) * (gsl_vector_get(y, i) - mean);
+        if (!weighted) {
+            double r2 = 1.0 - chisq / ss_tot;
+            assert_true(fabs(law->metrics.r2_log - r2) <= 1e-9 * r2);
+            assert_true(fabs(law->metrics.rmse_log - sqrt(chisq / (double)n)) <=
+                        1e-9 * sqrt(chisq / (double)n));
+        }
+        gsl_multifit_linear_free(ws);
+        gsl_matrix_free(X);
+        gsl_matrix_free(cov);
+        gsl_vector_free(y);
+        gsl_vector_free(wt);
+        gsl_vector_free(c);
+        esl_law_free(law);
+    }
+    esl_dataset_free(ds);
+
+    /* A singular large design names its term as the whole-design fit does. */
+    ds = generated(12000, 1);
+    esl_law *law = NULL;
+    assert_int_equal(esl_law_fit(&law, ds, NULL), ESL_ENUMERIC);
+    assert_null(law);
+    assert_non_null(strstr(esl_error_last(), "term 'res' is constant in the training data "
+                                             "(every row is 512x512)"));
+    esl_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reproduction), cmocka_unit_test(reproduction_table1),
         cmocka_unit_test(round_trip),
         cmocka_unit_test(law_file_errors), cmocka_unit_test(prediction),
-        cmocka_unit_test(fit_errors),   cmocka_unit_test(methods),
+        cmocka_unit_test(fit_errors),   cmocka_unit_test(methods), cmocka_unit_test(streamed_fit_matches_whole_design),
         cmocka_unit_test(validation),   cmocka_unit_test(default_law),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
