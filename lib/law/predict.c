@@ -64,9 +64,10 @@ static int predict_time(esl_prediction *out, const esl_law *law, const esl_row *
 {
     out->time_s = out->time_lo_s = out->time_hi_s = NAN;
     out->total_j = out->total_lo_j = out->total_hi_j = NAN;
-    out->idle_w = esl__row_idle_w(row);
+    out->idle_w = NAN;
     if (law->time == NULL)
         return ESL_OK;
+    out->idle_w = esl__row_idle_w(row);
     esl_prediction t;
     int rc = esl_law_predict(&t, law->time, row, opts);
     if (rc != ESL_OK)

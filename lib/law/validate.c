@@ -59,6 +59,35 @@ static int add_fold(esl_validation *v, const esl_dataset *ds, const char *train_
     return rc;
 }
 
+/* 1 when every held-out row's model has a training row too. The dataset's
+ * strings are interned (one pointer per distinct name), so pointers compare. */
+static int every_model_trained(const esl_dataset *ds, const unsigned char *is_test)
+{
+    const char *seen[64];
+    size_t n_seen = 0;
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        if (is_test[i])
+            continue;
+        int known = 0;
+        for (size_t j = 0; j < n_seen && !known; j++)
+            known = seen[j] == ds->rows[i].model;
+        if (!known && n_seen == 64)
+            return 0; /* too many models to track: estimate it */
+        if (!known)
+            seen[n_seen++] = ds->rows[i].model;
+    }
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        if (!is_test[i])
+            continue;
+        int known = 0;
+        for (size_t j = 0; j < n_seen && !known; j++)
+            known = seen[j] == ds->rows[i].model || strcmp(seen[j], ds->rows[i].model) == 0;
+        if (!known)
+            return 0;
+    }
+    return 1;
+}
+
 static int kfold(esl_validation *v, const esl_dataset *ds, long k, unsigned long seed,
                  const esl_fit_opts *opts, unsigned char *is_test)
 {
@@ -85,7 +114,11 @@ static int kfold(esl_validation *v, const esl_dataset *ds, long k, unsigned long
         char test[64], train[64];
         snprintf(test, sizeof test, "fold %ld/%ld", f + 1, k);
         snprintf(train, sizeof train, "all but fold %ld/%ld", f + 1, k);
-        rc = add_fold(v, ds, train, test, is_test, opts);
+        /* A fold whose held-out models all have training rows never uses the
+         * between-model variance: skip the refits that estimate it. */
+        esl_fit_opts fold = opts != NULL ? *opts : (esl_fit_opts){0};
+        fold.no_between = every_model_trained(ds, is_test);
+        rc = add_fold(v, ds, train, test, is_test, &fold);
     }
     free(order);
     gsl_rng_free(rng);
