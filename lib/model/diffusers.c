@@ -32,6 +32,7 @@ static const struct {
     {"StableDiffusion3Pipeline", 333, 256, 0},
     {"QwenImagePipeline", 12, 0, 34},
     {"PixArtAlphaPipeline", 120, 0, 0},
+    {"PixArtSigmaPipeline", 300, 0, 0},
     {"SanaPipeline", 300, 0, 0},
     {"DiTPipeline", 0, 0, 0},
     {"StableDiffusionPipeline", 77, 0, 0},
@@ -151,7 +152,8 @@ static int describe(json_t **out, const char *dir, const char *name)
             break;
     if (p == sizeof pipelines / sizeof pipelines[0]) {
         rc = esl__fail(ESL_EUNSUPPORTED, "%s/model_index.json: unsupported pipeline class '%s' "
-                       "(supported: DiTPipeline, FluxPipeline, PixArtAlphaPipeline, QwenImagePipeline, "
+                       "(supported: DiTPipeline, FluxPipeline, PixArtAlphaPipeline, PixArtSigmaPipeline, "
+                       "QwenImagePipeline, "
                        "SanaPipeline, StableDiffusion3Pipeline, StableDiffusionPipeline, "
                        "StableDiffusionXLPipeline)",
                        dir, pipeline ? pipeline : "");
