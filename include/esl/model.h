@@ -152,6 +152,22 @@ int esl_diffusers_describe(char **out, const char *dir, const char *name);
 int esl_model_from_diffusers(esl_model **out, const char *dir, const char *name);
 
 /*
+ * esl_model_from_diffusers, but a text encoder or VAE that cannot be counted
+ * (a class the layer plan does not know, or a config with a missing or
+ * invalid key) is left out of the model instead of failing the whole; the
+ * denoiser must be countable. The model's FLOPs then cover the counted
+ * components only.
+ * @param out        receives the model of the counted components
+ * @param uncounted  receives NULL when every component was counted, else a
+ *                   JSON array (free with free()) of {"component", "class",
+ *                   "reason"} objects, the reason naming the file or key
+ * @return esl_model_from_diffusers's codes; a denoiser that cannot be
+ *         counted fails with its own reason
+ */
+int esl_model_from_diffusers_partial(esl_model **out, char **uncounted, const char *dir,
+                                     const char *name);
+
+/*
  * The user catalogue folder: the first folder of ESL_MODEL_PATH, else
  * $XDG_DATA_HOME/esl/models, else ~/.local/share/esl/models.
  * @param out  receives a new string (free with free())

@@ -99,14 +99,32 @@ static int supported(const char *cls)
     return 0;
 }
 
-/* One component's description: name, stage and the arch section. */
+/* Record a component left out of a partial description. */
+static void skip(json_t *skipped, const char *name, const char *cls, const char *reason)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "component", json_string(name));
+    json_object_set_new(o, "class", json_string(cls));
+    json_object_set_new(o, "reason", json_string(reason));
+    json_array_append_new(skipped, o);
+}
+
+/* One component's description: name, stage and the arch section. With
+ * `skipped` (a partial description), a text encoder or decoder of an
+ * unsupported class is recorded there and left out instead of failing. */
 static int add_component(json_t *comps, const char *dir, const char *key, const char *cls,
-                         const char *name, const char *stage, json_t *extra)
+                         const char *name, const char *stage, json_t *extra, json_t *skipped)
 {
     int rc = ESL_OK;
-    if (!supported(cls))
-        return esl__fail(ESL_EUNSUPPORTED, "%s/%s: unsupported class '%s' (supported: %s)", dir, key,
-                         cls, esl_plan_classes());
+    if (!supported(cls)) {
+        rc = esl__fail(ESL_EUNSUPPORTED, "%s/%s: unsupported class '%s' (supported: %s)", dir, key,
+                       cls, esl_plan_classes());
+        if (skipped != NULL && strcmp(stage, "denoise") != 0) {
+            skip(skipped, name, cls, esl_error_last());
+            rc = ESL_OK;
+        }
+        return rc;
+    }
     json_t *cfg = load_json(dir, key, &rc);
     if (cfg == NULL)
         return rc;
@@ -139,7 +157,7 @@ static int add_component(json_t *comps, const char *dir, const char *key, const 
     return ESL_OK;
 }
 
-static int describe(json_t **out, const char *dir, const char *name)
+static int describe(json_t **out, const char *dir, const char *name, json_t *skipped)
 {
     int rc = ESL_OK;
     json_t *index = load_json(dir, NULL, &rc);
@@ -181,14 +199,14 @@ static int describe(json_t **out, const char *dir, const char *name)
             json_object_set_new(extra, "tokens", json_integer(pipelines[p].t5_tokens));
         if (pipelines[p].template_tokens > 0)
             json_object_set_new(extra, "template_tokens", json_integer(pipelines[p].template_tokens));
-        rc = add_component(comps, dir, encoders[i], cls, encoders[i], "text", extra);
+        rc = add_component(comps, dir, encoders[i], cls, encoders[i], "text", extra, skipped);
         json_decref(extra);
     }
     json_t *none = json_object();
     if (rc == ESL_OK)
-        rc = add_component(comps, dir, den_key, den_cls, den_key, "denoise", none);
+        rc = add_component(comps, dir, den_key, den_cls, den_key, "denoise", none, skipped);
     if (rc == ESL_OK)
-        rc = add_component(comps, dir, "vae", vae_cls, "vae-decoder", "decode", none);
+        rc = add_component(comps, dir, "vae", vae_cls, "vae-decoder", "decode", none, skipped);
     json_decref(none);
     if (rc != ESL_OK) {
         json_decref(index);
@@ -199,8 +217,15 @@ static int describe(json_t **out, const char *dir, const char *name)
 
     /* Latent geometry: the VAE halves the size at each level but the last;
      * FLUX and Qwen-Image pack 2x2 latents per token. */
-    json_t *vae = json_object_get(json_array_get(comps, json_array_size(comps) - 1), "arch");
-    json_t *den = json_object_get(json_array_get(comps, json_array_size(comps) - 2), "arch");
+    json_t *vae = NULL, *den = NULL;
+    for (size_t i = 0; i < json_array_size(comps); i++) {
+        json_t *c = json_array_get(comps, i);
+        const char *st = json_string_value(json_object_get(c, "stage"));
+        if (strcmp(st, "decode") == 0)
+            vae = json_object_get(c, "arch");
+        else if (strcmp(st, "denoise") == 0)
+            den = json_object_get(c, "arch");
+    }
     size_t levels = json_array_size(json_object_get(vae, "block_out_channels"));
     if (levels == 0) /* AutoencoderDC, AutoencoderKLQwenImage */
         levels = json_array_size(json_object_get(vae, "decoder_block_out_channels"));
@@ -234,40 +259,91 @@ static int describe(json_t **out, const char *dir, const char *name)
     return ESL_OK;
 }
 
-/* The parameters of each component, from its layer plan. */
-static int count_params(json_t *doc, const char *origin)
+/* The parameters of each component, from its layer plan (built one
+ * component at a time). With `skipped`, a text encoder or decoder whose plan
+ * fails on its config (a missing or invalid key, an unsupported variant) is
+ * recorded there and removed from the description. */
+static int count_params(json_t *doc, const char *origin, json_t *skipped)
 {
     char *text = json_dumps(doc, JSON_COMPACT);
     esl_model *m = NULL;
-    esl_plan *plan = NULL;
     if (text == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
     int rc = esl_model_parse(&m, text, strlen(text), origin);
     free(text);
-    if (rc == ESL_OK) {
+    json_t *comps = json_object_get(doc, "components");
+    size_t at = 0; /* index in the (shrinking) description */
+    for (size_t i = 0; rc == ESL_OK && i < m->n_components; i++) {
+        esl_model one = *m;
+        esl_plan *plan = NULL;
         esl_request r = {.height = 64 * m->latent_factor, .width = 64 * m->latent_factor,
                          .steps = 1, .prompts = 1};
-        rc = esl_plan_build(&plan, m, &r);
+        one.components = &m->components[i];
+        one.n_components = 1;
+        rc = esl_plan_build(&plan, &one, &r);
+        if (rc != ESL_OK && rc != ESL_ENOMEM) { /* name the config file the plan read */
+            char why[512];
+            snprintf(why, sizeof why, "%s", esl_error_last());
+            rc = esl__fail(rc, "%s/%s/config.json: %s", origin,
+                           m->components[i].stage == ESL_STAGE_DECODE ? "vae" : m->components[i].name,
+                           why);
+        }
+        if (rc == ESL_OK) {
+            json_object_set_new(json_array_get(comps, at++), "params",
+                                json_integer(plan->components[0].params));
+        } else if (skipped != NULL && m->components[i].stage != ESL_STAGE_DENOISE &&
+                   (rc == ESL_EINVAL || rc == ESL_EUNSUPPORTED)) {
+            json_t *arch = json_object_get(json_array_get(comps, at), "arch");
+            skip(skipped, m->components[i].name, json_string_value(json_object_get(arch, "class")),
+                 esl_error_last());
+            json_array_remove(comps, at);
+            rc = ESL_OK;
+        }
+        esl_plan_free(plan);
     }
-    for (size_t i = 0; rc == ESL_OK && i < plan->n_components; i++)
-        json_object_set_new(json_array_get(json_object_get(doc, "components"), i), "params",
-                            json_integer(plan->components[i].params));
-    esl_plan_free(plan);
     esl_model_free(m);
+    return rc;
+}
+
+static int describe_counted(char **out, const char *dir, const char *name, json_t *skipped)
+{
+    json_t *doc = NULL;
+    *out = NULL;
+    int rc = describe(&doc, dir, name, skipped);
+    if (rc == ESL_OK)
+        rc = count_params(doc, dir, skipped);
+    if (rc == ESL_OK && (*out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                                    JSON_REAL_PRECISION(17))) == NULL)
+        rc = esl__fail(ESL_ENOMEM, "out of memory");
+    json_decref(doc);
     return rc;
 }
 
 int esl_diffusers_describe(char **out, const char *dir, const char *name)
 {
-    json_t *doc = NULL;
+    return describe_counted(out, dir, name, NULL);
+}
+
+int esl_model_from_diffusers_partial(esl_model **out, char **uncounted, const char *dir,
+                                     const char *name)
+{
+    char *text = NULL;
+    json_t *skipped = json_array();
     *out = NULL;
-    int rc = describe(&doc, dir, name);
+    *uncounted = NULL;
+    if (skipped == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    int rc = describe_counted(&text, dir, name, skipped);
     if (rc == ESL_OK)
-        rc = count_params(doc, dir);
-    if (rc == ESL_OK && (*out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                                    JSON_REAL_PRECISION(17))) == NULL)
+        rc = esl_model_parse(out, text, strlen(text), dir);
+    if (rc == ESL_OK && json_array_size(skipped) > 0 &&
+        (*uncounted = json_dumps(skipped, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+        esl_model_free(*out);
+        *out = NULL;
         rc = esl__fail(ESL_ENOMEM, "out of memory");
-    json_decref(doc);
+    }
+    json_decref(skipped);
+    free(text);
     return rc;
 }
 

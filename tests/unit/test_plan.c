@@ -95,6 +95,14 @@ static void test_published_params(void **state)
         {DIFFUSERS "pixart-alpha", "text_encoder", 1, INT64_C(4762310656)},
         {DIFFUSERS "sana", "text_encoder", 1, INT64_C(2614341888)},  /* Gemma-2-2B */
         {"qwen-image", "qwen2.5-vl", 0, INT64_C(7615616512)},        /* as Qwen2.5-7B */
+        /* SD3-Medium, every component (NVIDIA AITune's inspect guide) */
+        {DIFFUSERS "sd3-medium", "transformer", 1, INT64_C(2028328000)},
+        {DIFFUSERS "sd3-medium", "text_encoder", 1, INT64_C(123650304)},
+        {DIFFUSERS "sd3-medium", "text_encoder_2", 1, INT64_C(694659840)},
+        {DIFFUSERS "sd3-medium", "text_encoder_3", 1, INT64_C(4762310656)},
+        {DIFFUSERS "sd3-medium", "vae-decoder", 1, INT64_C(49545475)},
+        /* PixArt-Sigma: PixArt-alpha without the micro-condition embedders */
+        {DIFFUSERS "pixart-sigma", "text_encoder", 1, INT64_C(4762310656)},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         esl_model *m = cases[i].from_diffusers ? diffusers(cases[i].model) : catalogue(cases[i].model);
@@ -112,6 +120,83 @@ static void test_published_params(void **state)
     assert_int_equal(vae->params - layer(vae, "post_quant_conv")->params, 49490179);
     esl_plan_free(p);
     esl_model_free(m);
+}
+
+/* SD3.5 Medium's transformer: its checkpoint holds 2,469,663,936 tensor
+ * elements (a derived model's checkpoint audit, docs/flops.md), the
+ * parameters plus the 384 x 384 x 1536 position table PatchEmbed keeps as a
+ * buffer; the 13 dual-attention blocks add a self-attention each. */
+static void test_sd35_medium(void **state)
+{
+    (void)state;
+    esl_model *med = diffusers(DIFFUSERS "sd35-medium"), *sd3 = diffusers(DIFFUSERS "sd3-medium");
+    esl_plan *pm = plan_of(med, "transformer", 1024), *p3 = plan_of(sd3, "transformer", 1024);
+    const esl_plan_component *m = &pm->components[0], *t = &p3->components[0];
+    assert_int_equal(m->params + INT64_C(384) * 384 * 1536, INT64_C(2469663936));
+    const esl_layer *attn2 = layer(m, "dual.attn2.attention");
+    assert_int_equal(attn2->count, 13);
+    assert_int_equal(attn2->q_len, 4096);
+    assert_int_equal(attn2->kv_len, 4096);
+    /* Same widths and depth as SD3-Medium: the difference is the dual
+     * blocks' attention (13 x 24 heads over 4096 x 4096 scores of width 64),
+     * the q/k RMS norms and their linear work. */
+    int64_t extra = INT64_C(13) * 24 * 4096 * 4096 * (4 * 64 + 5);
+    assert_int_equal(m->kind_flops[ESL_LAYER_ATTENTION] - t->kind_flops[ESL_LAYER_ATTENTION], extra);
+    esl_plan_free(pm);
+    esl_plan_free(p3);
+    esl_model_free(med);
+    esl_model_free(sd3);
+}
+
+/* SSD-1B: the SDXL U-Net with 4 transformer layers at the deepest level
+ * instead of 10; the counts of the transformer layers follow. */
+static void test_ssd1b(void **state)
+{
+    (void)state;
+    esl_model *ssd = diffusers(DIFFUSERS "ssd-1b"), *xl = diffusers(DIFFUSERS "sdxl");
+    esl_plan *ps = plan_of(ssd, "unet", 1024), *px = plan_of(xl, "unet", 1024);
+    /* 8 down + 4 mid + 12 up at 1280 channels instead of 20 + 10 + 30 */
+    assert_int_equal(layer(&ps->components[0], "down2.attn0.attn1.q")->count, 4);
+    assert_int_equal(layer(&ps->components[0], "mid.attn.attn1.q")->count, 4);
+    assert_int_equal(layer(&ps->components[0], "up0.attn2.attn1.q")->count, 4);
+    /* one BasicTransformerBlock at 1280 channels, cross width 2048: 34,755,840 */
+    assert_int_equal(px->components[0].params - ps->components[0].params, INT64_C(36) * 34755840);
+    esl_plan_free(ps);
+    esl_plan_free(px);
+    esl_model_free(ssd);
+    esl_model_free(xl);
+}
+
+/* A folder whose text encoders cannot be counted still gives a model,
+ * naming each left-out component and why; a denoiser cannot be left out. */
+static void test_partial(void **state)
+{
+    (void)state;
+    esl_model *m = NULL;
+    char *uncounted = NULL;
+    assert_int_equal(esl_model_from_diffusers_partial(&m, &uncounted, ESL_TEST_DATA "/bad/diffusers-partial",
+                                                      "p"), ESL_OK);
+    assert_int_equal(m->n_components, 2);
+    assert_non_null(uncounted);
+    assert_non_null(strstr(uncounted, "\"component\":\"text_encoder_2\""));
+    assert_non_null(strstr(uncounted, "unsupported class 'ChatGLMModel'"));
+    assert_non_null(strstr(uncounted, "text_encoder/config.json"));
+    assert_non_null(strstr(uncounted, "'hidden_size'"));
+    free(uncounted);
+    esl_model_free(m);
+    assert_int_equal(esl_model_from_diffusers_partial(&m, &uncounted, DIFFUSERS "sd15", "s"), ESL_OK);
+    assert_null(uncounted);
+    assert_int_equal(m->n_components, 3);
+    esl_model_free(m);
+    assert_int_equal(esl_model_from_diffusers_partial(&m, &uncounted,
+                                                      ESL_TEST_DATA "/bad/diffusers-unknown-denoiser", "d"),
+                     ESL_EUNSUPPORTED);
+    assert_non_null(strstr(esl_error_last(), "'Kandinsky3UNet'"));
+    assert_null(m);
+    assert_null(uncounted);
+    /* the strict reader still refuses the whole folder */
+    assert_int_equal(esl_model_from_diffusers(&m, ESL_TEST_DATA "/bad/diffusers-partial", "p"),
+                     ESL_EUNSUPPORTED);
 }
 
 /* The same network both ways gives the same exact count. */
@@ -280,6 +365,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_published_params),
         cmocka_unit_test(test_catalogue_equals_diffusers),
+        cmocka_unit_test(test_sd35_medium),
+        cmocka_unit_test(test_ssd1b),
+        cmocka_unit_test(test_partial),
         cmocka_unit_test(test_published_macs),
         cmocka_unit_test(test_layer_flops),
         cmocka_unit_test(test_errors),
