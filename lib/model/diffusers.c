@@ -24,19 +24,42 @@
  * prompt template the Qwen-Image pipeline runs through its encoder and then
  * drops (34 tokens). Qwen-Image's prompt length varies: 12 is the mean over
  * the paper's prompts, as in the catalogue. */
+typedef struct part {
+    const char *key;     /* the component's folder and model_index.json key */
+    const char *stage;   /* text, denoise or decode */
+    int64_t passes;      /* forward passes per image of a text-stage loop, 0: one */
+} part;
+
+/* Kandinsky 2.2's combined text-to-image pipeline (KandinskyV22Combined-
+ * Pipeline): the prior samples the image embedding once per image with its
+ * own loop, prior_num_inference_steps 25 under prior_guidance_scale 4 (two
+ * passes a step), and its pipeline encodes a blank 224 x 224 image with the
+ * CLIP image encoder for the negative embedding; the decoder U-Net is the
+ * denoiser the request's steps apply to, MoVQ the decoder. */
+static const part kandinsky22[] = {
+    {"prior_text_encoder", "text", 0},
+    {"prior_image_encoder", "text", 0},
+    {"prior_prior", "text", 50},
+    {"unet", "denoise", 0},
+    {"movq", "decode", 0},
+    {NULL, NULL, 0},
+};
+
 static const struct {
     const char *pipeline;
     int64_t text_tokens, t5_tokens, template_tokens;
+    const part *parts; /* NULL: text_encoder*, transformer or unet, vae */
 } pipelines[] = {
-    {"FluxPipeline", 512, 0, 0},
-    {"StableDiffusion3Pipeline", 333, 256, 0},
-    {"QwenImagePipeline", 12, 0, 34},
-    {"PixArtAlphaPipeline", 120, 0, 0},
-    {"PixArtSigmaPipeline", 300, 0, 0},
-    {"SanaPipeline", 300, 0, 0},
-    {"DiTPipeline", 0, 0, 0},
-    {"StableDiffusionPipeline", 77, 0, 0},
-    {"StableDiffusionXLPipeline", 77, 0, 0},
+    {"FluxPipeline", 512, 0, 0, NULL},
+    {"StableDiffusion3Pipeline", 333, 256, 0, NULL},
+    {"QwenImagePipeline", 12, 0, 34, NULL},
+    {"PixArtAlphaPipeline", 120, 0, 0, NULL},
+    {"PixArtSigmaPipeline", 300, 0, 0, NULL},
+    {"SanaPipeline", 300, 0, 0, NULL},
+    {"DiTPipeline", 0, 0, 0, NULL},
+    {"StableDiffusionPipeline", 77, 0, 0, NULL},
+    {"StableDiffusionXLPipeline", 77, 0, 0, NULL},
+    {"KandinskyV22CombinedPipeline", 77, 0, 0, kandinsky22},
 };
 
 /* Config keys that describe the file, not the network. */
@@ -170,17 +193,23 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
             break;
     if (p == sizeof pipelines / sizeof pipelines[0]) {
         rc = esl__fail(ESL_EUNSUPPORTED, "%s/model_index.json: unsupported pipeline class '%s' "
-                       "(supported: DiTPipeline, FluxPipeline, PixArtAlphaPipeline, PixArtSigmaPipeline, "
-                       "QwenImagePipeline, "
-                       "SanaPipeline, StableDiffusion3Pipeline, StableDiffusionPipeline, "
-                       "StableDiffusionXLPipeline)",
+                       "(supported: DiTPipeline, FluxPipeline, KandinskyV22CombinedPipeline, "
+                       "PixArtAlphaPipeline, PixArtSigmaPipeline, QwenImagePipeline, SanaPipeline, "
+                       "StableDiffusion3Pipeline, StableDiffusionPipeline, StableDiffusionXLPipeline)",
                        dir, pipeline ? pipeline : "");
         json_decref(index);
         return rc;
     }
-    const char *den_key = listed_class(index, "transformer") ? "transformer" : "unet";
+    const part *parts = pipelines[p].parts;
+    const char *den_key = parts != NULL ? "unet" : listed_class(index, "transformer") ? "transformer" : "unet";
     const char *den_cls = listed_class(index, den_key);
-    const char *vae_cls = listed_class(index, "vae");
+    const char *vae_cls = listed_class(index, parts != NULL ? "movq" : "vae");
+    for (size_t i = 0; parts != NULL && parts[i].key != NULL; i++)
+        if (listed_class(index, parts[i].key) == NULL) {
+            json_decref(index);
+            return esl__fail(ESL_EINVAL, "%s/model_index.json: no %s listed (%s)", dir, parts[i].key,
+                             pipeline);
+        }
     if (den_cls == NULL || vae_cls == NULL) {
         json_decref(index);
         return esl__fail(ESL_EINVAL, "%s/model_index.json: no %s listed", dir,
@@ -190,7 +219,15 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
     json_t *doc = json_object(), *comps = json_array();
     int64_t text_tokens = pipelines[p].text_tokens;
     static const char *const encoders[] = {"text_encoder", "text_encoder_2", "text_encoder_3"};
-    for (size_t i = 0; rc == ESL_OK && i < 3; i++) {
+    for (size_t i = 0; rc == ESL_OK && parts != NULL && parts[i].key != NULL; i++) {
+        json_t *extra = json_object();
+        if (parts[i].passes > 0)
+            json_object_set_new(extra, "passes", json_integer(parts[i].passes));
+        rc = add_component(comps, dir, parts[i].key, listed_class(index, parts[i].key), parts[i].key,
+                           parts[i].stage, extra, skipped);
+        json_decref(extra);
+    }
+    for (size_t i = 0; rc == ESL_OK && parts == NULL && i < 3; i++) {
         const char *cls = listed_class(index, encoders[i]);
         if (cls == NULL)
             continue;
@@ -203,9 +240,9 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
         json_decref(extra);
     }
     json_t *none = json_object();
-    if (rc == ESL_OK)
+    if (rc == ESL_OK && parts == NULL)
         rc = add_component(comps, dir, den_key, den_cls, den_key, "denoise", none, skipped);
-    if (rc == ESL_OK)
+    if (rc == ESL_OK && parts == NULL)
         rc = add_component(comps, dir, "vae", vae_cls, "vae-decoder", "decode", none, skipped);
     json_decref(none);
     if (rc != ESL_OK) {
@@ -285,7 +322,7 @@ static int count_params(json_t *doc, const char *origin, json_t *skipped)
             char why[512];
             snprintf(why, sizeof why, "%s", esl_error_last());
             rc = esl__fail(rc, "%s/%s/config.json: %s", origin,
-                           m->components[i].stage == ESL_STAGE_DECODE ? "vae" : m->components[i].name,
+                           strcmp(m->components[i].name, "vae-decoder") == 0 ? "vae" : m->components[i].name,
                            why);
         }
         if (rc == ESL_OK) {

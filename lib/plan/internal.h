@@ -110,5 +110,13 @@ void glumbconv(builder *b, const char *name, int64_t count, int64_t c_in, int64_
 void build_clip_text(builder *b);
 void build_t5_encoder(builder *b);
 void build_qwen2_5_vl_text(builder *b);
+/* Kandinsky 2.2 (kandinsky.c): the prior, the CLIP image encoder, the
+ * added-KV decoder U-Net (UNet2DConditionModel configs for which
+ * unet_is_added_kv is 1) and the MoVQ decoder. */
+void build_prior(builder *b);
+void build_clip_vision(builder *b);
+int unet_is_added_kv(json_t *cfg);
+void build_unet_added_kv(builder *b);
+void build_movq_decoder(builder *b);
 
 #endif
