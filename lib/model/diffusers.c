@@ -28,6 +28,7 @@ typedef struct part {
     const char *key;     /* the component's folder and model_index.json key */
     const char *stage;   /* text, denoise or decode */
     int64_t passes;      /* forward passes per image of a text-stage loop, 0: one */
+    int64_t tokens;      /* tokens a text encoder reads, 0: its default */
 } part;
 
 /* Kandinsky 2.2's combined text-to-image pipeline (KandinskyV22Combined-
@@ -37,12 +38,23 @@ typedef struct part {
  * CLIP image encoder for the negative embedding; the decoder U-Net is the
  * denoiser the request's steps apply to, MoVQ the decoder. */
 static const part kandinsky22[] = {
-    {"prior_text_encoder", "text", 0},
-    {"prior_image_encoder", "text", 0},
-    {"prior_prior", "text", 50},
-    {"unet", "denoise", 0},
-    {"movq", "decode", 0},
-    {NULL, NULL, 0},
+    {"prior_text_encoder", "text", 0, 0},
+    {"prior_image_encoder", "text", 0, 0},
+    {"prior_prior", "text", 50, 0},
+    {"unet", "denoise", 0, 0},
+    {"movq", "decode", 0, 0},
+    {NULL, NULL, 0, 0},
+};
+
+/* Kandinsky 3 (Kandinsky3Pipeline): the FLAN-UL2 encoder reads 128 tokens;
+ * the pipeline then cuts the states to the prompt's length plus one
+ * (the denoiser's text tokens: 14 for a 12-token prompt and its end mark,
+ * the mean prompt length the Qwen-Image entry uses). */
+static const part kandinsky3[] = {
+    {"text_encoder", "text", 0, 128},
+    {"unet", "denoise", 0, 0},
+    {"movq", "decode", 0, 0},
+    {NULL, NULL, 0, 0},
 };
 
 static const struct {
@@ -60,6 +72,7 @@ static const struct {
     {"StableDiffusionPipeline", 77, 0, 0, NULL},
     {"StableDiffusionXLPipeline", 77, 0, 0, NULL},
     {"KandinskyV22CombinedPipeline", 77, 0, 0, kandinsky22},
+    {"Kandinsky3Pipeline", 14, 0, 0, kandinsky3},
 };
 
 /* Config keys that describe the file, not the network. */
@@ -193,7 +206,7 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
             break;
     if (p == sizeof pipelines / sizeof pipelines[0]) {
         rc = esl__fail(ESL_EUNSUPPORTED, "%s/model_index.json: unsupported pipeline class '%s' "
-                       "(supported: DiTPipeline, FluxPipeline, KandinskyV22CombinedPipeline, "
+                       "(supported: DiTPipeline, FluxPipeline, Kandinsky3Pipeline, KandinskyV22CombinedPipeline, "
                        "PixArtAlphaPipeline, PixArtSigmaPipeline, QwenImagePipeline, SanaPipeline, "
                        "StableDiffusion3Pipeline, StableDiffusionPipeline, StableDiffusionXLPipeline)",
                        dir, pipeline ? pipeline : "");
@@ -223,6 +236,8 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
         json_t *extra = json_object();
         if (parts[i].passes > 0)
             json_object_set_new(extra, "passes", json_integer(parts[i].passes));
+        if (parts[i].tokens > 0)
+            json_object_set_new(extra, "tokens", json_integer(parts[i].tokens));
         rc = add_component(comps, dir, parts[i].key, listed_class(index, parts[i].key), parts[i].key,
                            parts[i].stage, extra, skipped);
         json_decref(extra);

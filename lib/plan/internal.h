@@ -118,5 +118,7 @@ void build_clip_vision(builder *b);
 int unet_is_added_kv(json_t *cfg);
 void build_unet_added_kv(builder *b);
 void build_movq_decoder(builder *b);
+/* Kandinsky3UNet (kandinsky.c) */
+void build_kandinsky3_unet(builder *b);
 
 #endif

@@ -475,3 +475,220 @@ void build_movq_decoder(builder *b)
     pb_elementwise(b, ESL_LAYER_ACT, "decoder.conv_act", 1, h * w * ch[0], FPE_SILU, 0);
     pb_conv(b, "decoder.conv_out", 1, ch[0], out, 3, 1, h, w, 1);
 }
+
+/*
+ * Kandinsky3UNet (Kandinsky 3): every norm a conditional group norm (no
+ * affine weights; scale and shift from the time embedding), ResNet blocks
+ * that squeeze to half the channels through 1x1, 3x3, 3x3, 1x1 convolutions,
+ * attention blocks with a 1x1-convolution feed-forward, transposed 2x2
+ * convolutions to upsample and strided 2x2 convolutions to downsample, and
+ * the text pooled into the time embedding by one attention.
+ */
+
+/* Kandinsky3ConditionalGroupNorm over h w positions of c channels. */
+static void k3_norm(builder *b, const char *name, int64_t c, int64_t temb, int64_t h, int64_t w)
+{
+    char s[48];
+    pb_name(s, sizeof s, "%s.context_act", name);
+    pb_elementwise(b, ESL_LAYER_ACT, s, 1, temb, FPE_SILU, 0);
+    pb_name(s, sizeof s, "%s.context_mlp", name);
+    pb_linear(b, s, 1, 1, temb, 2 * c, 1);
+    pb_name(s, sizeof s, "%s.norm", name);
+    pb_layernorm(b, s, 1, h * w, c, 0);
+    pb_name(s, sizeof s, "%s.modulate", name);
+    pb_elementwise(b, ESL_LAYER_OTHER, s, 1, h * w * c, FPE_MODULATE, 0);
+}
+
+/* ConvTranspose2d with kernel 2 and stride 2 from an h x w grid: every
+ * output pixel meets one tap per input channel, so it costs what a 2x2
+ * convolution over the input grid does; the bias is added on the doubled
+ * grid. */
+static void k3_up(builder *b, const char *name, int64_t c_in, int64_t c_out, int64_t h, int64_t w)
+{
+    char s[48];
+    pb_conv(b, name, 1, c_in, c_out, 2, 2, h, w, 0);
+    pb_name(s, sizeof s, "%s.bias", name);
+    pb_elementwise(b, ESL_LAYER_OTHER, s, 1, 4 * h * w * c_out, FPE_ADD, c_out);
+}
+
+/* Kandinsky3Block: norm, SiLU, optional upsampling, projection, optional
+ * downsampling (`res` +1 up, -1 down); updates the grid. */
+static void k3_block(builder *b, const char *name, int64_t c_in, int64_t c_out, int64_t temb, int64_t k,
+                     int res, int64_t *h, int64_t *w)
+{
+    char s[48];
+    pb_name(s, sizeof s, "%s.group_norm", name);
+    k3_norm(b, s, c_in, temb, *h, *w);
+    pb_name(s, sizeof s, "%s.act", name);
+    pb_elementwise(b, ESL_LAYER_ACT, s, 1, *h * *w * c_in, FPE_SILU, 0);
+    if (res > 0) {
+        pb_name(s, sizeof s, "%s.up_sample", name);
+        k3_up(b, s, c_in, c_in, *h, *w);
+        *h *= 2, *w *= 2;
+    }
+    pb_name(s, sizeof s, "%s.projection", name);
+    pb_conv(b, s, 1, c_in, c_out, k, 1, *h, *w, 1);
+    if (res < 0) {
+        *h /= 2, *w /= 2;
+        pb_name(s, sizeof s, "%s.down_sample", name);
+        pb_conv(b, s, 1, c_out, c_out, 2, 2, *h, *w, 1);
+    }
+}
+
+/* Kandinsky3ResNetBlock; `res` applies to the sampling block (the second
+ * of four when upsampling, the third when downsampling). */
+static void k3_resnet(builder *b, const char *name, int64_t c_in, int64_t c_out, int64_t temb, int res,
+                      int64_t *h, int64_t *w)
+{
+    char s[48];
+    int64_t hid = (c_in > c_out ? c_in : c_out) / 2, h0 = *h, w0 = *w;
+    static const int64_t kernel[4] = {1, 3, 3, 1};
+    int64_t ins[4] = {c_in, hid, hid, hid}, outs[4] = {hid, hid, hid, c_out};
+    for (int i = 0; i < 4; i++) {
+        int r = (res > 0 && i == 1) || (res < 0 && i == 2) ? res : 0;
+        pb_name(s, sizeof s, "%s.in_blocks%d", name, i);
+        k3_block(b, s, ins[i], outs[i], temb, kernel[i], r, h, w);
+    }
+    if (res > 0) {
+        pb_name(s, sizeof s, "%s.shortcut_up_sample", name);
+        k3_up(b, s, c_in, c_in, h0, w0);
+    }
+    if (c_in != c_out) {
+        pb_name(s, sizeof s, "%s.shortcut_channels", name);
+        pb_conv(b, s, 1, c_in, c_out, 1, 1, res > 0 ? *h : h0, res > 0 ? *w : w0, 1);
+    }
+    if (res < 0) {
+        pb_name(s, sizeof s, "%s.shortcut_down_sample", name);
+        pb_conv(b, s, 1, c_out, c_out, 2, 2, *h, *w, 1);
+    }
+    pb_name(s, sizeof s, "%s.residual", name);
+    pb_elementwise(b, ESL_LAYER_OTHER, s, 1, *h * *w * c_out, FPE_ADD, 0);
+}
+
+/* Kandinsky3AttentionBlock: self-attention (cross 0) or cross-attention to
+ * t tokens of width `cross`, no biases, and a 4x 1x1-convolution MLP. */
+static void k3_attention(builder *b, const char *name, int64_t c, int64_t temb, int64_t cross, int64_t t,
+                         int64_t hd, int64_t h, int64_t w)
+{
+    char s[48];
+    int64_t n = h * w, kv = cross > 0 ? t : n, kv_dim = cross > 0 ? cross : c;
+    if (hd <= 0 || c % hd != 0) {
+        pb_fail(b, ESL_EINVAL, "%s: %lld channels do not split into heads of width %lld", name,
+                (long long)c, (long long)hd);
+        return;
+    }
+    pb_name(s, sizeof s, "%s.in_norm", name);
+    k3_norm(b, s, c, temb, h, w);
+    pb_name(s, sizeof s, "%s.to_q", name);
+    pb_linear(b, s, 1, n, c, c, 0);
+    pb_name(s, sizeof s, "%s.to_k", name);
+    pb_linear(b, s, 1, kv, kv_dim, c, 0);
+    pb_name(s, sizeof s, "%s.to_v", name);
+    pb_linear(b, s, 1, kv, kv_dim, c, 0);
+    pb_name(s, sizeof s, "%s.attention", name);
+    pb_attention(b, s, 1, c / hd, n, kv, hd);
+    pb_name(s, sizeof s, "%s.to_out", name);
+    pb_linear(b, s, 1, n, c, c, 0);
+    pb_name(s, sizeof s, "%s.out_norm", name);
+    k3_norm(b, s, c, temb, h, w);
+    pb_name(s, sizeof s, "%s.ff.conv1", name);
+    pb_conv(b, s, 1, c, 4 * c, 1, 1, h, w, 0);
+    pb_name(s, sizeof s, "%s.ff.act", name);
+    pb_elementwise(b, ESL_LAYER_ACT, s, 1, n * 4 * c, FPE_SILU, 0);
+    pb_name(s, sizeof s, "%s.ff.conv2", name);
+    pb_conv(b, s, 1, 4 * c, c, 1, 1, h, w, 0);
+    pb_name(s, sizeof s, "%s.residuals", name);
+    pb_elementwise(b, ESL_LAYER_OTHER, s, 1, 2 * n * c, FPE_ADD, 0);
+}
+
+void build_kandinsky3_unet(builder *b)
+{
+    size_t levels = cfg_len(b, "block_out_channels");
+    int64_t in = cfg_int(b, "in_channels", 4), temb = cfg_int(b, "time_embedding_dim", 1536);
+    int64_t hd = cfg_int(b, "attention_head_dim", 64), cross = cfg_int(b, "cross_attention_dim", 4096);
+    int64_t hid = cfg_int(b, "encoder_hid_dim", 4096), t = pb_text_tokens(b);
+    int64_t dims[K_MAX_LEVELS + 1], blocks[K_MAX_LEVELS], h, w;
+    char s[48];
+    if (levels < 2 || levels > K_MAX_LEVELS)
+        pb_fail(b, ESL_EINVAL, "block_out_channels: expected 2 to %d levels", K_MAX_LEVELS);
+    if (cfg_int(b, "groups", 32) == 0)
+        pb_fail(b, ESL_EINVAL, "groups must be positive");
+    for (size_t i = 0; b->rc == ESL_OK && i < levels; i++) {
+        dims[i + 1] = cfg_int_at(b, "block_out_channels", i, -1);
+        blocks[i] = cfg_int_at(b, "layers_per_block", i, 3);
+        if (blocks[i] < 2 || blocks[i] > 64)
+            pb_fail(b, ESL_EINVAL, "layers_per_block: %lld at level %zu (2 to 64)", (long long)blocks[i], i);
+    }
+    if (b->rc != ESL_OK)
+        return;
+    dims[0] = dims[1] / 2;
+    pb_latent(b, &h, &w);
+    int64_t div = INT64_C(1) << (levels - 1);
+    if (h % div != 0 || w % div != 0) {
+        pb_fail(b, ESL_EINVAL, "image size %lldx%lld: the latent grid %lldx%lld must be a multiple "
+                "of %lld for %zu U-Net levels", (long long)b->req->height, (long long)b->req->width,
+                (long long)h, (long long)w, (long long)div, levels);
+        return;
+    }
+    /* the time embedding, the text projection and the pooling into time */
+    int64_t c0 = dims[0];
+    pb_elementwise(b, ESL_LAYER_OTHER, "time_proj.sinusoid", 1, c0, FPE_SINUSOID, 0);
+    pb_linear(b, "time_embedding.linear_1", 1, 1, c0, temb, 1);
+    pb_elementwise(b, ESL_LAYER_ACT, "time_embedding.act", 1, temb, FPE_SILU, 0);
+    pb_linear(b, "time_embedding.linear_2", 1, 1, temb, temb, 1);
+    pb_linear(b, "encoder_hid_proj.projection_linear", 1, t, hid, cross, 0);
+    pb_layernorm(b, "encoder_hid_proj.projection_norm", 1, t, cross, 1);
+    pb_elementwise(b, ESL_LAYER_OTHER, "add_time_condition.mean", 1, t * cross, FPE_ADD, 0);
+    pb_linear(b, "add_time_condition.to_q", 1, 1, cross, temb, 0);
+    pb_linear(b, "add_time_condition.to_k", 1, t, cross, temb, 0);
+    pb_linear(b, "add_time_condition.to_v", 1, t, cross, temb, 0);
+    pb_attention(b, "add_time_condition.attention", 1, temb / hd, 1, t, hd);
+    pb_linear(b, "add_time_condition.to_out", 1, 1, temb, temb, 0);
+    pb_elementwise(b, ESL_LAYER_OTHER, "add_time_condition.add", 1, temb, FPE_ADD, 0);
+    pb_conv(b, "conv_in", 1, in, c0, 3, 1, h, w, 1);
+
+    /* down: no attention at the first level, self- and cross-attention below */
+    for (size_t i = 0; i < levels; i++) {
+        int attn = i > 0, down = i + 1 < levels;
+        int64_t ci = dims[i], co = dims[i + 1];
+        if (attn) {
+            pb_name(s, sizeof s, "down%zu.self_attn", i);
+            k3_attention(b, s, ci, temb, 0, t, hd, h, w);
+        }
+        for (int64_t j = 0; j < blocks[i]; j++) {
+            pb_name(s, sizeof s, "down%zu.resnet_in%lld", i, (long long)j);
+            k3_resnet(b, s, j == 0 ? ci : co, co, temb, 0, &h, &w);
+            if (attn) {
+                pb_name(s, sizeof s, "down%zu.cross_attn%lld", i, (long long)j);
+                k3_attention(b, s, co, temb, cross, t, hd, h, w);
+            }
+            pb_name(s, sizeof s, "down%zu.resnet_out%lld", i, (long long)j);
+            k3_resnet(b, s, co, co, temb, down && j + 1 == blocks[i] ? -1 : 0, &h, &w);
+        }
+    }
+    /* up: the mirror; each level but the first joins the skip of the level
+     * below before upsampling in its first ResNet */
+    for (size_t k = 0; k < levels; k++) {
+        size_t i = levels - 1 - k;
+        int attn = i > 0, up = k > 0;
+        int64_t ci = dims[i + 1], co = dims[i], cat = up ? dims[i + 1] : 0;
+        for (int64_t j = 0; j < blocks[i]; j++) {
+            int64_t c = j == 0 ? ci + cat : ci, c_next = j + 1 == blocks[i] ? co : ci;
+            pb_name(s, sizeof s, "up%zu.resnet_in%lld", k, (long long)j);
+            k3_resnet(b, s, c, c, temb, up && j == 0 ? 1 : 0, &h, &w);
+            if (attn) {
+                pb_name(s, sizeof s, "up%zu.cross_attn%lld", k, (long long)j);
+                k3_attention(b, s, c, temb, cross, t, hd, h, w);
+            }
+            pb_name(s, sizeof s, "up%zu.resnet_out%lld", k, (long long)j);
+            k3_resnet(b, s, c, c_next, temb, 0, &h, &w);
+        }
+        if (attn) {
+            pb_name(s, sizeof s, "up%zu.self_attn", k);
+            k3_attention(b, s, co, temb, 0, t, hd, h, w);
+        }
+    }
+    pb_layernorm(b, "conv_norm_out", 1, h * w, c0, 1);
+    pb_elementwise(b, ESL_LAYER_ACT, "conv_act_out", 1, h * w * c0, FPE_SILU, 0);
+    pb_conv(b, "conv_out", 1, c0, in, 3, 1, h, w, 1);
+}

@@ -24,6 +24,7 @@ static const struct {
     {"DiTTransformer2DModel", build_dit},
     {"FluxTransformer2DModel", build_flux},
     {"Gemma2Model", build_gemma2},
+    {"Kandinsky3UNet", build_kandinsky3_unet},
     {"PixArtTransformer2DModel", build_pixart},
     {"PriorTransformer", build_prior},
     {"Qwen2_5_VLForConditionalGeneration", build_qwen2_5_vl_text},
@@ -40,7 +41,7 @@ const char *esl_plan_classes(void)
 {
     return "AutoencoderDC, AutoencoderKL, AutoencoderKLQwenImage, CLIPTextModel, "
            "CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DiTTransformer2DModel, "
-           "FluxTransformer2DModel, Gemma2Model, PixArtTransformer2DModel, PriorTransformer, "
+           "FluxTransformer2DModel, Gemma2Model, Kandinsky3UNet, PixArtTransformer2DModel, PriorTransformer, "
            "Qwen2_5_VLForConditionalGeneration, QwenImageTransformer2DModel, SD3Transformer2DModel, "
            "SanaTransformer2DModel, T5EncoderModel, Transformer2DModel, UNet2DConditionModel, VQModel";
 }
