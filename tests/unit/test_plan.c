@@ -167,6 +167,60 @@ static void test_ssd1b(void **state)
     esl_model_free(xl);
 }
 
+/* Kandinsky 2.2 and 3 as whole pipelines (docs/flops.md, "Kandinsky"). */
+static void test_kandinsky(void **state)
+{
+    (void)state;
+    esl_model *k2 = diffusers(DIFFUSERS "kandinsky-2-2");
+    esl_plan *p = plan(k2, 512, 512);
+    /* the prior's text encoder is SDXL's second one; the image encoder is
+     * OpenCLIP's ViT-bigG/14 tower, 1844.91 M parameters in OpenCLIP's
+     * model profile (rounded to 10 k) */
+    assert_int_equal(part(p, "prior_text_encoder")->params, INT64_C(694659840));
+    int64_t vision = part(p, "prior_image_encoder")->params;
+    assert_true(vision >= INT64_C(1844905000) && vision < INT64_C(1844915000));
+    /* the prior: 25 guided steps, 50 passes of 20 blocks, per image; its
+     * parameters once */
+    const esl_plan_component *prior = part(p, "prior_prior");
+    int64_t first = 0, rest = 0, once = 0;
+    for (size_t i = 0; i < prior->n_layers; i++) {
+        const esl_layer *l = &prior->layers[i];
+        if (strcmp(l->name, "block.attn1.attention") == 0) {
+            if (first == 0)
+                first = l->flops, assert_int_equal(l->count, 20);
+            else
+                rest = l->flops, assert_int_equal(l->count, 49 * 20);
+        }
+        if (strcmp(l->name, "clip_mean_std") == 0 || strcmp(l->name, "prd_embedding") == 0)
+            once += l->flops;
+    }
+    assert_int_equal(rest, 49 * first);
+    assert_int_equal((prior->flops - once) % 50, 0);
+    assert_true(prior->params > INT64_C(1000000000) && prior->params < INT64_C(1050000000)); /* "1B" */
+    /* the decoder U-Net attends to 32 image tokens beside its own positions */
+    const esl_layer *a = layer(part(p, "unet"), "mid.attn.attention");
+    assert_int_equal(a->q_len, 8 * 8);
+    assert_int_equal(a->kv_len, 8 * 8 + 32);
+    assert_int_equal(part(p, "unet")->stage, ESL_STAGE_DENOISE);
+    assert_int_equal(part(p, "movq")->stage, ESL_STAGE_DECODE);
+    esl_plan_free(p);
+    esl_model_free(k2);
+
+    esl_model *k3 = diffusers(DIFFUSERS "kandinsky-3");
+    p = plan(k3, 1024, 1024);
+    /* the model card's "3.0B" U-Net */
+    int64_t unet = part(p, "unet")->params;
+    assert_true(unet >= INT64_C(2950000000) && unet < INT64_C(3050000000) + INT64_C(50000000));
+    /* FLAN-UL2's encoder reads 128 tokens, the U-Net sees the cut 14 */
+    assert_int_equal(layer(part(p, "text_encoder"), "layer.attn.attention")->q_len, 128);
+    assert_int_equal(layer(part(p, "unet"), "down1.cross_attn0.attention")->kv_len, 14);
+    assert_int_equal(layer(part(p, "unet"), "down1.cross_attn0.attention")->q_len, 64 * 64);
+    /* the deepest level runs at 1/8 of the latent grid */
+    assert_int_equal(layer(part(p, "unet"), "up0.self_attn.attention")->q_len, 16 * 16);
+    esl_plan_free(p);
+    esl_model_free(k3);
+}
+
 /* A folder whose text encoders cannot be counted still gives a model,
  * naming each left-out component and why; a denoiser cannot be left out. */
 static void test_partial(void **state)
@@ -191,7 +245,7 @@ static void test_partial(void **state)
     assert_int_equal(esl_model_from_diffusers_partial(&m, &uncounted,
                                                       ESL_TEST_DATA "/bad/diffusers-unknown-denoiser", "d"),
                      ESL_EUNSUPPORTED);
-    assert_non_null(strstr(esl_error_last(), "'Kandinsky3UNet'"));
+    assert_non_null(strstr(esl_error_last(), "'UNet3DConditionModel'"));
     assert_null(m);
     assert_null(uncounted);
     /* the strict reader still refuses the whole folder */
@@ -368,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_sd35_medium),
         cmocka_unit_test(test_ssd1b),
         cmocka_unit_test(test_partial),
+        cmocka_unit_test(test_kandinsky),
         cmocka_unit_test(test_published_macs),
         cmocka_unit_test(test_layer_flops),
         cmocka_unit_test(test_errors),
