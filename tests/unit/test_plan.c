@@ -148,19 +148,28 @@ static void test_sd35_medium(void **state)
     esl_model_free(sd3);
 }
 
-/* SSD-1B: the SDXL U-Net with 4 transformer layers at the deepest level
- * instead of 10; the counts of the transformer layers follow. */
+/* SSD-1B: the SDXL U-Net with transformer layers removed per attention
+ * (down [2, 2] and [4, 4], up [4, 4, 10] and [2, 1, 1], the layer counts
+ * ComfyUI's model detection loads SSD-1B checkpoints with) and a mid block
+ * of one ResNet. */
 static void test_ssd1b(void **state)
 {
     (void)state;
     esl_model *ssd = diffusers(DIFFUSERS "ssd-1b"), *xl = diffusers(DIFFUSERS "sdxl");
     esl_plan *ps = plan_of(ssd, "unet", 1024), *px = plan_of(xl, "unet", 1024);
-    /* 8 down + 4 mid + 12 up at 1280 channels instead of 20 + 10 + 30 */
-    assert_int_equal(layer(&ps->components[0], "down2.attn0.attn1.q")->count, 4);
-    assert_int_equal(layer(&ps->components[0], "mid.attn.attn1.q")->count, 4);
-    assert_int_equal(layer(&ps->components[0], "up0.attn2.attn1.q")->count, 4);
-    /* one BasicTransformerBlock at 1280 channels, cross width 2048: 34,755,840 */
-    assert_int_equal(px->components[0].params - ps->components[0].params, INT64_C(36) * 34755840);
+    const esl_plan_component *u = &ps->components[0];
+    assert_int_equal(layer(u, "down1.attn1.attn1.q")->count, 2);
+    assert_int_equal(layer(u, "down2.attn0.attn1.q")->count, 4);
+    assert_int_equal(layer(u, "up0.attn2.attn1.q")->count, 10);
+    assert_int_equal(layer(u, "up1.attn0.attn1.q")->count, 2);
+    assert_int_equal(layer(u, "up1.attn2.attn1.q")->count, 1);
+    for (size_t i = 0; i < u->n_layers; i++)
+        assert_null(strstr(u->layers[i].name, "mid.attn"));
+    /* SDXL minus 34 blocks at 1280 channels (34,755,840 each, cross width
+     * 2048), 2 at 640 (10,005,120 each), the mid block's spatial-transformer
+     * norm and projections (3,281,920) and its second ResNet (31,138,560) */
+    assert_int_equal(px->components[0].params - u->params,
+                     INT64_C(34) * 34755840 + INT64_C(2) * 10005120 + 3281920 + 31138560);
     esl_plan_free(ps);
     esl_plan_free(px);
     esl_model_free(ssd);
