@@ -253,6 +253,16 @@ static int load_models(const args *a, esl_model ***out, size_t *n, char **uncoun
     return rc;
 }
 
+/* A model whose components have architecture sections but no paper-
+ * convention terms (imported or --arch models) can only be counted exactly. */
+static int exact_only(const esl_model *m)
+{
+    for (size_t i = 0; i < m->n_components; i++)
+        if (m->components[i].n_terms == 0)
+            return 1;
+    return 0;
+}
+
 static int run_flops(const cli_command *cmd, int argc, char **argv)
 {
     static const int64_t grid_sides[] = {256, 512, 768, 1024};
@@ -310,6 +320,12 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
     if (a.format != FORMAT_JSON && !(single && a.format == FORMAT_TABLE))
         print_row_header(a.format);
     for (size_t mi = 0; mi < n_models; mi++) {
+        esl_convention conv = a.convention;
+        if (!a.have_convention && a.diffusers == NULL && exact_only(models[mi])) {
+            conv = ESL_CONVENTION_EXACT;
+            cli_error("flops: %s has no paper-convention terms: counting it in the exact convention",
+                      models[mi]->name);
+        }
         for (size_t si = 0; si < n_sizes; si++) {
             for (size_t ti = 0; ti < n_steps; ti++) {
                 esl_request req = {
@@ -319,13 +335,13 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
                     .prompts = a.prompts, .cfg = a.cfg, .text_tokens = a.text_tokens,
                 };
                 esl_flops f;
-                if ((status = esl_flops_count(&f, models[mi], &req, a.convention)) != ESL_OK) {
+                if ((status = esl_flops_count(&f, models[mi], &req, conv)) != ESL_OK) {
                     rc = cli_fail(status);
                     json_decref(array);
                     goto done;
                 }
                 esl_plan *plan = NULL;
-                if (a.convention == ESL_CONVENTION_EXACT &&
+                if (conv == ESL_CONVENTION_EXACT &&
                     (status = esl_plan_build(&plan, models[mi], &req)) != ESL_OK) {
                     rc = cli_fail(status);
                     json_decref(array);
