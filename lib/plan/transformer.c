@@ -400,7 +400,9 @@ void build_pixart(builder *b)
 
 /* SanaTransformer2DModel: linear self-attention, softmax cross-attention to
  * the Gemma tokens, and a convolutional GLU feed-forward (GLUMBConv) on the
- * token grid; adaLN-single conditioning as in PixArt. */
+ * token grid; adaLN-single conditioning as in PixArt. SANA 1.5 adds RMS
+ * norms of q and k across all heads (qk_norm "rms_norm_across_heads") in
+ * both attentions. */
 void build_sana(builder *b)
 {
     int64_t heads = cfg_int(b, "num_attention_heads", 70), hd = cfg_int(b, "attention_head_dim", 32);
@@ -410,6 +412,12 @@ void build_sana(builder *b)
     int64_t xheads = cfg_int(b, "num_cross_attention_heads", 20);
     int64_t xhd = cfg_int(b, "cross_attention_head_dim", 112);
     int bias = cfg_bool(b, "attention_bias", 0);
+    const char *qk = cfg_str(b, "qk_norm", NULL);
+    int qk_norm = qk != NULL && strcmp(qk, "rms_norm_across_heads") == 0;
+    if (qk != NULL && !qk_norm)
+        pb_fail(b, ESL_EUNSUPPORTED, "qk_norm '%s' is not supported (rms_norm_across_heads or none)", qk);
+    if (cfg_bool(b, "guidance_embeds", 0))
+        pb_fail(b, ESL_EUNSUPPORTED, "guidance_embeds true is not supported");
     json_t *ratio = json_object_get(b->cfg, "mlp_ratio");
     double mlp_ratio = json_is_number(ratio) ? json_number_value(ratio) : 2.5;
     int64_t hidden = (int64_t)(mlp_ratio * (double)d), t = pb_text_tokens(b), gh, gw;
@@ -429,12 +437,20 @@ void build_sana(builder *b)
     pb_layernorm(b, "block.norm1", layers, n, d, 0);
     pb_elementwise(b, ESL_LAYER_OTHER, "block.norm1.modulate", layers, n * d, FPE_MODULATE, 0);
     qkv(b, "block.attn1", layers, n, d, heads, hd, 0, bias);
+    if (qk_norm) {
+        pb_rmsnorm(b, "block.attn1.norm_q", layers, n, d);
+        pb_rmsnorm(b, "block.attn1.norm_k", layers, n, d);
+    }
     pb_linear_attention(b, "block.attn1.attention", layers, heads, n, hd);
     pb_linear(b, "block.attn1.out", layers, n, d, d, 1);
     pb_elementwise(b, ESL_LAYER_OTHER, "block.attn1.gate", layers, n * d, FPE_GATED_ADD, 0);
     pb_linear(b, "block.attn2.q", layers, n, d, xheads * xhd, 1);
     pb_linear(b, "block.attn2.k", layers, t, cross, xheads * xhd, 1);
     pb_linear(b, "block.attn2.v", layers, t, cross, xheads * xhd, 1);
+    if (qk_norm) {
+        pb_rmsnorm(b, "block.attn2.norm_q", layers, n, xheads * xhd);
+        pb_rmsnorm(b, "block.attn2.norm_k", layers, t, xheads * xhd);
+    }
     pb_attention(b, "block.attn2.attention", layers, xheads, n, t, xhd);
     pb_linear(b, "block.attn2.out", layers, n, xheads * xhd, d, 1);
     pb_elementwise(b, ESL_LAYER_OTHER, "block.attn2.residual", layers, n * d, FPE_ADD, 0);

@@ -148,6 +148,42 @@ static void test_sd35_medium(void **state)
     esl_model_free(sd3);
 }
 
+/* SANA 1.5: Sana's blocks with q and k RMS-normed across heads in both
+ * attentions; the 4.8B model is the same block 60 times. */
+static void test_sana15(void **state)
+{
+    (void)state;
+    esl_model *s10 = diffusers(DIFFUSERS "sana"), *s15 = diffusers(DIFFUSERS "sana15-1.6b");
+    esl_model *s48 = diffusers(DIFFUSERS "sana15-4.8b");
+    esl_plan *p10 = plan_of(s10, "transformer", 1024), *p15 = plan_of(s15, "transformer", 1024);
+    esl_plan *p48 = plan_of(s48, "transformer", 1024);
+    /* four norms of width 2240 (70 x 32 and 20 x 112) per block, 20 blocks */
+    assert_int_equal(p15->components[0].params - p10->components[0].params, INT64_C(20) * 4 * 2240);
+    /* RMS norms, 4 FLOPs per element, on q and k of the self-attention (1024
+     * image tokens each), q of the cross-attention (1024) and its k (300) */
+    int64_t norm = INT64_C(20) * 4 * 2240 * (1024 + 1024 + 1024 + 300);
+    assert_int_equal(p15->components[0].kind_flops[ESL_LAYER_NORM] - p10->components[0].kind_flops[ESL_LAYER_NORM],
+                     norm);
+    /* 40 more blocks: every per-block layer three times as many */
+    const esl_layer *a = layer(&p48->components[0], "block.attn2.attention");
+    assert_int_equal(a->count, 60);
+    int64_t per_block = 0;
+    for (size_t i = 0; i < p15->components[0].n_layers; i++) {
+        const esl_layer *l = &p15->components[0].layers[i];
+        if (strncmp(l->name, "block.", 6) == 0) {
+            assert_int_equal(l->count, 20);
+            per_block += l->params;
+        }
+    }
+    assert_int_equal(p48->components[0].params - p15->components[0].params, 40 * per_block);
+    esl_plan_free(p10);
+    esl_plan_free(p15);
+    esl_plan_free(p48);
+    esl_model_free(s10);
+    esl_model_free(s15);
+    esl_model_free(s48);
+}
+
 /* SSD-1B: the SDXL U-Net with transformer layers removed per attention
  * (down [2, 2] and [4, 4], up [4, 4, 10] and [2, 1, 1], the layer counts
  * ComfyUI's model detection loads SSD-1B checkpoints with) and a mid block
@@ -430,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_catalogue_equals_diffusers),
         cmocka_unit_test(test_sd35_medium),
         cmocka_unit_test(test_ssd1b),
+        cmocka_unit_test(test_sana15),
         cmocka_unit_test(test_partial),
         cmocka_unit_test(test_kandinsky),
         cmocka_unit_test(test_published_macs),
