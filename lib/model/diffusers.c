@@ -71,6 +71,7 @@ static const struct {
     {"DiTPipeline", 0, 0, 0, NULL},
     {"StableDiffusionPipeline", 77, 0, 0, NULL},
     {"StableDiffusionXLPipeline", 77, 0, 0, NULL},
+    {"HunyuanDiTPipeline", 333, 256, 0, NULL},
     {"KandinskyV22CombinedPipeline", 77, 0, 0, kandinsky22},
     {"Kandinsky3Pipeline", 14, 0, 0, kandinsky3},
 };
@@ -206,7 +207,8 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
             break;
     if (p == sizeof pipelines / sizeof pipelines[0]) {
         rc = esl__fail(ESL_EUNSUPPORTED, "%s/model_index.json: unsupported pipeline class '%s' "
-                       "(supported: DiTPipeline, FluxPipeline, Kandinsky3Pipeline, KandinskyV22CombinedPipeline, "
+                       "(supported: DiTPipeline, FluxPipeline, HunyuanDiTPipeline, Kandinsky3Pipeline, "
+                       "KandinskyV22CombinedPipeline, "
                        "PixArtAlphaPipeline, PixArtSigmaPipeline, QwenImagePipeline, SanaPipeline, "
                        "StableDiffusion3Pipeline, StableDiffusionPipeline, StableDiffusionXLPipeline)",
                        dir, pipeline ? pipeline : "");

@@ -18,12 +18,14 @@ static const struct {
     {"AutoencoderKL", build_vae_decoder},
     {"AutoencoderDC", build_dc_decoder},
     {"AutoencoderKLQwenImage", build_qwen_vae_decoder},
+    {"BertModel", build_bert},
     {"CLIPTextModel", build_clip_text},
     {"CLIPTextModelWithProjection", build_clip_text},
     {"CLIPVisionModelWithProjection", build_clip_vision},
     {"DiTTransformer2DModel", build_dit},
     {"FluxTransformer2DModel", build_flux},
     {"Gemma2Model", build_gemma2},
+    {"HunyuanDiT2DModel", build_hunyuan_dit},
     {"Kandinsky3UNet", build_kandinsky3_unet},
     {"PixArtTransformer2DModel", build_pixart},
     {"PriorTransformer", build_prior},
@@ -39,9 +41,10 @@ static const struct {
 
 const char *esl_plan_classes(void)
 {
-    return "AutoencoderDC, AutoencoderKL, AutoencoderKLQwenImage, CLIPTextModel, "
+    return "AutoencoderDC, AutoencoderKL, AutoencoderKLQwenImage, BertModel, CLIPTextModel, "
            "CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DiTTransformer2DModel, "
-           "FluxTransformer2DModel, Gemma2Model, Kandinsky3UNet, PixArtTransformer2DModel, PriorTransformer, "
+           "FluxTransformer2DModel, Gemma2Model, HunyuanDiT2DModel, Kandinsky3UNet, PixArtTransformer2DModel, "
+           "PriorTransformer, "
            "Qwen2_5_VLForConditionalGeneration, QwenImageTransformer2DModel, SD3Transformer2DModel, "
            "SanaTransformer2DModel, T5EncoderModel, Transformer2DModel, UNet2DConditionModel, VQModel";
 }

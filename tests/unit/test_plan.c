@@ -184,6 +184,26 @@ static void test_sana15(void **state)
     esl_model_free(s48);
 }
 
+/* HunyuanDiT v1.2: 21 plain blocks and 19 joining a long skip, cross-
+ * attention to 77 BERT and 256 projected mT5 tokens; the paper's "1.5B". */
+static void test_hunyuandit(void **state)
+{
+    (void)state;
+    esl_model *m = diffusers(DIFFUSERS "hunyuandit-v1.2");
+    esl_plan *p = plan(m, 1024, 1024);
+    const esl_plan_component *t = part(p, "transformer");
+    assert_int_equal(layer(t, "block.attn1.attention")->count, 21);
+    assert_int_equal(layer(t, "block_skip.skip_linear")->count, 19);
+    assert_int_equal(layer(t, "block.attn2.attention")->kv_len, 77 + 256);
+    assert_int_equal(layer(t, "block.attn1.attention")->q_len, 64 * 64);
+    assert_int_equal(layer(t, "block.ff.proj")->n, 6144); /* int(1408 x 4.3637) */
+    assert_true(t->params >= INT64_C(1450000000) && t->params < INT64_C(1550000000));
+    assert_int_equal(layer(part(p, "text_encoder_2"), "layer.attn.attention")->q_len, 256);
+    assert_int_equal(layer(part(p, "text_encoder"), "layer.attn.attention")->q_len, 77);
+    esl_plan_free(p);
+    esl_model_free(m);
+}
+
 /* SSD-1B: the SDXL U-Net with transformer layers removed per attention
  * (down [2, 2] and [4, 4], up [4, 4, 10] and [2, 1, 1], the layer counts
  * ComfyUI's model detection loads SSD-1B checkpoints with) and a mid block
@@ -467,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_sd35_medium),
         cmocka_unit_test(test_ssd1b),
         cmocka_unit_test(test_sana15),
+        cmocka_unit_test(test_hunyuandit),
         cmocka_unit_test(test_partial),
         cmocka_unit_test(test_kandinsky),
         cmocka_unit_test(test_published_macs),
