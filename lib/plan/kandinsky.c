@@ -73,8 +73,8 @@ void build_prior(builder *b)
                 "'%s': only prd, linear and silu are supported", added, hid, act);
     if (cfg_str(b, "norm_in_type", NULL) != NULL || cfg_str(b, "embedding_proj_norm_type", NULL) != NULL)
         pb_fail(b, ESL_EUNSUPPORTED, "norm_in_type and embedding_proj_norm_type must be null");
-    if (passes < 1 || layers < 1)
-        pb_fail(b, ESL_EINVAL, "passes and num_layers must be positive");
+    if (passes < 1 || passes > 100000 || layers < 1 || layers > 1000)
+        pb_fail(b, ESL_EINVAL, "passes (1 to 100000) and num_layers (1 to 1000) out of range");
     if (b->rc != ESL_OK)
         return;
     int64_t n = text + extra; /* the sequence the position table covers */
@@ -273,6 +273,8 @@ void build_unet_added_kv(builder *b)
                 mid);
     if (cfg_bool(b, "only_cross_attention", 0))
         pb_fail(b, ESL_EUNSUPPORTED, "only_cross_attention true is not supported");
+    if (lpb < 1 || lpb > 64)
+        pb_fail(b, ESL_EINVAL, "layers_per_block %lld: expected 1 to 64", (long long)lpb);
     if (cfg_len(b, "down_block_types") != levels || cfg_len(b, "up_block_types") != levels)
         pb_fail(b, ESL_EINVAL, "down_block_types and up_block_types need one entry per level");
     for (size_t i = 0; b->rc == ESL_OK && i < levels; i++) {
@@ -287,14 +289,16 @@ void build_unet_added_kv(builder *b)
             pb_fail(b, ESL_EUNSUPPORTED, "up_block_types '%s' is not supported "
                     "(SimpleCrossAttnUpBlock2D, ResnetUpsampleBlock2D)", u);
     }
+    if (b->rc != ESL_OK) /* levels may be 0: no shift below */
+        return;
     pb_latent(b, &h, &w);
     int64_t div = INT64_C(1) << (levels - 1);
-    if (b->rc == ESL_OK && (h % div != 0 || w % div != 0))
+    if (h % div != 0 || w % div != 0) {
         pb_fail(b, ESL_EINVAL, "image size %lldx%lld: the latent grid %lldx%lld must be a multiple "
                 "of %lld for %zu U-Net levels", (long long)b->req->height, (long long)b->req->width,
                 (long long)h, (long long)w, (long long)div, levels);
-    if (b->rc != ESL_OK)
         return;
+    }
 
     int64_t c0 = ch[0], temb = 4 * c0;
     pb_conv(b, "conv_in", 1, in, c0, 3, 1, h, w, 1);
@@ -434,6 +438,8 @@ void build_movq_decoder(builder *b)
         pb_fail(b, ESL_EINVAL, "block_out_channels: expected 1 to %d levels", K_MAX_LEVELS);
     if (strcmp(norm, "spatial") != 0)
         pb_fail(b, ESL_EUNSUPPORTED, "norm_type '%s' is not supported (spatial, MoVQ)", norm);
+    if (lpb < 1 || lpb > 64)
+        pb_fail(b, ESL_EINVAL, "layers_per_block %lld: expected 1 to 64", (long long)lpb);
     if (cfg_bool(b, "mid_block_add_attention", 1) == 0)
         pb_fail(b, ESL_EUNSUPPORTED, "mid_block_add_attention false is not supported");
     for (size_t i = 0; b->rc == ESL_OK && i < levels; i++) {
@@ -613,6 +619,9 @@ void build_kandinsky3_unet(builder *b)
         pb_fail(b, ESL_EINVAL, "block_out_channels: expected 2 to %d levels", K_MAX_LEVELS);
     if (cfg_int(b, "groups", 32) == 0)
         pb_fail(b, ESL_EINVAL, "groups must be positive");
+    if (hd == 0 || temb % hd != 0)
+        pb_fail(b, ESL_EINVAL, "time_embedding_dim %lld does not split into heads of width %lld",
+                (long long)temb, (long long)hd);
     for (size_t i = 0; b->rc == ESL_OK && i < levels; i++) {
         dims[i + 1] = cfg_int_at(b, "block_out_channels", i, -1);
         blocks[i] = cfg_int_at(b, "layers_per_block", i, 3);

@@ -210,9 +210,11 @@ void build_unet(builder *b)
         cross_up[i] = has_cross(cfg_str_at(b, "up_block_types", i), "CrossAttnUpBlock2D",
                                 "UpBlock2D", b, "up_block_types");
     }
+    if (b->rc != ESL_OK) /* levels may be 0: no shift below */
+        return;
     pb_latent(b, &h, &w);
     int64_t div = INT64_C(1) << (levels - 1);
-    if (b->rc == ESL_OK && (h % div != 0 || w % div != 0))
+    if (h % div != 0 || w % div != 0)
         pb_fail(b, ESL_EINVAL, "image size %lldx%lld: the latent grid %lldx%lld must be a multiple "
                 "of %lld for %zu U-Net levels", (long long)b->req->height, (long long)b->req->width,
                 (long long)h, (long long)w, (long long)div, levels);
