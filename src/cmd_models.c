@@ -82,18 +82,25 @@ static long long component_params(const esl_model *m, const esl_plan *plan, size
 
 static int list_models(cli_format fmt)
 {
+    esl_catalog_entry *entries = NULL;
+    size_t n_entries = 0;
+    int status = esl_catalog_list(&entries, &n_entries);
+    if (status != ESL_OK)
+        return cli_fail(status);
     json_t *array = json_array();
     if (fmt == FORMAT_TABLE)
-        printf("%-12s %-28s %-7s %15s %15s  %s\n", "name", "display name", "family", "denoiser params",
-               "all params", "source");
+        printf("%-12s %-28s %-7s %15s %15s  %-14s %s\n", "name", "display name", "family",
+               "denoiser params", "all params", "origin", "source");
     else if (fmt == FORMAT_CSV)
-        printf("name,display_name,family,parameters,source\n");
-    for (size_t i = 0; i < esl_catalog_count(); i++) {
+        printf("name,display_name,family,parameters,origin,source\n");
+    for (size_t i = 0; i < n_entries; i++) {
         esl_model *m;
-        int status = esl_catalog_find(&m, esl_catalog_name(i));
-        if (status != ESL_OK) {
-            json_decref(array);
-            return cli_fail(status);
+        const char *origin_name = esl_model_origin_name(entries[i].origin);
+        /* A broken file in a user's folder is named, not fatal to the list. */
+        if ((status = esl_catalog_find(&m, entries[i].name)) != ESL_OK) {
+            cli_error("models: %s (%s): %s", entries[i].name, entries[i].path ? entries[i].path : "",
+                      esl_error_last());
+            continue;
         }
         /* Parameters do not depend on the image size; any valid size builds the plan. */
         esl_request req = {.height = 4 * m->pixel_multiple, .width = 4 * m->pixel_multiple,
@@ -110,13 +117,13 @@ static int list_models(cli_format fmt)
                 denoiser += n;
         }
         if (fmt == FORMAT_TABLE) {
-            printf("%-12s %-28s %-7s %15lld %15lld  %s\n", m->name,
+            printf("%-12s %-28s %-7s %15lld %15lld  %-14s %s\n", m->name,
                    m->display_name ? m->display_name : "", m->family ? m->family : "", denoiser, params,
-                   m->source ? m->source : "");
+                   origin_name, m->source ? m->source : "");
         } else if (fmt == FORMAT_CSV) {
             printf("%s,", m->name);
             csv_field(m->display_name);
-            printf(",%s,%lld,", m->family ? m->family : "", params);
+            printf(",%s,%lld,%s,", m->family ? m->family : "", params, origin_name);
             csv_field(m->source);
             putchar('\n');
         } else {
@@ -127,6 +134,9 @@ static int list_models(cli_format fmt)
             json_object_set_new(o, "family", json_string(m->family ? m->family : ""));
             json_object_set_new(o, "parameters", json_integer(params));
             json_object_set_new(o, "source", json_string(m->source ? m->source : ""));
+            json_object_set_new(o, "origin", json_string(origin_name));
+            json_object_set_new(o, "path", entries[i].path ? json_string(entries[i].path) : json_null());
+            json_object_set_new(o, "shadows_builtin", json_boolean(entries[i].shadows_builtin));
             for (size_t c = 0; c < m->n_components; c++) {
                 json_t *jc = json_object();
                 json_object_set_new(jc, "name", json_string(m->components[c].name));
@@ -148,6 +158,7 @@ static int list_models(cli_format fmt)
         free(text);
     }
     json_decref(array);
+    esl_catalog_list_free(entries, n_entries);
     return EXIT_OK;
 }
 
@@ -176,8 +187,10 @@ static int run_models(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cmd_models = {
-    "models", run_models, "list the built-in model catalogue, or import a diffusers folder",
+    "models", run_models, "list the model catalogue with each model's origin, or import a diffusers folder",
     "[--format table|csv|json] | import DIR --name NAME",
+    "Lists every model --model can name: built-in ones, NAME.json files in the folders of\n"
+    "ESL_MODEL_PATH, and imported ones in the user catalogue folder, each with its origin.\n"
     "Each component counts with its published parameter count, or else the count of its\n"
     "architecture's layers (--format json says which: parameters_from published|architecture).\n"
     "Folders in ESL_MODEL_PATH (NAME.json files), then the user catalogue folder, are searched\n"

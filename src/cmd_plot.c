@@ -45,6 +45,7 @@ typedef struct decomposition_args {
     int64_t sizes[MAX_SIZES];
     size_t n_sizes;
     esl_convention convention;
+    int have_convention;
 } decomposition_args;
 
 static int parse_sizes(decomposition_args *a, const char *arg)
@@ -82,6 +83,7 @@ static int on_decomposition_option(void *ctx, int key, const char *arg)
     case OPT_SIZES: return parse_sizes(a, arg);
     case OPT_CONVENTION: {
         int rc = esl_convention_parse(&a->convention, arg);
+        a->have_convention = 1;
         return rc == ESL_OK ? 0 : cli_fail(rc);
     }
     }
@@ -107,7 +109,8 @@ static int need_output(const char *kind, const char *output)
 }
 
 int plot_cli_decomposition(const char *output, const char *model_list, int64_t steps, int cfg,
-                           const int64_t *sizes, size_t n_sizes, esl_convention convention)
+                           const int64_t *sizes, size_t n_sizes, esl_convention convention,
+                           int auto_exact)
 {
     esl_model *models[MAX_MODELS] = {0};
     size_t n_models = 0;
@@ -134,6 +137,16 @@ int plot_cli_decomposition(const char *output, const char *model_list, int64_t s
         cli_error("plot decomposition: option --model: '%s' names no model", model_list);
         rc = EXIT_USAGE;
     }
+    /* No --convention given and a model without paper-convention terms (an
+     * imported or --arch model): the figure is drawn in the exact one. */
+    for (size_t m = 0; rc == 0 && auto_exact && convention == ESL_CONVENTION_PAPER && m < n_models; m++)
+        for (size_t c = 0; c < models[m]->n_components; c++)
+            if (models[m]->components[c].n_terms == 0) {
+                cli_error("plot decomposition: %s has no paper-convention terms: drawing every model "
+                          "in the exact convention", models[m]->name);
+                convention = ESL_CONVENTION_EXACT;
+                break;
+            }
     /* Per panel (model): categories are sizes, series text / denoise / decode in GFLOP. */
     static const char *const stages[] = {"text encoding", "denoising", "decoding"};
     double values[MAX_MODELS][MAX_SIZES * 3];
@@ -222,7 +235,7 @@ static int run_decomposition(const cli_command *cmd, int argc, char **argv)
         (rc = need_plotting("decomposition")) != 0)
         return rc;
     return plot_cli_decomposition(a.output, a.models, a.steps, a.cfg, a.sizes, a.n_sizes,
-                                  a.convention);
+                                  a.convention, !a.have_convention);
 }
 
 static const cli_command plot_decomposition = {

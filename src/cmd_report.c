@@ -179,7 +179,7 @@ static int section_compute(FILE *out, const char *dir)
     fputs("</table>\n", out);
     snprintf(png, sizeof png, "%s/decomposition.png", dir);
     if ((rc = plot_cli_decomposition(png, "flux-dev,qwen-image,sd35-large", 10, 0, sizes, 4,
-                                     ESL_CONVENTION_PAPER)) != 0)
+                                     ESL_CONVENTION_PAPER, 0)) != 0)
         return rc;
     return embed_figure(out, png, "compute per image by stage",
                         "Figure 1 regenerated: text encoding, 10 denoising steps and decoding "

@@ -13,9 +13,11 @@
 #include "esl/esl.h"
 #include "law_cli.h"
 
-/* Figure 1: text / denoise / decode FLOPs per model and square size. */
+/* Figure 1: text / denoise / decode FLOPs per model and square size; with
+ * auto_exact, a model without paper-convention terms turns the figure exact. */
 int plot_cli_decomposition(const char *output, const char *model_list, int64_t steps, int cfg,
-                           const int64_t *sizes, size_t n_sizes, esl_convention convention);
+                           const int64_t *sizes, size_t n_sizes, esl_convention convention,
+                           int auto_exact);
 
 /* The rows to draw: o->data (NULL: the built-in paper data) filtered by o->where. */
 int plot_cli_dataset(const law_cli_opts *o, esl_dataset **out);

@@ -152,6 +152,22 @@ int esl_diffusers_describe(char **out, const char *dir, const char *name);
 int esl_model_from_diffusers(esl_model **out, const char *dir, const char *name);
 
 /*
+ * esl_model_from_diffusers, but a text encoder or VAE that cannot be counted
+ * (a class the layer plan does not know, or a config with a missing or
+ * invalid key) is left out of the model instead of failing the whole; the
+ * denoiser must be countable. The model's FLOPs then cover the counted
+ * components only.
+ * @param out        receives the model of the counted components
+ * @param uncounted  receives NULL when every component was counted, else a
+ *                   JSON array (free with free()) of {"component", "class",
+ *                   "reason"} objects, the reason naming the file or key
+ * @return esl_model_from_diffusers's codes; a denoiser that cannot be
+ *         counted fails with its own reason
+ */
+int esl_model_from_diffusers_partial(esl_model **out, char **uncounted, const char *dir,
+                                     const char *name);
+
+/*
  * The user catalogue folder: the first folder of ESL_MODEL_PATH, else
  * $XDG_DATA_HOME/esl/models, else ~/.local/share/esl/models.
  * @param out  receives a new string (free with free())
@@ -168,6 +184,38 @@ int esl_catalog_user_dir(char **out);
  *         a plain file stem; ESL_EIO when the folder or file cannot be written
  */
 int esl_catalog_import(char **out_path, const char *diffusers_dir, const char *name);
+
+/* Where a catalogue name is found (esl_catalog_find's search order). */
+typedef enum esl_model_origin {
+    ESL_ORIGIN_BUILTIN = 0, /* compiled into the library */
+    ESL_ORIGIN_PATH = 1,    /* a NAME.json in a folder of ESL_MODEL_PATH */
+    ESL_ORIGIN_USER = 2     /* a NAME.json in $XDG_DATA_HOME/esl/models or ~/.local/share/esl/models */
+} esl_model_origin;
+
+typedef struct esl_catalog_entry {
+    char *name;              /* the name esl_catalog_find takes */
+    esl_model_origin origin; /* where that name resolves first */
+    char *path;              /* the description file; NULL for a built-in model */
+    int shadows_builtin;     /* 1 when it hides a built-in model of the same name */
+} esl_catalog_entry;
+
+/*
+ * Every model esl_catalog_find can find: each NAME.json of the folders of
+ * ESL_MODEL_PATH and of the user catalogue folder (esl_catalog_user_dir),
+ * and the built-in models, each name once, with the origin it resolves to,
+ * sorted by name. Files whose stem is not a valid name are skipped; a folder
+ * that does not exist is empty.
+ * @param out  receives the entries (free with esl_catalog_list_free)
+ * @param n    receives their number
+ * @return ESL_OK, ESL_ENOMEM
+ */
+int esl_catalog_list(esl_catalog_entry **out, size_t *n);
+
+/* Release a list from esl_catalog_list. NULL is a no-op. */
+void esl_catalog_list_free(esl_catalog_entry *list, size_t n);
+
+/* "built-in", "ESL_MODEL_PATH", "user". */
+const char *esl_model_origin_name(esl_model_origin origin);
 
 /* The built-in catalogue: its size, and the i-th name in sorted order. */
 size_t esl_catalog_count(void);

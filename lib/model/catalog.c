@@ -1,11 +1,13 @@
 /*
- * catalog.c - finding a model description by name.
+ * catalog.c - finding a model description by name, and listing every name
+ * that can be found with where it comes from.
  *
  * Built-in descriptions are compiled into the library (cmake/embed.cmake),
  * so an installed esl needs no data files. Folders named in ESL_MODEL_PATH
  * come first, so a user can add a model, or override a built-in one, with a
  * NAME.json file and no recompilation.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,4 +160,129 @@ int esl_catalog_import(char **out_path, const char *diffusers_dir, const char *n
     free(dir);
     free(text);
     return rc;
+}
+
+const char *esl_model_origin_name(esl_model_origin origin)
+{
+    switch (origin) {
+    case ESL_ORIGIN_BUILTIN: return "built-in";
+    case ESL_ORIGIN_PATH: return "ESL_MODEL_PATH";
+    case ESL_ORIGIN_USER: return "user";
+    }
+    return "unknown";
+}
+
+typedef struct listing {
+    esl_catalog_entry *e;
+    size_t n, cap;
+    int rc;
+} listing;
+
+static int listed(const listing *l, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->e[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static void add_entry(listing *l, const char *name, esl_model_origin origin, const char *path)
+{
+    if (l->rc != ESL_OK || listed(l, name))
+        return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 32;
+        esl_catalog_entry *grown = realloc(l->e, cap * sizeof *grown);
+        if (grown == NULL) {
+            l->rc = esl__fail(ESL_ENOMEM, "out of memory");
+            return;
+        }
+        l->e = grown, l->cap = cap;
+    }
+    esl_catalog_entry *e = &l->e[l->n];
+    e->name = esl__strdup(name);
+    e->path = path != NULL ? esl__strdup(path) : NULL;
+    e->origin = origin;
+    e->shadows_builtin = 0;
+    if (e->name == NULL || (path != NULL && e->path == NULL)) {
+        free(e->name);
+        free(e->path);
+        l->rc = esl__fail(ESL_ENOMEM, "out of memory");
+        return;
+    }
+    l->n++;
+}
+
+/* The NAME.json files of one folder, in readdir order (sorted later). */
+static void add_folder(listing *l, const char *dir, esl_model_origin origin)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    for (struct dirent *de; l->rc == ESL_OK && (de = readdir(d)) != NULL;) {
+        size_t len = strlen(de->d_name);
+        char stem[160], path[4096];
+        if (len <= 5 || len - 5 >= sizeof stem || strcmp(de->d_name + len - 5, ".json") != 0)
+            continue;
+        snprintf(stem, sizeof stem, "%.*s", (int)(len - 5), de->d_name);
+        if (!valid_name(stem))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        add_entry(l, stem, origin, path);
+    }
+    closedir(d);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const esl_catalog_entry *)a)->name, ((const esl_catalog_entry *)b)->name);
+}
+
+int esl_catalog_list(esl_catalog_entry **out, size_t *n)
+{
+    listing l = {NULL, 0, 0, ESL_OK};
+    *out = NULL;
+    *n = 0;
+    const char *env = getenv("ESL_MODEL_PATH");
+    if (env != NULL && env[0] != '\0') {
+        char *dirs = esl__strdup(env);
+        if (dirs == NULL)
+            return esl__fail(ESL_ENOMEM, "out of memory");
+        for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir != NULL;
+             dir = strtok_r(NULL, ":", &save))
+            add_folder(&l, dir, ESL_ORIGIN_PATH);
+        free(dirs);
+    } else {
+        char *user = NULL;
+        if (esl_catalog_user_dir(&user) == ESL_OK)
+            add_folder(&l, user, ESL_ORIGIN_USER);
+        free(user);
+        esl_error_clear();
+    }
+    for (size_t i = 0; i < l.n; i++)
+        for (size_t k = 0; k < esl__builtin_model_count; k++)
+            if (strcmp(l.e[i].name, esl__builtin_models[k].name) == 0)
+                l.e[i].shadows_builtin = 1;
+    for (size_t k = 0; k < esl__builtin_model_count; k++)
+        add_entry(&l, esl__builtin_models[k].name, ESL_ORIGIN_BUILTIN, NULL);
+    if (l.rc != ESL_OK) {
+        esl_catalog_list_free(l.e, l.n);
+        return l.rc;
+    }
+    if (l.n > 1)
+        qsort(l.e, l.n, sizeof *l.e, by_name);
+    *out = l.e;
+    *n = l.n;
+    return ESL_OK;
+}
+
+void esl_catalog_list_free(esl_catalog_entry *list, size_t n)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].name);
+        free(list[i].path);
+    }
+    free(list);
 }

@@ -24,18 +24,56 @@
  * prompt template the Qwen-Image pipeline runs through its encoder and then
  * drops (34 tokens). Qwen-Image's prompt length varies: 12 is the mean over
  * the paper's prompts, as in the catalogue. */
+typedef struct part {
+    const char *key;     /* the component's folder and model_index.json key */
+    const char *stage;   /* text, denoise or decode */
+    int64_t passes;      /* forward passes per image of a text-stage loop, 0: one */
+    int64_t tokens;      /* tokens a text encoder reads, 0: its default */
+} part;
+
+/* Kandinsky 2.2's combined text-to-image pipeline (KandinskyV22Combined-
+ * Pipeline): the prior samples the image embedding once per image with its
+ * own loop, prior_num_inference_steps 25 under prior_guidance_scale 4 (two
+ * passes a step), and its pipeline encodes a blank 224 x 224 image with the
+ * CLIP image encoder for the negative embedding; the decoder U-Net is the
+ * denoiser the request's steps apply to, MoVQ the decoder. */
+static const part kandinsky22[] = {
+    {"prior_text_encoder", "text", 0, 0},
+    {"prior_image_encoder", "text", 0, 0},
+    {"prior_prior", "text", 50, 0},
+    {"unet", "denoise", 0, 0},
+    {"movq", "decode", 0, 0},
+    {NULL, NULL, 0, 0},
+};
+
+/* Kandinsky 3 (Kandinsky3Pipeline): the FLAN-UL2 encoder reads 128 tokens;
+ * the pipeline then cuts the states to the prompt's length plus one
+ * (the denoiser's text tokens: 14 for a 12-token prompt and its end mark,
+ * the mean prompt length the Qwen-Image entry uses). */
+static const part kandinsky3[] = {
+    {"text_encoder", "text", 0, 128},
+    {"unet", "denoise", 0, 0},
+    {"movq", "decode", 0, 0},
+    {NULL, NULL, 0, 0},
+};
+
 static const struct {
     const char *pipeline;
     int64_t text_tokens, t5_tokens, template_tokens;
+    const part *parts; /* NULL: text_encoder*, transformer or unet, vae */
 } pipelines[] = {
-    {"FluxPipeline", 512, 0, 0},
-    {"StableDiffusion3Pipeline", 333, 256, 0},
-    {"QwenImagePipeline", 12, 0, 34},
-    {"PixArtAlphaPipeline", 120, 0, 0},
-    {"SanaPipeline", 300, 0, 0},
-    {"DiTPipeline", 0, 0, 0},
-    {"StableDiffusionPipeline", 77, 0, 0},
-    {"StableDiffusionXLPipeline", 77, 0, 0},
+    {"FluxPipeline", 512, 0, 0, NULL},
+    {"StableDiffusion3Pipeline", 333, 256, 0, NULL},
+    {"QwenImagePipeline", 12, 0, 34, NULL},
+    {"PixArtAlphaPipeline", 120, 0, 0, NULL},
+    {"PixArtSigmaPipeline", 300, 0, 0, NULL},
+    {"SanaPipeline", 300, 0, 0, NULL},
+    {"DiTPipeline", 0, 0, 0, NULL},
+    {"StableDiffusionPipeline", 77, 0, 0, NULL},
+    {"StableDiffusionXLPipeline", 77, 0, 0, NULL},
+    {"HunyuanDiTPipeline", 333, 256, 0, NULL},
+    {"KandinskyV22CombinedPipeline", 77, 0, 0, kandinsky22},
+    {"Kandinsky3Pipeline", 14, 0, 0, kandinsky3},
 };
 
 /* Config keys that describe the file, not the network. */
@@ -98,14 +136,32 @@ static int supported(const char *cls)
     return 0;
 }
 
-/* One component's description: name, stage and the arch section. */
+/* Record a component left out of a partial description. */
+static void skip(json_t *skipped, const char *name, const char *cls, const char *reason)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "component", json_string(name));
+    json_object_set_new(o, "class", json_string(cls));
+    json_object_set_new(o, "reason", json_string(reason));
+    json_array_append_new(skipped, o);
+}
+
+/* One component's description: name, stage and the arch section. With
+ * `skipped` (a partial description), a text encoder or decoder of an
+ * unsupported class is recorded there and left out instead of failing. */
 static int add_component(json_t *comps, const char *dir, const char *key, const char *cls,
-                         const char *name, const char *stage, json_t *extra)
+                         const char *name, const char *stage, json_t *extra, json_t *skipped)
 {
     int rc = ESL_OK;
-    if (!supported(cls))
-        return esl__fail(ESL_EUNSUPPORTED, "%s/%s: unsupported class '%s' (supported: %s)", dir, key,
-                         cls, esl_plan_classes());
+    if (!supported(cls)) {
+        rc = esl__fail(ESL_EUNSUPPORTED, "%s/%s: unsupported class '%s' (supported: %s)", dir, key,
+                       cls, esl_plan_classes());
+        if (skipped != NULL && strcmp(stage, "denoise") != 0) {
+            skip(skipped, name, cls, esl_error_last());
+            rc = ESL_OK;
+        }
+        return rc;
+    }
     json_t *cfg = load_json(dir, key, &rc);
     if (cfg == NULL)
         return rc;
@@ -138,7 +194,7 @@ static int add_component(json_t *comps, const char *dir, const char *key, const 
     return ESL_OK;
 }
 
-static int describe(json_t **out, const char *dir, const char *name)
+static int describe(json_t **out, const char *dir, const char *name, json_t *skipped)
 {
     int rc = ESL_OK;
     json_t *index = load_json(dir, NULL, &rc);
@@ -151,16 +207,24 @@ static int describe(json_t **out, const char *dir, const char *name)
             break;
     if (p == sizeof pipelines / sizeof pipelines[0]) {
         rc = esl__fail(ESL_EUNSUPPORTED, "%s/model_index.json: unsupported pipeline class '%s' "
-                       "(supported: DiTPipeline, FluxPipeline, PixArtAlphaPipeline, QwenImagePipeline, "
-                       "SanaPipeline, StableDiffusion3Pipeline, StableDiffusionPipeline, "
-                       "StableDiffusionXLPipeline)",
+                       "(supported: DiTPipeline, FluxPipeline, HunyuanDiTPipeline, Kandinsky3Pipeline, "
+                       "KandinskyV22CombinedPipeline, "
+                       "PixArtAlphaPipeline, PixArtSigmaPipeline, QwenImagePipeline, SanaPipeline, "
+                       "StableDiffusion3Pipeline, StableDiffusionPipeline, StableDiffusionXLPipeline)",
                        dir, pipeline ? pipeline : "");
         json_decref(index);
         return rc;
     }
-    const char *den_key = listed_class(index, "transformer") ? "transformer" : "unet";
+    const part *parts = pipelines[p].parts;
+    const char *den_key = parts != NULL ? "unet" : listed_class(index, "transformer") ? "transformer" : "unet";
     const char *den_cls = listed_class(index, den_key);
-    const char *vae_cls = listed_class(index, "vae");
+    const char *vae_cls = listed_class(index, parts != NULL ? "movq" : "vae");
+    for (size_t i = 0; parts != NULL && parts[i].key != NULL; i++)
+        if (listed_class(index, parts[i].key) == NULL) {
+            json_decref(index);
+            return esl__fail(ESL_EINVAL, "%s/model_index.json: no %s listed (%s)", dir, parts[i].key,
+                             pipeline);
+        }
     if (den_cls == NULL || vae_cls == NULL) {
         json_decref(index);
         return esl__fail(ESL_EINVAL, "%s/model_index.json: no %s listed", dir,
@@ -170,7 +234,17 @@ static int describe(json_t **out, const char *dir, const char *name)
     json_t *doc = json_object(), *comps = json_array();
     int64_t text_tokens = pipelines[p].text_tokens;
     static const char *const encoders[] = {"text_encoder", "text_encoder_2", "text_encoder_3"};
-    for (size_t i = 0; rc == ESL_OK && i < 3; i++) {
+    for (size_t i = 0; rc == ESL_OK && parts != NULL && parts[i].key != NULL; i++) {
+        json_t *extra = json_object();
+        if (parts[i].passes > 0)
+            json_object_set_new(extra, "passes", json_integer(parts[i].passes));
+        if (parts[i].tokens > 0)
+            json_object_set_new(extra, "tokens", json_integer(parts[i].tokens));
+        rc = add_component(comps, dir, parts[i].key, listed_class(index, parts[i].key), parts[i].key,
+                           parts[i].stage, extra, skipped);
+        json_decref(extra);
+    }
+    for (size_t i = 0; rc == ESL_OK && parts == NULL && i < 3; i++) {
         const char *cls = listed_class(index, encoders[i]);
         if (cls == NULL)
             continue;
@@ -179,14 +253,14 @@ static int describe(json_t **out, const char *dir, const char *name)
             json_object_set_new(extra, "tokens", json_integer(pipelines[p].t5_tokens));
         if (pipelines[p].template_tokens > 0)
             json_object_set_new(extra, "template_tokens", json_integer(pipelines[p].template_tokens));
-        rc = add_component(comps, dir, encoders[i], cls, encoders[i], "text", extra);
+        rc = add_component(comps, dir, encoders[i], cls, encoders[i], "text", extra, skipped);
         json_decref(extra);
     }
     json_t *none = json_object();
-    if (rc == ESL_OK)
-        rc = add_component(comps, dir, den_key, den_cls, den_key, "denoise", none);
-    if (rc == ESL_OK)
-        rc = add_component(comps, dir, "vae", vae_cls, "vae-decoder", "decode", none);
+    if (rc == ESL_OK && parts == NULL)
+        rc = add_component(comps, dir, den_key, den_cls, den_key, "denoise", none, skipped);
+    if (rc == ESL_OK && parts == NULL)
+        rc = add_component(comps, dir, "vae", vae_cls, "vae-decoder", "decode", none, skipped);
     json_decref(none);
     if (rc != ESL_OK) {
         json_decref(index);
@@ -197,8 +271,15 @@ static int describe(json_t **out, const char *dir, const char *name)
 
     /* Latent geometry: the VAE halves the size at each level but the last;
      * FLUX and Qwen-Image pack 2x2 latents per token. */
-    json_t *vae = json_object_get(json_array_get(comps, json_array_size(comps) - 1), "arch");
-    json_t *den = json_object_get(json_array_get(comps, json_array_size(comps) - 2), "arch");
+    json_t *vae = NULL, *den = NULL;
+    for (size_t i = 0; i < json_array_size(comps); i++) {
+        json_t *c = json_array_get(comps, i);
+        const char *st = json_string_value(json_object_get(c, "stage"));
+        if (strcmp(st, "decode") == 0)
+            vae = json_object_get(c, "arch");
+        else if (strcmp(st, "denoise") == 0)
+            den = json_object_get(c, "arch");
+    }
     size_t levels = json_array_size(json_object_get(vae, "block_out_channels"));
     if (levels == 0) /* AutoencoderDC, AutoencoderKLQwenImage */
         levels = json_array_size(json_object_get(vae, "decoder_block_out_channels"));
@@ -232,40 +313,91 @@ static int describe(json_t **out, const char *dir, const char *name)
     return ESL_OK;
 }
 
-/* The parameters of each component, from its layer plan. */
-static int count_params(json_t *doc, const char *origin)
+/* The parameters of each component, from its layer plan (built one
+ * component at a time). With `skipped`, a text encoder or decoder whose plan
+ * fails on its config (a missing or invalid key, an unsupported variant) is
+ * recorded there and removed from the description. */
+static int count_params(json_t *doc, const char *origin, json_t *skipped)
 {
     char *text = json_dumps(doc, JSON_COMPACT);
     esl_model *m = NULL;
-    esl_plan *plan = NULL;
     if (text == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
     int rc = esl_model_parse(&m, text, strlen(text), origin);
     free(text);
-    if (rc == ESL_OK) {
+    json_t *comps = json_object_get(doc, "components");
+    size_t at = 0; /* index in the (shrinking) description */
+    for (size_t i = 0; rc == ESL_OK && i < m->n_components; i++) {
+        esl_model one = *m;
+        esl_plan *plan = NULL;
         esl_request r = {.height = 64 * m->latent_factor, .width = 64 * m->latent_factor,
                          .steps = 1, .prompts = 1};
-        rc = esl_plan_build(&plan, m, &r);
+        one.components = &m->components[i];
+        one.n_components = 1;
+        rc = esl_plan_build(&plan, &one, &r);
+        if (rc != ESL_OK && rc != ESL_ENOMEM) { /* name the config file the plan read */
+            char why[512];
+            snprintf(why, sizeof why, "%s", esl_error_last());
+            rc = esl__fail(rc, "%s/%s/config.json: %s", origin,
+                           strcmp(m->components[i].name, "vae-decoder") == 0 ? "vae" : m->components[i].name,
+                           why);
+        }
+        if (rc == ESL_OK) {
+            json_object_set_new(json_array_get(comps, at++), "params",
+                                json_integer(plan->components[0].params));
+        } else if (skipped != NULL && m->components[i].stage != ESL_STAGE_DENOISE &&
+                   (rc == ESL_EINVAL || rc == ESL_EUNSUPPORTED)) {
+            json_t *arch = json_object_get(json_array_get(comps, at), "arch");
+            skip(skipped, m->components[i].name, json_string_value(json_object_get(arch, "class")),
+                 esl_error_last());
+            json_array_remove(comps, at);
+            rc = ESL_OK;
+        }
+        esl_plan_free(plan);
     }
-    for (size_t i = 0; rc == ESL_OK && i < plan->n_components; i++)
-        json_object_set_new(json_array_get(json_object_get(doc, "components"), i), "params",
-                            json_integer(plan->components[i].params));
-    esl_plan_free(plan);
     esl_model_free(m);
+    return rc;
+}
+
+static int describe_counted(char **out, const char *dir, const char *name, json_t *skipped)
+{
+    json_t *doc = NULL;
+    *out = NULL;
+    int rc = describe(&doc, dir, name, skipped);
+    if (rc == ESL_OK)
+        rc = count_params(doc, dir, skipped);
+    if (rc == ESL_OK && (*out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                                    JSON_REAL_PRECISION(17))) == NULL)
+        rc = esl__fail(ESL_ENOMEM, "out of memory");
+    json_decref(doc);
     return rc;
 }
 
 int esl_diffusers_describe(char **out, const char *dir, const char *name)
 {
-    json_t *doc = NULL;
+    return describe_counted(out, dir, name, NULL);
+}
+
+int esl_model_from_diffusers_partial(esl_model **out, char **uncounted, const char *dir,
+                                     const char *name)
+{
+    char *text = NULL;
+    json_t *skipped = json_array();
     *out = NULL;
-    int rc = describe(&doc, dir, name);
+    *uncounted = NULL;
+    if (skipped == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    int rc = describe_counted(&text, dir, name, skipped);
     if (rc == ESL_OK)
-        rc = count_params(doc, dir);
-    if (rc == ESL_OK && (*out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                                    JSON_REAL_PRECISION(17))) == NULL)
+        rc = esl_model_parse(out, text, strlen(text), dir);
+    if (rc == ESL_OK && json_array_size(skipped) > 0 &&
+        (*uncounted = json_dumps(skipped, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+        esl_model_free(*out);
+        *out = NULL;
         rc = esl__fail(ESL_ENOMEM, "out of memory");
-    json_decref(doc);
+    }
+    json_decref(skipped);
+    free(text);
     return rc;
 }
 

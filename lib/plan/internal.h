@@ -20,6 +20,7 @@ enum {
     FPE_RMS_WEIGHT = 1,  /* elementwise weight of an RMS norm */
     FPE_GELU = 8,        /* tanh or erf form */
     FPE_SILU = 4,        /* x / (1 + exp(-x)) */
+    FPE_TANH = 5,        /* (e^2x - 1) / (e^2x + 1): exp, two adds, divide, scale */
     FPE_QUICK_GELU = 5,  /* x * sigmoid(1.702 x) */
     FPE_RELU = 1,
     FPE_GATE = 1,        /* the product of a gated unit (GEGLU, SwiGLU) */
@@ -110,5 +111,18 @@ void glumbconv(builder *b, const char *name, int64_t count, int64_t c_in, int64_
 void build_clip_text(builder *b);
 void build_t5_encoder(builder *b);
 void build_qwen2_5_vl_text(builder *b);
+/* Kandinsky 2.2 (kandinsky.c): the prior, the CLIP image encoder, the
+ * added-KV decoder U-Net (UNet2DConditionModel configs for which
+ * unet_is_added_kv is 1) and the MoVQ decoder. */
+void build_prior(builder *b);
+void build_clip_vision(builder *b);
+int unet_is_added_kv(json_t *cfg);
+void build_unet_added_kv(builder *b);
+void build_movq_decoder(builder *b);
+/* Kandinsky3UNet (kandinsky.c) */
+void build_kandinsky3_unet(builder *b);
+/* HunyuanDiT2DModel and BertModel (hunyuan.c) */
+void build_hunyuan_dit(builder *b);
+void build_bert(builder *b);
 
 #endif

@@ -18,12 +18,17 @@ static const struct {
     {"AutoencoderKL", build_vae_decoder},
     {"AutoencoderDC", build_dc_decoder},
     {"AutoencoderKLQwenImage", build_qwen_vae_decoder},
+    {"BertModel", build_bert},
     {"CLIPTextModel", build_clip_text},
     {"CLIPTextModelWithProjection", build_clip_text},
+    {"CLIPVisionModelWithProjection", build_clip_vision},
     {"DiTTransformer2DModel", build_dit},
     {"FluxTransformer2DModel", build_flux},
     {"Gemma2Model", build_gemma2},
+    {"HunyuanDiT2DModel", build_hunyuan_dit},
+    {"Kandinsky3UNet", build_kandinsky3_unet},
     {"PixArtTransformer2DModel", build_pixart},
+    {"PriorTransformer", build_prior},
     {"Qwen2_5_VLForConditionalGeneration", build_qwen2_5_vl_text},
     {"QwenImageTransformer2DModel", build_qwen_image},
     {"SD3Transformer2DModel", build_sd3},
@@ -31,15 +36,17 @@ static const struct {
     {"T5EncoderModel", build_t5_encoder},
     {"Transformer2DModel", NULL}, /* DiT or PixArt by norm_type, below */
     {"UNet2DConditionModel", build_unet},
+    {"VQModel", build_movq_decoder},
 };
 
 const char *esl_plan_classes(void)
 {
-    return "AutoencoderDC, AutoencoderKL, AutoencoderKLQwenImage, CLIPTextModel, "
-           "CLIPTextModelWithProjection, DiTTransformer2DModel, FluxTransformer2DModel, Gemma2Model, "
-           "PixArtTransformer2DModel, Qwen2_5_VLForConditionalGeneration, QwenImageTransformer2DModel, "
-           "SD3Transformer2DModel, SanaTransformer2DModel, T5EncoderModel, Transformer2DModel, "
-           "UNet2DConditionModel";
+    return "AutoencoderDC, AutoencoderKL, AutoencoderKLQwenImage, BertModel, CLIPTextModel, "
+           "CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DiTTransformer2DModel, "
+           "FluxTransformer2DModel, Gemma2Model, HunyuanDiT2DModel, Kandinsky3UNet, PixArtTransformer2DModel, "
+           "PriorTransformer, "
+           "Qwen2_5_VLForConditionalGeneration, QwenImageTransformer2DModel, SD3Transformer2DModel, "
+           "SanaTransformer2DModel, T5EncoderModel, Transformer2DModel, UNet2DConditionModel, VQModel";
 }
 
 const char *esl_layer_kind_name(esl_layer_kind kind)
@@ -364,7 +371,9 @@ static int build_component(esl_plan_component *pc, const esl_model *m, const esl
         return rc;
     }
     b.cls = pc->arch_class = classes[i].cls;
-    if (classes[i].build != NULL) {
+    if (classes[i].build == build_unet && unet_is_added_kv(b.cfg)) {
+        build_unet_added_kv(&b); /* Kandinsky 2.2's decoder */
+    } else if (classes[i].build != NULL) {
         classes[i].build(&b);
     } else {
         const char *norm = cfg_str(&b, "norm_type", "layer_norm");

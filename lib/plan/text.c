@@ -61,9 +61,10 @@ void build_t5_encoder(builder *b)
     const char *proj = cfg_str(b, "feed_forward_proj", "relu");
     int gated = strncmp(proj, "gated-", 6) == 0;
     const char *act = gated ? proj + 6 : proj;
-    int64_t act_fpe = strcmp(act, "relu") == 0 ? FPE_RELU : FPE_GELU;
-    if (strcmp(act, "relu") != 0 && strcmp(act, "gelu") != 0)
-        pb_fail(b, ESL_EUNSUPPORTED, "feed_forward_proj '%s' is not supported", proj);
+    int64_t act_fpe = strcmp(act, "relu") == 0 ? FPE_RELU : strcmp(act, "silu") == 0 ? FPE_SILU : FPE_GELU;
+    if (strcmp(act, "relu") != 0 && strcmp(act, "gelu") != 0 && strcmp(act, "silu") != 0)
+        pb_fail(b, ESL_EUNSUPPORTED, "feed_forward_proj '%s' is not supported (relu, gelu, silu, "
+                "gated-relu, gated-gelu, gated-silu)", proj);
     int64_t t = sequence(b, pb_text_tokens(b));
     if (b->rc != ESL_OK)
         return;

@@ -185,9 +185,60 @@ void build_flux(builder *b)
     final_layer(b, n, d, p * p * out);
 }
 
-/* SD3Transformer2DModel (SD3, SD3.5 Large): patch-embedding convolution with
- * a learned position table, 2*num_layers joint blocks, the last text-side
- * pre-only. SD3.5 Medium's dual-attention layers are not modelled. */
+/* The number of distinct blocks dual_attention_layers names; each index
+ * must be a block (0 to num_layers - 1), listed once. */
+static int64_t dual_layers(builder *b, int64_t layers)
+{
+    json_t *list = json_object_get(b->cfg, "dual_attention_layers");
+    if (list == NULL || json_is_null(list))
+        return 0;
+    if (!json_is_array(list)) {
+        pb_fail(b, ESL_EINVAL, "config field 'dual_attention_layers': expected a list of block indices");
+        return 0;
+    }
+    size_t n = json_array_size(list);
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_array_get(list, i);
+        json_int_t v = json_is_integer(x) ? json_integer_value(x) : -1;
+        if (v < 0 || v >= layers) {
+            pb_fail(b, ESL_EINVAL, "config field 'dual_attention_layers': element %zu is not a block "
+                    "index from 0 to %lld", i, (long long)(layers - 1));
+            return 0;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (json_integer_value(json_array_get(list, j)) == v) {
+                pb_fail(b, ESL_EINVAL, "config field 'dual_attention_layers': block %lld is listed "
+                        "twice", (long long)v);
+                return 0;
+            }
+    }
+    return (int64_t)n;
+}
+
+/*
+ * What a dual-attention block (SD3.5 Medium's MMDiT-X, JointTransformerBlock
+ * with use_dual_attention) adds to the image stream of a joint block:
+ * SD35AdaLayerNormZeroX emits 9 chunks where AdaLayerNormZero emits 6 (the
+ * extra 3 d outputs are a linear of their own here: the same FLOPs and
+ * parameters as one d -> 9d linear), a second modulation of the same norm,
+ * and a self-attention over the image tokens alone (attn2, q/k RMS-normed
+ * like the joint attention) whose gated output joins the residual.
+ */
+static void dual_attention(builder *b, int64_t count, int64_t n, int64_t d, int64_t heads, int64_t hd,
+                           int qk_norm)
+{
+    pb_linear(b, "dual.img.adaln.linear_x", count, 1, d, 3 * d, 1);
+    pb_elementwise(b, ESL_LAYER_OTHER, "dual.img.adaln.modulate2", count, n * d, FPE_MODULATE, 0);
+    qkv(b, "dual.attn2", count, n, d, heads, hd, qk_norm, 1);
+    pb_attention(b, "dual.attn2.attention", count, heads, n, n, hd);
+    pb_linear(b, "dual.attn2.out", count, n, heads * hd, d, 1);
+    pb_elementwise(b, ESL_LAYER_OTHER, "dual.attn2.gate", count, n * d, FPE_GATED_ADD, 0);
+}
+
+/* SD3Transformer2DModel (SD3, SD3.5 Large and Medium): patch-embedding
+ * convolution with a position table (a buffer, no parameters), num_layers
+ * joint blocks, the last text-side pre-only; the blocks listed in
+ * dual_attention_layers (SD3.5 Medium: 0 to 12) add a second attention. */
 void build_sd3(builder *b)
 {
     int64_t heads = cfg_int(b, "num_attention_heads", 18), hd = cfg_int(b, "attention_head_dim", 64);
@@ -196,8 +247,7 @@ void build_sd3(builder *b)
     int64_t joint = cfg_int(b, "joint_attention_dim", 4096), pooled = cfg_int(b, "pooled_projection_dim", 2048);
     int64_t caption = cfg_int(b, "caption_projection_dim", 1152);
     const char *qk = cfg_str(b, "qk_norm", NULL);
-    if (cfg_len(b, "dual_attention_layers") > 0)
-        pb_fail(b, ESL_EUNSUPPORTED, "dual_attention_layers (SD3.5 Medium) are not supported");
+    int64_t dual = dual_layers(b, layers);
     if (qk != NULL && strcmp(qk, "rms_norm") != 0)
         pb_fail(b, ESL_EUNSUPPORTED, "qk_norm '%s' is not supported (rms_norm or none)", qk);
     if (caption != d)
@@ -215,6 +265,8 @@ void build_sd3(builder *b)
     pb_linear(b, "context_embedder", 1, t, joint, d, 1);
     mmdit_block(b, "joint", layers - 1, n, t, d, heads, hd, 4 * d, qk != NULL, 0, 0);
     mmdit_block(b, "joint_last", 1, n, t, d, heads, hd, 4 * d, qk != NULL, 0, 1);
+    if (dual > 0)
+        dual_attention(b, dual, n, d, heads, hd, qk != NULL);
     final_layer(b, n, d, p * p * out);
 }
 
@@ -348,7 +400,9 @@ void build_pixart(builder *b)
 
 /* SanaTransformer2DModel: linear self-attention, softmax cross-attention to
  * the Gemma tokens, and a convolutional GLU feed-forward (GLUMBConv) on the
- * token grid; adaLN-single conditioning as in PixArt. */
+ * token grid; adaLN-single conditioning as in PixArt. SANA 1.5 adds RMS
+ * norms of q and k across all heads (qk_norm "rms_norm_across_heads") in
+ * both attentions. */
 void build_sana(builder *b)
 {
     int64_t heads = cfg_int(b, "num_attention_heads", 70), hd = cfg_int(b, "attention_head_dim", 32);
@@ -358,6 +412,12 @@ void build_sana(builder *b)
     int64_t xheads = cfg_int(b, "num_cross_attention_heads", 20);
     int64_t xhd = cfg_int(b, "cross_attention_head_dim", 112);
     int bias = cfg_bool(b, "attention_bias", 0);
+    const char *qk = cfg_str(b, "qk_norm", NULL);
+    int qk_norm = qk != NULL && strcmp(qk, "rms_norm_across_heads") == 0;
+    if (qk != NULL && !qk_norm)
+        pb_fail(b, ESL_EUNSUPPORTED, "qk_norm '%s' is not supported (rms_norm_across_heads or none)", qk);
+    if (cfg_bool(b, "guidance_embeds", 0))
+        pb_fail(b, ESL_EUNSUPPORTED, "guidance_embeds true is not supported");
     json_t *ratio = json_object_get(b->cfg, "mlp_ratio");
     double mlp_ratio = json_is_number(ratio) ? json_number_value(ratio) : 2.5;
     int64_t hidden = (int64_t)(mlp_ratio * (double)d), t = pb_text_tokens(b), gh, gw;
@@ -377,12 +437,20 @@ void build_sana(builder *b)
     pb_layernorm(b, "block.norm1", layers, n, d, 0);
     pb_elementwise(b, ESL_LAYER_OTHER, "block.norm1.modulate", layers, n * d, FPE_MODULATE, 0);
     qkv(b, "block.attn1", layers, n, d, heads, hd, 0, bias);
+    if (qk_norm) {
+        pb_rmsnorm(b, "block.attn1.norm_q", layers, n, d);
+        pb_rmsnorm(b, "block.attn1.norm_k", layers, n, d);
+    }
     pb_linear_attention(b, "block.attn1.attention", layers, heads, n, hd);
     pb_linear(b, "block.attn1.out", layers, n, d, d, 1);
     pb_elementwise(b, ESL_LAYER_OTHER, "block.attn1.gate", layers, n * d, FPE_GATED_ADD, 0);
     pb_linear(b, "block.attn2.q", layers, n, d, xheads * xhd, 1);
     pb_linear(b, "block.attn2.k", layers, t, cross, xheads * xhd, 1);
     pb_linear(b, "block.attn2.v", layers, t, cross, xheads * xhd, 1);
+    if (qk_norm) {
+        pb_rmsnorm(b, "block.attn2.norm_q", layers, n, xheads * xhd);
+        pb_rmsnorm(b, "block.attn2.norm_k", layers, t, xheads * xhd);
+    }
     pb_attention(b, "block.attn2.attention", layers, xheads, n, t, xhd);
     pb_linear(b, "block.attn2.out", layers, n, xheads * xhd, d, 1);
     pb_elementwise(b, ESL_LAYER_OTHER, "block.attn2.residual", layers, n * d, FPE_ADD, 0);

@@ -121,6 +121,52 @@ static int has_cross(const char *type, const char *cross, const char *plain, bui
  * for the up path. */
 #define MAX_LEVELS 8
 
+/* Element i of a JSON list: an integer, or (nested) element j of the list
+ * found there; -1 after a failure naming the key. */
+static int64_t nested_int(builder *b, json_t *v, const char *key, size_t i, size_t j)
+{
+    json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
+    if (json_is_array(x))
+        x = json_array_get(x, j);
+    if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > 1024) {
+        pb_fail(b, ESL_EINVAL, "config field '%s': no layer count (0 to 1024) for block %zu, layer %zu",
+                key, i, j);
+        return -1;
+    }
+    return json_integer_value(x);
+}
+
+/*
+ * Transformer layers of the j-th attention of a U-Net block, as diffusers'
+ * UNet2DConditionModel reads them: transformer_layers_per_block is one
+ * integer, one per level, or (SSD-1B, Segmind Vega) one list per down block
+ * with an entry per layer; the up blocks mirror the levels reversed unless
+ * reverse_transformer_layers_per_block lists theirs, one list per up block
+ * (required with the nested form). `up` < 0: the mid block, which takes the
+ * last level's first entry. Absent: 1.
+ */
+static int64_t transformer_layers(builder *b, int up, size_t i, size_t levels, int64_t j)
+{
+    json_t *down = json_object_get(b->cfg, "transformer_layers_per_block");
+    json_t *rev = json_object_get(b->cfg, "reverse_transformer_layers_per_block");
+    if (up > 0 && rev != NULL && !json_is_null(rev))
+        return nested_int(b, rev, "reverse_transformer_layers_per_block", i, (size_t)j);
+    if (down == NULL || json_is_null(down))
+        return 1;
+    if (up > 0) {
+        size_t r = levels - 1 - i;
+        if (json_is_array(json_array_get(down, r))) {
+            pb_fail(b, ESL_EINVAL, "config field 'reverse_transformer_layers_per_block' is missing: "
+                    "a nested transformer_layers_per_block needs it");
+            return -1;
+        }
+        return nested_int(b, down, "transformer_layers_per_block", r, 0);
+    }
+    if (up < 0)
+        return nested_int(b, down, "transformer_layers_per_block", levels - 1, 0);
+    return nested_int(b, down, "transformer_layers_per_block", i, (size_t)j);
+}
+
 void build_unet(builder *b)
 {
     size_t levels = cfg_len(b, "block_out_channels");
@@ -129,14 +175,18 @@ void build_unet(builder *b)
     int64_t lpb = cfg_int(b, "layers_per_block", 2), cross = cfg_int(b, "cross_attention_dim", 1280);
     int linear = cfg_bool(b, "use_linear_projection", 0);
     const char *add = cfg_str(b, "addition_embed_type", NULL);
-    const char *mid = cfg_str(b, "mid_block_type", "UNetMidBlock2DCrossAttn");
+    /* null: no mid block; UNetMidBlock2D: one ResNet (diffusers builds it
+     * with num_layers 0 and no attention inside UNet2DConditionModel) */
+    const char *mid = json_is_null(json_object_get(b->cfg, "mid_block_type"))
+                          ? "none"
+                          : cfg_str(b, "mid_block_type", "UNetMidBlock2DCrossAttn");
     int64_t kin = cfg_int(b, "conv_in_kernel", 3), kout = cfg_int(b, "conv_out_kernel", 3);
     const char *heads_key = json_object_get(b->cfg, "num_attention_heads") != NULL &&
                                     !json_is_null(json_object_get(b->cfg, "num_attention_heads"))
                                 ? "num_attention_heads"
                                 : "attention_head_dim"; /* diffusers: these are head counts */
     int64_t t = pb_text_tokens(b), h, w;
-    int64_t ch[MAX_LEVELS], heads[MAX_LEVELS], tl[MAX_LEVELS];
+    int64_t ch[MAX_LEVELS], heads[MAX_LEVELS];
     int cross_down[MAX_LEVELS], cross_up[MAX_LEVELS];
     char s[48];
 
@@ -146,22 +196,25 @@ void build_unet(builder *b)
         pb_fail(b, ESL_EUNSUPPORTED, "class embeddings are not supported");
     if (add != NULL && strcmp(add, "text_time") != 0)
         pb_fail(b, ESL_EUNSUPPORTED, "addition_embed_type '%s' is not supported (text_time)", add);
-    if (strcmp(mid, "UNetMidBlock2DCrossAttn") != 0)
-        pb_fail(b, ESL_EUNSUPPORTED, "mid_block_type '%s' is not supported (UNetMidBlock2DCrossAttn)", mid);
+    if (strcmp(mid, "UNetMidBlock2DCrossAttn") != 0 && strcmp(mid, "UNetMidBlock2D") != 0 &&
+        strcmp(mid, "none") != 0)
+        pb_fail(b, ESL_EUNSUPPORTED, "mid_block_type '%s' is not supported (UNetMidBlock2DCrossAttn, "
+                "UNetMidBlock2D or null)", mid);
     if (cfg_len(b, "down_block_types") != levels || cfg_len(b, "up_block_types") != levels)
         pb_fail(b, ESL_EINVAL, "down_block_types and up_block_types need one entry per level");
     for (size_t i = 0; b->rc == ESL_OK && i < levels; i++) {
         ch[i] = cfg_int_at(b, "block_out_channels", i, -1);
         heads[i] = cfg_int_at(b, heads_key, i, 8);
-        tl[i] = cfg_int_at(b, "transformer_layers_per_block", i, 1);
         cross_down[i] = has_cross(cfg_str_at(b, "down_block_types", i), "CrossAttnDownBlock2D",
                                   "DownBlock2D", b, "down_block_types");
         cross_up[i] = has_cross(cfg_str_at(b, "up_block_types", i), "CrossAttnUpBlock2D",
                                 "UpBlock2D", b, "up_block_types");
     }
+    if (b->rc != ESL_OK) /* levels may be 0: no shift below */
+        return;
     pb_latent(b, &h, &w);
     int64_t div = INT64_C(1) << (levels - 1);
-    if (b->rc == ESL_OK && (h % div != 0 || w % div != 0))
+    if (h % div != 0 || w % div != 0)
         pb_fail(b, ESL_EINVAL, "image size %lldx%lld: the latent grid %lldx%lld must be a multiple "
                 "of %lld for %zu U-Net levels", (long long)b->req->height, (long long)b->req->width,
                 (long long)h, (long long)w, (long long)div, levels);
@@ -193,7 +246,8 @@ void build_unet(builder *b)
             resnet(b, s, j == 0 ? c_in : c_out, c_out, gh, gw, temb);
             if (cross_down[i]) {
                 pb_name(s, sizeof s, "down%zu.attn%lld", i, (long long)j);
-                spatial_transformer(b, s, c_out, heads[i], tl[i], cross, t, linear, gh, gw);
+                spatial_transformer(b, s, c_out, heads[i], transformer_layers(b, 0, i, levels, j), cross,
+                                    t, linear, gh, gw);
             }
         }
         if (i + 1 < levels) {
@@ -203,9 +257,13 @@ void build_unet(builder *b)
         }
     }
     int64_t cm = ch[levels - 1];
-    resnet(b, "mid.resnet0", cm, cm, gh, gw, temb);
-    spatial_transformer(b, "mid.attn", cm, heads[levels - 1], tl[levels - 1], cross, t, linear, gh, gw);
-    resnet(b, "mid.resnet1", cm, cm, gh, gw, temb);
+    if (strcmp(mid, "none") != 0)
+        resnet(b, "mid.resnet0", cm, cm, gh, gw, temb);
+    if (strcmp(mid, "UNetMidBlock2DCrossAttn") == 0) {
+        spatial_transformer(b, "mid.attn", cm, heads[levels - 1], transformer_layers(b, -1, 0, levels, 0),
+                            cross, t, linear, gh, gw);
+        resnet(b, "mid.resnet1", cm, cm, gh, gw, temb);
+    }
 
     c_out = ch[levels - 1];
     for (size_t i = 0; i < levels; i++) {
@@ -218,7 +276,8 @@ void build_unet(builder *b)
             resnet(b, s, (j == 0 ? prev : c_out) + skip, c_out, gh, gw, temb);
             if (cross_up[i]) {
                 pb_name(s, sizeof s, "up%zu.attn%lld", i, (long long)j);
-                spatial_transformer(b, s, c_out, heads[r], tl[r], cross, t, linear, gh, gw);
+                spatial_transformer(b, s, c_out, heads[r], transformer_layers(b, 1, i, levels, j), cross,
+                                    t, linear, gh, gw);
             }
         }
         if (i + 1 < levels) {

@@ -21,9 +21,20 @@ p=$("$esl" predict --model my-flux --height 1024 --width 1024 --format csv | tai
 q=$("$esl" predict --from-diffusers "$root/tests/data/diffusers/flux-dev" --height 1024 --width 1024 --format csv | tail -1)
 [ "$(echo "$p" | cut -d, -f2-9)" = "$(echo "$q" | cut -d, -f2-9)" ] || { printf '%s\n%s\n' "$p" "$q"; exit 1; }
 [ "$(echo "$p" | cut -d, -f17)" = model ] || { echo "no model flag: $p"; exit 1; }
+# The imported model is listed with its origin, and counted exactly without
+# being told (its description has no paper-convention terms), saying so.
+"$esl" models --format csv | grep -q '^my-flux,"my-flux",dit,[0-9]*,user,' ||
+  { echo "my-flux not listed as a user model"; "$esl" models --format csv; exit 1; }
+d=$("$esl" flops --model my-flux --height 1024 --width 1024 --format csv 2>"$tmp/err" | tail -1 | cut -d, -f2-)
+[ "$d" = "$a" ] || { printf 'auto %s\nexact %s\n' "$d" "$a"; exit 1; }
+grep -q 'my-flux has no paper-convention terms: counting it in the exact convention' "$tmp/err" ||
+  { cat "$tmp/err"; exit 1; }
+"$esl" bench --dry-run --model my-flux --height 512 --width 512 --format csv >/dev/null
 # ESL_MODEL_PATH's first folder takes precedence over XDG_DATA_HOME.
 export ESL_MODEL_PATH="$tmp/first:$tmp/second"
 path=$("$esl" models import "$root/tests/data/diffusers/sd15" --name my-sd15)
 [ "$path" = "$tmp/first/my-sd15.json" ] || { echo "wrote '$path'"; exit 1; }
 "$esl" flops --model my-sd15 --height 512 --width 512 --convention exact --format csv >/dev/null
+"$esl" models --format csv | grep -q '^my-sd15,"my-sd15",unet,[0-9]*,ESL_MODEL_PATH,' ||
+  { echo "my-sd15 not listed from ESL_MODEL_PATH"; exit 1; }
 echo ok

@@ -342,9 +342,10 @@ static void any_gpu_time_total(void **state)
     }
     assert_memory_equal(&p[0].energy_j, &p[1].energy_j, sizeof(double));
     assert_memory_equal(&p[0].time_s, &p[2].time_s, sizeof(double));
-    /* ML.ENERGY measured this run: 756.3 J and 1.117 s per image (total) */
+    /* ML.ENERGY measured this run: 756.3 J and 1.117 s per image (total);
+     * one law for eleven models holds them to 15% and 25% */
     assert_true(fabs(p[0].total_j / 8 / 756.3 - 1) < 0.15);
-    assert_true(fabs(p[0].time_s / 8 / 1.117 - 1) < 0.15);
+    assert_true(fabs(p[0].time_s / 8 / 1.117 - 1) < 0.25);
     assert_true(p[0].total_j == p[0].energy_j + p[0].idle_w * p[0].time_s);
     assert_true(p[0].idle_w == 140.0);
 

@@ -95,6 +95,14 @@ static void test_published_params(void **state)
         {DIFFUSERS "pixart-alpha", "text_encoder", 1, INT64_C(4762310656)},
         {DIFFUSERS "sana", "text_encoder", 1, INT64_C(2614341888)},  /* Gemma-2-2B */
         {"qwen-image", "qwen2.5-vl", 0, INT64_C(7615616512)},        /* as Qwen2.5-7B */
+        /* SD3-Medium, every component (NVIDIA AITune's inspect guide) */
+        {DIFFUSERS "sd3-medium", "transformer", 1, INT64_C(2028328000)},
+        {DIFFUSERS "sd3-medium", "text_encoder", 1, INT64_C(123650304)},
+        {DIFFUSERS "sd3-medium", "text_encoder_2", 1, INT64_C(694659840)},
+        {DIFFUSERS "sd3-medium", "text_encoder_3", 1, INT64_C(4762310656)},
+        {DIFFUSERS "sd3-medium", "vae-decoder", 1, INT64_C(49545475)},
+        /* PixArt-Sigma: PixArt-alpha without the micro-condition embedders */
+        {DIFFUSERS "pixart-sigma", "text_encoder", 1, INT64_C(4762310656)},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         esl_model *m = cases[i].from_diffusers ? diffusers(cases[i].model) : catalogue(cases[i].model);
@@ -112,6 +120,202 @@ static void test_published_params(void **state)
     assert_int_equal(vae->params - layer(vae, "post_quant_conv")->params, 49490179);
     esl_plan_free(p);
     esl_model_free(m);
+}
+
+/* SD3.5 Medium's transformer: its checkpoint holds 2,469,663,936 tensor
+ * elements (a derived model's checkpoint audit, docs/flops.md), the
+ * parameters plus the 384 x 384 x 1536 position table PatchEmbed keeps as a
+ * buffer; the 13 dual-attention blocks add a self-attention each. */
+static void test_sd35_medium(void **state)
+{
+    (void)state;
+    esl_model *med = diffusers(DIFFUSERS "sd35-medium"), *sd3 = diffusers(DIFFUSERS "sd3-medium");
+    esl_plan *pm = plan_of(med, "transformer", 1024), *p3 = plan_of(sd3, "transformer", 1024);
+    const esl_plan_component *m = &pm->components[0], *t = &p3->components[0];
+    assert_int_equal(m->params + INT64_C(384) * 384 * 1536, INT64_C(2469663936));
+    const esl_layer *attn2 = layer(m, "dual.attn2.attention");
+    assert_int_equal(attn2->count, 13);
+    assert_int_equal(attn2->q_len, 4096);
+    assert_int_equal(attn2->kv_len, 4096);
+    /* Same widths and depth as SD3-Medium: the difference is the dual
+     * blocks' attention (13 x 24 heads over 4096 x 4096 scores of width 64),
+     * the q/k RMS norms and their linear work. */
+    int64_t extra = INT64_C(13) * 24 * 4096 * 4096 * (4 * 64 + 5);
+    assert_int_equal(m->kind_flops[ESL_LAYER_ATTENTION] - t->kind_flops[ESL_LAYER_ATTENTION], extra);
+    esl_plan_free(pm);
+    esl_plan_free(p3);
+    esl_model_free(med);
+    esl_model_free(sd3);
+}
+
+/* SANA 1.5: Sana's blocks with q and k RMS-normed across heads in both
+ * attentions; the 4.8B model is the same block 60 times. */
+static void test_sana15(void **state)
+{
+    (void)state;
+    esl_model *s10 = diffusers(DIFFUSERS "sana"), *s15 = diffusers(DIFFUSERS "sana15-1.6b");
+    esl_model *s48 = diffusers(DIFFUSERS "sana15-4.8b");
+    esl_plan *p10 = plan_of(s10, "transformer", 1024), *p15 = plan_of(s15, "transformer", 1024);
+    esl_plan *p48 = plan_of(s48, "transformer", 1024);
+    /* four norms of width 2240 (70 x 32 and 20 x 112) per block, 20 blocks */
+    assert_int_equal(p15->components[0].params - p10->components[0].params, INT64_C(20) * 4 * 2240);
+    /* RMS norms, 4 FLOPs per element, on q and k of the self-attention (1024
+     * image tokens each), q of the cross-attention (1024) and its k (300) */
+    int64_t norm = INT64_C(20) * 4 * 2240 * (1024 + 1024 + 1024 + 300);
+    assert_int_equal(p15->components[0].kind_flops[ESL_LAYER_NORM] - p10->components[0].kind_flops[ESL_LAYER_NORM],
+                     norm);
+    /* 40 more blocks: every per-block layer three times as many */
+    const esl_layer *a = layer(&p48->components[0], "block.attn2.attention");
+    assert_int_equal(a->count, 60);
+    int64_t per_block = 0;
+    for (size_t i = 0; i < p15->components[0].n_layers; i++) {
+        const esl_layer *l = &p15->components[0].layers[i];
+        if (strncmp(l->name, "block.", 6) == 0) {
+            assert_int_equal(l->count, 20);
+            per_block += l->params;
+        }
+    }
+    assert_int_equal(p48->components[0].params - p15->components[0].params, 40 * per_block);
+    esl_plan_free(p10);
+    esl_plan_free(p15);
+    esl_plan_free(p48);
+    esl_model_free(s10);
+    esl_model_free(s15);
+    esl_model_free(s48);
+}
+
+/* HunyuanDiT v1.2: 21 plain blocks and 19 joining a long skip, cross-
+ * attention to 77 BERT and 256 projected mT5 tokens; the paper's "1.5B". */
+static void test_hunyuandit(void **state)
+{
+    (void)state;
+    esl_model *m = diffusers(DIFFUSERS "hunyuandit-v1.2");
+    esl_plan *p = plan(m, 1024, 1024);
+    const esl_plan_component *t = part(p, "transformer");
+    assert_int_equal(layer(t, "block.attn1.attention")->count, 21);
+    assert_int_equal(layer(t, "block_skip.skip_linear")->count, 19);
+    assert_int_equal(layer(t, "block.attn2.attention")->kv_len, 77 + 256);
+    assert_int_equal(layer(t, "block.attn1.attention")->q_len, 64 * 64);
+    assert_int_equal(layer(t, "block.ff.proj")->n, 6144); /* int(1408 x 4.3637) */
+    assert_true(t->params >= INT64_C(1450000000) && t->params < INT64_C(1550000000));
+    assert_int_equal(layer(part(p, "text_encoder_2"), "layer.attn.attention")->q_len, 256);
+    assert_int_equal(layer(part(p, "text_encoder"), "layer.attn.attention")->q_len, 77);
+    esl_plan_free(p);
+    esl_model_free(m);
+}
+
+/* SSD-1B: the SDXL U-Net with transformer layers removed per attention
+ * (down [2, 2] and [4, 4], up [4, 4, 10] and [2, 1, 1], the layer counts
+ * ComfyUI's model detection loads SSD-1B checkpoints with) and a mid block
+ * of one ResNet. */
+static void test_ssd1b(void **state)
+{
+    (void)state;
+    esl_model *ssd = diffusers(DIFFUSERS "ssd-1b"), *xl = diffusers(DIFFUSERS "sdxl");
+    esl_plan *ps = plan_of(ssd, "unet", 1024), *px = plan_of(xl, "unet", 1024);
+    const esl_plan_component *u = &ps->components[0];
+    assert_int_equal(layer(u, "down1.attn1.attn1.q")->count, 2);
+    assert_int_equal(layer(u, "down2.attn0.attn1.q")->count, 4);
+    assert_int_equal(layer(u, "up0.attn2.attn1.q")->count, 10);
+    assert_int_equal(layer(u, "up1.attn0.attn1.q")->count, 2);
+    assert_int_equal(layer(u, "up1.attn2.attn1.q")->count, 1);
+    for (size_t i = 0; i < u->n_layers; i++)
+        assert_null(strstr(u->layers[i].name, "mid.attn"));
+    /* SDXL minus 34 blocks at 1280 channels (34,755,840 each, cross width
+     * 2048), 2 at 640 (10,005,120 each), the mid block's spatial-transformer
+     * norm and projections (3,281,920) and its second ResNet (31,138,560) */
+    assert_int_equal(px->components[0].params - u->params,
+                     INT64_C(34) * 34755840 + INT64_C(2) * 10005120 + 3281920 + 31138560);
+    esl_plan_free(ps);
+    esl_plan_free(px);
+    esl_model_free(ssd);
+    esl_model_free(xl);
+}
+
+/* Kandinsky 2.2 and 3 as whole pipelines (docs/flops.md, "Kandinsky"). */
+static void test_kandinsky(void **state)
+{
+    (void)state;
+    esl_model *k2 = diffusers(DIFFUSERS "kandinsky-2-2");
+    esl_plan *p = plan(k2, 512, 512);
+    /* the prior's text encoder is SDXL's second one; the image encoder is
+     * OpenCLIP's ViT-bigG/14 tower, 1844.91 M parameters in OpenCLIP's
+     * model profile (rounded to 10 k) */
+    assert_int_equal(part(p, "prior_text_encoder")->params, INT64_C(694659840));
+    int64_t vision = part(p, "prior_image_encoder")->params;
+    assert_true(vision >= INT64_C(1844905000) && vision < INT64_C(1844915000));
+    /* the prior: 25 guided steps, 50 passes of 20 blocks, per image; its
+     * parameters once */
+    const esl_plan_component *prior = part(p, "prior_prior");
+    int64_t first = 0, rest = 0, once = 0;
+    for (size_t i = 0; i < prior->n_layers; i++) {
+        const esl_layer *l = &prior->layers[i];
+        if (strcmp(l->name, "block.attn1.attention") == 0) {
+            if (first == 0)
+                first = l->flops, assert_int_equal(l->count, 20);
+            else
+                rest = l->flops, assert_int_equal(l->count, 49 * 20);
+        }
+        if (strcmp(l->name, "clip_mean_std") == 0 || strcmp(l->name, "prd_embedding") == 0)
+            once += l->flops;
+    }
+    assert_int_equal(rest, 49 * first);
+    assert_int_equal((prior->flops - once) % 50, 0);
+    assert_true(prior->params > INT64_C(1000000000) && prior->params < INT64_C(1050000000)); /* "1B" */
+    /* the decoder U-Net attends to 32 image tokens beside its own positions */
+    const esl_layer *a = layer(part(p, "unet"), "mid.attn.attention");
+    assert_int_equal(a->q_len, 8 * 8);
+    assert_int_equal(a->kv_len, 8 * 8 + 32);
+    assert_int_equal(part(p, "unet")->stage, ESL_STAGE_DENOISE);
+    assert_int_equal(part(p, "movq")->stage, ESL_STAGE_DECODE);
+    esl_plan_free(p);
+    esl_model_free(k2);
+
+    esl_model *k3 = diffusers(DIFFUSERS "kandinsky-3");
+    p = plan(k3, 1024, 1024);
+    /* the model card's "3.0B" U-Net */
+    int64_t unet = part(p, "unet")->params;
+    assert_true(unet >= INT64_C(2950000000) && unet < INT64_C(3050000000) + INT64_C(50000000));
+    /* FLAN-UL2's encoder reads 128 tokens, the U-Net sees the cut 14 */
+    assert_int_equal(layer(part(p, "text_encoder"), "layer.attn.attention")->q_len, 128);
+    assert_int_equal(layer(part(p, "unet"), "down1.cross_attn0.attention")->kv_len, 14);
+    assert_int_equal(layer(part(p, "unet"), "down1.cross_attn0.attention")->q_len, 64 * 64);
+    /* the deepest level runs at 1/8 of the latent grid */
+    assert_int_equal(layer(part(p, "unet"), "up0.self_attn.attention")->q_len, 16 * 16);
+    esl_plan_free(p);
+    esl_model_free(k3);
+}
+
+/* A folder whose text encoders cannot be counted still gives a model,
+ * naming each left-out component and why; a denoiser cannot be left out. */
+static void test_partial(void **state)
+{
+    (void)state;
+    esl_model *m = NULL;
+    char *uncounted = NULL;
+    assert_int_equal(esl_model_from_diffusers_partial(&m, &uncounted, ESL_TEST_DATA "/bad/diffusers-partial",
+                                                      "p"), ESL_OK);
+    assert_int_equal(m->n_components, 2);
+    assert_non_null(uncounted);
+    assert_non_null(strstr(uncounted, "\"component\":\"text_encoder_2\""));
+    assert_non_null(strstr(uncounted, "unsupported class 'ChatGLMModel'"));
+    assert_non_null(strstr(uncounted, "text_encoder/config.json"));
+    assert_non_null(strstr(uncounted, "'hidden_size'"));
+    free(uncounted);
+    esl_model_free(m);
+    assert_int_equal(esl_model_from_diffusers_partial(&m, &uncounted, DIFFUSERS "sd15", "s"), ESL_OK);
+    assert_null(uncounted);
+    assert_int_equal(m->n_components, 3);
+    esl_model_free(m);
+    assert_int_equal(esl_model_from_diffusers_partial(&m, &uncounted,
+                                                      ESL_TEST_DATA "/bad/diffusers-unknown-denoiser", "d"),
+                     ESL_EUNSUPPORTED);
+    assert_non_null(strstr(esl_error_last(), "'UNet3DConditionModel'"));
+    assert_null(m);
+    assert_null(uncounted);
+    /* the strict reader still refuses the whole folder */
+    assert_int_equal(esl_model_from_diffusers(&m, ESL_TEST_DATA "/bad/diffusers-partial", "p"),
+                     ESL_EUNSUPPORTED);
 }
 
 /* The same network both ways gives the same exact count. */
@@ -280,6 +484,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_published_params),
         cmocka_unit_test(test_catalogue_equals_diffusers),
+        cmocka_unit_test(test_sd35_medium),
+        cmocka_unit_test(test_ssd1b),
+        cmocka_unit_test(test_sana15),
+        cmocka_unit_test(test_hunyuandit),
+        cmocka_unit_test(test_partial),
+        cmocka_unit_test(test_kandinsky),
         cmocka_unit_test(test_published_macs),
         cmocka_unit_test(test_layer_flops),
         cmocka_unit_test(test_errors),

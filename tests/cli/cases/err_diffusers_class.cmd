@@ -1,1 +1,1 @@
-flops --from-diffusers tests/data/bad/diffusers-unknown-class --height 1024 --width 1024
+flops --from-diffusers tests/data/bad/diffusers-unknown-denoiser --height 1024 --width 1024

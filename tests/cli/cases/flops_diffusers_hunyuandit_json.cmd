@@ -1,0 +1,1 @@
+flops --from-diffusers tests/data/diffusers/hunyuandit-v1.2 --height 1024 --width 1024 --steps 50 --cfg --format json
