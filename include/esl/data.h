@@ -154,9 +154,9 @@ int esl_dataset_parse(esl_dataset **out, const char *text, size_t len, const cha
 int esl_dataset_builtin(esl_dataset **out, esl_convention convention);
 
 /*
- * The ML.ENERGY leaderboard v2 measurements esl can count (data/mlenergy_v2.csv:
- * total GPU energy and batch latency of SD 2.1, SDXL, SDXL-Turbo and
- * Openjourney v4 on an A100 SXM4 40GB and an H100 SXM5, batches 1 to 64),
+ * The ML.ENERGY leaderboard v2 measurements (data/mlenergy_v2.csv: total GPU
+ * energy and batch latency of eight pipelines on an A100 SXM4 40GB and an
+ * H100 SXM5, batches 1 to 64),
  * compiled into the library. Models without paper-convention terms are
  * counted in the exact convention (esl_row.flops_exact).
  */
