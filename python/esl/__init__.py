@@ -166,7 +166,7 @@ class Law:
 
     @classmethod
     def fit(cls, data, *, form=None, where=None, convention="paper"):
-        """Fit a law on one dataset file or a list of them (CSV, docs/formats.md),
+        """Fit a law on one dataset file or a list of them (CSV, docs/data-format.md),
         rows filtered by `where` ("model=flux-dev", as ``esl fit --where``)."""
         paths = [data] if isinstance(data, (str, os.PathLike)) else list(data)
         if not paths:
@@ -202,7 +202,7 @@ class Law:
             lib.esl_dataset_free(ds)
 
     def to_json(self):
-        """The law file's text (docs/formats.md): numbers read back bit for bit."""
+        """The law file's text (docs/law-format.md): numbers read back bit for bit."""
         text = c_void_p()
         _check(lib.esl_law_to_json(byref(text), self._ptr))
         try:

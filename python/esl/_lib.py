@@ -9,7 +9,6 @@ not carried over here fails them.
 """
 
 import ctypes
-import ctypes.util
 import os
 from ctypes import (POINTER, Structure, c_char, c_char_p, c_double, c_int, c_int64, c_size_t,
                     c_uint, c_void_p)
@@ -22,17 +21,13 @@ def _candidates():
     """Where libesl may be, in the order tried (docs/python.md)."""
     env = os.environ.get("ESL_LIBRARY")
     if env:
-        return [env]
-    out = []
+        yield env
+        return
     build = os.environ.get("ESL_BUILD_DIR")
     if build:
-        out.append(os.path.join(build, "lib", "libesl.so"))
-    out.append(os.path.join(_REPO_DIR, "build", "lib", "libesl.so"))
-    found = ctypes.util.find_library("esl")
-    if found:
-        out.append(found)
-    out.append("libesl.so.0")
-    return out
+        yield os.path.join(build, "lib", "libesl.so")
+    yield os.path.join(_REPO_DIR, "build", "lib", "libesl.so")
+    yield "libesl.so.0"  # installed (cmake --install), on the loader's path
 
 
 def _load():
@@ -225,8 +220,8 @@ _decl("esl_store_close", None, c_void_p)
 _decl("esl_store_put", c_int, c_void_p, POINTER(c_int64), POINTER(Record), c_char_p, c_int,
       POINTER(Label), c_size_t)
 
-# The C library's free(), for strings libesl hands over (esl_law_to_json).
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-_libc.free.restype = None
-_libc.free.argtypes = [c_void_p]
-free = _libc.free
+# free() as libesl sees it (the process's own, already loaded), for the
+# strings libesl hands over (esl_law_to_json).
+free = ctypes.CDLL(None).free
+free.restype = None
+free.argtypes = [c_void_p]
