@@ -173,6 +173,12 @@ class Label(Structure):
     _fields_ = [("key", c_char_p), ("value", c_char_p)]
 
 
+class Run(Structure):
+    _fields_ = [("id", c_int64), ("started", c_char_p), ("command", c_char_p),
+                ("exit_status", c_int), ("n_labels", c_size_t), ("labels", POINTER(Label)),
+                ("record", POINTER(Record))]
+
+
 def _decl(name, restype, *argtypes):
     fn = getattr(lib, name)
     fn.restype = restype
@@ -216,7 +222,11 @@ _decl("esl_window_end", c_int, c_void_p, POINTER(POINTER(Record)))
 _decl("esl_record_free", None, POINTER(Record))
 _decl("esl_flags_string", c_char_p, c_char_p, c_size_t, c_uint)
 _decl("esl_store_open", c_int, POINTER(c_void_p), c_char_p)
+_decl("esl_store_open_readonly", c_int, POINTER(c_void_p), c_char_p)
 _decl("esl_store_close", None, c_void_p)
+_decl("esl_store_list", c_int, c_void_p, POINTER(POINTER(Run)), POINTER(c_size_t),
+      POINTER(Label), c_size_t)
+_decl("esl_runs_free", None, POINTER(Run), c_size_t)
 _decl("esl_store_put", c_int, c_void_p, POINTER(c_int64), POINTER(Record), c_char_p, c_int,
       POINTER(Label), c_size_t)
 

@@ -139,6 +139,32 @@ def _put(path, rec, command, status, labels):
         lib.esl_store_close(s)
 
 
+def stored_runs(path, labels):
+    """[(id, exit_status)] of the runs of store `path` whose labels include
+    all of `labels` (a dict), as ``esl runs list --where``; [] when there is
+    no store at `path`."""
+    import os
+    if not os.path.exists(path):
+        return []
+    s = c_void_p()
+    _check(lib.esl_store_open_readonly(byref(s), _b(path)))
+    try:
+        arr = (_lib.Label * max(1, len(labels)))()
+        keep = []
+        for i, (k, v) in enumerate(labels.items()):
+            keep.append((_b(k), _b(v)))
+            arr[i].key, arr[i].value = keep[-1]
+        runs = ctypes.POINTER(_lib.Run)()
+        n = ctypes.c_size_t()
+        _check(lib.esl_store_list(s, byref(runs), byref(n), arr, len(labels)))
+        try:
+            return [(runs[i].id, runs[i].exit_status) for i in range(n.value)]
+        finally:
+            lib.esl_runs_free(runs, n.value)
+    finally:
+        lib.esl_store_close(s)
+
+
 def window(**kwargs):
     """A :class:`Window`: ``with esl.window(model="flux-dev", steps=50) as w: ...``.
 

@@ -9,8 +9,12 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+# resolved once, before any test changes directory
+TOOL = os.path.abspath(os.environ.get("ESL_TOOL") or os.path.join(REPO, "build", "src", "esl"))
+
+
 def _tool():
-    return os.environ.get("ESL_TOOL") or os.path.join(REPO, "build", "src", "esl")
+    return TOOL
 
 
 @pytest.fixture
