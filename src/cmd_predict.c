@@ -38,7 +38,7 @@ static const cli_option options[] = {
     {"rate", OPT_RATE, "IMG_PER_S", "size a fleet for this steady rate: GPUs, kWh a day, tCO2e a year, cost"},
     {"configs", OPT_CONFIGS, "FILE", "predict each row of a CSV (dataset columns, energy optional)"},
     {"grid", OPT_GRID, "G", "grid carbon intensity, gCO2e per kWh"},
-    {"zone", OPT_ZONE, "CODE", "grid intensity of a zone: WORLD, US, DE, ... (esl predict --zone list)"},
+    {"zone", OPT_ZONE, "CODE", "grid intensity of a zone: WORLD, US, DE, DEU, Germany, us-east-1, ... (--zone list)"},
     {"pue", OPT_PUE, "P", "data-centre power usage effectiveness (default 1)"},
     {"price", OPT_PRICE, "PER_KWH", "electricity price per kWh"},
     {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
