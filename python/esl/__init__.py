@@ -130,9 +130,10 @@ def flops(model=None, *, height, width, steps=50, cfg=False, prompts=1, text_tok
 class Law:
     """An energy law (esl/law.h): built in, read from a file, or fitted."""
 
-    def __init__(self, ptr, origin):
+    def __init__(self, ptr, origin, builtin=False):
         self._ptr = ptr
         self.origin = origin
+        self._builtin = builtin
 
     def __del__(self):
         ptr = getattr(self, "_ptr", None)
@@ -155,7 +156,7 @@ class Law:
         data, in `form` (None: the default form, by-kind)."""
         ptr = ctypes.POINTER(_lib.Law)()
         _check(lib.esl_law_builtin(byref(ptr), _lib.CONVENTION_PAPER, _b(form)))
-        return cls(ptr, None)
+        return cls(ptr, None, builtin=True)
 
     @classmethod
     def load(cls, path):
@@ -200,6 +201,32 @@ class Law:
             return cls(ptr, None)
         finally:
             lib.esl_dataset_free(ds)
+
+    @property
+    def hash(self):
+        """The law's fingerprint, as ``law_hash`` of ``esl predict --format json``."""
+        buf = ctypes.create_string_buffer(32)
+        _check(lib.esl_law_hash(buf, len(buf), self._ptr))
+        return buf.value.decode()
+
+    @property
+    def training_rows(self):
+        """How many dataset rows the law was fitted on."""
+        if not hasattr(self, "_rows"):
+            import json
+            self._rows = json.loads(self.to_json())["training"]["rows"]
+        return self._rows
+
+    @property
+    def description(self):
+        """What ``esl predict`` calls this law: its file, or the built-in law's form and data."""
+        if self.origin is not None:
+            return self.origin
+        if self._builtin:
+            data = ("paper A100 + ML.ENERGY A100/H100 data" if self.form == "by-kind"
+                    else "paper A100 data")
+            return f"built-in {self.form} form, {data}"
+        return f"fitted in Python, {self.form} form"
 
     def to_json(self):
         """The law file's text (docs/law-format.md): numbers read back bit for bit."""
@@ -271,6 +298,7 @@ def predict(model=None, *, height, width, steps=50, cfg=False, dtype="fp16", gpu
     if not 1.0 <= pue <= 10.0:
         raise ValueError(f"predict: pue {pue!r} is not between 1 and 10")
     grid_g = 0.0 if grid is None else float(grid)
+    g = None
     if zone is not None:
         g = _lib.Grid()
         _check(lib.esl_grid_find(byref(g), _b(zone)))
@@ -311,6 +339,16 @@ def predict(model=None, *, height, width, steps=50, cfg=False, dtype="fp16", gpu
             "gco2e": fp.gco2e if (grid is not None or zone is not None) else None,
             "cost": fp.cost if price is not None else None,
             "extrapolated": [x for i, x in enumerate(_EXTRAP) if p.extrapolated & (1 << i)],
+            # provenance, after the prediction's own keys (src/provenance.c)
+            "esl_version": version(), "law": the_law.description, "law_form": the_law.form,
+            "law_hash": the_law.hash, "law_training_rows": the_law.training_rows,
+            "zone": g.zone.decode() if g is not None else None,
+            "grid_gco2e_per_kwh": g.gco2e_per_kwh if g is not None else
+            (float(grid) if grid is not None else None),
+            "grid_year": g.year if g is not None else None,
+            "grid_source": ("Ember yearly electricity data via Green Web Foundation co2.js "
+                            "(data/grid_intensity.SOURCE.md)") if g is not None else
+            ("given (--grid)" if grid is not None else None),
         }
         if rate is not None:
             if not math.isfinite(p.time_s):

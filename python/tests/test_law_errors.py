@@ -26,7 +26,9 @@ def test_save_load_round_trip(repo, tmp_path):
     assert again.to_json() == law.to_json()
     a = law.predict(model="sd2", height=512, width=512, steps=30)
     b = again.predict(model="sd2", height=512, width=512, steps=30)
-    assert a == b and a["energy_j"] > 0
+    assert a.pop("law") == "fitted in Python, per-image form"
+    assert b.pop("law") == str(path)
+    assert a == b and a["energy_j"] > 0 and a["law_hash"] == law.hash == again.hash
 
 
 def test_fit_on_two_files_counts_both(repo):

@@ -14,6 +14,7 @@ CASES = [
          rate=5.0),
     dict(model="qwen-image", height=1024, width=1024, steps=50, form="paper"),
     dict(model="flux-dev", height=512, width=512, steps=20, law="tests/data/law-flux.json"),
+    dict(model="flux-dev", height=1024, width=768, steps=30, zone="us-east-1", price=0.12),
 ]
 
 
@@ -47,7 +48,7 @@ def same(a, b, path="$"):
         assert a == b and type(a) is type(b), f"{path}: {a!r} != {b!r}"
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['model']}-{c['height']}")
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['model']}-{c['height']}x{c['width']}")
 def test_predict_matches_the_tool(case, esl_json, repo, monkeypatch):
     monkeypatch.chdir(repo)
     expected = esl_json(*cli_args(case))
@@ -89,3 +90,15 @@ def test_flops_matches_the_tool(model, h, w, t, cfg, n, conv, esl_json):
     # Eq. 1: image = text + T (1 + cfg) denoise + decode
     assert got["image_flops"] == got["text_flops"] + t * (1 + cfg) * \
         got["denoise_flops_per_step"] + got["decode_flops"]
+
+
+def test_provenance_names_the_law_and_the_grid():
+    p = esl.predict(model="sd2", height=512, width=512, zone="DEU")
+    law = esl.Law.builtin()
+    assert p["esl_version"] == esl.version()
+    assert p["law_form"] == "by-kind" and p["law_hash"] == law.hash
+    assert p["law_hash"].startswith("fnv1a64:") and len(p["law_hash"]) == 8 + 16
+    assert p["zone"] == "DE" and p["grid_year"] == 2024
+    assert p["gco2e"] == pytest.approx(p["total_j"] / 3.6e6 * p["grid_gco2e_per_kwh"])
+    other = esl.Law.fit(f"{esl._lib._REPO_DIR}/data/paper_a100.csv", form="per-image")
+    assert other.hash != law.hash
