@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "law_cli.h"
+#include "provenance.h"
 
 enum {
     OPT_MODEL = 'm', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T', OPT_PROMPTS = 'N',
@@ -38,7 +39,7 @@ static const cli_option options[] = {
     {"rate", OPT_RATE, "IMG_PER_S", "size a fleet for this steady rate: GPUs, kWh a day, tCO2e a year, cost"},
     {"configs", OPT_CONFIGS, "FILE", "predict each row of a CSV (dataset columns, energy optional)"},
     {"grid", OPT_GRID, "G", "grid carbon intensity, gCO2e per kWh"},
-    {"zone", OPT_ZONE, "CODE", "grid intensity of a zone: WORLD, US, DE, ... (esl predict --zone list)"},
+    {"zone", OPT_ZONE, "CODE", "grid intensity of a zone: WORLD, US, DE, DEU, Germany, us-east-1, ... (--zone list)"},
     {"pue", OPT_PUE, "P", "data-centre power usage effectiveness (default 1)"},
     {"price", OPT_PRICE, "PER_KWH", "electricity price per kWh"},
     {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
@@ -96,6 +97,7 @@ typedef struct run {
     const char *zone_note;/* "WORLD 2024" or "given" */
     json_t *array;
     size_t count;
+    const esl_grid *grid; /* the --zone's table entry, or NULL */
 } run;
 
 static void extrap_list(char *buf, size_t size, unsigned x, const char *sep)
@@ -215,6 +217,7 @@ static json_t *prediction_json(const run *r, const esl_row *row, const esl_predi
     json_object_set_new(o, "extrapolated", ex);
     if (row->present & ESL_ROW_ENERGY)
         json_object_set_new(o, "measured_j", json_real(row->energy_j));
+    predict_provenance(o, r->law, r->law_name, r->grid, a->have_grid ? a->grid : NAN);
     return o;
 }
 
@@ -391,12 +394,14 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
         return EXIT_USAGE;
     }
     char zone_note[96] = "given";
+    esl_grid zone_grid;
     if (a.zone != NULL) {
         esl_grid g;
         int st = esl_grid_find(&g, a.zone);
         if (st != ESL_OK)
             return cli_fail(st);
         a.grid = g.gco2e_per_kwh;
+        zone_grid = g;
         snprintf(zone_note, sizeof zone_note, "%s %d, Ember", g.zone, g.year);
     }
 
@@ -414,7 +419,8 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
              strcmp(law->form, "by-kind") == 0 ? "paper A100 + ML.ENERGY A100/H100 data"
                                                : "paper A100 data");
     run r = {.a = &a, .law = law, .law_name = a.law ? a.law : builtin_name,
-             .zone_note = zone_note, .array = json_array()};
+             .zone_note = zone_note, .array = json_array(),
+             .grid = a.zone != NULL ? &zone_grid : NULL};
     if (a.configs == NULL) {
         if (a.format == FORMAT_CSV)
             printf("model,gpu,dtype,cfg,height,width,steps,prompts,flops_cfg,energy_j,energy_lo_j,"

@@ -18,15 +18,19 @@
 #include "commands.h"
 #include "esl/esl.h"
 #include "record_json.h"
+#include "runs_io.h"
 
 #define MAX_WHERE 32
 
-enum { OPT_FORMAT = 'f', OPT_WHERE = 'w', OPT_STORE = 256 };
+enum { OPT_FORMAT = 'f', OPT_WHERE = 'w', OPT_STORE = 256, OPT_FROM, OPT_LABEL };
 
 static const cli_option options[] = {
     {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
     {"where", OPT_WHERE, "KEY=VALUE", "only runs with this label (list, export); repeatable"},
-    {"format", OPT_FORMAT, "F", "output: table, csv or json (default: table; csv for export)"},
+    {"format", OPT_FORMAT, "F", "output: table, csv or json (default: table; csv for export; "
+                                "export also codecarbon, openmetrics)"},
+    {"from", OPT_FROM, "FORMAT", "import: the file's format, codecarbon or zeus"},
+    {"label", OPT_LABEL, "KEY=VALUE", "import: a label for every imported run; repeatable"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -36,6 +40,10 @@ typedef struct args {
     size_t n_where;
     cli_format format;
     int have_format;
+    const char *export_format; /* "codecarbon" or "openmetrics", else NULL */
+    const char *from;
+    esl_label labels[MAX_WHERE];
+    size_t n_labels;
 } args;
 
 static int on_option(void *ctx, int key, const char *arg)
@@ -43,7 +51,30 @@ static int on_option(void *ctx, int key, const char *arg)
     args *a = ctx;
     switch (key) {
     case OPT_STORE: a->store = arg; return 0;
-    case OPT_FORMAT: a->have_format = 1; return cli_format_parse(arg, &a->format);
+    case OPT_FORMAT:
+        a->have_format = 1;
+        if (strcmp(arg, "codecarbon") == 0 || strcmp(arg, "openmetrics") == 0) {
+            a->export_format = arg;
+            return 0;
+        }
+        return cli_format_parse(arg, &a->format);
+    case OPT_FROM: a->from = arg; return 0;
+    case OPT_LABEL: {
+        const char *eq = strchr(arg, '=');
+        if (eq == NULL || eq == arg || strcspn(arg, " \t\n") < (size_t)(eq - arg)) {
+            cli_error("option --label: '%s' is not KEY=VALUE (a key without spaces)", arg);
+            return EXIT_USAGE;
+        }
+        if (a->n_labels == MAX_WHERE) {
+            cli_error("option --label: more than %d labels", MAX_WHERE);
+            return EXIT_USAGE;
+        }
+        char *k = strndup(arg, (size_t)(eq - arg));
+        if (k == NULL)
+            return EXIT_FAIL;
+        a->labels[a->n_labels++] = (esl_label){k, (char *)(eq + 1)};
+        return 0;
+    }
     case OPT_WHERE: {
         const char *eq = strchr(arg, '=');
         if (eq == NULL || eq == arg) {
@@ -260,6 +291,13 @@ static void export(const esl_run *runs, size_t n)
         csv_field(esl_run_label(r, "width"), ',');
         csv_field(esl_run_label(r, "steps"), ',');
         csv_field(esl_run_label(r, "prompts"), ',');
+        if (runs_is_imported(r)) {
+            /* another tool's total energy; the law subtracts idle power itself */
+            printf("%.17g,", rec->energy_j);
+            csv_field(batch ? batch : "1", ',');
+            printf("total,%.17g,,esl-run:%" PRId64 "\n", rec->duration_s, r->id);
+            continue;
+        }
         printf("%.17g,", rec->dynamic_j);
         csv_field(batch ? batch : "1", ',');
         printf("dynamic,%.17g,%.17g,esl-run:%" PRId64 "\n", rec->duration_s, rec->idle_w, r->id);
@@ -283,8 +321,32 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
     const char *verb = first < argc ? argv[first] : "list";
     int is_show = strcmp(verb, "show") == 0, is_export = strcmp(verb, "export") == 0;
     int is_check = strcmp(verb, "check") == 0;
+    if (strcmp(verb, "import") == 0) {
+        if (a.from == NULL || first + 1 >= argc) {
+            cli_error("runs import: give --from codecarbon|zeus and a FILE");
+            goto out;
+        }
+        if (first + 2 < argc) {
+            cli_error("runs import: unexpected argument '%s'", argv[first + 2]);
+            goto out;
+        }
+        if (a.n_where > 0 || a.have_format) {
+            cli_error("runs import: --where and --format apply to list, show and export");
+            goto out;
+        }
+        exit_code = runs_import(a.store, a.from, argv[first + 1], a.labels, a.n_labels);
+        goto out;
+    }
+    if (a.from != NULL || a.n_labels > 0) {
+        cli_error("runs %s: --from and --label apply to import", verb);
+        goto out;
+    }
+    if (a.export_format != NULL && !is_export) {
+        cli_error("runs %s: option --format: '%s' is an export format", verb, a.export_format);
+        goto out;
+    }
     if (!is_show && !is_export && !is_check && strcmp(verb, "list") != 0) {
-        cli_error("runs: unknown action '%s' (list, show ID, export, check)", verb);
+        cli_error("runs: unknown action '%s' (list, show ID, export, check, import)", verb);
         goto out;
     }
     int64_t id = 0;
@@ -307,8 +369,8 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
         cli_error("runs %s: unexpected argument '%s'", verb, argv[extra]);
         goto out;
     }
-    if (is_export && a.have_format && a.format != FORMAT_CSV) {
-        cli_error("runs export: option --format: only csv is supported");
+    if (is_export && a.have_format && a.export_format == NULL && a.format != FORMAT_CSV) {
+        cli_error("runs export: option --format: csv (dataset rows), codecarbon or openmetrics");
         goto out;
     }
     if (is_show && a.n_where > 0) {
@@ -345,7 +407,11 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
         exit_code = cli_fail(rc);
         goto out;
     }
-    if (is_export)
+    if (is_export && a.export_format != NULL && strcmp(a.export_format, "codecarbon") == 0)
+        runs_export_codecarbon(runs, n);
+    else if (is_export && a.export_format != NULL)
+        runs_export_openmetrics(runs, n);
+    else if (is_export)
         export(runs, n);
     else if (is_show)
         show(&runs[0], a.format);
@@ -357,18 +423,24 @@ out:
     esl_store_close(store);
     for (size_t i = 0; i < a.n_where; i++)
         free(a.where[i].key);
+    for (size_t i = 0; i < a.n_labels; i++)
+        free(a.labels[i].key);
     return exit_code;
 }
 
 const cli_command cmd_runs = {
     "runs", run_runs, "list, show and export the stored runs",
-    "[list | show ID | export | check] [OPTIONS]",
+    "[list | show ID | export | check] [OPTIONS]\n"
+    "       esl runs import --from codecarbon|zeus FILE [--label KEY=VALUE]... [--store FILE]",
     "list (the default) prints one line per run; show ID prints one run, its devices and labels\n"
     "(--format csv: its trace; json: everything); export writes the runs as dataset rows for\n"
     "esl fit: the labels model, dtype, cfg, height, width, steps and prompts are required (gpu\n"
     "defaults to the first device's name, batch_size to 1), energy_j is the dynamic energy, and\n"
     "runs that failed, are flagged no-change, too-short or device-lost, or whose dynamic energy\n"
     "is not positive are skipped with a note.\n"
-    "check verifies the store (SQLite integrity check, every run complete).",
+    "check verifies the store (SQLite integrity check, every run complete).\n"
+    "export --format codecarbon writes emissions.csv rows, --format openmetrics a text exposition.\n"
+    "import stores every record of a CodeCarbon emissions.csv or a Zeus JSON file in one\n"
+    "transaction (all or nothing), as runs of total GPU energy (docs/esl-runs.md).",
     options,
 };

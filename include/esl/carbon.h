@@ -28,6 +28,10 @@ typedef struct esl_grid {
  */
 int esl_grid_find(esl_grid *out, const char *zone);
 
+/* The ISO 3166-1 alpha-3 code of a zone of the table ("DE" -> "DEU"), or NULL
+ * (WORLD, an unknown zone). Static storage. */
+const char *esl_grid_alpha3(const char *zone);
+
 /* The number of zones in the built-in table, and the i-th (file order). */
 int esl_grid_count(void);
 int esl_grid_get(esl_grid *out, int i);

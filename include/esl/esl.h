@@ -18,6 +18,7 @@
 #include "esl/gpus.h"
 #include "esl/meter.h"
 #include "esl/store.h"
+#include "esl/import.h"
 #include "esl/data.h"
 #include "esl/law.h"
 #include "esl/carbon.h"

@@ -240,6 +240,13 @@ int esl_law_to_json(char **out, const esl_law *law);
  */
 int esl_law_parse(esl_law **out, const char *json, size_t len, const char *origin);
 
+/*
+ * The law's fingerprint, "fnv1a64:" and 16 hex digits (25 bytes with the
+ * NUL): FNV-1a of its law file text, for provenance.
+ * @return ESL_OK, ESL_ERANGE (size too small), the codes of esl_law_to_json
+ */
+int esl_law_hash(char *out, size_t size, const esl_law *law);
+
 /* Read a law file; adds ESL_EIO. */
 int esl_law_load(esl_law **out, const char *path);
 

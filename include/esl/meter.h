@@ -32,7 +32,9 @@ extern "C" {
 typedef enum esl_meter_kind {
     ESL_METER_NVML = 0,
     ESL_METER_RAPL = 1,
-    ESL_METER_REPLAY = 2
+    ESL_METER_REPLAY = 2,
+    ESL_METER_IMPORTED = 3 /* a stored run read from another tool's file (esl runs import);
+                            * it names where a record came from and cannot be opened */
 } esl_meter_kind;
 
 /* "nvml", "rapl" or "replay". */

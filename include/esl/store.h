@@ -90,6 +90,23 @@ int esl_store_get(esl_store *s, esl_run **out, int64_t id);
  * has its devices. @return ESL_OK, or ESL_ESTORE with the first problem */
 int esl_store_check(esl_store *s);
 
+/* One run to store with esl_store_put_many. */
+typedef struct esl_store_item {
+    const esl_record *record;
+    const char *command;   /* what produced it: a command line, "import codecarbon FILE:LINE" */
+    int exit_status;
+    const esl_label *labels;
+    size_t n_labels;
+} esl_store_item;
+
+/*
+ * Store `n` runs in one transaction: all of them or, on any failure, none.
+ * @param out_ids  receives the n new run ids in order; may be NULL
+ * @return ESL_OK, ESL_EINVAL (a label key empty or repeated: which item),
+ *         ESL_ESTORE (SQLite's reason; nothing was written), ESL_ENOMEM
+ */
+int esl_store_put_many(esl_store *s, int64_t *out_ids, const esl_store_item *items, size_t n);
+
 /* Free an array of runs from esl_store_list or esl_store_get; NULL is a no-op. */
 void esl_runs_free(esl_run *runs, size_t n);
 

@@ -11,6 +11,7 @@
 
 #include <csv.h>
 
+#include "carbon/zones.h"
 #include "core/internal.h"
 #include "esl/carbon.h"
 
@@ -92,15 +93,20 @@ int esl_grid_find(esl_grid *out, const char *zone)
 {
     const table *t = load();
     char known[1024] = "";
+    /* An alpha-3 code, a country name or a cloud region stands for its
+     * alpha-2 zone (zones.c); the table's own names match too. */
+    const char *kind = NULL, *alias = esl__zone_alias(zone, &kind);
     for (int i = 0; i < t->n; i++) {
-        if (strcasecmp(t->zones[i].zone, zone) == 0) {
+        if (strcasecmp(t->zones[i].zone, alias ? alias : zone) == 0 ||
+            (alias == NULL && strcasecmp(t->zones[i].name, zone) == 0)) {
             *out = t->zones[i];
             return ESL_OK;
         }
         snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
                  t->zones[i].zone);
     }
-    return esl__fail(ESL_ENOTFOUND, "unknown grid zone '%s' (known: %s)", zone, known);
+    return esl__fail(ESL_ENOTFOUND, "unknown grid zone '%s' (known: %s; or their ISO alpha-3 "
+                     "codes, country names, cloud regions)", zone, known);
 }
 
 void esl_footprint_of(esl_footprint *out, double energy_j, double pue, double gco2e_per_kwh,

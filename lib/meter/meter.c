@@ -27,13 +27,15 @@ const char *esl_meter_kind_name(esl_meter_kind kind)
     case ESL_METER_NVML: return "nvml";
     case ESL_METER_RAPL: return "rapl";
     case ESL_METER_REPLAY: return "replay";
+    case ESL_METER_IMPORTED: return "imported";
     }
     return "unknown";
 }
 
 int esl_meter_kind_parse(esl_meter_kind *out, const char *name)
 {
-    static const esl_meter_kind kinds[] = {ESL_METER_NVML, ESL_METER_RAPL, ESL_METER_REPLAY};
+    static const esl_meter_kind kinds[] = {ESL_METER_NVML, ESL_METER_RAPL, ESL_METER_REPLAY,
+                                           ESL_METER_IMPORTED};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         if (strcmp(name, esl_meter_kind_name(kinds[i])) == 0) {
             *out = kinds[i];
@@ -120,6 +122,10 @@ int esl_meter_open(esl_meter **out, const esl_meter_opts *opts)
     case ESL_METER_NVML: rc = esl__nvml_open(m, opts); break;
     case ESL_METER_RAPL: rc = esl__rapl_open(m, opts); break;
     case ESL_METER_REPLAY: rc = esl__replay_open(m, opts); break;
+    case ESL_METER_IMPORTED:
+        rc = esl__fail(ESL_EINVAL, "meter 'imported' marks runs read from another tool's file; "
+                                   "it cannot measure (nvml, rapl or replay)");
+        break;
     default: rc = esl__fail(ESL_EINVAL, "unknown meter kind %d", (int)opts->kind); break;
     }
     if (rc == ESL_OK && (m->idle_w = calloc(m->n_devices ? m->n_devices : 1, sizeof(double))) == NULL)

@@ -366,6 +366,28 @@ int esl_store_put(esl_store *s, int64_t *out_id, const esl_record *rec, const ch
     return esl__fail(rc, "%s", detail);
 }
 
+int esl_store_put_many(esl_store *s, int64_t *out_ids, const esl_store_item *items, size_t n)
+{
+    int rc = exec(s, "BEGIN IMMEDIATE", "starting to write runs");
+    if (rc != ESL_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == ESL_OK; i++) {
+        const esl_store_item *it = &items[i];
+        int64_t id = 0;
+        if ((rc = put_run(s, &id, it->record, it->command, it->exit_status)) == ESL_OK &&
+            (rc = put_labels(s, id, it->labels, it->n_labels)) == ESL_OK &&
+            (rc = put_devices(s, id, it->record)) == ESL_OK &&
+            (rc = put_samples(s, id, it->record)) == ESL_OK && out_ids != NULL)
+            out_ids[i] = id;
+    }
+    if (rc == ESL_OK && (rc = exec(s, "COMMIT", "committing runs")) == ESL_OK)
+        return ESL_OK;
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s", esl_error_last());
+    exec(s, "ROLLBACK", "rolling back runs");
+    return esl__fail(rc, "%s", detail);
+}
+
 void esl_runs_free(esl_run *runs, size_t n)
 {
     if (runs == NULL)

@@ -167,7 +167,7 @@ EOF
   "$esl" runs show 9 --store "$db" 2>"$tmp/err"; expect_code 2 $? "runs show 9"
   grep -qx "esl: $db: no run 9" "$tmp/err" || fail "runs show 9: $(cat "$tmp/err")"
   "$esl" runs export --store "$db" --format json >/dev/null 2>"$tmp/err"; expect_code 2 $? "export json"
-  grep -qx "esl: runs export: option --format: only csv is supported" "$tmp/err" || fail "$(cat "$tmp/err")"
+  grep -qx "esl: runs export: option --format: csv (dataset rows), codecarbon or openmetrics" "$tmp/err" || fail "$(cat "$tmp/err")"
 }
 
 # The RAPL meter through the tool, on a fake powercap tree.

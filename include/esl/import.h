@@ -1,0 +1,64 @@
+/*
+ * esl/import.h - energy measured by other tools, read as runs for the run
+ * store: CodeCarbon's emissions.csv and Zeus measurement windows saved as
+ * JSON. Each record becomes one esl_record (meter ESL_METER_IMPORTED,
+ * total GPU energy: the other tools subtract no idle power, so the record is
+ * flagged ESL_FLAG_NO_IDLE) with labels saying where it came from. The
+ * column and field mappings, with the format versions they were checked
+ * against, are in docs/esl-runs.md.
+ */
+#ifndef ESL_IMPORT_H
+#define ESL_IMPORT_H
+
+#include <stddef.h>
+
+#include "esl/meter.h"
+#include "esl/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum esl_import_format {
+    ESL_IMPORT_CODECARBON = 0, /* emissions.csv, CodeCarbon 2.2 to 2.8 columns */
+    ESL_IMPORT_ZEUS = 1        /* Zeus Measurement objects as JSON (zeus 0.9 to 0.11) */
+} esl_import_format;
+
+/* "codecarbon" or "zeus". */
+const char *esl_import_format_name(esl_import_format fmt);
+
+/* Parse a format name. @return ESL_OK or ESL_EINVAL (the known names in the detail) */
+int esl_import_format_parse(esl_import_format *out, const char *name);
+
+/* One imported record: a run ready for esl_store_put_many. */
+typedef struct esl_imported {
+    esl_record *record;
+    char *command;     /* "import codecarbon FILE:LINE" or "import zeus FILE:[INDEX]" */
+    esl_label *labels; /* source=FORMAT and what the record names (run id, project, zone) */
+    size_t n_labels;
+} esl_imported;
+
+typedef struct esl_import {
+    esl_imported *runs;
+    size_t n_runs;
+} esl_import;
+
+/*
+ * Read every record of `path` in format `fmt`. Nothing is returned unless
+ * the whole file reads: a bad record fails the import.
+ * @param out  receives the records (free with esl_import_free)
+ * @return ESL_OK, ESL_EIO (cannot open or read), ESL_EPARSE (not CSV/JSON, a
+ *         truncated file: line and column), ESL_EINVAL (an unknown or missing
+ *         column or field, a value that is not a number or out of range, no
+ *         records: FILE:LINE and the column, or FILE and the JSON path),
+ *         ESL_ENOMEM
+ */
+int esl_import_read(esl_import **out, const char *path, esl_import_format fmt);
+
+/* Release an import; NULL is a no-op. */
+void esl_import_free(esl_import *imp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,246 @@
+/*
+ * runs_io.c - the run store and other tools: `esl runs import --from
+ * codecarbon|zeus FILE` (every record of the file stored in one transaction,
+ * or none), and the export formats `--format codecarbon` (emissions.csv rows)
+ * and `--format openmetrics` (a text exposition for dashboards).
+ */
+#include <ctype.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "runs_io.h"
+
+/* The shortest %g form that reads back to the same double. */
+static const char *shortest(char *buf, size_t size, double x)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, size, "%.*g", digits, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    return buf;
+}
+
+int runs_is_imported(const esl_run *run)
+{
+    return run->record != NULL && run->record->meter == ESL_METER_IMPORTED;
+}
+
+int runs_import(const char *store_path, const char *from, const char *file,
+                const esl_label *labels, size_t n_labels)
+{
+    esl_import_format fmt;
+    int rc = esl_import_format_parse(&fmt, from);
+    if (rc != ESL_OK) {
+        cli_error("runs import: option --from: %s", esl_error_last());
+        return EXIT_USAGE;
+    }
+    esl_import *imp = NULL;
+    if ((rc = esl_import_read(&imp, file, fmt)) != ESL_OK)
+        return cli_fail(rc);
+    esl_store_item *items = calloc(imp->n_runs, sizeof *items);
+    esl_label *merged = calloc(imp->n_runs * (n_labels + 8), sizeof *merged);
+    int64_t *ids = calloc(imp->n_runs, sizeof *ids);
+    esl_store *store = NULL;
+    int exit_code = EXIT_FAIL;
+    if (items == NULL || merged == NULL || ids == NULL) {
+        cli_error("out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < imp->n_runs; i++) {
+        const esl_imported *r = &imp->runs[i];
+        esl_label *l = merged + i * (n_labels + 8);
+        size_t n = 0;
+        for (size_t k = 0; k < r->n_labels && k < 8; k++) {
+            int overridden = 0;
+            for (size_t u = 0; u < n_labels; u++)
+                overridden |= strcmp(labels[u].key, r->labels[k].key) == 0;
+            if (!overridden)
+                l[n++] = r->labels[k];
+        }
+        for (size_t u = 0; u < n_labels; u++)
+            l[n++] = labels[u];
+        items[i] = (esl_store_item){r->record, r->command, 0, l, n};
+    }
+    if ((rc = esl_store_open(&store, store_path)) != ESL_OK ||
+        (rc = esl_store_put_many(store, ids, items, imp->n_runs)) != ESL_OK) {
+        exit_code = cli_fail(rc);
+        goto out;
+    }
+    printf("imported %zu run%s from %s (%s): ", imp->n_runs, imp->n_runs == 1 ? "" : "s", file,
+           from);
+    if (imp->n_runs == 1)
+        printf("id %" PRId64 "\n", ids[0]);
+    else
+        printf("ids %" PRId64 " to %" PRId64 "\n", ids[0], ids[imp->n_runs - 1]);
+    exit_code = EXIT_OK;
+out:
+    esl_store_close(store);
+    free(ids);
+    free(merged);
+    free(items);
+    esl_import_free(imp);
+    return exit_code;
+}
+
+/* A CSV field, quoted when it must be. */
+static void csv_cell(const char *s, char sep)
+{
+    if (s == NULL)
+        s = "";
+    if (strpbrk(s, ",\"\r\n") != NULL) {
+        putchar('"');
+        for (; *s; s++) {
+            if (*s == '"')
+                putchar('"');
+            putchar(*s);
+        }
+        putchar('"');
+    } else {
+        fputs(s, stdout);
+    }
+    putchar(sep);
+}
+
+/* The grid zone of a run: its label zone, else WORLD. */
+static int run_grid(const esl_run *r, esl_grid *g)
+{
+    const char *zone = esl_run_label(r, "zone");
+    if (zone != NULL && esl_grid_find(g, zone) == ESL_OK)
+        return 1;
+    return esl_grid_find(g, "WORLD") == ESL_OK ? 0 : -1;
+}
+
+void runs_export_codecarbon(const esl_run *runs, size_t n)
+{
+    printf("timestamp,project_name,run_id,duration,emissions,emissions_rate,cpu_power,gpu_power,"
+           "ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed,country_name,"
+           "country_iso_code,region,cloud_provider,cloud_region,os,python_version,"
+           "codecarbon_version,cpu_count,cpu_model,gpu_count,gpu_model,longitude,latitude,"
+           "ram_total_size,tracking_mode,on_cloud,pue\n");
+    for (size_t i = 0; i < n; i++) {
+        const esl_run *r = &runs[i];
+        const esl_record *rec = r->record;
+        char b[64], stamp[32], id[48];
+        time_t end = (time_t)llround(rec->start_unix_s + rec->duration_s);
+        struct tm tm;
+        gmtime_r(&end, &tm);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        const char *project = esl_run_label(r, "project");
+        const char *run_id = esl_run_label(r, "codecarbon_run_id");
+        snprintf(id, sizeof id, "esl-run-%" PRId64, r->id);
+        esl_grid g;
+        int have_zone = run_grid(r, &g);
+        double kwh = rec->energy_j / 3.6e6;
+        double kg = have_zone >= 0 ? kwh * g.gco2e_per_kwh / 1000.0 : NAN;
+        csv_cell(stamp, ',');
+        csv_cell(project ? project : "esl", ',');
+        csv_cell(run_id ? run_id : id, ',');
+        csv_cell(shortest(b, sizeof b, rec->duration_s), ',');
+        csv_cell(isfinite(kg) ? shortest(b, sizeof b, kg) : "", ',');
+        csv_cell(isfinite(kg) ? shortest(b, sizeof b, kg / rec->duration_s) : "", ',');
+        csv_cell("", ','); /* cpu_power: esl meters GPUs only */
+        csv_cell(shortest(b, sizeof b, rec->avg_power_w), ',');
+        csv_cell("", ','); /* ram_power */
+        csv_cell("", ','); /* cpu_energy */
+        csv_cell(shortest(b, sizeof b, kwh), ',');
+        csv_cell("", ','); /* ram_energy */
+        csv_cell(shortest(b, sizeof b, kwh), ',');
+        csv_cell(have_zone == 1 ? g.name : "", ',');
+        const char *iso3 = have_zone == 1 ? esl_grid_alpha3(g.zone) : NULL;
+        csv_cell(iso3 ? iso3 : "", ',');
+        csv_cell("", ','); /* region */
+        csv_cell("", ','); /* cloud_provider */
+        csv_cell(esl_run_label(r, "cloud_region"), ',');
+        for (int k = 0; k < 4; k++)
+            csv_cell("", ','); /* os, python_version, codecarbon_version, cpu_count */
+        csv_cell("", ','); /* cpu_model */
+        snprintf(b, sizeof b, "%zu", rec->n_devices);
+        csv_cell(rec->n_devices ? b : "", ',');
+        char model[160] = "";
+        if (rec->n_devices > 0)
+            snprintf(model, sizeof model, "%zu x %s", rec->n_devices, rec->devices[0].info.name);
+        csv_cell(model, ',');
+        csv_cell("", ','); /* longitude */
+        csv_cell("", ','); /* latitude */
+        csv_cell("", ','); /* ram_total_size */
+        csv_cell("machine", ',');
+        csv_cell("N", ',');
+        csv_cell("1.0", '\n');
+    }
+}
+
+/* An OpenMetrics label value: backslash, quote and line feed escaped. */
+static void om_value(const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            printf("\\%c", *s);
+        else if (*s == '\n')
+            fputs("\\n", stdout);
+        else
+            putchar(*s);
+    }
+}
+
+/* A label name: [a-zA-Z_][a-zA-Z0-9_]*, other characters as '_'; "run" and
+ * names starting "__" are reserved, so a run's labels are kept apart. */
+static void om_name(const char *s)
+{
+    fputs("label_", stdout);
+    for (; *s; s++)
+        putchar(isalnum((unsigned char)*s) || *s == '_' ? *s : '_');
+}
+
+static void om_labels(const esl_run *r)
+{
+    printf("{run=\"%" PRId64 "\"", r->id);
+    for (size_t k = 0; k < r->n_labels; k++) {
+        putchar(',');
+        om_name(r->labels[k].key);
+        fputs("=\"", stdout);
+        om_value(r->labels[k].value);
+        putchar('"');
+    }
+    putchar('}');
+}
+
+void runs_export_openmetrics(const esl_run *runs, size_t n)
+{
+    static const struct {
+        const char *name, *unit, *help;
+        size_t offset;
+    } families[] = {
+        {"esl_run_energy_joules", "joules", "GPU energy of a stored run, idle power included",
+         offsetof(esl_record, energy_j)},
+        {"esl_run_dynamic_energy_joules", "joules",
+         "GPU energy of a stored run above idle power (equals the total without a baseline)",
+         offsetof(esl_record, dynamic_j)},
+        {"esl_run_duration_seconds", "seconds", "wall time of a stored run",
+         offsetof(esl_record, duration_s)},
+        {"esl_run_idle_power_watts", "watts", "idle power subtracted, all devices",
+         offsetof(esl_record, idle_w)},
+        {"esl_run_average_power_watts", "watts", "average power over the run, all devices",
+         offsetof(esl_record, avg_power_w)},
+    };
+    char b[64];
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+        printf("# TYPE %s gauge\n# UNIT %s %s\n# HELP %s %s.\n", families[f].name,
+               families[f].name, families[f].unit, families[f].name, families[f].help);
+        for (size_t i = 0; i < n; i++) {
+            double v = *(const double *)((const char *)runs[i].record + families[f].offset);
+            if (!isfinite(v))
+                continue;
+            fputs(families[f].name, stdout);
+            om_labels(&runs[i]);
+            printf(" %s\n", shortest(b, sizeof b, v));
+        }
+    }
+    printf("# EOF\n");
+}
