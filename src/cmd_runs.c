@@ -320,7 +320,8 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
         exit_code = EXIT_FAIL;
         goto out;
     }
-    if ((rc = esl_store_open(&store, a.store)) != ESL_OK) {
+    /* listing, showing, exporting and checking never change the file */
+    if ((rc = esl_store_open_readonly(&store, a.store)) != ESL_OK) {
         exit_code = cli_fail(rc);
         goto out;
     }

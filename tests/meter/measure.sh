@@ -205,5 +205,47 @@ output_file() {
   grep -q '^  "energy_j": 900.0,$' "$tmp/summary.json" || fail "summary energy: $(cat "$tmp/summary.json")"
 }
 
+# Writers that race: N measurements creating one new store at once, N more on
+# the existing store, and readers listing and checking it meanwhile. Every
+# run is stored and every reader succeeds. ESL_RACE_TRIALS repeats it.
+concurrent() {
+  n=10
+  trials=${ESL_RACE_TRIALS:-2}
+  planned=0 stored=0
+  for t in $(seq "$trials"); do
+    rm -f "$tmp"/race.db*
+    for p in $(seq $n); do
+      ESL_NVML_LIBRARY=$stub "$esl" measure --idle 0.1s --store "$tmp/race.db" --label p=$p \
+        -- sleep 0.3 >/dev/null 2>"$tmp/new.$p" &
+    done
+    wait
+    for p in $(seq $n); do
+      [ -s "$tmp/new.$p" ] && fail "trial $t: writer $p on a new store: $(cat "$tmp/new.$p")"
+    done
+    for p in $(seq $n); do
+      ESL_NVML_LIBRARY=$stub "$esl" measure --idle 0 --store "$tmp/race.db" --label q=$p \
+        -- sleep 0.2 >/dev/null 2>"$tmp/old.$p" &
+    done
+    for r in 1 2 3 4; do
+      { "$esl" runs list --store "$tmp/race.db" --format csv >/dev/null &&
+        "$esl" runs check --store "$tmp/race.db" >/dev/null; } 2>"$tmp/reader.$r" &
+      sleep 0.05
+    done
+    wait
+    for p in $(seq $n); do
+      [ -s "$tmp/old.$p" ] && fail "trial $t: writer $p on an existing store: $(cat "$tmp/old.$p")"
+    done
+    for r in 1 2 3 4; do
+      [ -s "$tmp/reader.$r" ] && fail "trial $t: reader $r: $(cat "$tmp/reader.$r")"
+    done
+    got=$("$esl" runs list --store "$tmp/race.db" --format csv | tail -n +2 | wc -l)
+    planned=$((planned + 2 * n))
+    stored=$((stored + got))
+    [ "$got" = $((2 * n)) ] || fail "trial $t: $got runs stored of $((2 * n))"
+    "$esl" runs check --store "$tmp/race.db" >/dev/null || fail "trial $t: store inconsistent"
+  done
+  echo "concurrent: $stored of $planned runs stored over $trials trials"
+}
+
 "$case_name"
 echo "ok: $case_name"
