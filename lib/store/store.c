@@ -254,6 +254,14 @@ int esl_store_open(esl_store **out, const char *path)
         return rc;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    /* A file esl may only read would fail at the first write, after the
+     * workload ran: refuse it now, while that costs nothing. */
+    if (sqlite3_db_readonly(s->db, "main") == 1) {
+        rc = esl__fail(ESL_ESTORE, "%s: cannot write the run store (opened read-only: check the "
+                       "file's and its folder's permissions)", path);
+        esl_store_close(s);
+        return rc;
+    }
     /* Nothing is written to a file that is not esl's (not even its journal
      * mode) before it is known to be one, or an empty one. */
     if ((rc = check_schema(s, NULL)) != ESL_OK || (rc = use_wal(s)) != ESL_OK ||
