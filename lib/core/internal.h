@@ -37,4 +37,11 @@ static inline bool esl__add(int64_t *acc, int64_t x)
 /* Duplicate a string; NULL in, NULL out. */
 char *esl__strdup(const char *s);
 
+/* Put the bytes of file `from` at `path`: copied to a temporary name beside
+ * `path`, every write checked, and renamed over it; a path that exists and
+ * is not a regular file (/dev/stdout, a pipe) is written in place. A failure
+ * leaves `path` as it was. @return ESL_OK; ESL_EIO naming `path` and the
+ * system's reason. */
+int esl__publish_file(const char *from, const char *path);
+
 #endif
