@@ -69,8 +69,11 @@ bench_unknown_gpu() {
     --idle 0.2s --no-store --store "$db" >"$tmp/out" 2>"$tmp/err" || fail "bench: $(cat "$tmp/err")"
   grep -q "^achieved   2.00 TFLOP/s (no bf16 peak known for this GPU: no ratio)$" "$tmp/out" ||
     fail "$(cat "$tmp/out")"
-  grep -q "^energy     [0-9.]* J total, -\{0,1\}[0-9.]* J dynamic (idle 200.00 W subtracted)$" "$tmp/out" ||
-    fail "idle baseline of the 200 W stub: $(cat "$tmp/out")"
+  # The idle power is the stub's counter over esl's own clock: the two are
+  # read a moment apart, so a loaded machine may see 200.01 W. Within 1 %.
+  idle=$(sed -n 's/^energy     [0-9.]* J total, -\{0,1\}[0-9.]* J dynamic (idle \([0-9.]*\) W subtracted)$/\1/p' \
+    "$tmp/out")
+  [ -n "$idle" ] && close "$idle" 200 0.01 || fail "idle baseline of the 200 W stub: $(cat "$tmp/out")"
   [ -e "$db" ] && fail "--no-store created $db"
   return 0
 }
