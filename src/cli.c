@@ -235,8 +235,10 @@ int cli_int(const char *option, const char *arg, int64_t min, int64_t max, int64
         return EXIT_USAGE;
     }
     if (errno == ERANGE || v < min || v > max) {
-        if (min == 1 && (errno != ERANGE || v < 0))
+        if (min == 1 && v < 1)
             cli_error("option --%s: '%s' is not a positive integer", option, arg);
+        else if (v > max || (errno == ERANGE && v > 0))
+            cli_error("option --%s: '%s' is above the maximum, %lld", option, arg, (long long)max);
         else
             cli_error("option --%s: '%s' is out of range [%lld, %lld]", option, arg,
                       (long long)min, (long long)max);

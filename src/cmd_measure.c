@@ -75,6 +75,12 @@ static int parse_label(args *a, const char *arg)
             return EXIT_USAGE;
         }
     }
+    for (const unsigned char *v = (const unsigned char *)eq + 1; *v != '\0'; v++)
+        if (*v < 0x20 || *v == 0x7f) {
+            cli_error("option --label: the value of '%.*s' holds a control character (0x%02x)",
+                      (int)klen, arg, *v);
+            return EXIT_USAGE;
+        }
     for (size_t i = 0; i < a->n_labels; i++)
         if (strlen(a->labels[i].key) == klen && strncmp(a->labels[i].key, arg, klen) == 0) {
             cli_error("option --label: key '%.*s' is given twice", (int)klen, arg);

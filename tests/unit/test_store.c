@@ -407,6 +407,24 @@ static void racing_openers(void **state)
     }
 }
 
+/* A message longer than the detail buffer keeps its end, where the reason
+ * is, and loses its middle. */
+static void long_messages(void **state)
+{
+    (void)state;
+    static char longpath[6001];
+    memset(longpath, 'a', sizeof longpath - 1);
+    longpath[0] = '/';
+    esl_store *s;
+    assert_int_equal(esl_store_open_readonly(&s, longpath), ESL_ENOTFOUND);
+    const char *msg = esl_error_last();
+    size_t n = strlen(msg);
+    assert_true(n < 4096 && n > 4000);
+    assert_string_equal(msg + n - strlen("aaa: no such file"), "aaa: no such file");
+    assert_non_null(strstr(msg, "aaa ... aaa"));
+    assert_true(msg[0] == '/');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +435,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_mid_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_files, setup, teardown),
         cmocka_unit_test_setup_teardown(racing_openers, setup, teardown),
+        cmocka_unit_test(long_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
