@@ -338,7 +338,7 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
     }
     if (access(a.store, F_OK) != 0) {
         cli_error("%s: no run store here (esl measure writes one; --store chooses another)", a.store);
-        exit_code = EXIT_FAIL;
+        exit_code = EXIT_USAGE; /* a missing input file, as for every command */
         goto out;
     }
     /* listing, showing, exporting and checking never change the file */

@@ -189,7 +189,8 @@ int esl_law_to_json(char **out, const esl_law *law);
  */
 int esl_law_parse(esl_law **out, const char *json, size_t len, const char *origin);
 
-/* Read a law file; adds ESL_EIO. */
+/* Read a law file; adds ESL_ENOTFOUND when it does not exist, ESL_EIO when it
+ * cannot be read. */
 int esl_law_load(esl_law **out, const char *path);
 
 /* Bits of esl_prediction.extrapolated. */
