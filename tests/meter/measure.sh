@@ -305,5 +305,31 @@ readonly_commands() {
   return 0
 }
 
+# kill -9 of esl at random moments of short runs, the commit window among
+# them: the store stays consistent, every run in it is whole, and runs that
+# finished are never lost. ESL_KILL_TRIALS sets how many.
+kill_random() {
+  trials=${ESL_KILL_TRIALS:-20}
+  done_runs=0
+  for t in $(seq "$trials"); do
+    delay=$(awk -v s="$t" 'BEGIN { srand(s * 7919); printf "%.3f", rand() * 0.025 }')
+    replay --label t=$t -- true >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -KILL $pid 2>/dev/null
+    wait $pid
+    [ $? = 0 ] && done_runs=$((done_runs + 1))
+    "$esl" runs check --store "$db" >/dev/null 2>"$tmp/err" || {
+      [ -e "$db" ] || continue # killed before the store was made
+      fail "trial $t (kill after $delay s): $(cat "$tmp/err")"; }
+  done
+  [ -e "$db" ] || fail "no run ever reached the store"
+  got=$("$esl" runs list --store "$db" --format csv | tail -n +2 | wc -l)
+  [ "$got" -ge "$done_runs" ] || fail "$done_runs runs finished, $got stored"
+  [ "$got" -le "$trials" ] || fail "$got runs stored of $trials started"
+  replay --label t=after -- true >/dev/null || fail "store unusable after the kills"
+  echo "kill_random: $trials kills, $done_runs runs finished first, $got stored"
+}
+
 "$case_name"
 echo "ok: $case_name"
