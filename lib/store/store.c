@@ -81,6 +81,14 @@ static const char *const migrations[ESL_STORE_SCHEMA_VERSION] = {
     "CREATE INDEX samples_by_run ON samples (run_id, device, time_s);",
 };
 
+/* A text column, "" for NULL (a damaged or foreign file may hold one where
+ * esl's schema says NOT NULL). */
+static const char *text_of(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
 static int store_fail(esl_store *s, const char *what)
 {
     return esl__fail(ESL_ESTORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
@@ -214,7 +222,7 @@ static int use_wal(esl_store *s)
         int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL);
         int step = rc == SQLITE_OK ? sqlite3_step(st) : rc;
         int wal = step == SQLITE_ROW &&
-                  strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+                  strcmp(text_of(st, 0), "wal") == 0;
         if (rc == SQLITE_OK)
             sqlite3_finalize(st);
         if (wal)
@@ -223,7 +231,7 @@ static int use_wal(esl_store *s)
             rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
             step = rc == SQLITE_OK ? sqlite3_step(st) : rc;
             wal = step == SQLITE_ROW &&
-                  strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+                  strcmp(text_of(st, 0), "wal") == 0;
             if (rc == SQLITE_OK)
                 sqlite3_finalize(st);
             if (wal)
@@ -548,10 +556,10 @@ static int load_details(esl_store *s, esl_run *r, int with_samples)
         esl_device_record *d = &grown[rec->n_devices++];
         memset(d, 0, sizeof *d);
         d->info.index = sqlite3_column_int(st, 0);
-        snprintf(d->info.name, sizeof d->info.name, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(d->info.uuid, sizeof d->info.uuid, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(d->info.name, sizeof d->info.name, "%s", text_of(st, 1));
+        snprintf(d->info.uuid, sizeof d->info.uuid, "%s", text_of(st, 2));
         snprintf(d->info.pci_bus_id, sizeof d->info.pci_bus_id, "%s",
-                 (const char *)sqlite3_column_text(st, 3));
+                 text_of(st, 3));
         d->info.power_limit_w = sqlite3_column_double(st, 4);
         d->info.update_interval_s = column_real(st, 5);
         d->info.caps = (unsigned)sqlite3_column_int64(st, 6);
@@ -625,9 +633,9 @@ static int read_run(sqlite3_stmt *st, esl_run *r)
         esl_error_clear();
     rec->meter = kind;
     snprintf(rec->driver_version, sizeof rec->driver_version, "%s",
-             (const char *)sqlite3_column_text(st, 6));
+             text_of(st, 6));
     snprintf(rec->nvml_version, sizeof rec->nvml_version, "%s",
-             (const char *)sqlite3_column_text(st, 7));
+             text_of(st, 7));
     rec->duration_s = sqlite3_column_double(st, 8);
     rec->energy_j = sqlite3_column_double(st, 9);
     rec->idle_w = sqlite3_column_double(st, 10);
@@ -723,9 +731,8 @@ int esl_store_check(esl_store *s)
     int rc = ESL_OK;
     if (sqlite3_step(st) != SQLITE_ROW)
         rc = store_fail(s, "checking integrity");
-    else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
-        rc = esl__fail(ESL_ESTORE, "%s: integrity check: %s", s->path,
-                       (const char *)sqlite3_column_text(st, 0));
+    else if (strcmp(text_of(st, 0), "ok") != 0)
+        rc = esl__fail(ESL_ESTORE, "%s: integrity check: %s", s->path, text_of(st, 0));
     sqlite3_finalize(st);
     if (rc != ESL_OK)
         return rc;
