@@ -13,6 +13,31 @@
 
 #include "core/internal.h"
 
+int esl__check_writable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            return esl__fail(ESL_EIO, "cannot write '%s': Is a directory", path);
+        return access(path, W_OK) == 0 ? ESL_OK
+                                       : esl__fail(ESL_EIO, "cannot write '%s': %s", path,
+                                                   strerror(errno));
+    }
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (tmp == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory writing '%s'", path);
+    snprintf(tmp, n, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    int rc = fd >= 0 ? ESL_OK : esl__fail(ESL_EIO, "cannot write '%s': %s", path, strerror(errno));
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
 int esl__publish_file(const char *from, const char *path)
 {
     FILE *in = fopen(from, "rb");

@@ -43,5 +43,9 @@ char *esl__strdup(const char *s);
  * leaves `path` as it was. @return ESL_OK; ESL_EIO naming `path` and the
  * system's reason. */
 int esl__publish_file(const char *from, const char *path);
+/* Whether esl__publish_file could write `path` (a file can be made beside
+ * it, or it is a device or pipe open for writing): ESL_OK, or ESL_EIO with
+ * the system's reason. Nothing is left behind. */
+int esl__check_writable(const char *path);
 
 #endif

@@ -613,8 +613,7 @@ int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
     /* Fail early, with the system's reason, when the file cannot be written;
      * PLplot ignores its own write errors, so it draws into a private file
      * that is then copied into place with every write checked. */
-    if (access(path, F_OK) == 0 ? access(path, W_OK) != 0 : 0) {
-        rc = esl__fail(ESL_EIO, "cannot write '%s': %s", path, strerror(errno));
+    if ((rc = esl__check_writable(path)) != ESL_OK) {
         free(sx);
         free(sy);
         return rc;
