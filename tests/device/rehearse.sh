@@ -45,7 +45,8 @@ for m in "esl trace" "nvidia-smi"; do
   [ -n "$pct" ] || fail "no '$m' line: $(cat "$out/measure-summary.txt")"
   awk -v p="$pct" 'BEGIN { exit !(p > -2 && p < 2) }' || fail "$m differs from the counter by $pct %"
 done
-grep -q "^idle 200.00 W, total .* J over 1.00 s" "$out/measure-summary.txt" ||
+# `sleep 1` on a loaded machine (a sanitizer build beside other jobs) may take 1.01 s
+grep -q "^idle 200.00 W, total .* J over 1.0[0-9] s" "$out/measure-summary.txt" ||
   fail "idle check: $(cat "$out/measure-summary.txt")"
 grep -q "CPU ms per s" "$out/measure-summary.txt" || fail "no sampler overhead table"
 # calibration: rows stored, a law fitted and summarised, the paper's fit beside it
