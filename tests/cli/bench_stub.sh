@@ -48,7 +48,12 @@ bench_labels() {
     fail "energy is not 300 W x the window: $(cat "$tmp/run.json")"
   close "$(json_num dynamic_j "$tmp/run.json")" "$(awk -v s="$meter_s" 'BEGIN { print 200 * s }')" 0.01 ||
     fail "dynamic energy is not 200 W x the window"
-  close "$(json_num joules_per_tflop "$tmp/run.json")" 0.6 0.01 || fail "300 W at 500 TFLOP/s is 0.6 J/TFLOP"
+  # J/TFLOP is the energy over the executed TFLOPs, exactly; 300 W at 500 TFLOP/s
+  # makes it 0.6, give or take the meter window around the loop (5 %, as above)
+  jpt=$(json_num joules_per_tflop "$tmp/run.json")
+  close "$jpt" "$(awk -v e="$(json_num energy_j "$tmp/run.json")" -v f="$want" \
+    'BEGIN { printf "%.17g", e / (f / 1e12) }')" 1e-9 || fail "J/TFLOP is not energy / TFLOPs: $jpt"
+  close "$jpt" 0.6 0.05 || fail "300 W at 500 TFLOP/s is 0.6 J/TFLOP, not $jpt"
   close "$meter_s" "$loop" 0.05 || fail "meter window $meter_s s around a $loop s loop"
   "$esl" runs list --store "$db" --format json >"$tmp/list.json" || fail "runs list"
   for kv in '"model": "sd2"' '"gpu": "NVIDIA H100 80GB HBM3"' '"dtype": "fp16"' '"cfg": "1"' \
