@@ -712,16 +712,16 @@ static int fit_and_write(sweep *s, const char *text, size_t len)
         default_output(s->law_path_buf, sizeof s->law_path_buf, s->device);
         s->law_path = s->law_path_buf;
     }
-    FILE *f = fopen(s->law_path, "w");
-    int ok = f != NULL && fputs(json, f) >= 0 && fputc('\n', f) != EOF;
-    if (f != NULL && fclose(f) != 0)
-        ok = 0;
-    free(json);
-    if (!ok) {
-        cli_error("calibrate: cannot write the law to %s: %s", s->law_path, strerror(errno));
+    /* written under a temporary name and renamed: an error leaves no half law */
+    cli_file f;
+    if (cli_file_open(&f, s->law_path, "calibrate: cannot write the law") != 0) {
+        free(json);
         return EXIT_FAIL;
     }
-    return 0;
+    fputs(json, f.f);
+    fputc('\n', f.f);
+    free(json);
+    return cli_file_commit(&f, "calibrate: cannot write the law");
 }
 
 static int measure(const args *a, esl_model **models, size_t n_models)

@@ -62,19 +62,16 @@ static int on_option(void *ctx, int key, const char *arg)
     return EXIT_USAGE;
 }
 
+/* The law file, written under a temporary name and renamed once complete:
+ * a write error leaves the old file (or none), never an empty one. */
 static int write_file(const char *path, const char *text)
 {
-    FILE *fp = fopen(path, "w");
-    if (fp == NULL) {
-        cli_error("%s: cannot create: %s", path, strerror(errno));
+    cli_file o;
+    if (cli_file_open(&o, path, "option --output") != 0)
         return EXIT_FAIL;
-    }
-    int bad = fputs(text, fp) < 0 || fputc('\n', fp) == EOF;
-    if (fclose(fp) != 0 || bad) {
-        cli_error("%s: write error", path);
-        return EXIT_FAIL;
-    }
-    return 0;
+    fputs(text, o.f);
+    fputc('\n', o.f);
+    return cli_file_commit(&o, "option --output");
 }
 
 static int run_fit(const cli_command *cmd, int argc, char **argv)

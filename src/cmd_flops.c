@@ -330,6 +330,33 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
 
     size_t n_sizes = a.sweep ? 4 : 1, n_steps = a.sweep ? 5 : 1;
     int single = n_models == 1 && !a.sweep;
+    /* Every row is counted once before any is printed: an error (an
+     * overflow at the sweep's largest size, say) leaves stdout empty rather
+     * than a header and half a table. */
+    for (size_t mi = 0; mi < n_models; mi++)
+        for (size_t si = 0; si < n_sizes; si++)
+            for (size_t ti = 0; ti < n_steps; ti++) {
+                esl_request req = {
+                    .height = a.sweep ? grid_sides[si] : a.height,
+                    .width = a.sweep ? grid_sides[si] : a.width,
+                    .steps = a.sweep ? grid_steps[ti] : a.steps,
+                    .prompts = a.prompts, .cfg = a.cfg, .text_tokens = a.text_tokens,
+                };
+                esl_flops f;
+                esl_plan *plan = NULL;
+                /* a model without paper terms is counted exactly (said below) */
+                esl_convention pre = !a.have_convention && a.diffusers == NULL &&
+                                             exact_only(models[mi])
+                                         ? ESL_CONVENTION_EXACT
+                                         : a.convention;
+                if ((status = esl_flops_count(&f, models[mi], &req, pre)) != ESL_OK ||
+                    (pre == ESL_CONVENTION_EXACT &&
+                     (status = esl_plan_build(&plan, models[mi], &req)) != ESL_OK)) {
+                    rc = cli_fail(status);
+                    goto done;
+                }
+                esl_plan_free(plan);
+            }
     json_t *array = json_array();
     if (a.format != FORMAT_JSON && !(single && a.format == FORMAT_TABLE))
         print_row_header(a.format);

@@ -12,7 +12,11 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <jansson.h>
 
@@ -71,6 +75,12 @@ static int parse_label(args *a, const char *arg)
             return EXIT_USAGE;
         }
     }
+    for (const unsigned char *v = (const unsigned char *)eq + 1; *v != '\0'; v++)
+        if (*v < 0x20 || *v == 0x7f) {
+            cli_error("option --label: the value of '%.*s' holds a control character (0x%02x)",
+                      (int)klen, arg, *v);
+            return EXIT_USAGE;
+        }
     for (size_t i = 0; i < a->n_labels; i++)
         if (strlen(a->labels[i].key) == klen && strncmp(a->labels[i].key, arg, klen) == 0) {
             cli_error("option --label: key '%.*s' is given twice", (int)klen, arg);
@@ -152,6 +162,7 @@ static int run_child(char **argv)
 
     fflush(stdout);
     fflush(stderr);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         cli_error("cannot start '%s': %s", argv[0], strerror(errno));
@@ -160,6 +171,14 @@ static int run_child(char **argv)
     if (pid == 0) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
+        signal(SIGXFSZ, SIG_DFL); /* esl ignores it to see its own write errors */
+#ifdef __linux__
+        /* The workload ends with esl: killed (even by SIGKILL), esl can
+         * neither measure nor store it, and an orphan left running on the
+         * GPU would skew the next measurement (docs/measurement.md). */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+            _exit(127);
+#endif
         close(err_pipe[0]);
         /* close-on-exec: the parent reads nothing when exec succeeds */
         if (fcntl(err_pipe[1], F_SETFD, FD_CLOEXEC) != 0)
@@ -262,11 +281,10 @@ static void csv_num(FILE *f, double v, int last)
 
 static int write_trace(const char *path, const esl_record *rec)
 {
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        cli_error("%s: %s", path, strerror(errno));
+    cli_file o;
+    if (cli_file_open(&o, path, "option --trace") != 0)
         return EXIT_FAIL;
-    }
+    FILE *f = o.f;
     fprintf(f, "time_s,device,power_w,power_instant_w,energy_j,sm_clock_mhz,temperature_c,"
                "utilization_pct\n");
     for (size_t i = 0; i < rec->n_samples; i++) {
@@ -279,11 +297,55 @@ static int write_trace(const char *path, const esl_record *rec)
         csv_num(f, s->temperature_c, 0);
         csv_num(f, s->utilization_pct, 1);
     }
-    if (fclose(f) != 0) {
-        cli_error("%s: %s", path, strerror(errno));
-        return EXIT_FAIL;
+    return cli_file_commit(&o, "option --trace");
+}
+
+/* The run as JSON: the record's totals and devices, the command, its exit
+ * status, the stored run's id (null when not stored) and the labels. */
+static json_t *summary_json(const esl_record *rec, const char *command, int status, int64_t run_id,
+                            const args *a)
+{
+    json_t *o = record_json(rec);
+    json_object_set_new(o, "command", json_string(command));
+    json_object_set_new(o, "exit_status", json_integer(status));
+    json_object_set_new(o, "run_id", run_id > 0 ? json_integer(run_id) : json_null());
+    json_t *labels = json_object();
+    for (size_t i = 0; i < a->n_labels; i++)
+        json_object_set_new(labels, a->labels[i].key, json_string(a->labels[i].value));
+    json_object_set_new(o, "labels", labels);
+    return o;
+}
+
+/* The workload ran but its run could not be stored: keep the result in a
+ * file named after the store (beside it, else in $TMPDIR or /tmp) and say
+ * where, so that the energy is not lost. Returns 0 when written. */
+static int write_fallback(const args *a, json_t *summary, double start_unix_s)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    const char *base = strrchr(a->store, '/') ? strrchr(a->store, '/') + 1 : a->store;
+    char path[4096];
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (attempt == 0)
+            snprintf(path, sizeof path, "%s.unsaved-%lld-%ld.json", a->store,
+                     (long long)start_unix_s, (long)getpid());
+        else
+            snprintf(path, sizeof path, "%s/%s.unsaved-%lld-%ld.json",
+                     tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : "/tmp", base,
+                     (long long)start_unix_s, (long)getpid());
+        cli_file o;
+        int fd_ok = cli_file_open(&o, path, "measure: keeping the unstored run") == 0;
+        if (!fd_ok)
+            continue;
+        json_dumpf(summary, o.f, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+        fputc('\n', o.f);
+        if (cli_file_commit(&o, "measure: keeping the unstored run") == 0) {
+            cli_error("measure: the run was not stored; its result is kept in %s", path);
+            return 0;
+        }
     }
-    return 0;
+    cli_error("measure: the run was not stored and could not be kept in a file: the result "
+              "printed is all there is");
+    return EXIT_FAIL;
 }
 
 static int run_measure(const cli_command *cmd, int argc, char **argv)
@@ -299,6 +361,8 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
     esl_record *rec = NULL;
     char *command = NULL;
     FILE *out = stdout;
+    cli_file output = {NULL, NULL, NULL};
+    json_t *summary = NULL;
     if (rc != 0) {
         exit_code = rc;
         goto out;
@@ -317,12 +381,13 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         goto out;
     }
     /* Opened before the workload runs, so that a bad path costs nothing;
-     * close-on-exec ("e"), so that the workload does not inherit it. */
-    if (a.output != NULL && (out = fopen(a.output, "we")) == NULL) {
-        cli_error("option --output: %s: %s", a.output, strerror(errno));
-        out = stdout;
-        exit_code = EXIT_FAIL;
-        goto out;
+     * close-on-exec, so that the workload does not inherit it. */
+    if (a.output != NULL) {
+        if (cli_file_open(&output, a.output, "option --output") != 0) {
+            exit_code = EXIT_FAIL;
+            goto out;
+        }
+        out = output.f;
     }
     if ((command = join_words(argv + first, argc - first)) == NULL) {
         cli_error("out of memory");
@@ -356,37 +421,37 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
     }
     exit_code = status;
     int64_t run_id = 0;
+    /* From here on the workload has run: whatever fails, its result is
+     * printed, and kept in a file when it could not be stored. */
+    int unstored = 0;
     if (store != NULL &&
         (rc = esl_store_put(store, &run_id, rec, command, status, a.labels, a.n_labels)) != ESL_OK) {
         exit_code = cli_fail(rc);
-        goto out;
+        unstored = 1;
+        run_id = 0;
     }
-    if (a.trace != NULL && write_trace(a.trace, rec) != 0) {
+    summary = summary_json(rec, command, status, run_id, &a);
+    if (unstored && write_fallback(&a, summary, rec->start_unix_s) != 0)
         exit_code = EXIT_FAIL;
-        goto out;
-    }
+    if (a.trace != NULL && write_trace(a.trace, rec) != 0)
+        exit_code = EXIT_FAIL;
     if (a.format == FORMAT_JSON) {
-        json_t *o = record_json(rec);
-        json_object_set_new(o, "command", json_string(command));
-        json_object_set_new(o, "exit_status", json_integer(status));
-        json_object_set_new(o, "run_id", run_id > 0 ? json_integer(run_id) : json_null());
-        json_t *labels = json_object();
-        for (size_t i = 0; i < a.n_labels; i++)
-            json_object_set_new(labels, a.labels[i].key, json_string(a.labels[i].value));
-        json_object_set_new(o, "labels", labels);
-        json_dumpf(o, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+        json_dumpf(summary, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
         fputc('\n', out);
-        json_decref(o);
     } else {
         print_table(out, rec, command, status, run_id, a.store);
     }
     if (out != stdout) {
-        int failed = fclose(out) != 0;
         out = stdout;
-        if (failed) {
-            cli_error("option --output: %s: %s", a.output, strerror(errno));
+        if (cli_file_commit(&output, "option --output") != 0) {
+            /* the summary file is lost: print it where it can be seen */
+            if (a.format == FORMAT_JSON) {
+                json_dumpf(summary, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+                fputc('\n', stdout);
+            } else {
+                print_table(stdout, rec, command, status, run_id, a.store);
+            }
             exit_code = EXIT_FAIL;
-            goto out;
         }
     }
     if (rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST)) {
@@ -397,8 +462,8 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
                                                  ESL_FLAG_DEVICE_LOST)));
     }
 out:
-    if (out != stdout)
-        fclose(out);
+    cli_file_abandon(&output);
+    json_decref(summary);
     esl_record_free(rec);
     esl_store_close(store);
     esl_meter_close(m);

@@ -393,6 +393,13 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
                   "--from-diffusers, --height and --width");
         return EXIT_USAGE;
     }
+    /* A batch larger than the prompts would amortise weights over images
+     * that are never made, lowering the prediction without end. */
+    if (a.batch > a.prompts) {
+        cli_error("predict: --batch %lld is larger than --prompts %lld: a batch holds at most "
+                  "the prompts there are", (long long)a.batch, (long long)a.prompts);
+        return EXIT_USAGE;
+    }
     char zone_note[96] = "given";
     esl_grid zone_grid;
     if (a.zone != NULL) {

@@ -512,25 +512,23 @@ static int run_report(const cli_command *cmd, int argc, char **argv)
         return cli_fail(status);
     }
     char dir[] = "/tmp/esl-report-XXXXXX";
-    FILE *out = NULL;
+    cli_file out;
     if (mkdtemp(dir) == NULL) {
         cli_error("report: cannot make a temporary folder: %s", strerror(errno));
         rc = EXIT_FAIL;
         goto done;
     }
-    if ((out = fopen(a.output, "w")) == NULL) {
-        cli_error("report: cannot write '%s': %s", a.output, strerror(errno));
+    /* written under a temporary name and renamed: an error leaves no half page */
+    if (cli_file_open(&out, a.output, "report") != 0) {
         remove_dir(dir);
         rc = EXIT_FAIL;
         goto done;
     }
-    rc = write_report(out, &a, dir, ds, law);
-    if (fclose(out) != 0 && rc == 0) {
-        cli_error("report: cannot write '%s': %s", a.output, strerror(errno));
-        rc = EXIT_FAIL;
-    }
-    if (rc != 0)
-        unlink(a.output);
+    rc = write_report(out.f, &a, dir, ds, law);
+    if (rc == 0)
+        rc = cli_file_commit(&out, "report");
+    else
+        cli_file_abandon(&out);
     remove_dir(dir);
 done:
     esl_law_free(law);

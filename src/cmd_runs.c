@@ -114,13 +114,30 @@ static void csv_field(const char *s, char sep)
     putchar(sep);
 }
 
+/* `s` with control characters written as \xNN, so that a stored label
+ * (from an older esl or another program) cannot move the cursor, clear the
+ * screen or forge lines in a table. */
+static const char *visible(char *out, size_t size, const char *s)
+{
+    size_t used = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && used + 5 < size; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            used += (size_t)snprintf(out + used, size - used, "\\x%02x", *p);
+        else
+            out[used++] = (char)*p;
+    }
+    out[used] = '\0';
+    return out;
+}
+
 static void labels_text(const esl_run *r, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < r->n_labels && used < size; i++) {
+        char value[512];
         int n = snprintf(buf + used, size - used, "%s%s=%s", i ? " " : "", r->labels[i].key,
-                         r->labels[i].value);
+                         visible(value, sizeof value, r->labels[i].value));
         if (n < 0)
             break;
         used += (size_t)n;
@@ -230,7 +247,11 @@ static void show(const esl_run *r, cli_format fmt)
            rec->duration_s, rec->energy_j, rec->energy_j / 3600.0, rec->idle_w, rec->dynamic_j,
            rec->flags ? esl_flags_string(flags, sizeof flags, rec->flags) : "-", rec->n_samples);
     for (size_t i = 0; i < r->n_labels; i++)
-        printf("label     %s=%s\n", r->labels[i].key, r->labels[i].value);
+    {
+        char key[512], value[512];
+        printf("label     %s=%s\n", visible(key, sizeof key, r->labels[i].key),
+               visible(value, sizeof value, r->labels[i].value));
+    }
     for (size_t i = 0; i < rec->n_devices; i++) {
         const esl_device_record *d = &rec->devices[i];
         printf("device    %d %s%s%s%s%s: %.3f J, idle %.2f W, dynamic %.3f J%s%s\n", d->info.index,
@@ -379,10 +400,11 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
     }
     if (access(a.store, F_OK) != 0) {
         cli_error("%s: no run store here (esl measure writes one; --store chooses another)", a.store);
-        exit_code = EXIT_FAIL;
+        exit_code = EXIT_USAGE; /* a missing input file, as for every command */
         goto out;
     }
-    if ((rc = esl_store_open(&store, a.store)) != ESL_OK) {
+    /* listing, showing, exporting and checking never change the file */
+    if ((rc = esl_store_open_readonly(&store, a.store)) != ESL_OK) {
         exit_code = cli_fail(rc);
         goto out;
     }

@@ -6,6 +6,7 @@
  * and makes sure standard output was really written before reporting success.
  */
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,6 +108,9 @@ int main(int argc, char **argv)
     int rc;
 
     setlocale(LC_NUMERIC, "C");
+    /* A write past `ulimit -f` fails with EFBIG and is reported like any
+     * other write error, instead of SIGXFSZ killing esl without a word. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

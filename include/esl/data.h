@@ -140,7 +140,8 @@ int esl_dataset_append(esl_dataset *ds, const esl_row *row);
 /* Read a whole dataset from `fp`; the codes of esl_data_read. */
 int esl_dataset_read(esl_dataset **out, FILE *fp, const char *origin, const esl_data_opts *opts);
 
-/* Read a dataset file; adds ESL_EIO when it cannot be opened. */
+/* Read a dataset file; adds ESL_ENOTFOUND when it does not exist, ESL_EINVAL
+ * when it is a directory, ESL_EIO when it cannot be opened otherwise. */
 int esl_dataset_load(esl_dataset **out, const char *path, const esl_data_opts *opts);
 
 /* Parse a dataset from memory; the codes of esl_data_parse. */

@@ -247,7 +247,8 @@ int esl_law_parse(esl_law **out, const char *json, size_t len, const char *origi
  */
 int esl_law_hash(char *out, size_t size, const esl_law *law);
 
-/* Read a law file; adds ESL_EIO. */
+/* Read a law file; adds ESL_ENOTFOUND when it does not exist, ESL_EIO when it
+ * cannot be read. */
 int esl_law_load(esl_law **out, const char *path);
 
 /* Bits of esl_prediction.extrapolated. */

@@ -148,7 +148,8 @@ typedef struct esl_meter esl_meter;
  *         readable domain (the detail says which); ESL_EUNSUPPORTED when the
  *         NVML library lacks a required symbol (named); ESL_EDEVICE when a
  *         device query fails (the NVML call and its error text named);
- *         ESL_EINVAL for a bad GPU list or rate; ESL_EIO/ESL_EPARSE for an
+ *         ESL_EINVAL for a bad GPU list or rate; ESL_ENOTFOUND for a missing
+ *         replay trace, ESL_EIO/ESL_EPARSE for an
  *         unreadable replay trace (file and line named)
  */
 int esl_meter_open(esl_meter **out, const esl_meter_opts *opts);

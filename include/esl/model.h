@@ -181,7 +181,8 @@ int esl_catalog_user_dir(char **out);
  * esl_catalog_find(NAME) finds it.
  * @param out_path  receives the written file's path (free with free())
  * @return esl_diffusers_describe's codes; ESL_EINVAL for a name that is not
- *         a plain file stem; ESL_EIO when the folder or file cannot be written
+ *         a plain file stem or is a built-in model's (it would shadow it);
+ *         ESL_EIO when the folder or file cannot be written
  */
 int esl_catalog_import(char **out_path, const char *diffusers_dir, const char *name);
 

@@ -44,16 +44,22 @@ typedef struct esl_run {
 
 /*
  * Open (creating if needed) the store at `path` and bring its schema to
- * ESL_STORE_SCHEMA_VERSION.
+ * ESL_STORE_SCHEMA_VERSION. Safe when several processes open one new store
+ * at once: one of them creates the schema, the others wait for it (up to
+ * five seconds). A file that is not esl's is refused before anything in it
+ * is changed; an empty file becomes a store.
  * @param out  the store, NULL on failure
- * @return ESL_OK; ESL_ESTORE with SQLite's reason, or when the file was
- *         written by a newer esl (its schema version named)
+ * @return ESL_OK; ESL_EINVAL when the file is not SQLite or is someone
+ *         else's SQLite database; ESL_ESTORE with SQLite's reason, or when
+ *         the schema version is one esl cannot read (newer, or below zero)
  */
 int esl_store_open(esl_store **out, const char *path);
 
 /*
  * Open an existing store read-only, for readers that must not create or
- * upgrade a file (plotting a run, say): nothing in the file is changed.
+ * upgrade a file (listing, exporting, checking, plotting): nothing in the
+ * file is changed, not even its journal mode, and a store the user may only
+ * read can be read. An empty file is refused.
  * @param out  the store, NULL on failure
  * @return ESL_OK; ESL_ENOTFOUND when `path` does not exist; ESL_EINVAL when
  *         it is not an esl run store (not SQLite, or without esl's schema);

@@ -13,7 +13,7 @@
 
 #include "core/internal.h"
 
-#define ESL_ERROR_MAX 1024
+#define ESL_ERROR_MAX 4096
 
 static _Thread_local char last_error[ESL_ERROR_MAX];
 
@@ -46,29 +46,61 @@ void esl_error_clear(void)
     last_error[0] = '\0';
 }
 
+/* Keep `text` as the detail; one too long for the buffer loses its middle,
+ * not its end, where the reason is ("PATH: ...: no such file"). */
+static void keep(const char *text, size_t n)
+{
+    if (n < sizeof last_error) {
+        memmove(last_error, text, n + 1);
+        return;
+    }
+    static const char cut[] = " ... ";
+    size_t head = (sizeof last_error - sizeof cut) / 2;
+    size_t tail = sizeof last_error - sizeof cut - head;
+    char *out = last_error;
+    memmove(out, text, head);
+    memcpy(out + head, cut, sizeof cut - 1);
+    memmove(out + head + sizeof cut - 1, text + n - tail, tail);
+    out[head + sizeof cut - 1 + tail] = '\0';
+}
+
+/* Format the detail; with `append_old`, the old detail follows the text
+ * (a prefix added on the way up). The text is formatted apart from the
+ * buffer, so that an argument may be esl_error_last() itself. */
+static void vset(int append_old, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    size_t old = append_old ? strlen(last_error) : 0;
+    char *full = n < 0 ? NULL : malloc((size_t)n + old + 1);
+    if (full == NULL) {
+        va_end(again);
+        return;
+    }
+    vsnprintf(full, (size_t)n + 1, fmt, again);
+    va_end(again);
+    memcpy(full + n, last_error, old);
+    full[(size_t)n + old] = '\0';
+    keep(full, (size_t)n + old);
+    free(full);
+}
+
 int esl__fail(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vset(0, fmt, ap);
     va_end(ap);
     return status;
 }
 
 int esl__fail_prefix(int status, const char *fmt, ...)
 {
-    char prefix[ESL_ERROR_MAX];
-    char detail[ESL_ERROR_MAX];
     va_list ap;
-
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    vset(1, fmt, ap);
     va_end(ap);
-    memcpy(detail, last_error, sizeof detail);
-    size_t n = strlen(prefix);
-    memcpy(last_error, prefix, n + 1);
-    if (n + 1 < sizeof last_error)
-        strncat(last_error, detail, sizeof last_error - n - 1);
     return status;
 }
 

@@ -52,4 +52,15 @@ struct esl_dataset;
 int esl__dataset_split(struct esl_dataset **in, struct esl_dataset **out,
                        const struct esl_dataset *ds, const unsigned char *is_in);
 
+/* Put the bytes of file `from` at `path`: copied to a temporary name beside
+ * `path`, every write checked, and renamed over it; a path that exists and
+ * is not a regular file (/dev/stdout, a pipe) is written in place. A failure
+ * leaves `path` as it was. @return ESL_OK; ESL_EIO naming `path` and the
+ * system's reason. */
+int esl__publish_file(const char *from, const char *path);
+/* Whether esl__publish_file could write `path` (a file can be made beside
+ * it, or it is a device or pipe open for writing): ESL_OK, or ESL_EIO with
+ * the system's reason. Nothing is left behind. */
+int esl__check_writable(const char *path);
+
 #endif

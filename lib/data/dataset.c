@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/internal.h"
 #include "esl/data.h"
@@ -248,9 +249,15 @@ int esl_dataset_parse(esl_dataset **out, const char *text, size_t len, const cha
 int esl_dataset_load(esl_dataset **out, const char *path, const esl_data_opts *opts)
 {
     *out = NULL;
+    /* A missing file or a folder is a mistake in the input (exit 2 in the
+     * tool), as for every other file esl reads; only a failing read is EIO. */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return esl__fail(ESL_EINVAL, "%s: is a directory, not a CSV file", path);
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
-        return esl__fail(ESL_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return esl__fail(errno == ENOENT ? ESL_ENOTFOUND : ESL_EIO, "%s: cannot open: %s", path,
+                         strerror(errno));
     int rc = esl_dataset_read(out, fp, path, opts);
     fclose(fp);
     return rc;

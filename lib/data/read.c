@@ -145,6 +145,8 @@ static int check_header(reader *r)
     int seen[COL_COUNT] = {0};
     for (size_t i = 0; i < r->n_fields; i++) {
         const char *name = r->cells[i];
+        if (i == 0 && strncmp(name, "\xEF\xBB\xBF", 3) == 0)
+            name += 3; /* a UTF-8 byte order mark, as spreadsheets save */
         int c = -1;
         for (int k = 0; k < COL_COUNT; k++)
             if (strcmp(name, column_names[k]) == 0)

@@ -707,7 +707,8 @@ int esl_law_load(esl_law **out, const char *path)
     *out = NULL;
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
-        return esl__fail(ESL_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return esl__fail(errno == ENOENT ? ESL_ENOTFOUND : ESL_EIO, "%s: cannot open: %s", path,
+                         strerror(errno));
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     int rc = buf ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");

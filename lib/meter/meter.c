@@ -433,7 +433,18 @@ static int window_close(esl_meter *m, double trace_until, esl_record **out)
         for (size_t i = 0; i < m->n_samples; i++)
             m->samples[i].time_s -= first;
     }
-    return finish_record(m, duration, out);
+    if ((rc = finish_record(m, duration, out)) != ESL_OK)
+        return rc;
+    /* Readings each in range can still add up past a double (a trace of
+     * 1e308 W): such a window has no energy to report or store. */
+    const esl_record *rec = *out;
+    if (!isfinite(rec->energy_j) || !isfinite(rec->dynamic_j) || !isfinite(rec->duration_s)) {
+        esl_record_free(*out);
+        *out = NULL;
+        return esl__fail(ESL_EDEVICE, "the energy of the window is not a finite number: a power "
+                         "or energy reading is out of range");
+    }
+    return ESL_OK;
 }
 
 int esl_window_end(esl_meter *m, esl_record **out)

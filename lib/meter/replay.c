@@ -133,8 +133,8 @@ static void on_row(int c, void *ctx)
 static int load(replay *r, const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return esl__fail(ESL_EIO, "%s: %s", path, strerror(errno));
+    if (f == NULL) /* a missing trace is bad input, like any missing file */
+        return esl__fail(errno == ENOENT ? ESL_ENOTFOUND : ESL_EIO, "%s: %s", path, strerror(errno));
     struct csv_parser p;
     if (csv_init(&p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
         fclose(f);

@@ -142,17 +142,32 @@ int esl_catalog_import(char **out_path, const char *diffusers_dir, const char *n
     *out_path = NULL;
     if (!valid_name(name))
         return esl__fail(ESL_EINVAL, "'%s' is not a model name (letters, digits, '-', '_', '.')", name);
+    /* A user model named like a built-in one would shadow it for every
+     * command that looks the name up (predict, fit), and silently. */
+    for (size_t i = 0; i < esl__builtin_model_count; i++)
+        if (strcmp(esl__builtin_models[i].name, name) == 0)
+            return esl__fail(ESL_EINVAL, "'%s' is the name of a built-in model: choose another "
+                             "name", name);
     if ((rc = esl_diffusers_describe(&text, diffusers_dir, name)) != ESL_OK)
         return rc;
     if ((rc = esl_catalog_user_dir(&dir)) == ESL_OK && (rc = make_dirs(dir)) == ESL_OK) {
         snprintf(path, sizeof path, "%s/%s.json", dir, name);
-        FILE *f = fopen(path, "w");
+        /* Written beside it and renamed: a failed write leaves no half model. */
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+        FILE *f = fopen(tmp, "w");
         if (f == NULL) {
             rc = esl__fail(ESL_EIO, "%s: cannot write: %s", path, strerror(errno));
         } else {
             int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
-            if (fclose(f) != 0 || bad)
-                rc = esl__fail(ESL_EIO, "%s: write error: %s", path, strerror(errno));
+            int err = errno;
+            if (fclose(f) != 0 || bad) {
+                rc = esl__fail(ESL_EIO, "%s: write error: %s", path, strerror(bad ? err : errno));
+                unlink(tmp);
+            } else if (rename(tmp, path) != 0) {
+                rc = esl__fail(ESL_EIO, "%s: cannot write: %s", path, strerror(errno));
+                unlink(tmp);
+            }
         }
         if (rc == ESL_OK && (*out_path = esl__strdup(path)) == NULL)
             rc = esl__fail(ESL_ENOMEM, "out of memory");

@@ -57,6 +57,11 @@ static const part kandinsky3[] = {
     {NULL, NULL, 0, 0},
 };
 
+/* The most VAE levels (the latent factor is 2^(levels - 1)) and the largest
+ * patch a folder may describe. */
+#define DIFFUSERS_LEVELS_MAX 16
+#define DIFFUSERS_PATCH_MAX 1024
+
 static const struct {
     const char *pipeline;
     int64_t text_tokens, t5_tokens, template_tokens;
@@ -285,13 +290,26 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
         levels = json_array_size(json_object_get(vae, "decoder_block_out_channels"));
     if (levels == 0)
         levels = json_array_size(json_object_get(vae, "dim_mult"));
+    json_t *ps = json_object_get(den, "patch_size");
+    int64_t patch = json_is_integer(ps) ? json_integer_value(ps) : 1;
+    /* Checked here, before they are shifted and doubled; the plan builders
+     * bound the rest of each config. */
+    if (levels > DIFFUSERS_LEVELS_MAX || patch < 1 || patch > DIFFUSERS_PATCH_MAX) {
+        rc = levels > DIFFUSERS_LEVELS_MAX
+                 ? esl__fail(ESL_ERANGE, "%s/vae/config.json: %zu levels of block_out_channels is "
+                             "above the limit of %d", dir, levels, DIFFUSERS_LEVELS_MAX)
+                 : esl__fail(ESL_ERANGE, "%s/%s/config.json: patch_size %lld is outside [1, %d]",
+                             dir, den_key, (long long)patch, DIFFUSERS_PATCH_MAX);
+        json_decref(index);
+        json_decref(comps);
+        json_decref(doc);
+        return rc;
+    }
     int64_t factor = levels > 0 ? INT64_C(1) << (levels - 1) : 8;
     json_t *lc = json_object_get(vae, "latent_channels");
     if (lc == NULL)
         lc = json_object_get(vae, "z_dim");
     int64_t channels = json_is_integer(lc) ? json_integer_value(lc) : 4;
-    json_t *ps = json_object_get(den, "patch_size");
-    int64_t patch = json_is_integer(ps) ? json_integer_value(ps) : 1;
     if (strcmp(den_cls, "FluxTransformer2DModel") == 0)
         patch *= 2;
     char source[4200];

@@ -32,6 +32,17 @@ enum {
     FPE_SOFTMAX = 5      /* per score: scale, max, subtract-exp, sum, divide */
 };
 
+/* Bounds on what the builders read and are asked for. PLAN_DIM_MAX bounds
+ * every integer of an architecture section (widths, heads, vocabularies,
+ * tokens); PLAN_COUNT_MAX bounds the counts that the builders loop over
+ * (layers per block, layers); the image may hold PLAN_PIXELS_MAX pixels,
+ * PLAN_SIDE_MAX a side. With these, every product a builder forms without
+ * a check (elements = pixels x channels x a small factor) fits in 64 bits. */
+#define PLAN_DIM_MAX (INT64_C(1) << 20)
+#define PLAN_COUNT_MAX 1024
+#define PLAN_SIDE_MAX (INT64_C(1) << 20)
+#define PLAN_PIXELS_MAX (INT64_C(1) << 32)
+
 typedef struct builder {
     esl_plan_component *comp;
     size_t cap;
@@ -75,6 +86,11 @@ void pb_name(char *out, size_t size, const char *fmt, ...) ESL_PRINTF(3, 4);
 /* Config readers: fail (sticky) naming class and key; `def` < 0 means required. */
 int64_t cfg_int(builder *b, const char *key, int64_t def);
 int64_t cfg_int_in(builder *b, json_t *obj, const char *key, int64_t def);
+/* A count the builder loops over: as cfg_int, and at most PLAN_COUNT_MAX. */
+int64_t cfg_count(builder *b, const char *key, int64_t def);
+int64_t cfg_count_in(builder *b, json_t *obj, const char *key, int64_t def);
+/* The i-th count of a list field (an integer counts for every i). */
+int64_t cfg_count_at(builder *b, const char *key, size_t i, int64_t def);
 /* A string field, `def` when absent or null. */
 const char *cfg_str(builder *b, const char *key, const char *def);
 /* 1/0 for a boolean field, `def` when absent or null. */

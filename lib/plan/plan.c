@@ -255,7 +255,8 @@ static json_t *field(builder *b, json_t *obj, const char *key)
     return json_is_null(v) ? NULL : v;
 }
 
-int64_t cfg_int_in(builder *b, json_t *obj, const char *key, int64_t def)
+/* An integer field in [0, max]; `def` when absent (required when < 0). */
+static int64_t int_in(builder *b, json_t *obj, const char *key, int64_t def, int64_t max)
 {
     json_t *v = field(b, obj, key);
     if (v == NULL) {
@@ -263,16 +264,36 @@ int64_t cfg_int_in(builder *b, json_t *obj, const char *key, int64_t def)
             pb_fail(b, ESL_EINVAL, "missing config field '%s'", key);
         return def < 0 ? 0 : def;
     }
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (INT64_C(1) << 40)) {
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
         pb_fail(b, ESL_EINVAL, "config field '%s': expected a non-negative integer", key);
+        return 0;
+    }
+    if (json_integer_value(v) > max) {
+        pb_fail(b, ESL_ERANGE, "config field '%s': %lld is above the limit of %lld", key,
+                (long long)json_integer_value(v), (long long)max);
         return 0;
     }
     return json_integer_value(v);
 }
 
+int64_t cfg_int_in(builder *b, json_t *obj, const char *key, int64_t def)
+{
+    return int_in(b, obj, key, def, PLAN_DIM_MAX);
+}
+
 int64_t cfg_int(builder *b, const char *key, int64_t def)
 {
-    return cfg_int_in(b, b->cfg, key, def);
+    return int_in(b, b->cfg, key, def, PLAN_DIM_MAX);
+}
+
+int64_t cfg_count_in(builder *b, json_t *obj, const char *key, int64_t def)
+{
+    return int_in(b, obj, key, def, PLAN_COUNT_MAX);
+}
+
+int64_t cfg_count(builder *b, const char *key, int64_t def)
+{
+    return int_in(b, b->cfg, key, def, PLAN_COUNT_MAX);
 }
 
 const char *cfg_str(builder *b, const char *key, const char *def)
@@ -299,11 +320,13 @@ int cfg_bool(builder *b, const char *key, int def)
     return json_is_true(v);
 }
 
-int64_t cfg_int_at(builder *b, const char *key, size_t i, int64_t def)
+/* The i-th integer of a list field in [0, max]; an integer field counts
+ * for every i. */
+static int64_t int_at(builder *b, const char *key, size_t i, int64_t def, int64_t max)
 {
     json_t *v = field(b, b->cfg, key);
     if (v == NULL || json_is_integer(v))
-        return cfg_int(b, key, def);
+        return int_in(b, b->cfg, key, def, max);
     if (!json_is_array(v) || i >= json_array_size(v)) {
         pb_fail(b, ESL_EINVAL, "config field '%s': expected an integer or a list of at least %zu",
                 key, i + 1);
@@ -314,7 +337,22 @@ int64_t cfg_int_at(builder *b, const char *key, size_t i, int64_t def)
         pb_fail(b, ESL_EINVAL, "config field '%s': element %zu is not a non-negative integer", key, i);
         return 0;
     }
+    if (json_integer_value(x) > max) {
+        pb_fail(b, ESL_ERANGE, "config field '%s': element %zu: %lld is above the limit of %lld",
+                key, i, (long long)json_integer_value(x), (long long)max);
+        return 0;
+    }
     return json_integer_value(x);
+}
+
+int64_t cfg_int_at(builder *b, const char *key, size_t i, int64_t def)
+{
+    return int_at(b, key, i, def, PLAN_DIM_MAX);
+}
+
+int64_t cfg_count_at(builder *b, const char *key, size_t i, int64_t def)
+{
+    return int_at(b, key, i, def, PLAN_COUNT_MAX);
 }
 
 size_t cfg_len(builder *b, const char *key)
@@ -397,6 +435,18 @@ int esl_plan_build(esl_plan **out, const esl_model *m, const esl_request *r)
         return esl__fail(ESL_EINVAL, "image size %lldx%lld: height and width must be positive "
                          "multiples of %lld, the latent factor of model %s", (long long)r->height,
                          (long long)r->width, (long long)m->latent_factor, m->name);
+    /* The builders multiply a few sizes without checks (elements of an
+     * activation, say): these bounds keep every such product inside 64 bits,
+     * and anything larger is far beyond an image generator anyway. */
+    if (r->height > PLAN_SIDE_MAX || r->width > PLAN_SIDE_MAX ||
+        r->height * r->width > PLAN_PIXELS_MAX)
+        return esl__fail(ESL_ERANGE, "image size %lldx%lld: the exact convention counts images of "
+                         "up to %lld pixels a side and %lld pixels in all", (long long)r->height,
+                         (long long)r->width, (long long)PLAN_SIDE_MAX, (long long)PLAN_PIXELS_MAX);
+    int64_t text = r->text_tokens > 0 ? r->text_tokens : m->text_tokens;
+    if (text > PLAN_DIM_MAX)
+        return esl__fail(ESL_ERANGE, "%lld text tokens: the exact convention counts up to %lld",
+                         (long long)text, (long long)PLAN_DIM_MAX);
     esl_plan *p = calloc(1, sizeof *p);
     if (p == NULL || (p->components = calloc(m->n_components, sizeof *p->components)) == NULL) {
         free(p);

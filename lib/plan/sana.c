@@ -105,7 +105,7 @@ void build_dc_decoder(builder *b)
                 "(rms_norm, silu)", norm, act);
     for (size_t i = 0; b->rc == ESL_OK && i < levels; i++) {
         ch[i] = cfg_int_at(b, "decoder_block_out_channels", i, -1);
-        nl[i] = cfg_int_at(b, "decoder_layers_per_block", i, -1);
+        nl[i] = cfg_count_at(b, "decoder_layers_per_block", i, -1);
     }
     if (b->rc != ESL_OK)
         return;

@@ -21,7 +21,7 @@ static int64_t sequence(builder *b, int64_t def)
 
 void build_clip_text(builder *b)
 {
-    int64_t d = cfg_int(b, "hidden_size", 512), layers = cfg_int(b, "num_hidden_layers", 12);
+    int64_t d = cfg_int(b, "hidden_size", 512), layers = cfg_count(b, "num_hidden_layers", 12);
     int64_t heads = cfg_int(b, "num_attention_heads", 8), ff = cfg_int(b, "intermediate_size", 2048);
     int64_t vocab = cfg_int(b, "vocab_size", 49408), pos = cfg_int(b, "max_position_embeddings", 77);
     const char *act = cfg_str(b, "hidden_act", "quick_gelu");
@@ -55,7 +55,7 @@ void build_clip_text(builder *b)
 void build_t5_encoder(builder *b)
 {
     int64_t d = cfg_int(b, "d_model", 512), kv = cfg_int(b, "d_kv", 64), heads = cfg_int(b, "num_heads", 8);
-    int64_t ff = cfg_int(b, "d_ff", 2048), layers = cfg_int(b, "num_layers", 6);
+    int64_t ff = cfg_int(b, "d_ff", 2048), layers = cfg_count(b, "num_layers", 6);
     int64_t vocab = cfg_int(b, "vocab_size", 32128);
     int64_t buckets = cfg_int(b, "relative_attention_num_buckets", 32);
     const char *proj = cfg_str(b, "feed_forward_proj", "relu");
@@ -97,7 +97,7 @@ void build_qwen2_5_vl_text(builder *b)
 {
     json_t *tc = json_object_get(b->cfg, "text_config");
     json_t *src = json_is_object(tc) ? tc : b->cfg;
-    int64_t d = cfg_int_in(b, src, "hidden_size", -1), layers = cfg_int_in(b, src, "num_hidden_layers", -1);
+    int64_t d = cfg_int_in(b, src, "hidden_size", -1), layers = cfg_count_in(b, src, "num_hidden_layers", -1);
     int64_t heads = cfg_int_in(b, src, "num_attention_heads", -1);
     int64_t kvh = cfg_int_in(b, src, "num_key_value_heads", heads);
     int64_t ff = cfg_int_in(b, src, "intermediate_size", -1);
@@ -135,7 +135,7 @@ void build_qwen2_5_vl_text(builder *b)
  * soft-capping, four RMS norms per layer, gated GELU; no vocabulary head. */
 void build_gemma2(builder *b)
 {
-    int64_t d = cfg_int(b, "hidden_size", 2304), layers = cfg_int(b, "num_hidden_layers", 26);
+    int64_t d = cfg_int(b, "hidden_size", 2304), layers = cfg_count(b, "num_hidden_layers", 26);
     int64_t heads = cfg_int(b, "num_attention_heads", 8), kvh = cfg_int(b, "num_key_value_heads", 4);
     int64_t hd = cfg_int(b, "head_dim", 256), ff = cfg_int(b, "intermediate_size", 9216);
     int64_t vocab = cfg_int(b, "vocab_size", 256000);

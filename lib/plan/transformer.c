@@ -152,7 +152,7 @@ void build_flux(builder *b)
     int64_t heads = cfg_int(b, "num_attention_heads", 24), hd = cfg_int(b, "attention_head_dim", 128);
     int64_t d = heads * hd, in = cfg_int(b, "in_channels", 64);
     int64_t p = cfg_int(b, "patch_size", 1), out = cfg_int(b, "out_channels", in);
-    int64_t n_double = cfg_int(b, "num_layers", 19), n_single = cfg_int(b, "num_single_layers", 38);
+    int64_t n_double = cfg_count(b, "num_layers", 19), n_single = cfg_count(b, "num_single_layers", 38);
     int64_t joint = cfg_int(b, "joint_attention_dim", 4096), pooled = cfg_int(b, "pooled_projection_dim", 768);
     int guidance = cfg_bool(b, "guidance_embeds", 0);
     int64_t gh, gw, t = pb_text_tokens(b);
@@ -243,7 +243,7 @@ void build_sd3(builder *b)
 {
     int64_t heads = cfg_int(b, "num_attention_heads", 18), hd = cfg_int(b, "attention_head_dim", 64);
     int64_t d = heads * hd, in = cfg_int(b, "in_channels", 16), p = cfg_int(b, "patch_size", 2);
-    int64_t out = cfg_int(b, "out_channels", 16), layers = cfg_int(b, "num_layers", 18);
+    int64_t out = cfg_int(b, "out_channels", 16), layers = cfg_count(b, "num_layers", 18);
     int64_t joint = cfg_int(b, "joint_attention_dim", 4096), pooled = cfg_int(b, "pooled_projection_dim", 2048);
     int64_t caption = cfg_int(b, "caption_projection_dim", 1152);
     const char *qk = cfg_str(b, "qk_norm", NULL);
@@ -276,7 +276,7 @@ void build_qwen_image(builder *b)
 {
     int64_t heads = cfg_int(b, "num_attention_heads", 24), hd = cfg_int(b, "attention_head_dim", 128);
     int64_t d = heads * hd, in = cfg_int(b, "in_channels", 64), p = cfg_int(b, "patch_size", 2);
-    int64_t out = cfg_int(b, "out_channels", 16), layers = cfg_int(b, "num_layers", 60);
+    int64_t out = cfg_int(b, "out_channels", 16), layers = cfg_count(b, "num_layers", 60);
     int64_t joint = cfg_int(b, "joint_attention_dim", 3584);
     if (cfg_bool(b, "guidance_embeds", 0))
         pb_fail(b, ESL_EUNSUPPORTED, "guidance_embeds true is not supported");
@@ -323,7 +323,7 @@ void build_dit(builder *b)
 {
     int64_t heads = cfg_int(b, "num_attention_heads", 16), hd = cfg_int(b, "attention_head_dim", 72);
     int64_t d = heads * hd, in = cfg_int(b, "in_channels", 4), p = cfg_int(b, "patch_size", 2);
-    int64_t out = cfg_int(b, "out_channels", in), layers = cfg_int(b, "num_layers", 28);
+    int64_t out = cfg_int(b, "out_channels", in), layers = cfg_count(b, "num_layers", 28);
     int64_t classes = cfg_int(b, "num_embeds_ada_norm", 1000);
     int bias = cfg_bool(b, "attention_bias", 1);
     int64_t n = patch_embed(b, in, d, p);
@@ -358,7 +358,7 @@ void build_pixart(builder *b)
 {
     int64_t heads = cfg_int(b, "num_attention_heads", 16), hd = cfg_int(b, "attention_head_dim", 72);
     int64_t d = heads * hd, in = cfg_int(b, "in_channels", 4), p = cfg_int(b, "patch_size", 2);
-    int64_t out = cfg_int(b, "out_channels", in), layers = cfg_int(b, "num_layers", 28);
+    int64_t out = cfg_int(b, "out_channels", in), layers = cfg_count(b, "num_layers", 28);
     int64_t cross = cfg_int(b, "cross_attention_dim", d), caption = cfg_int(b, "caption_channels", 4096);
     int64_t sample = cfg_int(b, "sample_size", 128);
     int bias = cfg_bool(b, "attention_bias", 1), t = (int)pb_text_tokens(b);
@@ -407,7 +407,7 @@ void build_sana(builder *b)
 {
     int64_t heads = cfg_int(b, "num_attention_heads", 70), hd = cfg_int(b, "attention_head_dim", 32);
     int64_t d = heads * hd, in = cfg_int(b, "in_channels", 32), p = cfg_int(b, "patch_size", 1);
-    int64_t out = cfg_int(b, "out_channels", in), layers = cfg_int(b, "num_layers", 20);
+    int64_t out = cfg_int(b, "out_channels", in), layers = cfg_count(b, "num_layers", 20);
     int64_t cross = cfg_int(b, "cross_attention_dim", 2240), caption = cfg_int(b, "caption_channels", 2304);
     int64_t xheads = cfg_int(b, "num_cross_attention_heads", 20);
     int64_t xhd = cfg_int(b, "cross_attention_head_dim", 112);

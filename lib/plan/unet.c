@@ -172,7 +172,7 @@ void build_unet(builder *b)
     size_t levels = cfg_len(b, "block_out_channels");
     int64_t c0 = cfg_int_at(b, "block_out_channels", 0, -1);
     int64_t in = cfg_int(b, "in_channels", 4), out = cfg_int(b, "out_channels", 4);
-    int64_t lpb = cfg_int(b, "layers_per_block", 2), cross = cfg_int(b, "cross_attention_dim", 1280);
+    int64_t lpb = cfg_count(b, "layers_per_block", 2), cross = cfg_int(b, "cross_attention_dim", 1280);
     int linear = cfg_bool(b, "use_linear_projection", 0);
     const char *add = cfg_str(b, "addition_embed_type", NULL);
     /* null: no mid block; UNetMidBlock2D: one ResNet (diffusers builds it
@@ -297,7 +297,7 @@ void build_vae_decoder(builder *b)
 {
     size_t levels = cfg_len(b, "block_out_channels");
     int64_t lat = cfg_int(b, "latent_channels", 4), out = cfg_int(b, "out_channels", 3);
-    int64_t lpb = cfg_int(b, "layers_per_block", 1);
+    int64_t lpb = cfg_count(b, "layers_per_block", 1);
     int post = cfg_bool(b, "use_post_quant_conv", 1), attn = cfg_bool(b, "mid_block_add_attention", 1);
     int64_t ch[MAX_LEVELS], h, w;
     char s[48];
@@ -384,7 +384,7 @@ static void qwen_resnet(builder *b, const char *name, int64_t c_in, int64_t c_ou
 void build_qwen_vae_decoder(builder *b)
 {
     int64_t base = cfg_int(b, "base_dim", 96), z = cfg_int(b, "z_dim", 16);
-    int64_t blocks = cfg_int(b, "num_res_blocks", 2);
+    int64_t blocks = cfg_count(b, "num_res_blocks", 2);
     size_t levels = cfg_len(b, "dim_mult");
     int64_t dims[MAX_LEVELS + 1], h, w;
     char s[48];
@@ -393,8 +393,12 @@ void build_qwen_vae_decoder(builder *b)
                 MAX_LEVELS);
     if (cfg_len(b, "attn_scales") > 0)
         pb_fail(b, ESL_EUNSUPPORTED, "attn_scales other than [] are not supported");
-    for (size_t i = 0; b->rc == ESL_OK && i < levels; i++)
+    for (size_t i = 0; b->rc == ESL_OK && i < levels; i++) {
         dims[i + 1] = base * cfg_int_at(b, "dim_mult", levels - 1 - i, -1);
+        if (dims[i + 1] > PLAN_DIM_MAX)
+            pb_fail(b, ESL_ERANGE, "base_dim x dim_mult: %lld channels is above the limit of %lld",
+                    (long long)dims[i + 1], (long long)PLAN_DIM_MAX);
+    }
     if (b->rc != ESL_OK)
         return;
     dims[0] = dims[1];

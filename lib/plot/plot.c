@@ -550,6 +550,28 @@ static void draw_figure(const esl_plot_figure *fig, const layout *lo, PLFLT *scr
     draw_legend(fig, lo);
 }
 
+/* Whether the file PLplot wrote is whole: PLplot ignores its own write
+ * errors (a full disk, `ulimit -f`), so the end of the file is checked for
+ * the format's last mark: SVG's closing tag, PNG's IEND chunk, PDF's EOF. */
+static int whole(const char *file, const char *ext)
+{
+    FILE *f = fopen(file, "rb");
+    char tail[64];
+    size_t n = 0;
+    if (f == NULL)
+        return 0;
+    if (fseek(f, -(long)sizeof tail, SEEK_END) != 0)
+        rewind(f);
+    n = fread(tail, 1, sizeof tail, f);
+    fclose(f);
+    const char *mark = strcmp(ext, "svg") == 0 ? "</svg>" : strcmp(ext, "png") == 0 ? "IEND" : "%%EOF";
+    size_t m = strlen(mark);
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(tail + i, mark, m) == 0)
+            return 1;
+    return 0;
+}
+
 int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
 {
     char ext[8];
@@ -588,15 +610,26 @@ int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
         return esl__fail(ESL_ENOMEM, "out of memory drawing '%s'", path);
     }
 
-    /* Fail early, with the system's reason, when the file cannot be written. */
-    FILE *probe = fopen(path, "wb");
-    if (probe == NULL) {
-        rc = esl__fail(ESL_EIO, "cannot write '%s': %s", path, strerror(errno));
+    /* Fail early, with the system's reason, when the file cannot be written;
+     * PLplot ignores its own write errors, so it draws into a private file
+     * that is then copied into place with every write checked. */
+    if ((rc = esl__check_writable(path)) != ESL_OK) {
         free(sx);
         free(sy);
         return rc;
     }
-    fclose(probe);
+    const char *tmpdir = getenv("TMPDIR");
+    char scratch[4200];
+    snprintf(scratch, sizeof scratch, "%s/esl-plot-XXXXXX",
+             tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : "/tmp");
+    int scratch_fd = mkstemp(scratch);
+    if (scratch_fd < 0) {
+        rc = esl__fail(ESL_EIO, "cannot draw '%s': %s: %s", path, scratch, strerror(errno));
+        free(sx);
+        free(sy);
+        return rc;
+    }
+    close(scratch_fd);
 
     layout lo = {.rows = fig->rows, .cols = fig->cols};
     lo.width_px = fig->width_px > 0 ? fig->width_px : (double)(560 * fig->cols + 330);
@@ -633,7 +666,7 @@ int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
             rc = esl__fail(ESL_EIO, "cannot draw '%s': PLplot: %s", path,
                            plot_message[0] ? plot_message : "unknown error");
         pthread_mutex_unlock(&plot_lock);
-        unlink(path);
+        unlink(scratch);
         free(sx);
         free(sy);
         return rc;
@@ -655,7 +688,7 @@ int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
         longjmp(escape, 1);
     }
     plsdev(device);
-    plsfnam(path);
+    plsfnam(scratch);
     plspage(0, 0, (PLINT)lo.width_px, (PLINT)lo.height_px, 0, 0);
     set_palette();
     plinit();
@@ -667,9 +700,14 @@ int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
     if (plot_message[0] != '\0' || plot_errcode != 0) {
         rc = esl__fail(ESL_EIO, "cannot draw '%s': PLplot: %s", path,
                        plot_message[0] ? plot_message : plot_errmsg);
-        unlink(path);
     }
     pthread_mutex_unlock(&plot_lock);
+    if (rc == ESL_OK && !whole(scratch, ext))
+        rc = esl__fail(ESL_EIO, "cannot draw '%s': the figure was cut short writing it to %s "
+                       "(a full disk or a file size limit)", path, scratch);
+    if (rc == ESL_OK)
+        rc = esl__publish_file(scratch, path);
+    unlink(scratch);
     free(sx);
     free(sy);
     return rc;

@@ -81,6 +81,14 @@ static const char *const migrations[ESL_STORE_SCHEMA_VERSION] = {
     "CREATE INDEX samples_by_run ON samples (run_id, device, time_s);",
 };
 
+/* A text column, "" for NULL (a damaged or foreign file may hold one where
+ * esl's schema says NOT NULL). */
+static const char *text_of(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
 static int store_fail(esl_store *s, const char *what)
 {
     return esl__fail(ESL_ESTORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
@@ -99,6 +107,7 @@ static int exec(esl_store *s, const char *sql, const char *what)
 
 static int user_version(esl_store *s, int *out)
 {
+    *out = 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, "reading the schema version");
@@ -108,28 +117,134 @@ static int user_version(esl_store *s, int *out)
     return rc == SQLITE_ROW ? ESL_OK : store_fail(s, "reading the schema version");
 }
 
+/* A schema version esl can read: 1..ESL_STORE_SCHEMA_VERSION, or 0 for a
+ * file that is still empty. Anything else is refused before it indexes the
+ * migration table. */
+static int check_version(esl_store *s, int version)
+{
+    if (version > ESL_STORE_SCHEMA_VERSION)
+        return esl__fail(ESL_ESTORE, "%s: schema version %d was written by a newer esl (this one "
+                         "reads up to %d)", s->path, version, ESL_STORE_SCHEMA_VERSION);
+    if (version < 0)
+        return esl__fail(ESL_ESTORE, "%s: schema version %d is not one esl writes (0 to %d)",
+                         s->path, version, ESL_STORE_SCHEMA_VERSION);
+    return ESL_OK;
+}
+
+/* The schema version, the number of tables in the file and how many of
+ * them are esl's four, read in one statement so that they agree with each
+ * other while another process migrates the file. */
+static int read_schema(esl_store *s, int *version, int *all, int *ours)
+{
+    *version = *all = *ours = 0;
+    sqlite3_stmt *st;
+    int step = SQLITE_ERROR;
+    if (sqlite3_prepare_v2(s->db, "SELECT (SELECT user_version FROM pragma_user_version), "
+                           "count(*), coalesce(sum(name IN ('runs', 'labels', 'devices', "
+                           "'samples')), 0) FROM sqlite_master WHERE type = 'table'",
+                           -1, &st, NULL) == SQLITE_OK) {
+        step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            *version = sqlite3_column_int(st, 0);
+            *all = sqlite3_column_int(st, 1);
+            *ours = sqlite3_column_int(st, 2);
+        }
+    }
+    int err = sqlite3_errcode(s->db);
+    sqlite3_finalize(st);
+    if (step == SQLITE_ROW)
+        return ESL_OK;
+    if (err == SQLITE_NOTADB)
+        return esl__fail(ESL_EINVAL, "%s: not an esl run store (not an SQLite database)", s->path);
+    return store_fail(s, "reading the schema");
+}
+
+/* Refuse a version esl cannot read, and someone else's SQLite file: tables
+ * but no esl schema version, or a version without esl's four tables. */
+static int check_schema(esl_store *s, int *version_out)
+{
+    int version, all, ours;
+    int rc = read_schema(s, &version, &all, &ours);
+    if (version_out != NULL)
+        *version_out = version;
+    if (rc != ESL_OK || (rc = check_version(s, version)) != ESL_OK)
+        return rc;
+    if ((version == 0 && all > 0) || (version > 0 && ours != 4))
+        return esl__fail(ESL_EINVAL, "%s: not an esl run store (an SQLite database without esl's "
+                         "runs and samples)", s->path);
+    return ESL_OK;
+}
+
+/* Bring the schema up to date. Several processes may open a new store at
+ * once: the version read before BEGIN IMMEDIATE is only a hint, and is read
+ * again once this connection holds the write lock, so that exactly one of
+ * them creates the tables and the others find them made. */
 static int migrate(esl_store *s)
 {
     int version;
     int rc = user_version(s, &version);
-    if (rc != ESL_OK)
+    if (rc != ESL_OK || (rc = check_version(s, version)) != ESL_OK)
         return rc;
-    if (version > ESL_STORE_SCHEMA_VERSION)
-        return esl__fail(ESL_ESTORE, "%s: schema version %d was written by a newer esl (this one "
-                         "reads up to %d)", s->path, version, ESL_STORE_SCHEMA_VERSION);
-    for (int v = version; v < ESL_STORE_SCHEMA_VERSION; v++) {
-        char pragma[64];
-        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-        if ((rc = exec(s, "BEGIN IMMEDIATE", "starting a schema migration")) != ESL_OK)
-            return rc;
-        if ((rc = exec(s, migrations[v], "migrating the schema")) != ESL_OK ||
-            (rc = exec(s, pragma, "migrating the schema")) != ESL_OK ||
-            (rc = exec(s, "COMMIT", "committing a schema migration")) != ESL_OK) {
-            exec(s, "ROLLBACK", "rolling back");
-            return rc;
+    if (version == ESL_STORE_SCHEMA_VERSION)
+        return ESL_OK;
+    if ((rc = exec(s, "BEGIN IMMEDIATE", "starting a schema migration")) != ESL_OK)
+        return rc;
+    if ((rc = check_schema(s, &version)) == ESL_OK) {
+        for (int v = version; v < ESL_STORE_SCHEMA_VERSION && rc == ESL_OK; v++) {
+            char pragma[64];
+            snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+            if ((rc = exec(s, migrations[v], "migrating the schema")) == ESL_OK)
+                rc = exec(s, pragma, "migrating the schema");
         }
+        if (rc == ESL_OK && (rc = exec(s, "COMMIT", "committing a schema migration")) == ESL_OK)
+            return ESL_OK;
     }
-    return ESL_OK;
+    /* rolled back directly, so that the reason above stays the detail */
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static void nap_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* Switch a store to WAL mode. The switch needs the file to itself for a
+ * moment, and SQLite does not always wait for that under the busy timeout
+ * (another process's migration or first read holds a lock), so it is tried
+ * again for up to the same five seconds. A file already in WAL mode is left
+ * alone: the mode is kept in the file. */
+static int use_wal(esl_store *s)
+{
+    for (int waited_ms = 0;; waited_ms += 10) {
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL);
+        int step = rc == SQLITE_OK ? sqlite3_step(st) : rc;
+        int wal = step == SQLITE_ROW &&
+                  strcmp(text_of(st, 0), "wal") == 0;
+        if (rc == SQLITE_OK)
+            sqlite3_finalize(st);
+        if (wal)
+            return ESL_OK;
+        if (step == SQLITE_ROW) {
+            rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+            step = rc == SQLITE_OK ? sqlite3_step(st) : rc;
+            wal = step == SQLITE_ROW &&
+                  strcmp(text_of(st, 0), "wal") == 0;
+            if (rc == SQLITE_OK)
+                sqlite3_finalize(st);
+            if (wal)
+                return ESL_OK;
+        }
+        int err = sqlite3_errcode(s->db);
+        if ((err != SQLITE_BUSY && err != SQLITE_LOCKED) || waited_ms >= 5000)
+            return err == SQLITE_OK || err == SQLITE_ROW || err == SQLITE_DONE
+                       ? esl__fail(ESL_ESTORE, "%s: switching to WAL mode: the file stays in "
+                                   "another journal mode", s->path)
+                       : store_fail(s, "switching to WAL mode");
+        nap_ms(10);
+    }
 }
 
 int esl_store_open(esl_store **out, const char *path)
@@ -147,7 +262,17 @@ int esl_store_open(esl_store **out, const char *path)
         return rc;
     }
     sqlite3_busy_timeout(s->db, 5000);
-    if ((rc = exec(s, "PRAGMA journal_mode = WAL", "switching to WAL mode")) != ESL_OK ||
+    /* A file esl may only read would fail at the first write, after the
+     * workload ran: refuse it now, while that costs nothing. */
+    if (sqlite3_db_readonly(s->db, "main") == 1) {
+        rc = esl__fail(ESL_ESTORE, "%s: cannot write the run store (opened read-only: check the "
+                       "file's and its folder's permissions)", path);
+        esl_store_close(s);
+        return rc;
+    }
+    /* Nothing is written to a file that is not esl's (not even its journal
+     * mode) before it is known to be one, or an empty one. */
+    if ((rc = check_schema(s, NULL)) != ESL_OK || (rc = use_wal(s)) != ESL_OK ||
         (rc = exec(s, "PRAGMA synchronous = FULL", "setting synchronous mode")) != ESL_OK ||
         (rc = exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys")) != ESL_OK ||
         (rc = migrate(s)) != ESL_OK) {
@@ -176,26 +301,18 @@ int esl_store_open_readonly(esl_store **out, const char *path)
     }
     sqlite3_busy_timeout(s->db, 5000);
     /* A file that is not SQLite fails on its first read; an SQLite file
-     * without esl's four tables (or with user_version 0) is someone else's. */
-    sqlite3_stmt *st = NULL;
-    int tables = 0, version = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                           "name IN ('runs', 'labels', 'devices', 'samples')", -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        tables = sqlite3_column_int(st, 0);
-    int err = sqlite3_errcode(s->db);
-    sqlite3_finalize(st);
-    if (err == SQLITE_NOTADB)
-        rc = esl__fail(ESL_EINVAL, "%s: not an esl run store (not an SQLite database)", path);
-    else if (err != SQLITE_OK && err != SQLITE_ROW && err != SQLITE_DONE)
-        rc = store_fail(s, "opening");
-    else if ((rc = user_version(s, &version)) == ESL_OK && (tables != 4 || version == 0))
-        rc = esl__fail(ESL_EINVAL, "%s: not an esl run store (an SQLite database without esl's "
-                       "runs and samples)", path);
-    else if (rc == ESL_OK && version > ESL_STORE_SCHEMA_VERSION)
-        rc = esl__fail(ESL_ESTORE, "%s: schema version %d was written by a newer esl (this one "
-                       "reads up to %d)", path, version, ESL_STORE_SCHEMA_VERSION);
+     * without esl's four tables (or with user_version 0) is someone else's,
+     * and an empty file is nobody's store yet. */
+    int all = 0, ours = 0, version = 0;
+    if ((rc = read_schema(s, &version, &all, &ours)) == ESL_OK &&
+        (rc = check_version(s, version)) == ESL_OK) {
+        if (all == 0 && version == 0)
+            rc = esl__fail(ESL_EINVAL, "%s: not an esl run store (an empty file or database)",
+                           path);
+        else if (ours != 4 || version == 0)
+            rc = esl__fail(ESL_EINVAL, "%s: not an esl run store (an SQLite database without "
+                           "esl's runs and samples)", path);
+    }
     if (rc != ESL_OK) {
         esl_store_close(s);
         return rc;
@@ -461,10 +578,10 @@ static int load_details(esl_store *s, esl_run *r, int with_samples)
         esl_device_record *d = &grown[rec->n_devices++];
         memset(d, 0, sizeof *d);
         d->info.index = sqlite3_column_int(st, 0);
-        snprintf(d->info.name, sizeof d->info.name, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(d->info.uuid, sizeof d->info.uuid, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(d->info.name, sizeof d->info.name, "%s", text_of(st, 1));
+        snprintf(d->info.uuid, sizeof d->info.uuid, "%s", text_of(st, 2));
         snprintf(d->info.pci_bus_id, sizeof d->info.pci_bus_id, "%s",
-                 (const char *)sqlite3_column_text(st, 3));
+                 text_of(st, 3));
         d->info.power_limit_w = sqlite3_column_double(st, 4);
         d->info.update_interval_s = column_real(st, 5);
         d->info.caps = (unsigned)sqlite3_column_int64(st, 6);
@@ -538,9 +655,9 @@ static int read_run(sqlite3_stmt *st, esl_run *r)
         esl_error_clear();
     rec->meter = kind;
     snprintf(rec->driver_version, sizeof rec->driver_version, "%s",
-             (const char *)sqlite3_column_text(st, 6));
+             text_of(st, 6));
     snprintf(rec->nvml_version, sizeof rec->nvml_version, "%s",
-             (const char *)sqlite3_column_text(st, 7));
+             text_of(st, 7));
     rec->duration_s = sqlite3_column_double(st, 8);
     rec->energy_j = sqlite3_column_double(st, 9);
     rec->idle_w = sqlite3_column_double(st, 10);
@@ -636,9 +753,8 @@ int esl_store_check(esl_store *s)
     int rc = ESL_OK;
     if (sqlite3_step(st) != SQLITE_ROW)
         rc = store_fail(s, "checking integrity");
-    else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
-        rc = esl__fail(ESL_ESTORE, "%s: integrity check: %s", s->path,
-                       (const char *)sqlite3_column_text(st, 0));
+    else if (strcmp(text_of(st, 0), "ok") != 0)
+        rc = esl__fail(ESL_ESTORE, "%s: integrity check: %s", s->path, text_of(st, 0));
     sqlite3_finalize(st);
     if (rc != ESL_OK)
         return rc;

@@ -56,7 +56,7 @@ def test_bad_zone_and_missing_law_file(tmp_path):
     assert "NOWHERE" in str(e.value)
     with pytest.raises(esl.EslError) as e:
         esl.Law.load(tmp_path / "missing.json")
-    assert e.value.code == "eio" and "missing.json" in str(e.value)
+    assert e.value.code == "enotfound" and "missing.json" in str(e.value)
 
 
 def test_bad_law_file_names_the_file(tmp_path):

@@ -37,4 +37,24 @@ path=$("$esl" models import "$root/tests/data/diffusers/sd15" --name my-sd15)
 "$esl" flops --model my-sd15 --height 512 --width 512 --convention exact --format csv >/dev/null
 "$esl" models --format csv | grep -q '^my-sd15,"my-sd15",unet,[0-9]*,ESL_MODEL_PATH,' ||
   { echo "my-sd15 not listed from ESL_MODEL_PATH"; exit 1; }
+# A built-in model's name is refused: it would shadow the built-in model.
+if "$esl" models import "$root/tests/data/diffusers/flux-dev" --name flux-dev 2>"$tmp/err"; then
+  echo "imported under a built-in name"; exit 1
+fi
+grep -qx "esl: 'flux-dev' is the name of a built-in model: choose another name" "$tmp/err" ||
+  { cat "$tmp/err"; exit 1; }
+[ ! -e "$tmp/first/flux-dev.json" ] || { echo "wrote flux-dev.json"; exit 1; }
+# A config with an unbounded count is refused, naming the key and the limit.
+cp -r "$root/tests/data/diffusers/sd15" "$tmp/big"
+sed 's/"layers_per_block": 2/"layers_per_block": 1e9/' "$root/tests/data/diffusers/sd15/unet/config.json" \
+  >"$tmp/big/unet/config.json"
+if "$esl" models import "$tmp/big" --name big 2>"$tmp/err"; then echo "imported 1e9"; exit 1; fi
+grep -q "config field 'layers_per_block': expected a non-negative integer" "$tmp/err" ||
+  { cat "$tmp/err"; exit 1; }
+sed 's/"layers_per_block": 2/"layers_per_block": 1000000000/' \
+  "$root/tests/data/diffusers/sd15/unet/config.json" >"$tmp/big/unet/config.json"
+if "$esl" models import "$tmp/big" --name big 2>"$tmp/err"; then echo "imported 1e9"; exit 1; fi
+grep -q "config field 'layers_per_block': 1000000000 is above the limit of 1024" "$tmp/err" ||
+  { cat "$tmp/err"; exit 1; }
+ls "$tmp/first" | grep -q tmp && { echo "temporary file left"; exit 1; }
 echo ok

@@ -88,11 +88,19 @@ nvml_stub() {
 # kill -9 of esl mid-run: earlier runs intact, the store consistent.
 kill_esl() {
   replay --label model=a -- true >/dev/null || fail "first run"
-  ESL_NVML_LIBRARY=$stub "$esl" measure --idle 0 --hz 100 --store "$db" -- sleep 5 >/dev/null 2>&1 &
+  ESL_NVML_LIBRARY=$stub "$esl" measure --idle 0 --hz 100 --store "$db" \
+    -- sh -c 'echo $$ >"$0"; exec sleep 5' "$tmp/workload.pid" >/dev/null 2>&1 &
   pid=$!
   sleep 0.5
   kill -KILL $pid
   wait $pid; expect_code 137 $? "esl killed"
+  # the workload does not outlive esl (SIGTERM on esl's death, Linux)
+  if [ "$(uname -s)" = Linux ]; then
+    sleep 0.3
+    # gone, or a zombie nobody reaps (a container's init may not)
+    state=$(cut -d' ' -f3 "/proc/$(cat "$tmp/workload.pid")/stat" 2>/dev/null)
+    [ -z "$state" ] || [ "$state" = Z ] || fail "the workload outlived esl (state $state)"
+  fi
   "$esl" runs check --store "$db" >/dev/null || fail "store inconsistent after kill -9"
   "$esl" runs list --store "$db" --format csv | awk -F, 'NR > 1 { print $1, $5, $9 }' >"$tmp/rows"
   [ "$(cat "$tmp/rows")" = "1 900 model=a" ] || fail "earlier run: $(cat "$tmp/rows")"
@@ -203,6 +211,127 @@ output_file() {
   [ "$(cat "$tmp/out")" = "from the command" ] || fail "stdout holds more than the command's: $(cat "$tmp/out")"
   grep -q '^  "exit_status": 5,$' "$tmp/summary.json" || fail "summary file: $(cat "$tmp/summary.json")"
   grep -q '^  "energy_j": 900.0,$' "$tmp/summary.json" || fail "summary energy: $(cat "$tmp/summary.json")"
+}
+
+# Writers that race: N measurements creating one new store at once, N more on
+# the existing store, and readers listing and checking it meanwhile. Every
+# run is stored and every reader succeeds. ESL_RACE_TRIALS repeats it.
+concurrent() {
+  n=10
+  trials=${ESL_RACE_TRIALS:-2}
+  planned=0 stored=0
+  for t in $(seq "$trials"); do
+    rm -f "$tmp"/race.db*
+    for p in $(seq $n); do
+      ESL_NVML_LIBRARY=$stub "$esl" measure --idle 0.1s --store "$tmp/race.db" --label p=$p \
+        -- sleep 0.3 >/dev/null 2>"$tmp/new.$p" &
+    done
+    wait
+    for p in $(seq $n); do
+      [ -s "$tmp/new.$p" ] && fail "trial $t: writer $p on a new store: $(cat "$tmp/new.$p")"
+    done
+    for p in $(seq $n); do
+      ESL_NVML_LIBRARY=$stub "$esl" measure --idle 0 --store "$tmp/race.db" --label q=$p \
+        -- sleep 0.2 >/dev/null 2>"$tmp/old.$p" &
+    done
+    for r in 1 2 3 4; do
+      { "$esl" runs list --store "$tmp/race.db" --format csv >/dev/null &&
+        "$esl" runs check --store "$tmp/race.db" >/dev/null; } 2>"$tmp/reader.$r" &
+      sleep 0.05
+    done
+    wait
+    for p in $(seq $n); do
+      [ -s "$tmp/old.$p" ] && fail "trial $t: writer $p on an existing store: $(cat "$tmp/old.$p")"
+    done
+    for r in 1 2 3 4; do
+      [ -s "$tmp/reader.$r" ] && fail "trial $t: reader $r: $(cat "$tmp/reader.$r")"
+    done
+    got=$("$esl" runs list --store "$tmp/race.db" --format csv | tail -n +2 | wc -l)
+    planned=$((planned + 2 * n))
+    stored=$((stored + got))
+    [ "$got" = $((2 * n)) ] || fail "trial $t: $got runs stored of $((2 * n))"
+    "$esl" runs check --store "$tmp/race.db" >/dev/null || fail "trial $t: store inconsistent"
+  done
+  echo "concurrent: $stored of $planned runs stored over $trials trials"
+}
+
+# Storing fails after the workload ran (here: a write past `ulimit -f`, which
+# would otherwise kill esl with SIGXFSZ): the result is still printed, kept
+# in a file the message names, and esl exits 1.
+store_fails() {
+  awk 'BEGIN { print "time_s,power_w"; for (i = 0; i < 3000; i++) print i * 0.01 "," 100 + i % 7 }' \
+    >"$tmp/long.csv"
+  "$esl" measure --meter replay --replay "$tmp/long.csv" --idle 0 --store "$db" -- true >/dev/null ||
+    fail "first run"
+  (ulimit -f 64; "$esl" measure --meter replay --replay "$tmp/long.csv" --idle 0 --store "$db" \
+     --label model=sd2 -- true >"$tmp/out" 2>"$tmp/err")
+  expect_code 1 $? "store write past ulimit -f"
+  grep -q "^energy    3088.925 J = 0.858035 Wh" "$tmp/out" || fail "no result printed: $(cat "$tmp/out")"
+  grep -q "^esl: $db: committing a run: " "$tmp/err" || fail "no store error: $(cat "$tmp/err")"
+  kept=$(sed -n 's/^esl: measure: the run was not stored; its result is kept in //p' "$tmp/err")
+  [ -n "$kept" ] && [ -f "$kept" ] || fail "no fallback file named: $(cat "$tmp/err")"
+  grep -q '"energy_j": 3088.925' "$kept" || fail "fallback file: $(cat "$kept")"
+  grep -q '"model": "sd2"' "$kept" || fail "fallback file lacks the labels: $(cat "$kept")"
+  [ "$("$esl" runs list --store "$db" --format csv | wc -l)" = 2 ] || fail "a half run was stored"
+  "$esl" runs check --store "$db" >/dev/null || fail "store inconsistent"
+  # --output and --trace that cannot be written: reported, the result printed
+  replay --output /dev/full -- true >"$tmp/out" 2>"$tmp/err"; expect_code 1 $? "--output /dev/full"
+  grep -q "^esl: option --output: /dev/full: No space left on device" "$tmp/err" ||
+    fail "--output /dev/full: $(cat "$tmp/err")"
+  grep -q "^energy    900.000 J" "$tmp/out" || fail "--output /dev/full: result lost: $(cat "$tmp/out")"
+  replay --trace /dev/full -- true >"$tmp/out" 2>"$tmp/err"; expect_code 1 $? "--trace /dev/full"
+  grep -q "^esl: option --trace: /dev/full: No space left on device" "$tmp/err" ||
+    fail "--trace /dev/full: $(cat "$tmp/err")"
+  ls "$tmp" | grep -q 'tmp-' && fail "temporary files left: $(ls "$tmp")"
+  return 0
+}
+
+# Read-only commands change nothing: someone else's SQLite file is refused
+# and keeps its journal mode and tables; an empty file is not a store.
+readonly_commands() {
+  replay --label model=a -- true >/dev/null || fail "first run"
+  cp "$db" "$tmp/copy.db"
+  for verb in list export check; do
+    "$esl" runs $verb --store "$tmp/copy.db" >/dev/null 2>&1 || fail "runs $verb"
+  done
+  "$esl" runs show 1 --store "$tmp/copy.db" >/dev/null || fail "runs show"
+  cmp -s "$db" "$tmp/copy.db" || fail "a read-only command changed the store"
+  [ -s "$tmp/copy.db-wal" ] && fail "a read-only command wrote to the WAL file"
+  : >"$tmp/empty.db"
+  "$esl" runs list --store "$tmp/empty.db" 2>"$tmp/err"; expect_code 2 $? "empty file"
+  grep -qx "esl: $tmp/empty.db: not an esl run store (an empty file or database)" "$tmp/err" ||
+    fail "empty file: $(cat "$tmp/err")"
+  [ -s "$tmp/empty.db" ] && fail "the empty file was written"
+  return 0
+}
+
+# kill -9 of esl at random moments of short runs, the commit window among
+# them: the store stays consistent, every run in it is whole, and runs that
+# finished are never lost. ESL_KILL_TRIALS sets how many.
+kill_random() {
+  trials=${ESL_KILL_TRIALS:-20}
+  done_runs=0
+  for t in $(seq "$trials"); do
+    delay=$(awk -v s="$t" 'BEGIN { srand(s * 7919); printf "%.3f", rand() * 0.025 }')
+    replay --label t=$t -- true >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -KILL $pid 2>/dev/null
+    wait $pid
+    [ $? = 0 ] && done_runs=$((done_runs + 1))
+    "$esl" runs check --store "$db" >/dev/null 2>"$tmp/err" || {
+      # killed before the store, or before its schema, was made: nothing was
+      # lost, and the next run makes the store
+      [ -e "$db" ] || continue
+      grep -qx "esl: $db: not an esl run store (an empty file or database)" "$tmp/err" && continue
+      fail "trial $t (kill after $delay s): $(cat "$tmp/err")"; }
+  done
+  [ -e "$db" ] || fail "no run ever reached the store"
+  got=$("$esl" runs list --store "$db" --format csv | tail -n +2 | wc -l)
+  [ "$got" -ge "$done_runs" ] || fail "$done_runs runs finished, $got stored"
+  [ "$got" -le "$trials" ] || fail "$got runs stored of $trials started"
+  replay --label t=after -- true >/dev/null || fail "store unusable after the kills"
+  echo "kill_random: $trials kills, $done_runs runs finished first, $got stored"
 }
 
 "$case_name"

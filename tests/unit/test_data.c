@@ -163,8 +163,27 @@ static void load_missing_file(void **state)
 {
     (void)state;
     esl_dataset *ds = NULL;
-    assert_int_equal(esl_dataset_load(&ds, "/nonexistent/d.csv", NULL), ESL_EIO);
+    /* a missing file is bad input (exit 2), like a missing model or trace */
+    assert_int_equal(esl_dataset_load(&ds, "/nonexistent/d.csv", NULL), ESL_ENOTFOUND);
     assert_string_equal(esl_error_last(), "/nonexistent/d.csv: cannot open: No such file or directory");
+    assert_int_equal(esl_dataset_load(&ds, ESL_TEST_DATA, NULL), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), ESL_TEST_DATA ": is a directory, not a CSV file");
+    assert_null(ds);
+}
+
+/* A UTF-8 byte order mark before the header (spreadsheets write one) is
+ * not part of the first column's name. */
+static void byte_order_mark(void **state)
+{
+    (void)state;
+    esl_dataset *ds = NULL;
+    assert_int_equal(parse(&ds, "\xEF\xBB\xBF" HEAD "sd2,A4000,fp32,0,512,768,25,3,1234.5\n"), ESL_OK);
+    assert_int_equal(ds->n_rows, 1);
+    assert_string_equal(ds->rows[0].model, "sd2");
+    esl_dataset_free(ds);
+    /* only at the very start: elsewhere it is still an unknown column */
+    assert_int_equal(parse(&ds, "model,\xEF\xBB\xBFgpu,dtype,cfg,height,width,steps,prompts,energy_j\n"),
+                     ESL_EINVAL);
 }
 
 static void grid(void **state)
@@ -319,6 +338,7 @@ int main(void)
         cmocka_unit_test(rows_and_flops),   cmocka_unit_test(optional_columns),
         cmocka_unit_test(configs_without_energy), cmocka_unit_test(errors),
         cmocka_unit_test(where),            cmocka_unit_test(load_missing_file),
+        cmocka_unit_test(byte_order_mark),
         cmocka_unit_test(grid), cmocka_unit_test(work_counted_once_per_configuration),
         cmocka_unit_test(plain_and_quoted_lines_agree),
     };

@@ -479,6 +479,154 @@ static void test_errors(void **state)
     }
 }
 
+/* A copy of fixture `name` in a fresh temporary folder, with the text
+ * `from` in component `comp`'s config replaced by `to` (from the first
+ * occurrence of `from` up to and including the first `until` after it, when
+ * `until` is not NUL). Returns the folder (static storage). */
+static const char *mutated(const char *name, const char *comp, const char *from, char until,
+                           const char *to)
+{
+    static char dir[64];
+    char cmd[512], path[256];
+    snprintf(dir, sizeof dir, "/tmp/esl-plan-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        fail_msg("mkdtemp");
+    snprintf(cmd, sizeof cmd, "cp -r '%s%s/.' '%s'", DIFFUSERS, name, dir);
+    if (system(cmd) != 0)
+        fail_msg("%s", cmd);
+    snprintf(path, sizeof path, "%s/%s/config.json", dir, comp);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("%s", path);
+    static char text[1 << 16], out[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *at = strstr(text, from);
+    if (at == NULL)
+        fail_msg("%s: no '%s'", path, from);
+    char *end = at + strlen(from);
+    if (until != '\0')
+        end = strchr(end, until) + 1;
+    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, to, end);
+    f = fopen(path, "wb");
+    fputs(out, f);
+    fclose(f);
+    return dir;
+}
+
+static void remove_tree(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fail_msg("%s", cmd);
+}
+
+/* Every count a config gives is bounded, and the error names the key and
+ * the limit: a description of a few bytes must not ask for gigabytes or
+ * loop for hours. Levels and patch sizes are checked before they are
+ * shifted or doubled. */
+static void test_config_bounds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *fixture, *comp, *from;
+        char until;
+        const char *to, *detail;
+        int status;
+    } cases[] = {
+        {"sd15", "unet", "\"layers_per_block\": 2", 0, "\"layers_per_block\": 1000000000",
+         "unet: UNet2DConditionModel: config field 'layers_per_block': 1000000000 is above the "
+         "limit of 1024", ESL_ERANGE},
+        {"sd15", "vae", "\"layers_per_block\": 2", 0, "\"layers_per_block\": 5000",
+         "AutoencoderKL: config field 'layers_per_block': 5000 is above the limit of 1024",
+         ESL_ERANGE},
+        {"sdxl", "unet", "\"transformer_layers_per_block\": [", ']',
+         "\"transformer_layers_per_block\": [1, 2, 100000]",
+         "config field 'transformer_layers_per_block': no layer count (0 to 1024) for block 2",
+         ESL_EINVAL},
+        {"flux-dev", "transformer", "\"num_layers\": 19", 0, "\"num_layers\": 2000000000",
+         "config field 'num_layers': 2000000000 is above the limit of 1024", ESL_ERANGE},
+        {"flux-dev", "transformer", "\"num_single_layers\": 38", 0, "\"num_single_layers\": 1025",
+         "config field 'num_single_layers': 1025 is above the limit of 1024", ESL_ERANGE},
+        {"sd15", "text_encoder", "\"num_hidden_layers\": 12", 0, "\"num_hidden_layers\": 99999",
+         "config field 'num_hidden_layers': 99999 is above the limit of 1024", ESL_ERANGE},
+        {"flux-dev", "transformer", "\"joint_attention_dim\": 4096", 0,
+         "\"joint_attention_dim\": 1099511627776",
+         "config field 'joint_attention_dim': 1099511627776 is above the limit of 1048576",
+         ESL_ERANGE},
+        {"sd15", "vae", "\"block_out_channels\": [", ']',
+         "\"block_out_channels\": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,"
+         "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]",
+         "vae/config.json: 70 levels of block_out_channels is above the limit of 16", ESL_ERANGE},
+        {"flux-dev", "transformer", "\"patch_size\": 1", 0, "\"patch_size\": 9223372036854775807",
+         "transformer/config.json: patch_size 9223372036854775807 is outside [1, 1024]", ESL_ERANGE},
+        {"sd15", "unet", "\"block_out_channels\": [", ']', "\"block_out_channels\": []",
+         "config field 'block_out_channels': expected an integer or a list of at least 1",
+         ESL_EINVAL},
+        {"sd15", "vae", "\"block_out_channels\": [", ']', "\"block_out_channels\": []",
+         "block_out_channels: expected 1 to 8 levels", ESL_EINVAL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *dir = mutated(cases[i].fixture, cases[i].comp, cases[i].from, cases[i].until,
+                                  cases[i].to);
+        esl_model *m = NULL;
+        int rc = esl_model_from_diffusers(&m, dir, "mutant");
+        char got[1024];
+        snprintf(got, sizeof got, "%s", esl_error_last());
+        remove_tree(dir);
+        esl_model_free(m);
+        if (rc != cases[i].status || strstr(got, cases[i].detail) == NULL)
+            fail_msg("case %zu: status %d, '%s'; want %d, '%s'", i, rc, got, cases[i].status,
+                     cases[i].detail);
+    }
+}
+
+/* Every architecture at huge sizes: counted or refused, never an overflow
+ * (the sanitizer build aborts on one). 2^30 pixels is counted; beyond the
+ * limits the refusal names them. */
+static void test_huge_sizes(void **state)
+{
+    (void)state;
+    static const char *const fixtures[] = {"dit-xl-2-256", "flux-dev", "pixart-alpha", "qwen-image",
+                                           "sana", "sd15", "sd2", "sd35-large", "sdxl"};
+    static const int64_t sides[][2] = {{32768, 32768}, {65536, 65536}, {1 << 20, 4096},
+                                       {INT64_C(1) << 30, 32}, {INT64_C(1) << 40, INT64_C(1) << 40}};
+    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
+        char dir[256];
+        snprintf(dir, sizeof dir, "%s%s", DIFFUSERS, fixtures[i]);
+        esl_model *m = diffusers(dir);
+        for (size_t j = 0; j < sizeof sides / sizeof sides[0]; j++) {
+            int64_t h = sides[j][0] / m->pixel_multiple * m->pixel_multiple;
+            int64_t w = sides[j][1] / m->pixel_multiple * m->pixel_multiple;
+            esl_request r = {.height = h, .width = w, .steps = 1, .prompts = 1};
+            esl_plan *p = NULL;
+            int rc = esl_plan_build(&p, m, &r);
+            if (j == 0 && rc != ESL_OK && rc != ESL_ERANGE)
+                fail_msg("%s at %lldx%lld: %s", fixtures[i], (long long)h, (long long)w,
+                         esl_error_last());
+            if (j >= 3 && (rc != ESL_ERANGE ||
+                           strstr(esl_error_last(), "the exact convention counts images of up to "
+                                  "1048576 pixels a side and 4294967296 pixels in all") == NULL))
+                fail_msg("%s at %lldx%lld: %d %s", fixtures[i], (long long)h, (long long)w, rc,
+                         esl_error_last());
+            if (rc == ESL_OK)
+                assert_true(p->components[0].flops > 0);
+            esl_plan_free(p);
+        }
+        esl_model_free(m);
+    }
+    esl_model *m = diffusers(DIFFUSERS "sd15");
+    esl_request r = {.height = 512, .width = 512, .steps = 1, .prompts = 1,
+                     .text_tokens = INT64_C(1) << 40};
+    esl_plan *p = NULL;
+    assert_int_equal(esl_plan_build(&p, m, &r), ESL_ERANGE);
+    assert_non_null(strstr(esl_error_last(), "1099511627776 text tokens: the exact convention "
+                                             "counts up to 1048576"));
+    esl_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +641,8 @@ int main(void)
         cmocka_unit_test(test_published_macs),
         cmocka_unit_test(test_layer_flops),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_config_bounds),
+        cmocka_unit_test(test_huge_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -179,8 +179,8 @@ static void schema_versions(void **state)
     FILE *f = fopen(bad, "w");
     fputs("this is not a database, just text that is long enough to have a header......\n", f);
     fclose(f);
-    assert_int_equal(esl_store_open(&s, bad), ESL_ESTORE);
-    assert_non_null(strstr(esl_error_last(), "not-a-db"));
+    assert_int_equal(esl_store_open(&s, bad), ESL_EINVAL);
+    assert_non_null(strstr(esl_error_last(), "not-a-db: not an esl run store (not an SQLite"));
 }
 
 /* Read-only opening reads runs and samples, changes nothing, and tells a
@@ -288,6 +288,143 @@ static void crash_mid_transaction(void **state)
     esl_store_close(s);
 }
 
+static int count_rows(const char *file, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int n = -1;
+    if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+}
+
+static const char *journal_mode(const char *file, char *buf, size_t size)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    snprintf(buf, size, "?");
+    if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            snprintf(buf, size, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return buf;
+}
+
+/* Someone else's SQLite file is refused by both openings and left exactly
+ * as it was: no esl tables added, its journal mode not switched to WAL. A
+ * schema version below zero is an error, not an index. An empty file is not
+ * a store to read, though a writer may make one of it. */
+static void foreign_files(void **state)
+{
+    (void)state;
+    char other[160], mode[32];
+    snprintf(other, sizeof other, "%s/other.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE notes (x TEXT)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    esl_store *s = NULL;
+    assert_int_equal(esl_store_open(&s, other), ESL_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(esl_error_last(), "other.db: not an esl run store"));
+    assert_int_equal(esl_store_open_readonly(&s, other), ESL_EINVAL);
+    assert_int_equal(count_rows(other, "SELECT count(*) FROM sqlite_master"), 1);
+    assert_string_equal(journal_mode(other, mode, sizeof mode), "delete");
+
+    /* a store whose schema version was set below zero */
+    assert_int_equal(esl_store_open(&s, path), ESL_OK);
+    esl_store_close(s);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = -1", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(esl_store_open(&s, path), ESL_ESTORE);
+    assert_non_null(strstr(esl_error_last(), "schema version -1 is not one esl writes"));
+    assert_int_equal(esl_store_open_readonly(&s, path), ESL_ESTORE);
+    assert_non_null(strstr(esl_error_last(), "schema version -1 is not one esl writes"));
+
+    char empty[160];
+    snprintf(empty, sizeof empty, "%s/empty.db", dir);
+    FILE *f = fopen(empty, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(esl_store_open_readonly(&s, empty), ESL_EINVAL);
+    assert_non_null(strstr(esl_error_last(), "empty.db: not an esl run store (an empty file"));
+    assert_int_equal(count_rows(empty, "SELECT count(*) FROM sqlite_master"), 0);
+    assert_int_equal(esl_store_open(&s, empty), ESL_OK);
+    esl_store_close(s);
+    assert_int_equal(count_rows(empty, "SELECT count(*) FROM runs"), 0);
+}
+
+/* Several connections opening one new store at once (threads stand in for
+ * processes; SQLite locks the file the same way): exactly one migrates, none
+ * fails, and every run each of them writes is there. */
+#include <pthread.h>
+
+static void *open_and_put(void *arg)
+{
+    (void)arg;
+    esl_store *s;
+    if (esl_store_open(&s, path) != ESL_OK)
+        return (void *)1;
+    esl_record *rec = make_record(5.0);
+    int64_t id;
+    int rc = esl_store_put(s, &id, rec, "racer", 0, NULL, 0);
+    esl_record_free(rec);
+    esl_store_close(s);
+    return rc == ESL_OK ? NULL : (void *)1;
+}
+
+static void racing_openers(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 5; trial++) {
+        unlink(path);
+        enum { N = 8 };
+        pthread_t t[N];
+        for (int i = 0; i < N; i++)
+            assert_int_equal(pthread_create(&t[i], NULL, open_and_put, NULL), 0);
+        int failed = 0;
+        for (int i = 0; i < N; i++) {
+            void *r;
+            pthread_join(t[i], &r);
+            failed += r != NULL;
+        }
+        assert_int_equal(failed, 0);
+        assert_int_equal(count_rows(path, "SELECT count(*) FROM runs"), N);
+        char wal[160];
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        unlink(wal);
+        snprintf(wal, sizeof wal, "%s-shm", path);
+        unlink(wal);
+    }
+}
+
+/* A message longer than the detail buffer keeps its end, where the reason
+ * is, and loses its middle. */
+static void long_messages(void **state)
+{
+    (void)state;
+    static char longpath[6001];
+    memset(longpath, 'a', sizeof longpath - 1);
+    longpath[0] = '/';
+    esl_store *s;
+    assert_int_equal(esl_store_open_readonly(&s, longpath), ESL_ENOTFOUND);
+    const char *msg = esl_error_last();
+    size_t n = strlen(msg);
+    assert_true(n < 4096 && n > 4000);
+    assert_string_equal(msg + n - strlen("aaa: no such file"), "aaa: no such file");
+    assert_non_null(strstr(msg, "aaa ... aaa"));
+    assert_true(msg[0] == '/');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +433,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(schema_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(open_readonly, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_mid_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(foreign_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(racing_openers, setup, teardown),
+        cmocka_unit_test(long_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

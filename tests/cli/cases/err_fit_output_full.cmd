@@ -1,0 +1,1 @@
+fit --data data/paper_a100.csv -o /dev/full
