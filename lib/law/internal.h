@@ -92,6 +92,10 @@ double esl__ln_kwh(double energy_j);
 /* ln(H W / 256), Eq. 3's resolution feature. */
 double esl__ln_res(const esl_row *row);
 
+/* One feature of `kind` per dtype level, named stem[level] (one named stem
+ * when the dtype term is off). */
+int esl__law_add_dtype_features(esl_law *law, esl_feature_kind kind, const char *stem);
+
 int esl__law_add_feature(esl_law *law, esl_feature_kind kind, const char *name,
                          const char *column, const char *level);
 int esl__law_alloc_coef(esl_law *law);

@@ -208,28 +208,13 @@ int esl__law_gpu_known(const esl_law *law, const char *gpu)
     return fa->n_levels == 0; /* the gpu term off: every GPU reads the same */
 }
 
-/* One energy per dtype level of `kind`, named stem[level]. */
-static int add_per_dtype(esl_law *law, esl_feature_kind kind, const char *stem)
-{
-    const esl_factor *fa = &law->factors[1];
-    char name[192];
-    if (fa->n_levels == 0)
-        return esl__law_add_feature(law, kind, stem, NULL, NULL);
-    for (size_t i = 0; i < fa->n_levels; i++) {
-        snprintf(name, sizeof name, "%s[%s]", stem, fa->levels[i]);
-        int rc = esl__law_add_feature(law, kind, name, "dtype", fa->levels[i]);
-        if (rc != ESL_OK)
-            return rc;
-    }
-    return ESL_OK;
-}
-
 int esl__kinds_features(esl_law *law, const esl_dataset *ds)
 {
     int rc;
     unsigned t = law->terms;
-    if ((rc = add_per_dtype(law, ESL_FEATURE_E_FLOP, "e_flop")) != ESL_OK ||
-        ((t & ESL_TERM_ATTN) && (rc = add_per_dtype(law, ESL_FEATURE_E_ATTN, "e_attn")) != ESL_OK) ||
+    if ((rc = esl__law_add_dtype_features(law, ESL_FEATURE_E_FLOP, "e_flop")) != ESL_OK ||
+        ((t & ESL_TERM_ATTN) &&
+         (rc = esl__law_add_dtype_features(law, ESL_FEATURE_E_ATTN, "e_attn")) != ESL_OK) ||
         ((t & ESL_TERM_CONV) &&
          (rc = esl__law_add_feature(law, ESL_FEATURE_E_CONV, "e_conv", NULL, NULL)) != ESL_OK) ||
         ((t & ESL_TERM_BYTES) &&

@@ -287,7 +287,7 @@ static void start(const esl_law *law, const esl_dataset *ds, const double *b, co
     gsl_multifit_linear_free(w);
 }
 
-static int add_dtype_features(esl_law *law, esl_feature_kind kind, const char *stem)
+int esl__law_add_dtype_features(esl_law *law, esl_feature_kind kind, const char *stem)
 {
     const esl_factor *fa = &law->factors[1];
     char name[192];
@@ -315,8 +315,8 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
     if (strcmp(law->form, "by-kind") == 0) {
         if ((rc = esl__kinds_features(law, ds)) != ESL_OK)
             return rc;
-    } else if ((rc = add_dtype_features(law, ESL_FEATURE_E_FLOP, "e_flop")) != ESL_OK ||
-               (rc = add_dtype_features(law, ESL_FEATURE_E_ATTN, "e_attn")) != ESL_OK ||
+    } else if ((rc = esl__law_add_dtype_features(law, ESL_FEATURE_E_FLOP, "e_flop")) != ESL_OK ||
+               (rc = esl__law_add_dtype_features(law, ESL_FEATURE_E_ATTN, "e_attn")) != ESL_OK ||
                (rc = esl__law_add_feature(law, ESL_FEATURE_E_BYTE, "e_byte", NULL, NULL)) != ESL_OK ||
                (rc = esl__law_add_feature(law, ESL_FEATURE_E_LAUNCH, "e_launch", NULL, NULL)) != ESL_OK ||
                (rc = esl__law_add_feature(law, ESL_FEATURE_E_AUX, "e_aux", NULL, NULL)) != ESL_OK) {
