@@ -286,23 +286,26 @@ static int predict_row(void *ctx, const esl_row *row)
         if (have_fleet)
             print_fleet(a, row, &fleet);
     } else if (a->format == FORMAT_CSV) {
-        char ex[64];
+        char ex[64], n[6][32];
         extrap_list(ex, sizeof ex, p.extrapolated, ";");
-        printf("%s,%s,%s,%d,%lld,%lld,%lld,%lld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,", row->model,
-               row->gpu, row->dtype, row->cfg, (long long)row->height, (long long)row->width,
-               (long long)row->steps, (long long)row->prompts, row->flops_cfg, p.energy_j, p.lo_j,
-               p.hi_j, p.energy_j / 3600.0 / (double)row->prompts, p.energy_j / 3.6e6);
+        /* numbers in the shortest form that reads back to the same bits */
+        printf("%s,%s,%s,%d,%lld,%lld,%lld,%lld,%s,%s,%s,%s,%s,%s,", row->model, row->gpu,
+               row->dtype, row->cfg, (long long)row->height, (long long)row->width,
+               (long long)row->steps, (long long)row->prompts, cli_num(n[0], row->flops_cfg),
+               cli_num(n[1], p.energy_j), cli_num(n[2], p.lo_j), cli_num(n[3], p.hi_j),
+               cli_num(n[4], p.energy_j / 3600.0 / (double)row->prompts),
+               cli_num(n[5], p.energy_j / 3.6e6));
         if (a->have_grid || a->zone)
-            printf("%.17g", fp.gco2e);
+            fputs(cli_num(n[0], fp.gco2e), stdout);
         putchar(',');
         if (a->have_price)
-            printf("%.17g", fp.cost);
+            fputs(cli_num(n[0], fp.cost), stdout);
         printf(",%s,", ex);
         if (isfinite(p.time_s))
-            printf("%.17g", p.time_s);
+            fputs(cli_num(n[0], p.time_s), stdout);
         putchar(',');
         if (isfinite(p.total_j))
-            printf("%.17g", p.total_j);
+            fputs(cli_num(n[0], p.total_j), stdout);
         putchar('\n');
     } else {
         char size[32], ex[64];

@@ -32,6 +32,7 @@ enum {
 
 typedef struct peak_row {
     char *field[N_COLS];
+    double num[N_COLS]; /* the numeric fields, parsed once; 0 when empty or not positive */
 } peak_row;
 
 /* The parsed table, built once. */
@@ -85,6 +86,13 @@ static void on_row(int c, void *data)
     table.col = 0;
 }
 
+static double number(const char *v)
+{
+    char *end;
+    double x = strtod(v, &end);
+    return *v != '\0' && *end == '\0' && x > 0 && isfinite(x) ? x : 0.0;
+}
+
 static void load_table(void)
 {
     struct csv_parser p;
@@ -97,6 +105,9 @@ static void load_table(void)
         csv_fini(&p, on_field, on_row, NULL) != 0)
         table.bad = 1;
     csv_free(&p);
+    for (size_t i = 0; i < table.n && !table.bad; i++)
+        for (int c = COL_FP32; c <= COL_IDLE; c++)
+            table.rows[i].num[c] = number(table.rows[i].field[c]);
 }
 
 /* Does `names` ("A|B|C") hold `name`, case-insensitively? */
@@ -113,8 +124,29 @@ static int names_hold(const char *names, const char *name)
     return 0;
 }
 
-/* The row a forgiving name names (esl_gpu_find), or NULL. */
+static const peak_row *search(const char *name);
+
+/* The row a forgiving name names (esl_gpu_find), or NULL. A law asks for
+ * the same few names for every row it prices: the last ones asked are kept
+ * per thread (the table never changes once loaded). */
 static const peak_row *lookup(const char *name)
+{
+    static _Thread_local struct { char name[64]; const peak_row *row; } memo[8];
+    static _Thread_local unsigned next;
+    size_t len = strlen(name);
+    for (size_t i = 0; i < 8 && len < sizeof memo[0].name; i++)
+        if (memo[i].name[0] != '\0' && strcmp(memo[i].name, name) == 0)
+            return memo[i].row;
+    const peak_row *row = search(name);
+    if (len < sizeof memo[0].name) {
+        memcpy(memo[next % 8].name, name, len + 1);
+        memo[next % 8].row = row;
+        next++;
+    }
+    return row;
+}
+
+static const peak_row *search(const char *name)
 {
     for (size_t i = 0; i < table.n; i++)
         if (names_hold(table.rows[i].field[COL_NAMES], name) ||
@@ -125,6 +157,15 @@ static const peak_row *lookup(const char *name)
         if (strncasecmp(table.rows[i].field[COL_GPU], name, len) == 0 &&
             table.rows[i].field[COL_GPU][len] == ' ')
             return &table.rows[i];
+    /* Last, the name as whole words inside a table name ("A6000" is the
+     * RTX A6000, as the paper names it). */
+    for (size_t i = 0; i < table.n && len > 0; i++) {
+        const char *g = table.rows[i].field[COL_GPU];
+        for (const char *p = g; *p; p++)
+            if ((p == g || p[-1] == ' ') && strncasecmp(p, name, len) == 0 &&
+                (p[len] == ' ' || p[len] == '\0'))
+                return &table.rows[i];
+    }
     return NULL;
 }
 
@@ -136,12 +177,6 @@ static int load(void)
     return ESL_OK;
 }
 
-static double number(const char *v)
-{
-    char *end;
-    double x = strtod(v, &end);
-    return *v != '\0' && *end == '\0' && x > 0 && isfinite(x) ? x : 0.0;
-}
 
 int esl_peak_find(esl_peak *out, const char *device_name, esl_dtype dtype)
 {
@@ -156,7 +191,7 @@ int esl_peak_find(esl_peak *out, const char *device_name, esl_dtype dtype)
     if (r == NULL)
         return esl__fail(ESL_ENOTFOUND, "GPU '%s' is not in the peak table (data/gpu_peaks.csv)",
                          device_name);
-    double tflops = number(r->field[col_of[dtype]]);
+    double tflops = r->num[col_of[dtype]];
     if (!(tflops > 0))
         return esl__fail(ESL_ENOTFOUND, "GPU '%s' has no dense %s peak in the table", device_name,
                          esl_dtype_name(dtype));
@@ -173,11 +208,11 @@ static void fill(esl_gpu_spec *out, const peak_row *r)
 {
     *out = (esl_gpu_spec){
         .name = r->field[COL_GPU], .device_names = r->field[COL_NAMES],
-        .names_status = r->field[COL_STATUS], .fp32_tflops = number(r->field[COL_FP32]),
-        .tf32_tflops = number(r->field[COL_TF32]), .fp16_tflops = number(r->field[COL_FP16]),
-        .bf16_tflops = number(r->field[COL_BF16]), .fp8_tflops = number(r->field[COL_FP8]),
-        .mem_bw_gbs = number(r->field[COL_BW]), .mem_gb = number(r->field[COL_MEM]),
-        .tdp_w = number(r->field[COL_TDP]), .idle_w = number(r->field[COL_IDLE]),
+        .names_status = r->field[COL_STATUS], .fp32_tflops = r->num[COL_FP32],
+        .tf32_tflops = r->num[COL_TF32], .fp16_tflops = r->num[COL_FP16],
+        .bf16_tflops = r->num[COL_BF16], .fp8_tflops = r->num[COL_FP8],
+        .mem_bw_gbs = r->num[COL_BW], .mem_gb = r->num[COL_MEM],
+        .tdp_w = r->num[COL_TDP], .idle_w = r->num[COL_IDLE],
         .idle_status = r->field[COL_IDLE_STATUS], .source = r->field[COL_SOURCE]};
 }
 
@@ -232,6 +267,15 @@ int esl_gpu_find(esl_gpu_spec *out, const char *name)
         snprintf(start, sizeof start, "%.*s", (int)strlen(name), g);
         size_t d = distance(name, g), d2 = distance(name, start) + 1;
         d = d2 < d ? d2 : d;
+        /* and against each word of it, so that "A600" is near "RTX A6000" */
+        for (const char *w = g; *w;) {
+            size_t n = strcspn(w, " ");
+            char word[64];
+            snprintf(word, sizeof word, "%.*s", (int)n, w);
+            size_t d3 = distance(name, word);
+            d = d3 < d ? d3 : d;
+            w += n + (w[n] == ' ');
+        }
         for (size_t k = 0; k < 3; k++)
             if (d < best[k]) {
                 for (size_t m = 2; m > k; m--)

@@ -38,6 +38,18 @@ static void peaks_by_device_name(void **state)
     assert_non_null(strstr(esl_error_last(), "no dense bf16 peak"));
     assert_int_equal(esl_peak_find(&p, "NVIDIA H100", ESL_DTYPE_BF16), ESL_ENOTFOUND);
     assert_int_equal(esl_peak_find(&p, "Radeon RX 7900", ESL_DTYPE_FP32), ESL_ENOTFOUND);
+    /* Forgiving names: the start of a table name, or whole words inside one
+     * (the paper's "A6000"), asked twice (the second from the lookup memo). */
+    esl_gpu_spec g;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(esl_gpu_find(&g, "A6000"), ESL_OK);
+        assert_string_equal(g.name, "RTX A6000");
+        assert_true(g.tdp_w == 300 && g.mem_bw_gbs == 768);
+        assert_int_equal(esl_gpu_find(&g, "h100"), ESL_OK);
+        assert_string_equal(g.name, "H100 SXM5 80GB");
+        assert_int_equal(esl_gpu_find(&g, "A60000"), ESL_ENOTFOUND);
+        assert_non_null(strstr(esl_error_last(), "closest: 'RTX A6000'"));
+    }
 }
 
 static void efficiency_figures(void **state)
