@@ -76,6 +76,17 @@ void pb_elementwise(builder *b, esl_layer_kind kind, const char *name, int64_t c
 /* A norm over `rows` vectors of width `width`; kind "layer"/"group" or RMS,
  * with or without elementwise affine weights. */
 void pb_layernorm(builder *b, const char *name, int64_t count, int64_t rows, int64_t width, int affine);
+
+/* The second half of a ResNet block at h x w: SiLU, a 3x3 conv to c_out, a
+ * 1x1 shortcut when c_in != c_out, and the residual add (diffusers' ResnetBlock2D
+ * and the blocks built like it). */
+void pb_resnet_tail(builder *b, const char *name, int64_t c_in, int64_t c_out, int64_t h, int64_t w);
+
+/* A CLIP encoder's `layers` transformer layers over t tokens of width d
+ * (pre-norm attention with `heads` heads, an MLP of width ff with activation
+ * act_fpe, two residual adds), as CLIPTextModel and CLIPVisionModel run them. */
+void pb_clip_layers(builder *b, int64_t layers, int64_t t, int64_t d, int64_t heads, int64_t ff,
+                    int64_t act_fpe);
 void pb_rmsnorm(builder *b, const char *name, int64_t count, int64_t rows, int64_t width);
 /* Parameters with no FLOPs (embedding tables): kind other, zero elements. */
 void pb_table(builder *b, const char *name, int64_t params);

@@ -98,7 +98,7 @@ void build_prior(builder *b)
  */
 void build_clip_vision(builder *b)
 {
-    int64_t d = cfg_int(b, "hidden_size", 768), layers = cfg_int(b, "num_hidden_layers", 12);
+    int64_t d = cfg_int(b, "hidden_size", 768), layers = cfg_count(b, "num_hidden_layers", 12);
     int64_t heads = cfg_int(b, "num_attention_heads", 12), ff = cfg_int(b, "intermediate_size", 3072);
     int64_t size = cfg_int(b, "image_size", 224), p = cfg_int(b, "patch_size", 32);
     int64_t ch = cfg_int(b, "num_channels", 3), proj = cfg_int(b, "projection_dim", 512);
@@ -116,17 +116,7 @@ void build_clip_vision(builder *b)
     pb_table(b, "embeddings.class_embedding", d);
     pb_elementwise(b, ESL_LAYER_OTHER, "embeddings.position_embedding", 1, t * d, FPE_ADD, t * d);
     pb_layernorm(b, "pre_layrnorm", 1, t, d, 1);
-    pb_layernorm(b, "layer.norm1", layers, t, d, 1);
-    pb_linear(b, "layer.attn.q", layers, t, d, d, 1);
-    pb_linear(b, "layer.attn.k", layers, t, d, d, 1);
-    pb_linear(b, "layer.attn.v", layers, t, d, d, 1);
-    pb_attention(b, "layer.attn.attention", layers, heads, t, t, d / heads);
-    pb_linear(b, "layer.attn.out", layers, t, d, d, 1);
-    pb_layernorm(b, "layer.norm2", layers, t, d, 1);
-    pb_linear(b, "layer.mlp.fc1", layers, t, d, ff, 1);
-    pb_elementwise(b, ESL_LAYER_ACT, "layer.mlp.act", layers, t * ff, act_fpe, 0);
-    pb_linear(b, "layer.mlp.fc2", layers, t, ff, d, 1);
-    pb_elementwise(b, ESL_LAYER_OTHER, "layer.residuals", layers, 2 * t * d, FPE_ADD, 0);
+    pb_clip_layers(b, layers, t, d, heads, ff, act_fpe);
     pb_layernorm(b, "post_layernorm", 1, 1, d, 1);
     pb_linear(b, "visual_projection", 1, 1, d, proj, 0);
 }
@@ -168,16 +158,7 @@ static void k_resnet(builder *b, const char *name, int64_t c_in, int64_t c_out, 
         pb_name(s, sizeof s, "%s.temb.modulate", name);
         pb_elementwise(b, ESL_LAYER_OTHER, s, 1, ho * wo * c_out, FPE_MODULATE, 0);
     }
-    pb_name(s, sizeof s, "%s.act2", name);
-    pb_elementwise(b, ESL_LAYER_ACT, s, 1, ho * wo * c_out, FPE_SILU, 0);
-    pb_name(s, sizeof s, "%s.conv2", name);
-    pb_conv(b, s, 1, c_out, c_out, 3, 1, ho, wo, 1);
-    if (c_in != c_out) {
-        pb_name(s, sizeof s, "%s.conv_shortcut", name);
-        pb_conv(b, s, 1, c_in, c_out, 1, 1, ho, wo, 1);
-    }
-    pb_name(s, sizeof s, "%s.residual", name);
-    pb_elementwise(b, ESL_LAYER_OTHER, s, 1, ho * wo * c_out, FPE_ADD, 0);
+    pb_resnet_tail(b, name, c_in, c_out, ho, wo);
 }
 
 /*
@@ -388,16 +369,7 @@ static void movq_resnet(builder *b, const char *name, int64_t c_in, int64_t c_ou
     pb_conv(b, s, 1, c_in, c_out, 3, 1, h, w, 1);
     pb_name(s, sizeof s, "%s.norm2", name);
     spatial_norm(b, s, c_out, zq, h, w);
-    pb_name(s, sizeof s, "%s.act2", name);
-    pb_elementwise(b, ESL_LAYER_ACT, s, 1, hw * c_out, FPE_SILU, 0);
-    pb_name(s, sizeof s, "%s.conv2", name);
-    pb_conv(b, s, 1, c_out, c_out, 3, 1, h, w, 1);
-    if (c_in != c_out) {
-        pb_name(s, sizeof s, "%s.conv_shortcut", name);
-        pb_conv(b, s, 1, c_in, c_out, 1, 1, h, w, 1);
-    }
-    pb_name(s, sizeof s, "%s.residual", name);
-    pb_elementwise(b, ESL_LAYER_OTHER, s, 1, hw * c_out, FPE_ADD, 0);
+    pb_resnet_tail(b, name, c_in, c_out, h, w);
 }
 
 /* One-head attention as wide as the channels, spatially normed. */

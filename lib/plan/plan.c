@@ -231,6 +231,21 @@ void pb_elementwise(builder *b, esl_layer_kind kind, const char *name, int64_t c
     push(b, &l, prod(b, name, 2, elements, flops_per_element));
 }
 
+void pb_resnet_tail(builder *b, const char *name, int64_t c_in, int64_t c_out, int64_t h, int64_t w)
+{
+    char s[48];
+    pb_name(s, sizeof s, "%s.act2", name);
+    pb_elementwise(b, ESL_LAYER_ACT, s, 1, h * w * c_out, FPE_SILU, 0);
+    pb_name(s, sizeof s, "%s.conv2", name);
+    pb_conv(b, s, 1, c_out, c_out, 3, 1, h, w, 1);
+    if (c_in != c_out) {
+        pb_name(s, sizeof s, "%s.conv_shortcut", name);
+        pb_conv(b, s, 1, c_in, c_out, 1, 1, h, w, 1);
+    }
+    pb_name(s, sizeof s, "%s.residual", name);
+    pb_elementwise(b, ESL_LAYER_OTHER, s, 1, h * w * c_out, FPE_ADD, 0);
+}
+
 void pb_layernorm(builder *b, const char *name, int64_t count, int64_t rows, int64_t width, int affine)
 {
     pb_elementwise(b, ESL_LAYER_NORM, name, count, prod(b, name, 2, rows, width),

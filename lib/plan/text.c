@@ -19,6 +19,22 @@ static int64_t sequence(builder *b, int64_t def)
     return t;
 }
 
+void pb_clip_layers(builder *b, int64_t layers, int64_t t, int64_t d, int64_t heads, int64_t ff,
+                    int64_t act_fpe)
+{
+    pb_layernorm(b, "layer.norm1", layers, t, d, 1);
+    pb_linear(b, "layer.attn.q", layers, t, d, d, 1);
+    pb_linear(b, "layer.attn.k", layers, t, d, d, 1);
+    pb_linear(b, "layer.attn.v", layers, t, d, d, 1);
+    pb_attention(b, "layer.attn.attention", layers, heads, t, t, d / heads);
+    pb_linear(b, "layer.attn.out", layers, t, d, d, 1);
+    pb_layernorm(b, "layer.norm2", layers, t, d, 1);
+    pb_linear(b, "layer.mlp.fc1", layers, t, d, ff, 1);
+    pb_elementwise(b, ESL_LAYER_ACT, "layer.mlp.act", layers, t * ff, act_fpe, 0);
+    pb_linear(b, "layer.mlp.fc2", layers, t, ff, d, 1);
+    pb_elementwise(b, ESL_LAYER_OTHER, "layer.residuals", layers, 2 * t * d, FPE_ADD, 0);
+}
+
 void build_clip_text(builder *b)
 {
     int64_t d = cfg_int(b, "hidden_size", 512), layers = cfg_count(b, "num_hidden_layers", 12);
@@ -36,17 +52,7 @@ void build_clip_text(builder *b)
         return;
     pb_table(b, "token_embedding", vocab * d);
     pb_elementwise(b, ESL_LAYER_OTHER, "position_embedding", 1, t * d, FPE_ADD, pos * d);
-    pb_layernorm(b, "layer.norm1", layers, t, d, 1);
-    pb_linear(b, "layer.attn.q", layers, t, d, d, 1);
-    pb_linear(b, "layer.attn.k", layers, t, d, d, 1);
-    pb_linear(b, "layer.attn.v", layers, t, d, d, 1);
-    pb_attention(b, "layer.attn.attention", layers, heads, t, t, d / heads);
-    pb_linear(b, "layer.attn.out", layers, t, d, d, 1);
-    pb_layernorm(b, "layer.norm2", layers, t, d, 1);
-    pb_linear(b, "layer.mlp.fc1", layers, t, d, ff, 1);
-    pb_elementwise(b, ESL_LAYER_ACT, "layer.mlp.act", layers, t * ff, act_fpe, 0);
-    pb_linear(b, "layer.mlp.fc2", layers, t, ff, d, 1);
-    pb_elementwise(b, ESL_LAYER_OTHER, "layer.residuals", layers, 2 * t * d, FPE_ADD, 0);
+    pb_clip_layers(b, layers, t, d, heads, ff, act_fpe);
     pb_layernorm(b, "final_layer_norm", 1, t, d, 1);
     if (strcmp(b->cls, "CLIPTextModelWithProjection") == 0)
         pb_linear(b, "text_projection", 1, 1, d, cfg_int(b, "projection_dim", 512), 0);

@@ -32,16 +32,7 @@ static void resnet(builder *b, const char *name, int64_t c_in, int64_t c_out, in
     }
     pb_name(s, sizeof s, "%s.norm2", name);
     pb_layernorm(b, s, 1, hw, c_out, 1);
-    pb_name(s, sizeof s, "%s.act2", name);
-    pb_elementwise(b, ESL_LAYER_ACT, s, 1, hw * c_out, FPE_SILU, 0);
-    pb_name(s, sizeof s, "%s.conv2", name);
-    pb_conv(b, s, 1, c_out, c_out, 3, 1, h, w, 1);
-    if (c_in != c_out) {
-        pb_name(s, sizeof s, "%s.conv_shortcut", name);
-        pb_conv(b, s, 1, c_in, c_out, 1, 1, h, w, 1);
-    }
-    pb_name(s, sizeof s, "%s.residual", name);
-    pb_elementwise(b, ESL_LAYER_OTHER, s, 1, hw * c_out, FPE_ADD, 0);
+    pb_resnet_tail(b, name, c_in, c_out, h, w);
 }
 
 /* Projection in or out of a spatial transformer: linear or 1x1 conv. */
