@@ -98,60 +98,9 @@ int esl_dataset_new(esl_dataset **out, const char *origin, esl_convention conven
     return ESL_OK;
 }
 
-int esl_dataset_append(esl_dataset *ds, const esl_row *row)
-{
-    if (ds->n_rows == ds->cap) {
-        size_t cap = ds->cap ? 2 * ds->cap : 64;
-        esl_row *grown = realloc(ds->rows, cap * sizeof *grown);
-        if (grown == NULL)
-            return esl__fail(ESL_ENOMEM, "out of memory");
-        ds->rows = grown;
-        ds->cap = cap;
-    }
-    esl_row *copy = &ds->rows[ds->n_rows];
-    *copy = *row;
-    copy->model = intern(ds, row->model);
-    copy->gpu = intern(ds, row->gpu);
-    copy->dtype = intern(ds, row->dtype);
-    copy->source = intern(ds, row->source);
-    if (copy->model == NULL || copy->gpu == NULL || copy->dtype == NULL ||
-        (row->source != NULL && copy->source == NULL))
-        return esl__fail(ESL_ENOMEM, "out of memory"); /* what was interned stays owned */
-    ds->n_rows++;
-    return ESL_OK;
-}
-
-int esl_dataset_expand_prompts(esl_dataset **out, const esl_dataset *ds, const int64_t *prompts,
-                               size_t n_prompts)
-{
-    *out = NULL;
-    if (n_prompts == 0)
-        return esl__fail(ESL_EINVAL, "no prompt counts to expand the rows to");
-    for (size_t k = 0; k < n_prompts; k++)
-        if (prompts[k] < 1)
-            return esl__fail(ESL_EINVAL, "prompt count %lld: must be at least 1",
-                             (long long)prompts[k]);
-    int rc = esl_dataset_new(out, ds->origin, ds->convention);
-    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++) {
-        for (size_t k = 0; k < n_prompts && rc == ESL_OK; k++) {
-            esl_row row = ds->rows[i];
-            double scale = (double)prompts[k] / (double)row.prompts;
-            row.prompts = prompts[k];
-            row.energy_j *= scale;
-            row.duration_s *= scale;
-            row.flops_cfg *= scale; /* N T FLOPs_denoise 2^cfg */
-            rc = esl_dataset_append(*out, &row);
-        }
-    }
-    if (rc != ESL_OK) {
-        esl_dataset_free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
 /* Source string -> this dataset's copy, for rows copied from one dataset
- * whose strings stay put while the copy runs (esl__dataset_split). */
+ * whose strings stay put while the copy runs (esl__dataset_split); a NULL
+ * memo interns every string (esl_dataset_append). */
 typedef struct string_memo {
     const char *src[64];
     char *dst[64];
@@ -161,6 +110,8 @@ static char *intern_memo(esl_dataset *ds, string_memo *m, const char *s)
 {
     if (s == NULL)
         return NULL;
+    if (m == NULL)
+        return intern(ds, s);
     size_t h = ((uintptr_t)s >> 3) % 64;
     if (m->src[h] == s)
         return m->dst[h];
@@ -191,6 +142,40 @@ static int append_memo(esl_dataset *ds, string_memo *m, const esl_row *row)
         return esl__fail(ESL_ENOMEM, "out of memory");
     ds->n_rows++;
     return ESL_OK;
+}
+
+int esl_dataset_append(esl_dataset *ds, const esl_row *row)
+{
+    return append_memo(ds, NULL, row);
+}
+
+int esl_dataset_expand_prompts(esl_dataset **out, const esl_dataset *ds, const int64_t *prompts,
+                               size_t n_prompts)
+{
+    *out = NULL;
+    if (n_prompts == 0)
+        return esl__fail(ESL_EINVAL, "no prompt counts to expand the rows to");
+    for (size_t k = 0; k < n_prompts; k++)
+        if (prompts[k] < 1)
+            return esl__fail(ESL_EINVAL, "prompt count %lld: must be at least 1",
+                             (long long)prompts[k]);
+    int rc = esl_dataset_new(out, ds->origin, ds->convention);
+    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++) {
+        for (size_t k = 0; k < n_prompts && rc == ESL_OK; k++) {
+            esl_row row = ds->rows[i];
+            double scale = (double)prompts[k] / (double)row.prompts;
+            row.prompts = prompts[k];
+            row.energy_j *= scale;
+            row.duration_s *= scale;
+            row.flops_cfg *= scale; /* N T FLOPs_denoise 2^cfg */
+            rc = esl_dataset_append(*out, &row);
+        }
+    }
+    if (rc != ESL_OK) {
+        esl_dataset_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 int esl__dataset_split(esl_dataset **in, esl_dataset **out, const esl_dataset *ds,
