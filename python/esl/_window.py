@@ -123,15 +123,22 @@ def _record_dict(r):
             "peak_power_w": r.peak_power_w, "flags": flags(r.flags), "devices": devices}
 
 
+def _labels(labels):
+    """A C array of esl_label from a dict, and the bytes it points into
+    (keep them alive while the array is used)."""
+    arr = (_lib.Label * max(1, len(labels)))()
+    keep = []
+    for i, (k, v) in enumerate(labels.items()):
+        keep.append((_b(k), _b(v)))
+        arr[i].key, arr[i].value = keep[-1]
+    return arr, keep
+
+
 def _put(path, rec, command, status, labels):
     s = c_void_p()
     _check(lib.esl_store_open(byref(s), _b(path)))
     try:
-        arr = (_lib.Label * max(1, len(labels)))()
-        keep = []
-        for i, (k, v) in enumerate(labels.items()):
-            keep.append((_b(k), _b(v)))
-            arr[i].key, arr[i].value = keep[-1]
+        arr, keep = _labels(labels)
         run_id = c_int64()
         _check(lib.esl_store_put(s, byref(run_id), rec, _b(command), status, arr, len(labels)))
         return run_id.value
@@ -149,11 +156,7 @@ def stored_runs(path, labels):
     s = c_void_p()
     _check(lib.esl_store_open_readonly(byref(s), _b(path)))
     try:
-        arr = (_lib.Label * max(1, len(labels)))()
-        keep = []
-        for i, (k, v) in enumerate(labels.items()):
-            keep.append((_b(k), _b(v)))
-            arr[i].key, arr[i].value = keep[-1]
+        arr, keep = _labels(labels)
         runs = ctypes.POINTER(_lib.Run)()
         n = ctypes.c_size_t()
         _check(lib.esl_store_list(s, byref(runs), byref(n), arr, len(labels)))
