@@ -921,6 +921,33 @@ static int subset(esl_dataset **out, const esl_dataset *ds, int column, const ch
  * ln y-hat over them and *mse its mean square. Returns 0 when the refit or a
  * prediction is impossible (a term the other rows leave unidentified).
  */
+/* The distinct (model, dtype) pairs of a dataset, at most `cap` (its strings
+ * are interned: a pair is two pointers). */
+typedef struct pair_set {
+    const char *pair[128][2];
+    size_t n;
+} pair_set;
+
+static void pairs_of(pair_set *ps, const esl_dataset *ds)
+{
+    ps->n = 0;
+    for (size_t j = 0; j < ds->n_rows && ps->n < 128; j++) {
+        int known = 0;
+        for (size_t k = 0; k < ps->n && !known; k++)
+            known = ps->pair[k][0] == ds->rows[j].model && ps->pair[k][1] == ds->rows[j].dtype;
+        if (!known)
+            ps->pair[ps->n][0] = ds->rows[j].model, ps->pair[ps->n++][1] = ds->rows[j].dtype;
+    }
+}
+
+static int pair_known(const pair_set *ps, const esl_row *row)
+{
+    for (size_t k = 0; k < ps->n; k++)
+        if (strcmp(ps->pair[k][0], row->model) == 0 && strcmp(ps->pair[k][1], row->dtype) == 0)
+            return 1;
+    return 0;
+}
+
 static int hold_out(const esl_law *law, const esl_dataset *ds, const esl_fit_opts *inner,
                     int column, const char *value, double *bias, double *mse)
 {
@@ -937,16 +964,15 @@ static int hold_out(const esl_law *law, const esl_dataset *ds, const esl_fit_opt
     esl_predict_opts po = {.level = 0.95, .unseen_as_baseline = 1};
     *bias = *mse = 0;
     size_t used = 0;
+    pair_set trained = {.n = 0};
+    if (ok && column == 0)
+        pairs_of(&trained, train);
     for (size_t i = 0; ok && i < test->n_rows; i++) {
         const esl_row *row = &test->rows[i];
         /* A GPU held out is judged on the rows whose model and precision the
          * other GPUs' rows have: what is measured is the GPU's transfer,
          * not a model or precision nobody trained. */
-        int seen = column != 0;
-        for (size_t j = 0; j < train->n_rows && !seen; j++)
-            seen = strcmp(train->rows[j].model, row->model) == 0 &&
-                   strcmp(train->rows[j].dtype, row->dtype) == 0;
-        if (!seen)
+        if (column == 0 && !pair_known(&trained, row))
             continue;
         esl_prediction pr;
         ok = esl_law_predict(&pr, fold, row, &po) == ESL_OK;
