@@ -546,7 +546,7 @@ static int subset(esl_dataset **out, const esl_dataset *ds, const unsigned char 
 {
     int status = esl_dataset_new(out, ds->origin, ds->convention);
     for (size_t i = 0; status == ESL_OK && i < ds->n_rows; i++)
-        if (keep != NULL ? keep[i] : strcmp(ds->rows[i].model, model) == 0)
+        if (keep != NULL ? keep[i] : model != NULL && strcmp(ds->rows[i].model, model) == 0)
             status = esl_dataset_append(*out, &ds->rows[i]);
     return status == ESL_OK ? 0 : cli_fail(status);
 }

@@ -481,7 +481,7 @@ static int get_kappa(const rd *r, esl_law *law, json_t *ka)
     json_t *v;
     json_object_foreach(ka, key, v) {
         char path[320];
-        double kappa;
+        double kappa = 0;
         snprintf(path, sizeof path, "$.kappa.%s", key);
         int rc = get_real(r, v, path, &kappa);
         if (rc == ESL_OK && !(kappa > 0))

@@ -17,6 +17,7 @@
 static int64_t image_tokens(builder *b, int64_t p, int64_t *gh, int64_t *gw)
 {
     int64_t h, w;
+    *gh = *gw = 0; /* set on every path: a failed build reads them too */
     pb_latent(b, &h, &w);
     if (p <= 0 || h % p != 0 || w % p != 0) {
         pb_fail(b, ESL_EINVAL, "image size %lldx%lld: the latent grid %lldx%lld is not a multiple "
