@@ -29,7 +29,7 @@ static const cli_option options[] = {
     {"where", OPT_WHERE, "KEY=VALUE", "only runs with this label (list, export); repeatable"},
     {"format", OPT_FORMAT, "F", "output: table, csv or json (default: table; csv for export; "
                                 "export also codecarbon, openmetrics)"},
-    {"from", OPT_FROM, "FORMAT", "import: the file's format, codecarbon or zeus"},
+    {"from", OPT_FROM, "FORMAT", "import: the file's format, codecarbon, zeus or mlenergy"},
     {"label", OPT_LABEL, "KEY=VALUE", "import: a label for every imported run; repeatable"},
     {NULL, 0, NULL, NULL},
 };
@@ -344,7 +344,7 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
     int is_check = strcmp(verb, "check") == 0;
     if (strcmp(verb, "import") == 0) {
         if (a.from == NULL || first + 1 >= argc) {
-            cli_error("runs import: give --from codecarbon|zeus and a FILE");
+            cli_error("runs import: give --from codecarbon|zeus|mlenergy and a FILE");
             goto out;
         }
         if (first + 2 < argc) {
@@ -453,7 +453,7 @@ out:
 const cli_command cmd_runs = {
     "runs", run_runs, "list, show and export the stored runs",
     "[list | show ID | export | check] [OPTIONS]\n"
-    "       esl runs import --from codecarbon|zeus FILE [--label KEY=VALUE]... [--store FILE]",
+    "       esl runs import --from codecarbon|zeus|mlenergy FILE [--label KEY=VALUE]... [--store FILE]",
     "list (the default) prints one line per run; show ID prints one run, its devices and labels\n"
     "(--format csv: its trace; json: everything); export writes the runs as dataset rows for\n"
     "esl fit: the labels model, dtype, cfg, height, width, steps and prompts are required (gpu\n"
@@ -462,7 +462,8 @@ const cli_command cmd_runs = {
     "is not positive are skipped with a note.\n"
     "check verifies the store (SQLite integrity check, every run complete).\n"
     "export --format codecarbon writes emissions.csv rows, --format openmetrics a text exposition.\n"
-    "import stores every record of a CodeCarbon emissions.csv or a Zeus JSON file in one\n"
+    "import stores every record of a CodeCarbon emissions.csv, a Zeus JSON file or ML.ENERGY\n"
+    "leaderboard results in one\n"
     "transaction (all or nothing), as runs of total GPU energy (docs/esl-runs.md).",
     options,
 };

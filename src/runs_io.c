@@ -1,6 +1,6 @@
 /*
  * runs_io.c - the run store and other tools: `esl runs import --from
- * codecarbon|zeus FILE` (every record of the file stored in one transaction,
+ * codecarbon|zeus|mlenergy FILE` (every record of the file stored in one transaction,
  * or none), and the export formats `--format codecarbon` (emissions.csv rows)
  * and `--format openmetrics` (a text exposition for dashboards).
  */
@@ -45,7 +45,7 @@ int runs_import(const char *store_path, const char *from, const char *file,
     if ((rc = esl_import_read(&imp, file, fmt)) != ESL_OK)
         return cli_fail(rc);
     esl_store_item *items = calloc(imp->n_runs, sizeof *items);
-    esl_label *merged = calloc(imp->n_runs * (n_labels + 8), sizeof *merged);
+    esl_label *merged = calloc(imp->n_runs * (n_labels + ESL_IMPORT_MAX_LABELS), sizeof *merged);
     int64_t *ids = calloc(imp->n_runs, sizeof *ids);
     esl_store *store = NULL;
     int exit_code = EXIT_FAIL;
@@ -55,9 +55,9 @@ int runs_import(const char *store_path, const char *from, const char *file,
     }
     for (size_t i = 0; i < imp->n_runs; i++) {
         const esl_imported *r = &imp->runs[i];
-        esl_label *l = merged + i * (n_labels + 8);
+        esl_label *l = merged + i * (n_labels + ESL_IMPORT_MAX_LABELS);
         size_t n = 0;
-        for (size_t k = 0; k < r->n_labels && k < 8; k++) {
+        for (size_t k = 0; k < r->n_labels && k < ESL_IMPORT_MAX_LABELS; k++) {
             int overridden = 0;
             for (size_t u = 0; u < n_labels; u++)
                 overridden |= strcmp(labels[u].key, r->labels[k].key) == 0;

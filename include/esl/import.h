@@ -1,7 +1,7 @@
 /*
  * esl/import.h - energy measured by other tools, read as runs for the run
- * store: CodeCarbon's emissions.csv and Zeus measurement windows saved as
- * JSON. Each record becomes one esl_record (meter ESL_METER_IMPORTED,
+ * store: CodeCarbon's emissions.csv, Zeus measurement windows saved as
+ * JSON and the ML.ENERGY leaderboard's per-configuration results. Each record becomes one esl_record (meter ESL_METER_IMPORTED,
  * total GPU energy: the other tools subtract no idle power, so the record is
  * flagged ESL_FLAG_NO_IDLE) with labels saying where it came from. The
  * column and field mappings, with the format versions they were checked
@@ -21,19 +21,23 @@ extern "C" {
 
 typedef enum esl_import_format {
     ESL_IMPORT_CODECARBON = 0, /* emissions.csv, CodeCarbon 2.2 to 2.8 columns */
-    ESL_IMPORT_ZEUS = 1        /* Zeus Measurement objects as JSON (zeus 0.9 to 0.11) */
+    ESL_IMPORT_ZEUS = 1,       /* Zeus Measurement objects as JSON (zeus 0.9 to 0.11) */
+    ESL_IMPORT_MLENERGY = 2    /* ML.ENERGY leaderboard text-to-image results (JSON) */
 } esl_import_format;
 
-/* "codecarbon" or "zeus". */
+/* "codecarbon", "zeus" or "mlenergy". */
 const char *esl_import_format_name(esl_import_format fmt);
 
 /* Parse a format name. @return ESL_OK or ESL_EINVAL (the known names in the detail) */
 int esl_import_format_parse(esl_import_format *out, const char *name);
 
+/* The most labels an imported record carries. */
+#define ESL_IMPORT_MAX_LABELS 16
+
 /* One imported record: a run ready for esl_store_put_many. */
 typedef struct esl_imported {
     esl_record *record;
-    char *command;     /* "import codecarbon FILE:LINE" or "import zeus FILE:[INDEX]" */
+    char *command;     /* "import codecarbon FILE:LINE", "import zeus FILE:$[INDEX]", ... */
     esl_label *labels; /* source=FORMAT and what the record names (run id, project, zone) */
     size_t n_labels;
 } esl_imported;

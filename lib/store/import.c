@@ -1,7 +1,8 @@
 /*
  * import.c - records of other energy tools read as esl runs (esl/import.h):
- * CodeCarbon's emissions.csv (one row, one run) and Zeus measurement windows
- * saved as JSON (one window, one run). The whole file is read and checked
+ * CodeCarbon's emissions.csv (one row, one run), Zeus measurement windows
+ * saved as JSON (one window, one run) and the ML.ENERGY leaderboard's
+ * per-configuration results (one file or object, one run). The whole file is read and checked
  * before anything is returned, so that the caller can store all of it in one
  * transaction or nothing. Energies arrive in kWh (CodeCarbon) or J (Zeus) and
  * leave in J; both tools report the GPU's total energy, idle included.
@@ -18,10 +19,11 @@
 #include <jansson.h>
 
 #include "core/internal.h"
+#include "esl/gpus.h"
 #include "esl/import.h"
 
 #define MAX_COLUMNS 64
-#define MAX_LABELS 8
+#define MAX_LABELS ESL_IMPORT_MAX_LABELS
 #define J_PER_KWH 3.6e6
 
 const char *esl_import_format_name(esl_import_format fmt)
@@ -29,19 +31,21 @@ const char *esl_import_format_name(esl_import_format fmt)
     switch (fmt) {
     case ESL_IMPORT_CODECARBON: return "codecarbon";
     case ESL_IMPORT_ZEUS: return "zeus";
+    case ESL_IMPORT_MLENERGY: return "mlenergy";
     }
     return "unknown";
 }
 
 int esl_import_format_parse(esl_import_format *out, const char *name)
 {
-    static const esl_import_format all[] = {ESL_IMPORT_CODECARBON, ESL_IMPORT_ZEUS};
+    static const esl_import_format all[] = {ESL_IMPORT_CODECARBON, ESL_IMPORT_ZEUS,
+                                            ESL_IMPORT_MLENERGY};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(name, esl_import_format_name(all[i])) == 0) {
             *out = all[i];
             return ESL_OK;
         }
-    return esl__fail(ESL_EINVAL, "unknown format '%s' (known: codecarbon, zeus)", name);
+    return esl__fail(ESL_EINVAL, "unknown format '%s' (known: codecarbon, zeus, mlenergy)", name);
 }
 
 void esl_import_free(esl_import *imp)
@@ -491,6 +495,173 @@ static int read_zeus(esl_import *imp, const char *path, const char *text, size_t
     return rc;
 }
 
+/* ---- ML.ENERGY leaderboard results ------------------------------------ */
+
+/* The fields of a text-to-image result of the ML.ENERGY leaderboard (one
+ * JSON object a configuration, as published in ml-energy/leaderboard and
+ * leaderboard-v2): the steps field was renamed between releases. Energies
+ * are the batch's total GPU energy (Zeus windows, idle included). */
+static const char *const ml_fields[] = {
+    "Model", "GPU model", "Batch size", "Number of inference steps", "Inference steps",
+    "Batch latency (s)", "Batch energy (J)", "Energy per image (J)"};
+
+/* The leaderboard's pipelines esl counts, each at the resolution it ran at
+ * (the pipeline's default; data/mlenergy_v2.SOURCE.md). The leaderboard ran
+ * every pipeline in fp16 with its default guidance (CFG on). */
+static const struct {
+    const char *hf, *model;
+    int side;
+} ml_models[] = {
+    {"stabilityai/stable-diffusion-2-1", "sd2", 768},
+    {"stabilityai/stable-diffusion-xl-base-1.0", "sdxl", 1024},
+    {"stabilityai/sdxl-turbo", "sdxl-turbo", 512},
+    {"segmind/SSD-1B", "ssd-1b", 1024},
+    {"stabilityai/stable-diffusion-3-medium-diffusers", "sd3-medium", 1024},
+    {"prompthero/openjourney-v4", "sd15", 512},
+    {"kandinsky-community/kandinsky-2-2-decoder", "kandinsky-2-2", 512},
+    {"kandinsky-community/kandinsky-3", "kandinsky-3", 1024},
+};
+
+static int ml_positive(const char *path, const char *at, json_t *w, const char *field,
+                       double *out, int integer)
+{
+    json_t *v = json_object_get(w, field);
+    if (v == NULL)
+        return ESL_ENOTFOUND;
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    if (!(x > 0.0) || !isfinite(x) || (integer && (x != floor(x) || x > 1e6)))
+        return esl__fail(ESL_EINVAL, "%s: %s.\"%s\": not a positive %s", path, at, field,
+                         integer ? "whole number" : "number");
+    *out = x;
+    return ESL_OK;
+}
+
+static int ml_result(esl_import *imp, const char *path, json_t *w, size_t index, int in_array)
+{
+    char at[32];
+    if (in_array)
+        snprintf(at, sizeof at, "$[%zu]", index);
+    else
+        snprintf(at, sizeof at, "$");
+    if (!json_is_object(w))
+        return esl__fail(ESL_EINVAL, "%s: %s: an ML.ENERGY result is an object", path, at);
+    const char *key;
+    json_t *v;
+    json_object_foreach(w, key, v) {
+        size_t k = 0;
+        while (k < sizeof ml_fields / sizeof ml_fields[0] && strcmp(key, ml_fields[k]) != 0)
+            k++;
+        if (k == sizeof ml_fields / sizeof ml_fields[0])
+            return esl__fail(ESL_EINVAL, "%s: %s.\"%s\": not a field of an ML.ENERGY text-to-image "
+                             "result (Model, GPU model, Batch size, Number of inference steps, "
+                             "Batch latency (s), Batch energy (J), Energy per image (J))",
+                             path, at, key);
+    }
+    json_t *model = json_object_get(w, "Model"), *gpu = json_object_get(w, "GPU model");
+    if (model == NULL || !json_is_string(model) || json_string_length(model) == 0)
+        return esl__fail(ESL_EINVAL, "%s: %s: no field \"Model\" (the pipeline's name)", path, at);
+    if (gpu == NULL || !json_is_string(gpu) || json_string_length(gpu) == 0)
+        return esl__fail(ESL_EINVAL, "%s: %s: no field \"GPU model\" (the GPU's name)", path, at);
+    double batch, steps, latency, batch_j = NAN, image_j = NAN;
+    int rc;
+    const char *steps_field = json_object_get(w, "Number of inference steps") != NULL
+                                  ? "Number of inference steps" : "Inference steps";
+    const struct {
+        const char *field;
+        double *out;
+        int integer;
+    } need[] = {{"Batch size", &batch, 1}, {steps_field, &steps, 1},
+                {"Batch latency (s)", &latency, 0}};
+    for (size_t k = 0; k < sizeof need / sizeof need[0]; k++) {
+        rc = ml_positive(path, at, w, need[k].field, need[k].out, need[k].integer);
+        if (rc == ESL_ENOTFOUND)
+            return esl__fail(ESL_EINVAL, "%s: %s: no field \"%s\"", path, at, need[k].field);
+        if (rc != ESL_OK)
+            return rc;
+    }
+    int has_batch = (rc = ml_positive(path, at, w, "Batch energy (J)", &batch_j, 0)) == ESL_OK;
+    if (rc != ESL_OK && rc != ESL_ENOTFOUND)
+        return rc;
+    int has_image = (rc = ml_positive(path, at, w, "Energy per image (J)", &image_j, 0)) == ESL_OK;
+    if (rc != ESL_OK && rc != ESL_ENOTFOUND)
+        return rc;
+    if (!has_batch && !has_image)
+        return esl__fail(ESL_EINVAL, "%s: %s: no field \"Batch energy (J)\" or \"Energy per "
+                         "image (J)\"", path, at);
+    /* Energy per image is the batch's energy over its size: a file where
+     * the two disagree by more than rounding was written some other way. */
+    if (has_batch && has_image && fabs(image_j * batch - batch_j) > 1e-6 * batch_j)
+        return esl__fail(ESL_EINVAL, "%s: %s: \"Energy per image (J)\" %.17g x \"Batch size\" "
+                         "%.0f is not \"Batch energy (J)\" %.17g", path, at, image_j, batch,
+                         batch_j);
+    esl_imported *run;
+    if ((rc = add_run(imp, &run, 1)) != ESL_OK)
+        return rc;
+    esl_record *rec = run->record;
+    rec->duration_s = latency;
+    esl_device_record *d = &rec->devices[0];
+    const char *gpu_name = json_string_value(gpu);
+    snprintf(d->info.name, sizeof d->info.name, "%s", gpu_name);
+    d->energy_j = has_batch ? batch_j : image_j * batch;
+    finish_record(rec);
+    snprintf(rec->driver_version, sizeof rec->driver_version, "ml.energy");
+    const char *hf = json_string_value(model);
+    char text[4][32];
+    snprintf(text[0], sizeof text[0], "%.0f", steps);
+    snprintf(text[1], sizeof text[1], "%.0f", batch);
+    if ((rc = set_command(run, "mlenergy", path, at)) != ESL_OK ||
+        (rc = add_label(run, "source", "mlenergy")) != ESL_OK ||
+        (rc = add_label(run, "hf_model", hf)) != ESL_OK ||
+        (rc = add_label(run, "steps", text[0])) != ESL_OK ||
+        (rc = add_label(run, "batch_size", text[1])) != ESL_OK ||
+        (rc = add_label(run, "prompts", text[1])) != ESL_OK)
+        return rc;
+    /* The GPU under the table's name where esl knows it, so that rows of
+     * the same GPU from other sources share one level of the law. */
+    esl_gpu_spec spec;
+    if (esl_gpu_find(&spec, gpu_name) == ESL_OK &&
+        (rc = add_label(run, "gpu", spec.name)) != ESL_OK)
+        return rc;
+    for (size_t k = 0; k < sizeof ml_models / sizeof ml_models[0]; k++) {
+        if (strcmp(hf, ml_models[k].hf) != 0)
+            continue;
+        snprintf(text[2], sizeof text[2], "%d", ml_models[k].side);
+        if ((rc = add_label(run, "model", ml_models[k].model)) != ESL_OK ||
+            (rc = add_label(run, "dtype", "fp16")) != ESL_OK ||
+            (rc = add_label(run, "cfg", "1")) != ESL_OK ||
+            (rc = add_label(run, "height", text[2])) != ESL_OK ||
+            (rc = add_label(run, "width", text[2])) != ESL_OK)
+            return rc;
+        return ESL_OK;
+    }
+    /* A pipeline esl does not map: the Hub name, and the caller's labels. */
+    return add_label(run, "model", hf);
+}
+
+static int read_mlenergy(esl_import *imp, const char *path, const char *text, size_t len)
+{
+    json_error_t err;
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    if (doc == NULL)
+        return esl__fail(ESL_EPARSE, "%s:%d:%d: %s", path, err.line, err.column, err.text);
+    int rc = ESL_OK;
+    struct stat st;
+    double when = stat(path, &st) == 0 ? (double)st.st_mtime : 0.0;
+    if (json_is_array(doc)) {
+        if (json_array_size(doc) == 0)
+            rc = esl__fail(ESL_EINVAL, "%s: an empty array: nothing to import", path);
+        for (size_t i = 0; i < json_array_size(doc) && rc == ESL_OK; i++)
+            rc = ml_result(imp, path, json_array_get(doc, i), i, 1);
+    } else {
+        rc = ml_result(imp, path, doc, 0, 0);
+    }
+    /* A result carries no clock time: the file's is the runs' start. */
+    for (size_t i = 0; i < imp->n_runs && rc == ESL_OK; i++)
+        imp->runs[i].record->start_unix_s = when;
+    json_decref(doc);
+    return rc;
+}
+
 int esl_import_read(esl_import **out, const char *path, esl_import_format fmt)
 {
     *out = NULL;
@@ -507,6 +678,7 @@ int esl_import_read(esl_import **out, const char *path, esl_import_format fmt)
     switch (fmt) {
     case ESL_IMPORT_CODECARBON: rc = read_codecarbon(imp, path, text, len); break;
     case ESL_IMPORT_ZEUS: rc = read_zeus(imp, path, text, len); break;
+    case ESL_IMPORT_MLENERGY: rc = read_mlenergy(imp, path, text, len); break;
     default: rc = esl__fail(ESL_EINVAL, "unknown import format %d", (int)fmt); break;
     }
     free(text);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# esl runs import (CodeCarbon, Zeus) and export (codecarbon, openmetrics):
+# esl runs import (CodeCarbon, Zeus, ML.ENERGY) and export (codecarbon, openmetrics):
 # round trips, a fit on imported rows, and bad files that must leave the
 # store as it was (one transaction). Usage: runs_io.sh ESL SOURCE_DIR
 set -eu
@@ -47,6 +47,31 @@ out=$("$esl" runs import --from zeus "$data/zeus.json" --store "$t/z.db" --label
   "$esl" runs list --store "$t/z.db" | grep -q '24981.250' || fail "zeus energy of two GPUs"
 "$esl" runs list --store "$t/z.db" | grep -q 'source=zeus window=sd2-768-25' || fail "zeus labels"
 
+# ML.ENERGY: every row of the shipped data/mlenergy_v2.csv written back as the
+# leaderboard's result objects (pipeline and GPU names from each row's source),
+# imported, exported: the same rows, and the same law as fitting the CSV itself
+awk -F, 'NR > 1 { s = $13; sub(/^"ML\.ENERGY v2: /, "", s); hf = s; sub(/ on .*/, "", hf)
+  gpu = s; sub(/^.* on /, "", gpu); sub(/ at .*/, "", gpu)
+  printf "%s{\"Model\": \"%s\", \"GPU model\": \"%s\", \"Batch size\": %s, ", (NR > 2 ? "," : "["), hf, gpu, $9
+  printf "\"Number of inference steps\": %s, \"Batch latency (s)\": %s, \"Batch energy (J)\": %s}\n", $7, $12, $10 }
+  END { print "]" }' "$src/data/mlenergy_v2.csv" > "$t/ml.json"
+out=$("$esl" runs import --from mlenergy "$t/ml.json" --store "$t/ml.db")
+[ "$out" = "imported 86 runs from $t/ml.json (mlenergy): ids 1 to 86" ] || fail "mlenergy import: $out"
+"$esl" runs export --store "$t/ml.db" > "$t/ml.csv"
+# (the export has energy_j before batch_size, the shipped file after)
+awk -F, 'NR == FNR { if (FNR > 1) want[FNR] = $0; next }
+  FNR > 1 { split(want[FNR], w, ",")
+    for (k = 1; k <= 8; k++) if ($k != w[k]) { print "row " FNR " column " k ": " $k " not " w[k]; bad = 1 }
+    if ($10 != w[9] || $11 != w[11]) { print "row " FNR " batch or kind: " $10 " " $11; bad = 1 }
+    if ($9 - w[10] > 1e-9 * w[10] || w[10] - $9 > 1e-9 * w[10]) { print "row " FNR " energy " $9; bad = 1 }
+    if ($12 - w[12] > 1e-9 * w[12] || w[12] - $12 > 1e-9 * w[12]) { print "row " FNR " duration " $12; bad = 1 }
+    n++ }
+  END { if (n != 86) { print n " rows exported"; bad = 1 } exit bad }' \
+  "$src/data/mlenergy_v2.csv" "$t/ml.csv" || fail "mlenergy rows differ from data/mlenergy_v2.csv"
+"$esl" fit --data "$t/ml.csv" --form by-kind > "$t/ml-law1.txt"
+"$esl" fit --data "$src/data/mlenergy_v2.csv" --form by-kind > "$t/ml-law2.txt"
+cmp -s "$t/ml-law1.txt" "$t/ml-law2.txt" || fail "law on imported ML.ENERGY rows: $(diff "$t/ml-law1.txt" "$t/ml-law2.txt")"
+
 # OpenMetrics: one family per quantity, escaped label values, # EOF last
 "$esl" runs import --from zeus "$data/zeus.json" --store "$t/z.db" --label 'note=say "hi"' >/dev/null
 "$esl" runs export --store "$t/z.db" --format openmetrics > "$t/om.txt"
@@ -72,6 +97,10 @@ expect "esl: $data/zeus-truncated.json:3:37: '}' expected near end of file" \
   runs import --from zeus "$data/zeus-truncated.json"
 expect "esl: $data/zeus-unit.json: \$.gpu_energy.0: not a positive number of joules" \
   runs import --from zeus "$data/zeus-unit.json"
-expect "esl: runs import: option --from: unknown format 'carbontracker' (known: codecarbon, zeus)" \
+expect "esl: $data/mlenergy-mismatch.json: \$: \"Energy per image (J)\" 600 x \"Batch size\" 2 is not \"Batch energy (J)\" 1000" \
+  runs import --from mlenergy "$data/mlenergy-mismatch.json"
+expect "esl: $data/zeus.json: \$[0].\"name\": not a field of an ML.ENERGY text-to-image result (Model, GPU model, Batch size, Number of inference steps, Batch latency (s), Batch energy (J), Energy per image (J))" \
+  runs import --from mlenergy "$data/zeus.json"
+expect "esl: runs import: option --from: unknown format 'carbontracker' (known: codecarbon, zeus, mlenergy)" \
   runs import --from carbontracker "$data/zeus.json"
 echo "ok"

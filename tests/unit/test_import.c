@@ -1,7 +1,8 @@
 /*
  * test_import.c - other tools' records (esl/import.h) and storing many runs
  * in one transaction: CodeCarbon kWh become joules, the CodeCarbon stamp is
- * the end of the run, Zeus windows sum their GPUs, and a batch whose last
+ * the end of the run, Zeus windows sum their GPUs, ML.ENERGY results map
+ * their pipeline and GPU to esl's names, and a batch whose last
  * run cannot be written leaves the store without any of them.
  */
 #include <setjmp.h>
@@ -54,6 +55,50 @@ static void test_zeus(void **state)
     assert_int_equal(esl_import_read(&imp, DATA "missing.json", ESL_IMPORT_ZEUS), ESL_EIO);
 }
 
+static const char *label(const esl_imported *r, const char *key)
+{
+    for (size_t i = 0; i < r->n_labels; i++)
+        if (strcmp(r->labels[i].key, key) == 0)
+            return r->labels[i].value;
+    return NULL;
+}
+
+static void test_mlenergy(void **state)
+{
+    (void)state;
+    esl_import *imp = NULL;
+    assert_int_equal(esl_import_read(&imp, DATA "mlenergy.json", ESL_IMPORT_MLENERGY), ESL_OK);
+    assert_int_equal(imp->n_runs, 2);
+    /* a mapped pipeline: esl's model, its resolution, fp16 with CFG, the table's GPU */
+    const esl_imported *a = &imp->runs[0];
+    assert_true(a->record->energy_j == 1200.0);
+    assert_true(a->record->duration_s == 2.5);
+    assert_true((a->record->flags & ESL_FLAG_NO_IDLE) != 0);
+    assert_string_equal(label(a, "model"), "sd2");
+    assert_string_equal(label(a, "height"), "768");
+    assert_string_equal(label(a, "dtype"), "fp16");
+    assert_string_equal(label(a, "prompts"), "4");
+    assert_string_equal(label(a, "batch_size"), "4");
+    assert_string_equal(label(a, "gpu"), "A100 SXM4 40GB");
+    assert_string_equal(a->command, "import mlenergy " DATA "mlenergy.json:$[0]");
+    /* an unmapped one keeps its Hub name and takes its energy per image x batch */
+    const esl_imported *b = &imp->runs[1];
+    assert_true(b->record->energy_j == 310.5);
+    assert_string_equal(label(b, "model"), "black-forest-labs/FLUX.1-schnell");
+    assert_string_equal(label(b, "steps"), "4");
+    assert_null(label(b, "height"));
+    assert_string_equal(label(b, "gpu"), "H100 SXM5 80GB");
+    esl_import_free(imp);
+    /* energy per image that is not the batch's energy over its size */
+    assert_int_equal(esl_import_read(&imp, DATA "mlenergy-mismatch.json", ESL_IMPORT_MLENERGY),
+                     ESL_EINVAL);
+    assert_null(imp);
+    assert_non_null(strstr(esl_error_last(), "is not \"Batch energy (J)\" 1000"));
+    /* a Zeus file is not a leaderboard result: the field is named */
+    assert_int_equal(esl_import_read(&imp, DATA "zeus.json", ESL_IMPORT_MLENERGY), ESL_EINVAL);
+    assert_non_null(strstr(esl_error_last(), "$[0].\"name\": not a field"));
+}
+
 static void test_put_many_is_all_or_nothing(void **state)
 {
     (void)state;
@@ -96,6 +141,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_codecarbon),
         cmocka_unit_test(test_zeus),
+        cmocka_unit_test(test_mlenergy),
         cmocka_unit_test(test_put_many_is_all_or_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
