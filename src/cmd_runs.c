@@ -22,7 +22,7 @@
 
 #define MAX_WHERE 32
 
-enum { OPT_FORMAT = 'f', OPT_WHERE = 'w', OPT_STORE = 256, OPT_FROM, OPT_LABEL };
+enum { OPT_FORMAT = 'f', OPT_WHERE = 'w', OPT_OUTPUT = 'o', OPT_STORE = 256, OPT_FROM, OPT_LABEL };
 
 static const cli_option options[] = {
     {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
@@ -31,6 +31,7 @@ static const cli_option options[] = {
                                 "export also codecarbon, openmetrics)"},
     {"from", OPT_FROM, "FORMAT", "import: the file's format, codecarbon or zeus"},
     {"label", OPT_LABEL, "KEY=VALUE", "import: a label for every imported run; repeatable"},
+    {"output", OPT_OUTPUT, "FILE", "merge: the store to merge into (created if needed)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -42,6 +43,7 @@ typedef struct args {
     int have_format;
     const char *export_format; /* "codecarbon" or "openmetrics", else NULL */
     const char *from;
+    const char *output;
     esl_label labels[MAX_WHERE];
     size_t n_labels;
 } args;
@@ -59,6 +61,7 @@ static int on_option(void *ctx, int key, const char *arg)
         }
         return cli_format_parse(arg, &a->format);
     case OPT_FROM: a->from = arg; return 0;
+    case OPT_OUTPUT: a->output = arg; return 0;
     case OPT_LABEL: {
         const char *eq = strchr(arg, '=');
         if (eq == NULL || eq == arg || strcspn(arg, " \t\n") < (size_t)(eq - arg)) {
@@ -325,6 +328,32 @@ static void export(const esl_run *runs, size_t n)
     }
 }
 
+/* merge SHARD... -o STORE; upgrade [--store FILE] */
+static int merge_or_upgrade(const args *a, const char *verb, int n, char **rest)
+{
+    if (a->from != NULL || a->n_labels > 0 || a->n_where > 0 || a->have_format) {
+        cli_error("runs %s: --from, --label, --where and --format do not apply", verb);
+        return EXIT_USAGE;
+    }
+    if (strcmp(verb, "upgrade") == 0) {
+        if (n > 0 || a->output != NULL) {
+            cli_error("runs upgrade: give the store with --store, nothing else");
+            return EXIT_USAGE;
+        }
+        if (access(a->store, F_OK) != 0) {
+            cli_error("%s: no run store here (--store chooses another)", a->store);
+            return EXIT_USAGE;
+        }
+        return runs_upgrade(a->store);
+    }
+    if (a->output == NULL || n == 0) {
+        cli_error("runs merge: give the shards and the store to merge into (esl runs merge "
+                  "SHARD... -o STORE)");
+        return EXIT_USAGE;
+    }
+    return runs_merge(a->output, rest, (size_t)n);
+}
+
 static int run_runs(const cli_command *cmd, int argc, char **argv)
 {
     args a;
@@ -358,6 +387,14 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
         exit_code = runs_import(a.store, a.from, argv[first + 1], a.labels, a.n_labels);
         goto out;
     }
+    if (strcmp(verb, "merge") == 0 || strcmp(verb, "upgrade") == 0) {
+        exit_code = merge_or_upgrade(&a, verb, argc - first - 1, argv + first + 1);
+        goto out;
+    }
+    if (a.output != NULL) {
+        cli_error("runs %s: -o applies to merge", verb);
+        goto out;
+    }
     if (a.from != NULL || a.n_labels > 0) {
         cli_error("runs %s: --from and --label apply to import", verb);
         goto out;
@@ -367,7 +404,8 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
         goto out;
     }
     if (!is_show && !is_export && !is_check && strcmp(verb, "list") != 0) {
-        cli_error("runs: unknown action '%s' (list, show ID, export, check, import)", verb);
+        cli_error("runs: unknown action '%s' (list, show ID, export, check, import, merge, "
+                  "upgrade)", verb);
         goto out;
     }
     int64_t id = 0;
@@ -453,7 +491,9 @@ out:
 const cli_command cmd_runs = {
     "runs", run_runs, "list, show and export the stored runs",
     "[list | show ID | export | check] [OPTIONS]\n"
-    "       esl runs import --from codecarbon|zeus FILE [--label KEY=VALUE]... [--store FILE]",
+    "       esl runs import --from codecarbon|zeus FILE [--label KEY=VALUE]... [--store FILE]\n"
+    "       esl runs merge SHARD... -o STORE\n"
+    "       esl runs upgrade [--store FILE]",
     "list (the default) prints one line per run; show ID prints one run, its devices and labels\n"
     "(--format csv: its trace; json: everything); export writes the runs as dataset rows for\n"
     "esl fit: the labels model, dtype, cfg, height, width, steps and prompts are required (gpu\n"
@@ -463,6 +503,10 @@ const cli_command cmd_runs = {
     "check verifies the store (SQLite integrity check, every run complete).\n"
     "export --format codecarbon writes emissions.csv rows, --format openmetrics a text exposition.\n"
     "import stores every record of a CodeCarbon emissions.csv or a Zeus JSON file in one\n"
-    "transaction (all or nothing), as runs of total GPU energy (docs/esl-runs.md).",
+    "transaction (all or nothing), as runs of total GPU energy (docs/esl-runs.md).\n"
+    "merge copies every run of the SHARD stores into STORE (created if needed) in one\n"
+    "transaction; runs are known by their UUID: one already in STORE is skipped, so merging\n"
+    "again adds nothing, and one whose content differs is a conflict (STORE's is kept, exit 1).\n"
+    "upgrade brings a store written by an older esl to this one's schema (run UUIDs).",
     options,
 };
