@@ -288,7 +288,7 @@ int sweep_submit(const esl_sweep *sw, const sweep_submit_opts *o)
         return EXIT_FAIL;
     }
     self[n] = '\0';
-    size_t per_job = o->per_job ? o->per_job : 1, n_jobs = 0;
+    size_t per_job = o->per_job ? o->per_job : 1, n_jobs = 0, n_again = 0;
     size_t *jobs = calloc(sw->n + 1, sizeof *jobs);
     esl_task_state *st = calloc(sw->n + 1, sizeof *st);
     char *text = NULL;
@@ -298,10 +298,13 @@ int sweep_submit(const esl_sweep *sw, const sweep_submit_opts *o)
     if (o->resume) {
         if ((code = sweep_states(sw, shards, st)) != 0)
             goto out;
-        for (size_t i = 0; i < sw->n; i++)
-            if ((st[i] == ESL_TASK_MISSING || st[i] == ESL_TASK_FAILED) &&
-                (n_jobs == 0 || jobs[n_jobs - 1] != i / per_job))
+        for (size_t i = 0; i < sw->n; i++) {
+            if (st[i] != ESL_TASK_MISSING && st[i] != ESL_TASK_FAILED)
+                continue;
+            n_again++;
+            if (n_jobs == 0 || jobs[n_jobs - 1] != i / per_job)
                 jobs[n_jobs++] = i / per_job;
+        }
         if (n_jobs == 0) {
             printf("nothing to resubmit: the %zu tasks are done or running\n", sw->n);
             code = EXIT_OK;
@@ -354,7 +357,7 @@ int sweep_submit(const esl_sweep *sw, const sweep_submit_opts *o)
         goto out;
     }
     printf("submitted job %s: %zu tasks, %zu array jobs (%s)\n", out,
-           o->resume ? n_jobs * per_job : sw->n,
+           o->resume ? n_again : sw->n,
            o->resume ? n_jobs : (sw->n + per_job - 1) / per_job, script_path);
     code = EXIT_OK;
 out:
