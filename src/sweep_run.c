@@ -270,12 +270,45 @@ int sweep_states(const esl_sweep *sw, const char *dir, esl_task_state *states)
     return 0;
 }
 
+/* The Indexed Job: the paths are the container's, as given. */
+static int submit_k8s(const esl_sweep *sw, const sweep_submit_opts *o)
+{
+    if (o->resume || o->dry_run) {
+        cli_error("sweep submit: --resume and --dry-run are for Slurm; with Kubernetes apply the "
+                  "Job again: done tasks are skipped");
+        return EXIT_USAGE;
+    }
+    if (o->manifest[0] != '/' || o->shards[0] != '/') {
+        cli_error("sweep submit: --k8s-manifest: give the manifest and --shards as absolute "
+                  "paths inside the container");
+        return EXIT_USAGE;
+    }
+    size_t per_job = o->per_job ? o->per_job : 1;
+    esl_sweep_k8s k = {o->job_name, o->image, o->manifest, o->shards, o->claim, per_job,
+                       o->array_max, 1};
+    char *text = NULL;
+    cli_file f;
+    int code, rc = esl_sweep_k8s_manifest(&text, &k, sw->n);
+    if (rc != ESL_OK)
+        return cli_fail(rc);
+    if ((code = cli_file_open(&f, o->k8s, "--k8s-manifest")) == 0) {
+        fputs(text, f.f);
+        if ((code = cli_file_commit(&f, "--k8s-manifest")) == 0)
+            printf("%s: an Indexed Job of %zu pods for %zu tasks\n", o->k8s,
+                   (sw->n + per_job - 1) / per_job, sw->n);
+    }
+    free(text);
+    return code;
+}
+
 int sweep_submit(const esl_sweep *sw, const sweep_submit_opts *o)
 {
     if (!o->slurm == (o->k8s == NULL)) {
         cli_error("sweep submit: choose --slurm or --k8s-manifest FILE");
         return EXIT_USAGE;
     }
+    if (o->k8s != NULL)
+        return submit_k8s(sw, o);
     if (mkdir(o->shards, 0777) != 0 && errno != EEXIST) {
         cli_error("sweep submit: %s: %s", o->shards, strerror(errno));
         return EXIT_FAIL;
@@ -310,25 +343,6 @@ int sweep_submit(const esl_sweep *sw, const sweep_submit_opts *o)
             code = EXIT_OK;
             goto out;
         }
-    }
-    if (o->k8s != NULL) {
-        if (o->resume) {
-            cli_error("sweep submit: --resume is for Slurm; apply the Job again: done tasks "
-                      "are skipped");
-            code = EXIT_USAGE;
-            goto out;
-        }
-        esl_sweep_k8s k = {o->job_name, o->image, manifest, shards, o->claim, per_job,
-                           o->array_max, 1};
-        cli_file f;
-        if ((rc = esl_sweep_k8s_manifest(&text, &k, sw->n)) != ESL_OK ||
-            (code = cli_file_open(&f, o->k8s, "--k8s-manifest")) != 0)
-            goto out;
-        fputs(text, f.f);
-        if ((code = cli_file_commit(&f, "--k8s-manifest")) == 0)
-            printf("%s: an Indexed Job of %zu pods for %zu tasks\n", o->k8s,
-                   (sw->n + per_job - 1) / per_job, sw->n);
-        goto out;
     }
     esl_sweep_slurm s = {self, manifest, shards, o->job_name, o->partition, o->gres, o->time,
                          o->sbatch, o->n_sbatch, per_job, o->array_max,

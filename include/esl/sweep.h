@@ -149,7 +149,8 @@ typedef struct esl_sweep_k8s {
     const char *image;        /* a container image with esl */
     const char *manifest;     /* the manifest's path inside the container */
     const char *shards;       /* the shard folder inside the container (a mounted volume) */
-    const char *claim;        /* the PersistentVolumeClaim mounted at `shards`, or NULL */
+    const char *claim;        /* a PersistentVolumeClaim mounted at the shard folder's parent
+                                 (the manifest beside the shards), or NULL */
     size_t per_job;           /* tasks per pod, 0 means 1 */
     size_t parallelism;       /* pods at once, 0: all */
     int gpus;                 /* nvidia.com/gpu per pod, 0 means 1 */

@@ -243,9 +243,13 @@ int esl_sweep_k8s_manifest(char **out, const esl_sweep_k8s *o, size_t n_tasks)
     add(&t, "        resources:\n          limits:\n            nvidia.com/gpu: %d\n",
         o->gpus > 0 ? o->gpus : 1);
     if (o->claim != NULL) {
-        add(&t, "        volumeMounts:\n        - name: shards\n          mountPath: \"%s\"\n"
-                "      volumes:\n      - name: shards\n        persistentVolumeClaim:\n"
-                "          claimName: \"%s\"\n", o->shards, o->claim);
+        /* the claim holds the shard folder and, beside it, the manifest */
+        const char *slash = strrchr(o->shards, '/');
+        int len = slash != NULL && slash != o->shards ? (int)(slash - o->shards)
+                                                      : (int)strlen(o->shards);
+        add(&t, "        volumeMounts:\n        - name: sweep\n          mountPath: \"%.*s\"\n"
+                "      volumes:\n      - name: sweep\n        persistentVolumeClaim:\n"
+                "          claimName: \"%s\"\n", len, o->shards, o->claim);
     }
     return finish(&t, out);
 }

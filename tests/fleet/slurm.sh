@@ -15,6 +15,9 @@ stubs=$2
 skip() { echo "SKIP: $*"; exit 77; }
 fail() {
   echo "FAIL: $*"
+  for f in "$tmp"/shards/*.failed "$tmp"/shards/slurm-*.out; do
+    [ -f "$f" ] && { echo "--- $f"; tail -n 8 "$f"; }
+  done
   for log in munged slurmctld slurmd; do
     [ -f "$tmp/$log.log" ] && { echo "--- $log.log (end)"; tail -n 15 "$tmp/$log.log"; }
   done

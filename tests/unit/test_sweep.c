@@ -262,6 +262,7 @@ static void job_descriptions(void **state)
     assert_non_null(strstr(text, "command: [\"esl\", \"sweep\", \"run\", \"/data/m.txt\", "
                                  "\"--shards\", \"/data/shards\", \"--per-job\", \"4\"]"));
     assert_non_null(strstr(text, "nvidia.com/gpu: 1\n"));
+    assert_non_null(strstr(text, "mountPath: \"/data\"\n"));
     assert_non_null(strstr(text, "claimName: \"esl-data\""));
     free(text);
     k.image = NULL;
