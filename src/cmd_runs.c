@@ -154,6 +154,7 @@ static json_t *run_json(const esl_run *r, int with_samples)
     json_object_set_new(o, "started", json_string(r->started));
     json_object_set_new(o, "command", json_string(r->command));
     json_object_set_new(o, "exit_status", json_integer(r->exit_status));
+    json_object_set_new(o, "run_uuid", r->uuid ? json_string(r->uuid) : json_null());
     json_t *labels = json_object();
     for (size_t i = 0; i < r->n_labels; i++)
         json_object_set_new(labels, r->labels[i].key, json_string(r->labels[i].value));
@@ -241,8 +242,9 @@ static void show(const esl_run *r, cli_format fmt)
         }
         return;
     }
-    printf("run       %" PRId64 "\nstarted   %s\ncommand   %s\nexit      %d\nmeter     %s", r->id,
-           r->started, r->command, r->exit_status, esl_meter_kind_name(rec->meter));
+    printf("run       %" PRId64 "\nuuid      %s\nstarted   %s\ncommand   %s\nexit      %d\n"
+           "meter     %s", r->id, r->uuid ? r->uuid : "-", r->started, r->command, r->exit_status,
+           esl_meter_kind_name(rec->meter));
     if (rec->driver_version[0] != '\0')
         printf(" (driver %s, NVML %s)", rec->driver_version, rec->nvml_version);
     printf("\nduration  %.3f s\nenergy    %.3f J = %.6f Wh\nidle      %.2f W\ndynamic   %.3f J\n"
