@@ -209,25 +209,30 @@ static int plan(const args *a, char **extra, size_t n_extra)
 static int status(const args *a, const esl_sweep *sw)
 {
     esl_task_state *st = calloc(sw->n ? sw->n : 1, sizeof *st);
-    if (st == NULL)
-        return EXIT_FAIL;
-    int rc = sweep_states(sw, a->shards, st);
+    char (*why)[SWEEP_WHY] = calloc(sw->n ? sw->n : 1, sizeof *why);
+    int rc = st == NULL || why == NULL ? EXIT_FAIL : sweep_states(sw, a->shards, st, why);
     if (rc != 0) {
         free(st);
+        free(why);
         return rc;
     }
     size_t count[4] = {0};
     if (a->format == FORMAT_CSV)
-        printf("id,state,line\n");
+        printf("id,state,line,reason\n");
     for (size_t i = 0; i < sw->n; i++) {
+        const esl_sweep_task *t = &sw->tasks[i];
+        const char *reason = t->error ? t->error : why[i];
         count[st[i]]++;
-        if (a->format == FORMAT_CSV)
-            printf("%s,%s,%zu\n", sw->tasks[i].id, esl_task_state_name(st[i]), sw->tasks[i].line);
-        else if (st[i] != ESL_TASK_DONE)
-            printf("%-14s %-8s line %zu%s%s\n", sw->tasks[i].id, esl_task_state_name(st[i]),
-                   sw->tasks[i].line, sw->tasks[i].error ? ": " : "",
-                   sw->tasks[i].error ? sw->tasks[i].error : "");
+        if (a->format == FORMAT_CSV) {
+            printf("%s,%s,%zu,\"", t->id, esl_task_state_name(st[i]), t->line);
+            for (const char *p = reason; *p; p++)
+                fputs(*p == '"' ? "\"\"" : (char[]){*p, '\0'}, stdout);
+            printf("\"\n");
+        } else if (st[i] != ESL_TASK_DONE)
+            printf("%-14s %-8s line %zu%s%s\n", t->id, esl_task_state_name(st[i]), t->line,
+                   reason[0] ? ": " : "", reason);
     }
+    free(why);
     if (a->format != FORMAT_CSV)
         printf("%zu tasks: %zu done, %zu running, %zu failed, %zu missing\n", sw->n,
                count[ESL_TASK_DONE], count[ESL_TASK_RUNNING], count[ESL_TASK_FAILED],

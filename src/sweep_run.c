@@ -224,48 +224,80 @@ int sweep_run(const esl_sweep *sw, const char *dir, size_t per_job, size_t index
     return failed ? EXIT_FAIL : EXIT_OK;
 }
 
-/* Whether squeue lists the Slurm job of a running marker: 1 yes, 0 no, -1
- * unknown (no squeue, no job id in the marker). */
-static int job_alive(const char *dir, const char *id, const char *queue)
+/* The first line of a task's marker file, "" when there is none. */
+static void marker_text(const char *dir, const char *id, const char *suffix, char *out,
+                        size_t size)
 {
-    char path[PATH_MAX], text[256] = "";
-    if (queue == NULL || esl_sweep_path(path, sizeof path, dir, id, ".running") != ESL_OK)
-        return -1;
+    char path[PATH_MAX];
+    out[0] = '\0';
+    if (esl_sweep_path(path, sizeof path, dir, id, suffix) != ESL_OK)
+        return;
     FILE *f = fopen(path, "r");
     if (f == NULL)
-        return -1;
-    size_t got = fread(text, 1, sizeof text - 1, f);
+        return;
+    if (fgets(out, (int)size, f) == NULL)
+        out[0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
     fclose(f);
-    text[got] = '\0';
-    const char *job = strstr(text, "slurm_job_id=");
-    if (job == NULL)
-        return -1;
-    job += strlen("slurm_job_id=");
-    size_t len = strspn(job, "0123456789");
-    if (len == 0)
-        return -1;
+}
+
+/* The Slurm job id in a running marker ("pid=N slurm_job_id=J"), or "". */
+static void marker_job(const char *dir, const char *id, char *job, size_t size)
+{
+    char text[256];
+    marker_text(dir, id, ".running", text, sizeof text);
+    const char *p = strstr(text, "slurm_job_id=");
+    job[0] = '\0';
+    if (p != NULL)
+        snprintf(job, size, "%.*s", (int)strspn(p + 13, "0123456789"), p + 13);
+}
+
+/* Whether the job id is a line of squeue's output. */
+static int listed(const char *queue, const char *job)
+{
+    size_t len = strlen(job);
     for (const char *p = queue; (p = strstr(p, job)) != NULL; p++)
-        if ((p == queue || p[-1] == '\n') && strncmp(p, job, len) == 0 &&
-            (p[len] == '\n' || p[len] == '\0'))
+        if ((p == queue || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0'))
             return 1;
     return 0;
 }
 
-int sweep_states(const esl_sweep *sw, const char *dir, esl_task_state *states)
+int sweep_states(const esl_sweep *sw, const char *dir, esl_task_state *states,
+                 char (*why)[SWEEP_WHY])
 {
     int rc = esl_sweep_states(sw, dir, states);
     if (rc != ESL_OK)
         return cli_fail(rc);
     static char queue[1 << 16];
-    char *argv[] = {"squeue", "-h", "-o", "%A", NULL};
+    char *squeue[] = {"squeue", "-h", "-o", "%A", NULL};
     int have_queue = 0;
     for (size_t i = 0; i < sw->n; i++) {
+        const char *id = sw->tasks[i].id;
+        if (why != NULL)
+            why[i][0] = '\0';
+        if (states[i] == ESL_TASK_FAILED && why != NULL)
+            marker_text(dir, id, ".failed", why[i], SWEEP_WHY);
         if (states[i] != ESL_TASK_RUNNING)
             continue;
+        char job[32];
+        marker_job(dir, id, job, sizeof job);
+        if (job[0] == '\0')
+            continue;
         if (!have_queue)
-            have_queue = run_capture(argv, queue, sizeof queue) == 0 ? 1 : -1;
-        if (job_alive(dir, sw->tasks[i].id, have_queue > 0 ? queue : NULL) == 0)
-            states[i] = ESL_TASK_FAILED; /* its job is gone: killed, or its node died */
+            have_queue = run_capture(squeue, queue, sizeof queue) == 0 ? 1 : -1;
+        if (have_queue < 0 || listed(queue, job))
+            continue;
+        /* its job is gone: cancelled, out of time, or its node died; sacct
+         * says which where the cluster keeps accounts */
+        states[i] = ESL_TASK_FAILED;
+        if (why == NULL)
+            continue;
+        char state[64] = "", *sacct[] = {"sacct", "-n", "-X", "-P", "-o", "State", "-j", job, NULL};
+        if (run_capture(sacct, state, sizeof state) != 0)
+            state[0] = '\0';
+        state[strcspn(state, "\n ")] = '\0';
+        snprintf(why[i], SWEEP_WHY, "its Slurm job %s is gone%s%s", job, state[0] ? ": " : "",
+                 state);
     }
     return 0;
 }
@@ -329,7 +361,7 @@ int sweep_submit(const esl_sweep *sw, const sweep_submit_opts *o)
     if (jobs == NULL || st == NULL)
         goto out;
     if (o->resume) {
-        if ((code = sweep_states(sw, shards, st)) != 0)
+        if ((code = sweep_states(sw, shards, st, NULL)) != 0)
             goto out;
         for (size_t i = 0; i < sw->n; i++) {
             if (st[i] != ESL_TASK_MISSING && st[i] != ESL_TASK_FAILED)

@@ -17,9 +17,14 @@ int sweep_env_index(int64_t *out);
  * others go on. @return 0 when every task ran or was done, else 1 */
 int sweep_run(const esl_sweep *sw, const char *dir, size_t per_job, size_t index);
 
+#define SWEEP_WHY 128
+
 /* The tasks' states (esl_sweep_states), a task marked running whose Slurm
- * job squeue no longer lists counted as failed. @return 0 or an exit code */
-int sweep_states(const esl_sweep *sw, const char *dir, esl_task_state *states);
+ * job squeue no longer lists counted as failed; `why` (may be NULL) gets
+ * each failed task's reason: its marker's line, or its job's end (sacct).
+ * @return 0 or an exit code */
+int sweep_states(const esl_sweep *sw, const char *dir, esl_task_state *states,
+                 char (*why)[SWEEP_WHY]);
 
 typedef struct sweep_submit_opts {
     const char *manifest, *shards;

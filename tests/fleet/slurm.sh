@@ -183,7 +183,8 @@ wait_job "$job"
 "$esl" sweep status manifest.txt --shards shards >status1.out 2>&1 || fail "status: $(cat status1.out)"
 grep -qx '10 tasks: 9 done, 0 running, 1 failed, 0 missing' status1.out ||
   fail "status after the kill: $(cat status1.out)"
-grep -q "^$victim  *failed " status1.out || fail "the failed task is not $victim: $(cat status1.out)"
+grep -qx "$victim  *failed  *line 6: exit status 137" status1.out ||
+  fail "the failed task is not $victim, killed: $(cat status1.out)"
 grep -q "exit status 137" "shards/$victim.failed" || fail "marker: $(cat "shards/$victim.failed")"
 # its runner went on with the second task of its array job
 grep -q "esl: sweep: task $victim (manifest line 6) failed with exit status 137; going on" \
