@@ -330,32 +330,6 @@ static void export(const esl_run *runs, size_t n)
     }
 }
 
-/* merge SHARD... -o STORE; upgrade [--store FILE] */
-static int merge_or_upgrade(const args *a, const char *verb, int n, char **rest)
-{
-    if (a->from != NULL || a->n_labels > 0 || a->n_where > 0 || a->have_format) {
-        cli_error("runs %s: --from, --label, --where and --format do not apply", verb);
-        return EXIT_USAGE;
-    }
-    if (strcmp(verb, "upgrade") == 0) {
-        if (n > 0 || a->output != NULL) {
-            cli_error("runs upgrade: give the store with --store, nothing else");
-            return EXIT_USAGE;
-        }
-        if (access(a->store, F_OK) != 0) {
-            cli_error("%s: no run store here (--store chooses another)", a->store);
-            return EXIT_USAGE;
-        }
-        return runs_upgrade(a->store);
-    }
-    if (a->output == NULL || n == 0) {
-        cli_error("runs merge: give the shards and the store to merge into (esl runs merge "
-                  "SHARD... -o STORE)");
-        return EXIT_USAGE;
-    }
-    return runs_merge(a->output, rest, (size_t)n);
-}
-
 static int run_runs(const cli_command *cmd, int argc, char **argv)
 {
     args a;
@@ -390,7 +364,9 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
         goto out;
     }
     if (strcmp(verb, "merge") == 0 || strcmp(verb, "upgrade") == 0) {
-        exit_code = merge_or_upgrade(&a, verb, argc - first - 1, argv + first + 1);
+        int stray = a.from != NULL || a.n_labels > 0 || a.n_where > 0 || a.have_format;
+        exit_code = runs_merge_verb(verb, a.store, a.output, stray, argc - first - 1,
+                                    argv + first + 1);
         goto out;
     }
     if (a.output != NULL) {

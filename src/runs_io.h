@@ -31,4 +31,9 @@ int runs_merge(const char *store_path, char *const *shards, size_t n);
  * this esl's; prints the version. @return the tool's exit code */
 int runs_upgrade(const char *store_path);
 
+/* `esl runs merge|upgrade`: check the operands (`stray`: an option of
+ * another action was given) and run it. @return the tool's exit code */
+int runs_merge_verb(const char *verb, const char *store, const char *output, int stray, int n,
+                    char **rest);
+
 #endif

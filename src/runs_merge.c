@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -55,4 +56,30 @@ int runs_upgrade(const char *store_path)
     esl_store_close(s);
     printf("%s: schema version %d\n", store_path, ESL_STORE_SCHEMA_VERSION);
     return EXIT_OK;
+}
+
+int runs_merge_verb(const char *verb, const char *store, const char *output, int stray, int n,
+                    char **rest)
+{
+    if (stray) {
+        cli_error("runs %s: --from, --label, --where and --format do not apply", verb);
+        return EXIT_USAGE;
+    }
+    if (strcmp(verb, "upgrade") == 0) {
+        if (n > 0 || output != NULL) {
+            cli_error("runs upgrade: give the store with --store, nothing else");
+            return EXIT_USAGE;
+        }
+        if (access(store, F_OK) != 0) {
+            cli_error("%s: no run store here (--store chooses another)", store);
+            return EXIT_USAGE;
+        }
+        return runs_upgrade(store);
+    }
+    if (output == NULL || n == 0) {
+        cli_error("runs merge: give the shards and the store to merge into (esl runs merge "
+                  "SHARD... -o STORE)");
+        return EXIT_USAGE;
+    }
+    return runs_merge(output, rest, (size_t)n);
 }
