@@ -138,7 +138,7 @@ int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench
     snprintf(v[6], sizeof v[6], "%.17g", out->result.exec_flops);
     snprintf(v[7], sizeof v[7], "%.17g", out->result.paper_flops);
     snprintf(v[8], sizeof v[8], "%.17g", out->result.duration_s);
-    const esl_label labels[] = { /* keys unique; the store sorts them */
+    esl_label labels[12 + BENCH_CLI_MAX_LABELS] = { /* keys unique; the store sorts them */
         {"model", (char *)plan->model->name},
         {"gpu", out->result.device},
         {"dtype", (char *)esl_dtype_name(c->dtype)},
@@ -152,8 +152,10 @@ int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench
         {"paper_flops", v[7]},
         {"loop_s", v[8]},
     };
+    for (size_t i = 0; i < b->opts->n_labels; i++)
+        labels[12 + i] = b->opts->labels[i];
     if ((rc = esl_store_put(b->store, &out->run_id, out->record, out->command, 0, labels,
-                            sizeof labels / sizeof labels[0])) != ESL_OK)
+                            12 + b->opts->n_labels)) != ESL_OK)
         return fail(who, rc);
     return 0;
 }
@@ -184,4 +186,39 @@ void bench_cli_run_release(bench_run *r)
     esl_record_free(r->record);
     free(r->command);
     memset(r, 0, sizeof *r);
+}
+
+/* The labels bench_cli_run writes itself. */
+static const char *const own_labels[] = {"model", "gpu", "dtype", "cfg", "height", "width",
+                                         "steps", "prompts", "batch_size", "exec_flops",
+                                         "paper_flops", "loop_s"};
+
+int bench_cli_label(bench_cli_opts *o, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : 0;
+    if (eq == NULL || len == 0 || len >= sizeof o->label_keys[0] ||
+        strcspn(arg, " \t\n") < len) {
+        cli_error("option --label: '%s' is not KEY=VALUE (a key without spaces)", arg);
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < sizeof own_labels / sizeof own_labels[0]; i++)
+        if (strlen(own_labels[i]) == len && strncmp(arg, own_labels[i], len) == 0) {
+            cli_error("option --label: '%s' is a label esl sets itself", own_labels[i]);
+            return EXIT_USAGE;
+        }
+    for (size_t i = 0; i < o->n_labels; i++)
+        if (strlen(o->labels[i].key) == len && strncmp(arg, o->labels[i].key, len) == 0) {
+            cli_error("option --label: '%.*s' is given twice", (int)len, arg);
+            return EXIT_USAGE;
+        }
+    if (o->n_labels == BENCH_CLI_MAX_LABELS) {
+        cli_error("option --label: more than %d labels", BENCH_CLI_MAX_LABELS);
+        return EXIT_USAGE;
+    }
+    memcpy(o->label_keys[o->n_labels], arg, len);
+    o->label_keys[o->n_labels][len] = '\0';
+    o->labels[o->n_labels] = (esl_label){o->label_keys[o->n_labels], (char *)(eq + 1)};
+    o->n_labels++;
+    return 0;
 }

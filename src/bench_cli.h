@@ -14,6 +14,8 @@
 #include "cli.h"
 #include "esl/esl.h"
 
+#define BENCH_CLI_MAX_LABELS 16
+
 /* How runs are measured and stored. */
 typedef struct bench_cli_opts {
     esl_meter_opts meter;  /* NVML; gpus "0" unless --gpus */
@@ -25,7 +27,16 @@ typedef struct bench_cli_opts {
     const char *module;    /* the CUDA module, NULL: beside esl or $ESL_GPU_MODULE */
     uint64_t seed;
     int warmup;
+    /* --label KEY=VALUE: more labels for every stored run (a sweep's node,
+     * job and task); keys point into label_keys, values into argv */
+    esl_label labels[BENCH_CLI_MAX_LABELS];
+    char label_keys[BENCH_CLI_MAX_LABELS][64];
+    size_t n_labels;
 } bench_cli_opts;
+
+/* Parse one --label KEY=VALUE into `o`; a key bench sets itself is refused.
+ * Prints its error; returns 0 or an exit code. */
+int bench_cli_label(bench_cli_opts *o, const char *arg);
 
 /* An open meter (idle baseline taken) and store. */
 typedef struct bench_cli {

@@ -25,7 +25,7 @@ enum {
     OPT_MODEL = 'm', OPT_ARCH = 'a', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T',
     OPT_PROMPTS = 'N', OPT_BATCH = 'B', OPT_FORMAT = 'f',
     OPT_CFG = 256, OPT_DTYPE, OPT_DRY_RUN, OPT_SEED, OPT_WARMUP, OPT_MODULE,
-    OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_NO_STORE, OPT_STRICT_FP32,
+    OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_NO_STORE, OPT_STRICT_FP32, OPT_LABEL,
 };
 
 static const cli_option options[] = {
@@ -49,6 +49,7 @@ static const cli_option options[] = {
     {"gpus", OPT_GPUS, "LIST", "NVML indices of the GPUs to meter (default 0, the GPU that runs)"},
     {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
     {"no-store", OPT_NO_STORE, NULL, "do not store the run"},
+    {"label", OPT_LABEL, "KEY=VALUE", "one more label for the stored run; repeatable"},
     {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
     {NULL, 0, NULL, NULL},
 };
@@ -77,6 +78,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_GPUS: a->run.meter.gpus = arg; return 0;
     case OPT_STORE: a->run.store = arg; return 0;
     case OPT_NO_STORE: a->run.no_store = 1; return 0;
+    case OPT_LABEL: return bench_cli_label(&a->run, arg);
     case OPT_STRICT_FP32: a->strict_fp32 = 1; return 0;
     case OPT_HEIGHT: return cli_int("height", arg, 1, INT64_MAX, &a->height);
     case OPT_WIDTH: return cli_int("width", arg, 1, INT64_MAX, &a->width);

@@ -22,7 +22,7 @@
 
 #define MAX_WHERE 32
 
-enum { OPT_FORMAT = 'f', OPT_WHERE = 'w', OPT_STORE = 256, OPT_FROM, OPT_LABEL };
+enum { OPT_FORMAT = 'f', OPT_WHERE = 'w', OPT_OUTPUT = 'o', OPT_STORE = 256, OPT_FROM, OPT_LABEL };
 
 static const cli_option options[] = {
     {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
@@ -31,6 +31,7 @@ static const cli_option options[] = {
                                 "export also codecarbon, openmetrics)"},
     {"from", OPT_FROM, "FORMAT", "import: the file's format, codecarbon, zeus or mlenergy"},
     {"label", OPT_LABEL, "KEY=VALUE", "import: a label for every imported run; repeatable"},
+    {"output", OPT_OUTPUT, "FILE", "merge: the store to merge into (created if needed)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -42,6 +43,7 @@ typedef struct args {
     int have_format;
     const char *export_format; /* "codecarbon" or "openmetrics", else NULL */
     const char *from;
+    const char *output;
     esl_label labels[MAX_WHERE];
     size_t n_labels;
 } args;
@@ -59,6 +61,7 @@ static int on_option(void *ctx, int key, const char *arg)
         }
         return cli_format_parse(arg, &a->format);
     case OPT_FROM: a->from = arg; return 0;
+    case OPT_OUTPUT: a->output = arg; return 0;
     case OPT_LABEL: {
         const char *eq = strchr(arg, '=');
         if (eq == NULL || eq == arg || strcspn(arg, " \t\n") < (size_t)(eq - arg)) {
@@ -151,6 +154,7 @@ static json_t *run_json(const esl_run *r, int with_samples)
     json_object_set_new(o, "started", json_string(r->started));
     json_object_set_new(o, "command", json_string(r->command));
     json_object_set_new(o, "exit_status", json_integer(r->exit_status));
+    json_object_set_new(o, "run_uuid", r->uuid ? json_string(r->uuid) : json_null());
     json_t *labels = json_object();
     for (size_t i = 0; i < r->n_labels; i++)
         json_object_set_new(labels, r->labels[i].key, json_string(r->labels[i].value));
@@ -238,8 +242,9 @@ static void show(const esl_run *r, cli_format fmt)
         }
         return;
     }
-    printf("run       %" PRId64 "\nstarted   %s\ncommand   %s\nexit      %d\nmeter     %s", r->id,
-           r->started, r->command, r->exit_status, esl_meter_kind_name(rec->meter));
+    printf("run       %" PRId64 "\nuuid      %s\nstarted   %s\ncommand   %s\nexit      %d\n"
+           "meter     %s", r->id, r->uuid ? r->uuid : "-", r->started, r->command, r->exit_status,
+           esl_meter_kind_name(rec->meter));
     if (rec->driver_version[0] != '\0')
         printf(" (driver %s, NVML %s)", rec->driver_version, rec->nvml_version);
     printf("\nduration  %.3f s\nenergy    %.3f J = %.6f Wh\nidle      %.2f W\ndynamic   %.3f J\n"
@@ -358,6 +363,16 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
         exit_code = runs_import(a.store, a.from, argv[first + 1], a.labels, a.n_labels);
         goto out;
     }
+    if (strcmp(verb, "merge") == 0 || strcmp(verb, "upgrade") == 0) {
+        int stray = a.from != NULL || a.n_labels > 0 || a.n_where > 0 || a.have_format;
+        exit_code = runs_merge_verb(verb, a.store, a.output, stray, argc - first - 1,
+                                    argv + first + 1);
+        goto out;
+    }
+    if (a.output != NULL) {
+        cli_error("runs %s: -o applies to merge", verb);
+        goto out;
+    }
     if (a.from != NULL || a.n_labels > 0) {
         cli_error("runs %s: --from and --label apply to import", verb);
         goto out;
@@ -367,7 +382,8 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
         goto out;
     }
     if (!is_show && !is_export && !is_check && strcmp(verb, "list") != 0) {
-        cli_error("runs: unknown action '%s' (list, show ID, export, check, import)", verb);
+        cli_error("runs: unknown action '%s' (list, show ID, export, check, import, merge, "
+                  "upgrade)", verb);
         goto out;
     }
     int64_t id = 0;
@@ -453,7 +469,9 @@ out:
 const cli_command cmd_runs = {
     "runs", run_runs, "list, show and export the stored runs",
     "[list | show ID | export | check] [OPTIONS]\n"
-    "       esl runs import --from codecarbon|zeus|mlenergy FILE [--label KEY=VALUE]... [--store FILE]",
+    "       esl runs import --from codecarbon|zeus|mlenergy FILE [--label KEY=VALUE]... [--store FILE]\n"
+    "       esl runs merge SHARD... -o STORE\n"
+    "       esl runs upgrade [--store FILE]",
     "list (the default) prints one line per run; show ID prints one run, its devices and labels\n"
     "(--format csv: its trace; json: everything); export writes the runs as dataset rows for\n"
     "esl fit: the labels model, dtype, cfg, height, width, steps and prompts are required (gpu\n"
@@ -463,7 +481,11 @@ const cli_command cmd_runs = {
     "check verifies the store (SQLite integrity check, every run complete).\n"
     "export --format codecarbon writes emissions.csv rows, --format openmetrics a text exposition.\n"
     "import stores every record of a CodeCarbon emissions.csv, a Zeus JSON file or ML.ENERGY\n"
-    "leaderboard results in one\n"
-    "transaction (all or nothing), as runs of total GPU energy (docs/esl-runs.md).",
+    "leaderboard results in one transaction (all or nothing), as runs of total GPU energy\n"
+    "(docs/esl-runs.md).\n"
+    "merge copies every run of the SHARD stores into STORE (created if needed) in one\n"
+    "transaction; runs are known by their UUID: one already in STORE is skipped, so merging\n"
+    "again adds nothing, and one whose content differs is a conflict (STORE's is kept, exit 1).\n"
+    "upgrade brings a store written by an older esl to this one's schema (run UUIDs).",
     options,
 };

@@ -16,6 +16,7 @@ extern const cli_command cmd_plot;
 extern const cli_command cmd_predict;
 extern const cli_command cmd_report;
 extern const cli_command cmd_runs;
+extern const cli_command cmd_sweep;
 extern const cli_command cmd_validate;
 extern const cli_command cmd_version;
 

@@ -26,6 +26,7 @@ const cli_command *const cli_commands[] = {
     &cmd_predict,
     &cmd_report,
     &cmd_runs,
+    &cmd_sweep,
     &cmd_validate,
     &cmd_version,
     NULL,

@@ -22,4 +22,18 @@ void runs_export_openmetrics(const esl_run *runs, size_t n);
  * its dataset row has energy_kind total and no idle power. */
 int runs_is_imported(const esl_run *run);
 
+/* Merge the stores `shards` into `store_path` (created if needed) in one
+ * transaction; prints the counts, and each conflict on stderr.
+ * @return the tool's exit code: 1 when a conflict was found */
+int runs_merge(const char *store_path, char *const *shards, size_t n);
+
+/* Open the store at `store_path` for writing, which brings its schema to
+ * this esl's; prints the version. @return the tool's exit code */
+int runs_upgrade(const char *store_path);
+
+/* `esl runs merge|upgrade`: check the operands (`stray`: an option of
+ * another action was given) and run it. @return the tool's exit code */
+int runs_merge_verb(const char *verb, const char *store, const char *output, int stray, int n,
+                    char **rest);
+
 #endif

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* The schema version this library writes. */
-#define ESL_STORE_SCHEMA_VERSION 1
+#define ESL_STORE_SCHEMA_VERSION 2
 
 typedef struct esl_store esl_store;
 
@@ -40,6 +40,8 @@ typedef struct esl_run {
     size_t n_labels;
     esl_label *labels;    /* sorted by key */
     esl_record *record;   /* devices and totals; samples only from esl_store_get */
+    char *uuid;           /* the run's identity across stores (RFC 4122 version 4, lower case);
+                             NULL read from a store of schema 1 */
 } esl_run;
 
 /*
@@ -112,6 +114,46 @@ typedef struct esl_store_item {
  *         ESL_ESTORE (SQLite's reason; nothing was written), ESL_ENOMEM
  */
 int esl_store_put_many(esl_store *s, int64_t *out_ids, const esl_store_item *items, size_t n);
+
+/* A run of a merged store whose UUID is already in the destination with
+ * other content (start, command, exit status, energies, labels, devices or
+ * trace length differ): the destination's run is kept. */
+typedef struct esl_merge_conflict {
+    char *uuid;
+    char *shard;        /* the store it came from */
+    int64_t shard_id;   /* its id there */
+    int64_t store_id;   /* the id of the run kept in the destination */
+} esl_merge_conflict;
+
+/* What esl_store_merge did. */
+typedef struct esl_merge_result {
+    size_t shards;      /* stores read */
+    size_t added;       /* runs copied into the destination */
+    size_t skipped;     /* runs already there, identical (a merge run again) */
+    size_t n_conflicts;
+    esl_merge_conflict *conflicts;
+} esl_merge_result;
+
+/*
+ * Copy every run of the stores at `paths` (shards: one per job of a sweep)
+ * into `dst`, in one transaction: on any failure nothing of `dst` changes.
+ * Runs are identified by UUID: a run whose UUID `dst` already holds with the
+ * same content is skipped and counted, one with other content is a
+ * conflict (listed; `dst` keeps its own). Merging the same shards again
+ * adds nothing. Every shard is opened read-only and checked before
+ * anything is written: it must be an esl store of schema
+ * ESL_STORE_SCHEMA_VERSION exactly.
+ * @param out  counts and conflicts, released with esl_merge_result_release
+ *             (zeroed on failure)
+ * @return ESL_OK (conflicts included); ESL_ENOTFOUND for a missing shard;
+ *         ESL_EINVAL for a file that is not an esl store; ESL_ESTORE for a
+ *         shard of another schema version, or SQLite's reason (nothing was
+ *         written); ESL_ENOMEM
+ */
+int esl_store_merge(esl_store *dst, const char *const *paths, size_t n, esl_merge_result *out);
+
+/* Free what a merge result holds; NULL is a no-op. */
+void esl_merge_result_release(esl_merge_result *r);
 
 /* Free an array of runs from esl_store_list or esl_store_get; NULL is a no-op. */
 void esl_runs_free(esl_run *runs, size_t n);

@@ -20,11 +20,7 @@
 
 #include "core/internal.h"
 #include "esl/store.h"
-
-struct esl_store {
-    sqlite3 *db;
-    char *path;
-};
+#include "store/internal.h"
 
 /* migrations[v] takes a store from schema v to v + 1. */
 static const char *const migrations[ESL_STORE_SCHEMA_VERSION] = {
@@ -79,6 +75,13 @@ static const char *const migrations[ESL_STORE_SCHEMA_VERSION] = {
     "  temperature_c REAL,"
     "  utilization_pct REAL);"
     "CREATE INDEX samples_by_run ON samples (run_id, device, time_s);",
+    /* 1 -> 2: every run gets a UUID (version 4, random), so that a run keeps
+     * its identity when stores are merged; runs stored before get theirs here */
+    "ALTER TABLE runs ADD COLUMN uuid TEXT;"
+    "UPDATE runs SET uuid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||"
+    "  substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) ||"
+    "  substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));"
+    "CREATE UNIQUE INDEX runs_by_uuid ON runs (uuid);",
 };
 
 /* A text column, "" for NULL (a damaged or foreign file may hold one where
@@ -89,12 +92,12 @@ static const char *text_of(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
-static int store_fail(esl_store *s, const char *what)
+int esl__store_fail(esl_store *s, const char *what)
 {
     return esl__fail(ESL_ESTORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
-static int exec(esl_store *s, const char *sql, const char *what)
+int esl__store_exec(esl_store *s, const char *sql, const char *what)
 {
     char *err = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
@@ -110,11 +113,11 @@ static int user_version(esl_store *s, int *out)
     *out = 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, "reading the schema version");
+        return esl__store_fail(s, "reading the schema version");
     int rc = sqlite3_step(st);
     *out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? ESL_OK : store_fail(s, "reading the schema version");
+    return rc == SQLITE_ROW ? ESL_OK : esl__store_fail(s, "reading the schema version");
 }
 
 /* A schema version esl can read: 1..ESL_STORE_SCHEMA_VERSION, or 0 for a
@@ -156,7 +159,7 @@ static int read_schema(esl_store *s, int *version, int *all, int *ours)
         return ESL_OK;
     if (err == SQLITE_NOTADB)
         return esl__fail(ESL_EINVAL, "%s: not an esl run store (not an SQLite database)", s->path);
-    return store_fail(s, "reading the schema");
+    return esl__store_fail(s, "reading the schema");
 }
 
 /* Refuse a version esl cannot read, and someone else's SQLite file: tables
@@ -187,16 +190,16 @@ static int migrate(esl_store *s)
         return rc;
     if (version == ESL_STORE_SCHEMA_VERSION)
         return ESL_OK;
-    if ((rc = exec(s, "BEGIN IMMEDIATE", "starting a schema migration")) != ESL_OK)
+    if ((rc = esl__store_exec(s, "BEGIN IMMEDIATE", "starting a schema migration")) != ESL_OK)
         return rc;
     if ((rc = check_schema(s, &version)) == ESL_OK) {
         for (int v = version; v < ESL_STORE_SCHEMA_VERSION && rc == ESL_OK; v++) {
             char pragma[64];
             snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-            if ((rc = exec(s, migrations[v], "migrating the schema")) == ESL_OK)
-                rc = exec(s, pragma, "migrating the schema");
+            if ((rc = esl__store_exec(s, migrations[v], "migrating the schema")) == ESL_OK)
+                rc = esl__store_exec(s, pragma, "migrating the schema");
         }
-        if (rc == ESL_OK && (rc = exec(s, "COMMIT", "committing a schema migration")) == ESL_OK)
+        if (rc == ESL_OK && (rc = esl__store_exec(s, "COMMIT", "committing a schema migration")) == ESL_OK)
             return ESL_OK;
     }
     /* rolled back directly, so that the reason above stays the detail */
@@ -242,7 +245,7 @@ static int use_wal(esl_store *s)
             return err == SQLITE_OK || err == SQLITE_ROW || err == SQLITE_DONE
                        ? esl__fail(ESL_ESTORE, "%s: switching to WAL mode: the file stays in "
                                    "another journal mode", s->path)
-                       : store_fail(s, "switching to WAL mode");
+                       : esl__store_fail(s, "switching to WAL mode");
         nap_ms(10);
     }
 }
@@ -257,7 +260,7 @@ int esl_store_open(esl_store **out, const char *path)
     }
     int rc;
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        rc = s->db ? store_fail(s, "opening") : esl__fail(ESL_ENOMEM, "out of memory opening %s", path);
+        rc = s->db ? esl__store_fail(s, "opening") : esl__fail(ESL_ENOMEM, "out of memory opening %s", path);
         esl_store_close(s);
         return rc;
     }
@@ -273,12 +276,13 @@ int esl_store_open(esl_store **out, const char *path)
     /* Nothing is written to a file that is not esl's (not even its journal
      * mode) before it is known to be one, or an empty one. */
     if ((rc = check_schema(s, NULL)) != ESL_OK || (rc = use_wal(s)) != ESL_OK ||
-        (rc = exec(s, "PRAGMA synchronous = FULL", "setting synchronous mode")) != ESL_OK ||
-        (rc = exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys")) != ESL_OK ||
+        (rc = esl__store_exec(s, "PRAGMA synchronous = FULL", "setting synchronous mode")) != ESL_OK ||
+        (rc = esl__store_exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys")) != ESL_OK ||
         (rc = migrate(s)) != ESL_OK) {
         esl_store_close(s);
         return rc;
     }
+    s->version = ESL_STORE_SCHEMA_VERSION;
     *out = s;
     return ESL_OK;
 }
@@ -295,7 +299,7 @@ int esl_store_open_readonly(esl_store **out, const char *path)
     }
     int rc;
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        rc = s->db ? store_fail(s, "opening") : esl__fail(ESL_ENOMEM, "out of memory opening %s", path);
+        rc = s->db ? esl__store_fail(s, "opening") : esl__fail(ESL_ENOMEM, "out of memory opening %s", path);
         esl_store_close(s);
         return rc;
     }
@@ -317,6 +321,7 @@ int esl_store_open_readonly(esl_store **out, const char *path)
         esl_store_close(s);
         return rc;
     }
+    s->version = version;
     *out = s;
     return ESL_OK;
 }
@@ -341,22 +346,46 @@ static double column_real(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
 
+/* A new random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx",
+ * from SQLite's generator (seeded from the system's entropy). */
+static void new_uuid(char out[37])
+{
+    unsigned char b[16];
+    sqlite3_randomness((int)sizeof b, b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* RFC 4122 section 4.4: version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* and its variant */
+    size_t used = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[used++] = '-';
+        used += (size_t)snprintf(out + used, 37 - used, "%02x", b[i]);
+    }
+    out[36] = '\0';
+}
+
+/* Insert the runs row; `uuid` and `started` NULL: a new UUID, and the start
+ * written from rec->start_unix_s. */
 static int put_run(esl_store *s, int64_t *out_id, const esl_record *rec, const char *command,
-                   int exit_status)
+                   int exit_status, const char *uuid, const char *started_text)
 {
     static const char sql[] =
         "INSERT INTO runs (started, start_unix_s, command, exit_status, meter, driver_version,"
-        " nvml_version, duration_s, energy_j, idle_w, dynamic_j, avg_power_w, peak_power_w, flags)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        " nvml_version, duration_s, energy_j, idle_w, dynamic_j, avg_power_w, peak_power_w, flags,"
+        " uuid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, "preparing a run");
-    char started[32];
+        return esl__store_fail(s, "preparing a run");
+    char started[32], fresh[37];
     time_t t = (time_t)rec->start_unix_s;
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    sqlite3_bind_text(st, 1, started, -1, SQLITE_TRANSIENT);
+    if (uuid == NULL) {
+        new_uuid(fresh);
+        uuid = fresh;
+    }
+    sqlite3_bind_text(st, 1, started_text ? started_text : started, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 15, uuid, -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(st, 2, rec->start_unix_s);
     sqlite3_bind_text(st, 3, command ? command : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 4, exit_status);
@@ -370,7 +399,11 @@ static int put_run(esl_store *s, int64_t *out_id, const esl_record *rec, const c
     bind_real(st, 12, rec->avg_power_w);
     bind_real(st, 13, rec->peak_power_w);
     sqlite3_bind_int64(st, 14, rec->flags);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? ESL_OK : store_fail(s, "writing a run");
+    int step = sqlite3_step(st);
+    int rc = step == SQLITE_DONE ? ESL_OK
+             : step == SQLITE_CONSTRAINT
+                 ? esl__fail(ESL_ESTORE, "%s: a run with UUID %s is already stored", s->path, uuid)
+                 : esl__store_fail(s, "writing a run");
     sqlite3_finalize(st);
     *out_id = sqlite3_last_insert_rowid(s->db);
     return rc;
@@ -381,7 +414,7 @@ static int put_labels(esl_store *s, int64_t id, const esl_label *labels, size_t 
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "INSERT INTO labels (run_id, key, value) VALUES (?,?,?)", -1, &st,
                            NULL) != SQLITE_OK)
-        return store_fail(s, "preparing labels");
+        return esl__store_fail(s, "preparing labels");
     int rc = ESL_OK;
     for (size_t i = 0; i < n && rc == ESL_OK; i++) {
         sqlite3_bind_int64(st, 1, id);
@@ -391,7 +424,7 @@ static int put_labels(esl_store *s, int64_t id, const esl_label *labels, size_t 
         if (step == SQLITE_CONSTRAINT)
             rc = esl__fail(ESL_EINVAL, "label '%s' is given twice", labels[i].key);
         else if (step != SQLITE_DONE)
-            rc = store_fail(s, "writing labels");
+            rc = esl__store_fail(s, "writing labels");
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
@@ -406,7 +439,7 @@ static int put_devices(esl_store *s, int64_t id, const esl_record *rec)
         " avg_power_w, peak_power_w, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, "preparing devices");
+        return esl__store_fail(s, "preparing devices");
     int rc = ESL_OK;
     for (size_t i = 0; i < rec->n_devices && rc == ESL_OK; i++) {
         const esl_device_record *d = &rec->devices[i];
@@ -428,7 +461,7 @@ static int put_devices(esl_store *s, int64_t id, const esl_record *rec)
         bind_real(st, 16, d->peak_power_w);
         sqlite3_bind_int64(st, 17, d->flags);
         if (sqlite3_step(st) != SQLITE_DONE)
-            rc = store_fail(s, "writing devices");
+            rc = esl__store_fail(s, "writing devices");
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
@@ -442,7 +475,7 @@ static int put_samples(esl_store *s, int64_t id, const esl_record *rec)
         " sm_clock_mhz, temperature_c, utilization_pct) VALUES (?,?,?,?,?,?,?,?,?)";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, "preparing samples");
+        return esl__store_fail(s, "preparing samples");
     int rc = ESL_OK;
     for (size_t i = 0; i < rec->n_samples && rc == ESL_OK; i++) {
         const esl_sample *x = &rec->samples[i];
@@ -456,7 +489,7 @@ static int put_samples(esl_store *s, int64_t id, const esl_record *rec)
         bind_real(st, 8, x->temperature_c);
         bind_real(st, 9, x->utilization_pct);
         if (sqlite3_step(st) != SQLITE_DONE)
-            rc = store_fail(s, "writing samples");
+            rc = esl__store_fail(s, "writing samples");
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
@@ -467,42 +500,70 @@ int esl_store_put(esl_store *s, int64_t *out_id, const esl_record *rec, const ch
                   int exit_status, const esl_label *labels, size_t n_labels)
 {
     int64_t id = 0;
-    int rc = exec(s, "BEGIN IMMEDIATE", "starting to write a run");
+    int rc = esl__store_exec(s, "BEGIN IMMEDIATE", "starting to write a run");
     if (rc != ESL_OK)
         return rc;
-    if ((rc = put_run(s, &id, rec, command, exit_status)) == ESL_OK &&
+    if ((rc = put_run(s, &id, rec, command, exit_status, NULL, NULL)) == ESL_OK &&
         (rc = put_labels(s, id, labels, n_labels)) == ESL_OK &&
         (rc = put_devices(s, id, rec)) == ESL_OK && (rc = put_samples(s, id, rec)) == ESL_OK &&
-        (rc = exec(s, "COMMIT", "committing a run")) == ESL_OK) {
+        (rc = esl__store_exec(s, "COMMIT", "committing a run")) == ESL_OK) {
         *out_id = id;
         return ESL_OK;
     }
     char detail[1024];
     snprintf(detail, sizeof detail, "%s", esl_error_last());
-    exec(s, "ROLLBACK", "rolling back a run");
+    esl__store_exec(s, "ROLLBACK", "rolling back a run");
     return esl__fail(rc, "%s", detail);
 }
 
 int esl_store_put_many(esl_store *s, int64_t *out_ids, const esl_store_item *items, size_t n)
 {
-    int rc = exec(s, "BEGIN IMMEDIATE", "starting to write runs");
+    int rc = esl__store_exec(s, "BEGIN IMMEDIATE", "starting to write runs");
     if (rc != ESL_OK)
         return rc;
     for (size_t i = 0; i < n && rc == ESL_OK; i++) {
         const esl_store_item *it = &items[i];
         int64_t id = 0;
-        if ((rc = put_run(s, &id, it->record, it->command, it->exit_status)) == ESL_OK &&
+        if ((rc = put_run(s, &id, it->record, it->command, it->exit_status, NULL, NULL)) == ESL_OK &&
             (rc = put_labels(s, id, it->labels, it->n_labels)) == ESL_OK &&
             (rc = put_devices(s, id, it->record)) == ESL_OK &&
             (rc = put_samples(s, id, it->record)) == ESL_OK && out_ids != NULL)
             out_ids[i] = id;
     }
-    if (rc == ESL_OK && (rc = exec(s, "COMMIT", "committing runs")) == ESL_OK)
+    if (rc == ESL_OK && (rc = esl__store_exec(s, "COMMIT", "committing runs")) == ESL_OK)
         return ESL_OK;
     char detail[1024];
     snprintf(detail, sizeof detail, "%s", esl_error_last());
-    exec(s, "ROLLBACK", "rolling back runs");
+    esl__store_exec(s, "ROLLBACK", "rolling back runs");
     return esl__fail(rc, "%s", detail);
+}
+
+int esl__store_put_copy(esl_store *s, int64_t *out_id, const esl_run *r)
+{
+    int64_t id = 0;
+    int rc;
+    *out_id = 0;
+    if ((rc = put_run(s, &id, r->record, r->command, r->exit_status, r->uuid, r->started)) == ESL_OK &&
+        (rc = put_labels(s, id, r->labels, r->n_labels)) == ESL_OK &&
+        (rc = put_devices(s, id, r->record)) == ESL_OK &&
+        (rc = put_samples(s, id, r->record)) == ESL_OK)
+        *out_id = id;
+    return rc;
+}
+
+int esl__store_find_uuid(esl_store *s, const char *uuid, int64_t *out_id)
+{
+    *out_id = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM runs WHERE uuid = ?", -1, &st, NULL) != SQLITE_OK)
+        return esl__store_fail(s, "looking up a run's UUID");
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *out_id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? ESL_OK
+                                                     : esl__store_fail(s, "looking up a run's UUID");
 }
 
 void esl_runs_free(esl_run *runs, size_t n)
@@ -512,6 +573,7 @@ void esl_runs_free(esl_run *runs, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(runs[i].started);
         free(runs[i].command);
+        free(runs[i].uuid);
         for (size_t j = 0; j < runs[i].n_labels; j++) {
             free(runs[i].labels[j].key);
             free(runs[i].labels[j].value);
@@ -543,7 +605,7 @@ static int load_details(esl_store *s, esl_run *r, int with_samples)
     int rc = ESL_OK;
     if (sqlite3_prepare_v2(s->db, "SELECT key, value FROM labels WHERE run_id = ? ORDER BY key", -1,
                            &st, NULL) != SQLITE_OK)
-        return store_fail(s, "reading labels");
+        return esl__store_fail(s, "reading labels");
     sqlite3_bind_int64(st, 1, r->id);
     while (rc == ESL_OK && sqlite3_step(st) == SQLITE_ROW) {
         esl_label *grown = realloc(r->labels, (r->n_labels + 1) * sizeof *grown);
@@ -565,7 +627,7 @@ static int load_details(esl_store *s, esl_run *r, int with_samples)
         " energy_j, counter_j, integrated_j, idle_w, dynamic_j, avg_power_w, peak_power_w, flags"
         " FROM devices WHERE run_id = ? ORDER BY position";
     if (sqlite3_prepare_v2(s->db, dev_sql, -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, "reading devices");
+        return esl__store_fail(s, "reading devices");
     sqlite3_bind_int64(st, 1, r->id);
     esl_record *rec = r->record;
     while (rc == ESL_OK && sqlite3_step(st) == SQLITE_ROW) {
@@ -602,7 +664,7 @@ static int load_details(esl_store *s, esl_run *r, int with_samples)
         "SELECT device, time_s, power_w, power_instant_w, energy_j, sm_clock_mhz, temperature_c,"
         " utilization_pct FROM samples WHERE run_id = ? ORDER BY rowid";
     if (sqlite3_prepare_v2(s->db, sample_sql, -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, "reading samples");
+        return esl__store_fail(s, "reading samples");
     sqlite3_bind_int64(st, 1, r->id);
     size_t cap = 0;
     while (rc == ESL_OK && sqlite3_step(st) == SQLITE_ROW) {
@@ -629,12 +691,20 @@ static int load_details(esl_store *s, esl_run *r, int with_samples)
     return rc;
 }
 
-#define RUN_COLUMNS                                                                        \
+/* The runs columns read_run reads; a store of schema 1 (read-only, not
+ * upgraded) has no UUIDs: NULL stands in for them. */
+#define RUN_COLUMNS_BUT_UUID                                                               \
     "SELECT id, started, start_unix_s, command, exit_status, meter, driver_version,"       \
     " nvml_version, duration_s, energy_j, idle_w, dynamic_j, avg_power_w, peak_power_w,"    \
-    " flags FROM runs"
+    " flags, "
 
-/* Read the current row of a RUN_COLUMNS query into r. */
+static const char *run_columns(const esl_store *s)
+{
+    return s->version >= 2 ? RUN_COLUMNS_BUT_UUID "uuid FROM runs"
+                           : RUN_COLUMNS_BUT_UUID "NULL FROM runs";
+}
+
+/* Read the current row of a run_columns() query into r. */
 static int read_run(sqlite3_stmt *st, esl_run *r)
 {
     memset(r, 0, sizeof *r);
@@ -665,6 +735,9 @@ static int read_run(sqlite3_stmt *st, esl_run *r)
     rec->avg_power_w = column_real(st, 12);
     rec->peak_power_w = column_real(st, 13);
     rec->flags = (unsigned)sqlite3_column_int64(st, 14);
+    if (sqlite3_column_type(st, 15) != SQLITE_NULL &&
+        (r->uuid = column_text(st, 15)) == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory reading runs");
     return ESL_OK;
 }
 
@@ -673,11 +746,11 @@ int esl_store_list(esl_store *s, esl_run **out, size_t *n_out, const esl_label *
 {
     *out = NULL;
     *n_out = 0;
-    size_t size = sizeof RUN_COLUMNS + 64 + n_where * 160;
+    size_t size = strlen(run_columns(s)) + 64 + n_where * 160;
     char *sql = malloc(size);
     if (sql == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory listing runs");
-    size_t used = (size_t)snprintf(sql, size, "%s WHERE 1", RUN_COLUMNS);
+    size_t used = (size_t)snprintf(sql, size, "%s WHERE 1", run_columns(s));
     for (size_t i = 0; i < n_where; i++)
         used += (size_t)snprintf(sql + used, size - used,
                                  " AND EXISTS (SELECT 1 FROM labels l WHERE l.run_id = runs.id"
@@ -687,7 +760,7 @@ int esl_store_list(esl_store *s, esl_run **out, size_t *n_out, const esl_label *
     int prep = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     free(sql);
     if (prep != SQLITE_OK)
-        return store_fail(s, "listing runs");
+        return esl__store_fail(s, "listing runs");
     for (size_t i = 0; i < n_where; i++) {
         sqlite3_bind_text(st, (int)(2 * i + 1), where[i].key, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, (int)(2 * i + 2), where[i].value, -1, SQLITE_TRANSIENT);
@@ -705,7 +778,7 @@ int esl_store_list(esl_store *s, esl_run **out, size_t *n_out, const esl_label *
         rc = read_run(st, &runs[n++]);
     }
     if (rc == ESL_OK && step != SQLITE_DONE)
-        rc = store_fail(s, "listing runs");
+        rc = esl__store_fail(s, "listing runs");
     sqlite3_finalize(st);
     for (size_t i = 0; i < n && rc == ESL_OK; i++)
         rc = load_details(s, &runs[i], 0);
@@ -722,13 +795,15 @@ int esl_store_get(esl_store *s, esl_run **out, int64_t id)
 {
     *out = NULL;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, RUN_COLUMNS " WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, "reading a run");
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s WHERE id = ?", run_columns(s));
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return esl__store_fail(s, "reading a run");
     sqlite3_bind_int64(st, 1, id);
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
         int rc = step == SQLITE_DONE ? esl__fail(ESL_ENOTFOUND, "%s: no run %lld", s->path, (long long)id)
-                                     : store_fail(s, "reading a run");
+                                     : esl__store_fail(s, "reading a run");
         sqlite3_finalize(st);
         return rc;
     }
@@ -749,10 +824,10 @@ int esl_store_check(esl_store *s)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, "checking integrity");
+        return esl__store_fail(s, "checking integrity");
     int rc = ESL_OK;
     if (sqlite3_step(st) != SQLITE_ROW)
-        rc = store_fail(s, "checking integrity");
+        rc = esl__store_fail(s, "checking integrity");
     else if (strcmp(text_of(st, 0), "ok") != 0)
         rc = esl__fail(ESL_ESTORE, "%s: integrity check: %s", s->path, text_of(st, 0));
     sqlite3_finalize(st);
@@ -762,13 +837,13 @@ int esl_store_check(esl_store *s)
         "SELECT id FROM runs WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.run_id = runs.id)"
         " LIMIT 1";
     if (sqlite3_prepare_v2(s->db, orphans, -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, "checking runs");
+        return esl__store_fail(s, "checking runs");
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         rc = esl__fail(ESL_ESTORE, "%s: run %lld has no devices", s->path,
                        (long long)sqlite3_column_int64(st, 0));
     else if (step != SQLITE_DONE)
-        rc = store_fail(s, "checking runs");
+        rc = esl__store_fail(s, "checking runs");
     sqlite3_finalize(st);
     return rc;
 }

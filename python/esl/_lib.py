@@ -176,7 +176,7 @@ class Label(Structure):
 class Run(Structure):
     _fields_ = [("id", c_int64), ("started", c_char_p), ("command", c_char_p),
                 ("exit_status", c_int), ("n_labels", c_size_t), ("labels", POINTER(Label)),
-                ("record", POINTER(Record))]
+                ("record", POINTER(Record)), ("uuid", c_char_p)]
 
 
 def _decl(name, restype, *argtypes):

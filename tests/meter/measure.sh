@@ -141,7 +141,7 @@ EOF
     "$tmp/err" || fail "skip of a non-positive dynamic energy: $(cat "$tmp/err")"
   "$esl" runs export --store "$db" --where steps=25 2>/dev/null | cut -d, -f7 | tail -n +2 >"$tmp/steps"
   [ "$(cat "$tmp/steps")" = 25 ] || fail "export --where: $(cat "$tmp/steps")"
-  "$esl" runs show 1 --store "$db" | grep -v '^started ' >"$tmp/show"
+  "$esl" runs show 1 --store "$db" | grep -v -e '^started ' -e '^uuid ' >"$tmp/show"
   cat >"$tmp/want" <<EOF
 run       1
 command   true

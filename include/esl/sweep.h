@@ -1,0 +1,167 @@
+/*
+ * sweep.h - a sweep of measurements as a manifest: one task per line, each
+ * an `esl bench` or `esl measure` command with a stable id, run by many
+ * jobs of a cluster (a Slurm job array, a Kubernetes Indexed Job), each task
+ * into a store of its own (a shard), merged afterwards (esl_store_merge).
+ *
+ * The manifest is text:
+ *
+ *     # esl sweep 1
+ *     ID<TAB>bench --model sd2 --height 512 --width 512 --steps 20 --dtype fp16
+ *     ID<TAB>measure --label model=sd2 -- sh -c 'python3 gen.py --steps 20'
+ *
+ * Words are separated by spaces; a word holding a space, a quote or a
+ * backslash is written in single quotes, a quote inside as '\''. The id is
+ * the task's name in shard files and in the label sweep_task; ids made by
+ * esl_sweep_add are the first 12 hex digits of a hash of the words, so that
+ * planning the same grid again gives the same ids.
+ */
+#ifndef ESL_SWEEP_H
+#define ESL_SWEEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One task: the words after `esl` (argv[0] is "bench" or "measure"). */
+typedef struct esl_sweep_task {
+    char *id;
+    size_t line;     /* its manifest line, 0 when made in memory */
+    size_t argc;
+    char **argv;
+    char *error;     /* why this line cannot run (argc 0), else NULL */
+} esl_sweep_task;
+
+typedef struct esl_sweep {
+    size_t n;
+    esl_sweep_task *tasks;
+} esl_sweep;
+
+/* Zero-initialised esl_sweep is an empty sweep; release it here. */
+void esl_sweep_release(esl_sweep *sw);
+
+/*
+ * Append a task. argv[0] must be "bench" or "measure".
+ * @param id  the task's id ([A-Za-z0-9._-], at most 64), or NULL for the
+ *            hash of the words
+ * @return ESL_OK; ESL_EINVAL for a bad or repeated id, an empty command or
+ *         another first word (the detail names it); ESL_ENOMEM
+ */
+int esl_sweep_add(esl_sweep *sw, const char *id, char *const *argv, size_t argc);
+
+/* A grid of `esl bench` configurations: the product of every list. */
+typedef struct esl_sweep_grid {
+    const char *const *models;  size_t n_models;
+    const int64_t *sizes;       size_t n_sizes;   /* square images, pixels */
+    const int64_t *steps;       size_t n_steps;
+    const char *const *dtypes;  size_t n_dtypes;
+    const int *cfgs;            size_t n_cfgs;    /* 0 off, 1 on */
+    int64_t prompts;                              /* 0: bench's default */
+    const char *const *extra;   size_t n_extra;   /* more bench words for every task */
+} esl_sweep_grid;
+
+/* Append the grid's bench tasks, models outermost, cfgs innermost.
+ * @return ESL_OK; ESL_EINVAL for an empty list; ESL_ENOMEM */
+int esl_sweep_add_grid(esl_sweep *sw, const esl_sweep_grid *grid);
+
+/*
+ * Append the tasks of a CSV file: either `esl calibrate --dry-run --format
+ * csv` output (columns model, height, width, steps, cfg, dtype: bench
+ * tasks), or measure commands (a column `command`, run by `sh -c`; an
+ * optional column `id`; every other column a label of the run).
+ * @param extra  more words for every task (bench or measure options)
+ * @return ESL_OK; ESL_ENOTFOUND, ESL_EIO; ESL_EPARSE for a malformed file
+ *         (file:line and the column named); ESL_EINVAL as esl_sweep_add
+ */
+int esl_sweep_add_csv(esl_sweep *sw, const char *path, const char *const *extra,
+                      size_t n_extra);
+
+/* Write the manifest to `f`. @return ESL_OK or ESL_EIO */
+int esl_sweep_write(const esl_sweep *sw, FILE *f);
+
+/*
+ * Read a manifest. A line that cannot be parsed (an unclosed quote, no
+ * command, a command other than bench or measure) becomes a task with its
+ * id and an error, so that the other tasks still run; a line without an id
+ * is named "line-N".
+ * @return ESL_OK; ESL_ENOTFOUND, ESL_EIO; ESL_EPARSE for a file without the
+ *         header or with a repeated id (file:line named); ESL_ENOMEM
+ */
+int esl_sweep_read(esl_sweep *out, const char *path);
+
+/* Where a task stands, from its shard and its marker files. */
+typedef enum esl_task_state {
+    ESL_TASK_MISSING = 0,  /* never started, or its job vanished before starting it */
+    ESL_TASK_RUNNING = 1,  /* started: SHARDS/ID.running exists */
+    ESL_TASK_FAILED = 2,   /* SHARDS/ID.failed exists, or the shard holds no good run */
+    ESL_TASK_DONE = 3,     /* the shard SHARDS/ID.db holds a run of it with exit status 0 */
+} esl_task_state;
+
+const char *esl_task_state_name(esl_task_state s);
+
+/*
+ * The state of every task of `sw` in the shard folder `dir` (the shard
+ * SHARDS/ID.db, the markers ID.running and ID.failed the runner writes).
+ * @param states  n entries, filled
+ * @return ESL_OK; ESL_ESTORE or ESL_EINVAL for a shard that cannot be read
+ *         (named)
+ */
+int esl_sweep_states(const esl_sweep *sw, const char *dir, esl_task_state *states);
+
+/* The shard path of task `id` in `dir` ("DIR/ID.db"), or of a marker
+ * ("DIR/ID.running", "DIR/ID.failed") with `suffix`. @return ESL_OK or
+ * ESL_EINVAL when it does not fit in `size` */
+int esl_sweep_path(char *out, size_t size, const char *dir, const char *id, const char *suffix);
+
+/* How a sweep is submitted to Slurm. */
+typedef struct esl_sweep_slurm {
+    const char *esl;          /* the esl binary the jobs run (an absolute path) */
+    const char *manifest;     /* absolute path */
+    const char *shards;       /* absolute path of the shard folder */
+    const char *job_name;     /* NULL: "esl-sweep" */
+    const char *partition;    /* NULL: the cluster's default */
+    const char *gres;         /* "gpu:1", NULL: none asked */
+    const char *time;         /* "00:30:00", NULL: the partition's default */
+    const char *const *sbatch_args; size_t n_sbatch_args; /* more #SBATCH lines, verbatim */
+    size_t per_job;           /* tasks per array job, 0 means 1 */
+    size_t array_max;         /* jobs running at once (%K), 0: no limit */
+    const size_t *jobs;       /* the array indices to run; NULL: all of them */
+    size_t n_jobs;
+} esl_sweep_slurm;
+
+/*
+ * The sbatch script of a job array whose job I runs tasks I*K .. I*K+K-1
+ * of the manifest (K per_job) with `esl sweep run`.
+ * @param out  the script, freed with free()
+ * @param n_tasks  the manifest's task count
+ * @return ESL_OK; ESL_EINVAL for a value that would break the script (a
+ *         line break, an empty path); ESL_ENOMEM
+ */
+int esl_sweep_slurm_script(char **out, const esl_sweep_slurm *opts, size_t n_tasks);
+
+/* How a sweep runs as a Kubernetes Indexed Job. */
+typedef struct esl_sweep_k8s {
+    const char *name;         /* the Job's name, NULL: "esl-sweep" */
+    const char *image;        /* a container image with esl */
+    const char *manifest;     /* the manifest's path inside the container */
+    const char *shards;       /* the shard folder inside the container (a mounted volume) */
+    const char *claim;        /* a PersistentVolumeClaim mounted at the shard folder's parent
+                                 (the manifest beside the shards), or NULL */
+    size_t per_job;           /* tasks per pod, 0 means 1 */
+    size_t parallelism;       /* pods at once, 0: all */
+    int gpus;                 /* nvidia.com/gpu per pod, 0 means 1 */
+} esl_sweep_k8s;
+
+/* An Indexed Job manifest (YAML) running the sweep, pod I taking tasks as
+ * array job I does. @param out  freed with free()
+ * @return ESL_OK; ESL_EINVAL (no image, a value with a line break or quote) */
+int esl_sweep_k8s_manifest(char **out, const esl_sweep_k8s *opts, size_t n_tasks);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

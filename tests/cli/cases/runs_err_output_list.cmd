@@ -1,0 +1,1 @@
+runs list -o $tmp/m.db

@@ -1,0 +1,1 @@
+runs merge tests/data/sweep/missing.db -o $tmp/merged.db

@@ -1,0 +1,1 @@
+runs merge -o $tmp/merged.db

@@ -1,0 +1,1 @@
+runs merge tests/data/sweep/not-a-store.db -o $tmp/merged.db

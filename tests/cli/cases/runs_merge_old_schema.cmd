@@ -1,0 +1,1 @@
+runs merge tests/data/store/no_samples.db -o $tmp/merged.db

@@ -1,0 +1,1 @@
+sweep status tests/data/sweep/plan.csv --shards $tmp/none

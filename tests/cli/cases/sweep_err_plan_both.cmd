@@ -1,0 +1,1 @@
+sweep plan --models sd2 --csv tests/data/sweep/plan.csv

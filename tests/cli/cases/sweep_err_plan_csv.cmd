@@ -1,0 +1,1 @@
+sweep plan --csv tests/data/sweep/bad.txt

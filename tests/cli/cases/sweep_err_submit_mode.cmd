@@ -1,0 +1,1 @@
+sweep submit tests/data/sweep/bad.txt --shards $tmp/shards

@@ -1,0 +1,1 @@
+sweep status tests/data/sweep/bad.txt --shards $tmp/none
