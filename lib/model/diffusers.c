@@ -79,7 +79,36 @@ static const struct {
     {"HunyuanDiTPipeline", 333, 256, 0, NULL},
     {"KandinskyV22CombinedPipeline", 77, 0, 0, kandinsky22},
     {"Kandinsky3Pipeline", 14, 0, 0, kandinsky3},
+    /* AuraFlow: the UMT5 encoder and the transformer read 256 tokens (the
+     * transformer adds 8 register tokens of its own) */
+    {"AuraFlowPipeline", 256, 0, 0, NULL},
+    /* Lumina-Image 2.0: Gemma-2 reads the system prompt and the prompt padded
+     * to 256 tokens; the padded length is counted throughout (docs/flops.md) */
+    {"Lumina2Pipeline", 256, 0, 0, NULL},
+    {"Lumina2Text2ImgPipeline", 256, 0, 0, NULL},
+    /* CogView4: GLM-4 reads the prompt and its two start tokens padded to a
+     * multiple of 16: 16 for the 12-token mean prompt */
+    {"CogView4Pipeline", 16, 0, 0, NULL},
 };
+
+/* The supported pipeline classes, sorted, comma-separated into list. */
+static void pipeline_names(char *list, size_t size)
+{
+    list[0] = '\0';
+    size_t n = sizeof pipelines / sizeof pipelines[0];
+    const char *last = "";
+    for (size_t done = 0; done < n; done++) { /* selection by name: n is small */
+        const char *next = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(pipelines[i].pipeline, last) > 0 &&
+                (next == NULL || strcmp(pipelines[i].pipeline, next) < 0))
+                next = pipelines[i].pipeline;
+        if (done > 0)
+            strncat(list, ", ", size - strlen(list) - 1);
+        strncat(list, next, size - strlen(list) - 1);
+        last = next;
+    }
+}
 
 /* Config keys that describe the file, not the network. */
 static int metadata_key(const char *key)
@@ -211,12 +240,10 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
         if (pipeline != NULL && strcmp(pipelines[p].pipeline, pipeline) == 0)
             break;
     if (p == sizeof pipelines / sizeof pipelines[0]) {
+        char names[1024];
+        pipeline_names(names, sizeof names);
         rc = esl__fail(ESL_EUNSUPPORTED, "%s/model_index.json: unsupported pipeline class '%s' "
-                       "(supported: DiTPipeline, FluxPipeline, HunyuanDiTPipeline, Kandinsky3Pipeline, "
-                       "KandinskyV22CombinedPipeline, "
-                       "PixArtAlphaPipeline, PixArtSigmaPipeline, QwenImagePipeline, SanaPipeline, "
-                       "StableDiffusion3Pipeline, StableDiffusionPipeline, StableDiffusionXLPipeline)",
-                       dir, pipeline ? pipeline : "");
+                       "(supported: %s)", dir, pipeline ? pipeline : "", names);
         json_decref(index);
         return rc;
     }
