@@ -490,12 +490,15 @@ static void test_partial(void **state)
 static void test_catalogue_equals_diffusers(void **state)
 {
     (void)state;
-    static const char *const names[] = {"flux-dev", "sd2", "sd35-large", "qwen-image"};
+    static const char *const names[][2] = {
+        {"flux-dev", "flux-dev"}, {"sd2", "sd2"}, {"sd35-large", "sd35-large"},
+        {"qwen-image", "qwen-image"}, {"auraflow", "auraflow-v0.3"},
+        {"lumina-image-2", "lumina-image-2.0"}, {"cogview4-6b", "cogview4-6b"}};
     static const int64_t sizes[][2] = {{1024, 1024}, {512, 768}, {256, 256}};
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         char dir[512];
-        snprintf(dir, sizeof dir, DIFFUSERS "%s", names[k]);
-        esl_model *a = catalogue(names[k]), *b = diffusers(dir);
+        snprintf(dir, sizeof dir, DIFFUSERS "%s", names[k][1]);
+        esl_model *a = catalogue(names[k][0]), *b = diffusers(dir);
         for (size_t i = 0; i < 3; i++) {
             esl_request r = {.height = sizes[i][0], .width = sizes[i][1], .steps = 28, .prompts = 1,
                              .cfg = 1};
