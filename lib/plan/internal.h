@@ -165,5 +165,9 @@ void build_lumina2(builder *b);
 void build_cogview4(builder *b);
 /* GlmModel, CogView4's text encoder (text.c) */
 void build_glm(builder *b);
+/* StableCascadeUNet (Stage C and Stage B) and PaellaVQModel's decoder
+ * (Stage A) (cascade.c) */
+void build_cascade_unet(builder *b);
+void build_paella_decoder(builder *b);
 
 #endif

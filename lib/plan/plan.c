@@ -31,12 +31,14 @@ static const struct {
     {"HunyuanDiT2DModel", build_hunyuan_dit},
     {"Kandinsky3UNet", build_kandinsky3_unet},
     {"Lumina2Transformer2DModel", build_lumina2},
+    {"PaellaVQModel", build_paella_decoder},
     {"PixArtTransformer2DModel", build_pixart},
     {"PriorTransformer", build_prior},
     {"Qwen2_5_VLForConditionalGeneration", build_qwen2_5_vl_text},
     {"QwenImageTransformer2DModel", build_qwen_image},
     {"SD3Transformer2DModel", build_sd3},
     {"SanaTransformer2DModel", build_sana},
+    {"StableCascadeUNet", build_cascade_unet},
     {"T5EncoderModel", build_t5_encoder},
     {"Transformer2DModel", NULL}, /* DiT or PixArt by norm_type, below */
     {"UMT5EncoderModel", build_t5_encoder},
@@ -49,10 +51,10 @@ const char *esl_plan_classes(void)
     return "AuraFlowTransformer2DModel, AutoencoderDC, AutoencoderKL, AutoencoderKLQwenImage, BertModel, "
            "CLIPTextModel, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, "
            "CogView4Transformer2DModel, DiTTransformer2DModel, FluxTransformer2DModel, Gemma2Model, GlmModel, "
-           "HunyuanDiT2DModel, Kandinsky3UNet, Lumina2Transformer2DModel, PixArtTransformer2DModel, "
+           "HunyuanDiT2DModel, Kandinsky3UNet, Lumina2Transformer2DModel, PaellaVQModel, PixArtTransformer2DModel, "
            "PriorTransformer, "
            "Qwen2_5_VLForConditionalGeneration, QwenImageTransformer2DModel, SD3Transformer2DModel, "
-           "SanaTransformer2DModel, T5EncoderModel, Transformer2DModel, UMT5EncoderModel, "
+           "SanaTransformer2DModel, StableCascadeUNet, T5EncoderModel, Transformer2DModel, UMT5EncoderModel, "
            "UNet2DConditionModel, VQModel";
 }
 

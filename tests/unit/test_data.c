@@ -119,7 +119,7 @@ static void errors(void **state)
         {HEAD "\nflux,A100,fp16,0,512,512,10,1,5\n", ESL_ENOTFOUND,
          "t.csv:3: column 'model': unknown model 'flux' (known: auraflow, cogview4-6b, flux-dev, "
          "kandinsky-2-2, kandinsky-3, lumina-image-2, qwen-image, sd15, sd2, sd3-medium, sd35-large, "
-         "sdxl, sdxl-turbo, ssd-1b)"},
+         "sdxl, sdxl-turbo, ssd-1b, stable-cascade)"},
         {HEAD "sd2,A100,fp16,0,500,512,10,1,5\n", ESL_EINVAL, NULL},
         {HEAD "sd2,A100,\"fp16,0,512,512,10,1,5\n", ESL_EPARSE,
          "t.csv: a quoted field is not closed at the end of the input"},

@@ -232,13 +232,14 @@ static void test_ssd1b(void **state)
     esl_model_free(xl);
 }
 
-/* The parameters of the layers whose names start with `prefix`. */
+/* The parameters of the layers whose names start with `prefix`, every
+ * instance counted. */
 static int64_t params_of(const esl_plan_component *c, const char *prefix)
 {
     int64_t sum = 0;
     for (size_t i = 0; i < c->n_layers; i++)
         if (strncmp(c->layers[i].name, prefix, strlen(prefix)) == 0)
-            sum += c->layers[i].params;
+            sum += c->layers[i].params * c->layers[i].count;
     return sum;
 }
 
@@ -398,6 +399,62 @@ static void test_ssd1b_from_config(void **state)
     esl_model_free(fewer);
     esl_model_free(ssd);
     free(text);
+}
+
+/*
+ * Stable Cascade as one pipeline: Stage C (the prior) on a 24 x 24 grid at
+ * 1024 px, 60 guided steps (120 passes) per image in the text stage; Stage
+ * B (the decoder) the denoiser; Stage A (the Paella decoder). Published:
+ * Stage C "3.6B", Stage B "1.5B", Stage A "20M" (encoder and decoder).
+ */
+static void test_stable_cascade(void **state)
+{
+    (void)state;
+    esl_model *m = diffusers(DIFFUSERS "stable-cascade");
+    assert_int_equal(m->latent_factor, 4);
+    esl_plan *p = plan(m, 1024, 1024);
+    const esl_plan_component *c = part(p, "prior_prior"), *b = part(p, "decoder"), *a = part(p, "vqgan");
+    assert_int_equal(c->stage, ESL_STAGE_TEXT);
+    assert_int_equal(b->stage, ESL_STAGE_DENOISE);
+    assert_int_equal(a->stage, ESL_STAGE_DECODE);
+    assert_int_equal(c->params, INT64_C(3589103632));
+    assert_near((double)c->params, 3.6e9, 0.005, "Stage C against \"3.6B\"");
+    assert_int_equal(b->params, INT64_C(1562941136));
+    /* Stage B's 1280-channel levels: 68 layers of a residual, a timestep
+     * and an attention block (8c^2 + 23c, 2 x (64 x 2c + 2c), 4c^2 + 1285c) */
+    const int64_t c4 = 1280;
+    assert_int_equal(params_of(b, "down2.res.") + params_of(b, "down3.res.") + params_of(b, "up2.res.") +
+                         params_of(b, "up3.res.") + params_of(b, "up2.res_skip.") +
+                         params_of(b, "down2.time.") + params_of(b, "down3.time.") + params_of(b, "up2.time.") +
+                         params_of(b, "up3.time.") + params_of(b, "down2.attn.") + params_of(b, "down3.attn.") +
+                         params_of(b, "up2.attn.") + params_of(b, "up3.attn."),
+                     68 * (12 * c4 * c4 + (23 + 260 + 1285) * c4) + c4 * 4 * c4 /* up2's skip */);
+    /* the prior: 24 x 24 positions and 77 + 4 + 4 CLIP tokens as keys, one
+     * pass holding the weights and 119 more */
+    const esl_layer *first = NULL, *rest = NULL;
+    for (size_t i = 0; i < c->n_layers; i++)
+        if (strcmp(c->layers[i].name, "down1.attn.attention") == 0)
+            *(first == NULL ? &first : &rest) = &c->layers[i];
+    assert_non_null(first);
+    assert_non_null(rest);
+    assert_int_equal(first->q_len, 24 * 24);
+    assert_int_equal(first->kv_len, 24 * 24 + 85);
+    assert_int_equal(first->count, 24);
+    assert_int_equal(rest->count, 119 * 24);
+    /* Stage B's deepest level runs three times (one set of weights) on 16 x 16 */
+    const esl_layer *deep = layer(b, "up3.repeat.attn.attention");
+    assert_int_equal(deep->count, 2 * 6);
+    assert_int_equal(deep->q_len, 16 * 16);
+    assert_int_equal(layer(b, "up3.repeat.res.depthwise")->params, 0);
+    /* Stage A: the decoder plus its encoder (written out) and the 8192 x 4
+     * codebook against "20M" */
+    int64_t mix192 = 192 * 9 + 192 + 192 * 768 + 768 + 768 * 192 + 192 + 6;
+    int64_t mix384 = 384 * 9 + 384 + 384 * 1536 + 1536 + 1536 * 384 + 384 + 6;
+    int64_t encoder = (12 * 192 + 192) + mix192 + (192 * 384 * 16 + 384) + mix384 + (384 * 4 + 4) + 2 * 4;
+    assert_int_equal(a->params, 4 * 384 + 384 + 13 * mix384 + (384 * 192 * 16 + 192) + mix192 + 192 * 12 + 12);
+    assert_near((double)(a->params + encoder + 8192 * 4), 20e6, 0.025, "Stage A against \"20M\"");
+    esl_plan_free(p);
+    esl_model_free(m);
 }
 
 /* Kandinsky 2.2 and 3 as whole pipelines (docs/flops.md, "Kandinsky"). */
@@ -814,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_auraflow),
         cmocka_unit_test(test_lumina2),
         cmocka_unit_test(test_cogview4),
+        cmocka_unit_test(test_stable_cascade),
         cmocka_unit_test(test_published_macs),
         cmocka_unit_test(test_layer_flops),
         cmocka_unit_test(test_errors),
