@@ -85,6 +85,9 @@ void build_auraflow(builder *b)
     int64_t n_joint = cfg_count(b, "num_mmdit_layers", 4), n_single = cfg_count(b, "num_single_dit_layers", 32);
     int64_t registers = 8; /* register_tokens: 8 learned tokens before the text */
     int64_t gh, gw, side = 0;
+    if (b->rc == ESL_OK && (heads < 1 || hd < 1))
+        pb_fail(b, ESL_EINVAL, "num_attention_heads %lld and attention_head_dim %lld must be positive",
+                (long long)heads, (long long)hd);
     if (b->rc != ESL_OK)
         return;
     if (cap != d)

@@ -20,6 +20,9 @@ void build_cogview4(builder *b)
     int64_t text = cfg_int(b, "text_embed_dim", 4096), temb = cfg_int(b, "time_embed_dim", 512);
     int64_t cond = cfg_int(b, "condition_dim", 256);
     int64_t gh, gw;
+    if (b->rc == ESL_OK && (heads < 1 || hd < 1 || temb < 1))
+        pb_fail(b, ESL_EINVAL, "num_attention_heads %lld, attention_head_dim %lld and time_embed_dim %lld "
+                "must be positive", (long long)heads, (long long)hd, (long long)temb);
     if (b->rc != ESL_OK)
         return;
     int64_t n = pb_image_tokens(b, p, &gh, &gw), t = pb_text_tokens(b), len = n + t;
