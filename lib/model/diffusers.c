@@ -29,6 +29,8 @@ typedef struct part {
     const char *stage;   /* text, denoise or decode */
     int64_t passes;      /* forward passes per image of a text-stage loop, 0: one */
     int64_t tokens;      /* tokens a text encoder reads, 0: its default */
+    double compression;  /* image side over the grid of a stage that does not
+                          * run on the latent (Stable Cascade's prior), 0: none */
 } part;
 
 /* Kandinsky 2.2's combined text-to-image pipeline (KandinskyV22Combined-
@@ -38,12 +40,12 @@ typedef struct part {
  * CLIP image encoder for the negative embedding; the decoder U-Net is the
  * denoiser the request's steps apply to, MoVQ the decoder. */
 static const part kandinsky22[] = {
-    {"prior_text_encoder", "text", 0, 0},
-    {"prior_image_encoder", "text", 0, 0},
-    {"prior_prior", "text", 50, 0},
-    {"unet", "denoise", 0, 0},
-    {"movq", "decode", 0, 0},
-    {NULL, NULL, 0, 0},
+    {"prior_text_encoder", "text", 0, 0, 0.0},
+    {"prior_image_encoder", "text", 0, 0, 0.0},
+    {"prior_prior", "text", 50, 0, 0.0},
+    {"unet", "denoise", 0, 0, 0.0},
+    {"movq", "decode", 0, 0, 0.0},
+    {NULL, NULL, 0, 0, 0.0},
 };
 
 /* Kandinsky 3 (Kandinsky3Pipeline): the FLAN-UL2 encoder reads 128 tokens;
@@ -51,10 +53,28 @@ static const part kandinsky22[] = {
  * (the denoiser's text tokens: 14 for a 12-token prompt and its end mark,
  * the mean prompt length the Qwen-Image entry uses). */
 static const part kandinsky3[] = {
-    {"text_encoder", "text", 0, 128},
-    {"unet", "denoise", 0, 0},
-    {"movq", "decode", 0, 0},
-    {NULL, NULL, 0, 0},
+    {"text_encoder", "text", 0, 128, 0.0},
+    {"unet", "denoise", 0, 0, 0.0},
+    {"movq", "decode", 0, 0, 0.0},
+    {NULL, NULL, 0, 0, 0.0},
+};
+
+/* Stable Cascade's combined text-to-image pipeline (StableCascadeCombined-
+ * Pipeline): the prior pipeline encodes the prompt with its CLIP text
+ * encoder and runs Stage C (the prior U-Net) on a grid of the image side
+ * over 42.67, prior_num_inference_steps 60 under prior_guidance_scale 4 (two
+ * passes a step), with a zero image embedding (the image encoder does not
+ * run without input images); the decoder pipeline encodes the prompt again
+ * with its own CLIP text encoder and runs Stage B, the denoiser the
+ * request's steps apply to (decoder_guidance_scale 0: one pass a step),
+ * and Stage A (the Paella VQ-GAN) decodes. */
+static const part stable_cascade[] = {
+    {"prior_text_encoder", "text", 0, 0, 0.0},
+    {"prior_prior", "text", 120, 0, 42.67},
+    {"text_encoder", "text", 0, 0, 0.0},
+    {"decoder", "denoise", 0, 0, 0.0},
+    {"vqgan", "decode", 0, 0, 0.0},
+    {NULL, NULL, 0, 0, 0.0},
 };
 
 /* The most VAE levels (the latent factor is 2^(levels - 1)) and the largest
@@ -79,7 +99,37 @@ static const struct {
     {"HunyuanDiTPipeline", 333, 256, 0, NULL},
     {"KandinskyV22CombinedPipeline", 77, 0, 0, kandinsky22},
     {"Kandinsky3Pipeline", 14, 0, 0, kandinsky3},
+    /* AuraFlow: the UMT5 encoder and the transformer read 256 tokens (the
+     * transformer adds 8 register tokens of its own) */
+    {"AuraFlowPipeline", 256, 0, 0, NULL},
+    /* Lumina-Image 2.0: Gemma-2 reads the system prompt and the prompt padded
+     * to 256 tokens; the padded length is counted throughout (docs/flops.md) */
+    {"Lumina2Pipeline", 256, 0, 0, NULL},
+    {"Lumina2Text2ImgPipeline", 256, 0, 0, NULL},
+    /* CogView4: GLM-4 reads the prompt and its two start tokens padded to a
+     * multiple of 16: 16 for the 12-token mean prompt */
+    {"CogView4Pipeline", 16, 0, 0, NULL},
+    {"StableCascadeCombinedPipeline", 77, 0, 0, stable_cascade},
 };
+
+/* The supported pipeline classes, sorted, comma-separated into list. */
+static void pipeline_names(char *list, size_t size)
+{
+    list[0] = '\0';
+    size_t n = sizeof pipelines / sizeof pipelines[0];
+    const char *last = "";
+    for (size_t done = 0; done < n; done++) { /* selection by name: n is small */
+        const char *next = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(pipelines[i].pipeline, last) > 0 &&
+                (next == NULL || strcmp(pipelines[i].pipeline, next) < 0))
+                next = pipelines[i].pipeline;
+        if (done > 0)
+            strncat(list, ", ", size - strlen(list) - 1);
+        strncat(list, next, size - strlen(list) - 1);
+        last = next;
+    }
+}
 
 /* Config keys that describe the file, not the network. */
 static int metadata_key(const char *key)
@@ -211,19 +261,23 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
         if (pipeline != NULL && strcmp(pipelines[p].pipeline, pipeline) == 0)
             break;
     if (p == sizeof pipelines / sizeof pipelines[0]) {
+        char names[1024];
+        pipeline_names(names, sizeof names);
         rc = esl__fail(ESL_EUNSUPPORTED, "%s/model_index.json: unsupported pipeline class '%s' "
-                       "(supported: DiTPipeline, FluxPipeline, HunyuanDiTPipeline, Kandinsky3Pipeline, "
-                       "KandinskyV22CombinedPipeline, "
-                       "PixArtAlphaPipeline, PixArtSigmaPipeline, QwenImagePipeline, SanaPipeline, "
-                       "StableDiffusion3Pipeline, StableDiffusionPipeline, StableDiffusionXLPipeline)",
-                       dir, pipeline ? pipeline : "");
+                       "(supported: %s)", dir, pipeline ? pipeline : "", names);
         json_decref(index);
         return rc;
     }
     const part *parts = pipelines[p].parts;
-    const char *den_key = parts != NULL ? "unet" : listed_class(index, "transformer") ? "transformer" : "unet";
+    const char *den_key = listed_class(index, "transformer") ? "transformer" : "unet", *vae_key = "vae";
+    for (size_t i = 0; parts != NULL && parts[i].key != NULL; i++) {
+        if (strcmp(parts[i].stage, "denoise") == 0)
+            den_key = parts[i].key;
+        else if (strcmp(parts[i].stage, "decode") == 0)
+            vae_key = parts[i].key;
+    }
     const char *den_cls = listed_class(index, den_key);
-    const char *vae_cls = listed_class(index, parts != NULL ? "movq" : "vae");
+    const char *vae_cls = listed_class(index, vae_key);
     for (size_t i = 0; parts != NULL && parts[i].key != NULL; i++)
         if (listed_class(index, parts[i].key) == NULL) {
             json_decref(index);
@@ -245,6 +299,8 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
             json_object_set_new(extra, "passes", json_integer(parts[i].passes));
         if (parts[i].tokens > 0)
             json_object_set_new(extra, "tokens", json_integer(parts[i].tokens));
+        if (parts[i].compression > 0.0)
+            json_object_set_new(extra, "image_compression", json_real(parts[i].compression));
         rc = add_component(comps, dir, parts[i].key, listed_class(index, parts[i].key), parts[i].key,
                            parts[i].stage, extra, skipped);
         json_decref(extra);
@@ -286,10 +342,19 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
             den = json_object_get(c, "arch");
     }
     size_t levels = json_array_size(json_object_get(vae, "block_out_channels"));
+    int64_t shuffle = 1; /* a pixel shuffle after the last level (Paella) */
     if (levels == 0) /* AutoencoderDC, AutoencoderKLQwenImage */
         levels = json_array_size(json_object_get(vae, "decoder_block_out_channels"));
     if (levels == 0)
         levels = json_array_size(json_object_get(vae, "dim_mult"));
+    if (levels == 0 && strcmp(vae_cls, "PaellaVQModel") == 0) {
+        /* levels - 1 transposed convolutions, then a pixel shuffle */
+        json_t *lv = json_object_get(vae, "levels"), *sf = json_object_get(vae, "up_down_scale_factor");
+        levels = json_is_integer(lv) && json_integer_value(lv) > 0 ? (size_t)json_integer_value(lv) : 2;
+        shuffle = json_is_integer(sf) && json_integer_value(sf) > 0 && json_integer_value(sf) <= 16
+                      ? json_integer_value(sf)
+                      : 2;
+    }
     json_t *ps = json_object_get(den, "patch_size");
     int64_t patch = json_is_integer(ps) ? json_integer_value(ps) : 1;
     /* Checked here, before they are shifted and doubled; the plan builders
@@ -305,7 +370,7 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
         json_decref(doc);
         return rc;
     }
-    int64_t factor = levels > 0 ? INT64_C(1) << (levels - 1) : 8;
+    int64_t factor = levels > 0 ? shuffle * (INT64_C(1) << (levels - 1)) : 8;
     json_t *lc = json_object_get(vae, "latent_channels");
     if (lc == NULL)
         lc = json_object_get(vae, "z_dim");
@@ -317,7 +382,7 @@ static int describe(json_t **out, const char *dir, const char *name, json_t *ski
     json_object_set_new(doc, "format", json_string("esl-model/1"));
     json_object_set_new(doc, "name", json_string(name));
     json_object_set_new(doc, "display_name", json_string(name));
-    json_object_set_new(doc, "family", json_string(strcmp(den_key, "unet") == 0 ? "unet" : "dit"));
+    json_object_set_new(doc, "family", json_string(strstr(den_cls, "UNet") != NULL ? "unet" : "dit"));
     json_object_set_new(doc, "source", json_string(source));
     json_t *latent = json_object();
     json_object_set_new(latent, "factor", json_integer(factor));

@@ -117,6 +117,12 @@ void pb_fail(builder *b, int status, const char *fmt, ...) ESL_PRINTF(3, 4);
 
 /* Latent grid of the request (height/width over the latent factor). */
 void pb_latent(builder *b, int64_t *h, int64_t *w);
+/* Image tokens of the latent grid cut into p x p patches (the token grid in
+ * gh x gw); fails naming the size unless the patches tile the grid. */
+int64_t pb_image_tokens(builder *b, int64_t p, int64_t *gh, int64_t *gw);
+/* TimestepEmbedding(in, d) of one vector: the sinusoid of `in` channels, a
+ * linear to d, SiLU, a linear d to d (both with biases). */
+void pb_timestep_embedding(builder *b, const char *name, int64_t count, int64_t in, int64_t d);
 /* Text tokens the denoiser attends to (request override, else the model's). */
 int64_t pb_text_tokens(const builder *b);
 
@@ -151,5 +157,17 @@ void build_kandinsky3_unet(builder *b);
 /* HunyuanDiT2DModel and BertModel (hunyuan.c) */
 void build_hunyuan_dit(builder *b);
 void build_bert(builder *b);
+/* AuraFlowTransformer2DModel (auraflow.c) */
+void build_auraflow(builder *b);
+/* Lumina2Transformer2DModel (lumina.c) */
+void build_lumina2(builder *b);
+/* CogView4Transformer2DModel (cogview.c) */
+void build_cogview4(builder *b);
+/* GlmModel, CogView4's text encoder (text.c) */
+void build_glm(builder *b);
+/* StableCascadeUNet (Stage C and Stage B) and PaellaVQModel's decoder
+ * (Stage A) (cascade.c) */
+void build_cascade_unet(builder *b);
+void build_paella_decoder(builder *b);
 
 #endif

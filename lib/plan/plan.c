@@ -18,35 +18,44 @@ static const struct {
     {"AutoencoderKL", build_vae_decoder},
     {"AutoencoderDC", build_dc_decoder},
     {"AutoencoderKLQwenImage", build_qwen_vae_decoder},
+    {"AuraFlowTransformer2DModel", build_auraflow},
     {"BertModel", build_bert},
     {"CLIPTextModel", build_clip_text},
     {"CLIPTextModelWithProjection", build_clip_text},
     {"CLIPVisionModelWithProjection", build_clip_vision},
+    {"CogView4Transformer2DModel", build_cogview4},
     {"DiTTransformer2DModel", build_dit},
     {"FluxTransformer2DModel", build_flux},
     {"Gemma2Model", build_gemma2},
+    {"GlmModel", build_glm},
     {"HunyuanDiT2DModel", build_hunyuan_dit},
     {"Kandinsky3UNet", build_kandinsky3_unet},
+    {"Lumina2Transformer2DModel", build_lumina2},
+    {"PaellaVQModel", build_paella_decoder},
     {"PixArtTransformer2DModel", build_pixart},
     {"PriorTransformer", build_prior},
     {"Qwen2_5_VLForConditionalGeneration", build_qwen2_5_vl_text},
     {"QwenImageTransformer2DModel", build_qwen_image},
     {"SD3Transformer2DModel", build_sd3},
     {"SanaTransformer2DModel", build_sana},
+    {"StableCascadeUNet", build_cascade_unet},
     {"T5EncoderModel", build_t5_encoder},
     {"Transformer2DModel", NULL}, /* DiT or PixArt by norm_type, below */
+    {"UMT5EncoderModel", build_t5_encoder},
     {"UNet2DConditionModel", build_unet},
     {"VQModel", build_movq_decoder},
 };
 
 const char *esl_plan_classes(void)
 {
-    return "AutoencoderDC, AutoencoderKL, AutoencoderKLQwenImage, BertModel, CLIPTextModel, "
-           "CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DiTTransformer2DModel, "
-           "FluxTransformer2DModel, Gemma2Model, HunyuanDiT2DModel, Kandinsky3UNet, PixArtTransformer2DModel, "
+    return "AuraFlowTransformer2DModel, AutoencoderDC, AutoencoderKL, AutoencoderKLQwenImage, BertModel, "
+           "CLIPTextModel, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, "
+           "CogView4Transformer2DModel, DiTTransformer2DModel, FluxTransformer2DModel, Gemma2Model, GlmModel, "
+           "HunyuanDiT2DModel, Kandinsky3UNet, Lumina2Transformer2DModel, PaellaVQModel, PixArtTransformer2DModel, "
            "PriorTransformer, "
            "Qwen2_5_VLForConditionalGeneration, QwenImageTransformer2DModel, SD3Transformer2DModel, "
-           "SanaTransformer2DModel, T5EncoderModel, Transformer2DModel, UNet2DConditionModel, VQModel";
+           "SanaTransformer2DModel, StableCascadeUNet, T5EncoderModel, Transformer2DModel, UMT5EncoderModel, "
+           "UNet2DConditionModel, VQModel";
 }
 
 const char *esl_layer_kind_name(esl_layer_kind kind)

@@ -1,8 +1,9 @@
 /*
  * text.c - layer plans of the text encoders of diffusion pipelines, after
  * the transformers classes: CLIPTextModel (and WithProjection), the T5
- * encoder (T5EncoderModel) and the language model of Qwen2.5-VL
- * (Qwen2_5_VLForConditionalGeneration, its text_config). The sequence length
+ * encoder (T5EncoderModel, and UMT5EncoderModel with a position bias per
+ * layer), the language model of Qwen2.5-VL (Qwen2_5_VLForConditionalGeneration,
+ * its text_config), Gemma2Model and GlmModel. The sequence length
  * is the architecture section's "tokens" when given, else CLIP's
  * max_position_embeddings and the model's text tokens for T5 and Qwen, plus
  * "template_tokens" (a prompt template the pipeline drops afterwards).
@@ -76,10 +77,16 @@ void build_t5_encoder(builder *b)
         return;
     int64_t inner = heads * kv;
     pb_table(b, "shared", vocab * d);
-    /* The bucketed position bias is computed once and added to every layer's scores. */
-    pb_elementwise(b, ESL_LAYER_OTHER, "relative_attention_bias", 1, heads * t * t, FPE_ADD,
-                   buckets * heads);
-    pb_elementwise(b, ESL_LAYER_OTHER, "layer.attn.bias_add", layers, heads * t * t, FPE_ADD, 0);
+    if (strcmp(b->cls, "UMT5EncoderModel") == 0) {
+        /* UMT5: every layer has a bucketed position bias table of its own */
+        pb_elementwise(b, ESL_LAYER_OTHER, "layer.attn.relative_attention_bias", layers, heads * t * t,
+                       FPE_ADD, buckets * heads);
+    } else {
+        /* T5: the bias is computed once and added to every layer's scores */
+        pb_elementwise(b, ESL_LAYER_OTHER, "relative_attention_bias", 1, heads * t * t, FPE_ADD,
+                       buckets * heads);
+        pb_elementwise(b, ESL_LAYER_OTHER, "layer.attn.bias_add", layers, heads * t * t, FPE_ADD, 0);
+    }
     pb_rmsnorm(b, "layer.norm1", layers, t, d);
     pb_linear(b, "layer.attn.q", layers, t, d, inner, 0);
     pb_linear(b, "layer.attn.k", layers, t, d, inner, 0);
@@ -167,6 +174,45 @@ void build_gemma2(builder *b)
     pb_elementwise(b, ESL_LAYER_ACT, "layer.mlp.geglu", layers, t * ff, FPE_GELU + FPE_GATE, 0);
     pb_linear(b, "layer.mlp.down", layers, t, ff, d, 0);
     pb_rmsnorm(b, "layer.post_feedforward_layernorm", layers, t, d);
+    pb_elementwise(b, ESL_LAYER_OTHER, "layer.residuals", layers, 2 * t * d, FPE_ADD, 0);
+    pb_rmsnorm(b, "norm", 1, t, d);
+}
+
+/* GlmModel (GLM-4, CogView4's text encoder): grouped-query attention with
+ * biased q, k, v and rotary positions on partial_rotary_factor of each head,
+ * a fused gate-and-up SwiGLU; the pipeline reads the hidden states, so no
+ * vocabulary head runs. */
+void build_glm(builder *b)
+{
+    int64_t d = cfg_int(b, "hidden_size", -1), layers = cfg_count(b, "num_hidden_layers", -1);
+    int64_t heads = cfg_int(b, "num_attention_heads", -1);
+    int64_t kvh = cfg_int(b, "num_key_value_heads", heads);
+    int64_t ff = cfg_int(b, "intermediate_size", -1), vocab = cfg_int(b, "vocab_size", -1);
+    int64_t hd = cfg_int(b, "head_dim", heads > 0 ? d / heads : 0);
+    int bias = cfg_bool(b, "attention_bias", 1);
+    json_t *prf = json_object_get(b->cfg, "partial_rotary_factor");
+    double rotary = prf == NULL || json_is_null(prf) ? 0.5 : json_number_value(prf);
+    int64_t t = sequence(b, pb_text_tokens(b));
+    if (heads == 0 || kvh == 0 || hd == 0 || heads % kvh != 0)
+        pb_fail(b, ESL_EINVAL, "num_attention_heads %lld, num_key_value_heads %lld and head_dim %lld do "
+                "not form grouped-query attention", (long long)heads, (long long)kvh, (long long)hd);
+    if (prf != NULL && !json_is_null(prf) && (!json_is_number(prf) || !(rotary >= 0.0 && rotary <= 1.0)))
+        pb_fail(b, ESL_EINVAL, "config field 'partial_rotary_factor': expected a number in [0, 1]");
+    if (b->rc != ESL_OK)
+        return;
+    int64_t rot = (int64_t)(rotary * (double)hd);
+    pb_table(b, "embed_tokens", vocab * d);
+    pb_rmsnorm(b, "layer.input_layernorm", layers, t, d);
+    pb_linear(b, "layer.attn.q", layers, t, d, heads * hd, bias);
+    pb_linear(b, "layer.attn.k", layers, t, d, kvh * hd, bias);
+    pb_linear(b, "layer.attn.v", layers, t, d, kvh * hd, bias);
+    pb_elementwise(b, ESL_LAYER_OTHER, "layer.rope", layers, t * (heads + kvh) * rot, FPE_ROPE, 0);
+    pb_attention(b, "layer.attn.attention", layers, heads, t, t, hd);
+    pb_linear(b, "layer.attn.o", layers, t, heads * hd, d, 0);
+    pb_rmsnorm(b, "layer.post_attention_layernorm", layers, t, d);
+    pb_linear(b, "layer.mlp.gate_up", layers, t, d, 2 * ff, 0);
+    pb_elementwise(b, ESL_LAYER_ACT, "layer.mlp.swiglu", layers, t * ff, FPE_SILU + FPE_GATE, 0);
+    pb_linear(b, "layer.mlp.down", layers, t, ff, d, 0);
     pb_elementwise(b, ESL_LAYER_OTHER, "layer.residuals", layers, 2 * t * d, FPE_ADD, 0);
     pb_rmsnorm(b, "norm", 1, t, d);
 }

@@ -14,7 +14,7 @@
 #include "plan/internal.h"
 
 /* Image tokens of a latent grid cut into p x p patches; fails unless whole. */
-static int64_t image_tokens(builder *b, int64_t p, int64_t *gh, int64_t *gw)
+int64_t pb_image_tokens(builder *b, int64_t p, int64_t *gh, int64_t *gw)
 {
     int64_t h, w;
     *gh = *gw = 0; /* set on every path: a failed build reads them too */
@@ -31,7 +31,7 @@ static int64_t image_tokens(builder *b, int64_t p, int64_t *gh, int64_t *gw)
 }
 
 /* TimestepEmbedding(in, d): sinusoid of `in` channels, linear, SiLU, linear. */
-static void timestep_embedding(builder *b, const char *name, int64_t count, int64_t in, int64_t d)
+void pb_timestep_embedding(builder *b, const char *name, int64_t count, int64_t in, int64_t d)
 {
     char n[48];
     pb_name(n, sizeof n, "%s.sinusoid", name);
@@ -157,13 +157,13 @@ void build_flux(builder *b)
     int64_t joint = cfg_int(b, "joint_attention_dim", 4096), pooled = cfg_int(b, "pooled_projection_dim", 768);
     int guidance = cfg_bool(b, "guidance_embeds", 0);
     int64_t gh, gw, t = pb_text_tokens(b);
-    int64_t n = image_tokens(b, 2 * p, &gh, &gw), len = n + t;
+    int64_t n = pb_image_tokens(b, 2 * p, &gh, &gw), len = n + t;
     if (b->rc != ESL_OK)
         return;
     pb_linear(b, "x_embedder", 1, n, in, d, 1);
-    timestep_embedding(b, "time_text_embed.timestep", 1, 256, d);
+    pb_timestep_embedding(b, "time_text_embed.timestep", 1, 256, d);
     if (guidance)
-        timestep_embedding(b, "time_text_embed.guidance", 1, 256, d);
+        pb_timestep_embedding(b, "time_text_embed.guidance", 1, 256, d);
     mlp(b, "time_text_embed.text", 1, 1, pooled, d, d, FPE_SILU);
     pb_elementwise(b, ESL_LAYER_OTHER, "time_text_embed.sum", 1, d, guidance ? 2 : 1, 0);
     pb_linear(b, "context_embedder", 1, t, joint, d, 1);
@@ -255,12 +255,12 @@ void build_sd3(builder *b)
         pb_fail(b, ESL_EINVAL, "caption_projection_dim %lld differs from the inner width %lld",
                 (long long)caption, (long long)d);
     int64_t gh, gw, t = pb_text_tokens(b);
-    int64_t n = image_tokens(b, p, &gh, &gw);
+    int64_t n = pb_image_tokens(b, p, &gh, &gw);
     if (b->rc != ESL_OK || layers < 1)
         return;
     pb_conv(b, "pos_embed.proj", 1, in, d, p, p, gh, gw, 1);
     pb_elementwise(b, ESL_LAYER_OTHER, "pos_embed.add", 1, n * d, FPE_ADD, 0);
-    timestep_embedding(b, "time_text_embed.timestep", 1, 256, d);
+    pb_timestep_embedding(b, "time_text_embed.timestep", 1, 256, d);
     mlp(b, "time_text_embed.text", 1, 1, pooled, d, d, FPE_SILU);
     pb_elementwise(b, ESL_LAYER_OTHER, "time_text_embed.sum", 1, d, FPE_ADD, 0);
     pb_linear(b, "context_embedder", 1, t, joint, d, 1);
@@ -282,10 +282,10 @@ void build_qwen_image(builder *b)
     if (cfg_bool(b, "guidance_embeds", 0))
         pb_fail(b, ESL_EUNSUPPORTED, "guidance_embeds true is not supported");
     int64_t gh, gw, t = pb_text_tokens(b);
-    int64_t n = image_tokens(b, p, &gh, &gw), len = n + t;
+    int64_t n = pb_image_tokens(b, p, &gh, &gw), len = n + t;
     if (b->rc != ESL_OK)
         return;
-    timestep_embedding(b, "time_text_embed.timestep", 1, 256, d);
+    pb_timestep_embedding(b, "time_text_embed.timestep", 1, 256, d);
     pb_rmsnorm(b, "txt_norm", 1, t, joint);
     pb_linear(b, "img_in", 1, n, in, d, 1);
     pb_linear(b, "txt_in", 1, t, joint, d, 1);
@@ -298,7 +298,7 @@ void build_qwen_image(builder *b)
 static int64_t patch_embed(builder *b, int64_t in, int64_t d, int64_t p)
 {
     int64_t gh, gw;
-    int64_t n = image_tokens(b, p, &gh, &gw);
+    int64_t n = pb_image_tokens(b, p, &gh, &gw);
     if (b->rc != ESL_OK)
         return 0;
     pb_conv(b, "pos_embed.proj", 1, in, d, p, p, gh, gw, 1);
@@ -332,7 +332,7 @@ void build_dit(builder *b)
         return;
     /* AdaLayerNormZero with CombinedTimestepLabelEmbeddings per block; the
      * label table has one extra row for the classifier-free "null" class. */
-    timestep_embedding(b, "block.emb.timestep", layers, 256, d);
+    pb_timestep_embedding(b, "block.emb.timestep", layers, 256, d);
     pb_elementwise(b, ESL_LAYER_OTHER, "block.emb.class_table", layers, d, FPE_ADD, (classes + 1) * d);
     ada_norm(b, "block.norm1", layers, n, d, 6);
     self_attention(b, "block.attn1", layers, n, d, heads, hd, bias);
@@ -343,7 +343,7 @@ void build_dit(builder *b)
     pb_elementwise(b, ESL_LAYER_OTHER, "block.ff.gate", layers, n * d, FPE_GATED_ADD, 0);
     /* The output layer recomputes block 0's conditioning (shared weights). */
     b->shared = 1;
-    timestep_embedding(b, "out.emb.timestep", 1, 256, d);
+    pb_timestep_embedding(b, "out.emb.timestep", 1, 256, d);
     b->shared = 0;
     pb_elementwise(b, ESL_LAYER_OTHER, "out.emb.class", 1, d, FPE_ADD, 0);
     pb_elementwise(b, ESL_LAYER_ACT, "proj_out_1.act", 1, d, FPE_SILU, 0);
@@ -367,13 +367,13 @@ void build_pixart(builder *b)
     int64_t n = patch_embed(b, in, d, p);
     if (b->rc != ESL_OK)
         return;
-    timestep_embedding(b, "adaln_single.timestep", 1, 256, d);
+    pb_timestep_embedding(b, "adaln_single.timestep", 1, 256, d);
     if (extra) { /* resolution (2 values) and aspect ratio (1), d/3 wide each */
-        timestep_embedding(b, "adaln_single.resolution", 1, 256, d / 3);
+        pb_timestep_embedding(b, "adaln_single.resolution", 1, 256, d / 3);
         b->shared = 1; /* the same module embeds the width */
-        timestep_embedding(b, "adaln_single.resolution", 1, 256, d / 3);
+        pb_timestep_embedding(b, "adaln_single.resolution", 1, 256, d / 3);
         b->shared = 0;
-        timestep_embedding(b, "adaln_single.aspect_ratio", 1, 256, d / 3);
+        pb_timestep_embedding(b, "adaln_single.aspect_ratio", 1, 256, d / 3);
     }
     pb_elementwise(b, ESL_LAYER_ACT, "adaln_single.act", 1, d, FPE_SILU, 0);
     pb_linear(b, "adaln_single.linear", 1, 1, d, 6 * d, 1);
@@ -422,14 +422,14 @@ void build_sana(builder *b)
     json_t *ratio = json_object_get(b->cfg, "mlp_ratio");
     double mlp_ratio = json_is_number(ratio) ? json_number_value(ratio) : 2.5;
     int64_t hidden = (int64_t)(mlp_ratio * (double)d), t = pb_text_tokens(b), gh, gw;
-    int64_t n = image_tokens(b, p, &gh, &gw);
+    int64_t n = pb_image_tokens(b, p, &gh, &gw);
     if (b->rc != ESL_OK)
         return;
     pb_conv(b, "patch_embed.proj", 1, in, d, p, p, gh, gw, 1);
     /* A fixed sin-cos table is added only when interpolation_scale is set. */
     if (json_is_number(json_object_get(b->cfg, "interpolation_scale")))
         pb_elementwise(b, ESL_LAYER_OTHER, "patch_embed.pos_add", 1, n * d, FPE_ADD, 0);
-    timestep_embedding(b, "time_embed.timestep", 1, 256, d);
+    pb_timestep_embedding(b, "time_embed.timestep", 1, 256, d);
     pb_elementwise(b, ESL_LAYER_ACT, "time_embed.act", 1, d, FPE_SILU, 0);
     pb_linear(b, "time_embed.linear", 1, 1, d, 6 * d, 1);
     mlp(b, "caption_projection", 1, t, caption, d, d, FPE_GELU);

@@ -117,8 +117,9 @@ static void errors(void **state)
         {HEAD "sd2,A100,fp16,0,512,512,10,1\n", ESL_EPARSE, "t.csv:2: 8 fields, the header has 9"},
         {HEAD "sd2,,fp16,0,512,512,10,1,5\n", ESL_EINVAL, "t.csv:2: column 'gpu' is empty"},
         {HEAD "\nflux,A100,fp16,0,512,512,10,1,5\n", ESL_ENOTFOUND,
-         "t.csv:3: column 'model': unknown model 'flux' (known: flux-dev, kandinsky-2-2, "
-         "kandinsky-3, qwen-image, sd15, sd2, sd3-medium, sd35-large, sdxl, sdxl-turbo, ssd-1b)"},
+         "t.csv:3: column 'model': unknown model 'flux' (known: auraflow, cogview4-6b, flux-dev, "
+         "kandinsky-2-2, kandinsky-3, lumina-image-2, qwen-image, sd15, sd2, sd3-medium, sd35-large, "
+         "sdxl, sdxl-turbo, ssd-1b, stable-cascade)"},
         {HEAD "sd2,A100,fp16,0,500,512,10,1,5\n", ESL_EINVAL, NULL},
         {HEAD "sd2,A100,\"fp16,0,512,512,10,1,5\n", ESL_EPARSE,
          "t.csv: a quoted field is not closed at the end of the input"},

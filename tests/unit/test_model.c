@@ -22,11 +22,12 @@
 static void catalogue(void **state)
 {
     (void)state;
-    assert_int_equal(esl_catalog_count(), 11);
-    static const char *const names[] = {"flux-dev", "kandinsky-2-2", "kandinsky-3", "qwen-image",
+    assert_int_equal(esl_catalog_count(), 15);
+    static const char *const names[] = {"auraflow", "cogview4-6b", "flux-dev", "kandinsky-2-2",
+                                        "kandinsky-3", "lumina-image-2", "qwen-image",
                                         "sd15", "sd2", "sd3-medium", "sd35-large",
-                                        "sdxl", "sdxl-turbo", "ssd-1b"};
-    for (size_t i = 0; i < 11; i++) {
+                                        "sdxl", "sdxl-turbo", "ssd-1b", "stable-cascade"};
+    for (size_t i = 0; i < 15; i++) {
         assert_string_equal(esl_catalog_name(i), names[i]);
         esl_model *m;
         assert_int_equal(esl_catalog_find(&m, names[i]), ESL_OK);
@@ -35,13 +36,14 @@ static void catalogue(void **state)
             assert_true(strcmp(names[i - 1], names[i]) < 0); /* sorted as strcmp sorts */
         esl_model_free(m);
     }
-    assert_null(esl_catalog_name(11));
+    assert_null(esl_catalog_name(15));
     esl_model *m = (esl_model *)1;
     assert_int_equal(esl_catalog_find(&m, "flux"), ESL_ENOTFOUND);
     assert_null(m);
     assert_string_equal(esl_error_last(),
-                        "unknown model 'flux' (known: flux-dev, kandinsky-2-2, kandinsky-3, qwen-image, "
-                        "sd15, sd2, sd3-medium, sd35-large, sdxl, sdxl-turbo, ssd-1b)");
+                        "unknown model 'flux' (known: auraflow, cogview4-6b, flux-dev, kandinsky-2-2, "
+                        "kandinsky-3, lumina-image-2, qwen-image, sd15, sd2, sd3-medium, sd35-large, "
+                        "sdxl, sdxl-turbo, ssd-1b, stable-cascade)");
     assert_int_equal(esl_catalog_find(&m, "../etc/passwd"), ESL_ENOTFOUND);
     esl_model_free(NULL);
 }

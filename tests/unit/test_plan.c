@@ -232,6 +232,231 @@ static void test_ssd1b(void **state)
     esl_model_free(xl);
 }
 
+/* The parameters of the layers whose names start with `prefix`, every
+ * instance counted. */
+static int64_t params_of(const esl_plan_component *c, const char *prefix)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < c->n_layers; i++)
+        if (strncmp(c->layers[i].name, prefix, strlen(prefix)) == 0)
+            sum += c->layers[i].params * c->layers[i].count;
+    return sum;
+}
+
+/* |a - b| / b below `tol`. */
+static void assert_near(double a, double b, double tol, const char *what)
+{
+    if (fabs(a - b) / b > tol)
+        fail_msg("%s: %.0f against %.0f, %.3f%% off (tolerance %.3f%%)", what, a, b,
+                 100.0 * fabs(a - b) / b, 100.0 * tol);
+}
+
+/*
+ * AuraFlow v0.3: the module shapes of AuraFlowTransformer2DModel written
+ * out (d = 3072, SwiGLU width 8192, no biases in the blocks) against the
+ * plan, and the plan against the published "6.8B"; UMT5 has a position
+ * bias per layer; the text joins 8 register tokens.
+ */
+static void test_auraflow(void **state)
+{
+    (void)state;
+    esl_model *m = diffusers(DIFFUSERS "auraflow-v0.3");
+    esl_plan *p = plan(m, 1024, 1024);
+    const esl_plan_component *t = part(p, "transformer");
+    const int64_t d = 3072, ff = 8192;
+    int64_t joint = 2 * 6 * d * d + 8 * d * d + 2 * 3 * d * ff;
+    int64_t single = 6 * d * d + 4 * d * d + 3 * d * ff;
+    int64_t rest = (16 * d + d) + 9216 * d /* patch linear, position table */ + 2048 * d /* context */ +
+                   (256 * d + d + d * d + d) /* time MLP */ + 8 * d /* registers */ +
+                   2 * d * d /* norm_out */ + d * 16 /* proj_out */;
+    assert_int_equal(t->params, 4 * joint + 32 * single + rest);
+    assert_int_equal(t->params, INT64_C(6858605568));
+    assert_near((double)t->params, 6.8e9, 0.01, "AuraFlow transformer against \"6.8B\"");
+    assert_int_equal(layer(t, "joint.attention")->q_len, 64 * 64 + 256 + 8);
+    assert_int_equal(layer(t, "single.attention")->count, 32);
+    assert_int_equal(layer(t, "single.ff.out")->k, ff);
+    /* Pile-T5-XL's encoder (UMT5): 24 layers, each with its own 32 x 32 bias */
+    const esl_plan_component *te = part(p, "text_encoder");
+    const esl_layer *bias = layer(te, "layer.attn.relative_attention_bias");
+    assert_int_equal(bias->count, 24);
+    assert_int_equal(bias->params, 32 * 32);
+    assert_int_equal(te->params, INT64_C(32128) * 2048 + 24 * (4 * 2048 * 2048 + 3 * 2048 * 5120 +
+                                                           2 * 2048 + 1024) + 2048);
+    assert_int_equal(layer(te, "layer.attn.attention")->q_len, 256);
+    esl_plan_free(p);
+    /* a grid larger than the 96 x 96 position table is refused */
+    esl_request r = {.height = 2048, .width = 2048, .steps = 1, .prompts = 1};
+    assert_int_equal(esl_plan_build(&p, m, &r), ESL_EINVAL);
+    assert_non_null(strstr(esl_error_last(), "pos_embed_max_size 9216"));
+    esl_model_free(m);
+}
+
+/*
+ * Lumina-Image 2.0: 26 main and 2 + 2 refiner blocks of width 2304 (24
+ * query heads, 8 key-value heads of 96), SwiGLU width 6144, a conditioning
+ * vector of 1024, against the "2B" of its model card; the context refiner
+ * runs over the text alone, the noise refiner over the image alone.
+ */
+static void test_lumina2(void **state)
+{
+    (void)state;
+    esl_model *m = diffusers(DIFFUSERS "lumina-image-2.0");
+    esl_plan *p = plan(m, 1024, 1024);
+    const esl_plan_component *t = part(p, "transformer");
+    const int64_t d = 2304, kv = 8 * 96, ff = 6144;
+    int64_t attn = 2 * d * d + 2 * d * kv + 2 * 96, mlp = 3 * d * ff, norms = 3 * d;
+    int64_t modulated = attn + mlp + norms + (1024 * 4 * d + 4 * d + d);
+    int64_t plain = attn + mlp + norms + d;
+    int64_t rest = (64 * d + d) + (256 * 1024 + 1024 + 1024 * 1024 + 1024) + (d + d * d + d) +
+                   (1024 * d + d) + (d * 64 + 64);
+    assert_int_equal(t->params, 28 * modulated + 2 * plain + rest);
+    assert_int_equal(t->params, INT64_C(1972759232));
+    assert_near((double)t->params, 2.0e9, 0.015, "Lumina-Image 2.0 transformer against \"2B\"");
+    assert_int_equal(layer(t, "layer.attn.attention")->q_len, 64 * 64 + 256);
+    assert_int_equal(layer(t, "layer.attn.attention")->count, 26);
+    assert_int_equal(layer(t, "context_refiner.attn.attention")->q_len, 256);
+    assert_int_equal(layer(t, "noise_refiner.attn.attention")->q_len, 64 * 64);
+    assert_int_equal(layer(t, "layer.attn.to_k")->n, kv);
+    /* the text encoder is Gemma-2-2B (checked above) over the padded 256 */
+    assert_int_equal(part(p, "text_encoder")->params, INT64_C(2614341888));
+    assert_int_equal(layer(part(p, "text_encoder"), "layer.attn.attention")->q_len, 256);
+    esl_plan_free(p);
+    esl_model_free(m);
+}
+
+/*
+ * CogView4-6B: 28 blocks of width 4096 sharing one set of weights between
+ * the streams, an adaLN of 12 chunks from the 512-wide conditioning; GLM-4's
+ * model without its vocabulary head, which with the head (151,552 x 4096)
+ * is GLM-4-9B's published "9.4B".
+ */
+static void test_cogview4(void **state)
+{
+    (void)state;
+    esl_model *m = diffusers(DIFFUSERS "cogview4-6b");
+    esl_plan *p = plan(m, 1024, 1024);
+    const esl_plan_component *t = part(p, "transformer");
+    const int64_t d = 4096;
+    int64_t block = (512 * 12 * d + 12 * d) + 4 * (d * d + d) + (d * 4 * d + 4 * d) + (4 * d * d + d);
+    int64_t rest = (64 * d + d) + (d * d + d) + (d * 512 + 512 + 512 * 512 + 512) +
+                   (1536 * 512 + 512 + 512 * 512 + 512) + (512 * 2 * d + 2 * d) + (d * 64 + 64);
+    assert_int_equal(t->params, 28 * block + rest);
+    assert_int_equal(t->params, INT64_C(6369118272));
+    assert_int_equal(layer(t, "block.attn.attention")->q_len, 64 * 64 + 16);
+    /* the rotary embedding touches the image tokens only */
+    assert_int_equal(layer(t, "block.attn.rope")->elements, 2 * 64 * 64 * d);
+    const esl_plan_component *te = part(p, "text_encoder");
+    assert_int_equal(te->params, INT64_C(8779194368));
+    assert_near((double)(te->params + INT64_C(151552) * 4096), 9.4e9, 0.001, "GLM-4-9B against \"9.4B\"");
+    assert_int_equal(layer(te, "layer.attn.k")->n, 2 * 128);
+    assert_int_equal(layer(te, "layer.attn.attention")->q_len, 16);
+    esl_plan_free(p);
+    esl_model_free(m);
+}
+
+/*
+ * Kandinsky 2.2's decoder U-Net against the model card's "1.22B": the plan
+ * follows the diffusers modules the checkpoint loads into (1,253,091,080);
+ * the card's figure is the network without its two projections of the
+ * image embedding (32 tokens of 768 for the attention, one vector for the
+ * time embedding), 33,454,080 parameters that are not the U-Net proper.
+ */
+static void test_kandinsky22_unet(void **state)
+{
+    (void)state;
+    esl_model *m = diffusers(DIFFUSERS "kandinsky-2-2");
+    esl_plan *p = plan_of(m, "unet", 512);
+    const esl_plan_component *u = &p->components[0];
+    int64_t hid = params_of(u, "encoder_hid_proj."), add = params_of(u, "add_embedding.image_");
+    assert_int_equal(hid, 1280 * 32 * 768 + 32 * 768 + 2 * 768);
+    assert_int_equal(add, 1280 * 1536 + 1536 + 2 * 1536);
+    assert_int_equal(u->params, INT64_C(1253091080));
+    assert_int_equal(u->params - hid - add, INT64_C(1219637000));
+    assert_near((double)(u->params - hid - add), 1.22e9, 0.0005, "Kandinsky 2.2 U-Net body against \"1.22B\"");
+    esl_plan_free(p);
+    esl_model_free(m);
+}
+
+/* SSD-1B's layer counts are the config's: one fewer layer in the config's
+ * reverse_transformer_layers_per_block gives one block fewer. */
+static void test_ssd1b_from_config(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    assert_int_equal(esl_diffusers_describe(&text, DIFFUSERS "ssd-1b", "ssd"), ESL_OK);
+    char *at = strstr(text, "\"reverse_transformer_layers_per_block\"");
+    assert_non_null(at);
+    at = strstr(at, "10");
+    assert_non_null(at);
+    at[0] = ' ', at[1] = '9'; /* up0's third attention: 10 layers -> 9 */
+    esl_model *fewer = NULL, *ssd = diffusers(DIFFUSERS "ssd-1b");
+    assert_int_equal(esl_model_parse(&fewer, text, strlen(text), "ssd-1b-fewer"), ESL_OK);
+    esl_plan *pf = plan_of(fewer, "unet", 1024), *ps = plan_of(ssd, "unet", 1024);
+    assert_int_equal(layer(&pf->components[0], "up0.attn2.attn1.q")->count, 9);
+    assert_int_equal(ps->components[0].params - pf->components[0].params, 34755840);
+    esl_plan_free(pf);
+    esl_plan_free(ps);
+    esl_model_free(fewer);
+    esl_model_free(ssd);
+    free(text);
+}
+
+/*
+ * Stable Cascade as one pipeline: Stage C (the prior) on a 24 x 24 grid at
+ * 1024 px, 60 guided steps (120 passes) per image in the text stage; Stage
+ * B (the decoder) the denoiser; Stage A (the Paella decoder). Published:
+ * Stage C "3.6B", Stage B "1.5B", Stage A "20M" (encoder and decoder).
+ */
+static void test_stable_cascade(void **state)
+{
+    (void)state;
+    esl_model *m = diffusers(DIFFUSERS "stable-cascade");
+    assert_int_equal(m->latent_factor, 4);
+    esl_plan *p = plan(m, 1024, 1024);
+    const esl_plan_component *c = part(p, "prior_prior"), *b = part(p, "decoder"), *a = part(p, "vqgan");
+    assert_int_equal(c->stage, ESL_STAGE_TEXT);
+    assert_int_equal(b->stage, ESL_STAGE_DENOISE);
+    assert_int_equal(a->stage, ESL_STAGE_DECODE);
+    assert_int_equal(c->params, INT64_C(3589103632));
+    assert_near((double)c->params, 3.6e9, 0.005, "Stage C against \"3.6B\"");
+    assert_int_equal(b->params, INT64_C(1562941136));
+    /* Stage B's 1280-channel levels: 68 layers of a residual, a timestep
+     * and an attention block (8c^2 + 23c, 2 x (64 x 2c + 2c), 4c^2 + 1285c) */
+    const int64_t c4 = 1280;
+    assert_int_equal(params_of(b, "down2.res.") + params_of(b, "down3.res.") + params_of(b, "up2.res.") +
+                         params_of(b, "up3.res.") + params_of(b, "up2.res_skip.") +
+                         params_of(b, "down2.time.") + params_of(b, "down3.time.") + params_of(b, "up2.time.") +
+                         params_of(b, "up3.time.") + params_of(b, "down2.attn.") + params_of(b, "down3.attn.") +
+                         params_of(b, "up2.attn.") + params_of(b, "up3.attn."),
+                     68 * (12 * c4 * c4 + (23 + 260 + 1285) * c4) + c4 * 4 * c4 /* up2's skip */);
+    /* the prior: 24 x 24 positions and 77 + 4 + 4 CLIP tokens as keys, one
+     * pass holding the weights and 119 more */
+    const esl_layer *first = NULL, *rest = NULL;
+    for (size_t i = 0; i < c->n_layers; i++)
+        if (strcmp(c->layers[i].name, "down1.attn.attention") == 0)
+            *(first == NULL ? &first : &rest) = &c->layers[i];
+    assert_non_null(first);
+    assert_non_null(rest);
+    assert_int_equal(first->q_len, 24 * 24);
+    assert_int_equal(first->kv_len, 24 * 24 + 85);
+    assert_int_equal(first->count, 24);
+    assert_int_equal(rest->count, 119 * 24);
+    /* Stage B's deepest level runs three times (one set of weights) on 16 x 16 */
+    const esl_layer *deep = layer(b, "up3.repeat.attn.attention");
+    assert_int_equal(deep->count, 2 * 6);
+    assert_int_equal(deep->q_len, 16 * 16);
+    assert_int_equal(layer(b, "up3.repeat.res.depthwise")->params, 0);
+    /* Stage A: the decoder plus its encoder (written out) and the 8192 x 4
+     * codebook against "20M" */
+    int64_t mix192 = 192 * 9 + 192 + 192 * 768 + 768 + 768 * 192 + 192 + 6;
+    int64_t mix384 = 384 * 9 + 384 + 384 * 1536 + 1536 + 1536 * 384 + 384 + 6;
+    int64_t encoder = (12 * 192 + 192) + mix192 + (192 * 384 * 16 + 384) + mix384 + (384 * 4 + 4) + 2 * 4;
+    assert_int_equal(a->params, 4 * 384 + 384 + 13 * mix384 + (384 * 192 * 16 + 192) + mix192 + 192 * 12 + 12);
+    assert_near((double)(a->params + encoder + 8192 * 4), 20e6, 0.025, "Stage A against \"20M\"");
+    esl_plan_free(p);
+    esl_model_free(m);
+}
+
 /* Kandinsky 2.2 and 3 as whole pipelines (docs/flops.md, "Kandinsky"). */
 static void test_kandinsky(void **state)
 {
@@ -322,12 +547,15 @@ static void test_partial(void **state)
 static void test_catalogue_equals_diffusers(void **state)
 {
     (void)state;
-    static const char *const names[] = {"flux-dev", "sd2", "sd35-large", "qwen-image"};
+    static const char *const names[][2] = {
+        {"flux-dev", "flux-dev"}, {"sd2", "sd2"}, {"sd35-large", "sd35-large"},
+        {"qwen-image", "qwen-image"}, {"auraflow", "auraflow-v0.3"},
+        {"lumina-image-2", "lumina-image-2.0"}, {"cogview4-6b", "cogview4-6b"}};
     static const int64_t sizes[][2] = {{1024, 1024}, {512, 768}, {256, 256}};
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         char dir[512];
-        snprintf(dir, sizeof dir, DIFFUSERS "%s", names[k]);
-        esl_model *a = catalogue(names[k]), *b = diffusers(dir);
+        snprintf(dir, sizeof dir, DIFFUSERS "%s", names[k][1]);
+        esl_model *a = catalogue(names[k][0]), *b = diffusers(dir);
         for (size_t i = 0; i < 3; i++) {
             esl_request r = {.height = sizes[i][0], .width = sizes[i][1], .steps = 28, .prompts = 1,
                              .cfg = 1};
@@ -638,6 +866,12 @@ int main(void)
         cmocka_unit_test(test_hunyuandit),
         cmocka_unit_test(test_partial),
         cmocka_unit_test(test_kandinsky),
+        cmocka_unit_test(test_kandinsky22_unet),
+        cmocka_unit_test(test_ssd1b_from_config),
+        cmocka_unit_test(test_auraflow),
+        cmocka_unit_test(test_lumina2),
+        cmocka_unit_test(test_cogview4),
+        cmocka_unit_test(test_stable_cascade),
         cmocka_unit_test(test_published_macs),
         cmocka_unit_test(test_layer_flops),
         cmocka_unit_test(test_errors),
