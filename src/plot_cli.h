@@ -13,6 +13,10 @@
 #include "esl/esl.h"
 #include "law_cli.h"
 
+/* Render a built figure into `output` and free it: 0, or the exit code of
+ * `status` (the build's) or of the drawing, its error line printed. */
+int plot_cli_draw(int status, esl_figure *fig, const char *output);
+
 /* Figure 1: text / denoise / decode FLOPs per model and square size; with
  * auto_exact, a model without paper-convention terms turns the figure exact. */
 int plot_cli_decomposition(const char *output, const char *model_list, int64_t steps, int cfg,

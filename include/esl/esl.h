@@ -21,6 +21,7 @@
 #include "esl/import.h"
 #include "esl/data.h"
 #include "esl/law.h"
+#include "esl/figure.h"
 #include "esl/carbon.h"
 
 #endif

@@ -34,8 +34,8 @@ decomposition_pdf)
 diagnostic_svg)
   # In-sample: every row of the shipped data is one marker.
   run plot diagnostic -o "$tmp/f.svg"
-  "$check" "$tmp/f.svg" --markers "$(rows "$data")" --text "actual energy (Wh)" \
-    --text "predicted energy (Wh)" --text "R²(ln E) = " --text "Spearman ρ = " --text "MAPE = " ;;
+  "$check" "$tmp/f.svg" --markers "$(rows "$data")" --text "actual energy per 100-image row (Wh)" \
+    --text "predicted energy per 100-image row (Wh)" --text "R²(ln E) = " --text "Spearman ρ = " --text "MAPE = " ;;
 diagnostic_data_where)
   run plot diagnostic --data "$data" --where model=sd2 --color gpu -o "$tmp/f.svg"
   "$check" "$tmp/f.svg" --markers "$(rows "$data" sd2)" --text "A100" --text "GPU" ;;
@@ -78,7 +78,7 @@ diagnostic_law_file)
 scaling_svg)
   run plot scaling -o "$tmp/f.svg"
   "$check" "$tmp/f.svg" --markers "$(rows "$data")" --text "FLOPs_cfg (FLOP)" \
-    --text "energy (Wh)" --text "shading: 95% interval" --text "1024x1024" ;;
+    --text "energy per 100-image row (Wh)" --text "shading: 95% interval" --text "1024x1024" ;;
 contributions_svg)
   run plot contributions -o "$tmp/f.svg"
   "$check" "$tmp/f.svg" --markers "$(rows "$data" flux-dev)" --text "denoising steps T" \
