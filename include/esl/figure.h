@@ -11,9 +11,9 @@
  * esl_error_last().
  *
  * Energies are drawn in Wh as the dataset stores them, one row's energy: the
- * axis says so ("energy per 100-image row (Wh)" when every row is 100 images).
- * When rows hold different numbers of images every energy is divided by its
- * row's images and the axis says "energy per image (Wh)".
+ * axis says so ("energy (Wh per 100-image row)" when every row is 100
+ * images). When rows hold different numbers of images every energy is
+ * divided by its row's images and the axis says "energy (Wh per image)".
  */
 #ifndef ESL_FIGURE_H
 #define ESL_FIGURE_H

@@ -179,8 +179,8 @@ const char *esl__figure_energy_label(esl_figure *fig, esl__energy_axis ax, const
 {
     long long n = ds->n_rows > 0 ? (long long)ds->rows[0].prompts : 1;
     if (ax.per_image || n == 1)
-        return esl__figure_printf(fig, "%s per image (Wh)", what);
-    return esl__figure_printf(fig, "%s per %lld-image row (Wh)", what, n);
+        return esl__figure_printf(fig, "%s (Wh per image)", what);
+    return esl__figure_printf(fig, "%s (Wh per %lld-image row)", what, n);
 }
 
 /* ---- Figure 1: compute per image by stage ----------------------------- */

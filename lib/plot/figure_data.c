@@ -68,8 +68,8 @@ static int diag_panel(esl_figure *fig, esl_plot_panel *panel, const char *title,
     notes[1] = mape ? esl__figure_printf(fig, "MAPE = %s%%", mape) : NULL;
     notes[2] = rho ? esl__figure_printf(fig, "Spearman \xcf\x81 = %s", rho) : NULL;
     notes[3] = esl__figure_printf(fig, "n = %zu", n);
-    const char *xl = esl__figure_energy_label(fig, ax, ds, "actual energy");
-    const char *yl = esl__figure_energy_label(fig, ax, ds, "predicted energy");
+    const char *xl = esl__figure_energy_label(fig, ax, ds, "actual");
+    const char *yl = esl__figure_energy_label(fig, ax, ds, "predicted");
     if (!notes[0] || !notes[1] || !notes[2] || !notes[3] || !xl || !yl || !title)
         return ESL_ENOMEM;
     *panel = (esl_plot_panel){.title = title, .x_label = xl, .y_label = yl, .x_log = 1,
