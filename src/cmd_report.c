@@ -89,7 +89,7 @@ static const char style[] =
     "h1{font-size:1.7rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccc}\n"
     "table{border-collapse:collapse;margin:1rem 0}td,th{padding:.25rem .7rem;"
     "border-bottom:1px solid #ddd;text-align:right}th{background:#f3f3f3}\n"
-    "td:first-child,th:first-child{text-align:left}\n"
+    "td:first-child,th:first-child{text-align:left}th[colspan]{text-align:center}\n"
     "figure{margin:1.5rem 0}img{max-width:100%;height:auto;border:1px solid #eee}\n"
     "figcaption{font-size:.9rem;color:#555}code{background:#f5f5f5;padding:0 .2rem}\n"
     "pre{background:#f5f5f5;padding:.6rem;overflow-x:auto}\n";
@@ -189,20 +189,20 @@ static void section_law(const report_ctx *r, const args *a)
         report_htmlf(out, "The law of %s: ", a->law_file);
     else
         report_htmlf(out, "The law esl predict uses (%s): ", r->law_name);
+    int energies = 0; /* roofline and by-kind: terms that are log energies, fitted nonlinearly */
+    for (size_t j = 0; j < law->n_features; j++)
+        energies |= law->features[j].kind >= ESL_FEATURE_E_FLOP;
     report_htmlf(out, "%s form, %s fit on %zu rows, FLOPs in the %s convention.", law->form,
-                 esl_fit_method_name(law->method), law->training.n_rows,
-                 esl_convention_name(law->convention));
+                 energies ? "nonlinear least-squares (log space)" : esl_fit_method_name(law->method),
+                 law->training.n_rows, esl_convention_name(law->convention));
     for (size_t i = 0; i < law->n_dropped; i++)
         report_htmlf(out, " Dropped: %s.", law->dropped[i]);
     fputs("</p>\n<p><code>", out);
     report_html(out, equation ? equation : law->form);
     fputs("</code></p>\n", out);
-    for (size_t j = 0; j < law->n_features; j++)
-        if (law->features[j].kind >= ESL_FEATURE_E_FLOP) {
-            fputs("<p>Each energy term's estimate is its natural log (an energy in joules per "
-                  "FLOP, per byte or per launch; gpu= terms are log scale factors).</p>\n", out);
-            break;
-        }
+    if (energies)
+        fputs("<p>Each energy term's estimate is its natural log (an energy in joules per "
+              "FLOP, per byte or per launch); gpu= terms are log scale factors s_gpu.</p>\n", out);
     fputs("<table><tr><th>term</th><th>estimate</th><th>std. error</th>"
           "<th>95% interval</th></tr>\n", out);
     for (size_t j = 0; j < law->n_features; j++) {

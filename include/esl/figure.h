@@ -71,8 +71,9 @@ int esl_figure_decomposition(esl_figure **out, const esl_model *const *models, s
 
 /* Actual against predicted energy (Figures 2-5, 7, 8). */
 typedef struct esl_figure_diagnostic_opts {
-    const char *split;        /* a split of esl_validate: one column per fold, its
-                                 training rows on top and its test rows below; NULL: none */
+    const char *split;        /* a split of esl_validate: up to 3 folds one column each,
+                                 training rows on top, test rows below; 4 or more folds
+                                 one row each, training left, test right; NULL: none */
     unsigned long seed;       /* the k-fold shuffle's seed */
     int each_model;           /* 1: each model fitted on its own rows, a panel each */
     int by_gpu;               /* 1: points coloured by GPU, else by model */

@@ -101,8 +101,11 @@ static int diag_folds(esl_figure *fig, esl_plot_panel *panels, const esl_dataset
         rc = esl_validate_fold_rows(idx[0], idx[1], ds, v, f, o->seed);
         for (int side = 0; rc == ESL_OK && side < 2; side++) {
             esl_dataset *part = NULL;
+            /* Up to three folds a column each, training on top (as the paper draws
+             * them); more, a row each, training on the left, so the page stays readable. */
+            size_t p = v->n_folds <= 3 ? (size_t)side * v->n_folds + f : 2 * f + (size_t)side;
             if ((rc = subset(&part, ds, idx[side], side ? fo->n_test : fo->n_train)) == ESL_OK)
-                rc = diag_panel(fig, &panels[(size_t)side * v->n_folds + f],
+                rc = diag_panel(fig, &panels[p],
                                 esl__figure_printf(fig, "%s: %s", side ? "test" : "train",
                                                    side ? fo->test : fo->train),
                                 fo->law, part, groups, o->by_gpu, ax);
@@ -110,8 +113,8 @@ static int diag_folds(esl_figure *fig, esl_plot_panel *panels, const esl_dataset
         }
     }
     if (rc == ESL_OK) {
-        fig->plot.rows = 2;
-        fig->plot.cols = v->n_folds;
+        fig->plot.rows = v->n_folds <= 3 ? 2 : v->n_folds;
+        fig->plot.cols = v->n_folds <= 3 ? v->n_folds : 2;
         fig->plot.n_panels = 2 * v->n_folds;
         fig->plot.title = esl__figure_printf(fig, "Actual vs predicted energy, held-out "
                                              "validation %s", o->split);
@@ -191,7 +194,7 @@ int esl_figure_diagnostic(esl_figure **out, const esl_dataset *ds, const esl_law
         rc = diag_panel(fig, &panels[0], o.law_name ? o.law_name : "fitted on these rows", law, ds,
                         &groups, o.by_gpu, ax);
         fig->plot.rows = fig->plot.cols = fig->plot.n_panels = 1;
-        fig->plot.title = o.law_name ? "Actual vs predicted energy (law file)"
+        fig->plot.title = o.law_name ? "Actual vs predicted energy"
                                      : "Actual vs predicted energy (in-sample)";
         fig->plot.width_px = 980, fig->plot.height_px = 760;
     }
