@@ -2,9 +2,9 @@
  * cmd_plot.c - `esl plot KIND`: the paper's figures as PNG, SVG or PDF.
  *
  * Each kind is a small command of its own (an option table and a run
- * function) that turns libesl's numbers into plain arrays and hands them to
- * esl_plot_figure_render. `decomposition` needs only the FLOP engine (Figure
- * 1); the kinds that read measurements and laws are listed in the same table.
+ * function): it parses its options, reads the rows (and the law) to draw,
+ * asks libesl to build the figure (esl_figure_*, esl/figure.h) and draws it.
+ * What a figure shows is decided in the library; `trace` is in plot_trace.c.
  */
 #include <math.h>
 #include <stdio.h>
@@ -87,22 +87,17 @@ static int on_decomposition_option(void *ctx, int key, const char *arg)
     return EXIT_USAGE;
 }
 
-/* Fail with one line when this build cannot draw. */
-static int need_plotting(const char *kind)
+int plot_cli_need(const char *kind, const char *output)
 {
+    if (output == NULL) {
+        cli_error("plot %s: give the figure's file with -o FILE (.png, .svg or .pdf)", kind);
+        return EXIT_USAGE;
+    }
     if (esl_plot_available())
         return 0;
     cli_error("plot %s: this esl was built without PLplot (install libplplot-dev and "
               "plplot-driver-cairo, then rebuild)", kind);
     return EXIT_FAIL;
-}
-
-static int need_output(const char *kind, const char *output)
-{
-    if (output != NULL)
-        return 0;
-    cli_error("plot %s: give the figure's file with -o FILE (.png, .svg or .pdf)", kind);
-    return EXIT_USAGE;
 }
 
 /* Render a built figure into `output`: 0, or the exit code of the build or the drawing. */
@@ -114,7 +109,7 @@ int plot_cli_draw(int status, esl_figure *fig, const char *output)
     return status == ESL_OK ? 0 : cli_fail(status);
 }
 
-int plot_cli_decomposition(const char *output, const char *model_list, int64_t steps, int cfg,
+static int draw_decomposition(const char *output, const char *model_list, int64_t steps, int cfg,
                            const int64_t *sizes, size_t n_sizes, esl_convention convention,
                            int auto_exact)
 {
@@ -178,10 +173,9 @@ static int run_decomposition(const cli_command *cmd, int argc, char **argv)
         cli_error("plot decomposition: unexpected argument '%s'", argv[first]);
         return EXIT_USAGE;
     }
-    if ((rc = need_output("decomposition", a.output)) != 0 ||
-        (rc = need_plotting("decomposition")) != 0)
+    if ((rc = plot_cli_need("decomposition", a.output)) != 0)
         return rc;
-    return plot_cli_decomposition(a.output, a.models, a.steps, a.cfg, a.sizes, a.n_sizes,
+    return draw_decomposition(a.output, a.models, a.steps, a.cfg, a.sizes, a.n_sizes,
                                   a.convention, !a.have_convention);
 }
 
@@ -278,9 +272,7 @@ static int parse_data_args(const cli_command *cmd, int argc, char **argv, data_a
         cli_error("plot %s: unexpected argument '%s'", kind, argv[first]);
         return EXIT_USAGE;
     }
-    if ((rc = need_output(kind, a->output)) != 0 || (rc = need_plotting(kind)) != 0)
-        return rc;
-    return 0;
+    return plot_cli_need(kind, a->output);
 }
 
 /* The rows to draw: --data (or the built-in paper data) filtered by --where. */
@@ -316,44 +308,36 @@ static const cli_option diagnostic_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
-int plot_cli_diagnostic(const char *output, const law_cli_opts *lo, const char *law_file,
-                        const char *split, unsigned long seed, const char *each, int by_gpu)
+static int run_diagnostic(const cli_command *cmd, int argc, char **argv)
 {
-    data_args a = {.law = *lo, .law_file = law_file};
+    data_args a = {.law.convention = ESL_CONVENTION_PAPER, .seed = 1, .color = "model"};
     esl_dataset *ds = NULL;
     esl_law *law = NULL;
     esl_figure *fig = NULL;
-    int rc;
-
-    if (split != NULL && each != NULL) {
+    int rc = parse_data_args(cmd, argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    if (a.split != NULL && a.each != NULL) {
         cli_error("plot diagnostic: --split and --each are two different figures; give one");
         return EXIT_USAGE;
     }
-    if (law_file != NULL && (split != NULL || each != NULL)) {
-        cli_error("plot diagnostic: --%s fits its own laws; drop --law", split ? "split" : "each");
+    if (a.law_file != NULL && (a.split != NULL || a.each != NULL)) {
+        cli_error("plot diagnostic: --%s fits its own laws; drop --law", a.split ? "split" : "each");
         return EXIT_USAGE;
     }
     if ((rc = plot_cli_dataset(&a.law, &ds)) != 0)
         return rc;
-    if (split != NULL || each != NULL || (rc = get_law(&a, ds, &law)) == 0) {
-        esl_figure_diagnostic_opts fo = {.split = split, .seed = seed, .each_model = each != NULL,
-                                         .by_gpu = by_gpu, .fit = &a.law.fit, .law_name = law_file};
+    if (a.split != NULL || a.each != NULL || (rc = get_law(&a, ds, &law)) == 0) {
+        esl_figure_diagnostic_opts fo = {.split = a.split, .seed = (unsigned long)a.seed,
+                                         .each_model = a.each != NULL,
+                                         .by_gpu = strcmp(a.color, "gpu") == 0,
+                                         .fit = &a.law.fit, .law_name = a.law_file};
         int built = esl_figure_diagnostic(&fig, ds, law, &fo);
-        rc = plot_cli_draw(built, fig, output);
+        rc = plot_cli_draw(built, fig, a.output);
     }
     esl_law_free(law);
     esl_dataset_free(ds);
     return rc;
-}
-
-static int run_diagnostic(const cli_command *cmd, int argc, char **argv)
-{
-    data_args a = {.law.convention = ESL_CONVENTION_PAPER, .seed = 1, .color = "model"};
-    int rc = parse_data_args(cmd, argc, argv, &a);
-    if (rc != 0)
-        return rc;
-    return plot_cli_diagnostic(a.output, &a.law, a.law_file, a.split, (unsigned long)a.seed,
-                               a.each, strcmp(a.color, "gpu") == 0);
 }
 
 static const cli_command plot_diagnostic = {
@@ -363,7 +347,8 @@ static const cli_command plot_diagnostic = {
     "[--color model|gpu]",
     "Without --split: the law (--law FILE, or fitted on the rows) predicting every row. With\n"
     "--split: one column per fold of that esl validate split, its training rows on top and\n"
-    "its held-out rows below. With --each model: each model fitted and drawn on its own.",
+    "its held-out rows below (four or more folds: a row per fold, training rows on the left).\n"
+    "With --each model: each model fitted and drawn on its own.",
     diagnostic_options,
 };
 
@@ -377,33 +362,22 @@ static const cli_option scaling_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
-int plot_cli_scaling(const char *output, const law_cli_opts *lo, const char *law_file,
-                     const char *gpu_name)
+static int run_scaling(const cli_command *cmd, int argc, char **argv)
 {
-    data_args a = {.law = *lo, .law_file = law_file};
+    data_args a = {.law.convention = ESL_CONVENTION_PAPER};
     esl_dataset *ds = NULL;
     esl_law *law = NULL;
     esl_figure *fig = NULL;
-    int rc;
-
-    if ((rc = plot_cli_dataset(&a.law, &ds)) != 0)
+    int rc = parse_data_args(cmd, argc, argv, &a);
+    if (rc != 0 || (rc = plot_cli_dataset(&a.law, &ds)) != 0)
         return rc;
     if ((rc = get_law(&a, ds, &law)) == 0) {
-        int built = esl_figure_scaling(&fig, ds, law, gpu_name);
-        rc = plot_cli_draw(built, fig, output);
+        int built = esl_figure_scaling(&fig, ds, law, a.gpu);
+        rc = plot_cli_draw(built, fig, a.output);
     }
     esl_law_free(law);
     esl_dataset_free(ds);
     return rc;
-}
-
-static int run_scaling(const cli_command *cmd, int argc, char **argv)
-{
-    data_args a = {.law.convention = ESL_CONVENTION_PAPER};
-    int rc = parse_data_args(cmd, argc, argv, &a);
-    if (rc != 0)
-        return rc;
-    return plot_cli_scaling(a.output, &a.law, a.law_file, a.gpu);
 }
 
 static const cli_command plot_scaling = {
@@ -411,7 +385,8 @@ static const cli_command plot_scaling = {
     "energy against FLOPs_cfg per model, with the law's lines and 95% band",
     "-o FILE [--data FILE] [--where COL=V,..] [--law FILE] [--gpu NAME]",
     "One panel per model: its rows on one GPU, coloured by image size, and the law's\n"
-    "prediction along each size's FLOPs range, per precision, with its 95% prediction interval.",
+    "prediction and 95% prediction interval for each size, precision and CFG setting as the\n"
+    "steps run from the fewest to the most measured (any form of the law).",
     scaling_options,
 };
 
@@ -423,26 +398,18 @@ static const cli_option contributions_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
-int plot_cli_contributions(const char *output, const law_cli_opts *lo, const char *model)
-{
-    esl_dataset *ds = NULL;
-    esl_figure *fig = NULL;
-    int rc = plot_cli_dataset(lo, &ds);
-    if (rc == 0) {
-        int built = esl_figure_contributions(&fig, ds, model);
-        rc = plot_cli_draw(built, fig, output);
-    }
-    esl_dataset_free(ds);
-    return rc;
-}
-
 static int run_contributions(const cli_command *cmd, int argc, char **argv)
 {
     data_args a = {.law.convention = ESL_CONVENTION_PAPER};
+    esl_dataset *ds = NULL;
+    esl_figure *fig = NULL;
     int rc = parse_data_args(cmd, argc, argv, &a);
-    if (rc != 0)
+    if (rc != 0 || (rc = plot_cli_dataset(&a.law, &ds)) != 0)
         return rc;
-    return plot_cli_contributions(a.output, &a.law, a.model);
+    int built = esl_figure_contributions(&fig, ds, a.model);
+    rc = plot_cli_draw(built, fig, a.output);
+    esl_dataset_free(ds);
+    return rc;
 }
 
 static const cli_command plot_contributions = {
@@ -453,94 +420,6 @@ static const cli_command plot_contributions = {
     "One panel per precision and CFG setting, steps across, one line per image size; every\n"
     "energy is per image and divided by the model's cheapest measured setting.",
     contributions_options,
-};
-
-/* ---- esl plot trace ---------------------------------------------------- */
-
-enum { OPT_STORE = 768, OPT_RUN };
-
-static const cli_option trace_options[] = {
-    {"output", OPT_OUTPUT, "FILE", "the figure: .png, .svg or .pdf"},
-    {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
-    {"run", OPT_RUN, "ID", "the run to draw (esl runs list shows the ids)"},
-    {NULL, 0, NULL, NULL},
-};
-
-typedef struct trace_args {
-    const char *output;
-    const char *store;
-    int64_t run;
-} trace_args;
-
-static int on_trace_option(void *ctx, int key, const char *arg)
-{
-    trace_args *a = ctx;
-    switch (key) {
-    case OPT_OUTPUT: a->output = arg; return 0;
-    case OPT_STORE: a->store = arg; return 0;
-    case OPT_RUN: return cli_int("run", arg, 1, INT64_MAX, &a->run);
-    }
-    return EXIT_USAGE;
-}
-
-int plot_cli_trace(const char *output, const char *store_path, int64_t id)
-{
-    esl_store *store = NULL;
-    esl_run *run = NULL;
-    esl_figure *fig = NULL;
-    int rc = 0, status;
-
-    if ((status = esl_store_open_readonly(&store, store_path)) != ESL_OK) {
-        if (status == ESL_ENOTFOUND)
-            cli_error("%s: no run store here (esl measure writes one; --store chooses another)",
-                      store_path);
-        return status == ESL_ENOTFOUND ? EXIT_USAGE : cli_fail(status);
-    }
-    if ((status = esl_store_get(store, &run, id)) != ESL_OK) {
-        if (status == ESL_ENOTFOUND)
-            cli_error("plot trace: no run %lld in %s ('esl runs list --store %s' lists its runs)",
-                      (long long)id, store_path, store_path);
-        rc = status == ESL_ENOTFOUND ? EXIT_USAGE : cli_fail(status);
-    } else if (run->record->n_samples == 0) {
-        cli_error("plot trace: run %lld in %s has no samples to draw", (long long)id, store_path);
-        rc = EXIT_USAGE;
-    } else {
-        int built = esl_figure_trace(&fig, run);
-        rc = plot_cli_draw(built, fig, output);
-    }
-    esl_runs_free(run, run ? 1 : 0);
-    esl_store_close(store);
-    return rc;
-}
-
-static int run_trace(const cli_command *cmd, int argc, char **argv)
-{
-    trace_args a = {.store = "esl-runs.db"};
-    int first, rc;
-
-    if ((rc = cli_parse(cmd, argc, argv, on_trace_option, &a, &first)) != 0)
-        return rc;
-    if (first < argc) {
-        cli_error("plot trace: unexpected argument '%s'", argv[first]);
-        return EXIT_USAGE;
-    }
-    if (a.run == 0) {
-        cli_error("plot trace: name the run with --run ID (esl runs list shows the ids)");
-        return EXIT_USAGE;
-    }
-    if ((rc = need_output("trace", a.output)) != 0 || (rc = need_plotting("trace")) != 0)
-        return rc;
-    return plot_cli_trace(a.output, a.store, a.run);
-}
-
-static const cli_command plot_trace = {
-    "plot trace", run_trace,
-    "a stored run's power trace with its idle baseline and measurement window",
-    "-o FILE --run ID [--store FILE]",
-    "Power (W) against time (s), one line per device, from the samples the run store kept;\n"
-    "each device's idle power as a dashed line; the measurement window (time 0 to the run's\n"
-    "duration) shaded grey; total and dynamic energy under the legend.",
-    trace_options,
 };
 
 /* ---- esl plot --------------------------------------------------------- */
