@@ -229,6 +229,8 @@ int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
     *out = NULL;
     esl_validation *v = calloc(1, sizeof *v);
     unsigned char *is_test = calloc(ds->n_rows ? ds->n_rows : 1, 1);
+    if (v != NULL)
+        v->seed = seed;
     if (v == NULL || is_test == NULL || (v->split = esl__strdup(split)) == NULL) {
         free(is_test);
         esl_validation_free(v);
@@ -305,7 +307,7 @@ static int fold_side(const esl_dataset *ds, const esl_validation *v, size_t f, s
 }
 
 int esl_validate_fold_rows(size_t *train, size_t *test, const esl_dataset *ds,
-                           const esl_validation *v, size_t fold, unsigned long seed)
+                           const esl_validation *v, size_t fold)
 {
     if (ds == NULL || v == NULL || fold >= v->n_folds || train == NULL || test == NULL)
         return esl__fail(ESL_EINVAL, "fold %zu: no such fold", fold + 1);
@@ -313,7 +315,7 @@ int esl_validate_fold_rows(size_t *train, size_t *test, const esl_dataset *ds,
     size_t *place = NULL, n_train = 0, n_test = 0;
     int column = strcmp(v->split, "leave-out:gpu") == 0;
     if (strncmp(v->split, "kfold:", 6) == 0) {
-        size_t *order = kfold_order(ds->n_rows, seed);
+        size_t *order = kfold_order(ds->n_rows, v->seed);
         place = malloc((ds->n_rows ? ds->n_rows : 1) * sizeof *place);
         if (order == NULL || place == NULL) {
             free(order);
@@ -342,7 +344,7 @@ int esl_validate_fold_rows(size_t *train, size_t *test, const esl_dataset *ds,
     free(place);
     if (n_train != fo->n_train || n_test != fo->n_test)
         return esl__fail(ESL_EINVAL, "split '%s': fold %zu has %zu/%zu training/test rows but "
-                         "these data give %zu/%zu (not the dataset it was validated on)",
+                         "these rows give %zu/%zu (not the dataset it was validated on)",
                          v->split, fold + 1, fo->n_train, fo->n_test, n_train, n_test);
     return ESL_OK;
 }

@@ -98,7 +98,7 @@ static int diag_folds(esl_figure *fig, esl_plot_panel *panels, const esl_dataset
     rc = idx[0] && idx[1] ? ESL_OK : ESL_ENOMEM;
     for (size_t f = 0; rc == ESL_OK && f < v->n_folds; f++) {
         const esl_fold *fo = &v->folds[f];
-        rc = esl_validate_fold_rows(idx[0], idx[1], ds, v, f, o->seed);
+        rc = esl_validate_fold_rows(idx[0], idx[1], ds, v, f);
         for (int side = 0; rc == ESL_OK && side < 2; side++) {
             esl_dataset *part = NULL;
             /* Up to three folds a column each, training on top (as the paper draws
