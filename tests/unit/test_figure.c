@@ -78,6 +78,11 @@ static void fold_rows_are_the_folds_rows(void **state)
     check_split(ds, "leave-out:model", 1);
     check_split(ds, "train=flux-dev,sd2:test=qwen-image", 1);
     esl_dataset_free(ds);
+    /* batch sizes and GPUs: ML.ENERGY's rows */
+    assert_int_equal(esl_dataset_builtin_mlenergy(&ds, ESL_CONVENTION_EXACT), ESL_OK);
+    check_split(ds, "batch-above:8", 1);
+    check_split(ds, "leave-out:gpu", 1);
+    esl_dataset_free(ds);
 }
 
 static void fold_rows_refuse_another_dataset(void **state)
