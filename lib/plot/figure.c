@@ -382,7 +382,7 @@ int esl_figure_trace(esl_figure **out, const esl_run *run)
     fig->plot = (esl_plot_figure){.title = title, .rows = 1, .cols = 1, .panels = panel,
                                   .n_panels = 1, .groups = groups, .n_groups = n_dev,
                                   .legend_title = "device", .legend_notes = notes,
-                                  .n_legend_notes = n_notes, .width_px = 1100, .height_px = 560};
+                                  .n_legend_notes = n_notes, .width_px = 1400, .height_px = 600};
     *out = fig;
     return ESL_OK;
 }

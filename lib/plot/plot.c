@@ -344,6 +344,7 @@ typedef struct layout {
     double legend_x0;                          /* the legend column's left edge */
     double legend_w_px;                        /* its width */
     double legend_px;                          /* the legend entries' text size */
+    double legend_note_px;                     /* the notes' under it */
     double top_px;                             /* above each panel: its title, if any has one */
     size_t rows, cols;
 } layout;
@@ -581,7 +582,7 @@ static void draw_legend(const esl_plot_figure *fig, const layout *lo)
     double step = 1.45 * LEGEND_NOTE_PX / ((lo->grid_y1 - lo->grid_y0) * lo->height_px);
     plcol0(COL_FG);
     for (size_t i = 0; i < fig->n_legend_notes; i++, y -= step) {
-        text_px(fit_px(fig->legend_notes[i], LEGEND_NOTE_PX, lo->legend_w_px - 20.0));
+        text_px(lo->legend_note_px);
         plptex(0.04, y, 1, 0, 0.0, fig->legend_notes[i]);
     }
     text_px(TEXT_PX);
@@ -679,15 +680,20 @@ static void page_size(const esl_plot_figure *fig, layout *lo)
     lo->width_px = fig->width_px > 0 ? fig->width_px : cw * (double)fig->cols + lw;
     lo->height_px = fig->height_px > 0 ? fig->height_px
                                        : CELL_H_PX * (double)fig->rows + title_px + 6.0;
-    if (fig->width_px > 0) /* a fixed page: the legend takes what it needs up to a third */
-        lw = fmin(lw, lo->width_px / 3.0);
+    if (fig->width_px > 0) /* a fixed page: the legend takes what it needs, up to 45% */
+        lw = fmin(lw, 0.45 * lo->width_px);
     lo->legend_w_px = lw;
     lo->legend_x0 = 1.0 - lw / lo->width_px;
-    /* Legend entries shrink together when the longest does not fit. */
+    /* Legend entries, and the notes under them, shrink together when the
+     * longest does not fit. */
     lo->legend_px = TEXT_PX;
     for (size_t g = 0; g < fig->n_groups; g++)
         lo->legend_px = fmin(lo->legend_px, fit_px(fig->groups[g], TEXT_PX,
                                                    lw - 3.4 * TEXT_PX - 30.0));
+    lo->legend_note_px = LEGEND_NOTE_PX;
+    for (size_t i = 0; i < fig->n_legend_notes; i++)
+        lo->legend_note_px = fmin(lo->legend_note_px,
+                                  fit_px(fig->legend_notes[i], LEGEND_NOTE_PX, lw - 20.0));
 }
 
 int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)

@@ -97,14 +97,14 @@ trace_svg)
       sed -n 's/^  "samples": \([0-9]*\),$/\1/p')
   [ "$n" = 301 ] || { echo "stored samples: '$n', expected 301"; exit 1; }
   run plot trace --store "$tmp/runs.db" --run 1 -o "$tmp/f.svg"
-  "$check" "$tmp/f.svg" --line "$n" --text "time (s)" --text "power (W)" --text "0 replay" \
+  "$check" "$tmp/f.svg" --layout --line "$n" --text "time (s)" --text "power (W)" --text "0 replay" \
     --text "dashed: idle 60.0 W" --text "grey: measurement window, 30.00 s" --text "total " \
     --text "dynamic " ;;
 trace_png)
   run measure --meter replay --replay "$ROOT/tests/data/meter/idle_then_load.csv" --idle-w 100 \
     --store "$tmp/runs.db" -- true >/dev/null
   run plot trace --store "$tmp/runs.db" --run 1 -o "$tmp/f.png"
-  "$check" "$tmp/f.png" --png 1100x560 || exit 1
+  "$check" "$tmp/f.png" --png 1400x600 || exit 1
   # idle_then_load.csv: 900 J in all, 300 J above 100 W idle over 6 s.
   run plot trace --store "$tmp/runs.db" --run 1 -o "$tmp/f.svg"
   "$check" "$tmp/f.svg" --line 7 --text "total 900.0 J (0.2500 Wh)" \
