@@ -22,6 +22,7 @@
 #include "esl/sweep.h"
 #include "esl/data.h"
 #include "esl/law.h"
+#include "esl/figure.h"
 #include "esl/carbon.h"
 
 #endif

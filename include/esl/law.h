@@ -325,6 +325,7 @@ typedef struct esl_validation {
     char *split;
     esl_fold *folds;
     size_t n_folds;
+    unsigned long seed; /* the k-fold shuffle's seed, as given to esl_validate */
 } esl_validation;
 
 /*
@@ -340,6 +341,20 @@ int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
                  unsigned long seed, const esl_fit_opts *opts);
 
 void esl_validation_free(esl_validation *v);
+
+/*
+ * Which rows of `ds` fold `fold` (0-based) of `v` trained and tested on:
+ * the row indices, in increasing order, written to train (v->folds[fold].n_train
+ * of them) and test (n_test). `ds` must be the dataset esl_validate was
+ * given; a "kfold:K" split draws the same shuffle again (v->seed). Rows a
+ * named split leaves out are in neither array.
+ * @param train, test  caller's arrays of at least ds->n_rows entries
+ * @return ESL_OK; ESL_EINVAL for a fold that does not exist, or when the rows
+ *         found do not match the fold's counts (another dataset);
+ *         ESL_ENOMEM
+ */
+int esl_validate_fold_rows(size_t *train, size_t *test, const esl_dataset *ds,
+                           const esl_validation *v, size_t fold);
 
 #ifdef __cplusplus
 }

@@ -88,24 +88,36 @@ static int every_model_trained(const esl_dataset *ds, const unsigned char *is_te
     return 1;
 }
 
+/* The k-fold order of n rows: 0..n-1 shuffled by GSL's mt19937 seeded with
+ * `seed`; fold f of k tests the rows order[n f / k] to order[n (f + 1) / k - 1].
+ * @return a malloc'd array of n (at least one) indices, or NULL out of memory */
+static size_t *kfold_order(size_t n, unsigned long seed)
+{
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (order == NULL || rng == NULL) {
+        free(order);
+        gsl_rng_free(rng);
+        return NULL;
+    }
+    gsl_rng_set(rng, seed);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    gsl_ran_shuffle(rng, order, n, sizeof *order);
+    gsl_rng_free(rng);
+    return order;
+}
+
 static int kfold(esl_validation *v, const esl_dataset *ds, long k, unsigned long seed,
                  const esl_fit_opts *opts, unsigned char *is_test)
 {
     size_t n = ds->n_rows;
     if (k < 2 || (size_t)k > n)
         return esl__fail(ESL_EINVAL, "kfold:%ld needs 2 <= K <= rows (%zu)", k, n);
-    size_t *order = malloc(n * sizeof *order);
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    size_t *order = kfold_order(n, seed);
     int rc = ESL_OK;
-    if (order == NULL || rng == NULL) {
-        free(order);
-        gsl_rng_free(rng);
+    if (order == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
-    }
-    gsl_rng_set(rng, seed);
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    gsl_ran_shuffle(rng, order, n, sizeof *order);
     for (long f = 0; f < k && rc == ESL_OK; f++) {
         size_t lo = n * (size_t)f / (size_t)k, hi = n * (size_t)(f + 1) / (size_t)k;
         memset(is_test, 0, n);
@@ -121,7 +133,6 @@ static int kfold(esl_validation *v, const esl_dataset *ds, long k, unsigned long
         rc = add_fold(v, ds, train, test, is_test, &fold);
     }
     free(order);
-    gsl_rng_free(rng);
     return rc;
 }
 
@@ -218,6 +229,8 @@ int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
     *out = NULL;
     esl_validation *v = calloc(1, sizeof *v);
     unsigned char *is_test = calloc(ds->n_rows ? ds->n_rows : 1, 1);
+    if (v != NULL)
+        v->seed = seed;
     if (v == NULL || is_test == NULL || (v->split = esl__strdup(split)) == NULL) {
         free(is_test);
         esl_validation_free(v);
@@ -273,4 +286,65 @@ void esl_validation_free(esl_validation *v)
     free(v->folds);
     free(v->split);
     free(v);
+}
+
+/* Whether row i of `ds` sits on the test side (1), the training side (0) or
+ * neither (-1) of fold f of split v, from the same definitions as above. */
+static int fold_side(const esl_dataset *ds, const esl_validation *v, size_t f, size_t i,
+                     const size_t *place, int column)
+{
+    const esl_fold *fold = &v->folds[f];
+    const esl_row *r = &ds->rows[i];
+    if (place != NULL) { /* kfold: where the shuffle put row i */
+        size_t n = ds->n_rows, k = v->n_folds;
+        return place[i] >= n * f / k && place[i] < n * (f + 1) / k;
+    }
+    if (strncmp(v->split, "batch-above:", 12) == 0)
+        return r->batch_size > strtol(v->split + 12, NULL, 10);
+    if (in_list(r, fold->test, column))
+        return 1;
+    return in_list(r, fold->train, column) ? 0 : -1;
+}
+
+int esl_validate_fold_rows(size_t *train, size_t *test, const esl_dataset *ds,
+                           const esl_validation *v, size_t fold)
+{
+    if (ds == NULL || v == NULL || fold >= v->n_folds || train == NULL || test == NULL)
+        return esl__fail(ESL_EINVAL, "fold %zu: no such fold", fold + 1);
+    const esl_fold *fo = &v->folds[fold];
+    size_t *place = NULL, n_train = 0, n_test = 0;
+    int column = strcmp(v->split, "leave-out:gpu") == 0;
+    if (strncmp(v->split, "kfold:", 6) == 0) {
+        size_t *order = kfold_order(ds->n_rows, v->seed);
+        place = malloc((ds->n_rows ? ds->n_rows : 1) * sizeof *place);
+        if (order == NULL || place == NULL) {
+            free(order);
+            free(place);
+            return esl__fail(ESL_ENOMEM, "out of memory");
+        }
+        for (size_t j = 0; j < ds->n_rows; j++)
+            place[order[j]] = j;
+        free(order);
+    } else if (strncmp(v->split, "train=", 6) == 0) {
+        /* named(): the test names are models when any row's model is one */
+        column = 1;
+        for (size_t i = 0; i < ds->n_rows && column == 1; i++)
+            if (in_list(&ds->rows[i], fo->test, 0))
+                column = 0;
+    }
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        int side = fold_side(ds, v, fold, i, place, column);
+        if (side == 1 && n_test < fo->n_test)
+            test[n_test] = i;
+        else if (side == 0 && n_train < fo->n_train)
+            train[n_train] = i;
+        n_test += side == 1;
+        n_train += side == 0;
+    }
+    free(place);
+    if (n_train != fo->n_train || n_test != fo->n_test)
+        return esl__fail(ESL_EINVAL, "split '%s': fold %zu has %zu/%zu training/test rows but "
+                         "these rows give %zu/%zu (not the dataset it was validated on)",
+                         v->split, fold + 1, fo->n_train, fo->n_test, n_train, n_test);
+    return ESL_OK;
 }

@@ -178,11 +178,28 @@ static const int palette[ESL_PLOT_MAX_GROUPS][3] = {
 #define MARKER_VERTICES 16
 #define MARKER_RADIUS_PX 5.5
 #define PI 3.14159265358979323846
-/* Text: PLplot's character scale, and the height of one line of notes. */
-#define TEXT_SCALE 0.68
-#define NOTE_LINE_PX 27.0
+/* Text sizes in pixels of the page, whatever its size: PLplot scales its
+ * characters with the page, so each size is converted (text_px) once the
+ * page exists. NOTE_LINE_PX is the height of one line of panel notes. */
+#define TEXT_PX 28.0        /* tick labels, axis labels, legend entries */
+#define TITLE_PX 34.0       /* the figure's title */
+#define PANEL_TITLE_PX 28.0 /* each panel's title */
+#define NOTE_PX 25.0        /* notes in a panel */
+#define LEGEND_NOTE_PX 24.0 /* notes under the legend */
+#define NOTE_LINE_PX 31.0
+/* A DejaVu Sans glyph's mean advance in font sizes, rounded up: text is
+ * measured with it to size cells and to shrink what would not fit. */
+#define GLYPH_EM 0.62
+/* A panel's cell: its least size, and the margins around the axes. */
+#define CELL_W_PX 600.0
+#define CELL_H_PX 600.0
+#define LEFT_PX 140.0   /* tick labels and the y label */
+#define RIGHT_PX 34.0
+#define BOTTOM_PX 110.0 /* tick labels and the x label */
+#define LEGEND_W_PX 300.0
 
 static pthread_mutex_t plot_lock = PTHREAD_MUTEX_INITIALIZER;
+static double unit_px = 1.0; /* pixels of PLplot's character scale 1 on this page */
 static jmp_buf *plot_escape;
 static char plot_message[512];
 static PLINT plot_errcode;          /* plsError: set by plabort instead of printing */
@@ -278,12 +295,24 @@ static extent panel_extent(const esl_plot_panel *pa, double vh_px)
     e.y0 -= (pa->bars != NULL && !pa->y_log ? 0 : pad) * dy;
     /* The notes box sits above the data: keep the top `room` of the panel free. */
     /* (Not on actual-vs-predicted panels: their upper left corner is empty.) */
-    double room = pa->n_notes > 0 && !pa->identity_line ? (NOTE_LINE_PX * ((double)pa->n_notes + 0.8)) / vh_px : 0.0;
+    double room = pa->n_notes > 0 && !pa->identity_line
+                      ? (NOTE_LINE_PX * ((double)pa->n_notes + 0.8)) / vh_px
+                      : 0.0;
     if (room > 0.5)
         room = 0.5;
     e.y1 += pad * dy + (e.y1 - e.y0 + pad * dy) * room / (1.0 - room);
     if (pa->bars != NULL && !pa->y_log && e.y0 > 0)
         e.y0 = 0;
+    /* A decade just above the lower end of both log axes would put its two
+     * tick labels into one another at the lower left corner: start lower. */
+    if (pa->x_log && pa->y_log && pa->bars == NULL) {
+        double kx = ceil(e.x0), ky = ceil(e.y0), rx = e.x1 - e.x0, ry = e.y1 - e.y0;
+        if (kx - e.x0 < 0.06 * rx && ky - e.y0 < 0.06 * ry) {
+            e.x0 = kx - 0.08 * rx;
+            if (pa->identity_line) /* the same range on both axes */
+                e.y0 = e.x0;
+        }
+    }
     if (pa->y_min < pa->y_max) { /* a range the caller fixed, e.g. shared by panels */
         e.y0 = axis_value(pa->y_min, pa->y_log);
         e.y1 = axis_value(pa->y_max, pa->y_log);
@@ -291,11 +320,31 @@ static extent panel_extent(const esl_plot_panel *pa, double vh_px)
     return e;
 }
 
+/* The width of `s` drawn `px` high: its characters (UTF-8 code points)
+ * times a mean glyph advance. */
+static double text_width_px(const char *s, double px)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; p != NULL && *p != '\0'; p++)
+        n += (*p & 0xc0) != 0x80;
+    return (double)n * GLYPH_EM * px;
+}
+
+/* The size `s` can be drawn at within `room` pixels: px, or less. */
+static double fit_px(const char *s, double px, double room)
+{
+    double w = text_width_px(s, px);
+    return w > room && w > 0 ? px * room / w : px;
+}
+
 /* Page geometry, all in normalised page coordinates [0, 1]. */
 typedef struct layout {
     double width_px, height_px;
     double grid_x0, grid_x1, grid_y0, grid_y1; /* where the panels go */
     double legend_x0;                          /* the legend column's left edge */
+    double legend_w_px;                        /* its width */
+    double legend_px;                          /* the legend entries' text size */
+    double legend_note_px;                     /* the notes' under it */
     double top_px;                             /* above each panel: its title, if any has one */
     size_t rows, cols;
 } layout;
@@ -309,10 +358,16 @@ static void panel_viewport(const layout *lo, size_t p, double *vx0, double *vx1,
     double ch = (lo->grid_y1 - lo->grid_y0) / (double)lo->rows;
     double cx0 = lo->grid_x0 + (double)c * cw;
     double cy1 = lo->grid_y1 - (double)r * ch;
-    *vx0 = cx0 + 118.0 / lo->width_px;
-    *vx1 = cx0 + cw - 30.0 / lo->width_px;
+    *vx0 = cx0 + LEFT_PX / lo->width_px;
+    *vx1 = cx0 + cw - RIGHT_PX / lo->width_px;
     *vy1 = cy1 - lo->top_px / lo->height_px;
-    *vy0 = cy1 - ch + 92.0 / lo->height_px;
+    *vy0 = cy1 - ch + BOTTOM_PX / lo->height_px;
+}
+
+/* Set PLplot's character height to `px` pixels. */
+static void text_px(double px)
+{
+    plschr(0, px / unit_px);
 }
 
 static void set_palette(void)
@@ -331,7 +386,7 @@ static void set_palette(void)
 }
 
 /* Axis options for plbox: frame, ticks, labels, and 'l' on log axes. */
-static void draw_axes(const esl_plot_panel *pa)
+static void draw_axes(const esl_plot_panel *pa, double vw_px, double vh_px)
 {
     char xopt[16], yopt[16], xgrid[8], ygrid[8];
     snprintf(xgrid, sizeof xgrid, "g%s", pa->x_log ? "l" : "");
@@ -351,8 +406,22 @@ static void draw_axes(const esl_plot_panel *pa)
         for (size_t i = 0; i < pa->bars->n_categories; i++)
             plmtex("b", 1.6, ((double)i + 0.5) / (double)pa->bars->n_categories, 0.5,
                    pa->bars->categories[i]);
-    pllab(pa->x_label ? pa->x_label : "", pa->y_label ? pa->y_label : "",
-          pa->title ? pa->title : "");
+    /* Labels and title placed in pixels from the axes (plmtex counts in
+     * character heights), each shrunk to the panel's side when too long. */
+    double px;
+    if (pa->x_label != NULL && pa->x_label[0] != '\0') {
+        text_px(px = fit_px(pa->x_label, TEXT_PX, vw_px + LEFT_PX - 24.0));
+        plmtex("b", (BOTTOM_PX - 20.0) / px, 0.5, 0.5, pa->x_label);
+    }
+    if (pa->y_label != NULL && pa->y_label[0] != '\0') {
+        text_px(px = fit_px(pa->y_label, TEXT_PX, vh_px));
+        plmtex("l", (LEFT_PX - 0.3 * px - 8.0) / px, 0.5, 0.5, pa->y_label);
+    }
+    if (pa->title != NULL && pa->title[0] != '\0') {
+        text_px(px = fit_px(pa->title, PANEL_TITLE_PX, vw_px + 2.0 * RIGHT_PX - 8.0));
+        plmtex("t", 1.45, 0.5, 0.5, pa->title);
+    }
+    text_px(TEXT_PX);
 }
 
 /* The shaded x range: a grey rectangle over the panel's height, edged by two lines. */
@@ -453,15 +522,16 @@ static void draw_bars(const esl_plot_panel *pa, const extent *e)
 
 /* Lines of text in the panel's upper left corner, which panel_extent keeps
  * free of data (and which is empty above an actual-vs-predicted diagonal). */
-static void draw_notes(const esl_plot_panel *pa, const extent *e, double vh_px)
+static void draw_notes(const esl_plot_panel *pa, const extent *e, double vw_px, double vh_px)
 {
     double line = NOTE_LINE_PX / vh_px * (e->y1 - e->y0);
     double x = e->x0 + 0.04 * (e->x1 - e->x0);
     plcol0(COL_FG);
-    plschr(0, TEXT_SCALE * 0.9);
-    for (size_t i = 0; i < pa->n_notes; i++)
+    for (size_t i = 0; i < pa->n_notes; i++) {
+        text_px(fit_px(pa->notes[i], NOTE_PX, 0.92 * vw_px));
         plptex(x, e->y1 - line * ((double)i + 1.1), 1, 0, 0.0, pa->notes[i]);
-    plschr(0, TEXT_SCALE);
+    }
+    text_px(TEXT_PX);
 }
 
 /* The groups' legend in its own column to the right of the panels. */
@@ -491,27 +561,31 @@ static void draw_legend(const esl_plot_figure *fig, const layout *lo)
         fill_styles[g] = 0;
         n_symbols[g] = 1;
         widths[g] = 2.5;
-        scales[g] = have_bars ? 0.6 : TEXT_SCALE * 1.4;
+        scales[g] = have_bars ? 0.6 : 1.4 * TEXT_PX / unit_px;
         symbols[g] = "\xe2\x97\x8f"; /* U+25CF black circle */
     }
     plvpor(lo->legend_x0, 0.995, lo->grid_y0, lo->grid_y1 - (lo->top_px - 6.0) / lo->height_px);
     plwind(0, 1, 0, 1);
     if (fig->legend_title != NULL) {
         plcol0(COL_FG);
+        text_px(fit_px(fig->legend_title, TEXT_PX, lo->legend_w_px - 20.0));
         plptex(0.04, 0.98, 1, 0, 0.0, fig->legend_title);
+        text_px(TEXT_PX);
     }
     pllegend(&w, &h, 0, PL_POSITION_TOP | PL_POSITION_LEFT | PL_POSITION_INSIDE, 0.0,
              fig->legend_title ? 0.07 : 0.0, 0.08, COL_BG, COL_FG, 1, 0, 0,
-             (PLINT)fig->n_groups, opts, 0.35, TEXT_SCALE, 2.4, 0.0, text_col,
+             (PLINT)fig->n_groups, opts, 0.35, lo->legend_px / unit_px, 2.4, 0.0, text_col,
              (const char *const *)fig->groups, col, fill_styles, scales, widths, col, styles,
              widths, col, scales, n_symbols, symbols);
     /* Notes under the legend: h is its height as a fraction of this viewport. */
     double y = 1.0 - (fig->legend_title ? 0.07 : 0.0) - h - 0.05;
+    double step = 1.45 * LEGEND_NOTE_PX / ((lo->grid_y1 - lo->grid_y0) * lo->height_px);
     plcol0(COL_FG);
-    plschr(0, TEXT_SCALE * 0.85);
-    for (size_t i = 0; i < fig->n_legend_notes; i++, y -= 0.035)
+    for (size_t i = 0; i < fig->n_legend_notes; i++, y -= step) {
+        text_px(lo->legend_note_px);
         plptex(0.04, y, 1, 0, 0.0, fig->legend_notes[i]);
-    plschr(0, TEXT_SCALE);
+    }
+    text_px(TEXT_PX);
 }
 
 /* The drawing itself; runs between plinit and plend, under the lock. */
@@ -519,14 +593,22 @@ static void draw_figure(const esl_plot_figure *fig, const layout *lo, PLFLT *scr
                         PLFLT *scratch_y)
 {
     pladv(0);
-    plschr(0, TEXT_SCALE);
+    /* PLplot's character height grows with the page: measure it once. A
+     * character "height" of h mm is drawn in a font of 4/3 h (its em; the
+     * ratio PLplot 5.15's svg and cairo devices show), on a page of
+     * width_px / (sx1 - sx0) pixels per mm. */
+    PLFLT def_mm, ht_mm, sx0, sx1, sy0, sy1;
+    plgchr(&def_mm, &ht_mm);
+    plgspa(&sx0, &sx1, &sy0, &sy1);
+    unit_px = def_mm > 0 && sx1 > sx0 ? 4.0 / 3.0 * def_mm * lo->width_px / (sx1 - sx0) : 1.0;
+    text_px(TEXT_PX);
     if (fig->title != NULL) {
         plvpor(0, 1, 0, 1);
         plwind(0, 1, 0, 1);
         plcol0(COL_FG);
-        plschr(0, TEXT_SCALE * 1.25);
-        plptex(0.5, 1.0 - 30.0 / lo->height_px, 1, 0, 0.5, fig->title);
-        plschr(0, TEXT_SCALE);
+        text_px(fit_px(fig->title, TITLE_PX, lo->width_px - 40.0));
+        plptex(0.5, 1.0 - 34.0 / lo->height_px, 1, 0, 0.5, fig->title);
+        text_px(TEXT_PX);
     }
     for (size_t p = 0; p < fig->n_panels; p++) {
         const esl_plot_panel *pa = &fig->panels[p];
@@ -535,7 +617,7 @@ static void draw_figure(const esl_plot_figure *fig, const layout *lo, PLFLT *scr
         extent e = panel_extent(pa, (vy1 - vy0) * lo->height_px);
         plvpor(vx0, vx1, vy0, vy1);
         plwind(e.x0, e.x1, e.y0, e.y1);
-        draw_axes(pa);
+        draw_axes(pa, (vx1 - vx0) * lo->width_px, (vy1 - vy0) * lo->height_px);
         draw_span(pa, &e);
         draw_bands(pa, scratch_x, scratch_y);
         draw_lines(pa, &e, scratch_x, scratch_y);
@@ -545,7 +627,7 @@ static void draw_figure(const esl_plot_figure *fig, const layout *lo, PLFLT *scr
         plcol0(COL_FG);
         plwidth(1.2);
         plbox("bc", 0, 0, "bc", 0, 0); /* the frame again, over the data */
-        draw_notes(pa, &e, (vy1 - vy0) * lo->height_px);
+        draw_notes(pa, &e, (vx1 - vx0) * lo->width_px, (vy1 - vy0) * lo->height_px);
     }
     draw_legend(fig, lo);
 }
@@ -570,6 +652,48 @@ static int whole(const char *file, const char *ext)
         if (memcmp(tail + i, mark, m) == 0)
             return 1;
     return 0;
+}
+
+/* The page: cells wide enough for each panel's title and x label (within
+ * limits: what is still too long is drawn smaller), a legend column as wide
+ * as its longest entry or note, unless the figure fixes the page size. */
+static void page_size(const esl_plot_figure *fig, layout *lo)
+{
+    double cw = CELL_W_PX, lw = LEGEND_W_PX;
+    for (size_t p = 0; p < fig->n_panels; p++) {
+        const esl_plot_panel *pa = &fig->panels[p];
+        if (pa->title != NULL)
+            cw = fmax(cw, text_width_px(pa->title, PANEL_TITLE_PX) + LEFT_PX - RIGHT_PX + 8.0);
+        if (pa->x_label != NULL)
+            cw = fmax(cw, text_width_px(pa->x_label, TEXT_PX) + RIGHT_PX + 40.0);
+    }
+    cw = fmin(cw, 1.6 * CELL_W_PX);
+    /* An entry is its symbol or colour box (about 3.4 text heights) and its text. */
+    for (size_t g = 0; g < fig->n_groups; g++)
+        lw = fmax(lw, text_width_px(fig->groups[g], TEXT_PX) + 3.4 * TEXT_PX + 30.0);
+    if (fig->legend_title != NULL)
+        lw = fmax(lw, text_width_px(fig->legend_title, TEXT_PX) + 30.0);
+    for (size_t i = 0; i < fig->n_legend_notes; i++)
+        lw = fmax(lw, text_width_px(fig->legend_notes[i], LEGEND_NOTE_PX) + 30.0);
+    lw = fmin(lw, 2.0 * LEGEND_W_PX);
+    double title_px = fig->title ? 70.0 : 0.0;
+    lo->width_px = fig->width_px > 0 ? fig->width_px : cw * (double)fig->cols + lw;
+    lo->height_px = fig->height_px > 0 ? fig->height_px
+                                       : CELL_H_PX * (double)fig->rows + title_px + 6.0;
+    if (fig->width_px > 0) /* a fixed page: the legend takes what it needs, up to 45% */
+        lw = fmin(lw, 0.45 * lo->width_px);
+    lo->legend_w_px = lw;
+    lo->legend_x0 = 1.0 - lw / lo->width_px;
+    /* Legend entries, and the notes under them, shrink together when the
+     * longest does not fit. */
+    lo->legend_px = TEXT_PX;
+    for (size_t g = 0; g < fig->n_groups; g++)
+        lo->legend_px = fmin(lo->legend_px, fit_px(fig->groups[g], TEXT_PX,
+                                                   lw - 3.4 * TEXT_PX - 30.0));
+    lo->legend_note_px = LEGEND_NOTE_PX;
+    for (size_t i = 0; i < fig->n_legend_notes; i++)
+        lo->legend_note_px = fmin(lo->legend_note_px,
+                                  fit_px(fig->legend_notes[i], LEGEND_NOTE_PX, lw - 20.0));
 }
 
 int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
@@ -632,19 +756,16 @@ int esl_plot_figure_render(const esl_plot_figure *fig, const char *path)
     close(scratch_fd);
 
     layout lo = {.rows = fig->rows, .cols = fig->cols};
-    lo.width_px = fig->width_px > 0 ? fig->width_px : (double)(560 * fig->cols + 330);
-    lo.height_px = fig->height_px > 0 ? fig->height_px
-                                      : (double)(520 * fig->rows + (fig->title ? 70 : 10));
-    lo.legend_x0 = 1.0 - 300.0 / lo.width_px;
+    page_size(fig, &lo);
     lo.grid_x0 = 0.0;
     lo.grid_x1 = lo.legend_x0;
     lo.grid_y0 = 0.0;
-    lo.grid_y1 = 1.0 - (fig->title ? 64.0 : 0.0) / lo.height_px;
+    lo.grid_y1 = 1.0 - (fig->title ? 70.0 : 0.0) / lo.height_px;
     /* Room for panel titles only where a panel has one: panels in a row stay aligned. */
     lo.top_px = 20.0;
     for (size_t p = 0; p < fig->n_panels; p++)
         if (fig->panels[p].title != NULL && fig->panels[p].title[0] != '\0')
-            lo.top_px = 58.0;
+            lo.top_px = 70.0;
 
     pthread_mutex_lock(&plot_lock);
     jmp_buf escape;

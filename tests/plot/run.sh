@@ -27,15 +27,15 @@ decomposition_sizes)
   "$check" "$tmp/f.svg" --bars 9 --text "denoising (T=25, CFG)" ;;
 decomposition_png)
   run plot decomposition -o "$tmp/f.png"
-  "$check" "$tmp/f.png" --png 2010x590 ;;
+  "$check" "$tmp/f.png" --png 2202x676 ;;
 decomposition_pdf)
   run plot decomposition --model flux-dev -o "$tmp/f.PDF"
   "$check" "$tmp/f.PDF" --pdf ;;
 diagnostic_svg)
   # In-sample: every row of the shipped data is one marker.
   run plot diagnostic -o "$tmp/f.svg"
-  "$check" "$tmp/f.svg" --markers "$(rows "$data")" --text "actual energy (Wh)" \
-    --text "predicted energy (Wh)" --text "R²(ln E) = " --text "Spearman ρ = " --text "MAPE = " ;;
+  "$check" "$tmp/f.svg" --markers "$(rows "$data")" --text "actual (Wh per 100-image row)" \
+    --text "predicted (Wh per 100-image row)" --text "R²(ln E) = " --text "Spearman ρ = " --text "MAPE = " ;;
 diagnostic_data_where)
   run plot diagnostic --data "$data" --where model=sd2 --color gpu -o "$tmp/f.svg"
   "$check" "$tmp/f.svg" --markers "$(rows "$data" sd2)" --text "A100" --text "GPU" ;;
@@ -78,7 +78,7 @@ diagnostic_law_file)
 scaling_svg)
   run plot scaling -o "$tmp/f.svg"
   "$check" "$tmp/f.svg" --markers "$(rows "$data")" --text "FLOPs_cfg (FLOP)" \
-    --text "energy (Wh)" --text "shading: 95% interval" --text "1024x1024" ;;
+    --text "energy (Wh per 100-image row)" --text "shading: 95% interval" --text "1024x1024" ;;
 contributions_svg)
   run plot contributions -o "$tmp/f.svg"
   "$check" "$tmp/f.svg" --markers "$(rows "$data" flux-dev)" --text "denoising steps T" \
@@ -97,18 +97,47 @@ trace_svg)
       sed -n 's/^  "samples": \([0-9]*\),$/\1/p')
   [ "$n" = 301 ] || { echo "stored samples: '$n', expected 301"; exit 1; }
   run plot trace --store "$tmp/runs.db" --run 1 -o "$tmp/f.svg"
-  "$check" "$tmp/f.svg" --line "$n" --text "time (s)" --text "power (W)" --text "0 replay" \
+  "$check" "$tmp/f.svg" --layout --line "$n" --text "time (s)" --text "power (W)" --text "0 replay" \
     --text "dashed: idle 60.0 W" --text "grey: measurement window, 30.00 s" --text "total " \
     --text "dynamic " ;;
 trace_png)
   run measure --meter replay --replay "$ROOT/tests/data/meter/idle_then_load.csv" --idle-w 100 \
     --store "$tmp/runs.db" -- true >/dev/null
   run plot trace --store "$tmp/runs.db" --run 1 -o "$tmp/f.png"
-  "$check" "$tmp/f.png" --png 1100x560 || exit 1
+  "$check" "$tmp/f.png" --png 1400x600 || exit 1
   # idle_then_load.csv: 900 J in all, 300 J above 100 W idle over 6 s.
   run plot trace --store "$tmp/runs.db" --run 1 -o "$tmp/f.svg"
   "$check" "$tmp/f.svg" --line 7 --text "total 900.0 J (0.2500 Wh)" \
     --text "dynamic 300.0 J (0.0833 Wh)" ;;
+layout_panels)
+  # Every panel count from 1 to 6 (and the 8 of leave-one-model-out on four
+  # models): no two labels overlap and none leaves the page, as measured in
+  # the SVG by figcheck --layout.
+  paper="flux-dev sd35-large qwen-image sd2"
+  six="flux-dev sd35-large qwen-image sd2 sdxl kandinsky-3"
+  first() { echo "$2" | tr ' ' '\n' | head -n "$1" | paste -sd, -; }
+  fail=0
+  draw() { # NAME ARGS...: draw, then check the layout
+    name=$1; shift
+    run plot "$@" -o "$tmp/$name.svg"
+    "$check" "$tmp/$name.svg" --layout || fail=1
+  }
+  for n in 1 2 3 4 5 6; do
+    draw "decomposition$n" decomposition --model "$(first $n "$six")"
+  done
+  for n in 1 2 3 4; do
+    draw "each$n" diagnostic --each model --where "model=$(first $n "$paper")"
+    draw "scaling$n" scaling --where "model=$(first $n "$paper")"
+  done
+  draw one diagnostic
+  draw kfold2 diagnostic --split kfold:2
+  draw kfold3 diagnostic --split kfold:3
+  draw leave2 diagnostic --split leave-out:model --where "model=$(first 2 "$paper")"
+  draw leave3 diagnostic --split leave-out:model --where "model=$(first 3 "$paper")"
+  draw leave4 diagnostic --split leave-out:model
+  draw contributions contributions
+  draw contributions_sd2 contributions --model sd2
+  exit $fail ;;
 missing_driver)
   # Without the cairo driver PLplot would prompt on stdin for another device;
   # esl finds out first, says which package is missing, and leaves no file.

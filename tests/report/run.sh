@@ -47,6 +47,15 @@ fi
 if [ -n "${EXPECT:-}" ] && ! grep -qF "$EXPECT" "$tmp/dom.html"; then
   echo "the page lacks '$EXPECT'"; fail=1
 fi
+# Without --law the page reports the law esl predict answers with: the same fingerprint.
+case " $* " in
+*" --law "*) ;;
+*) hash=$("$esl" predict --model flux-dev --height 512 --width 512 --steps 20 --format json |
+          sed -n 's/.*"law_hash": "\(.*\)".*/\1/p')
+   if [ -z "$hash" ] || ! grep -qF "&quot;law_hash&quot;: &quot;$hash&quot;" "$tmp/report.html"; then
+     echo "the page does not report esl predict's law ('$hash')"; fail=1
+   fi ;;
+esac
 "$check" "$tmp/shot.png" --png 1280x2400 || fail=1
 [ $fail -eq 0 ] || tail -5 "$tmp/chromium.err"
 exit $fail
