@@ -145,7 +145,8 @@ METER_KINDS = {"nvml": 0, "rapl": 1, "replay": 2}
 class DeviceInfo(Structure):
     _fields_ = [("index", c_int), ("name", c_char * 96), ("uuid", c_char * 96),
                 ("pci_bus_id", c_char * 32), ("power_limit_w", c_double),
-                ("update_interval_s", c_double), ("caps", c_uint)]
+                ("update_interval_s", c_double), ("counter_period_s", c_double),
+                ("caps", c_uint)]
 
 
 class DeviceRecord(Structure):
