@@ -287,43 +287,66 @@ static bool alignable(const esl_meter *m, size_t d)
            (m->devices[d].caps & ESL_CAP_ENERGY_COUNTER);
 }
 
-/* Take device d's edge reading: right after its counter steps where it can
- * (flagged unaligned when it does not step in time), else now. */
-static int read_edge(esl_meter *m, size_t d)
+/* Poll device d's counter until it steps, for at most 2.5 update periods;
+ * *at is the time of the first reading that shows the step. */
+static int await_step(esl_meter *m, size_t d, bool *stepped, double *at)
 {
-    if (alignable(m, d)) {
-        double j0, j, waited = 0.0;
-        double period = m->devices[d].update_interval_s;
-        double limit = AWAIT_PERIODS * (isfinite(period) && period > 0 ? period : 0.1);
-        if (limit < MIN_AWAIT_S)
-            limit = MIN_AWAIT_S;
-        int rc = read_counter(m, d, &j0);
-        if (rc != ESL_OK && m->lost)
-            return rc;
-        bool stepped = false;
-        double start = esl__now_mono();
-        while (rc == ESL_OK && waited < limit) {
-            sleep_for(POLL_S);
-            if ((rc = read_counter(m, d, &j)) == ESL_OK && j != j0) {
-                stepped = true;
-                break;
-            }
-            waited = esl__now_mono() - start;
+    double j0, j, waited = 0.0;
+    double period = m->devices[d].update_interval_s;
+    double limit = AWAIT_PERIODS * (isfinite(period) && period > 0 ? period : 0.1);
+    if (limit < MIN_AWAIT_S)
+        limit = MIN_AWAIT_S;
+    *stepped = false;
+    int rc = read_counter(m, d, &j0);
+    double start = esl__now_mono();
+    while (rc == ESL_OK && waited < limit) {
+        sleep_for(POLL_S);
+        if ((rc = read_counter(m, d, &j)) == ESL_OK && j != j0) {
+            *stepped = true;
+            *at = esl__now_mono();
+            break;
         }
-        if (rc != ESL_OK && m->lost)
-            return rc;
-        if (!stepped)
-            m->edge_flags[d] |= ESL_FLAG_UNALIGNED;
-    } else if (m->align && m->ops->read_energy == NULL && m->devices[d].caps & ESL_CAP_ENERGY_COUNTER) {
-        m->edge_flags[d] |= ESL_FLAG_UNALIGNED;
+        waited = esl__now_mono() - start;
     }
-    return read_one(m, d);
+    /* a counter that keeps failing costs the alignment, not the window */
+    return m->lost ? rc : ESL_OK;
 }
 
-static int read_edges(esl_meter *m)
+/* Take device d's edge reading: right after its counter steps where it can
+ * (flagged unaligned when it does not step in time), else now. At the
+ * closing edge of a device whose period is not yet known, wait for one
+ * more step and keep the time between the two as its period. */
+static int read_edge(esl_meter *m, size_t d, bool closing)
+{
+    if (!alignable(m, d)) {
+        if (m->align && m->ops->read_energy == NULL && (m->devices[d].caps & ESL_CAP_ENERGY_COUNTER))
+            m->edge_flags[d] |= ESL_FLAG_UNALIGNED;
+        return read_one(m, d);
+    }
+    bool stepped;
+    double first = 0.0, second = 0.0;
+    int rc = await_step(m, d, &stepped, &first);
+    if (rc != ESL_OK)
+        return rc;
+    if (!stepped)
+        m->edge_flags[d] |= ESL_FLAG_UNALIGNED;
+    if ((rc = read_one(m, d)) != ESL_OK)
+        return rc;
+    if (closing && stepped && isnan(m->devices[d].counter_period_s)) {
+        if ((rc = await_step(m, d, &stepped, &second)) != ESL_OK)
+            return rc;
+        if (stepped) {
+            m->devices[d].counter_period_s = second - first;
+            m->devices[d].update_interval_s = second - first;
+        }
+    }
+    return ESL_OK;
+}
+
+static int read_edges(esl_meter *m, bool closing)
 {
     for (size_t i = 0; i < m->n_devices; i++) {
-        int rc = read_edge(m, i);
+        int rc = read_edge(m, i, closing);
         if (rc != ESL_OK)
             return rc;
     }
@@ -380,7 +403,7 @@ int esl_window_begin(esl_meter *m)
     }
     m->t0_mono = esl__now_mono();
     pthread_mutex_lock(&m->lock);
-    int rc = read_edges(m);
+    int rc = read_edges(m, false);
     pthread_mutex_unlock(&m->lock);
     if (rc != ESL_OK)
         return rc;
@@ -540,7 +563,7 @@ static int window_close(esl_meter *m, double trace_until, esl_record **out)
         if (m->thread_status != ESL_OK)
             return esl__fail(m->thread_status, "%s", m->thread_error);
         if (!m->lost) {
-            rc = read_edges(m);
+            rc = read_edges(m, true);
             if (rc != ESL_OK && !m->lost)
                 return rc;
         }
@@ -722,7 +745,10 @@ int esl_meter_measure_idle(esl_meter *m, double window_s)
             return esl__fail(code, "idle window of %g s on %s is unusable (%s): use a longer --idle "
                              "or a stored --idle-w", window_s, m->devices[d].name, flags);
         }
-        busy_reason(m, rec, d, why, sizeof why);
+        /* a replayed trace is what it is: only a live device is checked */
+        why[0] = '\0';
+        if (m->ops->play == NULL)
+            busy_reason(m, rec, d, why, sizeof why);
         if (why[0] != '\0') {
             if (!m->idle_lenient) {
                 esl_record_free(rec);
@@ -731,7 +757,7 @@ int esl_meter_measure_idle(esl_meter *m, double window_s)
             }
             idle_flags |= ESL_FLAG_IDLE_BUSY;
         }
-        if (unsettled(rec, d))
+        if (m->ops->play == NULL && unsettled(rec, d))
             idle_flags |= ESL_FLAG_IDLE_UNSETTLED;
         m->idle_w[d] = rec->duration_s > 0 ? r->energy_j / rec->duration_s : 0.0;
     }

@@ -166,7 +166,8 @@ class Record(Structure):
 
 class MeterOpts(Structure):
     _fields_ = [("kind", c_int), ("gpus", c_char_p), ("hz", c_double), ("library", c_char_p),
-                ("replay_path", c_char_p), ("powercap_root", c_char_p)]
+                ("replay_path", c_char_p), ("powercap_root", c_char_p),
+                ("no_align", c_int), ("idle_lenient", c_int)]
 
 
 # esl/store.h
