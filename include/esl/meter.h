@@ -116,6 +116,8 @@ typedef struct esl_device_record {
     double avg_power_w;    /* energy_j / duration_s */
     double peak_power_w;   /* highest sampled power; NaN without samples */
     unsigned flags;        /* ESL_FLAG_* */
+    double duration_s;     /* the device's own window, counter step to counter step, which
+                            * its dynamic energy and average power use; 0: the record's */
 } esl_device_record;
 
 /* What a window measured. Owned by the caller; esl_record_free releases it. */
@@ -178,6 +180,11 @@ void esl_meter_close(esl_meter *m);
 size_t esl_meter_device_count(const esl_meter *m);
 /* Facts of device i (< esl_meter_device_count), or NULL. */
 const esl_device_info *esl_meter_device(const esl_meter *m, size_t i);
+
+/* The position of the metered device whose PCI bus id is `pci_bus_id` in
+ * any of its spellings ("00000000:3B:00.0" as NVML, "0000:3b:00.0" as
+ * CUDA), or -1 when none is. */
+int esl_meter_find_pci(const esl_meter *m, const char *pci_bus_id);
 
 /*
  * Measure idle power for window_s seconds (the replay meter consumes that

@@ -206,6 +206,18 @@ const esl_device_info *esl_meter_device(const esl_meter *m, size_t i)
     return i < m->n_devices ? &m->devices[i] : NULL;
 }
 
+int esl_meter_find_pci(const esl_meter *m, const char *pci_bus_id)
+{
+    unsigned long want[4], have[4];
+    if (esl__pci_parse(pci_bus_id, want) != ESL_OK)
+        return -1;
+    for (size_t i = 0; i < m->n_devices; i++)
+        if (esl__pci_parse(m->devices[i].pci_bus_id, have) == ESL_OK &&
+            memcmp(want, have, sizeof want) == 0)
+            return (int)i;
+    return -1;
+}
+
 int esl_meter_set_idle(esl_meter *m, double idle_w)
 {
     if (!isfinite(idle_w) || idle_w < 0.0)
@@ -455,8 +467,9 @@ void esl_record_sum(esl_record *rec)
     rec->flags = 0;
     for (size_t i = 0; i < rec->n_devices; i++) {
         esl_device_record *d = &rec->devices[i];
-        d->dynamic_j = d->energy_j - d->idle_w * rec->duration_s;
-        d->avg_power_w = rec->duration_s > 0 ? d->energy_j / rec->duration_s : 0.0;
+        double span = d->duration_s > 0 ? d->duration_s : rec->duration_s;
+        d->dynamic_j = d->energy_j - d->idle_w * span;
+        d->avg_power_w = span > 0 ? d->energy_j / span : 0.0;
         rec->energy_j += d->energy_j;
         rec->idle_w += d->idle_w;
         rec->dynamic_j += d->dynamic_j;
@@ -498,6 +511,15 @@ static int finish_record(esl_meter *m, double duration_s, esl_record **out)
         }
         esl_device_record *r = &rec->devices[d];
         r->info = m->devices[d];
+        /* each device's edges sit on its own counter's steps */
+        double t_first = NAN, t_last = NAN;
+        for (size_t i = 0; i < m->n_samples; i++)
+            if (m->samples[i].device == (int)d) {
+                if (isnan(t_first))
+                    t_first = m->samples[i].time_s;
+                t_last = m->samples[i].time_s;
+            }
+        r->duration_s = m->ops->play == NULL && !isnan(t_first) ? t_last - t_first : 0.0;
         size_t n_power = 0;
         r->integrated_j = integrate(m->samples, m->n_samples, (int)d, &n_power, &r->peak_power_w);
         r->counter_j = (r->info.caps & ESL_CAP_ENERGY_COUNTER) ? last : NAN;
@@ -759,7 +781,7 @@ int esl_meter_measure_idle(esl_meter *m, double window_s)
         }
         if (m->ops->play == NULL && unsettled(rec, d))
             idle_flags |= ESL_FLAG_IDLE_UNSETTLED;
-        m->idle_w[d] = rec->duration_s > 0 ? r->energy_j / rec->duration_s : 0.0;
+        m->idle_w[d] = r->avg_power_w;
     }
     esl_record_free(rec);
     m->have_idle = true;

@@ -152,7 +152,8 @@ class DeviceInfo(Structure):
 class DeviceRecord(Structure):
     _fields_ = [("info", DeviceInfo), ("energy_j", c_double), ("counter_j", c_double),
                 ("integrated_j", c_double), ("idle_w", c_double), ("dynamic_j", c_double),
-                ("avg_power_w", c_double), ("peak_power_w", c_double), ("flags", c_uint)]
+                ("avg_power_w", c_double), ("peak_power_w", c_double), ("flags", c_uint),
+                ("duration_s", c_double)]
 
 
 class Record(Structure):

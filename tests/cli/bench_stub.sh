@@ -10,6 +10,7 @@ esl=$2
 export ESL_NVML_LIBRARY=$3/libnvml_stub_full.so
 export ESL_GPU_MODULE=$3/libgpu_stub.so
 unset ESL_STUB_POWER_W ESL_STUB_COUNTER ESL_STUB_GPUS ESL_GPU_STUB_FAIL ESL_GPU_STUB_NAME
+unset ESL_STUB_POWERS ESL_STUB_PCI ESL_STUB_NAME ESL_GPU_STUB_PCI CUDA_VISIBLE_DEVICES CUDA_DEVICE_ORDER
 unset ESL_GPU_STUB_TFLOPS ESL_MODEL_PATH
 tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
@@ -127,6 +128,25 @@ calibrate_full() {
   e=$(json_num energy_j "$tmp/pred.json")
   # sd2 512x512 20 steps: 4.84e13 executed FLOPs x 250 W / 20000 TFLOP/s ~ 0.5 J above 50 W idle
   awk -v e="$e" 'BEGIN { exit !(e > 0.2 && e < 1.5) }' || fail "predicted $e J"
+}
+
+# The meter reads the GPU the workload runs on: with CUDA_VISIBLE_DEVICES=1
+# of two, CUDA device 0 is NVML's second GPU (PCI 19, 250 W), and a workload
+# reporting another PCI id than the metered GPU's is refused.
+bench_device() {
+  export CUDA_DEVICE_ORDER=PCI_BUS_ID # the stub's GPUs have different names
+  args="--model sd2 --height 256 --width 256 --steps 10 --dtype fp16 --prompts 1 --idle-w 0 --no-store"
+  CUDA_VISIBLE_DEVICES=1 ESL_STUB_GPUS=2 ESL_STUB_POWERS=100,250 ESL_GPU_STUB_PCI=0000:19:00.0 \
+    ESL_GPU_STUB_TFLOPS=fp16=2 "$esl" bench $args --format json >"$tmp/run.json" 2>"$tmp/err" ||
+    fail "bench on CUDA device 0 = NVML 1: $(cat "$tmp/err")"
+  meter_s=$(json_num meter_duration_s "$tmp/run.json")
+  close "$(json_num energy_j "$tmp/run.json")" "$(awk -v s="$meter_s" 'BEGIN { print 250 * s }')" 0.02 ||
+    fail "not the visible GPU's 250 W: $(cat "$tmp/run.json")"
+  CUDA_VISIBLE_DEVICES=1 ESL_STUB_GPUS=2 ESL_GPU_STUB_PCI=0000:18:00.0 \
+    "$esl" bench $args >/dev/null 2>"$tmp/err"
+  [ $? = 2 ] || fail "a workload on another GPU than the metered one was not refused"
+  grep -q "the workload ran on Stub GPU 0 (PCI 0000:18:00.0) but the meter read Stub GPU 1 (PCI 00000000:19:00.0)" \
+    "$tmp/err" || fail "mismatch: $(cat "$tmp/err")"
 }
 
 "$case_name"

@@ -338,23 +338,24 @@ kill_random() {
 }
 
 # Four GPUs, one of them visible to the workload: esl measure meters that
-# one alone (about 200 J for a second), not all four (about 801 J).
+# one alone (200 W: about 200 J for a second), not all four (801 W).
 visible_gpus() {
-  run4() {
+  run4() { # the metered average power, W
     ESL_NVML_LIBRARY=$stub ESL_STUB_GPUS=4 ESL_STUB_POWERS=200,201,200,200 ESL_STUB_NAME="NVIDIA A100" \
       "$esl" measure --idle 0 --no-store --format json "$@" -- sleep 1 >"$tmp/out" ||
       fail "measure $*: $(cat "$tmp/out")"
-    awk -F: '/^  "energy_j"/ { gsub(/[ ,]/, "", $2); print int($2 + 0.5) }' "$tmp/out"
+    awk -F: '/^  "avg_power_w"/ { gsub(/[ ,]/, "", $2); printf "%.1f\n", $2 }' "$tmp/out"
   }
+  near() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > 0.995 * b && a < 1.005 * b) }'; }
   all=$(run4)
   one=$(CUDA_VISIBLE_DEVICES=2 run4)
   uuid=$(CUDA_VISIBLE_DEVICES=GPU-00000000-0000-0000-0000-000000000001 run4)
   byid=$(run4 --gpus 0000:1b:00.0)
-  echo "4 GPUs: all $all J, CUDA_VISIBLE_DEVICES=2 $one J, by UUID $uuid J, by PCI id $byid J"
-  [ "$all" -ge 795 ] && [ "$all" -le 830 ] || fail "all visible: $all J, expected about 801"
-  [ "$one" -ge 198 ] && [ "$one" -le 210 ] || fail "CUDA_VISIBLE_DEVICES=2: $one J, expected about 200"
-  [ "$uuid" -ge 199 ] && [ "$uuid" -le 211 ] || fail "by UUID (201 W): $uuid J"
-  [ "$byid" -ge 198 ] && [ "$byid" -le 210 ] || fail "by PCI id: $byid J"
+  echo "4 GPUs: all visible $all W, CUDA_VISIBLE_DEVICES=2 $one W, by UUID $uuid W, by PCI id $byid W"
+  near "$all" 801 || fail "all visible: $all W, expected 801"
+  near "$one" 200 || fail "CUDA_VISIBLE_DEVICES=2: $one W, expected 200"
+  near "$uuid" 201 || fail "by UUID (the 201 W GPU): $uuid W"
+  near "$byid" 200 || fail "by PCI id: $byid W"
   CUDA_VISIBLE_DEVICES=MIG-GPU-1/0/0 ESL_NVML_LIBRARY=$stub "$esl" measure --idle 0 --no-store \
     -- true >/dev/null 2>"$tmp/err"
   expect_code 2 $? "MIG instance"

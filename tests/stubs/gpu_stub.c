@@ -10,6 +10,8 @@
  * time is exactly executed FLOPs / throughput.
  *
  *   ESL_GPU_STUB_NAME=NAME    the device name (default "Stub GPU 0", as the NVML stub)
+ *   ESL_GPU_STUB_PCI=ID       the PCI bus id CUDA reports (default "0000:18:00.0", the NVML
+ *                             stub's first device)
  *   ESL_GPU_STUB_TFLOPS=LIST  throughput per dtype, e.g. "bf16=400,fp32=50"; dtypes
  *                             not named keep the defaults fp16=400 bf16=400 tf32=200 fp32=50
  *   ESL_GPU_STUB_FAIL=KIND    fail the run: "nodev" (no GPU), "device" (a CUDA call),
@@ -75,6 +77,8 @@ int esl_gpu_module_run(esl_bench_result *out, const esl_workload *plan, const es
         return ESL_ENOMEM;
     }
     snprintf(out->device, sizeof out->device, "%s", name ? name : "Stub GPU 0");
+    const char *pci = getenv("ESL_GPU_STUB_PCI");
+    snprintf(out->pci_bus_id, sizeof out->pci_bus_id, "%s", pci ? pci : "0000:18:00.0");
     out->cc_major = 9;
     out->cc_minor = 0;
 
