@@ -148,7 +148,7 @@ static double device_power(size_t h, double t)
 }
 
 /* Energy from 0 to t, in J. */
-static double energy_to(size_t h, double t)
+__attribute__((unused)) static double energy_to(size_t h, double t)
 {
     if (!isnan(stub.powers[h - 1]))
         return stub.powers[h - 1] * (t > 0 ? t : 0);
@@ -164,7 +164,7 @@ static double energy_to(size_t h, double t)
 }
 
 /* The time of the counter's last step at or before t. */
-static double counter_time(double t)
+__attribute__((unused)) static double counter_time(double t)
 {
     if (!(stub.period > 0) || t < stub.phase)
         return stub.period > 0 && t < stub.phase ? 0.0 : t;
@@ -172,7 +172,7 @@ static double counter_time(double t)
 }
 
 /* A transient failure of reading `call`, as scripted. */
-static int fails(int call)
+__attribute__((unused)) static int fails(int call)
 {
     if (stub.fail_call != call)
         return 0;
