@@ -330,11 +330,9 @@ static int await_step(esl_meter *m, size_t d, bool *stepped, double *at)
  * more step and keep the time between the two as its period. */
 static int read_edge(esl_meter *m, size_t d, bool closing)
 {
-    if (!alignable(m, d)) {
-        if (m->align && m->ops->read_energy == NULL && (m->devices[d].caps & ESL_CAP_ENERGY_COUNTER))
-            m->edge_flags[d] |= ESL_FLAG_UNALIGNED;
+    /* RAPL's counters step every millisecond or so: read at once */
+    if (!alignable(m, d))
         return read_one(m, d);
-    }
     bool stepped;
     double first = 0.0, second = 0.0;
     int rc = await_step(m, d, &stepped, &first);

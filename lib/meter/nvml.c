@@ -355,18 +355,19 @@ static void nvml_close(esl_meter *m)
 static const esl__meter_ops nvml_ops = {nvml_read, nvml_read_energy, nvml_others, NULL, NULL,
                                         nvml_close};
 
-/* What NVML says of every GPU: enough to resolve a selection. */
+/* What NVML says of every GPU: enough to resolve a selection. A GPU that
+ * does not answer keeps empty ids here; should it be selected, describing
+ * it names the failing call. */
 static int enumerate(nvml_lib *lib, unsigned count, esl__gpu_id *ids)
 {
     for (unsigned i = 0; i < count; i++) {
         nvmlDevice_t dev;
-        nvmlReturn_t r = lib->get_handle(i, &dev);
-        if (r != NVML_SUCCESS)
-            return nvml_fail(lib, ESL_EDEVICE, "nvmlDeviceGetHandleByIndex_v2", (int)i, r);
         esl__gpu_id *g = &ids[i];
         g->nvml_index = i;
-        if ((r = lib->get_name(dev, g->name, sizeof g->name)) != NVML_SUCCESS)
-            return nvml_fail(lib, ESL_EDEVICE, "nvmlDeviceGetName", (int)i, r);
+        if (lib->get_handle(i, &dev) != NVML_SUCCESS)
+            continue;
+        if (lib->get_name(dev, g->name, sizeof g->name) != NVML_SUCCESS)
+            g->name[0] = '\0';
         if (lib->get_uuid != NULL && lib->get_uuid(dev, g->uuid, sizeof g->uuid) != NVML_SUCCESS)
             g->uuid[0] = '\0';
         nvmlPciInfo_t pci;

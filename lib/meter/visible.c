@@ -70,21 +70,21 @@ static int pci_compare(const esl__gpu_id *a, const esl__gpu_id *b)
     return 0;
 }
 
-static const esl__gpu_id *sort_base;
-static int by_pci(const void *a, const void *b)
-{
-    return pci_compare(&sort_base[*(const size_t *)a], &sort_base[*(const size_t *)b]);
-}
-
 /* CUDA's enumeration before visibility: positions into gpus. Sets *known
  * when an index into it is well defined. */
 static void cuda_order(const esl__gpu_id *gpus, size_t n, const char *order, size_t *out,
                        bool *known, char *why, size_t why_len)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = i;
-    sort_base = gpus;
-    qsort(out, n, sizeof *out, by_pci);
+    /* insertion sort by PCI bus id: a handful of GPUs, and no global
+     * state for qsort's comparison */
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        while (j > 0 && pci_compare(&gpus[out[j - 1]], &gpus[i]) > 0) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = i;
+    }
     *known = true;
     why[0] = '\0';
     if (order != NULL && strcmp(order, "PCI_BUS_ID") == 0)
