@@ -25,6 +25,10 @@
 #include "esl/esl.h"
 
 #define MAX_MODELS 8
+/* Seconds between the probe and the idle baseline. */
+#define IDLE_SETTLE_S 2.0
+/* The least a run may overrun the budget by before the guard stops a sweep. */
+#define BUDGET_SLACK_MIN_S 10.0
 
 enum {
     OPT_BUDGET = 'b', OPT_FORMAT = 'f', OPT_OUTPUT = 'o', OPT_QUIET = 'q',
@@ -420,10 +424,14 @@ static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
     int consecutive = 0;
     for (size_t i = 0; i < s->plan.n_points; i++) {
         const esl_calib_point *pt = &s->plan.points[i];
-        /* The budget guard: a run that would end past the budget is not
-         * started, and the law is fitted on what was measured. */
+        /* The budget guard: a run that would end well past the budget is
+         * not started, and the law is fitted on what was measured. The
+         * estimates are guesses, so "well past" allows a quarter of the
+         * budget (10 s at least); callers with a hard deadline (check.sh)
+         * leave that room. */
         double elapsed = now_s() - s->started_s;
-        if (s->n_runs > 0 && elapsed + pt->est_s > s->a->budget_s) {
+        double slack = fmax(0.25 * s->a->budget_s, BUDGET_SLACK_MIN_S);
+        if (s->n_runs > 0 && elapsed + pt->est_s > s->a->budget_s + slack) {
             s->n_skipped = s->plan.n_points - i;
             cli_error("calibrate: the budget of %g s is spent after %.0f s: %zu of %zu runs are "
                       "left out, the law is fitted on the %zu measured", s->a->budget_s, elapsed,
@@ -778,8 +786,29 @@ static int measure(const args *a, esl_model **models, size_t n_models)
     if ((rc = parse_dtypes(a, s.dtypes, &s.n_dtypes)) != 0)
         return rc;
     esl_calib_opts o = {.cfg_both = !a->no_cfg};
-    if ((rc = bench_cli_open(&b, &a->run, "calibrate")) != 0 || (rc = probe(&s, &b, &o)) != 0)
+    /* The idle baseline is taken after the probe, with the CUDA context
+     * resident as it is during the runs, once NVML's utilisation (an
+     * average over up to a second) has let go of the probe's work. */
+    bench_cli_opts first = a->run;
+    int measure_idle = !a->run.have_idle_w && a->run.idle_s > 0.0;
+    if (measure_idle) {
+        first.idle_s = 0.0;
+        first.cooldown_s = 0.0;
+    }
+    if ((rc = bench_cli_open(&b, &first, "calibrate")) != 0 || (rc = probe(&s, &b, &o)) != 0)
         goto out;
+    if (measure_idle) {
+        double wait_s = IDLE_SETTLE_S + a->run.cooldown_s;
+        struct timespec ts = {(time_t)wait_s, (long)((wait_s - (double)(time_t)wait_s) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        int e = esl_meter_measure_idle(b.meter, a->run.idle_s);
+        if (e != ESL_OK) {
+            cli_error("calibrate: %s", esl_error_last());
+            rc = cli_exit_code(e);
+            goto out;
+        }
+    }
     /* Each run costs the probe's fixed cost plus at least --min-run: the
      * planner's per-run overhead, so that the estimate stays an upper bound. */
     o.overhead_s = s.overhead_s + a->min_run_s;

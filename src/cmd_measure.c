@@ -708,6 +708,10 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         cli_error("measure: --replay needs --meter replay");
         goto out;
     }
+    if (a.control_fd >= 0 && a.trace != NULL) {
+        cli_error("measure: --trace writes one window's samples; it cannot go with --control");
+        goto out;
+    }
     /* Opened before the workload runs, so that a bad path costs nothing;
      * close-on-exec, so that the workload does not inherit it. */
     if (a.output != NULL) {
@@ -745,11 +749,6 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         goto out;
     }
     if (a.control_fd >= 0) {
-        if (a.trace != NULL) {
-            cli_error("measure: --trace writes one window's samples; it cannot go with --control");
-            exit_code = EXIT_USAGE;
-            goto out;
-        }
         ctl.ctl_fd = a.control_fd;
         ctl.ack_fd = a.ack_fd;
         ctl.m = m;
