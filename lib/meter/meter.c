@@ -37,6 +37,9 @@
 /* Edge alignment: poll the counter this often, for at most this many
  * update periods (and at least MIN_AWAIT_S), before giving up. */
 #define POLL_S 0.001
+/* ... after this many reads back to back (a counter that moves at every
+ * read, like the test stub's, is seen at once, without a sleep). */
+#define SPIN_READS 64
 #define AWAIT_PERIODS 2.5
 #define MIN_AWAIT_S 0.05
 /* A window shorter than this many counter periods is flagged too-short. */
@@ -300,10 +303,11 @@ static bool alignable(const esl_meter *m, size_t d)
 }
 
 /* Poll device d's counter until it steps, for at most 2.5 update periods;
- * *at is the time of the first reading that shows the step. */
+ * *at is when it stepped: the middle between the last reading before the
+ * step and the first after it. */
 static int await_step(esl_meter *m, size_t d, bool *stepped, double *at)
 {
-    double j0, j, waited = 0.0;
+    double j0, j, waited = 0.0, before = esl__now_mono();
     double period = m->devices[d].update_interval_s;
     double limit = AWAIT_PERIODS * (isfinite(period) && period > 0 ? period : 0.1);
     if (limit < MIN_AWAIT_S)
@@ -311,13 +315,16 @@ static int await_step(esl_meter *m, size_t d, bool *stepped, double *at)
     *stepped = false;
     int rc = read_counter(m, d, &j0);
     double start = esl__now_mono();
-    while (rc == ESL_OK && waited < limit) {
-        sleep_for(POLL_S);
+    for (int reads = 0; rc == ESL_OK && waited < limit; reads++) {
+        if (reads >= SPIN_READS)
+            sleep_for(POLL_S);
+        double t_read = esl__now_mono();
         if ((rc = read_counter(m, d, &j)) == ESL_OK && j != j0) {
             *stepped = true;
-            *at = esl__now_mono();
+            *at = 0.5 * (before + esl__now_mono());
             break;
         }
+        before = t_read;
         waited = esl__now_mono() - start;
     }
     /* a counter that keeps failing costs the alignment, not the window */
@@ -340,8 +347,12 @@ static int read_edge(esl_meter *m, size_t d, bool closing)
         return rc;
     if (!stepped)
         m->edge_flags[d] |= ESL_FLAG_UNALIGNED;
+    size_t pushed = m->n_samples;
     if ((rc = read_one(m, d)) != ESL_OK)
         return rc;
+    /* the edge is the step, not the moment it was seen */
+    if (stepped && m->n_samples > pushed)
+        m->samples[pushed].time_s = first - m->t0_mono;
     if (closing && stepped && isnan(m->devices[d].counter_period_s)) {
         if ((rc = await_step(m, d, &stepped, &second)) != ESL_OK)
             return rc;

@@ -244,10 +244,12 @@ static void aligned_edges_remove_bias(void **state)
     enum { TRIALS = 8 };
     unsigned seed = 16;
     double before_sum = 0, before_max = 0, before_mean = 0, after_max = 0, after_mean = 0;
+    double after_sum = 0;
     for (int k = 0; k < TRIALS; k++) {
         double phase = 0.1 * (double)rand_r(&seed) / RAND_MAX;
         double before = burst_error(phase, 1), after = burst_error(phase, 0);
         before_sum += fabs(before);
+        after_sum += fabs(after);
         before_mean += before / TRIALS;
         after_mean += after / TRIALS;
         if (fabs(before) > before_max)
@@ -260,9 +262,12 @@ static void aligned_edges_remove_bias(void **state)
     printf("1 s window, 100 ms counter, %d phases: unaligned mean %+.2f %% (max |%.2f| %%), "
            "aligned mean %+.3f %% (max |%.3f| %%)\n",
            TRIALS, 100 * before_mean, 100 * before_max, 100 * after_mean, 100 * after_max);
-    /* unaligned: the burst's last partial period is missed, about -5 % */
+    /* unaligned: the burst's last partial period is missed, about -5 %;
+     * aligned: what is left is the scheduling noise of the edges' polls
+     * (on a loaded machine a millisecond's sleep can last ten) */
     assert_true(before_sum / TRIALS > 0.02);
-    assert_true(after_max < 0.01);
+    assert_true(after_sum / TRIALS < 0.005);
+    assert_true(after_max < 0.02);
 }
 
 /* The idle baseline measures each counter's period. */
