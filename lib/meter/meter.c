@@ -305,7 +305,7 @@ static bool alignable(const esl_meter *m, size_t d)
 /* Poll device d's counter until it steps, for at most 2.5 update periods;
  * *at is when it stepped: the middle between the last reading before the
  * step and the first after it. */
-static int await_step(esl_meter *m, size_t d, bool *stepped, double *at)
+static int await_step(esl_meter *m, size_t d, bool *stepped, double *at, double *joules)
 {
     double j0, j, waited = 0.0, before = esl__now_mono();
     double period = m->devices[d].update_interval_s;
@@ -322,6 +322,7 @@ static int await_step(esl_meter *m, size_t d, bool *stepped, double *at)
         if ((rc = read_counter(m, d, &j)) == ESL_OK && j != j0) {
             *stepped = true;
             *at = 0.5 * (before + esl__now_mono());
+            *joules = j;
             break;
         }
         before = t_read;
@@ -341,8 +342,8 @@ static int read_edge(esl_meter *m, size_t d, bool closing)
     if (!alignable(m, d))
         return read_one(m, d);
     bool stepped;
-    double first = 0.0, second = 0.0;
-    int rc = await_step(m, d, &stepped, &first);
+    double first = 0.0, second = 0.0, joules = NAN, ignored;
+    int rc = await_step(m, d, &stepped, &first, &joules);
     if (rc != ESL_OK)
         return rc;
     if (!stepped)
@@ -350,11 +351,14 @@ static int read_edge(esl_meter *m, size_t d, bool closing)
     size_t pushed = m->n_samples;
     if ((rc = read_one(m, d)) != ESL_OK)
         return rc;
-    /* the edge is the step, not the moment it was seen */
-    if (stepped && m->n_samples > pushed)
+    /* the edge is the step, not the moment it was seen, with the counter
+     * as the step left it */
+    if (stepped && m->n_samples > pushed) {
         m->samples[pushed].time_s = first - m->t0_mono;
+        m->samples[pushed].energy_j = joules;
+    }
     if (closing && stepped && isnan(m->devices[d].counter_period_s)) {
-        if ((rc = await_step(m, d, &stepped, &second)) != ESL_OK)
+        if ((rc = await_step(m, d, &stepped, &second, &ignored)) != ESL_OK)
             return rc;
         if (stepped) {
             m->devices[d].counter_period_s = second - first;
