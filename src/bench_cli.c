@@ -53,6 +53,12 @@ int bench_cli_open(bench_cli *b, const bench_cli_opts *opts, const char *who)
         return fail(who, rc);
     if (!opts->no_store && (rc = esl_store_open(&b->store, opts->store)) != ESL_OK)
         return fail(who, rc);
+    if (!opts->have_idle_w && opts->idle_s > 0.0 && opts->cooldown_s > 0.0) {
+        struct timespec ts = {(time_t)opts->cooldown_s,
+                              (long)((opts->cooldown_s - (double)(time_t)opts->cooldown_s) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
     if (opts->have_idle_w)
         rc = esl_meter_set_idle(b->meter, opts->idle_w);
     else if (opts->idle_s > 0.0)
@@ -115,6 +121,15 @@ int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench
         return fail(who, rc);
     }
     out->record = w.record;
+    /* The loop ran on CUDA device 0: the meter must have read that GPU. */
+    if (out->result.pci_bus_id[0] != '\0' && esl_meter_find_pci(b->meter, out->result.pci_bus_id) < 0) {
+        const esl_device_info *d = esl_meter_device(b->meter, 0);
+        cli_error("%s: the workload ran on %s (PCI %s) but the meter read %s (PCI %s): set "
+                  "CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER or --gpus so that they agree", who,
+                  out->result.device, out->result.pci_bus_id, d ? d->name : "no GPU",
+                  d && d->pci_bus_id[0] ? d->pci_bus_id : "unknown");
+        return EXIT_USAGE;
+    }
     if ((rc = esl_efficiency_compute(&out->total, &out->result, c->dtype,
                                      out->record->energy_j)) != ESL_OK ||
         (rc = esl_efficiency_compute(&out->dynamic, &out->result, c->dtype,

@@ -20,6 +20,7 @@
 typedef struct bench_cli_opts {
     esl_meter_opts meter;  /* NVML; gpus "0" unless --gpus */
     double idle_s;         /* idle window before the first run; 0 skips */
+    double cooldown_s;     /* wait before the idle window; 0 none */
     double idle_w;         /* used instead when have_idle_w */
     int have_idle_w;
     const char *store;     /* run store path */

@@ -43,10 +43,10 @@ static const cli_option options[] = {
     {"seed", OPT_SEED, "S", "seed of the random weights (default 1)"},
     {"warmup", OPT_WARMUP, "K", "untimed denoiser passes before timing (default 2)"},
     {"module", OPT_MODULE, "FILE", "the CUDA module (default: beside esl, or $ESL_GPU_MODULE)"},
-    {"idle", OPT_IDLE, "D", "measure idle power for D before the run: 1s (default), 500ms, 0 skips"},
+    {"idle", OPT_IDLE, "D", "measure idle power for D before the run: 5s (default), 500ms, 0 skips"},
     {"idle-w", OPT_IDLE_W, "W", "use W watts as idle power instead of measuring it"},
     {"hz", OPT_HZ, "N", "meter samples per second (default 10)"},
-    {"gpus", OPT_GPUS, "LIST", "NVML indices of the GPUs to meter (default 0, the GPU that runs)"},
+    {"gpus", OPT_GPUS, "LIST", "GPUs to meter, numbered as CUDA does (default 0, the GPU that runs)"},
     {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
     {"no-store", OPT_NO_STORE, NULL, "do not store the run"},
     {"label", OPT_LABEL, "KEY=VALUE", "one more label for the stored run; repeatable"},
@@ -445,7 +445,7 @@ static int run_bench(const cli_command *cmd, int argc, char **argv)
 {
     args a = {.steps = 50, .prompts = 1, .batch = 1, .seed = 1, .warmup = 2,
               .dtype = ESL_DTYPE_BF16,
-              .run = {.meter = {.kind = ESL_METER_NVML, .gpus = "0"}, .idle_s = 1.0,
+              .run = {.meter = {.kind = ESL_METER_NVML, .gpus = "0"}, .idle_s = 5.0,
                       .store = "esl-runs.db"}};
     int first, rc, status;
 

@@ -25,12 +25,16 @@
 #include "esl/esl.h"
 
 #define MAX_MODELS 8
+/* Seconds between the probe and the idle baseline. */
+#define IDLE_SETTLE_S 2.0
+/* The least a run may overrun the budget by before the guard stops a sweep. */
+#define BUDGET_SLACK_MIN_S 10.0
 
 enum {
     OPT_BUDGET = 'b', OPT_FORMAT = 'f', OPT_OUTPUT = 'o', OPT_QUIET = 'q',
     OPT_MODELS = 256, OPT_DTYPES, OPT_TFLOPS, OPT_GPU, OPT_OVERHEAD, OPT_NO_CFG, OPT_DRY_RUN,
     OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_MODULE, OPT_MIN_RUN, OPT_WARMUP,
-    OPT_SEED, OPT_STRICT_FP32,
+    OPT_SEED, OPT_STRICT_FP32, OPT_ORDER_SEED, OPT_COOLDOWN,
 };
 
 static const cli_option options[] = {
@@ -40,11 +44,13 @@ static const cli_option options[] = {
     {"no-cfg", OPT_NO_CFG, NULL, "calibrate without classifier-free guidance only"},
     {"strict-fp32", OPT_STRICT_FP32, NULL, "fp32 convolutions in true FP32 too (default: TF32, as PyTorch)"},
     {"output", OPT_OUTPUT, "FILE", "write the fitted law here (default law-GPU.json, GPU's name)"},
-    {"min-run", OPT_MIN_RUN, "S", "repeat prompts until a run lasts S seconds (default 1)"},
-    {"idle", OPT_IDLE, "D", "measure idle power for D first: 2s (default), 500ms, 0 skips"},
+    {"min-run", OPT_MIN_RUN, "S", "repeat prompts until a run lasts S seconds (default 5)"},
+    {"idle", OPT_IDLE, "D", "measure idle power for D first: 5s (default), 500ms, 0 skips"},
+    {"cooldown", OPT_COOLDOWN, "D", "wait D before the idle window, for the GPU to cool (default 0)"},
+    {"order-seed", OPT_ORDER_SEED, "S", "seed of the random order of the runs (default 1; 0: grid order)"},
     {"idle-w", OPT_IDLE_W, "W", "use W watts as idle power instead of measuring it"},
     {"hz", OPT_HZ, "N", "meter samples per second (default 10)"},
-    {"gpus", OPT_GPUS, "LIST", "NVML indices of the GPUs to meter (default 0, the GPU that runs)"},
+    {"gpus", OPT_GPUS, "LIST", "GPUs to meter, numbered as CUDA does (default 0, the GPU that runs)"},
     {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
     {"module", OPT_MODULE, "FILE", "the CUDA module (default: beside esl, or $ESL_GPU_MODULE)"},
     {"warmup", OPT_WARMUP, "K", "untimed denoiser passes before each run (default 1)"},
@@ -60,6 +66,7 @@ static const cli_option options[] = {
 
 typedef struct args {
     double budget_s, overhead_s, min_run_s;
+    int64_t order_seed;
     const char *models, *dtypes, *tflops, *gpu, *output;
     int no_cfg, dry_run, quiet, strict_fp32;
     int64_t seed, warmup;
@@ -113,6 +120,8 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_MODULE: a->run.module = arg; return 0;
     case OPT_WARMUP: return cli_int("warmup", arg, 0, 1000, &a->warmup);
     case OPT_SEED: return cli_int("seed", arg, 0, INT64_MAX, &a->seed);
+    case OPT_ORDER_SEED: return cli_int("order-seed", arg, 0, INT64_MAX, &a->order_seed);
+    case OPT_COOLDOWN: return cli_duration("cooldown", arg, &a->run.cooldown_s);
     }
     return EXIT_USAGE;
 }
@@ -319,6 +328,8 @@ typedef struct sweep {
     int have_plan;
     sweep_run *runs;
     size_t n_runs;
+    size_t n_failed;      /* runs that failed: reported and skipped */
+    size_t n_skipped;     /* planned runs left when the budget ran out */
     char device[256];
     char driver[80];
     double started_s;
@@ -410,8 +421,23 @@ static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
         cli_error("out of memory");
         return EXIT_FAIL;
     }
+    int consecutive = 0;
     for (size_t i = 0; i < s->plan.n_points; i++) {
         const esl_calib_point *pt = &s->plan.points[i];
+        /* The budget guard: a run that would end well past the budget is
+         * not started, and the law is fitted on what was measured. The
+         * estimates are guesses, so "well past" allows a quarter of the
+         * budget (10 s at least); callers with a hard deadline (check.sh)
+         * leave that room. */
+        double elapsed = now_s() - s->started_s;
+        double slack = fmax(0.25 * s->a->budget_s, BUDGET_SLACK_MIN_S);
+        if (s->n_runs > 0 && elapsed + pt->est_s > s->a->budget_s + slack) {
+            s->n_skipped = s->plan.n_points - i;
+            cli_error("calibrate: the budget of %g s is spent after %.0f s: %zu of %zu runs are "
+                      "left out, the law is fitted on the %zu measured", s->a->budget_s, elapsed,
+                      s->n_skipped, s->plan.n_points, s->n_runs);
+            break;
+        }
         progress(s, i, est_done, pt);
         /* repeat prompts until the run lasts min_run_s: a meter window much
          * shorter than the counter's update interval is not worth storing */
@@ -437,11 +463,26 @@ static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
         rc = bench_cli_run(b, p, "calibrate", &r);
         esl_workload_free(p);
         if (rc != 0) {
-            if (s->n_runs > 0 && !s->a->quiet && isatty(STDERR_FILENO))
-                fputc('\n', stderr);
+            /* A failed point is reported (above) and skipped: the law is
+             * fitted on the others. No device, or three failures in a row,
+             * ends the sweep. */
             bench_cli_run_release(&r);
-            return rc;
+            s->n_failed++;
+            consecutive++;
+            cli_error("calibrate: run of %s %lldx%lld, %lld steps, %s failed; going on",
+                      s->models[pt->model]->name, (long long)pt->side, (long long)pt->side,
+                      (long long)pt->steps, esl_dtype_name(pt->dtype));
+            if (rc == EXIT_NODEV || consecutive >= 3) {
+                cli_error("calibrate: %s: stopping after %zu runs",
+                          rc == EXIT_NODEV ? "the GPU is gone" : "three runs failed in a row",
+                          s->n_runs + s->n_failed);
+                s->n_skipped = s->plan.n_points - i - 1;
+                break;
+            }
+            est_done += pt->est_s;
+            continue;
         }
+        consecutive = 0;
         sweep_run *sr = &s->runs[s->n_runs++];
         sr->point = pt;
         sr->prompts = prompts;
@@ -560,7 +601,10 @@ static void print_table(const sweep *s, double elapsed_s)
         printf("%s %s %.2f TFLOP/s", k ? "," : "", esl_dtype_name(s->dtypes[k]),
                s->probe_tflops[s->dtypes[k]]);
     printf("; %.2f s fixed cost per run\n", s->overhead_s);
-    printf("time       %.1f s of a %.0f s budget\n\n", elapsed_s, s->a->budget_s);
+    printf("time       %.1f s of a %.0f s budget\n", elapsed_s, s->a->budget_s);
+    if (s->n_failed > 0 || s->n_skipped > 0)
+        printf("left out   %zu failed runs, %zu runs past the budget\n", s->n_failed, s->n_skipped);
+    putchar('\n');
     printf("%5s  %-12s %-10s %5s %3s %-5s %7s %14s %10s %10s %7s %12s %12s %9s  %s\n", "run",
            "model", "size", "steps", "cfg", "dtype", "prompts", "executed", "loop s", "TFLOP/s",
            "peak", "energy J", "dynamic J", "J/TFLOP", "flags");
@@ -625,6 +669,8 @@ static int print_json_report(const sweep *s, double elapsed_s)
     json_object_set_new(o, "driver", json_string(s->driver));
     json_object_set_new(o, "budget_s", json_real(s->a->budget_s));
     json_object_set_new(o, "elapsed_s", json_real(elapsed_s));
+    json_object_set_new(o, "failed_runs", json_integer((json_int_t)s->n_failed));
+    json_object_set_new(o, "runs_left_out_by_budget", json_integer((json_int_t)s->n_skipped));
     json_object_set_new(probe, "model", json_string(s->models[s->probe_model]->name));
     json_object_set_new(probe, "overhead_s", json_real(s->overhead_s));
     for (size_t k = 0; k < s->n_dtypes; k++)
@@ -740,8 +786,29 @@ static int measure(const args *a, esl_model **models, size_t n_models)
     if ((rc = parse_dtypes(a, s.dtypes, &s.n_dtypes)) != 0)
         return rc;
     esl_calib_opts o = {.cfg_both = !a->no_cfg};
-    if ((rc = bench_cli_open(&b, &a->run, "calibrate")) != 0 || (rc = probe(&s, &b, &o)) != 0)
+    /* The idle baseline is taken after the probe, with the CUDA context
+     * resident as it is during the runs, once NVML's utilisation (an
+     * average over up to a second) has let go of the probe's work. */
+    bench_cli_opts first = a->run;
+    int measure_idle = !a->run.have_idle_w && a->run.idle_s > 0.0;
+    if (measure_idle) {
+        first.idle_s = 0.0;
+        first.cooldown_s = 0.0;
+    }
+    if ((rc = bench_cli_open(&b, &first, "calibrate")) != 0 || (rc = probe(&s, &b, &o)) != 0)
         goto out;
+    if (measure_idle) {
+        double wait_s = IDLE_SETTLE_S + a->run.cooldown_s;
+        struct timespec ts = {(time_t)wait_s, (long)((wait_s - (double)(time_t)wait_s) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        int e = esl_meter_measure_idle(b.meter, a->run.idle_s);
+        if (e != ESL_OK) {
+            cli_error("calibrate: %s", esl_error_last());
+            rc = cli_exit_code(e);
+            goto out;
+        }
+    }
     /* Each run costs the probe's fixed cost plus at least --min-run: the
      * planner's per-run overhead, so that the estimate stays an upper bound. */
     o.overhead_s = s.overhead_s + a->min_run_s;
@@ -758,6 +825,7 @@ static int measure(const args *a, esl_model **models, size_t n_models)
         goto out;
     }
     s.have_plan = 1;
+    esl_calib_plan_shuffle(&s.plan, (uint64_t)a->order_seed);
     if ((data = open_memstream(&text, &len)) == NULL) {
         cli_error("out of memory");
         rc = EXIT_FAIL;
@@ -786,9 +854,9 @@ out:
 
 static int run_calibrate(const cli_command *cmd, int argc, char **argv)
 {
-    args a = {.budget_s = 300, .overhead_s = 2, .min_run_s = 1, .models = "flux-dev,sd35-large,sd2",
-              .dtypes = "bf16,fp32", .seed = 1, .warmup = 1,
-              .run = {.meter = {.kind = ESL_METER_NVML, .gpus = "0"}, .idle_s = 2.0,
+    args a = {.budget_s = 300, .overhead_s = 2, .min_run_s = 5, .models = "flux-dev,sd35-large,sd2",
+              .dtypes = "bf16,fp32", .seed = 1, .warmup = 1, .order_seed = 1,
+              .run = {.meter = {.kind = ESL_METER_NVML, .gpus = "0"}, .idle_s = 5.0,
                       .store = "esl-runs.db"}};
     int first, rc, status = ESL_OK;
     esl_model *models[MAX_MODELS] = {0};

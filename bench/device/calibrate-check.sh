@@ -51,7 +51,7 @@ db=$outdir/esl-runs.db
 law=$outdir/law-gpu.json
 rm -f "$db" "$db-wal" "$db-shm" "$law"
 timeout $((budget + 90)) "$esl" calibrate --budget "$budget" --models flux-dev,sd35-large,sd2 --dtypes bf16,fp32 \
-  --idle "$idle" --min-run "${ESL_CHECK_MIN_RUN:-1}" --store "$db" -o "$law" -q >"$outdir/calibrate.txt"
+  --idle "$idle" --min-run "${ESL_CHECK_MIN_RUN:-5}" --store "$db" -o "$law" -q >"$outdir/calibrate.txt"
 rc=$?
 cat "$outdir/calibrate.txt"
 [ $rc -ne 0 ] && { echo "esl calibrate failed (exit $rc; 124: timed out)"; failed=1; }

@@ -9,7 +9,7 @@
 # summary.txt. Needs nvidia-smi, python3 and PyTorch with
 # CUDA. Every step runs under its own `timeout`. Steps:
 #   1. the GPU's facts (nvidia-smi)
-#   2. esl measure --idle 3s -- sleep 5: dynamic energy should be near 0
+#   2. esl measure --idle 5s -- sleep 5: dynamic energy should be near 0
 #   3. a 20 s bf16 matrix-multiply load measured by esl, while nvidia-smi
 #      samples power.draw every 100 ms; the energy counter is compared with
 #      esl's integrated power trace and with the integral of nvidia-smi's
@@ -21,7 +21,7 @@
 # ESL_CHECK_LOAD_S (20), ESL_CHECK_SAMPLER_S (5).
 set -u
 build=${1:?usage: measure-check.sh BUILD_DIR [OUT_DIR]}
-idle=${ESL_CHECK_IDLE:-3s}
+idle=${ESL_CHECK_IDLE:-5s}
 nap=${ESL_CHECK_SLEEP:-5}
 load_s=${ESL_CHECK_LOAD_S:-20}
 sampler_s=${ESL_CHECK_SAMPLER_S:-5}

@@ -135,6 +135,7 @@ typedef struct esl_bench_result {
     double duration_s;   /* the timed loop, CUDA events around it */
     double exec_flops;   /* executed FLOPs of the timed loop (exact convention) */
     double paper_flops;  /* paper-convention FLOPs of the timed loop (0 without paper terms) */
+    char pci_bus_id[32]; /* the GPU's PCI bus id as CUDA reports it ("0000:3b:00.0"), "" unknown */
 } esl_bench_result;
 
 /* Options of a GPU run. */
@@ -250,6 +251,13 @@ int esl_calib_plan_make(esl_calib_plan *out, const esl_model *const *models, siz
 
 /* Release a planned sweep's points. */
 void esl_calib_plan_release(esl_calib_plan *plan);
+
+/*
+ * Put the plan's points in a random order drawn from `seed` (the same seed,
+ * the same order), so that the GPU's warming over a sweep does not grow
+ * with FLOPs as it would smallest to largest. Seed 0 keeps the grid order.
+ */
+void esl_calib_plan_shuffle(esl_calib_plan *plan, uint64_t seed);
 
 #ifdef __cplusplus
 }

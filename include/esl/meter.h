@@ -52,18 +52,27 @@ enum {
     ESL_CAP_UTILIZATION = 1u << 5,
     ESL_CAP_UUID = 1u << 6,
     ESL_CAP_PCI = 1u << 7,
-    ESL_CAP_POWER_LIMIT = 1u << 8
+    ESL_CAP_POWER_LIMIT = 1u << 8,
+    ESL_CAP_MODULE_SCOPE = 1u << 9,   /* power and energy may cover a whole superchip module
+                                       * (GH200, GB200: Grace CPU and memory too), not the GPU */
+    ESL_CAP_PROCESSES = 1u << 10      /* the processes holding the device can be listed */
 };
 
 /* Flags of a record: why its numbers deserve a second look. */
 enum {
     ESL_FLAG_INTEGRATED = 1u << 0,  /* no energy counter: energy is the trapezoid of the power trace */
     ESL_FLAG_NO_CHANGE = 1u << 1,   /* the counter did not move (or no power was seen) in the window */
-    ESL_FLAG_TOO_SHORT = 1u << 2,   /* window shorter than the counter's update interval */
+    ESL_FLAG_TOO_SHORT = 1u << 2,   /* window shorter than 10 updates of the counter */
     ESL_FLAG_DEVICE_LOST = 1u << 3, /* a device was lost mid-run: energy up to the loss */
     ESL_FLAG_FEW_SAMPLES = 1u << 4, /* fewer than two power samples: peak and average unreliable */
     ESL_FLAG_NO_IDLE = 1u << 5,     /* no idle baseline: dynamic energy equals total */
-    ESL_FLAG_IDLE_STORED = 1u << 6  /* idle power given by the user, not measured */
+    ESL_FLAG_IDLE_STORED = 1u << 6, /* idle power given by the user, not measured */
+    ESL_FLAG_UNALIGNED = 1u << 7,   /* an edge of the window is not on a counter step (the
+                                     * counter did not step in time, or alignment was off) */
+    ESL_FLAG_MODULE = 1u << 8,      /* the device's counter covers a whole module (GH200) */
+    ESL_FLAG_IDLE_BUSY = 1u << 9,   /* the idle baseline saw utilisation or other processes */
+    ESL_FLAG_IDLE_UNSETTLED = 1u << 10, /* the idle power still drifted at the baseline's end */
+    ESL_FLAG_MISSED = 1u << 11      /* some readings failed twice and are missing */
 };
 
 /* Write the names of the set flags, comma-separated ("integrated,no-change"),
@@ -77,7 +86,10 @@ typedef struct esl_device_info {
     char uuid[96];          /* "" when unknown */
     char pci_bus_id[32];    /* "" when unknown */
     double power_limit_w;   /* 0 when unknown */
-    double update_interval_s; /* how often its counter or power reading changes */
+    double update_interval_s; /* how often its counter or power reading changes: the
+                               * measured period when counter_period_s is known */
+    double counter_period_s;  /* the counter's update period as measured during the idle
+                               * baseline; NaN when not measured */
     unsigned caps;          /* ESL_CAP_* */
 } esl_device_info;
 
@@ -104,6 +116,8 @@ typedef struct esl_device_record {
     double avg_power_w;    /* energy_j / duration_s */
     double peak_power_w;   /* highest sampled power; NaN without samples */
     unsigned flags;        /* ESL_FLAG_* */
+    double duration_s;     /* the device's own window, counter step to counter step, which
+                            * its dynamic energy and average power use; 0: the record's */
 } esl_device_record;
 
 /* What a window measured. Owned by the caller; esl_record_free releases it. */
@@ -132,11 +146,16 @@ void esl_record_sum(esl_record *rec);
 /* How a meter is opened. Zero-initialise, then set what you need. */
 typedef struct esl_meter_opts {
     esl_meter_kind kind;
-    const char *gpus;          /* NVML: "all" (NULL) or a list of indices "0,2" */
+    const char *gpus;          /* NVML: NULL or "visible": the GPUs CUDA_VISIBLE_DEVICES lets
+                                * a CUDA program see; "all": every GPU; or a list of CUDA
+                                * indices (as the workload numbers them), GPU UUIDs and PCI
+                                * bus ids: "0,2", "GPU-8f2c...", "0000:3b:00.0" */
     double hz;                 /* sampler rate; 0 means 10 Hz */
     const char *library;       /* NVML library path; NULL: ESL_NVML_LIBRARY, then the defaults */
     const char *replay_path;   /* replay: the trace CSV */
     const char *powercap_root; /* RAPL: NULL: ESL_POWERCAP_ROOT, then /sys/class/powercap */
+    int no_align;              /* nonzero: take window edges when asked, not on counter steps */
+    int idle_lenient;          /* nonzero: a busy idle window is flagged, not refused */
 } esl_meter_opts;
 
 typedef struct esl_meter esl_meter;
@@ -162,12 +181,23 @@ size_t esl_meter_device_count(const esl_meter *m);
 /* Facts of device i (< esl_meter_device_count), or NULL. */
 const esl_device_info *esl_meter_device(const esl_meter *m, size_t i);
 
+/* The position of the metered device whose PCI bus id is `pci_bus_id` in
+ * any of its spellings ("00000000:3B:00.0" as NVML, "0000:3b:00.0" as
+ * CUDA), or -1 when none is. */
+int esl_meter_find_pci(const esl_meter *m, const char *pci_bus_id);
+
 /*
  * Measure idle power for window_s seconds (the replay meter consumes that
- * much of its trace) and keep it as the baseline of later windows.
+ * much of its trace) and keep it as the baseline of later windows. Real-time
+ * meters poll the energy counters meanwhile and keep each device's measured
+ * update period (esl_device_info.counter_period_s). The window is checked:
+ * utilisation above 0 or another process on the device makes it busy
+ * (refused, or flagged ESL_FLAG_IDLE_BUSY on later records with
+ * opts.idle_lenient); power whose second half differs from its first by
+ * more than 5 % (and 2 W) flags later records ESL_FLAG_IDLE_UNSETTLED.
  * @return ESL_OK, or the failure of the underlying window; a window that is
- *         flagged no-change or too short is refused with ESL_EDEVICE rather
- *         than giving a baseline of 0 W
+ *         flagged no-change or too short, or busy, is refused with
+ *         ESL_EDEVICE rather than giving a wrong baseline
  */
 int esl_meter_measure_idle(esl_meter *m, double window_s);
 
@@ -176,19 +206,48 @@ int esl_meter_measure_idle(esl_meter *m, double window_s);
 int esl_meter_set_idle(esl_meter *m, double idle_w);
 
 /*
- * Start a window: read every device and start the sampler thread.
+ * Start a window: read every device and start the sampler thread. A device
+ * with an energy counter is read right after its counter steps (polled
+ * every millisecond, for at most 2.5 update periods), so that the window's
+ * energy and duration both start on a step; ESL_FLAG_UNALIGNED when it did
+ * not step in time.
  * @return ESL_OK; ESL_EINVAL when a window is already open; ESL_EDEVICE
  */
 int esl_window_begin(esl_meter *m);
 
 /*
- * End the window and return what it measured. A device lost during the
- * window ends the window early with ESL_FLAG_DEVICE_LOST, still ESL_OK.
+ * End the window and return what it measured; the closing reading of a
+ * counter is taken on its next step, as at the start. A device lost (or
+ * NVML uninitialised) during the window ends the window early with
+ * ESL_FLAG_DEVICE_LOST, still ESL_OK; a reading that fails otherwise is
+ * tried once more, then left out (ESL_FLAG_MISSED), and an optional one
+ * (clock, temperature, utilisation, instant power) is left NaN.
  * The replay meter plays its trace to the end.
  * @param out  a new record owned by the caller (esl_record_free)
  * @return ESL_OK; ESL_EINVAL when no window is open; ESL_ENOMEM; ESL_EDEVICE
  */
 int esl_window_end(esl_meter *m, esl_record **out);
+
+/* One line of the control protocol (esl measure --control): begin a
+ * window with labels, end it, or nothing (a blank or '#' line). */
+enum { ESL_CONTROL_NONE = 0, ESL_CONTROL_BEGIN = 1, ESL_CONTROL_END = 2 };
+#define ESL_CONTROL_MAX_LABELS 64
+typedef struct esl_control_line {
+    int kind;                                  /* ESL_CONTROL_* */
+    size_t n_labels;
+    const char *keys[ESL_CONTROL_MAX_LABELS];  /* point into buf */
+    const char *values[ESL_CONTROL_MAX_LABELS];
+    char buf[4096];
+} esl_control_line;
+
+/*
+ * Parse one control line ("begin model=flux-dev steps=50", "end"; a
+ * trailing newline is ignored). Labels live in out->buf.
+ * @return ESL_OK; ESL_EINVAL for an unknown command, a label that is not
+ *         KEY=VALUE, a bad or repeated key, a control character, or a line
+ *         of 4096 bytes or more (the line is quoted)
+ */
+int esl_control_parse(esl_control_line *out, const char *line);
 
 #ifdef __cplusplus
 }

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* The schema version this library writes. */
-#define ESL_STORE_SCHEMA_VERSION 2
+#define ESL_STORE_SCHEMA_VERSION 3
 
 typedef struct esl_store esl_store;
 

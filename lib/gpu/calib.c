@@ -285,6 +285,29 @@ done:
     return rc;
 }
 
+/* splitmix64: a small, well-mixed generator for the shuffle. */
+static uint64_t splitmix(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void esl_calib_plan_shuffle(esl_calib_plan *plan, uint64_t seed)
+{
+    if (seed == 0)
+        return;
+    uint64_t state = seed;
+    /* Fisher-Yates; the modulo bias over a few dozen points is negligible */
+    for (size_t i = plan->n_points; i > 1; i--) {
+        size_t j = (size_t)(splitmix(&state) % i);
+        esl_calib_point t = plan->points[i - 1];
+        plan->points[i - 1] = plan->points[j];
+        plan->points[j] = t;
+    }
+}
+
 void esl_calib_plan_release(esl_calib_plan *plan)
 {
     if (plan == NULL)

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include "esl/bench.h"
 
-#define ESL_GPU_ABI 4 /* 2: esl_bench_opts.on_loop; 3: the workload runs the exact layer plan;
-                        * 4: esl_bench_config.strict_fp32 */
+#define ESL_GPU_ABI 5 /* 2: esl_bench_opts.on_loop; 3: the workload runs the exact layer plan;
+                        * 4: esl_bench_config.strict_fp32; 5: esl_bench_result.pci_bus_id */
 
 #ifdef __cplusplus
 extern "C" {

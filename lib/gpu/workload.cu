@@ -571,6 +571,9 @@ int setup(workload *w, const esl_bench_opts *opts, esl_bench_result *out)
     CU(cudaSetDevice(0));
     CU(cudaGetDeviceProperties(&prop, 0));
     snprintf(out->device, sizeof out->device, "%s", prop.name);
+    /* the meter checks by this id that it reads the GPU the loop runs on */
+    if (cudaDeviceGetPCIBusId(out->pci_bus_id, (int)sizeof out->pci_bus_id, 0) != cudaSuccess)
+        out->pci_bus_id[0] = '\0';
     out->cc_major = prop.major;
     out->cc_minor = prop.minor;
     w->sms = prop.multiProcessorCount;

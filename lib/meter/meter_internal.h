@@ -19,6 +19,12 @@ typedef struct esl__meter_ops {
      * energy_j is the absolute counter in joules, NaN without one). On a lost
      * device set *lost and return ESL_EDEVICE. */
     int (*read)(esl_meter *m, size_t dev, esl_sample *out, bool *lost);
+    /* Read device `dev`'s energy counter alone, in joules (cheap enough to
+     * poll every millisecond); NULL when the backend has none. */
+    int (*read_energy)(esl_meter *m, size_t dev, double *joules, bool *lost);
+    /* How many processes other than this one hold device `dev`; NULL or
+     * a negative count when unknown. */
+    int (*others)(esl_meter *m, size_t dev, int *count);
     /* Append the trace between t0 and t1 (trace seconds) to the window, as
      * samples with time_s relative to t0 and energy_j absolute. */
     int (*play)(esl_meter *m, double t0, double t1);
@@ -38,9 +44,13 @@ struct esl_meter {
     char driver_version[80];
     char nvml_version[80];
 
+    bool align;               /* edges on counter steps */
+    bool idle_lenient;
+
     /* Baseline. */
     double *idle_w;           /* per device */
     bool have_idle, idle_stored;
+    unsigned idle_flags;      /* ESL_FLAG_IDLE_BUSY, _UNSETTLED of the baseline */
 
     /* The open window. */
     bool in_window;
@@ -58,6 +68,7 @@ struct esl_meter {
     pthread_cond_t wake;
     bool stop;
     bool lost;
+    unsigned *edge_flags;     /* per device: ESL_FLAG_UNALIGNED, ESL_FLAG_MISSED */
     int thread_status;
     char thread_error[512];
 };
@@ -72,6 +83,33 @@ esl_sample esl__sample_unknown(void);
 int esl__nvml_open(esl_meter *m, const esl_meter_opts *opts);
 int esl__rapl_open(esl_meter *m, const esl_meter_opts *opts);
 int esl__replay_open(esl_meter *m, const esl_meter_opts *opts);
+
+/* A GPU as NVML enumerates it, for resolving a selection (visible.c). */
+typedef struct esl__gpu_id {
+    unsigned nvml_index;
+    char name[96];
+    char uuid[96];       /* "" when unknown */
+    char pci_bus_id[32]; /* "" when unknown */
+    bool mig;            /* MIG mode enabled */
+} esl__gpu_id;
+
+/*
+ * The NVML devices (positions into gpus, in the order to meter them) that a
+ * selection means: `spec` as esl_meter_opts.gpus, `visible` and `order` the
+ * values of CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER (NULL when unset).
+ * out holds n entries. @return ESL_OK; ESL_EINVAL for a bad or ambiguous
+ * selection; ESL_ENODEV when nothing is visible; ESL_EUNSUPPORTED for a MIG
+ * instance or a GPU in MIG mode
+ */
+int esl__gpu_select(const esl__gpu_id *gpus, size_t n, const char *visible, const char *order,
+                    const char *spec, size_t *out, size_t *n_out);
+
+/* Parse a PCI bus id ("00000000:3B:00.0", "0000:3b:00.0", "3b:00.0") into
+ * domain, bus, device, function. @return ESL_OK or ESL_EINVAL */
+int esl__pci_parse(const char *text, unsigned long key[4]);
+
+/* Whether a device of this name reports a superchip module's power. */
+bool esl__module_scope(const char *name);
 
 /* Seconds on CLOCK_MONOTONIC and on the wall clock. */
 double esl__now_mono(void);

@@ -5,19 +5,23 @@
  * Symbols are split in two. Required ones (init, count, handle, name, power
  * usage, error strings) must all be present or the meter refuses to open,
  * naming the missing symbol. Optional ones become capability bits, probed
- * per device, and the meter falls back in a fixed order: energy from the
+ * per device (any failure of a probe means "not available", never a refusal
+ * to open), and the meter falls back in a fixed order: energy from the
  * total-energy counter (Volta and newer), else the trapezoid of the power
  * trace, which uses the instantaneous power field where the driver has it,
  * else nvmlDeviceGetPowerUsage. The `_v2` entry points are used where NVML
- * has them. Every failing call is reported with its name and
- * nvmlErrorString's text; NVML_ERROR_GPU_IS_LOST ends the window, flagged.
- * NVML's mW and mJ become W and J here and nowhere else.
+ * has them. Which devices are metered is resolved as CUDA numbers them
+ * (visible.c), by PCI bus id and UUID. Every failing call is reported with
+ * its name and nvmlErrorString's text; NVML_ERROR_GPU_IS_LOST and
+ * NVML_ERROR_UNINITIALIZED end the window, flagged; an optional reading that
+ * fails is left NaN. NVML's mW and mJ become W and J here and nowhere else.
  */
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/internal.h"
 #include "meter/meter_internal.h"
@@ -47,6 +51,8 @@ typedef struct nvml_lib {
     nvmlDeviceGetUUID_fn get_uuid;
     nvmlDeviceGetPciInfo_v3_fn get_pci;
     nvmlDeviceGetPowerManagementLimit_fn get_power_limit;
+    nvmlDeviceGetMigMode_fn get_mig_mode;
+    nvmlDeviceGetComputeRunningProcesses_v3_fn get_processes;
     nvmlSystemGetDriverVersion_fn get_driver_version;
     nvmlSystemGetNVMLVersion_fn get_nvml_version;
     bool initialised;
@@ -94,6 +100,8 @@ static int load_symbols(nvml_lib *lib, const char *path)
     NVML_SYM(lib, get_uuid, "nvmlDeviceGetUUID", false, path);
     NVML_SYM(lib, get_pci, "nvmlDeviceGetPciInfo_v3", false, path);
     NVML_SYM(lib, get_power_limit, "nvmlDeviceGetPowerManagementLimit", false, path);
+    NVML_SYM(lib, get_mig_mode, "nvmlDeviceGetMigMode", false, path);
+    NVML_SYM(lib, get_processes, "nvmlDeviceGetComputeRunningProcesses_v3", false, path);
     NVML_SYM(lib, get_driver_version, "nvmlSystemGetDriverVersion", false, path);
     NVML_SYM(lib, get_nvml_version, "nvmlSystemGetNVMLVersion", false, path);
     return ESL_OK;
@@ -123,47 +131,6 @@ static int load_library(nvml_lib *lib, const esl_meter_opts *opts, const char **
                                  "can be loaded");
 }
 
-/* Parse "all" (or NULL) or "0,2" into a list of indices below count. */
-static int parse_gpus(const char *spec, unsigned count, unsigned **out, size_t *n_out)
-{
-    unsigned *list = calloc(count ? count : 1, sizeof *list);
-    if (list == NULL)
-        return esl__fail(ESL_ENOMEM, "out of memory listing GPUs");
-    size_t n = 0;
-    if (spec == NULL || strcmp(spec, "all") == 0) {
-        for (unsigned i = 0; i < count; i++)
-            list[n++] = i;
-    } else {
-        const char *p = spec;
-        while (*p != '\0') {
-            char *end;
-            unsigned long v = strtoul(p, &end, 10);
-            if (end == p || (*end != ',' && *end != '\0') || *p == '-' || *p == '+') {
-                free(list);
-                return esl__fail(ESL_EINVAL, "gpu list '%s' is not 'all' or indices like 0,2", spec);
-            }
-            if (v >= count) {
-                free(list);
-                return esl__fail(ESL_EINVAL, "gpu %lu does not exist (found %u)", v, count);
-            }
-            for (size_t i = 0; i < n; i++)
-                if (list[i] == v) {
-                    free(list);
-                    return esl__fail(ESL_EINVAL, "gpu %lu is listed twice in '%s'", v, spec);
-                }
-            list[n++] = (unsigned)v;
-            p = *end == ',' ? end + 1 : end;
-            if (*end == ',' && *p == '\0') {
-                free(list);
-                return esl__fail(ESL_EINVAL, "gpu list '%s' is not 'all' or indices like 0,2", spec);
-            }
-        }
-    }
-    *out = list;
-    *n_out = n;
-    return ESL_OK;
-}
-
 /* The instantaneous power field as watts, or NaN. */
 static double field_power_w(const nvmlFieldValue_t *f)
 {
@@ -180,18 +147,18 @@ static double field_power_w(const nvmlFieldValue_t *f)
     return NAN;
 }
 
-/* Probe one optional reading: supported, unsupported, or a real failure. */
+/* Probe one optional reading: it is available only when it answers. Any
+ * other answer (not supported, no permission, or a code this driver should
+ * not give) leaves it out rather than refusing to meter the device; a lost
+ * GPU still fails. */
 static int probe(const nvml_lib *lib, nvmlReturn_t r, const char *call, int index, unsigned cap,
                  unsigned *caps)
 {
-    if (r == NVML_SUCCESS) {
+    if (r == NVML_SUCCESS)
         *caps |= cap;
-        return ESL_OK;
-    }
-    if (r == NVML_ERROR_NOT_SUPPORTED || r == NVML_ERROR_NO_PERMISSION ||
-        r == NVML_ERROR_FUNCTION_NOT_FOUND)
-        return ESL_OK;
-    return nvml_fail(lib, ESL_EDEVICE, call, index, r);
+    if (r == NVML_ERROR_GPU_IS_LOST)
+        return nvml_fail(lib, ESL_EDEVICE, call, index, r);
+    return ESL_OK;
 }
 
 static int describe(nvml_lib *lib, nvmlDevice_t dev, unsigned index, esl_device_info *d)
@@ -200,6 +167,7 @@ static int describe(nvml_lib *lib, nvmlDevice_t dev, unsigned index, esl_device_
     int rc;
     d->index = (int)index;
     d->update_interval_s = NVML_UPDATE_INTERVAL_S;
+    d->counter_period_s = NAN;
     if ((r = lib->get_name(dev, d->name, sizeof d->name)) != NVML_SUCCESS)
         return nvml_fail(lib, ESL_EDEVICE, "nvmlDeviceGetName", (int)index, r);
     unsigned int mw;
@@ -248,6 +216,14 @@ static int describe(nvml_lib *lib, nvmlDevice_t dev, unsigned index, esl_device_
         if (d->caps & ESL_CAP_PCI)
             snprintf(d->pci_bus_id, sizeof d->pci_bus_id, "%.*s", (int)sizeof pci.busId, pci.busId);
     }
+    if (esl__module_scope(d->name))
+        d->caps |= ESL_CAP_MODULE_SCOPE;
+    if (lib->get_processes != NULL) {
+        unsigned int count = 0;
+        nvmlReturn_t pr = lib->get_processes(dev, &count, NULL);
+        if (pr == NVML_SUCCESS || pr == NVML_ERROR_INSUFFICIENT_SIZE)
+            d->caps |= ESL_CAP_PROCESSES;
+    }
     if (lib->get_power_limit != NULL) {
         if ((rc = probe(lib, lib->get_power_limit(dev, &u), "nvmlDeviceGetPowerManagementLimit",
                         (int)index, ESL_CAP_POWER_LIMIT, &d->caps)) != ESL_OK)
@@ -258,6 +234,12 @@ static int describe(nvml_lib *lib, nvmlDevice_t dev, unsigned index, esl_device_
     return ESL_OK;
 }
 
+/* The end of a device: lost, or NVML itself gone. */
+static bool is_lost(nvmlReturn_t r)
+{
+    return r == NVML_ERROR_GPU_IS_LOST || r == NVML_ERROR_UNINITIALIZED;
+}
+
 static int nvml_read(esl_meter *m, size_t i, esl_sample *out, bool *lost)
 {
     nvml_lib *lib = m->backend;
@@ -266,11 +248,22 @@ static int nvml_read(esl_meter *m, size_t i, esl_sample *out, bool *lost)
     nvmlReturn_t r;
     unsigned int u;
 
-/* A lost GPU ends the window; any other failure names its call. */
+/* A required reading: its failure fails the read (tried again by the
+ * caller), a lost GPU ends the window. */
 #define NVML_CHECK(call_name, expr)                                             \
     do {                                                                        \
         if ((r = (expr)) != NVML_SUCCESS) {                                     \
-            *lost = r == NVML_ERROR_GPU_IS_LOST;                                \
+            *lost = is_lost(r);                                                 \
+            return nvml_fail(lib, ESL_EDEVICE, call_name, d->index, r);         \
+        }                                                                       \
+    } while (0)
+/* An optional reading: left NaN when it fails, unless the GPU is lost. */
+#define NVML_OPTIONAL(call_name, expr, on_success)                              \
+    do {                                                                        \
+        if ((r = (expr)) == NVML_SUCCESS) {                                     \
+            on_success;                                                         \
+        } else if (is_lost(r)) {                                                \
+            *lost = true;                                                       \
             return nvml_fail(lib, ESL_EDEVICE, call_name, d->index, r);         \
         }                                                                       \
     } while (0)
@@ -285,25 +278,63 @@ static int nvml_read(esl_meter *m, size_t i, esl_sample *out, bool *lost)
     if (d->caps & ESL_CAP_POWER_INSTANT) {
         nvmlFieldValue_t f = {0};
         f.fieldId = NVML_FI_DEV_POWER_INSTANT;
-        NVML_CHECK("nvmlDeviceGetFieldValues", lib->get_fields(dev, 1, &f));
+        NVML_OPTIONAL("nvmlDeviceGetFieldValues", lib->get_fields(dev, 1, &f),
+                      out->power_instant_w = field_power_w(&f));
         if (f.nvmlReturn == NVML_ERROR_GPU_IS_LOST)
             NVML_CHECK("nvmlDeviceGetFieldValues(NVML_FI_DEV_POWER_INSTANT)", f.nvmlReturn);
-        out->power_instant_w = field_power_w(&f);
     }
-    if (d->caps & ESL_CAP_SM_CLOCK) {
-        NVML_CHECK("nvmlDeviceGetClockInfo", lib->get_clock(dev, NVML_CLOCK_SM, &u));
-        out->sm_clock_mhz = (double)u;
-    }
-    if (d->caps & ESL_CAP_TEMPERATURE) {
-        NVML_CHECK("nvmlDeviceGetTemperature", lib->get_temperature(dev, NVML_TEMPERATURE_GPU, &u));
-        out->temperature_c = (double)u;
-    }
+    if (d->caps & ESL_CAP_SM_CLOCK)
+        NVML_OPTIONAL("nvmlDeviceGetClockInfo", lib->get_clock(dev, NVML_CLOCK_SM, &u),
+                      out->sm_clock_mhz = (double)u);
+    if (d->caps & ESL_CAP_TEMPERATURE)
+        NVML_OPTIONAL("nvmlDeviceGetTemperature",
+                      lib->get_temperature(dev, NVML_TEMPERATURE_GPU, &u),
+                      out->temperature_c = (double)u);
     if (d->caps & ESL_CAP_UTILIZATION) {
         nvmlUtilization_t util;
-        NVML_CHECK("nvmlDeviceGetUtilizationRates", lib->get_utilization(dev, &util));
-        out->utilization_pct = (double)util.gpu;
+        NVML_OPTIONAL("nvmlDeviceGetUtilizationRates", lib->get_utilization(dev, &util),
+                      out->utilization_pct = (double)util.gpu);
     }
 #undef NVML_CHECK
+#undef NVML_OPTIONAL
+    return ESL_OK;
+}
+
+static int nvml_read_energy(esl_meter *m, size_t i, double *joules, bool *lost)
+{
+    nvml_lib *lib = m->backend;
+    unsigned long long mj;
+    nvmlReturn_t r = lib->get_energy(lib->devices[i], &mj);
+    if (r != NVML_SUCCESS) {
+        *lost = is_lost(r);
+        return nvml_fail(lib, ESL_EDEVICE, "nvmlDeviceGetTotalEnergyConsumption",
+                         m->devices[i].index, r);
+    }
+    *joules = mj_to_j((double)mj);
+    return ESL_OK;
+}
+
+/* Processes other than this one with a context on the device. */
+static int nvml_others(esl_meter *m, size_t i, int *count)
+{
+    nvml_lib *lib = m->backend;
+    *count = -1;
+    if (!(m->devices[i].caps & ESL_CAP_PROCESSES))
+        return ESL_OK;
+    nvmlProcessInfo_t infos[64];
+    unsigned int n = 64;
+    nvmlReturn_t r = lib->get_processes(lib->devices[i], &n, infos);
+    if (r == NVML_ERROR_INSUFFICIENT_SIZE) { /* more than 64: surely busy */
+        *count = (int)n;
+        return ESL_OK;
+    }
+    if (r != NVML_SUCCESS)
+        return ESL_OK;
+    int others = 0;
+    for (unsigned int k = 0; k < n && k < 64; k++)
+        if (infos[k].pid != (unsigned int)getpid())
+            others++;
+    *count = others;
     return ESL_OK;
 }
 
@@ -321,7 +352,34 @@ static void nvml_close(esl_meter *m)
     m->backend = NULL;
 }
 
-static const esl__meter_ops nvml_ops = {nvml_read, NULL, NULL, nvml_close};
+static const esl__meter_ops nvml_ops = {nvml_read, nvml_read_energy, nvml_others, NULL, NULL,
+                                        nvml_close};
+
+/* What NVML says of every GPU: enough to resolve a selection. A GPU that
+ * does not answer keeps empty ids here; should it be selected, describing
+ * it names the failing call. */
+static int enumerate(nvml_lib *lib, unsigned count, esl__gpu_id *ids)
+{
+    for (unsigned i = 0; i < count; i++) {
+        nvmlDevice_t dev;
+        esl__gpu_id *g = &ids[i];
+        g->nvml_index = i;
+        if (lib->get_handle(i, &dev) != NVML_SUCCESS)
+            continue;
+        if (lib->get_name(dev, g->name, sizeof g->name) != NVML_SUCCESS)
+            g->name[0] = '\0';
+        if (lib->get_uuid != NULL && lib->get_uuid(dev, g->uuid, sizeof g->uuid) != NVML_SUCCESS)
+            g->uuid[0] = '\0';
+        nvmlPciInfo_t pci;
+        memset(&pci, 0, sizeof pci);
+        if (lib->get_pci != NULL && lib->get_pci(dev, &pci) == NVML_SUCCESS)
+            snprintf(g->pci_bus_id, sizeof g->pci_bus_id, "%.*s", (int)sizeof pci.busId, pci.busId);
+        unsigned int current = 0, pending = 0;
+        if (lib->get_mig_mode != NULL && lib->get_mig_mode(dev, &current, &pending) == NVML_SUCCESS)
+            g->mig = current == NVML_DEVICE_MIG_ENABLE;
+    }
+    return ESL_OK;
+}
 
 int esl__nvml_open(esl_meter *m, const esl_meter_opts *opts)
 {
@@ -343,25 +401,34 @@ int esl__nvml_open(esl_meter *m, const esl_meter_opts *opts)
         return nvml_fail(lib, ESL_ENODEV, "nvmlDeviceGetCount_v2", -1, r);
     if (count == 0)
         return esl__fail(ESL_ENODEV, "no NVIDIA GPU found (%s loaded, 0 devices)", path);
-    unsigned *list = NULL;
+    esl__gpu_id *ids = calloc(count, sizeof *ids);
+    size_t *list = calloc(count, sizeof *list);
     size_t n = 0;
-    if ((rc = parse_gpus(opts->gpus, count, &list, &n)) != ESL_OK)
-        return rc;
-    lib->devices = calloc(n, sizeof *lib->devices);
-    m->devices = calloc(n, sizeof *m->devices);
-    if (lib->devices == NULL || m->devices == NULL) {
+    if (ids == NULL || list == NULL) {
+        free(ids);
         free(list);
         return esl__fail(ESL_ENOMEM, "out of memory opening NVML");
     }
-    for (size_t i = 0; i < n; i++) {
-        if ((r = lib->get_handle(list[i], &lib->devices[i])) != NVML_SUCCESS) {
-            rc = nvml_fail(lib, ESL_EDEVICE, "nvmlDeviceGetHandleByIndex_v2", (int)list[i], r);
+    if ((rc = enumerate(lib, count, ids)) == ESL_OK)
+        rc = esl__gpu_select(ids, count, getenv("CUDA_VISIBLE_DEVICES"),
+                             getenv("CUDA_DEVICE_ORDER"), opts->gpus, list, &n);
+    if (rc == ESL_OK) {
+        lib->devices = calloc(n ? n : 1, sizeof *lib->devices);
+        m->devices = calloc(n ? n : 1, sizeof *m->devices);
+        if (lib->devices == NULL || m->devices == NULL)
+            rc = esl__fail(ESL_ENOMEM, "out of memory opening NVML");
+    }
+    for (size_t i = 0; rc == ESL_OK && i < n; i++) {
+        unsigned index = ids[list[i]].nvml_index;
+        if ((r = lib->get_handle(index, &lib->devices[i])) != NVML_SUCCESS) {
+            rc = nvml_fail(lib, ESL_EDEVICE, "nvmlDeviceGetHandleByIndex_v2", (int)index, r);
             break;
         }
-        if ((rc = describe(lib, lib->devices[i], list[i], &m->devices[i])) != ESL_OK)
+        if ((rc = describe(lib, lib->devices[i], index, &m->devices[i])) != ESL_OK)
             break;
         m->n_devices = i + 1;
     }
+    free(ids);
     free(list);
     if (rc != ESL_OK)
         return rc;

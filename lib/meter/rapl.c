@@ -106,7 +106,7 @@ static void rapl_close(esl_meter *m)
     m->backend = NULL;
 }
 
-static const esl__meter_ops rapl_ops = {rapl_read, NULL, NULL, rapl_close};
+static const esl__meter_ops rapl_ops = {rapl_read, NULL, NULL, NULL, NULL, rapl_close};
 
 static int by_name(const void *a, const void *b)
 {
@@ -177,6 +177,7 @@ int esl__rapl_open(esl_meter *m, const esl_meter_opts *opts)
         d->index = (int)m->n_devices;
         d->caps = ESL_CAP_ENERGY_COUNTER | ESL_CAP_POWER;
         d->update_interval_s = RAPL_UPDATE_INTERVAL_S;
+        d->counter_period_s = NAN;
         m->n_devices++;
     }
     for (size_t i = 0; i < n_names; i++)

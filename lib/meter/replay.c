@@ -222,7 +222,7 @@ static void replay_close(esl_meter *m)
     m->backend = NULL;
 }
 
-static const esl__meter_ops replay_ops = {NULL, replay_play, replay_end, replay_close};
+static const esl__meter_ops replay_ops = {NULL, NULL, NULL, replay_play, replay_end, replay_close};
 
 int esl__replay_open(esl_meter *m, const esl_meter_opts *opts)
 {
@@ -244,6 +244,7 @@ int esl__replay_open(esl_meter *m, const esl_meter_opts *opts)
     snprintf(d->name, sizeof d->name, "replay");
     d->caps = ESL_CAP_POWER | (isnan(r->rows[0].energy_j) ? 0u : ESL_CAP_ENERGY_COUNTER);
     d->update_interval_s = INFINITY;
+    d->counter_period_s = NAN;
     for (size_t i = 1; i < r->n; i++) {
         double dt = r->rows[i].time_s - r->rows[i - 1].time_s;
         if (dt < d->update_interval_s)

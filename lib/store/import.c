@@ -124,6 +124,7 @@ static void finish_record(esl_record *rec)
         d->peak_power_w = NAN;
         d->flags = ESL_FLAG_NO_IDLE;
         d->info.update_interval_s = NAN;
+        d->info.counter_period_s = NAN;
     }
     esl_record_sum(rec);
 }

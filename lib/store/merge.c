@@ -92,9 +92,10 @@ static int open_shard(esl_store **out, const char *path)
     if (rc != ESL_OK)
         return rc;
     if ((*out)->version != ESL_STORE_SCHEMA_VERSION) {
-        rc = esl__fail(ESL_ESTORE, "%s: schema version %d is an older esl's, whose runs have no "
-                       "UUIDs (upgrade it first: esl runs upgrade --store %s)", path,
-                       (*out)->version, path);
+        /* Runs are copied column for column: both stores must be this schema. */
+        rc = esl__fail(ESL_ESTORE, "%s: schema version %d is an older esl's%s (upgrade it first: "
+                       "esl runs upgrade --store %s)", path, (*out)->version,
+                       (*out)->version < 2 ? ", whose runs have no UUIDs" : "", path);
         esl_store_close(*out);
         *out = NULL;
     }

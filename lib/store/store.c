@@ -82,6 +82,9 @@ static const char *const migrations[ESL_STORE_SCHEMA_VERSION] = {
     "  substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) ||"
     "  substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));"
     "CREATE UNIQUE INDEX runs_by_uuid ON runs (uuid);",
+    /* 2 -> 3: each device's energy-counter period as measured during the
+     * run's idle baseline (NULL when it was not measured). */
+    "ALTER TABLE devices ADD COLUMN counter_period_s REAL;",
 };
 
 /* A text column, "" for NULL (a damaged or foreign file may hold one where
@@ -310,6 +313,7 @@ int esl_store_open_readonly(esl_store **out, const char *path)
     int all = 0, ours = 0, version = 0;
     if ((rc = read_schema(s, &version, &all, &ours)) == ESL_OK &&
         (rc = check_version(s, version)) == ESL_OK) {
+        s->version = version;
         if (all == 0 && version == 0)
             rc = esl__fail(ESL_EINVAL, "%s: not an esl run store (an empty file or database)",
                            path);
@@ -436,7 +440,8 @@ static int put_devices(esl_store *s, int64_t id, const esl_record *rec)
     static const char sql[] =
         "INSERT INTO devices (run_id, position, device_index, name, uuid, pci_bus_id, power_limit_w,"
         " update_interval_s, caps, energy_j, counter_j, integrated_j, idle_w, dynamic_j,"
-        " avg_power_w, peak_power_w, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        " avg_power_w, peak_power_w, flags, counter_period_s)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return esl__store_fail(s, "preparing devices");
@@ -460,6 +465,7 @@ static int put_devices(esl_store *s, int64_t id, const esl_record *rec)
         bind_real(st, 15, d->avg_power_w);
         bind_real(st, 16, d->peak_power_w);
         sqlite3_bind_int64(st, 17, d->flags);
+        bind_real(st, 18, d->info.counter_period_s);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = esl__store_fail(s, "writing devices");
         sqlite3_reset(st);
@@ -622,10 +628,15 @@ static int load_details(esl_store *s, esl_run *r, int with_samples)
     if (rc != ESL_OK)
         return rc;
 
-    static const char dev_sql[] =
-        "SELECT device_index, name, uuid, pci_bus_id, power_limit_w, update_interval_s, caps,"
-        " energy_j, counter_j, integrated_j, idle_w, dynamic_j, avg_power_w, peak_power_w, flags"
-        " FROM devices WHERE run_id = ? ORDER BY position";
+    /* A store read-only below schema 3 has no counter periods. */
+    const char *dev_sql =
+        s->version < 3
+            ? "SELECT device_index, name, uuid, pci_bus_id, power_limit_w, update_interval_s, caps,"
+              " energy_j, counter_j, integrated_j, idle_w, dynamic_j, avg_power_w, peak_power_w,"
+              " flags, NULL FROM devices WHERE run_id = ? ORDER BY position"
+            : "SELECT device_index, name, uuid, pci_bus_id, power_limit_w, update_interval_s, caps,"
+              " energy_j, counter_j, integrated_j, idle_w, dynamic_j, avg_power_w, peak_power_w,"
+              " flags, counter_period_s FROM devices WHERE run_id = ? ORDER BY position";
     if (sqlite3_prepare_v2(s->db, dev_sql, -1, &st, NULL) != SQLITE_OK)
         return esl__store_fail(s, "reading devices");
     sqlite3_bind_int64(st, 1, r->id);
@@ -655,6 +666,7 @@ static int load_details(esl_store *s, esl_run *r, int with_samples)
         d->avg_power_w = column_real(st, 12);
         d->peak_power_w = column_real(st, 13);
         d->flags = (unsigned)sqlite3_column_int64(st, 14);
+        d->info.counter_period_s = column_real(st, 15);
     }
     sqlite3_finalize(st);
     if (rc != ESL_OK || !with_samples)

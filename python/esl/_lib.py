@@ -145,13 +145,15 @@ METER_KINDS = {"nvml": 0, "rapl": 1, "replay": 2}
 class DeviceInfo(Structure):
     _fields_ = [("index", c_int), ("name", c_char * 96), ("uuid", c_char * 96),
                 ("pci_bus_id", c_char * 32), ("power_limit_w", c_double),
-                ("update_interval_s", c_double), ("caps", c_uint)]
+                ("update_interval_s", c_double), ("counter_period_s", c_double),
+                ("caps", c_uint)]
 
 
 class DeviceRecord(Structure):
     _fields_ = [("info", DeviceInfo), ("energy_j", c_double), ("counter_j", c_double),
                 ("integrated_j", c_double), ("idle_w", c_double), ("dynamic_j", c_double),
-                ("avg_power_w", c_double), ("peak_power_w", c_double), ("flags", c_uint)]
+                ("avg_power_w", c_double), ("peak_power_w", c_double), ("flags", c_uint),
+                ("duration_s", c_double)]
 
 
 class Record(Structure):
@@ -165,7 +167,8 @@ class Record(Structure):
 
 class MeterOpts(Structure):
     _fields_ = [("kind", c_int), ("gpus", c_char_p), ("hz", c_double), ("library", c_char_p),
-                ("replay_path", c_char_p), ("powercap_root", c_char_p)]
+                ("replay_path", c_char_p), ("powercap_root", c_char_p),
+                ("no_align", c_int), ("idle_lenient", c_int)]
 
 
 # esl/store.h

@@ -10,6 +10,8 @@ esl=$2
 export ESL_NVML_LIBRARY=$3/libnvml_stub_full.so
 export ESL_GPU_MODULE=$3/libgpu_stub.so
 unset ESL_STUB_POWER_W ESL_STUB_COUNTER ESL_STUB_GPUS ESL_GPU_STUB_FAIL ESL_GPU_STUB_NAME
+unset ESL_STUB_POWERS ESL_STUB_PCI ESL_STUB_NAME ESL_GPU_STUB_PCI CUDA_VISIBLE_DEVICES CUDA_DEVICE_ORDER
+unset ESL_GPU_STUB_FAIL_RUNS ESL_GPU_STUB_SLOW_AFTER ESL_GPU_STUB_SLOW_FACTOR
 unset ESL_GPU_STUB_TFLOPS ESL_MODEL_PATH
 tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
@@ -127,6 +129,52 @@ calibrate_full() {
   e=$(json_num energy_j "$tmp/pred.json")
   # sd2 512x512 20 steps: 4.84e13 executed FLOPs x 250 W / 20000 TFLOP/s ~ 0.5 J above 50 W idle
   awk -v e="$e" 'BEGIN { exit !(e > 0.2 && e < 1.5) }' || fail "predicted $e J"
+}
+
+# The meter reads the GPU the workload runs on: with CUDA_VISIBLE_DEVICES=1
+# of two, CUDA device 0 is NVML's second GPU (PCI 19, 250 W), and a workload
+# reporting another PCI id than the metered GPU's is refused.
+bench_device() {
+  export CUDA_DEVICE_ORDER=PCI_BUS_ID # the stub's GPUs have different names
+  args="--model sd2 --height 256 --width 256 --steps 10 --dtype fp16 --prompts 1 --idle-w 0 --no-store"
+  CUDA_VISIBLE_DEVICES=1 ESL_STUB_GPUS=2 ESL_STUB_POWERS=100,250 ESL_GPU_STUB_PCI=0000:19:00.0 \
+    ESL_GPU_STUB_TFLOPS=fp16=2 "$esl" bench $args --format json >"$tmp/run.json" 2>"$tmp/err" ||
+    fail "bench on CUDA device 0 = NVML 1: $(cat "$tmp/err")"
+  meter_s=$(json_num meter_duration_s "$tmp/run.json")
+  close "$(json_num energy_j "$tmp/run.json")" "$(awk -v s="$meter_s" 'BEGIN { print 250 * s }')" 0.02 ||
+    fail "not the visible GPU's 250 W: $(cat "$tmp/run.json")"
+  CUDA_VISIBLE_DEVICES=1 ESL_STUB_GPUS=2 ESL_GPU_STUB_PCI=0000:18:00.0 \
+    "$esl" bench $args >/dev/null 2>"$tmp/err"
+  [ $? = 2 ] || fail "a workload on another GPU than the metered one was not refused"
+  grep -q "the workload ran on Stub GPU 0 (PCI 0000:18:00.0) but the meter read Stub GPU 1 (PCI 00000000:19:00.0)" \
+    "$tmp/err" || fail "mismatch: $(cat "$tmp/err")"
+}
+
+# A sweep survives: two failed points are reported and skipped, the law is
+# fitted on the rest; runs slowed down past the budget stop the sweep, and
+# the law is fitted on what was measured.
+calibrate_tolerant() {
+  common="--models sd2 --dtypes bf16 --no-cfg --min-run 0.11 --idle-w 50 --format json"
+  # call 1 is the probe; calls 4 and 5 are the third and fourth runs
+  ESL_GPU_STUB_FAIL_RUNS=4,5 ESL_GPU_STUB_TFLOPS=bf16=20000 "$esl" calibrate $common --budget 4 \
+    --store "$db" -o "$tmp/law.json" >"$tmp/cal.json" 2>"$tmp/err" ||
+    fail "calibrate with two failed runs exited $?: $(cat "$tmp/err")"
+  [ "$(grep -c 'failed; going on' "$tmp/err")" = 2 ] || fail "failed runs not reported: $(cat "$tmp/err")"
+  [ "$(json_num failed_runs "$tmp/cal.json")" = 2 ] || fail "failed_runs: $(grep failed_runs "$tmp/cal.json")"
+  [ -s "$tmp/law.json" ] || fail "no law after two failed runs"
+  planned=$("$esl" calibrate --dry-run --models sd2 --dtypes bf16 --no-cfg --tflops bf16=20000 \
+    --overhead 0.11 --budget 4 --format csv | sed 1d | wc -l)
+  stored=$("$esl" runs list --store "$db" --format csv | sed 1d | wc -l)
+  echo "calibrate_tolerant: $stored of $planned runs stored, 2 failed"
+  # the budget guard: from the 8th call on, runs take 40 times longer
+  ESL_GPU_STUB_SLOW_AFTER=8 ESL_GPU_STUB_SLOW_FACTOR=40 ESL_GPU_STUB_TFLOPS=bf16=20000 \
+    "$esl" calibrate $common --budget 4 --store "$tmp/slow.db" -o "$tmp/law-slow.json" \
+    >"$tmp/slow.json" 2>"$tmp/err" || fail "calibrate past its budget exited $?: $(cat "$tmp/err")"
+  grep -q "the budget of 4 s is spent after" "$tmp/err" || fail "no budget stop: $(cat "$tmp/err")"
+  left=$(json_num runs_left_out_by_budget "$tmp/slow.json")
+  [ -n "$left" ] && [ "$left" -gt 0 ] || fail "runs left out by the budget: $left"
+  [ -s "$tmp/law-slow.json" ] || fail "no law fitted on the runs before the budget ran out"
+  echo "calibrate_tolerant: the budget stopped the sweep with $left runs left: $(grep 'budget of' "$tmp/err")"
 }
 
 "$case_name"

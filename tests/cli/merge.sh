@@ -34,12 +34,12 @@ u=$("$esl" runs list --store a.db --where task=a2 --format json | sed -n 's/^ *"
 
 # a store of schema 1: refused, upgraded (its run gets a UUID), merged
 measure --store old.db --label task=o1 -- true || fail "measure o1"
-sql old.db "DROP INDEX runs_by_uuid; ALTER TABLE runs DROP COLUMN uuid; PRAGMA user_version = 1"
+sql old.db "DROP INDEX runs_by_uuid; ALTER TABLE runs DROP COLUMN uuid; ALTER TABLE devices DROP COLUMN counter_period_s; PRAGMA user_version = 1"
 "$esl" runs merge old.db -o all.db >out 2>err; [ $? = 1 ] || fail "schema 1 merged"
 grep -qx "esl: runs merge: old.db: schema version 1 is an older esl's, whose runs have no UUIDs (upgrade it first: esl runs upgrade --store old.db); nothing was merged" err ||
   fail "schema 1: $(cat err)"
 "$esl" runs upgrade --store old.db >out || fail "upgrade"
-[ "$(cat out)" = "old.db: schema version 2" ] || fail "upgrade: $(cat out)"
+[ "$(cat out)" = "old.db: schema version 3" ] || fail "upgrade: $(cat out)"
 "$esl" runs merge old.db -o all.db >out || fail "merge the upgraded store"
 grep -q ": 1 runs added" out || fail "$(cat out)"
 

@@ -52,6 +52,12 @@ idle=$(sed -n 's/^idle \([0-9.]*\) W, total .* J over 1\.0[0-9] s.*/\1/p' "$out/
 [ -n "$idle" ] && awk -v w="$idle" 'BEGIN { exit !(w > 198 && w < 202) }' ||
   fail "idle check: $(cat "$out/measure-summary.txt")"
 grep -q "CPU ms per s" "$out/measure-summary.txt" || fail "no sampler overhead table"
+# the counter's period from the 250 Hz trace (the stub's counter moves at
+# every read: a few milliseconds), and the calibration's budget guard
+grep -Eq "^counter period: median [0-9.]+ ms over [0-9]+ steps" "$out/check.txt" ||
+  fail "no counter period: $(grep -A2 '2b. counter' "$out/check.txt")"
+grep -q "^calibration budget [0-9]* s$" "$out/check.txt" || fail "no calibration budget line"
+grep -q "^cuBLAS folders on esl's path:" "$out/check.txt" || fail "no cuBLAS line"
 # calibration: rows stored, a law fitted and summarised, the paper's fit beside it
 rows=$(($(wc -l <"$out/calibration-runs.csv") - 1))
 [ "$rows" -ge 12 ] || fail "only $rows calibration rows"

@@ -12,7 +12,9 @@ trace=$tests/data/meter/idle_then_load.csv
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 db=$tmp/runs.db
-unset ESL_NVML_LIBRARY ESL_STUB_POWER_W ESL_STUB_COUNTER ESL_STUB_LOST_AFTER_S ESL_STUB_GPUS
+unset ESL_NVML_LIBRARY ESL_STUB_POWER_W ESL_STUB_COUNTER ESL_STUB_LOST_AFTER_S ESL_STUB_GPUS \
+  ESL_STUB_POWERS ESL_STUB_PCI ESL_STUB_NAME ESL_STUB_MIG ESL_STUB_UTIL_PCT ESL_STUB_PROCS \
+  CUDA_VISIBLE_DEVICES CUDA_DEVICE_ORDER
 
 fail() { echo "FAIL: $*"; exit 1; }
 expect_code() { # expect_code WANT GOT WHAT
@@ -76,12 +78,13 @@ nvml_stub() {
   ESL_NVML_LIBRARY=$stub ESL_STUB_COUNTER=stuck "$esl" measure --idle 0 --no-store -- sleep 0.2 \
     >"$tmp/out" 2>"$tmp/err"
   expect_code 0 $? "stuck counter"
-  grep -qx "esl: measure: the energy is doubtful (no-change): see docs/measurement.md" "$tmp/err" ||
+  # a counter that never steps has no measured period: 0.2 s is under 10 x 0.1 s
+  grep -qx "esl: measure: the energy is doubtful (no-change,too-short): see docs/measurement.md" "$tmp/err" ||
     fail "stuck counter: $(cat "$tmp/err")"
   ESL_NVML_LIBRARY=$stub ESL_STUB_COUNTER=stuck "$esl" measure --idle 0.2s --no-store -- true \
     >"$tmp/out" 2>"$tmp/err"
   expect_code 1 $? "stuck counter while idle"
-  grep -q "idle window of 0.2 s on Stub GPU 0 is unusable (no-change)" "$tmp/err" ||
+  grep -q "idle window of 0.2 s on Stub GPU 0 is unusable (no-change,too-short)" "$tmp/err" ||
     fail "stuck idle: $(cat "$tmp/err")"
 }
 
@@ -332,6 +335,67 @@ kill_random() {
   [ "$got" -le "$trials" ] || fail "$got runs stored of $trials started"
   replay --label t=after -- true >/dev/null || fail "store unusable after the kills"
   echo "kill_random: $trials kills, $done_runs runs finished first, $got stored"
+}
+
+# Four GPUs, one of them visible to the workload: esl measure meters that
+# one alone (200 W: about 200 J for a second), not all four (801 W).
+visible_gpus() {
+  run4() { # the metered average power, W
+    ESL_NVML_LIBRARY=$stub ESL_STUB_GPUS=4 ESL_STUB_POWERS=200,201,200,200 ESL_STUB_NAME="NVIDIA A100" \
+      "$esl" measure --idle 0 --no-store --format json "$@" -- sleep 1 >"$tmp/out" ||
+      fail "measure $*: $(cat "$tmp/out")"
+    awk -F: '/^  "avg_power_w"/ { gsub(/[ ,]/, "", $2); printf "%.1f\n", $2 }' "$tmp/out"
+  }
+  near() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > 0.995 * b && a < 1.005 * b) }'; }
+  all=$(run4)
+  one=$(CUDA_VISIBLE_DEVICES=2 run4)
+  uuid=$(CUDA_VISIBLE_DEVICES=GPU-00000000-0000-0000-0000-000000000001 run4)
+  byid=$(run4 --gpus 0000:1b:00.0)
+  echo "4 GPUs: all visible $all W, CUDA_VISIBLE_DEVICES=2 $one W, by UUID $uuid W, by PCI id $byid W"
+  near "$all" 801 || fail "all visible: $all W, expected 801"
+  near "$one" 200 || fail "CUDA_VISIBLE_DEVICES=2: $one W, expected 200"
+  near "$uuid" 201 || fail "by UUID (the 201 W GPU): $uuid W"
+  near "$byid" 200 || fail "by PCI id: $byid W"
+  CUDA_VISIBLE_DEVICES=MIG-GPU-1/0/0 ESL_NVML_LIBRARY=$stub "$esl" measure --idle 0 --no-store \
+    -- true >/dev/null 2>"$tmp/err"
+  expect_code 2 $? "MIG instance"
+  grep -q "names the MIG instance 'MIG-GPU-1/0/0'" "$tmp/err" || fail "MIG: $(cat "$tmp/err")"
+}
+
+# --control: a shell script opens two labelled windows after its "loading";
+# each is stored as its own run with its labels, the loading in neither.
+control() {
+  cat >"$tmp/prog.sh" <<'SCRIPT'
+sleep 0.4
+echo "begin model=flux-dev steps=50" >&3; read a <&4; [ "$a" = ack ] || exit 9
+sleep 0.6
+echo "end" >&3; read a <&4
+echo "# a comment" >&3
+echo "begin model=sd2" >&3; read a <&4
+sleep 0.3
+echo end >&3; read a <&4; [ "$a" = ack ] || exit 9
+SCRIPT
+  ESL_NVML_LIBRARY=$stub ESL_STUB_POWER_W=150 "$esl" measure --idle 0 --store "$db" \
+    --label host=test --control fd:3,4 -- sh "$tmp/prog.sh" >"$tmp/out" 2>"$tmp/err"
+  expect_code 0 $? "control: $(cat "$tmp/err")"
+  "$esl" runs list --store "$db" --format csv >"$tmp/list"
+  [ "$(tail -n +2 "$tmp/list" | wc -l)" = 2 ] || fail "control: not two runs: $(cat "$tmp/list")"
+  "$esl" runs list --store "$db" --where model=flux-dev --format csv | tail -n +2 |
+    awk -F, '{ print ($4 > 0.55 && $4 < 1.0) }' | grep -qx 1 ||
+    fail "control: window 1 is not the 0.6 s between begin and end: $(cat "$tmp/list")"
+  "$esl" runs show 2 --store "$db" >"$tmp/show" 2>&1
+  grep -q "host" "$tmp/show" && grep -q "sd2" "$tmp/show" || fail "control: labels: $(cat "$tmp/show")"
+  # protocol errors are answered err and reported; the run fails
+  printf 'end\nbegin x\nbegin a=1\nbegin a=2\n' >"$tmp/lines"
+  ESL_NVML_LIBRARY=$stub "$esl" measure --idle 0 --no-store --control fd:5 -- \
+    sh -c "cat '$tmp/lines' >&5" >"$tmp/out" 2>"$tmp/err"
+  expect_code 1 $? "control errors"
+  grep -q "'end' without an open window" "$tmp/err" &&
+    grep -q "label 'x' is not KEY=VALUE" "$tmp/err" &&
+    grep -q "'begin' while a window is open" "$tmp/err" &&
+    grep -q "the last window was not ended" "$tmp/err" || fail "control errors: $(cat "$tmp/err")"
+  "$esl" measure --idle 0 --no-store --control fd:1 -- true 2>"$tmp/err"
+  expect_code 2 $? "control fd:1"
 }
 
 "$case_name"

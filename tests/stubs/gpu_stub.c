@@ -10,10 +10,15 @@
  * time is exactly executed FLOPs / throughput.
  *
  *   ESL_GPU_STUB_NAME=NAME    the device name (default "Stub GPU 0", as the NVML stub)
+ *   ESL_GPU_STUB_PCI=ID       the PCI bus id CUDA reports (default "0000:18:00.0", the NVML
+ *                             stub's first device)
  *   ESL_GPU_STUB_TFLOPS=LIST  throughput per dtype, e.g. "bf16=400,fp32=50"; dtypes
  *                             not named keep the defaults fp16=400 bf16=400 tf32=200 fp32=50
  *   ESL_GPU_STUB_FAIL=KIND    fail the run: "nodev" (no GPU), "device" (a CUDA call),
  *                             "nomem" (GPU memory)
+ *   ESL_GPU_STUB_FAIL_RUNS=LIST  fail these calls only (1-based, "4,5"), with "device"
+ *   ESL_GPU_STUB_SLOW_AFTER=N after N calls in this process, every run lasts
+ *                             ESL_GPU_STUB_SLOW_FACTOR (default 10) times longer
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,10 +65,26 @@ static void sleep_s(double s)
         ;
 }
 
+/* Whether call number `n` is in the comma-separated list `list`. */
+static int listed(const char *list, long n)
+{
+    for (const char *at = list; at != NULL && *at != '\0';) {
+        if (strtol(at, NULL, 10) == n)
+            return 1;
+        at = strchr(at, ',');
+        at = at ? at + 1 : NULL;
+    }
+    return 0;
+}
+
 int esl_gpu_module_run(esl_bench_result *out, const esl_workload *plan, const esl_bench_opts *opts,
                        char *err, size_t err_len)
 {
+    static long calls = 0;
+    calls++;
     const char *fail = getenv("ESL_GPU_STUB_FAIL");
+    if (listed(getenv("ESL_GPU_STUB_FAIL_RUNS"), calls))
+        fail = "device";
     const char *name = getenv("ESL_GPU_STUB_NAME");
     memset(out, 0, sizeof *out);
     if (fail != NULL && strcmp(fail, "nodev") == 0) {
@@ -75,6 +96,8 @@ int esl_gpu_module_run(esl_bench_result *out, const esl_workload *plan, const es
         return ESL_ENOMEM;
     }
     snprintf(out->device, sizeof out->device, "%s", name ? name : "Stub GPU 0");
+    const char *pci = getenv("ESL_GPU_STUB_PCI");
+    snprintf(out->pci_bus_id, sizeof out->pci_bus_id, "%s", pci ? pci : "0000:18:00.0");
     out->cc_major = 9;
     out->cc_minor = 0;
 
@@ -96,6 +119,11 @@ int esl_gpu_module_run(esl_bench_result *out, const esl_workload *plan, const es
     out->exec_flops = prompts * prompt_exec;
     out->paper_flops = plan->paper_flops;
     out->duration_s = out->exec_flops / (tflops * 1e12);
+    const char *slow = getenv("ESL_GPU_STUB_SLOW_AFTER");
+    if (slow != NULL && calls > strtol(slow, NULL, 10)) {
+        const char *factor = getenv("ESL_GPU_STUB_SLOW_FACTOR");
+        out->duration_s *= factor != NULL ? strtod(factor, NULL) : 10.0;
+    }
     sleep_s(out->duration_s);
     rc = opts->on_loop != NULL ? opts->on_loop(opts->loop_ctx, 1) : ESL_OK;
     if (rc == ESL_OK && fail != NULL && strcmp(fail, "device") == 0) {

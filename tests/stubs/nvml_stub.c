@@ -2,32 +2,53 @@
  * nvml_stub.c - a stand-in libnvidia-ml for tests: it exports the NVML
  * symbols esl uses, with power and energy scripted by environment variables,
  * so that the real NVML code path (dlopen, symbols, capabilities, sampler,
- * counter arithmetic, lost GPUs) runs on machines without a GPU.
+ * counter arithmetic, lost GPUs, device mapping, window edges, transient
+ * errors, busy idle windows) runs on machines without a GPU.
  *
- *   ESL_STUB_GPUS=N            devices (default 1)
+ *   ESL_STUB_GPUS=N            devices (default 1, at most 8)
  *   ESL_STUB_POWER_W=W         constant power of every device (default 200)
+ *   ESL_STUB_POWERS=W,W,...    constant power per NVML index instead (a device not
+ *                              listed keeps ESL_STUB_POWER_W)
  *   ESL_STUB_SCRIPT=FILE       piecewise-constant power instead: lines "t_s power_w",
  *                              each holding from t_s (since nvmlInit_v2) to the next
+ *   ESL_STUB_PCI=HH,HH,...     PCI bus number (hex) per NVML index (default 18, 19, ...):
+ *                              NVML's order need not be the bus order
+ *   ESL_STUB_NAME=NAME         every device's name (default "Stub GPU <index>")
+ *   ESL_STUB_MIG=0,1,...       MIG mode per NVML index (default off)
  *   ESL_STUB_COUNTER=stuck     the energy counter never moves
+ *   ESL_STUB_COUNTER_PERIOD_S=P  the counter steps every P seconds (default 0: it is
+ *                              the exact integral at every read)
+ *   ESL_STUB_COUNTER_PHASE_S=F   ... at F + k P seconds after nvmlInit_v2
  *   ESL_STUB_ENERGY=unsupported  the counter reports NVML_ERROR_NOT_SUPPORTED (pre-Volta)
+ *   ESL_STUB_FAIL_CALL=NAME    one reading fails now and then with NVML_ERROR_UNKNOWN:
+ *                              energy, power, clock, temperature or utilization ...
+ *   ESL_STUB_FAIL_EVERY=N      ... on every Nth call of it (default 1: every call)
+ *   ESL_STUB_UTIL_PCT=U        the GPU utilisation every device reports (default 0)
+ *   ESL_STUB_PROCS=N           N other processes hold a context on every device
  *   ESL_STUB_LOST_AFTER_S=T    from T seconds after init every device call fails
  *                              with NVML_ERROR_GPU_IS_LOST
  *   ESL_STUB_INIT_ERROR=CODE   nvmlInit_v2 returns CODE
  *
- * The counter is exactly the integral of the scripted power (plus an offset,
- * as real counters start at boot), so a test can compare esl's energy with
- * the scripted energy. Built three times: complete; without the optional
- * symbols (STUB_NO_OPTIONAL); without nvmlDeviceGetPowerUsage (STUB_NO_POWER).
+ * A test that loads the stub in its own process can also change the power
+ * of every device while it runs: esl_stub_set_power(W) holds W from now on.
+ *
+ * The counter is the integral of the power (plus an offset, as real counters
+ * start at boot), taken at the last step when it steps, so a test can
+ * compare esl's energy with the scripted energy. Built three times:
+ * complete; without the optional symbols (STUB_NO_OPTIONAL); without
+ * nvmlDeviceGetPowerUsage (STUB_NO_POWER).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <math.h>
+#include <unistd.h>
 
 #include "meter/nvml_api.h"
 
 #define STUB_API __attribute__((visibility("default")))
-#define MAX_STEPS 64
+#define MAX_STEPS 4096
 #define MAX_GPUS 8
 #define COUNTER_OFFSET_MJ 1000000000ULL
 
@@ -46,8 +67,18 @@ STUB_API nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUti
 STUB_API nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length);
 STUB_API nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci);
 STUB_API nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int *mw);
+STUB_API nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *current,
+                                           unsigned int *pending);
+STUB_API nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device,
+                                                              unsigned int *count,
+                                                              nvmlProcessInfo_t *infos);
 STUB_API nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length);
 STUB_API nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length);
+STUB_API void esl_stub_set_power(double w);
+
+enum { CALL_ENERGY, CALL_POWER, CALL_CLOCK, CALL_TEMPERATURE, CALL_UTILIZATION, N_CALLS };
+static const char *const call_names[N_CALLS] = {"energy", "power", "clock", "temperature",
+                                                "utilization"};
 
 static struct {
     int initialised;
@@ -55,7 +86,15 @@ static struct {
     unsigned gpus;
     size_t n_steps;
     double step_t[MAX_STEPS], step_w[MAX_STEPS];
+    double powers[MAX_GPUS]; /* NaN: follow the steps */
+    unsigned pci_bus[MAX_GPUS];
+    int mig[MAX_GPUS];
     int stuck, energy_unsupported;
+    double period, phase;
+    int fail_call;            /* CALL_*, or -1 */
+    unsigned long fail_every, calls;
+    double util_pct;
+    unsigned procs;
     double lost_after;
 } stub;
 
@@ -75,7 +114,26 @@ static double env_double(const char *name, double fallback)
     return v != NULL && v[0] != '\0' ? strtod(v, NULL) : fallback;
 }
 
-/* Power at t seconds after init, and the energy from 0 to t, in W and J. */
+/* Parse "a,b,c" into out[0..MAX_GPUS) with strtod/strtoul in `base` (0: a
+ * double). Entries not given are left alone. */
+static void env_list(const char *name, double *out_d, unsigned *out_u, int *out_i, int base)
+{
+    const char *v = getenv(name);
+    for (size_t i = 0; v != NULL && *v != '\0' && i < MAX_GPUS; i++) {
+        char *end;
+        if (out_d != NULL)
+            out_d[i] = strtod(v, &end);
+        else if (out_u != NULL)
+            out_u[i] = (unsigned)strtoul(v, &end, base);
+        else
+            out_i[i] = (int)strtol(v, &end, base);
+        if (end == v)
+            break;
+        v = *end == ',' ? end + 1 : end;
+    }
+}
+
+/* Power of every scripted device at t seconds after init, in W. */
 static double power_at(double t)
 {
     double w = stub.step_w[0];
@@ -84,8 +142,16 @@ static double power_at(double t)
     return w;
 }
 
-__attribute__((unused)) static double energy_to(double t)
+static double device_power(size_t h, double t)
 {
+    return isnan(stub.powers[h - 1]) ? power_at(t) : stub.powers[h - 1];
+}
+
+/* Energy from 0 to t, in J. */
+__attribute__((unused)) static double energy_to(size_t h, double t)
+{
+    if (!isnan(stub.powers[h - 1]))
+        return stub.powers[h - 1] * (t > 0 ? t : 0);
     double j = 0.0;
     for (size_t i = 0; i < stub.n_steps; i++) {
         double a = stub.step_t[i], b = i + 1 < stub.n_steps ? stub.step_t[i + 1] : t;
@@ -95,6 +161,23 @@ __attribute__((unused)) static double energy_to(double t)
             j += stub.step_w[i] * (b - a);
     }
     return j;
+}
+
+/* The time of the counter's last step at or before t. */
+__attribute__((unused)) static double counter_time(double t)
+{
+    if (!(stub.period > 0) || t < stub.phase)
+        return stub.period > 0 && t < stub.phase ? 0.0 : t;
+    return stub.phase + floor((t - stub.phase) / stub.period) * stub.period;
+}
+
+/* A transient failure of reading `call`, as scripted. */
+__attribute__((unused)) static int fails(int call)
+{
+    if (stub.fail_call != call)
+        return 0;
+    unsigned long n = __atomic_add_fetch(&stub.calls, 1, __ATOMIC_RELAXED);
+    return n % stub.fail_every == 0;
 }
 
 /* Validate a handle and the lost-GPU script. */
@@ -111,6 +194,15 @@ static nvmlReturn_t check(nvmlDevice_t device, double *t)
     return NVML_SUCCESS;
 }
 
+void esl_stub_set_power(double w)
+{
+    if (stub.n_steps < MAX_STEPS) {
+        stub.step_t[stub.n_steps] = now() - stub.t0;
+        stub.step_w[stub.n_steps] = w;
+        stub.n_steps++;
+    }
+}
+
 nvmlReturn_t nvmlInit_v2(void)
 {
     const char *err = getenv("ESL_STUB_INIT_ERROR");
@@ -121,10 +213,34 @@ nvmlReturn_t nvmlInit_v2(void)
     stub.gpus = (unsigned)env_double("ESL_STUB_GPUS", 1);
     if (stub.gpus > MAX_GPUS)
         stub.gpus = MAX_GPUS;
+    for (unsigned i = 0; i < MAX_GPUS; i++) {
+        stub.powers[i] = NAN;
+        stub.pci_bus[i] = 0x18 + i;
+    }
+    if (getenv("ESL_STUB_POWERS") != NULL) {
+        double base = env_double("ESL_STUB_POWER_W", 200.0);
+        for (unsigned i = 0; i < MAX_GPUS; i++)
+            stub.powers[i] = base;
+        env_list("ESL_STUB_POWERS", stub.powers, NULL, NULL, 0);
+    }
+    env_list("ESL_STUB_PCI", NULL, stub.pci_bus, NULL, 16);
+    env_list("ESL_STUB_MIG", NULL, NULL, stub.mig, 10);
     const char *counter = getenv("ESL_STUB_COUNTER");
     stub.stuck = counter != NULL && strcmp(counter, "stuck") == 0;
     const char *energy = getenv("ESL_STUB_ENERGY");
     stub.energy_unsupported = energy != NULL && strcmp(energy, "unsupported") == 0;
+    stub.period = env_double("ESL_STUB_COUNTER_PERIOD_S", 0.0);
+    stub.phase = env_double("ESL_STUB_COUNTER_PHASE_S", 0.0);
+    stub.fail_call = -1;
+    const char *fail = getenv("ESL_STUB_FAIL_CALL");
+    for (int c = 0; fail != NULL && c < N_CALLS; c++)
+        if (strcmp(fail, call_names[c]) == 0)
+            stub.fail_call = c;
+    stub.fail_every = (unsigned long)env_double("ESL_STUB_FAIL_EVERY", 1);
+    if (stub.fail_every == 0)
+        stub.fail_every = 1;
+    stub.util_pct = env_double("ESL_STUB_UTIL_PCT", 0.0);
+    stub.procs = (unsigned)env_double("ESL_STUB_PROCS", 0);
     stub.lost_after = env_double("ESL_STUB_LOST_AFTER_S", 0.0);
     const char *script = getenv("ESL_STUB_SCRIPT");
     FILE *f = script != NULL ? fopen(script, "r") : NULL;
@@ -188,7 +304,10 @@ nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int len
 {
     double t;
     nvmlReturn_t r = check(device, &t);
-    if (r == NVML_SUCCESS)
+    const char *fixed = getenv("ESL_STUB_NAME");
+    if (r == NVML_SUCCESS && fixed != NULL && fixed[0] != '\0')
+        snprintf(name, length, "%s", fixed);
+    else if (r == NVML_SUCCESS)
         snprintf(name, length, "Stub GPU %zu", (size_t)device - 1);
     return r;
 }
@@ -198,8 +317,10 @@ nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *mw)
 {
     double t;
     nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS && fails(CALL_POWER))
+        return NVML_ERROR_UNKNOWN;
     if (r == NVML_SUCCESS)
-        *mw = (unsigned int)(power_at(t) * 1000.0 + 0.5);
+        *mw = (unsigned int)(device_power((size_t)device, t) * 1000.0 + 0.5);
     return r;
 }
 #endif
@@ -213,7 +334,11 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned l
         return r;
     if (stub.energy_unsupported)
         return NVML_ERROR_NOT_SUPPORTED;
-    *mj = COUNTER_OFFSET_MJ + (stub.stuck ? 0ULL : (unsigned long long)(energy_to(t) * 1000.0));
+    if (fails(CALL_ENERGY))
+        return NVML_ERROR_UNKNOWN;
+    *mj = COUNTER_OFFSET_MJ +
+          (stub.stuck ? 0ULL
+                      : (unsigned long long)(energy_to((size_t)device, counter_time(t)) * 1000.0));
     return NVML_SUCCESS;
 }
 
@@ -230,7 +355,7 @@ nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int n, nvmlFieldValue
         }
         values[i].nvmlReturn = NVML_SUCCESS;
         values[i].valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
-        values[i].value.uiVal = (unsigned int)(power_at(t) * 1000.0 + 0.5);
+        values[i].value.uiVal = (unsigned int)(device_power((size_t)device, t) * 1000.0 + 0.5);
     }
     return NVML_SUCCESS;
 }
@@ -239,6 +364,8 @@ nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, int type, unsigned int 
 {
     double t;
     nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS && fails(CALL_CLOCK))
+        return NVML_ERROR_UNKNOWN;
     if (r == NVML_SUCCESS)
         *mhz = type == NVML_CLOCK_SM ? 1980 : 0;
     return r;
@@ -248,6 +375,8 @@ nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, int sensor, unsigned 
 {
     double t;
     nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS && fails(CALL_TEMPERATURE))
+        return NVML_ERROR_UNKNOWN;
     if (r == NVML_SUCCESS)
         *c = sensor == NVML_TEMPERATURE_GPU ? 41 : 0;
     return r;
@@ -257,8 +386,10 @@ nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_
 {
     double t;
     nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS && fails(CALL_UTILIZATION))
+        return NVML_ERROR_UNKNOWN;
     if (r == NVML_SUCCESS) {
-        u->gpu = 97;
+        u->gpu = (unsigned int)stub.util_pct;
         u->memory = 30;
     }
     return r;
@@ -278,7 +409,7 @@ nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci)
     double t;
     nvmlReturn_t r = check(device, &t);
     if (r == NVML_SUCCESS)
-        snprintf(pci->busId, sizeof pci->busId, "00000000:%02zX:00.0", 0x18 + (size_t)device - 1);
+        snprintf(pci->busId, sizeof pci->busId, "00000000:%02X:00.0", stub.pci_bus[(size_t)device - 1]);
     return r;
 }
 
@@ -289,6 +420,37 @@ nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int
     if (r == NVML_SUCCESS)
         *mw = 700000;
     return r;
+}
+
+nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *current, unsigned int *pending)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r == NVML_SUCCESS)
+        *current = *pending = stub.mig[(size_t)device - 1] ? 1u : 0u;
+    return r;
+}
+
+/* ESL_STUB_PROCS processes other than the caller's. */
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *count,
+                                                     nvmlProcessInfo_t *infos)
+{
+    double t;
+    nvmlReturn_t r = check(device, &t);
+    if (r != NVML_SUCCESS)
+        return r;
+    unsigned n = stub.procs;
+    if (*count < n || infos == NULL) {
+        *count = n;
+        return n == 0 ? NVML_SUCCESS : NVML_ERROR_INSUFFICIENT_SIZE;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        memset(&infos[i], 0, sizeof infos[i]);
+        infos[i].pid = (unsigned)getpid() + 1000u + i;
+        infos[i].usedGpuMemory = 512ULL << 20;
+    }
+    *count = n;
+    return NVML_SUCCESS;
 }
 
 nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)

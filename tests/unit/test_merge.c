@@ -132,6 +132,7 @@ static void schema_1_upgrade(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(in_dir(p, "old.db"), &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "DROP INDEX runs_by_uuid; ALTER TABLE runs DROP COLUMN uuid;"
+                                  " ALTER TABLE devices DROP COLUMN counter_period_s;"
                                   " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 

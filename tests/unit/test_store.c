@@ -59,6 +59,7 @@ static esl_record *make_record(double energy)
         snprintf(d->info.uuid, sizeof d->info.uuid, "GPU-%zu", i);
         d->info.power_limit_w = 700.0;
         d->info.update_interval_s = 0.1;
+        d->info.counter_period_s = i == 0 ? 0.0995 : NAN;
         d->info.caps = ESL_CAP_ENERGY_COUNTER | ESL_CAP_POWER;
         d->energy_j = energy + (double)i / 3.0;
         d->counter_j = d->energy_j;
@@ -149,6 +150,56 @@ static void filter_and_rollback(void **state)
     assert_int_equal(esl_store_check(s), ESL_OK);
     esl_record_free(rec);
     esl_store_close(s);
+}
+
+/* Schema 1 (before counter periods) migrates to 2 on a writable open, and
+ * reads as it is, periods unknown, on a read-only one; periods round-trip. */
+static void counter_period_migration(void **state)
+{
+    (void)state;
+    esl_store *s;
+    int64_t id = 0;
+    esl_record *rec = make_record(100.0);
+    assert_int_equal(esl_store_open(&s, path), ESL_OK);
+    assert_int_equal(esl_store_put(s, &id, rec, "cmd", 0, NULL, 0), ESL_OK);
+    esl_store_close(s);
+    esl_record_free(rec);
+    esl_run *runs = NULL;
+    assert_int_equal(esl_store_open_readonly(&s, path), ESL_OK);
+    assert_int_equal(esl_store_get(s, &runs, id), ESL_OK);
+    assert_true(runs[0].record->devices[0].info.counter_period_s == 0.0995);
+    assert_true(isnan(runs[0].record->devices[1].info.counter_period_s));
+    esl_runs_free(runs, 1);
+    esl_store_close(s);
+
+    /* back to schema 1, as an older esl wrote it */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP INDEX runs_by_uuid; ALTER TABLE runs DROP COLUMN uuid; "
+                                      "ALTER TABLE devices DROP COLUMN counter_period_s; "
+                                      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(esl_store_open_readonly(&s, path), ESL_OK);
+    assert_int_equal(esl_store_get(s, &runs, id), ESL_OK);
+    assert_true(isnan(runs[0].record->devices[0].info.counter_period_s));
+    assert_true(fabs(runs[0].record->devices[0].energy_j - 100.0) < 1e-9);
+    esl_runs_free(runs, 1);
+    esl_store_close(s);
+    assert_int_equal(esl_store_open(&s, path), ESL_OK);
+    assert_int_equal(esl_store_get(s, &runs, id), ESL_OK);
+    assert_true(isnan(runs[0].record->devices[0].info.counter_period_s));
+    esl_runs_free(runs, 1);
+    esl_store_close(s);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version), "
+                                            "count(*) FROM pragma_table_info('devices') WHERE "
+                                            "name = 'counter_period_s'", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), ESL_STORE_SCHEMA_VERSION);
+    assert_int_equal(sqlite3_column_int(st, 1), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
 }
 
 static void schema_versions(void **state)
@@ -435,6 +486,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_mid_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_files, setup, teardown),
         cmocka_unit_test_setup_teardown(racing_openers, setup, teardown),
+        cmocka_unit_test_setup_teardown(counter_period_migration, setup, teardown),
         cmocka_unit_test(long_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
