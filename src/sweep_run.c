@@ -120,12 +120,9 @@ static void gather_labels(job_labels *l)
     add_label(l, "slurm_array_job_id", getenv("SLURM_ARRAY_JOB_ID"));
     add_label(l, "slurm_array_task_id", getenv("SLURM_ARRAY_TASK_ID"));
     add_label(l, "job_completion_index", getenv("JOB_COMPLETION_INDEX"));
-    /* the GPU Slurm gave the job: the first of CUDA_VISIBLE_DEVICES when it
-     * is an index, else NVML's first */
-    char gpus[16] = "0";
-    const char *visible = getenv("CUDA_VISIBLE_DEVICES");
-    if (visible != NULL && visible[0] >= '0' && visible[0] <= '9')
-        snprintf(gpus, sizeof gpus, "%.*s", (int)strspn(visible, "0123456789"), visible);
+    /* the GPU Slurm gave the job: CUDA's device 0, matched to NVML through
+     * CUDA_VISIBLE_DEVICES (indices or UUIDs) and CUDA_DEVICE_ORDER */
+    const char *gpus = "0";
     esl_meter_opts mo = {.kind = ESL_METER_NVML, .gpus = gpus};
     esl_meter *m = NULL;
     esl_record *rec = NULL;
