@@ -212,7 +212,12 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
 
 int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds)
 {
-    size_t n = ds->n_rows;
+    return esl__law_score_rows(out, law, ds, NULL, ds->n_rows);
+}
+
+int esl__law_score_rows(esl_score *out, const esl_law *law, const esl_dataset *ds,
+                        const size_t *idx, size_t n)
+{
     *out = (esl_score){.n = n};
     double *meas = malloc((n ? n : 1) * sizeof *meas);
     double *pred = malloc((n ? n : 1) * sizeof *pred);
@@ -226,17 +231,18 @@ int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds)
     double mean_ln = 0, mean_j = 0;
     size_t inside = 0;
     for (size_t i = 0; i < n && rc == ESL_OK; i++) {
+        const esl_row *row = &ds->rows[idx != NULL ? idx[i] : i];
         esl_prediction p;
-        if ((rc = esl_law_predict(&p, law, &ds->rows[i], &po)) != ESL_OK)
+        if ((rc = esl_law_predict(&p, law, row, &po)) != ESL_OK)
             break;
         /* what the law predicts: dynamic energy (a total row less its idle
          * power over its duration), or the duration for a time law */
-        double y = esl__law_observed(law, &ds->rows[i]);
+        double y = esl__law_observed(law, row);
         if (!(y > 0)) {
             rc = esl__fail(ESL_EINVAL, "%s:%lld: total energy %g J less idle power %g W over %g s "
                            "leaves no dynamic energy (check idle_w and duration_s)", ds->origin,
-                           (long long)ds->rows[i].line, ds->rows[i].energy_j,
-                           esl__row_idle_w(&ds->rows[i]), ds->rows[i].duration_s);
+                           (long long)row->line, row->energy_j, esl__row_idle_w(row),
+                           row->duration_s);
             break;
         }
         inside += y >= p.lo_j && y <= p.hi_j;
