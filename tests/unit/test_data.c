@@ -272,6 +272,74 @@ static void work_counted_once_per_configuration(void **state)
     free(text);
 }
 
+/* The reference: the shortest of %.15g, %.16g, %.17g that reads back. */
+static const char *shortest_ref(char buf[32], double x)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, 32, "%.*g", digits, x);
+        if (digits == 17 || strtod(buf, NULL) == x)
+            break;
+    }
+    return buf;
+}
+
+/*
+ * esl_format_double writes what trying %.15g, %.16g and %.17g with
+ * snprintf and strtod writes: random bit patterns, random magnitudes from
+ * 1e-8 to 1e20, short decimals (0.1, 2.5e6: ties and exact values),
+ * integers, values next to powers of ten and to rounding ties.
+ */
+static void shortest_numbers(void **state)
+{
+    (void)state;
+    uint64_t x = 42;
+    char got[32], want[32];
+    for (long i = 0; i < 600000; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        double v;
+        switch (i % 6) {
+        case 0: { /* any finite double */
+            uint64_t bits = x ^ (x >> 29);
+            memcpy(&v, &bits, sizeof v);
+            if (!isfinite(v))
+                v = 1.0;
+            break;
+        }
+        case 1: /* uniform in the log from 1e-8 to 1e20 */
+            v = pow(10.0, -8.0 + 28.0 * (double)(x >> 11) / 9007199254740992.0);
+            break;
+        case 2: /* decimals of a few digits */
+            v = (double)(x >> 44) / pow(10.0, (double)((x >> 8) % 12)) * pow(10.0, (double)((x >> 4) % 9));
+            break;
+        case 3: /* integers */
+            v = (double)(x >> (11 + (x & 31)));
+            break;
+        case 4: { /* neighbours of powers of ten */
+            double p = pow(10.0, (double)((int)((x >> 8) % 30) - 6));
+            v = nextafter(p, (x & 1) ? 0.0 : INFINITY);
+            break;
+        }
+        default: { /* near a tie at 15 or 16 digits: d.dd..d5 x 10^e, nudged */
+            double base = (double)((x >> 12) % 1000000000000000u) + 0.5;
+            v = base * pow(10.0, (double)((int)((x >> 4) % 20) - 18));
+            for (int k = (int)(x % 3); k > 0; k--)
+                v = nextafter(v, (x & 8) ? 0.0 : INFINITY);
+            break;
+        }
+        }
+        if (i % 12 == 7)
+            v = -v;
+        esl_format_double(got, v);
+        shortest_ref(want, v);
+        if (strcmp(got, want) != 0)
+            fail_msg("%.17g: wrote '%s', printf and strtod give '%s'", v, got, want);
+    }
+    double special[] = {0.0, -0.0, 1.0, 0.1, 0.5, 1e15, 1e16, 9.999999999999999e16, 1e17,
+                        123456789012345.6, 1e-4, 9.9999999999999e-5, 3.6e6, 5e-324, 1.7976931348623157e308};
+    for (size_t i = 0; i < sizeof special / sizeof *special; i++)
+        assert_string_equal(esl_format_double(got, special[i]), shortest_ref(want, special[i]));
+}
+
 /*
  * Per-row checks survive the size-level cache: two rows of one model and
  * size, the second with so many steps that one image's FLOPs overflow int64,
@@ -415,6 +483,7 @@ int main(void)
         cmocka_unit_test(grid), cmocka_unit_test(work_counted_once_per_configuration),
         cmocka_unit_test(plain_and_quoted_lines_agree),
         cmocka_unit_test(steps_overflow_checked_per_row), cmocka_unit_test(reals_read_as_strtod),
+        cmocka_unit_test(shortest_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
