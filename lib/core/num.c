@@ -5,14 +5,16 @@
  * printf's exact decimal conversion and strtod's exact reading, one of each
  * per try, cost microseconds; a prediction run writes six numbers a row.
  * Most doubles are written here without either: the digits come from one
- * multiplication by a power of ten in long double (64-bit significand),
- * which is exact enough to round correctly unless the scaled value lies
- * within 1e-3 of a rounding tie, and whether the digits read back is decided
- * with Clinger's exact fast path (digits of at most 53 bits and a power of
- * ten of at most 22: "How to read floating point numbers accurately", PLDI
- * 1990). Every other case (near ties, large or tiny numbers, long digit
- * strings) takes the printf and strtod route, so the text is always what
- * %.Ng prints.
+ * multiplication by a power of ten in long double (64-bit significand, so
+ * the scaled value is off by at most 2^-64 of itself: 5.4e-3 below 1e17),
+ * which rounds correctly unless the scaled value lies within 1e-2 of a
+ * rounding tie. Whether 15 or 16 digits read back is decided exactly by
+ * Clinger's fast path when the digits fit 53 bits and the power of ten is
+ * at most 22 ("How to read floating point numbers accurately", PLDI 1990),
+ * else by whether they lie inside the double's rounding interval, by more
+ * than the error above either way; 17 digits always read back. Every other
+ * case (near ties, near an interval's end, large or tiny numbers) takes the
+ * printf and strtod route, so the text is always what %.Ng prints.
  */
 #include <float.h>
 #include <math.h>
@@ -28,12 +30,14 @@ static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* 10^k, exact in long double for k <= 27 (5^27 < 2^64). */
+static const long double pow10l_table[28] = {
+    1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+    1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+    1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+
 static long double pow10l_exact(int k)
 {
-    long double p = 1.0L;
-    for (int i = 0; i < k; i++)
-        p *= 10.0L;
-    return p;
+    return pow10l_table[k];
 }
 
 /* Write %.{digits}g of a > 0 whose rounded digits are D (exactly `digits` of
@@ -84,7 +88,7 @@ static void write_g(char *out, int negative, uint64_t d, int digits, int e10)
 }
 
 /*
- * %.{digits}g of x (15 or 16 digits) into out, and *back 1 when it reads
+ * %.{digits}g of x (15 to 17 digits) into out, and *back 1 when it reads
  * back as x. @return 1 when done here, 0 when the caller must use printf
  * and strtod
  */
@@ -114,10 +118,12 @@ static int fast_g(char *out, double x, int digits, int *back)
     if (!(s >= lo && s < hi))
         return 0;
     long double whole = floorl(s), frac = s - whole;
-    if (fabsl(frac - 0.5L) < 1e-3L)
+    if (fabsl(frac - 0.5L) < 1e-2L)
         return 0; /* too near a tie to round without the exact digits */
     uint64_t d = (uint64_t)whole + (frac > 0.5L);
-    if ((long double)d >= hi) { /* 99..9 rounded up to 10..0 */
+    long double d_s = (long double)d; /* d on the scale of s */
+    int ks = digits - 1 - e10;        /* s = a 10^ks */
+    if (d_s >= hi) { /* 99..9 rounded up to 10..0 */
         d /= 10;
         e10++;
     }
@@ -126,10 +132,27 @@ static int fast_g(char *out, double x, int digits, int *back)
     uint64_t m = d;
     while (m % 10 == 0 && q < 22)
         m /= 10, q++;
-    if (m > (UINT64_C(1) << 53) || q < -22 || q > 22)
-        return 0;
-    double v = q >= 0 ? (double)m * exact_pow10[q] : (double)m / exact_pow10[-q];
-    *back = v == a;
+    if (digits == 17) {
+        *back = 1;
+    } else if (m <= (UINT64_C(1) << 53) && q >= -22 && q <= 22) {
+        double v = q >= 0 ? (double)m * exact_pow10[q] : (double)m / exact_pow10[-q];
+        *back = v == a;
+    } else {
+        /* Inside the interval of the reals that round to a: half an ulp
+         * either side (a quarter below a power of two), scaled as s was. */
+        int ex;
+        double mant = frexp(a, &ex);
+        long double ulp = ldexpl(1.0L, ex - 53), k10 = pow10l_exact(abs(ks));
+        long double below = mant == 0.5 ? ulp / 4 : ulp / 2, above = ulp / 2;
+        if (ks >= 0)
+            below *= k10, above *= k10;
+        else
+            below /= k10, above /= k10;
+        long double dist = d_s - s, margin = 1e-2L;
+        if (dist >= 0 ? fabsl(dist - above) < margin : fabsl(-dist - below) < margin)
+            return 0; /* too near the interval's end to tell */
+        *back = dist >= 0 ? dist < above : -dist < below;
+    }
     write_g(out, x < 0, d, digits, e10);
     return 1;
 #endif
@@ -137,7 +160,7 @@ static int fast_g(char *out, double x, int digits, int *back)
 
 const char *esl_format_double(char buf[32], double x)
 {
-    for (int digits = 15; digits <= 16; digits++) {
+    for (int digits = 15; digits <= 17; digits++) {
         int back = 0;
         if (fast_g(buf, x, digits, &back)) {
             if (back)
@@ -145,9 +168,8 @@ const char *esl_format_double(char buf[32], double x)
             continue;
         }
         snprintf(buf, 32, "%.*g", digits, x);
-        if (strtod(buf, NULL) == x)
+        if (digits == 17 || strtod(buf, NULL) == x)
             return buf;
     }
-    snprintf(buf, 32, "%.17g", x);
     return buf;
 }
