@@ -130,6 +130,7 @@ static int append_memo(esl_dataset *ds, string_memo *m, const esl_row *row)
             return esl__fail(ESL_ENOMEM, "out of memory");
         ds->rows = grown;
         ds->cap = cap;
+        esl__advise_huge(grown, cap * sizeof *grown);
     }
     esl_row *copy = &ds->rows[ds->n_rows];
     *copy = *row;

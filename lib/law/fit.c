@@ -1514,45 +1514,77 @@ static uint64_t key_hash(const cell_key *k)
                                (uint64_t)k->prompts, (uint64_t)(uintptr_t)k->gpu,
                                (uint64_t)(uintptr_t)k->dtype, (uint64_t)(uintptr_t)k->model};
     for (size_t i = 0; i < 8; i++) {
+        /* splitmix64's finaliser: every input bit reaches every output bit */
         h ^= parts[i];
-        h *= 0xbf58476d1ce4e5b9u; /* splitmix64's multipliers */
+        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;
+        h = (h ^ (h >> 27)) * 0x94d049bb133111ebu;
         h ^= h >> 31;
     }
     return h;
 }
 
-/* Each row's cell: an open-addressing table of the cells' first rows. */
+/* Each row's cell: an open-addressing table of the cells' keys that grows
+ * with the cells (a large dataset has far fewer cells than rows). */
 static int assign_cells(esl__law_inputs *in, const esl_law *law, const esl_dataset *ds)
 {
-    size_t n = ds->n_rows, cap = 64;
-    while (cap < 2 * n)
-        cap *= 2;
-    uint32_t *slots = malloc(cap * sizeof *slots); /* cell + 1, 0 empty */
+    size_t n = ds->n_rows, cap = 1024, cap_keys = 256;
+    uint32_t *slots = calloc(cap, sizeof *slots); /* cell + 1, 0 empty */
+    cell_key *keys = malloc(cap_keys * sizeof *keys);
     in->cell = malloc((n ? n : 1) * sizeof *in->cell);
-    in->cell_row = malloc((n ? n : 1) * sizeof *in->cell_row);
-    if (slots == NULL || in->cell == NULL || in->cell_row == NULL || n >= UINT32_MAX) {
-        free(slots);
-        return esl__fail(ESL_ENOMEM, "out of memory");
-    }
-    memset(slots, 0, cap * sizeof *slots);
     in->n_cells = 0;
-    for (size_t i = 0; i < n; i++) {
+    int rc = slots == NULL || keys == NULL || in->cell == NULL || n >= UINT32_MAX
+                 ? esl__fail(ESL_ENOMEM, "out of memory")
+                 : ESL_OK;
+    for (size_t i = 0; i < n && rc == ESL_OK; i++) {
         cell_key k = key_of(law, &ds->rows[i]);
         size_t at = (size_t)key_hash(&k) & (cap - 1);
-        for (;; at = (at + 1) & (cap - 1)) {
-            if (slots[at] == 0) {
-                in->cell_row[in->n_cells] = i;
-                slots[at] = (uint32_t)++in->n_cells;
-                break;
+        while (slots[at] != 0 && !key_equal(&k, &keys[slots[at] - 1]))
+            at = (at + 1) & (cap - 1);
+        if (slots[at] == 0) { /* a new cell */
+            if (in->n_cells == cap_keys) {
+                cell_key *grown = realloc(keys, 2 * cap_keys * sizeof *keys);
+                if (grown == NULL) {
+                    rc = esl__fail(ESL_ENOMEM, "out of memory");
+                    break;
+                }
+                keys = grown;
+                cap_keys *= 2;
             }
-            cell_key other = key_of(law, &ds->rows[in->cell_row[slots[at] - 1]]);
-            if (key_equal(&k, &other))
-                break;
+            keys[in->n_cells] = k;
+            slots[at] = (uint32_t)++in->n_cells;
+            if (2 * in->n_cells > cap) { /* rehash at half full */
+                uint32_t *bigger = calloc(2 * cap, sizeof *bigger);
+                if (bigger == NULL) {
+                    rc = esl__fail(ESL_ENOMEM, "out of memory");
+                    break;
+                }
+                cap *= 2;
+                for (size_t c = 0; c < in->n_cells; c++) {
+                    size_t to = (size_t)key_hash(&keys[c]) & (cap - 1);
+                    while (bigger[to] != 0)
+                        to = (to + 1) & (cap - 1);
+                    bigger[to] = (uint32_t)(c + 1);
+                }
+                free(slots);
+                slots = bigger;
+                in->cell[i] = (uint32_t)(in->n_cells - 1);
+                continue;
+            }
         }
         in->cell[i] = slots[at] - 1;
     }
     free(slots);
-    return ESL_OK;
+    free(keys);
+    /* each cell's first row */
+    in->cell_row = rc == ESL_OK ? malloc((in->n_cells ? in->n_cells : 1) * sizeof *in->cell_row)
+                                : NULL;
+    if (rc == ESL_OK && in->cell_row == NULL)
+        rc = esl__fail(ESL_ENOMEM, "out of memory");
+    for (size_t c = 0; rc == ESL_OK && c < in->n_cells; c++)
+        in->cell_row[c] = SIZE_MAX;
+    for (size_t i = n; rc == ESL_OK && i > 0; i--)
+        in->cell_row[in->cell[i - 1]] = i - 1;
+    return rc;
 }
 
 int esl__law_inputs_new(esl__law_inputs **out, const esl_dataset *ds, const esl_fit_opts *opts)
@@ -1575,6 +1607,8 @@ int esl__law_inputs_new(esl__law_inputs **out, const esl_dataset *ds, const esl_
     int bykind = strcmp(form, "by-kind") == 0;
     for (size_t i = 0; i < n; i++) {
         const esl_row *row = &ds->rows[i];
+        /* ln FLOPs is a function of the cell's key: computed per row here,
+         * it is the same expression linear_features evaluates */
         in->ln_flops[i] = log(esl__law_flops(&law, row) / 1e9);
         in->ln_res[i] = esl__ln_res(row);
         in->e[i] = esl__law_energy(&law, row);
