@@ -253,36 +253,47 @@ static int add_fold(esl_validation *v, const esl_dataset *ds, const char *train_
     return esl__law_score_rows(&f->score, f->law, ds, idx + n_train, n_test);
 }
 
-/* 1 when every held-out row's model has a training row too. The dataset's
- * strings are interned (one pointer per distinct name), so pointers compare. */
-static int every_model_trained(const esl_dataset *ds, const unsigned char *is_test)
+/* Each row's model as a small id (equal names, equal ids), for
+ * every_model_trained; NULL when there are too many models to track. */
+static unsigned char *model_ids(const esl_dataset *ds)
 {
     const char *seen[64];
     size_t n_seen = 0;
-    for (size_t i = 0; i < ds->n_rows; i++) {
-        if (is_test[i])
-            continue;
-        int known = 0;
-        for (size_t j = 0; j < n_seen && !known; j++)
-            known = seen[j] == ds->rows[i].model;
-        if (!known && n_seen == 64)
-            return 0; /* too many models to track: estimate it */
-        if (!known)
-            seen[n_seen++] = ds->rows[i].model;
+    unsigned char *id = malloc(ds->n_rows ? ds->n_rows : 1);
+    for (size_t i = 0; id != NULL && i < ds->n_rows; i++) {
+        const char *m = ds->rows[i].model;
+        size_t k = 0;
+        while (k < n_seen && seen[k] != m)
+            k++;
+        if (k == n_seen) /* a pointer not seen: a new name, or an old one elsewhere */
+            for (k = 0; k < n_seen && strcmp(seen[k], m) != 0; k++)
+                ;
+        if (k == n_seen && n_seen == 64) {
+            free(id);
+            return NULL;
+        }
+        if (k == n_seen)
+            seen[n_seen++] = m;
+        id[i] = (unsigned char)k;
     }
-    const char *last = NULL; /* the last held-out model found among them */
+    return id;
+}
+
+/* 1 when every held-out row's model has a training row too (`ids`:
+ * model_ids; NULL: too many models to tell, estimate it). */
+static int every_model_trained(const esl_dataset *ds, const unsigned char *is_test,
+                               const unsigned char *ids)
+{
+    unsigned char trained[64] = {0}, tested[64] = {0};
+    if (ids == NULL)
+        return 0;
     for (size_t i = 0; i < ds->n_rows; i++) {
-        if (!is_test[i] || ds->rows[i].model == last)
-            continue;
-        int known = 0;
-        for (size_t j = 0; j < n_seen && !known; j++)
-            known = seen[j] == ds->rows[i].model;
-        for (size_t j = 0; j < n_seen && !known; j++)
-            known = strcmp(seen[j], ds->rows[i].model) == 0;
-        if (!known)
+        trained[ids[i]] |= !is_test[i];
+        tested[ids[i]] |= is_test[i];
+    }
+    for (size_t k = 0; k < 64; k++)
+        if (tested[k] && !trained[k])
             return 0;
-        last = ds->rows[i].model;
-    }
     return 1;
 }
 
@@ -297,12 +308,15 @@ int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
     char *names = malloc(1024);
     split_plan sp = {.kind = SPLIT_NAMED};
     esl__law_inputs *in = NULL;
+    unsigned char *ids = NULL;
     int rc = v == NULL || is_test == NULL || idx == NULL || names == NULL ||
                      (v->split = esl__strdup(split)) == NULL
                  ? esl__fail(ESL_ENOMEM, "out of memory")
                  : plan_split(&sp, ds, split, seed);
     if (rc == ESL_OK)
         rc = esl__law_inputs_new(&in, ds, opts);
+    if (rc == ESL_OK && sp.kind == SPLIT_KFOLD)
+        ids = model_ids(ds); /* NULL (no room, or too many models): refits kept */
     for (size_t f = 0; rc == ESL_OK && f < sp.n_folds; f++) {
         unsigned char *in_fold = is_test + n;
         plan_fold(&sp, ds, f, is_test, in_fold, names, names + 512);
@@ -310,12 +324,13 @@ int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
         /* A k-fold fold whose held-out models all have training rows never
          * uses the between-model variance: skip the refits that estimate it. */
         if (sp.kind == SPLIT_KFOLD)
-            fold.no_between = every_model_trained(ds, is_test);
+            fold.no_between = every_model_trained(ds, is_test, ids);
         rc = add_fold(v, ds, names, names + 512, is_test, in_fold, idx, in,
                       opts != NULL || sp.kind == SPLIT_KFOLD ? &fold : NULL);
     }
     plan_free(&sp);
     esl__law_inputs_free(in);
+    free(ids);
     free(is_test);
     free(idx);
     free(names);
