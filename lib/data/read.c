@@ -193,7 +193,7 @@ static int find_model(reader *r, const char *name, const esl_model **out)
         return ESL_OK;
     }
     for (size_t i = 0; i < r->n_models; i++)
-        if (strcmp(r->models[i].name, name) == 0) {
+        if (r->models[i].name[0] == name[0] && strcmp(r->models[i].name, name) == 0) {
             *out = r->models[i].model;
             return ESL_OK;
         }
@@ -371,7 +371,7 @@ static int convert_row(reader *r, esl_row *row)
         case COL_DTYPE: row->dtype = s; break;
         case COL_SOURCE: row->source = s; row->present |= ESL_ROW_SOURCE; break;
         case COL_CFG:
-            if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0)
+            if ((s[0] != '0' && s[0] != '1') || s[1] != '\0')
                 return fail_cell(r, ESL_EINVAL, c, s, "is not 0 or 1");
             row->cfg = s[0] == '1';
             break;

@@ -755,9 +755,11 @@ static void linear_features(level_ids *li, const esl_row *row, const esl__law_in
         switch (law->features[j].kind) {
         case ESL_FEATURE_CONST: x[j] = 1.0; break;
         case ESL_FEATURE_LN_FLOPS:
-            x[j] = in != NULL ? in->ln_flops[at] : log(esl__law_flops(law, row) / 1e9);
+            x[j] = in != NULL ? in->ln_flops[in->cell[at]] : log(esl__law_flops(law, row) / 1e9);
             break;
-        case ESL_FEATURE_LN_RES: x[j] = in != NULL ? in->ln_res[at] : esl__ln_res(row); break;
+        case ESL_FEATURE_LN_RES:
+            x[j] = in != NULL ? in->ln_res[in->cell[at]] : esl__ln_res(row);
+            break;
         case ESL_FEATURE_LEVEL: x[j] = id[li->factor_of[j]] == li->level_of[j] ? 1.0 : 0.0; break;
         default: x[j] = 0.0; break;
         }
@@ -1575,15 +1577,22 @@ static int assign_cells(esl__law_inputs *in, const esl_law *law, const esl_datas
     }
     free(slots);
     free(keys);
-    /* each cell's first row */
-    in->cell_row = rc == ESL_OK ? malloc((in->n_cells ? in->n_cells : 1) * sizeof *in->cell_row)
-                                : NULL;
-    if (rc == ESL_OK && in->cell_row == NULL)
+    /* each cell's first row, and its features' logarithms: the expressions
+     * linear_features evaluates for a row without inputs */
+    size_t m = in->n_cells ? in->n_cells : 1;
+    in->cell_row = rc == ESL_OK ? malloc(m * sizeof *in->cell_row) : NULL;
+    in->ln_flops = rc == ESL_OK ? malloc(2 * m * sizeof *in->ln_flops) : NULL;
+    if (rc == ESL_OK && (in->cell_row == NULL || in->ln_flops == NULL))
         rc = esl__fail(ESL_ENOMEM, "out of memory");
-    for (size_t c = 0; rc == ESL_OK && c < in->n_cells; c++)
-        in->cell_row[c] = SIZE_MAX;
+    if (rc == ESL_OK)
+        in->ln_res = in->ln_flops + m;
     for (size_t i = n; rc == ESL_OK && i > 0; i--)
         in->cell_row[in->cell[i - 1]] = i - 1;
+    for (size_t c = 0; rc == ESL_OK && c < in->n_cells; c++) {
+        const esl_row *row = &ds->rows[in->cell_row[c]];
+        in->ln_flops[c] = log(esl__law_flops(law, row) / 1e9);
+        in->ln_res[c] = esl__ln_res(row);
+    }
     return rc;
 }
 
@@ -1597,20 +1606,17 @@ int esl__law_inputs_new(esl__law_inputs **out, const esl_dataset *ds, const esl_
         return ESL_OK; /* the nonlinear forms read the rows themselves */
     size_t n = ds->n_rows;
     esl__law_inputs *in = calloc(1, sizeof *in);
-    double *a = malloc((5 * n + 1) * sizeof *a);
+    double *a = malloc((3 * n + 1) * sizeof *a);
     if (in == NULL || a == NULL) {
         free(in);
         free(a);
         return esl__fail(ESL_ENOMEM, "out of memory");
     }
-    *in = (esl__law_inputs){a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, NULL, NULL, 0, 1};
+    esl__advise_huge(a, (3 * n + 1) * sizeof *a);
+    *in = (esl__law_inputs){.e = a, .y = a + n, .energy_j = a + 2 * n, .usable = 1};
     int bykind = strcmp(form, "by-kind") == 0;
     for (size_t i = 0; i < n; i++) {
         const esl_row *row = &ds->rows[i];
-        /* ln FLOPs is a function of the cell's key: computed per row here,
-         * it is the same expression linear_features evaluates */
-        in->ln_flops[i] = log(esl__law_flops(&law, row) / 1e9);
-        in->ln_res[i] = esl__ln_res(row);
         in->e[i] = esl__law_energy(&law, row);
         in->y[i] = esl__ln_kwh(in->e[i]);
         in->energy_j[i] = row->energy_j;
@@ -1628,9 +1634,10 @@ int esl__law_inputs_new(esl__law_inputs **out, const esl_dataset *ds, const esl_
 void esl__law_inputs_free(esl__law_inputs *in)
 {
     if (in != NULL) {
-        free(in->ln_flops);
+        free(in->e);
         free(in->cell);
         free(in->cell_row);
+        free(in->ln_flops);
     }
     free(in);
 }

@@ -40,10 +40,10 @@ double esl__gpus_overhead(int64_t gpus);
 double esl__row_idle_w(const esl_row *row);
 
 /* What the linear forms read of each row of a dataset, computed once for
- * the many fits of a validation: row i's ln(FLOPs / 1e9) as the form counts
- * them, ln(H W / 256), and its response E (esl__law_energy) and ln E in kWh. */
+ * the many fits of a validation (and once for a large fit): row i's
+ * response E (esl__law_energy) and ln E in kWh, its energy_j, its cell. */
 typedef struct esl__law_inputs {
-    double *ln_flops, *ln_res, *e, *y;
+    double *e, *y;
     double *energy_j; /* the row's energy_j (the training summary's range) */
     /* Rows that differ only in their measured energy share one cell: the
      * same features, weight, model, size and steps. Least squares on a
@@ -52,6 +52,8 @@ typedef struct esl__law_inputs {
      * one row per cell into its factor instead of every row. */
     uint32_t *cell;   /* per row */
     size_t *cell_row; /* per cell: its first row */
+    double *ln_flops, *ln_res; /* per cell: ln(FLOPs / 1e9) as the form counts them,
+                                * ln(H W / 256) */
     size_t n_cells;
     int usable;       /* every row passes the fit's checks for this form and response */
 } esl__law_inputs;
