@@ -1525,8 +1525,18 @@ static uint64_t key_hash(const cell_key *k)
     return h;
 }
 
+#define CELL_AHEAD 16 /* rows whose slot and key are fetched ahead */
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
 /* Each row's cell: an open-addressing table of the cells' keys that grows
- * with the cells (a large dataset has far fewer cells than rows). */
+ * with the cells (a large dataset has far fewer cells than rows). Rows come
+ * in any order, so each lookup would wait on memory twice (its slot, then
+ * its cell's key): the hashes are computed first, into in->cell, and the
+ * slots and keys of rows a little ahead are fetched while a row is placed. */
 static int assign_cells(esl__law_inputs *in, const esl_law *law, const esl_dataset *ds)
 {
     size_t n = ds->n_rows, cap = 1024, cap_keys = 256;
@@ -1539,7 +1549,18 @@ static int assign_cells(esl__law_inputs *in, const esl_law *law, const esl_datas
                  : ESL_OK;
     for (size_t i = 0; i < n && rc == ESL_OK; i++) {
         cell_key k = key_of(law, &ds->rows[i]);
-        size_t at = (size_t)key_hash(&k) & (cap - 1);
+        in->cell[i] = (uint32_t)key_hash(&k); /* its low 32 bits, replaced by the cell below */
+    }
+    for (size_t i = 0; i < n && rc == ESL_OK; i++) {
+        if (i + CELL_AHEAD < n)
+            PREFETCH(&slots[in->cell[i + CELL_AHEAD] & (cap - 1)]);
+        if (i + CELL_AHEAD / 2 < n) {
+            uint32_t ahead = slots[in->cell[i + CELL_AHEAD / 2] & (cap - 1)];
+            if (ahead != 0)
+                PREFETCH(&keys[ahead - 1]);
+        }
+        cell_key k = key_of(law, &ds->rows[i]);
+        size_t at = (size_t)in->cell[i] & (cap - 1);
         while (slots[at] != 0 && !key_equal(&k, &keys[slots[at] - 1]))
             at = (at + 1) & (cap - 1);
         if (slots[at] == 0) { /* a new cell */
@@ -1562,7 +1583,7 @@ static int assign_cells(esl__law_inputs *in, const esl_law *law, const esl_datas
                 }
                 cap *= 2;
                 for (size_t c = 0; c < in->n_cells; c++) {
-                    size_t to = (size_t)key_hash(&keys[c]) & (cap - 1);
+                    size_t to = (size_t)(uint32_t)key_hash(&keys[c]) & (cap - 1);
                     while (bigger[to] != 0)
                         to = (to + 1) & (cap - 1);
                     bigger[to] = (uint32_t)(c + 1);
