@@ -210,6 +210,61 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
     return predict_time(out, law, row, opts);
 }
 
+/* Spearman's rho from GSL's definition (gsl_stats_spearman: ranks from 1,
+ * ties given the mean of their positions, then the Pearson correlation of
+ * the ranks), with the ranks found by qsort rather than GSL's heap sort:
+ * the same ranks, a correlation summed in another order. Scores of many
+ * rows (SPEARMAN_QSORT_ROWS and more) use it; smaller ones keep GSL's,
+ * bit for bit. */
+#define SPEARMAN_QSORT_ROWS 10000
+
+typedef struct ranked {
+    double v;
+    size_t i;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    double x = ((const ranked *)a)->v, y = ((const ranked *)b)->v;
+    return (x > y) - (x < y);
+}
+
+/* rank[i] of v[i] among v[0..n), as GSL's compute_rank gives it. */
+static void ranks_of(double *rank, const double *v, size_t n, ranked *tmp)
+{
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (ranked){v[i], i};
+    qsort(tmp, n, sizeof *tmp, cmp_ranked);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && tmp[j].v == tmp[i].v)
+            j++;
+        double r = (double)i + 1.0;
+        if (j - i > 1) { /* a tie: the mean of positions i+1..j, summed as GSL does */
+            r = 0.0;
+            for (size_t k = i; k < j; k++)
+                r += (double)k + 1.0;
+            r /= (double)(j - i);
+        }
+        for (size_t k = i; k < j; k++)
+            rank[tmp[k].i] = r;
+        i = j;
+    }
+}
+
+static double spearman(const double *a, const double *b, size_t n, double *work)
+{
+    if (n < SPEARMAN_QSORT_ROWS)
+        return gsl_stats_spearman(a, 1, b, 1, n, work);
+    ranked *tmp = malloc(n * sizeof *tmp);
+    if (tmp == NULL)
+        return gsl_stats_spearman(a, 1, b, 1, n, work);
+    ranks_of(work, a, n, tmp);
+    ranks_of(work + n, b, n, tmp);
+    free(tmp);
+    return gsl_stats_correlation(work, 1, work + n, 1, n);
+}
+
 int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds)
 {
     return esl__law_score_rows(out, law, ds, NULL, ds->n_rows);
@@ -278,7 +333,7 @@ int esl__law_score_rows(esl_score *out, const esl_law *law, const esl_dataset *d
         out->r2_lin = 1.0 - ss_res_j / ss_tot_j;
     if (n >= 2) {
         double r = gsl_stats_correlation(meas, 1, pred, 1, n);
-        double s = gsl_stats_spearman(meas, 1, pred, 1, n, work);
+        double s = spearman(meas, pred, n, work);
         out->pearson = isfinite(r) ? r : NAN;
         out->spearman = isfinite(s) ? s : NAN;
     }

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 #include <gsl/gsl_multifit.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "esl/esl.h"
 
@@ -587,6 +588,41 @@ static void folds_by_row_indices(void **state)
     esl_dataset_free(ds);
 }
 
+/* A score of many rows ranks them with qsort: its Spearman's rho is GSL's
+ * (to rounding), ties included (rows of one configuration share a
+ * prediction). */
+static void spearman_of_many_rows(void **state)
+{
+    (void)state;
+    esl_dataset *ds = generated_as(15000, 0, 1);
+    esl_law *law = NULL;
+    esl_fit_opts o = {.no_between = 1};
+    assert_int_equal(esl_law_fit(&law, ds, &o), ESL_OK);
+    esl_score sc;
+    assert_int_equal(esl_law_score(&sc, law, ds), ESL_OK);
+    size_t n = ds->n_rows;
+    double *meas = malloc(n * sizeof *meas), *pred = malloc(n * sizeof *pred);
+    double *work = malloc(2 * n * sizeof *work);
+    assert_non_null(meas);
+    assert_non_null(pred);
+    assert_non_null(work);
+    esl_predict_opts po = {.level = 0.95, .unseen_as_baseline = 1};
+    for (size_t i = 0; i < n; i++) {
+        esl_prediction p;
+        assert_int_equal(esl_law_predict(&p, law, &ds->rows[i], &po), ESL_OK);
+        meas[i] = ds->rows[i].energy_j;
+        pred[i] = p.energy_j;
+    }
+    double want = gsl_stats_spearman(meas, 1, pred, 1, n, work);
+    assert_true(want > 0.5 && want < 1.0);
+    assert_true(fabs(sc.spearman - want) <= 1e-12);
+    free(meas);
+    free(pred);
+    free(work);
+    esl_law_free(law);
+    esl_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -595,7 +631,7 @@ int main(void)
         cmocka_unit_test(law_file_errors), cmocka_unit_test(prediction),
         cmocka_unit_test(fit_errors),   cmocka_unit_test(methods), cmocka_unit_test(streamed_fit_matches_whole_design),
         cmocka_unit_test(validation),   cmocka_unit_test(default_law),
-        cmocka_unit_test(folds_by_row_indices),
+        cmocka_unit_test(folds_by_row_indices), cmocka_unit_test(spearman_of_many_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
