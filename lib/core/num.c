@@ -117,10 +117,13 @@ static int fast_g(char *out, double x, int digits, int *back)
     }
     if (!(s >= lo && s < hi))
         return 0;
-    long double whole = floorl(s), frac = s - whole;
-    if (fabsl(frac - 0.5L) < 1e-2L)
+    /* the nearest integer (llrintl: no change of the x87 rounding mode, as
+     * a cast or floorl would make) and how far s is from it */
+    long long nearest = llrintl(s);
+    long double frac = s - (long double)nearest;
+    if (fabsl(fabsl(frac) - 0.5L) < 1e-2L)
         return 0; /* too near a tie to round without the exact digits */
-    uint64_t d = (uint64_t)whole + (frac > 0.5L);
+    uint64_t d = (uint64_t)nearest;
     long double d_s = (long double)d; /* d on the scale of s */
     int ks = digits - 1 - e10;        /* s = a 10^ks */
     if (d_s >= hi) { /* 99..9 rounded up to 10..0 */
