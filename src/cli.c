@@ -227,12 +227,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_handler fn, voi
 
 const char *cli_num(char buf[32], double x)
 {
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, 32, "%.*g", digits, x);
-        if (digits == 17 || strtod(buf, NULL) == x)
-            break;
-    }
-    return buf;
+    return esl_format_double(buf, x);
 }
 
 int cli_int(const char *option, const char *arg, int64_t min, int64_t max, int64_t *out)

@@ -201,6 +201,16 @@ int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention conven
 int esl_dataset_expand_prompts(esl_dataset **out, const esl_dataset *ds, const int64_t *prompts,
                                size_t n_prompts);
 
+/*
+ * Write x as the shortest of "%.15g", "%.16g" and "%.17g" that reads back
+ * (strtod) to the same double, the form esl writes numbers in CSV (the text
+ * is exactly what printf prints for that precision; most numbers are
+ * written without printf's exact conversion, which makes this several times
+ * faster than trying the three with snprintf and strtod).
+ * @return buf
+ */
+const char *esl_format_double(char buf[32], double x);
+
 /* Release a dataset. NULL is a no-op. */
 void esl_dataset_free(esl_dataset *ds);
 

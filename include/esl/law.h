@@ -340,6 +340,21 @@ typedef struct esl_validation {
 int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
                  unsigned long seed, const esl_fit_opts *opts);
 
+/*
+ * Which rows fold `fold` (from 0) of esl_validate(ds, split, seed) holds out
+ * and which it uses: is_test[i] is 1 for a held-out row of ds, in_fold[i] 1
+ * for a row the fold trains or tests on (a named split "train=A:test=C"
+ * leaves the other rows out; every other split uses every row). Both arrays
+ * have ds->n_rows entries; in_fold and n_folds may be NULL. The k-fold
+ * shuffle is esl_validate's own, so a caller learns the rows a fold used
+ * without repeating it. *n_folds gets the split's number of folds.
+ * @return ESL_OK; the codes of esl_validate for a bad split; ESL_EINVAL for
+ *         a fold the split does not have; ESL_ENOMEM
+ */
+int esl_validate_split_rows(unsigned char *is_test, unsigned char *in_fold, size_t *n_folds,
+                            const esl_dataset *ds, const char *split, unsigned long seed,
+                            size_t fold);
+
 void esl_validation_free(esl_validation *v);
 
 /*

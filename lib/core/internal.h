@@ -35,14 +35,35 @@ static inline bool esl__add(int64_t *acc, int64_t x)
     return !__builtin_add_overflow(*acc, x, acc);
 }
 
+/* Ask the kernel to back a large array (of `size` bytes at p) with huge
+ * pages where it can: a dataset of 10^6 rows then costs a few hundred page
+ * faults instead of some 60 000. A hint only; nothing happens for arrays
+ * under a few MiB or where the system has no such advice. */
+void esl__advise_huge(void *p, size_t size);
+
 /* Duplicate a string; NULL in, NULL out. */
 char *esl__strdup(const char *s);
 
-/* How many configurations (model, size, steps, cfg) the dataset readers of
- * the calling thread have counted with esl_row_set_work since it started: a
- * reader counts each configuration once, however many rows repeat it. The
- * unit tests read it to check that the work cache never counts twice. */
+/* How many (model, image size) pairs the dataset readers of the calling
+ * thread have counted with esl_row_set_work since it started: the work
+ * behind a row (its layer plan, FLOPs per component) depends on the model
+ * and size only, so a reader counts each pair once, however many rows,
+ * step counts or CFG settings repeat it. The unit tests read it to check
+ * that the work cache never counts twice. */
 size_t esl__data_work_builds(void);
+
+/* The FLOPs of one image from its stages' counts (Eq. 1: text + T * denoise
+ * * 2^cfg + decode), with esl_flops_count's overflow check and message.
+ * @return ESL_OK or ESL_ERANGE */
+struct esl_model;
+int esl__flops_image(int64_t *out, const struct esl_model *m, int64_t text, int64_t denoise,
+                     int64_t decode, int64_t steps, int cfg);
+
+/* esl_row_set_work, also giving the engine's integer counts (*f). */
+struct esl_row;
+struct esl_flops;
+int esl__row_set_work(struct esl_row *row, const struct esl_model *model, int convention,
+                      struct esl_flops *f);
 
 /* Split a dataset's rows in two new datasets, keeping their order: rows i
  * with is_in[i] set go to *in, the others to *out. Faster than appending

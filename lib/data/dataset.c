@@ -130,6 +130,7 @@ static int append_memo(esl_dataset *ds, string_memo *m, const esl_row *row)
             return esl__fail(ESL_ENOMEM, "out of memory");
         ds->rows = grown;
         ds->cap = cap;
+        esl__advise_huge(grown, cap * sizeof *grown);
     }
     esl_row *copy = &ds->rows[ds->n_rows];
     *copy = *row;
@@ -231,6 +232,25 @@ int esl_dataset_parse(esl_dataset **out, const char *text, size_t len, const cha
     return rc;
 }
 
+/* Room for `rows` rows in a new dataset, asked for once: a file's rows then
+ * never move while it is read (growing by doubling copies the array and
+ * faults its pages in twice). The room is address space until rows are
+ * written into it. A failure only leaves the dataset to grow as it goes. */
+static void reserve_rows(esl_dataset *ds, size_t rows)
+{
+    if (ds->cap >= rows || rows > SIZE_MAX / 2 / sizeof *ds->rows)
+        return;
+    esl_row *grown = realloc(ds->rows, rows * sizeof *grown);
+    if (grown == NULL)
+        return;
+    ds->rows = grown;
+    ds->cap = rows;
+    esl__advise_huge(grown, rows * sizeof *grown);
+}
+
+/* The fewest bytes a data row takes: "m,g,d,0,1,1,1,1,1\n". */
+#define MIN_ROW_BYTES 18
+
 int esl_dataset_load(esl_dataset **out, const char *path, const esl_data_opts *opts)
 {
     *out = NULL;
@@ -243,7 +263,15 @@ int esl_dataset_load(esl_dataset **out, const char *path, const esl_data_opts *o
     if (fp == NULL)
         return esl__fail(errno == ENOENT ? ESL_ENOTFOUND : ESL_EIO, "%s: cannot open: %s", path,
                          strerror(errno));
-    int rc = esl_dataset_read(out, fp, path, opts);
+    int rc = esl_dataset_new(out, path, conv_of(opts));
+    /* A large regular file: room for as many rows as it could hold. */
+    if (rc == ESL_OK && fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size > (off_t)(1 << 20))
+        reserve_rows(*out, (size_t)st.st_size / MIN_ROW_BYTES);
+    if (rc == ESL_OK && (rc = esl_data_read(fp, path, opts, append_cb, *out)) != ESL_OK) {
+        esl_dataset_free(*out);
+        *out = NULL;
+    }
     fclose(fp);
     return rc;
 }

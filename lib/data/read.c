@@ -35,17 +35,20 @@ static const char *const column_names[COL_COUNT] = {
 #define WORK_CACHE_MIN 256 /* slots of the work table at first; it doubles at half full */
 
 /*
- * The work of one configuration: every input of esl_row_set_work but the
- * prompts (the engine's checks, size granularity and overflow, depend on
- * all the others). Large datasets repeat a few thousand configurations, so
- * each is counted once and kept in an open-addressing table on the full key
- * that grows instead of evicting: a configuration is never counted twice.
+ * The work of one image size of one model: every input of esl_row_set_work
+ * but the steps, prompts and CFG, which only scale its counts (the layer
+ * plan and each component's FLOPs depend on the model and size alone; the
+ * engine's one check that reads the steps, an overflow of one image's
+ * FLOPs, is made per row by esl__flops_image). Large datasets repeat a few
+ * hundred sizes, so each is counted once and kept in an open-addressing
+ * table on the full key that grows instead of evicting: a size is never
+ * counted twice.
  */
 typedef struct work_entry {
     const esl_model *model; /* NULL: empty slot */
-    int64_t height, width, steps;
-    int cfg;
-    esl_row work;    /* esl_row_set_work's result for one prompt */
+    int64_t height, width;
+    esl_row work;           /* esl_row_set_work's result for one prompt, one step, no CFG */
+    int64_t text, denoise, decode; /* the engine's integer counts per stage */
 } work_entry;
 
 typedef struct work_cache {
@@ -53,7 +56,7 @@ typedef struct work_cache {
     size_t cap, used; /* cap is a power of two */
 } work_cache;
 
-/* Works counted by readers on this thread (esl__data_work_builds). */
+/* Sizes counted by readers on this thread (esl__data_work_builds). */
 static _Thread_local size_t work_builds;
 
 typedef struct reader {
@@ -69,8 +72,11 @@ typedef struct reader {
     size_t n_fields;      /* fields seen in the current record */
     int map[MAX_FIELDS];  /* field index -> column, for the header's columns */
     size_t n_header;
+    char *field[MAX_FIELDS]; /* the current record's cells: into cells[] or line_buf */
     char *cells[MAX_FIELDS];
     size_t cell_cap[MAX_FIELDS];
+    char *line_buf;       /* a plain line's copy, split in place (split_plain) */
+    size_t line_cap;
     struct { char *name; esl_model *model; } models[MAX_MODELS];
     size_t n_models;
     work_cache cache;
@@ -84,6 +90,16 @@ static int fail_cell(reader *r, int status, enum column c, const char *value, co
 
 static int parse_int(reader *r, enum column c, const char *s, int64_t min, int64_t *out)
 {
+    /* Up to 18 plain digits cannot overflow: read them here, and anything
+     * else (signs, blanks, long numbers, errors) through strtoll. */
+    int64_t fast = 0;
+    size_t n = 0;
+    for (; n < 18 && s[n] >= '0' && s[n] <= '9'; n++)
+        fast = fast * 10 + (s[n] - '0');
+    if (n > 0 && s[n] == '\0' && fast >= min) {
+        *out = fast;
+        return ESL_OK;
+    }
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
@@ -96,11 +112,71 @@ static int parse_int(reader *r, enum column c, const char *s, int64_t min, int64
     return ESL_OK;
 }
 
+/* Exact powers of ten: 10^22 is the largest a double holds exactly. */
+static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/*
+ * Plain decimals ("2.5", "132741", "2.62965e+06") whose digits fit 2^53 and
+ * whose power of ten is at most 22 either way are read exactly as strtod
+ * reads them: the digits and the power are both exact doubles, so one
+ * correctly rounded multiplication or division gives the correctly rounded
+ * value (Clinger, "How to read floating point numbers accurately", PLDI
+ * 1990, the fast path). @return 1 with *out set, 0 to fall back to strtod
+ */
+static int fast_real(const char *s, double *out)
+{
+    uint64_t m = 0;
+    int digits = 0, exp10 = 0, any = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++, any = 1) {
+        if (m == 0 && *p == '0')
+            continue; /* leading zeros count for nothing */
+        if (++digits > 19)
+            return 0;
+        m = m * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, any = 1) {
+            exp10--;
+            if (m == 0 && *p == '0')
+                continue;
+            if (++digits > 19)
+                return 0;
+            m = m * 10 + (uint64_t)(*p - '0');
+        }
+    }
+    if (!any)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        int sign = 1, e = 0, n = 0;
+        p++;
+        if (*p == '+' || *p == '-')
+            sign = *p++ == '-' ? -1 : 1;
+        for (; *p >= '0' && *p <= '9' && n < 4; p++, n++)
+            e = e * 10 + (*p - '0');
+        if (n == 0 || n == 4)
+            return 0;
+        exp10 += sign * e;
+    }
+    if (*p != '\0' || m > (UINT64_C(1) << 53) || exp10 < -22 || exp10 > 22)
+        return 0;
+    double v = (double)m;
+    *out = exp10 >= 0 ? v * exact_pow10[exp10] : v / exact_pow10[-exp10];
+    return 1;
+}
+
 static int parse_real(reader *r, enum column c, const char *s, int positive, double *out)
 {
+    double v;
+    if (fast_real(s, &v) && (positive ? v > 0.0 : v >= 0.0)) {
+        *out = v;
+        return ESL_OK;
+    }
     char *end;
     errno = 0;
-    double v = strtod(s, &end);
+    v = strtod(s, &end);
     if (end == s || *end != '\0' || !isfinite(v))
         return fail_cell(r, ESL_EPARSE, c, s, "is not a finite number");
     if (positive ? !(v > 0.0) : v < 0.0)
@@ -117,7 +193,7 @@ static int find_model(reader *r, const char *name, const esl_model **out)
         return ESL_OK;
     }
     for (size_t i = 0; i < r->n_models; i++)
-        if (strcmp(r->models[i].name, name) == 0) {
+        if (r->models[i].name[0] == name[0] && strcmp(r->models[i].name, name) == 0) {
             *out = r->models[i].model;
             return ESL_OK;
         }
@@ -144,7 +220,7 @@ static int check_header(reader *r)
 {
     int seen[COL_COUNT] = {0};
     for (size_t i = 0; i < r->n_fields; i++) {
-        const char *name = r->cells[i];
+        const char *name = r->field[i];
         if (i == 0 && strncmp(name, "\xEF\xBB\xBF", 3) == 0)
             name += 3; /* a UTF-8 byte order mark, as spreadsheets save */
         int c = -1;
@@ -211,23 +287,19 @@ static uint64_t mix64(uint64_t h)
     return h ^ (h >> 31);
 }
 
-static uint64_t work_hash(const esl_model *m, const esl_row *row)
+static uint64_t work_hash(const esl_model *m, int64_t height, int64_t width)
 {
     uint64_t h = mix64((uint64_t)(uintptr_t)m);
-    h = mix64(h ^ (uint64_t)row->height);
-    h = mix64(h ^ ((uint64_t)row->width << 20 ^ (uint64_t)row->steps << 1 ^ (uint64_t)row->cfg));
-    return h;
+    return mix64(h ^ (uint64_t)height ^ (uint64_t)width << 32);
 }
 
-static work_entry *work_slot(work_entry *slots, size_t cap, const esl_model *m,
-                             const esl_row *row)
+static work_entry *work_slot(work_entry *slots, size_t cap, const esl_model *m, int64_t height,
+                             int64_t width)
 {
-    size_t i = (size_t)work_hash(m, row) & (cap - 1);
+    size_t i = (size_t)work_hash(m, height, width) & (cap - 1);
     for (;; i = (i + 1) & (cap - 1)) {
         work_entry *e = &slots[i];
-        if (e->model == NULL || (e->model == m && e->height == row->height &&
-                                 e->width == row->width && e->steps == row->steps &&
-                                 e->cfg == row->cfg))
+        if (e->model == NULL || (e->model == m && e->height == height && e->width == width))
             return e;
     }
 }
@@ -241,7 +313,7 @@ static int work_grow(work_cache *c)
     for (size_t i = 0; i < c->cap; i++) {
         const work_entry *e = &c->slots[i];
         if (e->model != NULL)
-            *work_slot(slots, cap, e->model, &e->work) = *e;
+            *work_slot(slots, cap, e->model, e->height, e->width) = *e;
     }
     free(c->slots);
     c->slots = slots;
@@ -249,24 +321,32 @@ static int work_grow(work_cache *c)
     return ESL_OK;
 }
 
-/* The work of a row's configuration, counted on first sight. */
+/* The work of a row's model and size, counted on first sight, and the check
+ * of its steps and CFG. */
 static int cached_work(reader *r, const esl_model *m, const esl_row *row, const esl_row **out)
 {
     work_cache *c = &r->cache;
     int rc;
     if (2 * (c->used + 1) > c->cap && (rc = work_grow(c)) != ESL_OK)
         return rc;
-    work_entry *e = work_slot(c->slots, c->cap, m, row);
+    work_entry *e = work_slot(c->slots, c->cap, m, row->height, row->width);
     if (e->model == NULL) {
         esl_row one = *row;
-        one.prompts = 1;
+        esl_flops f;
+        one.prompts = one.steps = 1;
+        one.cfg = 0;
         work_builds++;
-        if ((rc = esl_row_set_work(&one, m, r->opts->convention)) != ESL_OK)
+        if ((rc = esl__row_set_work(&one, m, (int)r->opts->convention, &f)) != ESL_OK)
             return esl__fail_prefix(rc, "%s:%lld: ", r->origin, (long long)r->line);
         one.model = one.gpu = one.dtype = one.source = NULL; /* the reader's cells: not kept */
-        *e = (work_entry){m, row->height, row->width, row->steps, row->cfg, one};
+        *e = (work_entry){m, row->height, row->width, one, f.text_flops, f.denoise_flops_per_step,
+                          f.decode_flops};
         c->used++;
     }
+    int64_t image;
+    if ((rc = esl__flops_image(&image, m, e->text, e->denoise, e->decode, row->steps, row->cfg)) !=
+        ESL_OK)
+        return esl__fail_prefix(rc, "%s:%lld: ", r->origin, (long long)r->line);
     *out = &e->work;
     return ESL_OK;
 }
@@ -277,7 +357,7 @@ static int convert_row(reader *r, esl_row *row)
     *row = (esl_row){.batch_size = 1, .num_gpus = 1, .line = r->line};
     for (size_t i = 0; i < r->n_fields; i++) {
         enum column c = (enum column)r->map[i];
-        char *s = r->cells[i];
+        char *s = r->field[i];
         int64_t v;
         if (s[0] == '\0') {
             if (c <= COL_PROMPTS || (c == COL_ENERGY && !r->opts->no_energy))
@@ -291,7 +371,7 @@ static int convert_row(reader *r, esl_row *row)
         case COL_DTYPE: row->dtype = s; break;
         case COL_SOURCE: row->source = s; row->present |= ESL_ROW_SOURCE; break;
         case COL_CFG:
-            if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0)
+            if ((s[0] != '0' && s[0] != '1') || s[1] != '\0')
                 return fail_cell(r, ESL_EINVAL, c, s, "is not 0 or 1");
             row->cfg = s[0] == '1';
             break;
@@ -379,6 +459,7 @@ static void add_cell(reader *r, const char *s, size_t len)
     if (len > 0)
         memcpy(r->cells[i], s, len);
     r->cells[i][len] = '\0';
+    r->field[i] = r->cells[i];
     if (memchr(r->cells[i], '\0', len) != NULL) {
         r->status = esl__fail(ESL_EPARSE, "%s:%lld: a cell holds a NUL byte", r->origin,
                               (long long)r->line);
@@ -416,6 +497,7 @@ static void reader_release(reader *r, struct csv_parser *p)
 {
     csv_free(p);
     free(r->cache.slots);
+    free(r->line_buf);
     for (size_t i = 0; i < MAX_FIELDS; i++)
         free(r->cells[i]);
     for (size_t i = 0; i < r->n_models; i++) {
@@ -435,22 +517,34 @@ static void reader_release(reader *r, struct csv_parser *p)
  */
 static int split_plain(reader *r, const char *s, size_t n)
 {
-    size_t ends[MAX_FIELDS + 1], n_ends = 0;
     if (!r->header_done || r->quote_open || r->mid_line || n < 2 || s[n - 1] != '\n')
         return 0;
+    if (r->line_cap < n) {
+        size_t cap = n < 256 ? 256 : 2 * n;
+        char *grown = realloc(r->line_buf, cap);
+        if (grown == NULL)
+            return 0; /* libcsv's path reports the shortage */
+        r->line_buf = grown;
+        r->line_cap = cap;
+    }
+    char *line = r->line_buf;
+    size_t n_fields = 0;
+    line[0] = '\0';
+    r->field[n_fields++] = line;
     for (size_t i = 0; i + 1 < n; i++) {
         char c = s[i];
         if (c == ',') {
-            if (n_ends == MAX_FIELDS)
+            if (n_fields == MAX_FIELDS)
                 return 0; /* libcsv's path names the error */
-            ends[n_ends++] = i;
+            c = '\0';
+            r->field[n_fields++] = line + i + 1;
         } else if (c == '"' || c == '\r' || c == ' ' || c == '\t' || c == '\0') {
             return 0;
         }
+        line[i] = c;
     }
-    ends[n_ends++] = n - 1;
-    for (size_t k = 0, start = 0; k < n_ends; start = ends[k++] + 1)
-        add_cell(r, s + start, ends[k] - start);
+    line[n - 1] = '\0';
+    r->n_fields = n_fields;
     on_record('\n', r);
     return 1;
 }

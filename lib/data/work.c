@@ -13,10 +13,16 @@
 
 int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention convention)
 {
+    esl_flops f;
+    return esl__row_set_work(row, model, (int)convention, &f);
+}
+
+int esl__row_set_work(esl_row *row, const esl_model *model, int convention, esl_flops *out)
+{
     esl_request req = {.height = row->height, .width = row->width, .steps = row->steps,
                        .prompts = row->prompts, .cfg = row->cfg};
     esl_flops f;
-    int rc = esl_flops_count(&f, model, &req, convention);
+    int rc = esl_flops_count(&f, model, &req, (esl_convention)convention);
     row->flops_exact = 0;
     if (rc == ESL_EUNSUPPORTED && convention == ESL_CONVENTION_PAPER) {
         /* No paper terms: the layer plan still counts it, for the by-kind form. */
@@ -25,6 +31,7 @@ int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention conven
     }
     if (rc != ESL_OK)
         return rc;
+    *out = f;
     row->flops_cfg = f.flops_cfg;
     row->text_flops = (double)f.text_flops;
     row->denoise_flops = (double)f.denoise_flops_per_step;

@@ -170,6 +170,19 @@ int esl_flops_component(int64_t *out, const esl_model *m, const esl_component *c
     return ESL_OK;
 }
 
+int esl__flops_image(int64_t *out, const esl_model *m, int64_t text, int64_t denoise,
+                     int64_t decode, int64_t steps, int cfg)
+{
+    /* Eq. 1 for one image: text + T * denoise * (2 with CFG) + decode. */
+    int64_t image = denoise;
+    if (!esl__mul(&image, steps) || !esl__mul(&image, cfg ? 2 : 1) || !esl__add(&image, text) ||
+        !esl__add(&image, decode))
+        return esl__fail(ESL_ERANGE, "%s: FLOPs of one image overflow 64-bit integers at %lld steps",
+                         m->name, (long long)steps);
+    *out = image;
+    return ESL_OK;
+}
+
 int esl_flops_count(esl_flops *out, const esl_model *m, const esl_request *r,
                     esl_convention conv)
 {
@@ -201,12 +214,10 @@ int esl_flops_count(esl_flops *out, const esl_model *m, const esl_request *r,
             return esl__fail(ESL_ERANGE, "%s: FLOP count overflows 64-bit integers", m->name);
     }
 
-    /* Eq. 1 for one image: text + T * denoise * (2 with CFG) + decode. */
-    int64_t image = stage[ESL_STAGE_DENOISE];
-    if (!esl__mul(&image, r->steps) || !esl__mul(&image, r->cfg ? 2 : 1) ||
-        !esl__add(&image, stage[ESL_STAGE_TEXT]) || !esl__add(&image, stage[ESL_STAGE_DECODE]))
-        return esl__fail(ESL_ERANGE, "%s: FLOPs of one image overflow 64-bit integers at %lld steps",
-                         m->name, (long long)r->steps);
+    int64_t image;
+    if ((rc = esl__flops_image(&image, m, stage[ESL_STAGE_TEXT], stage[ESL_STAGE_DENOISE],
+                               stage[ESL_STAGE_DECODE], r->steps, r->cfg)) != ESL_OK)
+        return rc;
 
     memset(out, 0, sizeof *out);
     out->convention = conv;

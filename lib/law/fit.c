@@ -159,7 +159,8 @@ int esl__law_per_image(const esl_law *law)
 
 double esl__law_flops(const esl_law *law, const esl_row *row)
 {
-    if (strcmp(law->form, "by-kind") == 0) /* one image, from the layer plan */
+    const char *f = law->form; /* asked per row: "by-kind" without strcmp */
+    if (f[0] == 'b' && f[1] == 'y' && f[2] == '-' && strcmp(f, "by-kind") == 0)
         return (double)row->steps * (row->cfg ? 2.0 : 1.0) *
                (row->plan_linear_flops + row->plan_attn_flops + row->plan_conv_flops +
                 row->plan_misc_flops);
@@ -240,17 +241,107 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The sorted distinct values of a column. */
-static int distinct(char ***out, size_t *n, const esl_dataset *ds, int column)
+/*
+ * The rows a fit reads: all of a dataset's, or those at idx[0..n) (a
+ * validation fold's training rows, esl__law_fit_rows), in that order. A fold
+ * is fitted through its row indices, never through a copy of its rows.
+ */
+typedef struct rowset {
+    const esl_dataset *ds;
+    const size_t *idx; /* NULL: every row of ds */
+    size_t n;
+    const esl__law_inputs *in; /* what the linear forms read of each row of ds; may be NULL */
+} rowset;
+
+static inline size_t rs_index(const rowset *rs, size_t i)
 {
-    /* A dataset's rows share the pointer of equal strings: values whose
-     * pointer was already seen need no comparison. */
-    const char *memo[32];
-    size_t n_memo = 0;
+    return rs->idx != NULL ? rs->idx[i] : i;
+}
+
+static inline const esl_row *rs_row(const rowset *rs, size_t i)
+{
+    return &rs->ds->rows[rs_index(rs, i)];
+}
+
+static rowset rs_all(const esl_dataset *ds)
+{
+    return (rowset){ds, NULL, ds->n_rows, NULL};
+}
+
+/* The rows of a rowset as a dataset of their own (the forms and the failure
+ * paths that read a dataset): a copy when the rowset is a selection. */
+static int rs_dataset(const rowset *rs, const esl_dataset **out, esl_dataset **owned)
+{
+    *owned = NULL;
+    *out = rs->ds;
+    if (rs->idx == NULL)
+        return ESL_OK;
+    int rc = esl_dataset_new(owned, rs->ds->origin, rs->ds->convention);
+    for (size_t i = 0; i < rs->n && rc == ESL_OK; i++)
+        rc = esl_dataset_append(*owned, rs_row(rs, i));
+    if (rc != ESL_OK) {
+        esl_dataset_free(*owned);
+        *owned = NULL;
+        return rc;
+    }
+    *out = *owned;
+    return ESL_OK;
+}
+
+#define SEEN_MAX 64
+
+/* The distinct pointers of the gpu (0), dtype (1) and model (2) columns,
+ * gathered in one pass over the rows (a dataset's strings are interned: equal
+ * values share one pointer). A column with more than SEEN_MAX pointers is
+ * marked full and read again by distinct(). */
+typedef struct seen_values {
+    const char *ptr[3][SEEN_MAX];
+    size_t n[3];
+    int full[3];
+} seen_values;
+
+static inline void seen_add(seen_values *sv, const esl_row *r)
+{
+    const char *v[3] = {r->gpu, r->dtype, r->model};
+    for (int c = 0; c < 3; c++) {
+        if (sv->full[c])
+            continue;
+        int known = 0;
+        for (size_t k = sv->n[c]; k > 0 && !known; k--)
+            known = sv->ptr[c][k - 1] == v[c];
+        if (known)
+            continue;
+        if (sv->n[c] == SEEN_MAX)
+            sv->full[c] = 1;
+        else
+            sv->ptr[c][sv->n[c]++] = v[c];
+    }
+}
+
+/* The sorted distinct values of a column (0 gpu, 1 dtype, 2 model), from the
+ * pointers `sv` gathered when it has them all (NULL: read the rows). */
+static int distinct(char ***out, size_t *n, const rowset *rs, const seen_values *sv, int column)
+{
     *out = NULL;
     *n = 0;
-    for (size_t i = 0; i < ds->n_rows; i++) {
-        const esl_row *r = &ds->rows[i];
+    if (sv != NULL && !sv->full[column]) {
+        for (size_t i = 0; i < sv->n[column]; i++) {
+            const char *v = sv->ptr[column][i];
+            int seen = 0;
+            for (size_t k = *n; k > 0 && !seen; k--)
+                seen = strcmp((*out)[k - 1], v) == 0;
+            int rc = seen ? ESL_OK : add_string(out, n, v);
+            if (rc != ESL_OK)
+                return rc;
+        }
+        qsort(*out, *n, sizeof **out, cmp_str);
+        return ESL_OK;
+    }
+    /* Values whose pointer was already seen need no comparison. */
+    const char *memo[32];
+    size_t n_memo = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        const esl_row *r = rs_row(rs, i);
         const char *v = column == 0 ? r->gpu : column == 1 ? r->dtype : r->model;
         int seen = 0;
         for (size_t k = 0; k < n_memo && !seen; k++)
@@ -306,8 +397,8 @@ int esl__law_add_feature(esl_law *law, esl_feature_kind kind, const char *name,
 }
 
 /* Levels of one factor, baseline first, and its one-hot features. */
-static int build_factor(esl_law *law, const esl_dataset *ds, size_t k, const char *wanted,
-                        const char *fallback, int on)
+static int build_factor(esl_law *law, const rowset *rs, const seen_values *sv, size_t k,
+                        const char *wanted, const char *fallback, int on)
 {
     static const char *const columns[2] = {"gpu", "dtype"};
     esl_factor *fa = &law->factors[k];
@@ -316,7 +407,7 @@ static int build_factor(esl_law *law, const esl_dataset *ds, size_t k, const cha
         return esl__fail(ESL_ENOMEM, "out of memory");
     if (!on)
         return ESL_OK;
-    if ((rc = distinct(&fa->levels, &fa->n_levels, ds, (int)k)) != ESL_OK)
+    if ((rc = distinct(&fa->levels, &fa->n_levels, rs, sv, (int)k)) != ESL_OK)
         return rc;
     size_t base = 0;
     const char *want = wanted ? wanted : fallback;
@@ -373,7 +464,7 @@ static size_t prefix_rank(const gsl_matrix *X, size_t k)
 }
 
 /* Name the first term that makes the design singular. */
-static int singular(const esl_law *law, const esl_dataset *ds, const gsl_matrix *X)
+static int singular(const esl_law *law, const esl_row *row0, const gsl_matrix *X)
 {
     for (size_t j = 1; j < law->n_features; j++) {
         const esl_feature *f = &law->features[j];
@@ -384,7 +475,7 @@ static int singular(const esl_law *law, const esl_dataset *ds, const gsl_matrix 
         if (constant && f->kind == ESL_FEATURE_LN_RES)
             return esl__fail(ESL_ENUMERIC, "the design is singular: term 'res' is constant in the "
                              "training data (every row is %lldx%lld); fit without it (terms '-res')",
-                             (long long)ds->rows[0].height, (long long)ds->rows[0].width);
+                             (long long)row0->height, (long long)row0->width);
         if (constant && f->kind == ESL_FEATURE_LN_FLOPS)
             return esl__fail(ESL_ENUMERIC, "the design is singular: term 'flops' is constant in "
                              "the training data (every row has the same FLOPs_cfg%s)",
@@ -396,11 +487,12 @@ static int singular(const esl_law *law, const esl_dataset *ds, const gsl_matrix 
     return esl__fail(ESL_ENUMERIC, "the design is singular");
 }
 
-int esl__law_summarise(esl_law *law, const esl_dataset *ds)
+/* The training summary's models and allocations, its ranges empty. */
+static int summary_start(esl_law *law, const rowset *rs, const seen_values *sv)
 {
     esl_law_training *t = &law->training;
-    t->n_rows = ds->n_rows;
-    int rc = distinct(&t->models, &t->n_models, ds, 2);
+    t->n_rows = rs->n;
+    int rc = distinct(&t->models, &t->n_models, rs, sv, 2);
     if (rc != ESL_OK)
         return rc;
     size_t m = t->n_models ? t->n_models : 1;
@@ -413,19 +505,31 @@ int esl__law_summarise(esl_law *law, const esl_dataset *ds)
         t->model_bias[k] = NAN;
     t->flops_min = t->pixels_min = t->steps_min = t->energy_min_j = INFINITY;
     t->flops_max = t->pixels_max = t->steps_max = t->energy_max_j = -INFINITY;
-    for (size_t i = 0; i < ds->n_rows; i++) {
-        const esl_row *r = &ds->rows[i];
-        double px = (double)r->height * (double)r->width, st = (double)r->steps;
-        t->flops_min = fmin(t->flops_min, esl__law_flops(law, r));
-        t->flops_max = fmax(t->flops_max, esl__law_flops(law, r));
-        t->pixels_min = fmin(t->pixels_min, px);
-        t->pixels_max = fmax(t->pixels_max, px);
-        t->steps_min = fmin(t->steps_min, st);
-        t->steps_max = fmax(t->steps_max, st);
-        t->energy_min_j = fmin(t->energy_min_j, r->energy_j);
-        t->energy_max_j = fmax(t->energy_max_j, r->energy_j);
-    }
     return ESL_OK;
+}
+
+/* One row into the summary's ranges. */
+static inline void summary_add(esl_law_training *t, const esl_law *law, const esl_row *r)
+{
+    double px = (double)r->height * (double)r->width, st = (double)r->steps;
+    double flops = esl__law_flops(law, r);
+    t->flops_min = fmin(t->flops_min, flops);
+    t->flops_max = fmax(t->flops_max, flops);
+    t->pixels_min = fmin(t->pixels_min, px);
+    t->pixels_max = fmax(t->pixels_max, px);
+    t->steps_min = fmin(t->steps_min, st);
+    t->steps_max = fmax(t->steps_max, st);
+    t->energy_min_j = fmin(t->energy_min_j, r->energy_j);
+    t->energy_max_j = fmax(t->energy_max_j, r->energy_j);
+}
+
+int esl__law_summarise(esl_law *law, const esl_dataset *ds)
+{
+    rowset rs = rs_all(ds);
+    int rc = summary_start(law, &rs, NULL);
+    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++)
+        summary_add(&law->training, law, &ds->rows[i]);
+    return rc;
 }
 
 int esl__law_model_index(const esl_law *law, const char *model)
@@ -436,31 +540,62 @@ int esl__law_model_index(const esl_law *law, const char *model)
     return -1;
 }
 
-/* In-sample metrics: R^2 of ln E and of E, RMSE of ln E, MAPE; and each
+/* A row's model as an index into law->training.models, looked up by
+ * pointer first (interned strings) among those already resolved. */
+typedef struct model_ids {
+    const char *ptr[SEEN_MAX];
+    int id[SEEN_MAX];
+    size_t n;
+} model_ids;
+
+static int model_id(model_ids *mi, const esl_law *law, const char *model)
+{
+    for (size_t i = 0; i < mi->n; i++)
+        if (mi->ptr[i] == model)
+            return mi->id[i];
+    int k = esl__law_model_index(law, model);
+    if (mi->n < SEEN_MAX)
+        mi->ptr[mi->n] = model, mi->id[mi->n++] = k;
+    return k;
+}
+
+/*
+ * In-sample metrics: R^2 of ln E and of E, RMSE of ln E, MAPE; and each
  * model's residual variance, on its share of the residual degrees of
- * freedom. */
-void esl__law_measure(esl_law *law, const esl_dataset *ds, const double *yhat)
+ * freedom. y[i] and e[i], when given, are row i's ln E and E in the law's
+ * response as esl__ln_kwh(esl__law_energy()) and esl__law_energy() give
+ * them (NULL: computed here); with `summary` set the rows also go into the
+ * training summary's ranges (summary_add), in the same pass.
+ */
+static void measure_rows(esl_law *law, const rowset *rs, const double *yhat, const double *y,
+                         const double *e, int summary)
 {
     esl_law_training *t = &law->training;
-    size_t n = ds->n_rows, p = law->n_features;
+    size_t n = rs->n, p = law->n_features;
     double mean_ln = 0, mean_j = 0, ss_res = 0, ss_tot = 0, ss_res_j = 0, ss_tot_j = 0, ape = 0;
+    model_ids mi = {.n = 0};
     for (size_t i = 0; i < n; i++) {
-        mean_ln += esl__ln_kwh(esl__law_energy(law, &ds->rows[i])) / (double)n;
-        mean_j += esl__law_energy(law, &ds->rows[i]) / (double)n;
+        double ej = e != NULL ? e[i] : esl__law_energy(law, rs_row(rs, i));
+        mean_ln += (y != NULL ? y[i] : esl__ln_kwh(ej)) / (double)n;
+        mean_j += ej / (double)n;
     }
     for (size_t i = 0; i < n; i++) {
-        double ej = esl__law_energy(law, &ds->rows[i]), yi = esl__ln_kwh(ej), fit = yhat[i];
+        const esl_row *r = rs_row(rs, i);
+        double ej = e != NULL ? e[i] : esl__law_energy(law, r);
+        double yi = y != NULL ? y[i] : esl__ln_kwh(ej), fit = yhat[i];
         double pj = exp(fit) * 3.6e6;
         ss_res += (yi - fit) * (yi - fit);
         ss_tot += (yi - mean_ln) * (yi - mean_ln);
         ss_res_j += (ej - pj) * (ej - pj);
         ss_tot_j += (ej - mean_j) * (ej - mean_j);
         ape += fabs(pj - ej) / ej;
-        int k = t->model_rows != NULL ? esl__law_model_index(law, ds->rows[i].model) : -1;
+        int k = t->model_rows != NULL ? model_id(&mi, law, r->model) : -1;
         if (k >= 0) {
             t->model_rows[k]++;
             t->model_sigma2[k] += (yi - fit) * (yi - fit);
         }
+        if (summary)
+            summary_add(t, law, r);
     }
     for (size_t k = 0; k < t->n_models && t->model_rows != NULL; k++) {
         double dof = (double)t->model_rows[k] * (double)(n - p) / (double)n;
@@ -474,7 +609,13 @@ void esl__law_measure(esl_law *law, const esl_dataset *ds, const double *yhat)
     m->mape_pct = 100.0 * ape / (double)n;
 }
 
-static int solve(esl_law *law, const esl_dataset *ds, const gsl_matrix *X, const gsl_vector *y)
+void esl__law_measure(esl_law *law, const esl_dataset *ds, const double *yhat)
+{
+    rowset rs = rs_all(ds);
+    measure_rows(law, &rs, yhat, NULL, NULL, 0);
+}
+
+static int solve(esl_law *law, const rowset *rs, const gsl_matrix *X, const gsl_vector *y)
 {
     size_t n = X->size1, p = X->size2;
     gsl_vector *c = gsl_vector_alloc(p);
@@ -507,7 +648,7 @@ static int solve(esl_law *law, const esl_dataset *ds, const gsl_matrix *X, const
         size_t rank = p;
         if (wt != NULL) {
             for (size_t i = 0; i < n; i++)
-                gsl_vector_set(wt, i, (double)ds->rows[i].prompts);
+                gsl_vector_set(wt, i, (double)rs_row(rs, i)->prompts);
             g = gsl_multifit_wlinear_tsvd(X, wt, y, RANK_TOL, c, cov, &chisq, &rank, w);
             /* wlinear's covariance assumes weights of 1/sigma_i^2; ours are
              * relative (var ~ sigma^2 / N), so scale by the fitted sigma^2. */
@@ -521,7 +662,7 @@ static int solve(esl_law *law, const esl_dataset *ds, const gsl_matrix *X, const
         if (g == GSL_SUCCESS && rank < p) {
             gsl_vector_free(wt);
             gsl_multifit_linear_free(w);
-            rc = singular(law, ds, X);
+            rc = singular(law, rs_row(rs, 0), X);
             goto done;
         }
         law->sigma2 = chisq / (double)(n - p); /* per unit weight when weighted */
@@ -603,16 +744,22 @@ static int level_id(level_ids *li, int k, const char *v)
     return id;
 }
 
-/* The features of the linear forms, as esl__law_features gives them. */
-static void linear_features(level_ids *li, const esl_row *row, double *x)
+/* The features of the linear forms, as esl__law_features gives them; the
+ * logarithms from `in` (row `at` of its dataset) when given. */
+static void linear_features(level_ids *li, const esl_row *row, const esl__law_inputs *in,
+                            size_t at, double *x)
 {
     const esl_law *law = li->law;
     int id[2] = {level_id(li, 0, row->gpu), level_id(li, 1, row->dtype)};
     for (size_t j = 0; j < law->n_features; j++) {
         switch (law->features[j].kind) {
         case ESL_FEATURE_CONST: x[j] = 1.0; break;
-        case ESL_FEATURE_LN_FLOPS: x[j] = log(esl__law_flops(law, row) / 1e9); break;
-        case ESL_FEATURE_LN_RES: x[j] = esl__ln_res(row); break;
+        case ESL_FEATURE_LN_FLOPS:
+            x[j] = in != NULL ? in->ln_flops[in->cell[at]] : log(esl__law_flops(law, row) / 1e9);
+            break;
+        case ESL_FEATURE_LN_RES:
+            x[j] = in != NULL ? in->ln_res[in->cell[at]] : esl__ln_res(row);
+            break;
         case ESL_FEATURE_LEVEL: x[j] = id[li->factor_of[j]] == li->level_of[j] ? 1.0 : 0.0; break;
         default: x[j] = 0.0; break;
         }
@@ -641,26 +788,146 @@ static void givens_add(double *R, double *z, double *x, double y, size_t p)
 }
 
 /* Build the whole design (failure path only: naming a singular term). */
-static int design_matrix(const esl_law *law, const esl_dataset *ds, gsl_matrix **out)
+static int design_matrix(const esl_law *law, const rowset *rs, gsl_matrix **out)
 {
-    *out = gsl_matrix_alloc(ds->n_rows, law->n_features);
+    *out = gsl_matrix_alloc(rs->n, law->n_features);
     if (*out == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
-    for (size_t i = 0; i < ds->n_rows; i++) {
+    for (size_t i = 0; i < rs->n; i++) {
         unsigned unseen;
-        esl__law_features(law, &ds->rows[i], gsl_matrix_ptr(*out, i, 0), &unseen);
+        esl__law_features(law, rs_row(rs, i), gsl_matrix_ptr(*out, i, 0), &unseen);
     }
     return ESL_OK;
 }
 
+/* A fit's rows gathered by cell (esl__law_inputs): how many rows of each
+ * cell it has and the sum of their responses; after the solve, each cell's
+ * fitted ln E. */
+typedef struct cell_sums {
+    double *count, *sum, *fit;
+} cell_sums;
+
+static void cells_free(cell_sums *cs)
+{
+    if (cs != NULL)
+        free(cs->count);
+    free(cs);
+}
+
+/* Gather the rows of `rs` by cell, and the values of the cells it has. */
+static int cells_gather(cell_sums **out, const rowset *rs, seen_values *sv)
+{
+    const esl__law_inputs *in = rs->in;
+    size_t m = in->n_cells ? in->n_cells : 1;
+    cell_sums *cs = malloc(sizeof *cs);
+    double *a = calloc(3 * m, sizeof *a);
+    *out = NULL;
+    if (cs == NULL || a == NULL) {
+        free(cs);
+        free(a);
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    }
+    *cs = (cell_sums){a, a + m, a + 2 * m};
+    for (size_t i = 0; i < rs->n; i++) {
+        size_t at = rs_index(rs, i);
+        uint32_t g = in->cell[at];
+        cs->count[g] += 1.0;
+        cs->sum[g] += in->y[at];
+    }
+    for (size_t g = 0; g < in->n_cells; g++)
+        if (cs->count[g] > 0)
+            seen_add(sv, &rs->ds->rows[in->cell_row[g]]);
+    *out = cs;
+    return ESL_OK;
+}
+
+/* measure_rows with the training summary, for a fit by cells: each row's
+ * fitted value is its cell's. */
+static void measure_cells(esl_law *law, const rowset *rs, const cell_sums *cs)
+{
+    esl_law_training *t = &law->training;
+    const esl__law_inputs *in = rs->in;
+    size_t n = rs->n, p = law->n_features;
+    double mean_ln = 0, mean_j = 0, ss_res = 0, ss_tot = 0, ss_res_j = 0, ss_tot_j = 0, ape = 0;
+    model_ids mi = {.n = 0};
+    /* per cell: the fitted energy in joules and the model's index */
+    double *pj_of = malloc((in->n_cells ? in->n_cells : 1) * sizeof *pj_of);
+    int *model_of = malloc((in->n_cells ? in->n_cells : 1) * sizeof *model_of);
+    if (pj_of == NULL || model_of == NULL) {
+        /* no room for the per-cell values: the same numbers, row by row */
+        free(pj_of);
+        free(model_of);
+        double *yhat = malloc((n ? n : 1) * sizeof *yhat);
+        if (yhat != NULL) {
+            for (size_t i = 0; i < n; i++)
+                yhat[i] = cs->fit[in->cell[rs_index(rs, i)]];
+            measure_rows(law, rs, yhat, NULL, NULL, 1);
+        }
+        free(yhat);
+        return;
+    }
+    for (size_t g = 0; g < in->n_cells; g++) {
+        if (cs->count[g] == 0)
+            continue;
+        const esl_row *r = &rs->ds->rows[in->cell_row[g]];
+        pj_of[g] = exp(cs->fit[g]) * 3.6e6;
+        model_of[g] = t->model_rows != NULL ? model_id(&mi, law, r->model) : -1;
+        /* the summary's ranges: all but the energy are the cell's */
+        double px = (double)r->height * (double)r->width, st = (double)r->steps;
+        double flops = esl__law_flops(law, r);
+        t->flops_min = fmin(t->flops_min, flops);
+        t->flops_max = fmax(t->flops_max, flops);
+        t->pixels_min = fmin(t->pixels_min, px);
+        t->pixels_max = fmax(t->pixels_max, px);
+        t->steps_min = fmin(t->steps_min, st);
+        t->steps_max = fmax(t->steps_max, st);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t at = rs_index(rs, i);
+        mean_ln += in->y[at] / (double)n;
+        mean_j += in->e[at] / (double)n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t at = rs_index(rs, i);
+        uint32_t g = in->cell[at];
+        double ej = in->e[at], yi = in->y[at], fit = cs->fit[g], pj = pj_of[g];
+        ss_res += (yi - fit) * (yi - fit);
+        ss_tot += (yi - mean_ln) * (yi - mean_ln);
+        ss_res_j += (ej - pj) * (ej - pj);
+        ss_tot_j += (ej - mean_j) * (ej - mean_j);
+        ape += fabs(pj - ej) / ej;
+        int k = model_of[g];
+        if (k >= 0) {
+            t->model_rows[k]++;
+            t->model_sigma2[k] += (yi - fit) * (yi - fit);
+        }
+        t->energy_min_j = fmin(t->energy_min_j, in->energy_j[at]);
+        t->energy_max_j = fmax(t->energy_max_j, in->energy_j[at]);
+    }
+    free(pj_of);
+    free(model_of);
+    for (size_t k = 0; k < t->n_models && t->model_rows != NULL; k++) {
+        double dof = (double)t->model_rows[k] * (double)(n - p) / (double)n;
+        t->model_sigma2[k] = dof > 0 ? t->model_sigma2[k] / dof : law->sigma2;
+    }
+    esl_law_metrics *m = &law->metrics;
+    m->r2_log = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+    m->r2_adj_log = 1.0 - (1.0 - m->r2_log) * (double)(n - 1) / (double)(n - p);
+    m->r2_lin = ss_tot_j > 0 ? 1.0 - ss_res_j / ss_tot_j : 1.0;
+    m->rmse_log = sqrt(ss_res / (double)n);
+    m->mape_pct = 100.0 * ape / (double)n;
+}
+
 /*
  * Ordinary or weighted least squares by an accumulated R factor. yhat[i]
- * receives the fitted ln E of row i. Weights are the rows' prompts, relative
+ * receives the fitted ln E of row i, y[i] and e[i] its ln E and E in the
+ * law's response (for measure_rows). Weights are the rows' prompts, relative
  * (var ~ sigma^2 / N): the covariance is sigma^2 (X^T W X)^-1 either way.
  */
-static int stream_solve(esl_law *law, const esl_dataset *ds, double *yhat)
+static int stream_solve(esl_law *law, const rowset *rs, double *yhat, double *ys, double *es,
+                        cell_sums *cs)
 {
-    size_t n = ds->n_rows, p = law->n_features;
+    size_t n = rs->n, p = law->n_features;
     int weighted = law->method == ESL_FIT_WEIGHTED, rc = ESL_OK;
     double x[MAX_LINEAR], z[MAX_LINEAR] = {0}, c[MAX_LINEAR] = {0};
     if (p > MAX_LINEAR)
@@ -674,11 +941,29 @@ static int stream_solve(esl_law *law, const esl_dataset *ds, double *yhat)
     }
     level_ids li;
     level_ids_init(&li, law);
-    for (size_t i = 0; i < n; i++) {
-        const esl_row *row = &ds->rows[i];
-        double y = esl__ln_kwh(esl__law_energy(law, row));
-        yhat[i] = y; /* the response, kept for the residual pass */
-        linear_features(&li, row, x);
+    const esl__law_inputs *in = rs->in;
+    /* By cells: one row per cell, its features weighted by the cell's rows
+     * (times their prompts when weighted), its response their mean. */
+    for (size_t cell = 0; cs != NULL && cell < in->n_cells; cell++) {
+        if (cs->count[cell] == 0)
+            continue;
+        size_t at = in->cell_row[cell];
+        const esl_row *row = &rs->ds->rows[at];
+        double w = cs->count[cell] * (weighted ? (double)row->prompts : 1.0), sw = sqrt(w);
+        double y = cs->sum[cell] / cs->count[cell] * sw;
+        linear_features(&li, row, in, at, x);
+        for (size_t j = 0; j < p; j++)
+            x[j] *= sw;
+        givens_add(R->data, z, x, y, p);
+    }
+    for (size_t i = 0; cs == NULL && i < n; i++) {
+        size_t at = rs_index(rs, i);
+        const esl_row *row = &rs->ds->rows[at];
+        double e = in != NULL ? in->e[at] : esl__law_energy(law, row);
+        double y = in != NULL ? in->y[at] : esl__ln_kwh(e);
+        es[i] = e;
+        ys[i] = y; /* the response, kept for the residual pass */
+        linear_features(&li, row, in, at, x);
         if (weighted) {
             double sw = sqrt((double)row->prompts);
             for (size_t j = 0; j < p; j++)
@@ -698,8 +983,8 @@ static int stream_solve(esl_law *law, const esl_dataset *ds, double *yhat)
     for (size_t j = 0; j < p; j++)
         rank += gsl_vector_get(S, j) > RANK_TOL * gsl_vector_get(S, 0);
     if (rank < p) {
-        if ((rc = design_matrix(law, ds, &X)) == ESL_OK)
-            rc = singular(law, ds, X);
+        if ((rc = design_matrix(law, rs, &X)) == ESL_OK)
+            rc = singular(law, rs_row(rs, 0), X);
         goto done;
     }
     /* c = V S^-1 U^T z */
@@ -712,13 +997,29 @@ static int stream_solve(esl_law *law, const esl_dataset *ds, double *yhat)
             c[j] += gsl_matrix_get(V, j, k) * uz;
     }
     double chisq = 0;
-    for (size_t i = 0; i < n; i++) {
-        const esl_row *row = &ds->rows[i];
-        linear_features(&li, row, x);
+    for (size_t cell = 0; cs != NULL && cell < in->n_cells; cell++) {
+        if (cs->count[cell] == 0)
+            continue;
+        linear_features(&li, &rs->ds->rows[in->cell_row[cell]], in, in->cell_row[cell], x);
         double fit = 0;
         for (size_t j = 0; j < p; j++)
             fit += x[j] * c[j];
-        double r = yhat[i] - fit;
+        cs->fit[cell] = fit;
+    }
+    for (size_t i = 0; cs != NULL && i < n; i++) {
+        size_t at = rs_index(rs, i);
+        uint32_t cell = in->cell[at];
+        double r = in->y[at] - cs->fit[cell];
+        chisq += weighted ? (double)rs->ds->rows[in->cell_row[cell]].prompts * r * r : r * r;
+    }
+    for (size_t i = 0; cs == NULL && i < n; i++) {
+        size_t at = rs_index(rs, i);
+        const esl_row *row = &rs->ds->rows[at];
+        linear_features(&li, row, in, at, x);
+        double fit = 0;
+        for (size_t j = 0; j < p; j++)
+            fit += x[j] * c[j];
+        double r = ys[i] - fit;
         chisq += weighted ? (double)row->prompts * r * r : r * r;
         yhat[i] = fit;
     }
@@ -760,8 +1061,11 @@ int esl__law_alloc_coef(esl_law *law)
     return ESL_OK;
 }
 
-static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
+static int fit_once(esl_law **out, const rowset *rs, const esl_fit_opts *opts)
 {
+    const esl_dataset *ds = rs->ds;
+    seen_values sv = {.n = {0}};
+    cell_sums *cs = NULL;
     gsl_matrix *X = NULL;
     gsl_vector *y = NULL;
     int rc;
@@ -779,19 +1083,27 @@ static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *op
     law->convention = ds->convention;
     law->method = opts->method;
     law->terms = terms;
-    if (ds->n_rows == 0) {
+    if (rs->n == 0) {
         rc = esl__fail(ESL_EINVAL, "%s: no rows to fit", ds->origin);
         goto fail;
     }
     law->response = opts->response;
-    for (size_t i = 0; i < ds->n_rows; i++) {
-        const esl_row *r = &ds->rows[i];
+    int bykind = strcmp(law->form, "by-kind") == 0;
+    /* Rows already known to pass the checks below, of a form that can fit by
+     * cells, are gathered by cell instead. */
+    if (rs->in != NULL && rs->in->usable && rs->in->cell != NULL && !esl__law_nls(law) &&
+        law->method != ESL_FIT_ROBUST && rs->n >= STREAM_MIN_ROWS &&
+        (rc = cells_gather(&cs, rs, &sv)) != ESL_OK)
+        goto fail;
+    for (size_t i = 0; cs == NULL && i < rs->n; i++) {
+        const esl_row *r = rs_row(rs, i);
+        seen_add(&sv, r);
         if (law->response == ESL_RESPONSE_TIME && !(r->duration_s > 0)) {
             rc = esl__fail(ESL_EINVAL, "%s:%lld: no duration_s to fit a time law", ds->origin,
                            (long long)r->line);
             goto fail;
         }
-        if (r->flops_exact && strcmp(law->form, "by-kind") != 0) {
+        if (r->flops_exact && !bykind) {
             rc = esl__fail(ESL_EINVAL, "%s:%lld: model '%s' has no paper-convention terms: the %s "
                            "form cannot use it (fit --form by-kind, or read the data with "
                            "--convention exact)", ds->origin, (long long)r->line, r->model,
@@ -813,15 +1125,22 @@ static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *op
             goto fail;
         }
     }
-    if ((rc = build_factor(law, ds, 0, opts->baseline_gpu, "A100", terms & ESL_TERM_GPU)) != ESL_OK ||
-        (rc = build_factor(law, ds, 1, opts->baseline_dtype, "fp16", terms & ESL_TERM_DTYPE)) != ESL_OK)
+    if ((rc = build_factor(law, rs, &sv, 0, opts->baseline_gpu, "A100", terms & ESL_TERM_GPU)) !=
+            ESL_OK ||
+        (rc = build_factor(law, rs, &sv, 1, opts->baseline_dtype, "fp16", terms & ESL_TERM_DTYPE)) !=
+            ESL_OK)
         goto fail;
     /* The by-kind form prices the layer plan's FLOPs, whatever convention
      * the dataset's FLOPs_cfg was counted in: its law counts in the exact one. */
     if (strcmp(form, "by-kind") == 0)
         law->convention = ESL_CONVENTION_EXACT;
     if (esl__law_nls(law)) {
-        if ((rc = esl__roofline_fit(law, ds, opts)) != ESL_OK)
+        const esl_dataset *rows;
+        esl_dataset *copy;
+        if ((rc = rs_dataset(rs, &rows, &copy)) == ESL_OK)
+            rc = esl__roofline_fit(law, rows, opts);
+        esl_dataset_free(copy);
+        if (rc != ESL_OK)
             goto fail;
         *out = law;
         return ESL_OK;
@@ -835,7 +1154,7 @@ static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *op
          (rc = esl__law_add_feature(law, ESL_FEATURE_LN_RES, "res", NULL, NULL)) != ESL_OK))
         goto fail;
 
-    size_t n = ds->n_rows, p = law->n_features;
+    size_t n = rs->n, p = law->n_features;
     if (n <= p) {
         char names[512] = "";
         for (size_t j = 0; j < p; j++)
@@ -849,13 +1168,26 @@ static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *op
     if ((rc = esl__law_alloc_coef(law)) != ESL_OK)
         goto fail;
     if (law->method != ESL_FIT_ROBUST && n >= STREAM_MIN_ROWS) {
-        double *yhat = malloc(n * sizeof *yhat);
+        if (cs != NULL) {
+            if ((rc = stream_solve(law, rs, NULL, NULL, NULL, cs)) == ESL_OK &&
+                (rc = summary_start(law, rs, &sv)) == ESL_OK)
+                measure_cells(law, rs, cs);
+            cells_free(cs);
+            cs = NULL;
+            if (rc != ESL_OK)
+                goto fail;
+            *out = law;
+            return ESL_OK;
+        }
+        /* fitted values, responses and energies of the rows */
+        double *yhat = malloc(3 * n * sizeof *yhat);
         if (yhat == NULL) {
             rc = esl__fail(ESL_ENOMEM, "out of memory");
             goto fail;
         }
-        if ((rc = stream_solve(law, ds, yhat)) == ESL_OK && (rc = esl__law_summarise(law, ds)) == ESL_OK)
-            esl__law_measure(law, ds, yhat);
+        if ((rc = stream_solve(law, rs, yhat, yhat + n, yhat + 2 * n, NULL)) == ESL_OK &&
+            (rc = summary_start(law, rs, &sv)) == ESL_OK)
+            measure_rows(law, rs, yhat, yhat + n, yhat + 2 * n, 1);
         free(yhat);
         if (rc != ESL_OK)
             goto fail;
@@ -870,14 +1202,14 @@ static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *op
     }
     for (size_t i = 0; i < n; i++) {
         unsigned unseen;
-        esl__law_features(law, &ds->rows[i], gsl_matrix_ptr(X, i, 0), &unseen);
-        gsl_vector_set(y, i, esl__ln_kwh(esl__law_energy(law, &ds->rows[i])));
+        esl__law_features(law, rs_row(rs, i), gsl_matrix_ptr(X, i, 0), &unseen);
+        gsl_vector_set(y, i, esl__ln_kwh(esl__law_energy(law, rs_row(rs, i))));
     }
     if (law->method == ESL_FIT_ROBUST && prefix_rank(X, p) < p) {
-        rc = singular(law, ds, X);
+        rc = singular(law, rs_row(rs, 0), X);
         goto fail;
     }
-    if ((rc = solve(law, ds, X, y)) != ESL_OK || (rc = esl__law_summarise(law, ds)) != ESL_OK)
+    if ((rc = solve(law, rs, X, y)) != ESL_OK || (rc = summary_start(law, rs, &sv)) != ESL_OK)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         double fit = 0;
@@ -885,12 +1217,13 @@ static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *op
             fit += gsl_matrix_get(X, i, j) * law->coef[j];
         gsl_vector_set(y, i, fit); /* y now holds the fitted values */
     }
-    esl__law_measure(law, ds, y->data);
+    measure_rows(law, rs, y->data, NULL, NULL, 1);
     gsl_matrix_free(X);
     gsl_vector_free(y);
     *out = law;
     return ESL_OK;
 fail:
+    cells_free(cs);
     gsl_matrix_free(X);
     gsl_vector_free(y);
     esl_law_free(law);
@@ -960,7 +1293,8 @@ static int hold_out(const esl_law *law, const esl_dataset *ds, const esl_fit_opt
         esl_dataset_free(train);
         return -rc;
     }
-    int ok = rc == ESL_OK && test->n_rows > 0 && fit_once(&fold, train, inner) == ESL_OK;
+    rowset train_rows = rc == ESL_OK ? rs_all(train) : (rowset){0};
+    int ok = rc == ESL_OK && test->n_rows > 0 && fit_once(&fold, &train_rows, inner) == ESL_OK;
     esl_predict_opts po = {.level = 0.95, .unseen_as_baseline = 1};
     *bias = *mse = 0;
     size_t used = 0;
@@ -1054,13 +1388,13 @@ static int between(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts
  * few such rows, or rows that cannot support it, leave no time law and a
  * note saying why; that is not an error of the energy law.
  */
-static int fit_time(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts)
+static int fit_time(esl_law *law, const rowset *rs, const esl_fit_opts *opts)
 {
     esl_dataset *timed = NULL;
-    int rc = esl_dataset_new(&timed, ds->origin, ds->convention);
-    for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i++)
-        if ((ds->rows[i].present & ESL_ROW_DURATION) && ds->rows[i].duration_s > 0)
-            rc = esl_dataset_append(timed, &ds->rows[i]);
+    int rc = esl_dataset_new(&timed, rs->ds->origin, rs->ds->convention);
+    for (size_t i = 0; i < rs->n && rc == ESL_OK; i++)
+        if ((rs_row(rs, i)->present & ESL_ROW_DURATION) && rs_row(rs, i)->duration_s > 0)
+            rc = esl_dataset_append(timed, rs_row(rs, i));
     if (rc != ESL_OK) {
         esl_dataset_free(timed);
         return rc;
@@ -1086,7 +1420,7 @@ static int fit_time(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opt
     return ESL_OK;
 }
 
-int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
+static int fit_rows(esl_law **out, const rowset *rs, const esl_fit_opts *opts)
 {
     static const esl_fit_opts defaults = {ESL_TERM_ALL, ESL_FIT_OLS, NULL, NULL, NULL, 0, 0,
                                           ESL_RESPONSE_ENERGY};
@@ -1094,29 +1428,239 @@ int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
     if (opts == NULL)
         opts = &defaults;
     gsl_set_error_handler_off();
-    int rc = fit_once(out, ds, opts);
+    int rc = fit_once(out, rs, opts);
     if (rc == ESL_OK && !opts->no_between) {
         /* The hold-out refits estimate two variances, not the coefficients:
          * on a large dataset every k-th row serves as well and keeps a fit of
          * 10^6 rows at a few refits of BETWEEN_MAX_ROWS. */
+        const esl_dataset *rows = rs->ds;
         esl_dataset *thin = NULL;
-        size_t step = (ds->n_rows + BETWEEN_MAX_ROWS - 1) / BETWEEN_MAX_ROWS;
+        size_t step = (rs->n + BETWEEN_MAX_ROWS - 1) / BETWEEN_MAX_ROWS;
         if (step > 1) {
-            rc = esl_dataset_new(&thin, ds->origin, ds->convention);
-            for (size_t i = 0; i < ds->n_rows && rc == ESL_OK; i += step)
-                rc = esl_dataset_append(thin, &ds->rows[i]);
+            rc = esl_dataset_new(&thin, rs->ds->origin, rs->ds->convention);
+            for (size_t i = 0; i < rs->n && rc == ESL_OK; i += step)
+                rc = esl_dataset_append(thin, rs_row(rs, i));
+            rows = thin;
+        } else {
+            rc = rs_dataset(rs, &rows, &thin);
         }
         if (rc == ESL_OK)
-            rc = between(*out, thin != NULL ? thin : ds, opts);
+            rc = between(*out, rows, opts);
         esl_dataset_free(thin);
     }
     if (rc == ESL_OK && opts->response == ESL_RESPONSE_ENERGY && strcmp((*out)->form, "by-kind") == 0)
-        rc = fit_time(*out, ds, opts);
+        rc = fit_time(*out, rs, opts);
     if (rc != ESL_OK) {
         esl_law_free(*out);
         *out = NULL;
     }
     return rc;
+}
+
+int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
+{
+    rowset rs = rs_all(ds);
+    esl__law_inputs *in = NULL;
+    /* A large dataset of a linear form fits by cells (esl__law_inputs). */
+    if (ds->n_rows >= STREAM_MIN_ROWS && (opts == NULL || opts->method != ESL_FIT_ROBUST)) {
+        int rc = esl__law_inputs_new(&in, ds, opts);
+        if (rc != ESL_OK)
+            return rc;
+        rs.in = in;
+    }
+    int rc = fit_rows(out, &rs, opts);
+    esl__law_inputs_free(in);
+    return rc;
+}
+
+int esl__law_fit_rows(esl_law **out, const esl_dataset *ds, const size_t *idx, size_t n,
+                      const esl__law_inputs *in, const esl_fit_opts *opts)
+{
+    rowset rs = {ds, idx, n, in};
+    return fit_rows(out, &rs, opts);
+}
+
+/* 1 when fit_once's checks pass for the row (the messages are fit_once's). */
+static int row_usable(const esl_law *law, int bykind, const esl_row *r)
+{
+    if (law->response == ESL_RESPONSE_TIME)
+        return r->duration_s > 0 && (!r->flops_exact || bykind);
+    return (!r->flops_exact || bykind) && (r->present & ESL_ROW_ENERGY) &&
+           esl__law_observed(law, r) > 0;
+}
+
+typedef struct cell_key {
+    double flops;
+    int64_t height, width, steps, prompts;
+    const char *gpu, *dtype, *model;
+} cell_key;
+
+static cell_key key_of(const esl_law *law, const esl_row *r)
+{
+    return (cell_key){esl__law_flops(law, r), r->height, r->width, r->steps, r->prompts,
+                      r->gpu, r->dtype, r->model};
+}
+
+static int key_equal(const cell_key *a, const cell_key *b)
+{
+    return memcmp(&a->flops, &b->flops, sizeof a->flops) == 0 && a->height == b->height &&
+           a->width == b->width && a->steps == b->steps && a->prompts == b->prompts &&
+           a->gpu == b->gpu && a->dtype == b->dtype && a->model == b->model;
+}
+
+static uint64_t key_hash(const cell_key *k)
+{
+    uint64_t bits, h = 0x9e3779b97f4a7c15u;
+    memcpy(&bits, &k->flops, sizeof bits);
+    const uint64_t parts[8] = {bits, (uint64_t)k->height, (uint64_t)k->width, (uint64_t)k->steps,
+                               (uint64_t)k->prompts, (uint64_t)(uintptr_t)k->gpu,
+                               (uint64_t)(uintptr_t)k->dtype, (uint64_t)(uintptr_t)k->model};
+    for (size_t i = 0; i < 8; i++) {
+        /* splitmix64's finaliser: every input bit reaches every output bit */
+        h ^= parts[i];
+        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;
+        h = (h ^ (h >> 27)) * 0x94d049bb133111ebu;
+        h ^= h >> 31;
+    }
+    return h;
+}
+
+#define CELL_AHEAD 16 /* rows whose slot and key are fetched ahead */
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* Each row's cell: an open-addressing table of the cells' keys that grows
+ * with the cells (a large dataset has far fewer cells than rows). Rows come
+ * in any order, so each lookup would wait on memory twice (its slot, then
+ * its cell's key): the hashes are computed first, into in->cell, and the
+ * slots and keys of rows a little ahead are fetched while a row is placed. */
+static int assign_cells(esl__law_inputs *in, const esl_law *law, const esl_dataset *ds)
+{
+    size_t n = ds->n_rows, cap = 1024, cap_keys = 256;
+    uint32_t *slots = calloc(cap, sizeof *slots); /* cell + 1, 0 empty */
+    cell_key *keys = malloc(cap_keys * sizeof *keys);
+    in->cell = malloc((n ? n : 1) * sizeof *in->cell);
+    in->n_cells = 0;
+    int rc = slots == NULL || keys == NULL || in->cell == NULL || n >= UINT32_MAX
+                 ? esl__fail(ESL_ENOMEM, "out of memory")
+                 : ESL_OK;
+    for (size_t i = 0; i < n && rc == ESL_OK; i++) {
+        cell_key k = key_of(law, &ds->rows[i]);
+        in->cell[i] = (uint32_t)key_hash(&k); /* its low 32 bits, replaced by the cell below */
+    }
+    for (size_t i = 0; i < n && rc == ESL_OK; i++) {
+        if (i + CELL_AHEAD < n)
+            PREFETCH(&slots[in->cell[i + CELL_AHEAD] & (cap - 1)]);
+        if (i + CELL_AHEAD / 2 < n) {
+            uint32_t ahead = slots[in->cell[i + CELL_AHEAD / 2] & (cap - 1)];
+            if (ahead != 0)
+                PREFETCH(&keys[ahead - 1]);
+        }
+        cell_key k = key_of(law, &ds->rows[i]);
+        size_t at = (size_t)in->cell[i] & (cap - 1);
+        while (slots[at] != 0 && !key_equal(&k, &keys[slots[at] - 1]))
+            at = (at + 1) & (cap - 1);
+        if (slots[at] == 0) { /* a new cell */
+            if (in->n_cells == cap_keys) {
+                cell_key *grown = realloc(keys, 2 * cap_keys * sizeof *keys);
+                if (grown == NULL) {
+                    rc = esl__fail(ESL_ENOMEM, "out of memory");
+                    break;
+                }
+                keys = grown;
+                cap_keys *= 2;
+            }
+            keys[in->n_cells] = k;
+            slots[at] = (uint32_t)++in->n_cells;
+            if (2 * in->n_cells > cap) { /* rehash at half full */
+                uint32_t *bigger = calloc(2 * cap, sizeof *bigger);
+                if (bigger == NULL) {
+                    rc = esl__fail(ESL_ENOMEM, "out of memory");
+                    break;
+                }
+                cap *= 2;
+                for (size_t c = 0; c < in->n_cells; c++) {
+                    size_t to = (size_t)(uint32_t)key_hash(&keys[c]) & (cap - 1);
+                    while (bigger[to] != 0)
+                        to = (to + 1) & (cap - 1);
+                    bigger[to] = (uint32_t)(c + 1);
+                }
+                free(slots);
+                slots = bigger;
+                in->cell[i] = (uint32_t)(in->n_cells - 1);
+                continue;
+            }
+        }
+        in->cell[i] = slots[at] - 1;
+    }
+    free(slots);
+    free(keys);
+    /* each cell's first row, and its features' logarithms: the expressions
+     * linear_features evaluates for a row without inputs */
+    size_t m = in->n_cells ? in->n_cells : 1;
+    in->cell_row = rc == ESL_OK ? malloc(m * sizeof *in->cell_row) : NULL;
+    in->ln_flops = rc == ESL_OK ? malloc(2 * m * sizeof *in->ln_flops) : NULL;
+    if (rc == ESL_OK && (in->cell_row == NULL || in->ln_flops == NULL))
+        rc = esl__fail(ESL_ENOMEM, "out of memory");
+    if (rc == ESL_OK)
+        in->ln_res = in->ln_flops + m;
+    for (size_t i = n; rc == ESL_OK && i > 0; i--)
+        in->cell_row[in->cell[i - 1]] = i - 1;
+    for (size_t c = 0; rc == ESL_OK && c < in->n_cells; c++) {
+        const esl_row *row = &ds->rows[in->cell_row[c]];
+        in->ln_flops[c] = log(esl__law_flops(law, row) / 1e9);
+        in->ln_res[c] = esl__ln_res(row);
+    }
+    return rc;
+}
+
+int esl__law_inputs_new(esl__law_inputs **out, const esl_dataset *ds, const esl_fit_opts *opts)
+{
+    *out = NULL;
+    const char *form = opts != NULL && opts->form != NULL ? opts->form : "paper";
+    esl_law law = {.form = (char *)form,
+                   .response = opts != NULL ? opts->response : ESL_RESPONSE_ENERGY};
+    if (!esl_law_form_known(form) || esl__law_nls(&law))
+        return ESL_OK; /* the nonlinear forms read the rows themselves */
+    size_t n = ds->n_rows;
+    esl__law_inputs *in = calloc(1, sizeof *in);
+    double *a = malloc((3 * n + 1) * sizeof *a);
+    if (in == NULL || a == NULL) {
+        free(in);
+        free(a);
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    }
+    esl__advise_huge(a, (3 * n + 1) * sizeof *a);
+    *in = (esl__law_inputs){.e = a, .y = a + n, .energy_j = a + 2 * n, .usable = 1};
+    int bykind = strcmp(form, "by-kind") == 0;
+    for (size_t i = 0; i < n; i++) {
+        const esl_row *row = &ds->rows[i];
+        in->e[i] = esl__law_energy(&law, row);
+        in->y[i] = esl__ln_kwh(in->e[i]);
+        in->energy_j[i] = row->energy_j;
+        in->usable = in->usable && row_usable(&law, bykind, row);
+    }
+    int rc = assign_cells(in, &law, ds);
+    if (rc != ESL_OK) {
+        esl__law_inputs_free(in);
+        return rc;
+    }
+    *out = in;
+    return ESL_OK;
+}
+
+void esl__law_inputs_free(esl__law_inputs *in)
+{
+    if (in != NULL) {
+        free(in->e);
+        free(in->cell);
+        free(in->cell_row);
+        free(in->ln_flops);
+    }
+    free(in);
 }
 
 int esl_law_builtin(esl_law **out, esl_convention convention, const char *form)

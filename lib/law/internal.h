@@ -6,6 +6,8 @@
 #ifndef ESL_LAW_INTERNAL_H
 #define ESL_LAW_INTERNAL_H
 
+#include <stdint.h>
+
 #include "esl/law.h"
 
 /* Fill x[0..n_features) for `row`; *unseen gets bit 0 for an unseen gpu
@@ -36,6 +38,42 @@ double esl__gpus_overhead(int64_t gpus);
 
 /* A row's idle power: its idle_w, else the GPU table's, else NaN. */
 double esl__row_idle_w(const esl_row *row);
+
+/* What the linear forms read of each row of a dataset, computed once for
+ * the many fits of a validation (and once for a large fit): row i's
+ * response E (esl__law_energy) and ln E in kWh, its energy_j, its cell. */
+typedef struct esl__law_inputs {
+    double *e, *y;
+    double *energy_j; /* the row's energy_j (the training summary's range) */
+    /* Rows that differ only in their measured energy share one cell: the
+     * same features, weight, model, size and steps. Least squares on a
+     * cell's rows equals least squares on one row of the cell's features
+     * weighted by their count with their mean response, so a fit rotates
+     * one row per cell into its factor instead of every row. */
+    uint32_t *cell;   /* per row */
+    size_t *cell_row; /* per cell: its first row */
+    double *ln_flops, *ln_res; /* per cell: ln(FLOPs / 1e9) as the form counts them,
+                                * ln(H W / 256) */
+    size_t n_cells;
+    int usable;       /* every row passes the fit's checks for this form and response */
+} esl__law_inputs;
+
+/* The inputs of `ds`'s rows for fits with `opts` (its form and response);
+ * *out NULL for the nonlinear forms, which read the rows themselves.
+ * @return ESL_OK or ESL_ENOMEM */
+int esl__law_inputs_new(esl__law_inputs **out, const esl_dataset *ds, const esl_fit_opts *opts);
+void esl__law_inputs_free(esl__law_inputs *in);
+
+/* esl_law_fit on the rows of `ds` at idx[0..n), in that order (a fold's
+ * training rows), reading them in place: the same law as esl_law_fit of a
+ * dataset holding copies of those rows. `in` (may be NULL) is
+ * esl__law_inputs_new's for ds and the same opts. */
+int esl__law_fit_rows(esl_law **out, const esl_dataset *ds, const size_t *idx, size_t n,
+                      const esl__law_inputs *in, const esl_fit_opts *opts);
+
+/* esl_law_score on the rows of `ds` at idx[0..n), likewise. */
+int esl__law_score_rows(esl_score *out, const esl_law *law, const esl_dataset *ds,
+                        const size_t *idx, size_t n);
 
 /* 1 when a row's energy is total and can be made dynamic (duration, idle). */
 int esl__row_total(const esl_row *row);

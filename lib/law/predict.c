@@ -210,9 +210,69 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
     return predict_time(out, law, row, opts);
 }
 
+/* Spearman's rho from GSL's definition (gsl_stats_spearman: ranks from 1,
+ * ties given the mean of their positions, then the Pearson correlation of
+ * the ranks), with the ranks found by qsort rather than GSL's heap sort:
+ * the same ranks, a correlation summed in another order. Scores of many
+ * rows (SPEARMAN_QSORT_ROWS and more) use it; smaller ones keep GSL's,
+ * bit for bit. */
+#define SPEARMAN_QSORT_ROWS 10000
+
+typedef struct ranked {
+    double v;
+    size_t i;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    double x = ((const ranked *)a)->v, y = ((const ranked *)b)->v;
+    return (x > y) - (x < y);
+}
+
+/* rank[i] of v[i] among v[0..n), as GSL's compute_rank gives it. */
+static void ranks_of(double *rank, const double *v, size_t n, ranked *tmp)
+{
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (ranked){v[i], i};
+    qsort(tmp, n, sizeof *tmp, cmp_ranked);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && tmp[j].v == tmp[i].v)
+            j++;
+        double r = (double)i + 1.0;
+        if (j - i > 1) { /* a tie: the mean of positions i+1..j, summed as GSL does */
+            r = 0.0;
+            for (size_t k = i; k < j; k++)
+                r += (double)k + 1.0;
+            r /= (double)(j - i);
+        }
+        for (size_t k = i; k < j; k++)
+            rank[tmp[k].i] = r;
+        i = j;
+    }
+}
+
+static double spearman(const double *a, const double *b, size_t n, double *work)
+{
+    if (n < SPEARMAN_QSORT_ROWS)
+        return gsl_stats_spearman(a, 1, b, 1, n, work);
+    ranked *tmp = malloc(n * sizeof *tmp);
+    if (tmp == NULL)
+        return gsl_stats_spearman(a, 1, b, 1, n, work);
+    ranks_of(work, a, n, tmp);
+    ranks_of(work + n, b, n, tmp);
+    free(tmp);
+    return gsl_stats_correlation(work, 1, work + n, 1, n);
+}
+
 int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds)
 {
-    size_t n = ds->n_rows;
+    return esl__law_score_rows(out, law, ds, NULL, ds->n_rows);
+}
+
+int esl__law_score_rows(esl_score *out, const esl_law *law, const esl_dataset *ds,
+                        const size_t *idx, size_t n)
+{
     *out = (esl_score){.n = n};
     double *meas = malloc((n ? n : 1) * sizeof *meas);
     double *pred = malloc((n ? n : 1) * sizeof *pred);
@@ -226,17 +286,18 @@ int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds)
     double mean_ln = 0, mean_j = 0;
     size_t inside = 0;
     for (size_t i = 0; i < n && rc == ESL_OK; i++) {
+        const esl_row *row = &ds->rows[idx != NULL ? idx[i] : i];
         esl_prediction p;
-        if ((rc = esl_law_predict(&p, law, &ds->rows[i], &po)) != ESL_OK)
+        if ((rc = esl_law_predict(&p, law, row, &po)) != ESL_OK)
             break;
         /* what the law predicts: dynamic energy (a total row less its idle
          * power over its duration), or the duration for a time law */
-        double y = esl__law_observed(law, &ds->rows[i]);
+        double y = esl__law_observed(law, row);
         if (!(y > 0)) {
             rc = esl__fail(ESL_EINVAL, "%s:%lld: total energy %g J less idle power %g W over %g s "
                            "leaves no dynamic energy (check idle_w and duration_s)", ds->origin,
-                           (long long)ds->rows[i].line, ds->rows[i].energy_j,
-                           esl__row_idle_w(&ds->rows[i]), ds->rows[i].duration_s);
+                           (long long)row->line, row->energy_j, esl__row_idle_w(row),
+                           row->duration_s);
             break;
         }
         inside += y >= p.lo_j && y <= p.hi_j;
@@ -272,7 +333,7 @@ int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds)
         out->r2_lin = 1.0 - ss_res_j / ss_tot_j;
     if (n >= 2) {
         double r = gsl_stats_correlation(meas, 1, pred, 1, n);
-        double s = gsl_stats_spearman(meas, 1, pred, 1, n, work);
+        double s = spearman(meas, pred, n, work);
         out->pearson = isfinite(r) ? r : NAN;
         out->spearman = isfinite(s) ? s : NAN;
     }

@@ -203,11 +203,12 @@ static void grid(void **state)
 }
 
 /*
- * The reader counts each configuration's work once: 10^4 generated rows over
- * four models, 7 x 7 sizes, 5 step counts and CFG on/off repeat about two
- * thousand configurations, and every one is counted exactly once (the
- * counter is esl__data_work_builds, core/internal.h). Sampled rows carry the
- * same work as esl_row_set_work gives them directly.
+ * The reader counts each model and image size's work once: 10^4 generated
+ * rows over four models, 7 x 7 sizes, 5 step counts and CFG on/off repeat
+ * about two thousand configurations but only 196 (model, size) pairs, and
+ * every pair is counted exactly once (the counter is esl__data_work_builds,
+ * core/internal.h). Sampled rows carry the same work as esl_row_set_work
+ * gives them directly, whatever their steps and CFG.
  */
 static void work_counted_once_per_configuration(void **state)
 {
@@ -216,20 +217,23 @@ static void work_counted_once_per_configuration(void **state)
     enum { ROWS = 10000, KEYS = 4 * 7 * 7 * 5 * 2 };
     size_t cap = 128 + (size_t)ROWS * 64, len = 0;
     char *text = malloc(cap);
-    unsigned char *seen = calloc(KEYS, 1);
+    unsigned char *seen = calloc(2 * KEYS, 1);
     assert_non_null(text);
     assert_non_null(seen);
     len += (size_t)snprintf(text, cap, HEAD);
     uint64_t x = 12345;
-    size_t distinct = 0;
+    size_t distinct = 0, configurations = 0;
     for (int i = 0; i < ROWS; i++) {
         x = x * 6364136223846793005u + 1442695040888963407u;
         unsigned v = (unsigned)(x >> 33);
         unsigned m = v % 4, h = v / 4 % 7, w = v / 28 % 7, st = v / 196 % 5, cfg = v / 980 % 2;
         unsigned n = 1u + v / 1960 % 50;
         unsigned key = (((m * 7 + h) * 7 + w) * 5 + st) * 2 + cfg;
-        distinct += !seen[key];
-        seen[key] = 1;
+        unsigned size_key = (m * 7 + h) * 7 + w;
+        distinct += !seen[size_key];
+        seen[size_key] = 1;
+        configurations += !seen[KEYS + key];
+        seen[KEYS + key] = 1;
         len += (size_t)snprintf(text + len, cap - len, "%s,A100,fp16,%u,%u,%u,%u,%u,%u.5\n",
                                 models[m], cfg, 256 + 128 * h, 256 + 128 * w, 10 + 10 * st, n,
                                 1000 + i);
@@ -238,7 +242,8 @@ static void work_counted_once_per_configuration(void **state)
     esl_dataset *ds = NULL;
     assert_int_equal(esl_dataset_parse(&ds, text, len, "gen.csv", NULL), ESL_OK);
     assert_int_equal(ds->n_rows, ROWS);
-    assert_true(distinct > 1000);
+    assert_true(configurations > 1000);
+    assert_int_equal(distinct, 4 * 7 * 7);
     assert_int_equal(esl__data_work_builds() - before, distinct);
     for (size_t i = 0; i < ds->n_rows; i += 97) {
         const esl_row *r = &ds->rows[i];
@@ -254,10 +259,146 @@ static void work_counted_once_per_configuration(void **state)
         assert_true(direct.denoise_ops == r->denoise_ops);
         assert_true(direct.denoise_attn_share == r->denoise_attn_share);
         assert_int_equal(direct.cfg_batched, r->cfg_batched);
+        assert_true(direct.plan_linear_flops == r->plan_linear_flops);
+        assert_true(direct.plan_attn_flops == r->plan_attn_flops);
+        assert_true(direct.plan_conv_flops == r->plan_conv_flops);
+        assert_true(direct.plan_misc_flops == r->plan_misc_flops);
+        assert_true(direct.plan_text_flops == r->plan_text_flops);
+        assert_true(direct.plan_decode_flops == r->plan_decode_flops);
+        assert_int_equal(direct.flops_exact, r->flops_exact);
         esl_model_free(m);
     }
     esl_dataset_free(ds);
     free(seen);
+    free(text);
+}
+
+/* The reference: the shortest of %.15g, %.16g, %.17g that reads back. */
+static const char *shortest_ref(char buf[32], double x)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, 32, "%.*g", digits, x);
+        if (digits == 17 || strtod(buf, NULL) == x)
+            break;
+    }
+    return buf;
+}
+
+/*
+ * esl_format_double writes what trying %.15g, %.16g and %.17g with
+ * snprintf and strtod writes: random bit patterns, random magnitudes from
+ * 1e-8 to 1e20, short decimals (0.1, 2.5e6: ties and exact values),
+ * integers, values next to powers of ten and to rounding ties.
+ */
+static void shortest_numbers(void **state)
+{
+    (void)state;
+    uint64_t x = 42;
+    char got[32], want[32];
+    for (long i = 0; i < 600000; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        double v;
+        switch (i % 6) {
+        case 0: { /* any finite double */
+            uint64_t bits = x ^ (x >> 29);
+            memcpy(&v, &bits, sizeof v);
+            if (!isfinite(v))
+                v = 1.0;
+            break;
+        }
+        case 1: /* uniform in the log from 1e-8 to 1e20 */
+            v = pow(10.0, -8.0 + 28.0 * (double)(x >> 11) / 9007199254740992.0);
+            break;
+        case 2: /* decimals of a few digits */
+            v = (double)(x >> 44) / pow(10.0, (double)((x >> 8) % 12)) * pow(10.0, (double)((x >> 4) % 9));
+            break;
+        case 3: /* integers */
+            v = (double)(x >> (11 + (x & 31)));
+            break;
+        case 4: { /* neighbours of powers of ten */
+            double p = pow(10.0, (double)((int)((x >> 8) % 30) - 6));
+            v = nextafter(p, (x & 1) ? 0.0 : INFINITY);
+            break;
+        }
+        default: { /* near a tie at 15 or 16 digits: d.dd..d5 x 10^e, nudged */
+            double base = (double)((x >> 12) % 1000000000000000u) + 0.5;
+            v = base * pow(10.0, (double)((int)((x >> 4) % 20) - 18));
+            for (int k = (int)(x % 3); k > 0; k--)
+                v = nextafter(v, (x & 8) ? 0.0 : INFINITY);
+            break;
+        }
+        }
+        if (i % 12 == 7)
+            v = -v;
+        esl_format_double(got, v);
+        shortest_ref(want, v);
+        if (strcmp(got, want) != 0)
+            fail_msg("%.17g: wrote '%s', printf and strtod give '%s'", v, got, want);
+    }
+    double special[] = {0.0, -0.0, 1.0, 0.1, 0.5, 1e15, 1e16, 9.999999999999999e16, 1e17,
+                        123456789012345.6, 1e-4, 9.9999999999999e-5, 3.6e6, 5e-324, 1.7976931348623157e308};
+    for (size_t i = 0; i < sizeof special / sizeof *special; i++)
+        assert_string_equal(esl_format_double(got, special[i]), shortest_ref(want, special[i]));
+}
+
+/*
+ * Per-row checks survive the size-level cache: two rows of one model and
+ * size, the second with so many steps that one image's FLOPs overflow int64,
+ * read the first and fail on the second with the engine's message.
+ */
+static void steps_overflow_checked_per_row(void **state)
+{
+    (void)state;
+    const char *csv = HEAD "flux-dev,A100,fp16,0,1024,1024,28,1,100\n"
+                           "flux-dev,A100,fp16,1,1024,1024,9000000000000000,1,100\n";
+    esl_dataset *ds = NULL;
+    assert_int_equal(esl_dataset_parse(&ds, csv, strlen(csv), "big.csv", NULL), ESL_ERANGE);
+    assert_null(ds);
+    assert_non_null(strstr(esl_error_last(), "big.csv:3: "));
+    assert_non_null(strstr(esl_error_last(), "overflow 64-bit integers at 9000000000000000 steps"));
+}
+
+/*
+ * Numbers read by the reader's own decimal path equal strtod's to the bit:
+ * energies written with %.Ng and %.Ne for every N, fixed-point ones, long
+ * digit strings and large or small exponents (the last go through strtod).
+ */
+static void reals_read_as_strtod(void **state)
+{
+    (void)state;
+    enum { ROWS = 4000 };
+    size_t cap = 128 + (size_t)ROWS * 96, len = 0;
+    char *text = malloc(cap);
+    char (*cells)[48] = malloc(ROWS * sizeof *cells);
+    assert_non_null(text);
+    assert_non_null(cells);
+    len += (size_t)snprintf(text, cap, "%s", HEAD);
+    uint64_t x = 987654321;
+    for (int i = 0; i < ROWS; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        double mant = (double)(x >> 11) / 9007199254740992.0 + 1e-3;
+        int e = (int)((x >> 3) % 60) - 30, digits = 1 + (int)((x >> 20) % 19);
+        double v = mant * pow(10.0, e);
+        switch (i % 4) {
+        case 0: snprintf(cells[i], sizeof cells[i], "%.*g", digits, v); break;
+        case 1: snprintf(cells[i], sizeof cells[i], "%.*e", digits, v); break;
+        case 2: snprintf(cells[i], sizeof cells[i], "%.*f", digits % 8, v * 1e6 + 1); break;
+        default: snprintf(cells[i], sizeof cells[i], "%llu.%llu", (unsigned long long)(x >> 40),
+                          (unsigned long long)(x >> 45)); break;
+        }
+        len += (size_t)snprintf(text + len, cap - len, "sd2,A100,fp16,0,512,512,10,1,%s\n",
+                                cells[i]);
+    }
+    esl_dataset *ds = NULL;
+    assert_int_equal(esl_dataset_parse(&ds, text, len, "reals.csv", NULL), ESL_OK);
+    assert_int_equal(ds->n_rows, ROWS);
+    for (int i = 0; i < ROWS; i++) {
+        double want = strtod(cells[i], NULL);
+        if (memcmp(&want, &ds->rows[i].energy_j, sizeof want) != 0)
+            fail_msg("'%s' read as %.17g, strtod gives %.17g", cells[i], ds->rows[i].energy_j, want);
+    }
+    esl_dataset_free(ds);
+    free(cells);
     free(text);
 }
 
@@ -342,6 +483,8 @@ int main(void)
         cmocka_unit_test(byte_order_mark),
         cmocka_unit_test(grid), cmocka_unit_test(work_counted_once_per_configuration),
         cmocka_unit_test(plain_and_quoted_lines_agree),
+        cmocka_unit_test(steps_overflow_checked_per_row), cmocka_unit_test(reals_read_as_strtod),
+        cmocka_unit_test(shortest_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 #include <gsl/gsl_multifit.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "esl/esl.h"
 
@@ -382,8 +383,9 @@ static void default_law(void **state)
 }
 
 /* A generated dataset of `rows` rows drawn from a known paper-form law
- * with deterministic noise; `one_size` keeps every row at 512x512. */
-static esl_dataset *generated(size_t rows, int one_size)
+ * with deterministic noise; `one_size` keeps every row at 512x512, `few`
+ * draws them from 288 configurations only (many rows per configuration). */
+static esl_dataset *generated_as(size_t rows, int one_size, int few)
 {
     static const char *const models[] = {"flux-dev", "sd2", "sd35-large"};
     static const char *const gpus[] = {"A100", "A4000", "A6000"};
@@ -397,6 +399,8 @@ static esl_dataset *generated(size_t rows, int one_size)
         unsigned v = (unsigned)(x >> 33);
         unsigned m = v % 3, g = v / 3 % 3, fp32 = v / 9 % 2, h = v / 18 % 4, w = v / 72 % 4;
         unsigned steps = 10 + 10 * (v / 288 % 4), n = 1u + v / 1152 % 40;
+        if (few)
+            h %= 2, w %= 2, steps = 10 + 10 * (v / 288 % 2), n = 1u + 24 * (v / 1152 % 2);
         int side_h = one_size ? 512 : 256 + 256 * (int)h, side_w = one_size ? 512 : 256 + 256 * (int)w;
         double noise = ((double)(v % 1000) - 499.5) / 10000.0;
         double e = 1e3 * n * steps * (1 + fp32) * (1 + 0.3 * g) * side_h * side_w / 262144.0 *
@@ -411,14 +415,24 @@ static esl_dataset *generated(size_t rows, int one_size)
     return ds;
 }
 
+static esl_dataset *generated(size_t rows, int one_size)
+{
+    return generated_as(rows, one_size, 0);
+}
+
 /* Large designs (10^4 rows and more) stream through an accumulated R
- * factor; the coefficients, standard errors and metrics must be those of
- * GSL's SVD of the whole design, built here from the law's features. */
+ * factor, one row per configuration ("cell": rows that differ only in their
+ * energy) with the cell's mean response and count as weight; the
+ * coefficients, standard errors and metrics must be those of GSL's SVD of
+ * the whole design, built here row by row from the law's features, both
+ * when most rows are configurations of their own and when 12000 rows repeat
+ * 288 configurations. */
 static void streamed_fit_matches_whole_design(void **state)
 {
     (void)state;
-    esl_dataset *ds = generated(12000, 0);
+    for (int few = 0; few < 2; few++)
     for (int weighted = 0; weighted < 2; weighted++) {
+        esl_dataset *ds = generated_as(12000, 0, few);
         esl_fit_opts o = {.method = weighted ? ESL_FIT_WEIGHTED : ESL_FIT_OLS};
         esl_law *law = NULL;
         assert_int_equal(esl_law_fit(&law, ds, &o), ESL_OK);
@@ -456,6 +470,15 @@ static void streamed_fit_matches_whole_design(void **state)
             mean += gsl_vector_get(y, i) / (double)n;
         for (size_t i = 0; i < n; i++)
             ss_tot += (gsl_vector_get(y, i) - mean) * (gsl_vector_get(y, i) - mean);
+        double ape = 0;
+        for (size_t i = 0; i < n; i++) {
+            double fit = 0;
+            for (size_t j = 0; j < p; j++)
+                fit += gsl_matrix_get(X, i, j) * law->coef[j];
+            ape += fabs(exp(fit) * 3.6e6 - ds->rows[i].energy_j) / ds->rows[i].energy_j;
+        }
+        assert_true(fabs(law->metrics.mape_pct - 100 * ape / (double)n) <=
+                    1e-9 * law->metrics.mape_pct);
         if (!weighted) {
             double r2 = 1.0 - chisq / ss_tot;
             assert_true(fabs(law->metrics.r2_log - r2) <= 1e-9 * r2);
@@ -469,16 +492,134 @@ static void streamed_fit_matches_whole_design(void **state)
         gsl_vector_free(wt);
         gsl_vector_free(c);
         esl_law_free(law);
+        esl_dataset_free(ds);
     }
-    esl_dataset_free(ds);
 
     /* A singular large design names its term as the whole-design fit does. */
-    ds = generated(12000, 1);
+    esl_dataset *ds = generated(12000, 1);
     esl_law *law = NULL;
     assert_int_equal(esl_law_fit(&law, ds, NULL), ESL_ENUMERIC);
     assert_null(law);
     assert_non_null(strstr(esl_error_last(), "term 'res' is constant in the training data "
                                              "(every row is 512x512)"));
+    esl_dataset_free(ds);
+}
+
+/* The rows of a fold's copy: every row of ds with keep[i] equal to `want`. */
+static esl_dataset *rows_where(const esl_dataset *ds, const unsigned char *keep,
+                               const unsigned char *in_fold, int want)
+{
+    esl_dataset *out = NULL;
+    assert_int_equal(esl_dataset_new(&out, ds->origin, ds->convention), ESL_OK);
+    for (size_t i = 0; i < ds->n_rows; i++)
+        if (in_fold[i] && keep[i] == want)
+            assert_int_equal(esl_dataset_append(out, &ds->rows[i]), ESL_OK);
+    return out;
+}
+
+/*
+ * Folds are fitted and scored on their rows in place; esl_validate_split_rows
+ * says which rows those are. A law fitted on a copy of a fold's training
+ * rows, scored on a copy of its held-out ones, gives the fold's law and
+ * score (to 1e-9: the copy gathers its configurations in another order).
+ */
+static void folds_by_row_indices(void **state)
+{
+    (void)state;
+    esl_dataset *ds = generated_as(24000, 0, 1);
+    const char *splits[] = {"kfold:3", "leave-out:model", "train=sd2,flux-dev:test=sd35-large"};
+    unsigned char *is_test = malloc(ds->n_rows), *in_fold = malloc(ds->n_rows);
+    assert_non_null(is_test);
+    assert_non_null(in_fold);
+    for (size_t s = 0; s < sizeof splits / sizeof *splits; s++) {
+        esl_validation *v = NULL;
+        assert_int_equal(esl_validate(&v, ds, splits[s], 5, NULL), ESL_OK);
+        for (size_t f = 0; f < v->n_folds; f++) {
+            size_t n_folds = 0, n_test = 0, n_train = 0;
+            assert_int_equal(esl_validate_split_rows(is_test, in_fold, &n_folds, ds, splits[s], 5, f),
+                             ESL_OK);
+            assert_int_equal(n_folds, v->n_folds);
+            for (size_t i = 0; i < ds->n_rows; i++) {
+                n_test += in_fold[i] && is_test[i];
+                n_train += in_fold[i] && !is_test[i];
+            }
+            assert_int_equal(n_test, v->folds[f].n_test);
+            assert_int_equal(n_train, v->folds[f].n_train);
+            esl_dataset *train = rows_where(ds, is_test, in_fold, 0);
+            esl_dataset *test = rows_where(ds, is_test, in_fold, 1);
+            esl_law *law = NULL;
+            esl_fit_opts o = {.no_between = strncmp(splits[s], "kfold", 5) == 0};
+            assert_int_equal(esl_law_fit(&law, train, &o), ESL_OK);
+            const esl_law *got = v->folds[f].law;
+            assert_int_equal(law->n_features, got->n_features);
+            for (size_t j = 0; j < law->n_features; j++) {
+                assert_true(fabs(law->coef[j] - got->coef[j]) <= 1e-9 * fabs(law->coef[j]));
+                assert_true(fabs(law->se[j] - got->se[j]) <= 1e-9 * law->se[j]);
+            }
+            esl_score sc;
+            assert_int_equal(esl_law_score(&sc, law, test), ESL_OK);
+            assert_true(fabs(sc.mape_pct - v->folds[f].score.mape_pct) <= 1e-9 * sc.mape_pct);
+            assert_true(fabs(sc.r2_log - v->folds[f].score.r2_log) <= 1e-9);
+            esl_law_free(law);
+            esl_dataset_free(train);
+            esl_dataset_free(test);
+        }
+        /* in_fold may be left out; a fold the split does not have is an error */
+        assert_int_equal(esl_validate_split_rows(is_test, NULL, NULL, ds, splits[s], 5, 0), ESL_OK);
+        assert_int_equal(esl_validate_split_rows(is_test, in_fold, NULL, ds, splits[s], 5,
+                                                v->n_folds),
+                         ESL_EINVAL);
+        esl_validation_free(v);
+    }
+    /* the named split leaves the rows of other models out */
+    size_t out_rows = 0;
+    assert_int_equal(esl_validate_split_rows(is_test, in_fold, NULL, ds,
+                                            "train=sd2:test=sd35-large", 5, 0),
+                     ESL_OK);
+    for (size_t i = 0; i < ds->n_rows; i++)
+        out_rows += !in_fold[i];
+    assert_true(out_rows > 0);
+    for (size_t i = 0; i < ds->n_rows; i++)
+        assert_int_equal(in_fold[i], strcmp(ds->rows[i].model, "flux-dev") != 0);
+    assert_int_equal(esl_validate_split_rows(is_test, in_fold, NULL, ds, "kfold:x", 5, 0),
+                     ESL_EINVAL);
+    free(is_test);
+    free(in_fold);
+    esl_dataset_free(ds);
+}
+
+/* A score of many rows ranks them with qsort: its Spearman's rho is GSL's
+ * (to rounding), ties included (rows of one configuration share a
+ * prediction). */
+static void spearman_of_many_rows(void **state)
+{
+    (void)state;
+    esl_dataset *ds = generated_as(15000, 0, 1);
+    esl_law *law = NULL;
+    esl_fit_opts o = {.no_between = 1};
+    assert_int_equal(esl_law_fit(&law, ds, &o), ESL_OK);
+    esl_score sc;
+    assert_int_equal(esl_law_score(&sc, law, ds), ESL_OK);
+    size_t n = ds->n_rows;
+    double *meas = malloc(n * sizeof *meas), *pred = malloc(n * sizeof *pred);
+    double *work = malloc(2 * n * sizeof *work);
+    assert_non_null(meas);
+    assert_non_null(pred);
+    assert_non_null(work);
+    esl_predict_opts po = {.level = 0.95, .unseen_as_baseline = 1};
+    for (size_t i = 0; i < n; i++) {
+        esl_prediction p;
+        assert_int_equal(esl_law_predict(&p, law, &ds->rows[i], &po), ESL_OK);
+        meas[i] = ds->rows[i].energy_j;
+        pred[i] = p.energy_j;
+    }
+    double want = gsl_stats_spearman(meas, 1, pred, 1, n, work);
+    assert_true(want > 0.5 && want < 1.0);
+    assert_true(fabs(sc.spearman - want) <= 1e-12);
+    free(meas);
+    free(pred);
+    free(work);
+    esl_law_free(law);
     esl_dataset_free(ds);
 }
 
@@ -490,6 +631,7 @@ int main(void)
         cmocka_unit_test(law_file_errors), cmocka_unit_test(prediction),
         cmocka_unit_test(fit_errors),   cmocka_unit_test(methods), cmocka_unit_test(streamed_fit_matches_whole_design),
         cmocka_unit_test(validation),   cmocka_unit_test(default_law),
+        cmocka_unit_test(folds_by_row_indices), cmocka_unit_test(spearman_of_many_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
