@@ -1093,7 +1093,6 @@ int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
     *out = NULL;
     if (opts == NULL)
         opts = &defaults;
-    gsl_set_error_handler_off();
     int rc = fit_once(out, ds, opts);
     if (rc == ESL_OK && !opts->no_between) {
         /* The hold-out refits estimate two variances, not the coefficients:

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_multifit.h>
 
 #include "esl/esl.h"
@@ -482,9 +483,21 @@ static void streamed_fit_matches_whole_design(void **state)
     esl_dataset_free(ds);
 }
 
+/* Loading the library switched GSL's aborting default handler off: with
+ * nothing fitted yet, the handler in place is not GSL's default (NULL). */
+static void gsl_handler_off_at_load(void **state)
+{
+    (void)state;
+    assert_string_equal(esl_strerror(ESL_OK), "success"); /* links the library in */
+    gsl_error_handler_t *old = gsl_set_error_handler(NULL);
+    gsl_set_error_handler(old);
+    assert_non_null(old);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gsl_handler_off_at_load),
         cmocka_unit_test(reproduction), cmocka_unit_test(reproduction_table1),
         cmocka_unit_test(round_trip),
         cmocka_unit_test(law_file_errors), cmocka_unit_test(prediction),
