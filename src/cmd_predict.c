@@ -426,8 +426,8 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
         return cli_fail(status);
     char builtin_name[96];
     snprintf(builtin_name, sizeof builtin_name, "built-in %s form, %s", law->form,
-             strcmp(law->form, "by-kind") == 0 ? "paper A100 + ML.ENERGY A100/H100 data"
-                                               : "paper A100 data");
+             esl_law_form_get(law->form_id)->layer_plan ? "paper A100 + ML.ENERGY A100/H100 data"
+                                                        : "paper A100 data");
     run r = {.a = &a, .law = law, .law_name = a.law ? a.law : builtin_name,
              .zone_note = zone_note, .array = json_array(),
              .grid = a.zone != NULL ? &zone_grid : NULL};

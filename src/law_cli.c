@@ -175,11 +175,9 @@ static void print_list(const char *label, char *const *list, size_t n, const cha
 void law_cli_print(const esl_law *law)
 {
     const esl_law_training *t = &law->training;
-    const char *what = strcmp(law->form, "paper") == 0       ? " (Eq. 3/4)"
-                       : strcmp(law->form, "per-image") == 0 ? " (energy per image)"
-                                                             : " (nonlinear, energy per image)";
-    printf("law: %s form%s, %s fit, FLOPs in the %s convention\n", law->form, what,
-           strcmp(law->form, "roofline") == 0 || strcmp(law->form, "by-kind") == 0 ? "log-space nonlinear" : esl_fit_method_name(law->method),
+    const esl_law_form_info *form = esl_law_form_get(law->form_id);
+    printf("law: %s form (%s), %s fit, FLOPs in the %s convention\n", form->name, form->note,
+           form->nonlinear ? "log-space nonlinear" : esl_fit_method_name(law->method),
            esl_convention_name(law->convention));
     printf("trained on %zu rows\n", t->n_rows);
     print_list("models", t->models, t->n_models, NULL);

@@ -91,8 +91,40 @@ typedef struct esl_fit_opts {
  *               and text encoding and decoding; nonlinear least squares in log
  *               space (lib/law/kinds.c). Counts in the exact convention, so any
  *               model with a layer plan can be predicted.
- * A comma-separated list of the names, for help texts and messages.
+
+ * The form is named once, in a descriptor table (lib/law/forms.c); the
+ * library and the tool ask the table what a form does instead of comparing
+ * its name. A law file's "form" key holds the name.
  */
+typedef enum esl_law_form {
+    ESL_FORM_PAPER = 0,
+    ESL_FORM_PER_IMAGE = 1,
+    ESL_FORM_ROOFLINE = 2,
+    ESL_FORM_BY_KIND = 3
+} esl_law_form;
+
+/* What a form is: one row of the descriptor table, static storage. */
+typedef struct esl_law_form_info {
+    esl_law_form form;
+    const char *name;     /* the law file's "form": "paper", "per-image", ... */
+    const char *note;     /* a few words for people: "Eq. 3/4", "energy per image" */
+    const char *equation; /* the law file's "equation" key */
+    int per_image;        /* 1: counts the FLOPs of one image, predicts E/N */
+    int nonlinear;        /* 1: nonlinear least squares in log space; 0: linear */
+    int layer_plan;       /* 1: prices the layer plan's FLOPs by kind (exact convention) */
+} esl_law_form_info;
+
+/* The row of `form`; NULL for a value outside esl_law_form. */
+const esl_law_form_info *esl_law_form_get(esl_law_form form);
+
+/*
+ * The form named `name` (a law file's "form", an option's value).
+ * @return ESL_OK; ESL_EINVAL for an unknown name, the detail naming it and
+ *         the forms (*out is then ESL_FORM_PAPER)
+ */
+int esl_law_form_parse(esl_law_form *out, const char *name);
+
+/* A comma-separated list of the names, for help texts and messages. */
 const char *esl_law_forms(void);
 
 /* 1 when `form` names a form of esl_law_forms(), else 0. */
@@ -157,7 +189,8 @@ typedef struct esl_law_metrics {
 } esl_law_metrics;
 
 typedef struct esl_law {
-    char *form;                /* "paper" (Eq. 3/4), "per-image" or "roofline" */
+    const char *form;          /* the form's name (esl_law_form_get(form_id)->name),
+                                * static storage */
     esl_convention convention; /* how FLOPs_cfg was counted */
     esl_fit_method method;
     unsigned terms;            /* ESL_TERM_* asked for */
@@ -193,6 +226,7 @@ typedef struct esl_law {
     size_t n_kappa;
     esl_law_training training;
     esl_law_metrics metrics;
+    esl_law_form form_id;       /* the form; `form` is its name */
 } esl_law;
 
 /*

@@ -129,37 +129,9 @@ int esl__law_features(const esl_law *law, const esl_row *row, double *x, unsigne
     return ESL_OK;
 }
 
-static const char *const form_names[] = {"paper", "per-image", "roofline", "by-kind"};
-
-const char *esl_law_forms(void)
-{
-    return "paper, per-image, roofline, by-kind";
-}
-
-int esl__law_nls(const esl_law *law)
-{
-    return strcmp(law->form, "roofline") == 0 || strcmp(law->form, "by-kind") == 0;
-}
-
-int esl_law_form_known(const char *form)
-{
-    for (size_t i = 0; i < sizeof form_names / sizeof form_names[0]; i++)
-        if (strcmp(form_names[i], form) == 0)
-            return 1;
-    return 0;
-}
-
-int esl__law_per_image(const esl_law *law)
-{
-    /* Asked several times per row: compared a character at a time, stopping
-     * at the first difference, rather than through strcmp. */
-    const char *f = law->form;
-    return !(f[0] == 'p' && f[1] == 'a' && f[2] == 'p' && f[3] == 'e' && f[4] == 'r' && f[5] == '\0');
-}
-
 double esl__law_flops(const esl_law *law, const esl_row *row)
 {
-    if (strcmp(law->form, "by-kind") == 0) /* one image, from the layer plan */
+    if (esl__form(law)->layer_plan) /* one image, from the layer plan */
         return (double)row->steps * (row->cfg ? 2.0 : 1.0) *
                (row->plan_linear_flops + row->plan_attn_flops + row->plan_conv_flops +
                 row->plan_misc_flops);
@@ -768,14 +740,14 @@ static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *op
 
     *out = NULL;
     unsigned terms = opts->terms ? opts->terms : ESL_TERM_ALL;
-    const char *form = opts->form ? opts->form : "paper";
-    if (!esl_law_form_known(form))
-        return esl__fail(ESL_EINVAL, "unknown form '%s' (forms: %s)", form, esl_law_forms());
+    esl_law_form form = ESL_FORM_PAPER;
+    if (opts->form != NULL && (rc = esl_law_form_parse(&form, opts->form)) != ESL_OK)
+        return rc;
     esl_law *law = calloc(1, sizeof *law);
-    if (law == NULL || (law->form = esl__strdup(form)) == NULL) {
-        esl_law_free(law);
+    if (law == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
-    }
+    law->form_id = form;
+    law->form = esl_law_form_get(form)->name;
     law->convention = ds->convention;
     law->method = opts->method;
     law->terms = terms;
@@ -791,7 +763,7 @@ static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *op
                            (long long)r->line);
             goto fail;
         }
-        if (r->flops_exact && strcmp(law->form, "by-kind") != 0) {
+        if (r->flops_exact && !esl__form(law)->layer_plan) {
             rc = esl__fail(ESL_EINVAL, "%s:%lld: model '%s' has no paper-convention terms: the %s "
                            "form cannot use it (fit --form by-kind, or read the data with "
                            "--convention exact)", ds->origin, (long long)r->line, r->model,
@@ -818,7 +790,7 @@ static int fit_once(esl_law **out, const esl_dataset *ds, const esl_fit_opts *op
         goto fail;
     /* The by-kind form prices the layer plan's FLOPs, whatever convention
      * the dataset's FLOPs_cfg was counted in: its law counts in the exact one. */
-    if (strcmp(form, "by-kind") == 0)
+    if (esl__form(law)->layer_plan)
         law->convention = ESL_CONVENTION_EXACT;
     if (esl__law_nls(law)) {
         if ((rc = esl__roofline_fit(law, ds, opts)) != ESL_OK)
@@ -1029,7 +1001,7 @@ static int between(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts
     const esl_factor *gpu = &law->factors[0];
     sum = 0;
     used = 0;
-    for (size_t k = 0; strcmp(law->form, "by-kind") == 0 && k < gpu->n_levels && gpu->n_levels >= 2;
+    for (size_t k = 0; esl__form(law)->layer_plan && k < gpu->n_levels && gpu->n_levels >= 2;
          k++) {
         double bias, mse;
         int ok = hold_out(law, ds, &inner, 0, gpu->levels[k], &bias, &mse);
@@ -1109,7 +1081,7 @@ int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts)
             rc = between(*out, thin != NULL ? thin : ds, opts);
         esl_dataset_free(thin);
     }
-    if (rc == ESL_OK && opts->response == ESL_RESPONSE_ENERGY && strcmp((*out)->form, "by-kind") == 0)
+    if (rc == ESL_OK && opts->response == ESL_RESPONSE_ENERGY && esl__form(*out)->layer_plan)
         rc = fit_time(*out, ds, opts);
     if (rc != ESL_OK) {
         esl_law_free(*out);
@@ -1123,10 +1095,14 @@ int esl_law_builtin(esl_law **out, esl_convention convention, const char *form)
     esl_dataset *ds = NULL;
     esl_fit_opts opts = {.form = form ? form : ESL_LAW_DEFAULT_FORM};
     *out = NULL;
-    int bykind = strcmp(opts.form, "by-kind") == 0;
+    esl_law_form f;
+    int rc = esl_law_form_parse(&f, opts.form);
+    if (rc != ESL_OK)
+        return rc;
+    int bykind = esl_law_form_get(f)->layer_plan;
     if (bykind)
         convention = ESL_CONVENTION_EXACT; /* the form prices the layer plan */
-    int rc = esl_dataset_builtin(&ds, convention);
+    rc = esl_dataset_builtin(&ds, convention);
     /* The by-kind form also learns from ML.ENERGY's runs: a second GPU, batch
      * sweeps, and the durations its time law needs. */
     if (rc == ESL_OK && bykind) {
@@ -1166,7 +1142,6 @@ void esl_law_free(esl_law *law)
 {
     if (law == NULL)
         return;
-    free(law->form);
     for (size_t k = 0; k < 2; k++) {
         free(law->factors[k].column);
         free(law->factors[k].baseline);
