@@ -21,6 +21,8 @@
 #ifndef ESL_BENCH_H
 #define ESL_BENCH_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,9 +43,9 @@ typedef enum esl_dtype {
 } esl_dtype;
 
 /* "fp16", "bf16", "fp32", "tf32". */
-const char *esl_dtype_name(esl_dtype dtype);
+ESL_API const char *esl_dtype_name(esl_dtype dtype);
 /* Parse a dtype name. @return ESL_OK or ESL_EINVAL */
-int esl_dtype_parse(esl_dtype *out, const char *name);
+ESL_API int esl_dtype_parse(esl_dtype *out, const char *name);
 
 /* How the GPU executes a layer of the exact plan (esl/plan.h). */
 typedef enum esl_kernel {
@@ -56,7 +58,7 @@ typedef enum esl_kernel {
 } esl_kernel;
 
 /* "gemm", "attention", "conv", "elementwise". */
-const char *esl_kernel_name(esl_kernel kind);
+ESL_API const char *esl_kernel_name(esl_kernel kind);
 
 /* One layer of the exact plan as the GPU runs it, `layer->count` times per
  * pass of its stage over `batch` images. */
@@ -118,13 +120,13 @@ typedef struct esl_workload {
  *         for a model the layer plan cannot build; ESL_ERANGE on overflow;
  *         ESL_ENOMEM
  */
-int esl_workload_new(esl_workload **out, const esl_model *model, const esl_bench_config *config);
+ESL_API int esl_workload_new(esl_workload **out, const esl_model *model, const esl_bench_config *config);
 
 /* Release a workload. NULL is a no-op. */
-void esl_workload_free(esl_workload *plan);
+ESL_API void esl_workload_free(esl_workload *plan);
 
 /* Bytes one element of `dtype` takes on the GPU (2 or 4). */
-size_t esl_dtype_bytes(esl_dtype dtype);
+ESL_API size_t esl_dtype_bytes(esl_dtype dtype);
 
 /* ---- running on a GPU (the optional CUDA module) ---- */
 
@@ -163,7 +165,7 @@ typedef struct esl_bench_opts {
  *         CUDA or cuBLAS call fails; ESL_ENOMEM when the GPU lacks memory;
  *         the status of a failed on_loop call (its detail kept)
  */
-int esl_bench_run(esl_bench_result *out, const esl_workload *plan, const esl_bench_opts *opts);
+ESL_API int esl_bench_run(esl_bench_result *out, const esl_workload *plan, const esl_bench_opts *opts);
 
 /* ---- efficiency figures ---- */
 
@@ -181,7 +183,7 @@ typedef struct esl_peak {
  * @return ESL_OK; ESL_ENOTFOUND for an unknown GPU or a precision the GPU
  *         has no dense peak for (print no ratio then)
  */
-int esl_peak_find(esl_peak *out, const char *device_name, esl_dtype dtype);
+ESL_API int esl_peak_find(esl_peak *out, const char *device_name, esl_dtype dtype);
 
 /* Efficiency of one run. */
 typedef struct esl_efficiency {
@@ -196,7 +198,7 @@ typedef struct esl_efficiency {
  * loop from a meter, or <= 0 when none is known.
  * @return ESL_OK; ESL_EINVAL for a non-positive duration or FLOP count
  */
-int esl_efficiency_compute(esl_efficiency *out, const esl_bench_result *run, esl_dtype dtype,
+ESL_API int esl_efficiency_compute(esl_efficiency *out, const esl_bench_result *run, esl_dtype dtype,
                            double energy_j);
 
 /* ---- calibration planner ---- */
@@ -245,11 +247,11 @@ typedef struct esl_calib_plan {
  * @return ESL_OK; ESL_EINVAL for a bad budget or no probed dtype;
  *         ESL_ERANGE when not even one point fits the budget; ESL_ENOMEM
  */
-int esl_calib_plan_make(esl_calib_plan *out, const esl_model *const *models, size_t n_models,
+ESL_API int esl_calib_plan_make(esl_calib_plan *out, const esl_model *const *models, size_t n_models,
                         const esl_calib_opts *opts);
 
 /* Release a planned sweep's points. */
-void esl_calib_plan_release(esl_calib_plan *plan);
+ESL_API void esl_calib_plan_release(esl_calib_plan *plan);
 
 #ifdef __cplusplus
 }

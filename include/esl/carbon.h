@@ -9,6 +9,8 @@
 #ifndef ESL_CARBON_H
 #define ESL_CARBON_H
 
+#include "esl/api.h"
+
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -26,15 +28,15 @@ typedef struct esl_grid {
  * Look up a zone code (case-insensitive) in the built-in table.
  * @return ESL_OK, or ESL_ENOTFOUND listing the known codes
  */
-int esl_grid_find(esl_grid *out, const char *zone);
+ESL_API int esl_grid_find(esl_grid *out, const char *zone);
 
 /* The ISO 3166-1 alpha-3 code of a zone of the table ("DE" -> "DEU"), or NULL
  * (WORLD, an unknown zone). Static storage. */
-const char *esl_grid_alpha3(const char *zone);
+ESL_API const char *esl_grid_alpha3(const char *zone);
 
 /* The number of zones in the built-in table, and the i-th (file order). */
-int esl_grid_count(void);
-int esl_grid_get(esl_grid *out, int i);
+ESL_API int esl_grid_count(void);
+ESL_API int esl_grid_get(esl_grid *out, int i);
 
 /* The carbon and cost of a GPU energy. */
 typedef struct esl_footprint {
@@ -45,7 +47,7 @@ typedef struct esl_footprint {
 
 /* Account energy_j (joules at the GPU) with a PUE >= 1, a grid intensity in
  * gCO2e/kWh and a price per kWh (either may be 0). */
-void esl_footprint_of(esl_footprint *out, double energy_j, double pue, double gco2e_per_kwh,
+ESL_API void esl_footprint_of(esl_footprint *out, double energy_j, double pue, double gco2e_per_kwh,
                       double price_per_kwh);
 
 /* A fleet serving a steady rate of images. */
@@ -69,7 +71,7 @@ typedef struct esl_fleet {
  * @return ESL_OK; ESL_EINVAL for a rate, count, time or energy that is not
  *         positive and finite, or a fleet above 10^9 GPUs
  */
-int esl_fleet_plan(esl_fleet *out, double rate, double images, double time_s, double dynamic_j,
+ESL_API int esl_fleet_plan(esl_fleet *out, double rate, double images, double time_s, double dynamic_j,
                    double idle_w, int64_t gpus_per_set, double pue, double gco2e_per_kwh,
                    double price_per_kwh);
 

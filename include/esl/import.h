@@ -10,6 +10,8 @@
 #ifndef ESL_IMPORT_H
 #define ESL_IMPORT_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 
 #include "esl/meter.h"
@@ -25,10 +27,10 @@ typedef enum esl_import_format {
 } esl_import_format;
 
 /* "codecarbon" or "zeus". */
-const char *esl_import_format_name(esl_import_format fmt);
+ESL_API const char *esl_import_format_name(esl_import_format fmt);
 
 /* Parse a format name. @return ESL_OK or ESL_EINVAL (the known names in the detail) */
-int esl_import_format_parse(esl_import_format *out, const char *name);
+ESL_API int esl_import_format_parse(esl_import_format *out, const char *name);
 
 /* One imported record: a run ready for esl_store_put_many. */
 typedef struct esl_imported {
@@ -53,10 +55,10 @@ typedef struct esl_import {
  *         records: FILE:LINE and the column, or FILE and the JSON path),
  *         ESL_ENOMEM
  */
-int esl_import_read(esl_import **out, const char *path, esl_import_format fmt);
+ESL_API int esl_import_read(esl_import **out, const char *path, esl_import_format fmt);
 
 /* Release an import; NULL is a no-op. */
-void esl_import_free(esl_import *imp);
+ESL_API void esl_import_free(esl_import *imp);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,8 @@
 #ifndef ESL_STORE_H
 #define ESL_STORE_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,7 +55,7 @@ typedef struct esl_run {
  *         else's SQLite database; ESL_ESTORE with SQLite's reason, or when
  *         the schema version is one esl cannot read (newer, or below zero)
  */
-int esl_store_open(esl_store **out, const char *path);
+ESL_API int esl_store_open(esl_store **out, const char *path);
 
 /*
  * Open an existing store read-only, for readers that must not create or
@@ -65,10 +67,10 @@ int esl_store_open(esl_store **out, const char *path);
  *         it is not an esl run store (not SQLite, or without esl's schema);
  *         ESL_ESTORE for a newer schema or another SQLite failure
  */
-int esl_store_open_readonly(esl_store **out, const char *path);
+ESL_API int esl_store_open_readonly(esl_store **out, const char *path);
 
 /* Close the store; NULL is a no-op. */
-void esl_store_close(esl_store *s);
+ESL_API void esl_store_close(esl_store *s);
 
 /*
  * Store a run in one transaction: the record (devices and samples), the
@@ -76,7 +78,7 @@ void esl_store_close(esl_store *s);
  * @param out_id  the new run's id
  * @return ESL_OK; ESL_EINVAL for a duplicate label key; ESL_ESTORE
  */
-int esl_store_put(esl_store *s, int64_t *out_id, const esl_record *rec, const char *command,
+ESL_API int esl_store_put(esl_store *s, int64_t *out_id, const esl_record *rec, const char *command,
                   int exit_status, const esl_label *labels, size_t n_labels);
 
 /*
@@ -85,16 +87,16 @@ int esl_store_put(esl_store *s, int64_t *out_id, const esl_record *rec, const ch
  * @param out    an array of *n_out runs, freed with esl_runs_free
  * @return ESL_OK, ESL_ENOMEM or ESL_ESTORE
  */
-int esl_store_list(esl_store *s, esl_run **out, size_t *n_out, const esl_label *where,
+ESL_API int esl_store_list(esl_store *s, esl_run **out, size_t *n_out, const esl_label *where,
                    size_t n_where);
 
 /* One run with its samples. @param out  one run, freed with esl_runs_free(*out, 1)
  * @return ESL_OK; ESL_ENOTFOUND for an unknown id; ESL_ESTORE */
-int esl_store_get(esl_store *s, esl_run **out, int64_t id);
+ESL_API int esl_store_get(esl_store *s, esl_run **out, int64_t id);
 
 /* Check the store's integrity (PRAGMA integrity_check) and that every run
  * has its devices. @return ESL_OK, or ESL_ESTORE with the first problem */
-int esl_store_check(esl_store *s);
+ESL_API int esl_store_check(esl_store *s);
 
 /* One run to store with esl_store_put_many. */
 typedef struct esl_store_item {
@@ -111,13 +113,13 @@ typedef struct esl_store_item {
  * @return ESL_OK, ESL_EINVAL (a label key empty or repeated: which item),
  *         ESL_ESTORE (SQLite's reason; nothing was written), ESL_ENOMEM
  */
-int esl_store_put_many(esl_store *s, int64_t *out_ids, const esl_store_item *items, size_t n);
+ESL_API int esl_store_put_many(esl_store *s, int64_t *out_ids, const esl_store_item *items, size_t n);
 
 /* Free an array of runs from esl_store_list or esl_store_get; NULL is a no-op. */
-void esl_runs_free(esl_run *runs, size_t n);
+ESL_API void esl_runs_free(esl_run *runs, size_t n);
 
 /* The value of label `key`, or NULL. */
-const char *esl_run_label(const esl_run *run, const char *key);
+ESL_API const char *esl_run_label(const esl_run *run, const char *key);
 
 #ifdef __cplusplus
 }
