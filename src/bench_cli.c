@@ -115,9 +115,9 @@ int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench
         return fail(who, rc);
     }
     out->record = w.record;
-    if ((rc = esl_efficiency_compute(&out->total, &out->result, c->dtype,
+    if ((rc = esl_bench_efficiency_compute(&out->total, &out->result, c->dtype,
                                      out->record->energy_j)) != ESL_OK ||
-        (rc = esl_efficiency_compute(&out->dynamic, &out->result, c->dtype,
+        (rc = esl_bench_efficiency_compute(&out->dynamic, &out->result, c->dtype,
                                      out->record->dynamic_j)) != ESL_OK)
         return fail(who, rc);
     if ((out->command = command_line(plan, o)) == NULL) {

@@ -39,8 +39,8 @@ typedef struct bench_cli {
 typedef struct bench_run {
     esl_bench_result result;
     esl_record *record;         /* the meter's window around the timed loop */
-    esl_efficiency total;       /* joules per TFLOP from the total energy */
-    esl_efficiency dynamic;     /* ... from the dynamic energy (0 when it is not positive) */
+    esl_bench_efficiency total;       /* joules per TFLOP from the total energy */
+    esl_bench_efficiency dynamic;     /* ... from the dynamic energy (0 when it is not positive) */
     int64_t run_id;             /* 0 when not stored */
     char *command;              /* the equivalent `esl bench` command line */
 } bench_run;

@@ -235,7 +235,7 @@ static void csv_row(const esl_workload *p, const esl_workload_op *op, void *ctx)
     printf("%s,%s,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%lld,%lld,%d,%lld,%lld,%lld,%lld,"
            "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
            p->model->name, p->layers->components[op->component].name, esl_stage_name(op->stage),
-           esl_layer_kind_name(l->kind), l->name, esl_kernel_name(op->kind), (long long)l->count,
+           esl_layer_kind_name(l->kind), l->name, esl_workload_kernel_name(op->kind), (long long)l->count,
            (long long)op->batch, (long long)l->m, (long long)l->n, (long long)l->k, l->bias,
            (long long)l->heads, (long long)l->q_len, (long long)l->kv_len, (long long)l->head_dim,
            l->linear_attention, (long long)l->c_in, (long long)l->c_out, (long long)l->kh,
@@ -283,7 +283,7 @@ static void json_row(const esl_workload *p, const esl_workload_op *op, void *ctx
     json_object_set_new(jl, "stage", json_string(esl_stage_name(op->stage)));
     json_object_set_new(jl, "kind", json_string(esl_layer_kind_name(l->kind)));
     json_object_set_new(jl, "layer", json_string(l->name));
-    json_object_set_new(jl, "kernel", json_string(esl_kernel_name(op->kind)));
+    json_object_set_new(jl, "kernel", json_string(esl_workload_kernel_name(op->kind)));
     json_object_set_new(jl, "count", json_integer(l->count));
     json_object_set_new(jl, "batch", json_integer(op->batch));
     switch (l->kind) {
@@ -362,10 +362,10 @@ static void print_run(const args *a, const esl_workload *p, const bench_run *run
 {
     char b1[32], b2[32], flags[256];
     const esl_bench_result *r = &run->result;
-    const esl_efficiency *e = &run->total;
+    const esl_bench_efficiency *e = &run->total;
     const esl_record *rec = run->record;
-    esl_peak peak = {0};
-    int have_peak = e->peak_tflops > 0 && esl_peak_find(&peak, r->device, p->config.dtype) == ESL_OK;
+    esl_bench_peak peak = {0};
+    int have_peak = e->peak_tflops > 0 && esl_bench_peak_find(&peak, r->device, p->config.dtype) == ESL_OK;
     esl_flags_string(flags, sizeof flags, rec->flags);
     if (a->format == FORMAT_JSON) {
         json_t *o = config_json(p);

@@ -168,8 +168,8 @@ static int throughputs(const args *a, double s_per_flop[4])
                 return EXIT_USAGE;
             }
         } else {
-            esl_peak peak;
-            if (esl_peak_find(&peak, a->gpu, d) != ESL_OK) {
+            esl_bench_peak peak;
+            if (esl_bench_peak_find(&peak, a->gpu, d) != ESL_OK) {
                 cli_error("calibrate: %s; give --tflops instead", esl_error_last());
                 return EXIT_USAGE;
             }
@@ -180,7 +180,7 @@ static int throughputs(const args *a, double s_per_flop[4])
     return 0;
 }
 
-static void print_plan(const args *a, const esl_calib_plan *cp, esl_model **models)
+static void print_plan(const args *a, const esl_calib_sweep *cp, esl_model **models)
 {
     char b[32];
     if (a->format == FORMAT_CSV) {
@@ -315,7 +315,7 @@ typedef struct sweep {
     size_t probe_model;
     double probe_tflops[4];
     double overhead_s;
-    esl_calib_plan plan;
+    esl_calib_sweep plan;
     int have_plan;
     sweep_run *runs;
     size_t n_runs;
@@ -752,7 +752,7 @@ static int measure(const args *a, esl_model **models, size_t n_models)
         rc = EXIT_USAGE;
         goto out;
     }
-    if ((rc = esl_calib_plan_make(&s.plan, (const esl_model *const *)models, n_models, &o)) != ESL_OK) {
+    if ((rc = esl_calib_sweep_init(&s.plan, (const esl_model *const *)models, n_models, &o)) != ESL_OK) {
         cli_error("calibrate: %s", esl_error_last());
         rc = cli_exit_code(rc);
         goto out;
@@ -779,7 +779,7 @@ out:
     free(s.runs);
     esl_law_free(s.law);
     if (s.have_plan)
-        esl_calib_plan_release(&s.plan);
+        esl_calib_sweep_release(&s.plan);
     bench_cli_close(&b);
     return rc;
 }
@@ -845,13 +845,13 @@ static int run_calibrate(const cli_command *cmd, int argc, char **argv)
         rc = measure(&a, models, n);
         goto done;
     }
-    esl_calib_plan cp;
-    if ((status = esl_calib_plan_make(&cp, (const esl_model *const *)models, n, &o)) != ESL_OK) {
+    esl_calib_sweep cp;
+    if ((status = esl_calib_sweep_init(&cp, (const esl_model *const *)models, n, &o)) != ESL_OK) {
         rc = cli_fail(status);
         goto done;
     }
     print_plan(&a, &cp, models);
-    esl_calib_plan_release(&cp);
+    esl_calib_sweep_release(&cp);
     rc = EXIT_OK;
 done:
     for (size_t i = 0; i < n; i++)

@@ -11,9 +11,12 @@
  *    totals (and FLOPs_cfg, the law's regressor) are kept beside them;
  *  - efficiency figures: dense peak TFLOP/s per GPU and precision
  *    (data/gpu_peaks.csv), achieved TFLOP/s and joules per TFLOP;
- *  - the calibration planner: a sweep over the paper's grid that fits a time
- *    budget.
- * Running a plan needs the optional CUDA module libesl_gpu.so, loaded at run
+ *  - the calibration sweep (esl_calib_*): configurations over the paper's grid
+ *    chosen to fit a time budget.
+ * Names: esl_workload_* for the workload and its kernels, esl_bench_* for
+ * running it and its efficiency figures, esl_calib_* for the sweep; "plan"
+ * means the layer plan of esl/plan.h and nothing else.
+ * Running a workload needs the optional CUDA module libesl_gpu.so, loaded at run
  * time (esl_bench_run); a build or machine without CUDA gets ESL_ENODEV.
  *
  * Units: FLOPs (a multiply-add counts 2), seconds, joules.
@@ -48,25 +51,25 @@ ESL_API const char *esl_dtype_name(esl_dtype dtype);
 ESL_API int esl_dtype_parse(esl_dtype *out, const char *name);
 
 /* How the GPU executes a layer of the exact plan (esl/plan.h). */
-typedef enum esl_kernel {
+typedef enum esl_workload_kernel {
     ESL_KERNEL_GEMM = 0,       /* linear: C[B m, n] = A[B m, k] W[k, n], bias as an element pass */
     ESL_KERNEL_ATTENTION = 1,  /* batched Q K^T GEMM, row softmax, batched P V GEMM; linear
                                 * attention: batched K^T V then Q (K^T V) GEMMs, element passes */
     ESL_KERNEL_CONV = 2,       /* implicit GEMM: im2col, then one GEMM per channel group
                                 * (strided-batched); a dense 1x1 stride-1 conv is one GEMM */
     ESL_KERNEL_ELEMENTWISE = 3 /* norm, act, other: one element kernel over `elements` */
-} esl_kernel;
+} esl_workload_kernel;
 
 /* "gemm", "attention", "conv", "elementwise". */
-ESL_API const char *esl_kernel_name(esl_kernel kind);
+ESL_API const char *esl_workload_kernel_name(esl_workload_kernel kind);
 
 /* One layer of the exact plan as the GPU runs it, `layer->count` times per
  * pass of its stage over `batch` images. */
 typedef struct esl_workload_op {
-    size_t component;        /* index into plan->layers->components (the model's order) */
+    size_t component;        /* index into workload->layers->components (the model's order) */
     esl_stage stage;
-    const esl_layer *layer;  /* borrowed from plan->layers */
-    esl_kernel kind;
+    const esl_layer *layer;  /* borrowed from workload->layers */
+    esl_workload_kernel kind;
     int64_t batch;           /* images per pass: B, or 2B for the denoiser with CFG */
     int64_t flops;           /* executed FLOPs of one pass: layer->flops * batch */
 } esl_workload_op;
@@ -123,7 +126,7 @@ typedef struct esl_workload {
 ESL_API int esl_workload_new(esl_workload **out, const esl_model *model, const esl_bench_config *config);
 
 /* Release a workload. NULL is a no-op. */
-ESL_API void esl_workload_free(esl_workload *plan);
+ESL_API void esl_workload_free(esl_workload *workload);
 
 /* Bytes one element of `dtype` takes on the GPU (2 or 4). */
 ESL_API size_t esl_dtype_bytes(esl_dtype dtype);
@@ -155,7 +158,7 @@ typedef struct esl_bench_opts {
 } esl_bench_opts;
 
 /*
- * Run a plan on the first GPU: allocate and fill random weights, then time
+ * Run a workload on the first GPU: allocate and fill random weights, then time
  * N prompt runs (text, T denoiser passes, decoder) with no host round-trips.
  * The module is `opts->module`, else $ESL_GPU_MODULE, else libesl_gpu.so
  * from the loader's search path; a stand-in module for tests can be named
@@ -165,16 +168,16 @@ typedef struct esl_bench_opts {
  *         CUDA or cuBLAS call fails; ESL_ENOMEM when the GPU lacks memory;
  *         the status of a failed on_loop call (its detail kept)
  */
-ESL_API int esl_bench_run(esl_bench_result *out, const esl_workload *plan, const esl_bench_opts *opts);
+ESL_API int esl_bench_run(esl_bench_result *out, const esl_workload *workload, const esl_bench_opts *opts);
 
 /* ---- efficiency figures ---- */
 
 /* Dense peak of a GPU at a precision, from data/gpu_peaks.csv. */
-typedef struct esl_peak {
+typedef struct esl_bench_peak {
     const char *gpu;     /* the table's name, e.g. "H100 SXM5 80GB" */
     double tflops;       /* dense peak TFLOP/s at the requested dtype */
     const char *source;  /* where the number comes from */
-} esl_peak;
+} esl_bench_peak;
 
 /*
  * Find the dense peak for a device name as CUDA or NVML report it
@@ -183,25 +186,25 @@ typedef struct esl_peak {
  * @return ESL_OK; ESL_ENOTFOUND for an unknown GPU or a precision the GPU
  *         has no dense peak for (print no ratio then)
  */
-ESL_API int esl_peak_find(esl_peak *out, const char *device_name, esl_dtype dtype);
+ESL_API int esl_bench_peak_find(esl_bench_peak *out, const char *device_name, esl_dtype dtype);
 
 /* Efficiency of one run. */
-typedef struct esl_efficiency {
+typedef struct esl_bench_efficiency {
     double achieved_tflops;   /* exec FLOPs / duration / 1e12 */
     double peak_tflops;       /* 0 when the GPU is unknown */
     double peak_fraction;     /* achieved / peak; 0 when unknown */
     double joules_per_tflop;  /* energy / (exec FLOPs / 1e12); 0 when energy_j <= 0 */
-} esl_efficiency;
+} esl_bench_efficiency;
 
 /*
  * Efficiency figures of a run. `energy_j` is the GPU energy of the timed
  * loop from a meter, or <= 0 when none is known.
  * @return ESL_OK; ESL_EINVAL for a non-positive duration or FLOP count
  */
-ESL_API int esl_efficiency_compute(esl_efficiency *out, const esl_bench_result *run, esl_dtype dtype,
+ESL_API int esl_bench_efficiency_compute(esl_bench_efficiency *out, const esl_bench_result *run, esl_dtype dtype,
                            double energy_j);
 
-/* ---- calibration planner ---- */
+/* ---- calibration sweep ---- */
 
 /* One configuration of a calibration sweep. */
 typedef struct esl_calib_point {
@@ -214,7 +217,7 @@ typedef struct esl_calib_point {
     double est_s;        /* estimated seconds */
 } esl_calib_point;
 
-/* The planner's inputs. */
+/* What the sweep is chosen from. */
 typedef struct esl_calib_opts {
     double budget_s;             /* total time allowed for the sweep, > 0 */
     double s_per_flop[4];        /* probe: seconds per executed FLOP, by esl_dtype; 0 = unused */
@@ -226,15 +229,15 @@ typedef struct esl_calib_opts {
     int cfg_both;                /* 1: try cfg on and off; 0: off only */
 } esl_calib_opts;
 
-/* A planned sweep and what it covers. */
-typedef struct esl_calib_plan {
+/* A chosen sweep and what it covers. */
+typedef struct esl_calib_sweep {
     esl_calib_point *points;
     size_t n_points;
     double est_s;                /* sum of the points' estimates (overhead included) */
     size_t n_models, n_sides, n_steps, n_dtypes, n_cfg; /* distinct levels covered */
     int full;                    /* 1 when >= 3 models x 3 sides x 2 steps x 2 dtypes */
     double log10_flops_min, log10_flops_max;
-} esl_calib_plan;
+} esl_calib_sweep;
 
 /*
  * Choose a sweep that fits the budget: the cross product of the models and
@@ -242,16 +245,16 @@ typedef struct esl_calib_plan {
  * spread as widely as possible), shrunk level by level until the estimate
  * fits, aiming at 3 models x 3 resolutions x 2 steps x 2 dtypes (the dtypes
  * are those with a non-zero probe). Points are ordered cheapest first.
- * @param out     filled; release with esl_calib_plan_release
+ * @param out     filled; release with esl_calib_sweep_release
  * @param models  n_models descriptions, borrowed
  * @return ESL_OK; ESL_EINVAL for a bad budget or no probed dtype;
  *         ESL_ERANGE when not even one point fits the budget; ESL_ENOMEM
  */
-ESL_API int esl_calib_plan_make(esl_calib_plan *out, const esl_model *const *models, size_t n_models,
+ESL_API int esl_calib_sweep_init(esl_calib_sweep *out, const esl_model *const *models, size_t n_models,
                         const esl_calib_opts *opts);
 
-/* Release a planned sweep's points. */
-ESL_API void esl_calib_plan_release(esl_calib_plan *plan);
+/* Release a sweep's points; the struct may be initialised again. */
+ESL_API void esl_calib_sweep_release(esl_calib_sweep *sweep);
 
 #ifdef __cplusplus
 }

@@ -37,7 +37,7 @@ static int on_loop(void *ctx, int end)
     return rc;
 }
 
-int esl_bench_run(esl_bench_result *out, const esl_workload *plan, const esl_bench_opts *opts)
+int esl_bench_run(esl_bench_result *out, const esl_workload *workload, const esl_bench_opts *opts)
 {
     const char *path = opts->module;
     char err[512] = "";
@@ -73,7 +73,7 @@ int esl_bench_run(esl_bench_result *out, const esl_workload *plan, const esl_ben
             o.on_loop = on_loop;
             o.loop_ctx = &hook;
         }
-        if ((rc = run(out, plan, &o, err, sizeof err)) != ESL_OK && !hook.failed)
+        if ((rc = run(out, workload, &o, err, sizeof err)) != ESL_OK && !hook.failed)
             rc = esl__fail(rc, "%s", err[0] ? err : esl_strerror(rc));
     }
     pthread_mutex_unlock(&module_lock); /* the handle is kept: see the file comment */

@@ -175,7 +175,7 @@ static void order_models(planner *p, size_t n_models)
         }
 }
 
-int esl_calib_plan_make(esl_calib_plan *out, const esl_model *const *models, size_t n_models,
+int esl_calib_sweep_init(esl_calib_sweep *out, const esl_model *const *models, size_t n_models,
                         const esl_calib_opts *o)
 {
     static const int64_t default_sides[] = {256, 512, 768, 1024};
@@ -285,10 +285,10 @@ done:
     return rc;
 }
 
-void esl_calib_plan_release(esl_calib_plan *plan)
+void esl_calib_sweep_release(esl_calib_sweep *sweep)
 {
-    if (plan == NULL)
+    if (sweep == NULL)
         return;
-    free(plan->points);
-    memset(plan, 0, sizeof *plan);
+    free(sweep->points);
+    memset(sweep, 0, sizeof *sweep);
 }
