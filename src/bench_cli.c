@@ -68,11 +68,6 @@ void bench_cli_close(bench_cli *b)
     b->meter = NULL;
 }
 
-unsigned bench_cli_doubtful(const esl_record *rec)
-{
-    return rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST);
-}
-
 typedef struct window {
     esl_meter *meter;
     esl_record *record;
@@ -124,36 +119,11 @@ int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench
         cli_error("out of memory");
         return EXIT_FAIL;
     }
+    esl_bench_labels_init(&out->labels, plan, &out->result);
     if (b->store == NULL)
         return 0;
-
-    char v[9][64];
-    snprintf(v[0], sizeof v[0], "%lld", (long long)c->request.height);
-    snprintf(v[1], sizeof v[1], "%lld", (long long)c->request.width);
-    snprintf(v[2], sizeof v[2], "%lld", (long long)c->request.steps);
-    snprintf(v[3], sizeof v[3], "%d", c->request.cfg ? 1 : 0);
-    /* a dataset row's prompts are images: N prompt runs of B images */
-    snprintf(v[4], sizeof v[4], "%lld", (long long)(c->request.prompts * c->batch));
-    snprintf(v[5], sizeof v[5], "%lld", (long long)c->batch);
-    snprintf(v[6], sizeof v[6], "%.17g", out->result.exec_flops);
-    snprintf(v[7], sizeof v[7], "%.17g", out->result.paper_flops);
-    snprintf(v[8], sizeof v[8], "%.17g", out->result.duration_s);
-    const esl_label labels[] = { /* keys unique; the store sorts them */
-        {"model", (char *)plan->model->name},
-        {"gpu", out->result.device},
-        {"dtype", (char *)esl_dtype_name(c->dtype)},
-        {"cfg", v[3]},
-        {"height", v[0]},
-        {"width", v[1]},
-        {"steps", v[2]},
-        {"prompts", v[4]},
-        {"batch_size", v[5]},
-        {"exec_flops", v[6]},
-        {"paper_flops", v[7]},
-        {"loop_s", v[8]},
-    };
-    if ((rc = esl_store_put(b->store, &out->run_id, out->record, out->command, 0, labels,
-                            sizeof labels / sizeof labels[0])) != ESL_OK)
+    if ((rc = esl_store_put(b->store, &out->run_id, out->record, out->command, 0,
+                            out->labels.labels, out->labels.n)) != ESL_OK)
         return fail(who, rc);
     return 0;
 }

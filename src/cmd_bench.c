@@ -494,7 +494,7 @@ static int run_bench(const cli_command *cmd, int argc, char **argv)
     a.run.warmup = (int)a.warmup;
     if ((rc = bench_cli_open(&b, &a.run, "bench")) == 0 && (rc = bench_cli_run(&b, p, "bench", &run)) == 0) {
         print_run(&a, p, &run, a.run.store);
-        unsigned doubtful = bench_cli_doubtful(run.record);
+        unsigned doubtful = run.record->flags & ESL_FLAGS_DOUBTFUL;
         if (doubtful) {
             char flags[256];
             cli_error("bench: the energy is doubtful (%s): see docs/measurement.md",

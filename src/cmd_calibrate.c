@@ -277,23 +277,6 @@ static void default_output(char *buf, size_t size, const char *device)
     snprintf(buf + j, size - j, ".json");
 }
 
-/* One CSV field, quoted when it holds a comma, quote or line break. */
-static void csv_field(FILE *f, const char *s, char sep)
-{
-    if (strpbrk(s, ",\"\r\n") != NULL) {
-        fputc('"', f);
-        for (const char *p = s; *p; p++) {
-            if (*p == '"')
-                fputc('"', f);
-            fputc(*p, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
-    fputc(sep, f);
-}
-
 /* A finished run of the sweep. */
 typedef struct sweep_run {
     const esl_calib_point *point;
@@ -322,6 +305,7 @@ typedef struct sweep {
     char device[256];
     char driver[80];
     double started_s;
+    esl_dataset *data; /* the rows of the runs fit for a law */
     esl_law *law;
     const char *law_path;
     char law_path_buf[320];
@@ -398,13 +382,11 @@ static int probe(sweep *s, bench_cli *b, esl_calib_opts *o)
     return 0;
 }
 
-/* Run every planned point under the meter, store it, and write the dataset
- * rows of those fit for a law into `data`. */
-static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
+/* Run every planned point under the meter, store it, and append the rows
+ * of those fit for a law to s->data (esl_dataset_append_run). */
+static int run_points(sweep *s, bench_cli *b, double min_run_s)
 {
     double est_done = 0;
-    fprintf(data, "model,gpu,dtype,cfg,height,width,steps,prompts,energy_j,batch_size,energy_kind,"
-                  "duration_s,idle_w,source\n");
     s->runs = calloc(s->plan.n_points ? s->plan.n_points : 1, sizeof *s->runs);
     if (s->runs == NULL) {
         cli_error("out of memory");
@@ -454,10 +436,10 @@ static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
         sr->peak_tflops = r.total.peak_tflops;
         sr->peak_fraction = r.total.peak_fraction;
         sr->flags = r.record->flags;
-        sr->in_fit = !bench_cli_doubtful(r.record) && r.record->dynamic_j > 0;
+        unsigned why = r.record->flags & ESL_FLAGS_DOUBTFUL;
+        sr->in_fit = !why && r.record->dynamic_j > 0;
         if (!sr->in_fit) {
             char flags[256];
-            unsigned why = bench_cli_doubtful(r.record);
             if (!s->a->quiet && isatty(STDERR_FILENO))
                 fputc('\n', stderr);
             cli_error("calibrate: run %lld (%s %lldx%lld, %lld steps, %s) kept out of the fit: %s",
@@ -468,12 +450,12 @@ static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
         if (s->driver[0] == '\0')
             snprintf(s->driver, sizeof s->driver, "%s", r.record->driver_version);
         if (sr->in_fit) {
-            fprintf(data, "%s,", s->models[pt->model]->name);
-            csv_field(data, r.result.device, ',');
-            fprintf(data, "%s,%d,%lld,%lld,%lld,%lld,%.17g,1,dynamic,%.17g,%.17g,esl-run:%lld\n",
-                    esl_dtype_name(pt->dtype), pt->cfg, (long long)pt->side, (long long)pt->side,
-                    (long long)pt->steps, (long long)prompts, r.record->dynamic_j,
-                    r.record->duration_s, r.record->idle_w, (long long)r.run_id);
+            esl_run run = {.id = r.run_id, .labels = r.labels.labels, .n_labels = r.labels.n,
+                           .record = r.record};
+            if ((rc = esl_dataset_append_run(s->data, &run, s->models[pt->model])) != ESL_OK) {
+                bench_cli_run_release(&r);
+                return cli_fail(rc);
+            }
         }
         bench_cli_run_release(&r);
         est_done += pt->est_s;
@@ -688,15 +670,11 @@ static int print_json_report(const sweep *s, double elapsed_s)
     return 0;
 }
 
-/* Fit the paper-form law on the dataset text and write it. */
-static int fit_and_write(sweep *s, const char *text, size_t len)
+/* Fit the paper-form law on the runs' rows and write it. */
+static int fit_and_write(sweep *s)
 {
-    esl_dataset *ds = NULL;
     char *json = NULL;
-    int rc = esl_dataset_parse(&ds, text, len, "calibration runs", NULL);
-    if (rc == ESL_OK)
-        rc = esl_law_fit(&s->law, ds, NULL);
-    esl_dataset_free(ds);
+    int rc = esl_law_fit(&s->law, s->data, NULL);
     if (rc != ESL_OK) {
         size_t fitted = 0;
         for (size_t i = 0; i < s->n_runs; i++)
@@ -728,9 +706,6 @@ static int measure(const args *a, esl_model **models, size_t n_models)
 {
     sweep s;
     bench_cli b;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *data = NULL;
     int rc;
     memset(&s, 0, sizeof s);
     s.a = a;
@@ -758,24 +733,19 @@ static int measure(const args *a, esl_model **models, size_t n_models)
         goto out;
     }
     s.have_plan = 1;
-    if ((data = open_memstream(&text, &len)) == NULL) {
-        cli_error("out of memory");
-        rc = EXIT_FAIL;
+    if ((rc = esl_dataset_new(&s.data, "calibration runs", ESL_CONVENTION_PAPER)) != ESL_OK) {
+        rc = cli_fail(rc);
         goto out;
     }
-    rc = run_points(&s, &b, data, a->min_run_s);
-    if (fclose(data) != 0 && rc == 0) {
-        cli_error("out of memory");
-        rc = EXIT_FAIL;
-    }
+    rc = run_points(&s, &b, a->min_run_s);
     if (rc == 0)
-        rc = fit_and_write(&s, text, len);
+        rc = fit_and_write(&s);
     if (rc == 0 && a->format == FORMAT_JSON)
         rc = print_json_report(&s, now_s() - s.started_s);
     else if (rc == 0)
         print_table(&s, now_s() - s.started_s);
 out:
-    free(text);
+    esl_dataset_free(s.data);
     free(s.runs);
     esl_law_free(s.law);
     if (s.have_plan)

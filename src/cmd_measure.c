@@ -454,12 +454,10 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
             exit_code = EXIT_FAIL;
         }
     }
-    if (rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST)) {
+    if (rec->flags & ESL_FLAGS_DOUBTFUL) {
         char flags[256];
         cli_error("measure: the energy is doubtful (%s): see docs/measurement.md",
-                  esl_flags_string(flags, sizeof flags,
-                                   rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT |
-                                                 ESL_FLAG_DEVICE_LOST)));
+                  esl_flags_string(flags, sizeof flags, rec->flags & ESL_FLAGS_DOUBTFUL));
     }
 out:
     cli_file_abandon(&output);

@@ -16,22 +16,6 @@
 #include "cli.h"
 #include "runs_io.h"
 
-/* The shortest %g form that reads back to the same double. */
-static const char *shortest(char *buf, size_t size, double x)
-{
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, size, "%.*g", digits, x);
-        if (strtod(buf, NULL) == x)
-            break;
-    }
-    return buf;
-}
-
-int runs_is_imported(const esl_run *run)
-{
-    return run->record != NULL && run->record->meter == ESL_METER_IMPORTED;
-}
-
 int runs_import(const char *store_path, const char *from, const char *file,
                 const esl_label *labels, size_t n_labels)
 {
@@ -89,22 +73,10 @@ out:
     return exit_code;
 }
 
-/* A CSV field, quoted when it must be. */
+/* A CSV field and its separator, through the library's quoter. */
 static void csv_cell(const char *s, char sep)
 {
-    if (s == NULL)
-        s = "";
-    if (strpbrk(s, ",\"\r\n") != NULL) {
-        putchar('"');
-        for (; *s; s++) {
-            if (*s == '"')
-                putchar('"');
-            putchar(*s);
-        }
-        putchar('"');
-    } else {
-        fputs(s, stdout);
-    }
+    esl_csv_field(stdout, s);
     putchar(sep);
 }
 
@@ -142,16 +114,16 @@ void runs_export_codecarbon(const esl_run *runs, size_t n)
         csv_cell(stamp, ',');
         csv_cell(project ? project : "esl", ',');
         csv_cell(run_id ? run_id : id, ',');
-        csv_cell(shortest(b, sizeof b, rec->duration_s), ',');
-        csv_cell(isfinite(kg) ? shortest(b, sizeof b, kg) : "", ',');
-        csv_cell(isfinite(kg) ? shortest(b, sizeof b, kg / rec->duration_s) : "", ',');
+        csv_cell(cli_num(b, rec->duration_s), ',');
+        csv_cell(isfinite(kg) ? cli_num(b, kg) : "", ',');
+        csv_cell(isfinite(kg) ? cli_num(b, kg / rec->duration_s) : "", ',');
         csv_cell("", ','); /* cpu_power: esl meters GPUs only */
-        csv_cell(shortest(b, sizeof b, rec->avg_power_w), ',');
+        csv_cell(cli_num(b, rec->avg_power_w), ',');
         csv_cell("", ','); /* ram_power */
         csv_cell("", ','); /* cpu_energy */
-        csv_cell(shortest(b, sizeof b, kwh), ',');
+        csv_cell(cli_num(b, kwh), ',');
         csv_cell("", ','); /* ram_energy */
-        csv_cell(shortest(b, sizeof b, kwh), ',');
+        csv_cell(cli_num(b, kwh), ',');
         csv_cell(have_zone == 1 ? g.name : "", ',');
         const char *iso3 = have_zone == 1 ? esl_grid_alpha3(g.zone) : NULL;
         csv_cell(iso3 ? iso3 : "", ',');
@@ -239,7 +211,7 @@ void runs_export_openmetrics(const esl_run *runs, size_t n)
                 continue;
             fputs(families[f].name, stdout);
             om_labels(&runs[i]);
-            printf(" %s\n", shortest(b, sizeof b, v));
+            printf(" %s\n", cli_num(b, v));
         }
     }
     printf("# EOF\n");

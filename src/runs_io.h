@@ -18,8 +18,4 @@ void runs_export_codecarbon(const esl_run *runs, size_t n);
 /* Write runs as OpenMetrics text: one gauge family per quantity, a sample per run. */
 void runs_export_openmetrics(const esl_run *runs, size_t n);
 
-/* 1 when a stored run holds another tool's total energy (esl runs import):
- * its dataset row has energy_kind total and no idle power. */
-int runs_is_imported(const esl_run *run);
-
 #endif

@@ -32,6 +32,7 @@
 #include "esl/flops.h"
 #include "esl/model.h"
 #include "esl/plan.h"
+#include "esl/store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -169,6 +170,21 @@ typedef struct esl_bench_opts {
  *         the status of a failed on_loop call (its detail kept)
  */
 ESL_API int esl_bench_run(esl_bench_result *out, const esl_workload *workload, const esl_bench_opts *opts);
+
+/* The labels that make a measured run of a workload a dataset row
+ * (esl_run_row_of): model, gpu, dtype, cfg, height, width, steps, prompts
+ * (the images: N prompt runs of B), batch_size, exec_flops, paper_flops and
+ * loop_s. Values live in the struct; the model's name and the device's are
+ * borrowed from the workload and the result. */
+typedef struct esl_bench_labels {
+    esl_label labels[12];
+    size_t n;
+    char values[9][32];
+} esl_bench_labels;
+
+/* Fill `out` with the labels of `result`, a run of `workload`. */
+ESL_API void esl_bench_labels_init(esl_bench_labels *out, const esl_workload *workload,
+                                   const esl_bench_result *result);
 
 /* ---- efficiency figures ---- */
 

@@ -203,6 +203,28 @@ ESL_API int esl_row_set_work(esl_row *row, const esl_model *model, esl_conventio
 ESL_API int esl_dataset_expand_prompts(esl_dataset **out, const esl_dataset *ds, const int64_t *prompts,
                                size_t n_prompts);
 
+/* ---- writing ---- */
+
+/*
+ * One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line
+ * break, quotes doubled; NULL writes an empty field. The one quoter of every
+ * CSV esl writes. @return ESL_OK, or ESL_EIO when writing failed
+ */
+ESL_API int esl_csv_field(FILE *f, const char *s);
+
+/* The header line of the dataset rows esl writes (esl_row_write):
+ * model,gpu,dtype,cfg,height,width,steps,prompts,energy_j,batch_size,
+ * energy_kind,duration_s,idle_w,source. @return ESL_OK or ESL_EIO */
+ESL_API int esl_row_write_header(FILE *f);
+
+/*
+ * One row in the columns of esl_row_write_header, a line that esl_data_read
+ * reads back to the same values: doubles in 17 significant digits, a column
+ * the row lacks (esl_row.present) left empty, batch_size always written.
+ * @return ESL_OK or ESL_EIO
+ */
+ESL_API int esl_row_write(FILE *f, const esl_row *row);
+
 /* Release a dataset. NULL is a no-op. */
 ESL_API void esl_dataset_free(esl_dataset *ds);
 

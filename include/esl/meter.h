@@ -68,6 +68,11 @@ enum {
     ESL_FLAG_IDLE_STORED = 1u << 6  /* idle power given by the user, not measured */
 };
 
+/* The flags that make a record's energy doubtful: a run with any of them is
+ * kept out of every dataset (esl_run_row), and an idle window with any of
+ * them is unusable. */
+#define ESL_FLAGS_DOUBTFUL (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST)
+
 /* Write the names of the set flags, comma-separated ("integrated,no-change"),
  * or "" when none, into buf. @return buf */
 ESL_API char *esl_flags_string(char *buf, size_t size, unsigned flags);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "esl/data.h"
 #include "esl/meter.h"
 
 #ifdef __cplusplus
@@ -120,6 +121,42 @@ ESL_API void esl_runs_free(esl_run *runs, size_t n);
 
 /* The value of label `key`, or NULL. */
 ESL_API const char *esl_run_label(const esl_run *run, const char *key);
+
+/* ---- a stored run as a dataset row ---- */
+
+/* A run's dataset row: `row` borrows the run's label strings (valid while
+ * the run is) and `source`, its "esl-run:ID". */
+typedef struct esl_run_row {
+    esl_row row;
+    char source[32];
+} esl_run_row;
+
+/*
+ * The dataset row of a stored run (docs/data-format.md), as `esl runs
+ * export` writes it and `esl calibrate` fits it. The labels model, dtype,
+ * cfg, height, width, steps and prompts are required; gpu defaults to the
+ * first device's name, batch_size to 1. energy_j is the dynamic energy,
+ * energy_kind "dynamic", with duration_s and idle_w; a run imported from
+ * another tool (ESL_METER_IMPORTED) keeps its total energy and no idle power.
+ * Only the columns are filled: no FLOPs (esl_row_set_work counts them).
+ * @return ESL_OK; ESL_EINVAL when the run cannot be a row, the detail saying
+ *         why without the run's id: "no label 'dtype'", "its command exited
+ *         with 1", "flagged too-short" (ESL_FLAGS_DOUBTFUL), "dynamic energy
+ *         -5 J is not positive (idle 100 W over 2 s)", "label 'steps': 'x' is
+ *         not a positive integer"
+ */
+ESL_API int esl_run_row_of(esl_run_row *out, const esl_run *run);
+
+/*
+ * Append the row of a stored run (esl_run_row_of) to a dataset, its FLOPs
+ * counted in the dataset's convention as esl_data_read counts them, so the
+ * row is the one a CSV export read back would give.
+ * @param model  the run's model description; NULL: the catalogue's model of
+ *               the run's label 'model'
+ * @return ESL_OK; the codes of esl_run_row_of (ESL_EINVAL), of
+ *         esl_catalog_find and esl_row_set_work; ESL_ENOMEM
+ */
+ESL_API int esl_dataset_append_run(esl_dataset *ds, const esl_run *run, const esl_model *model);
 
 #ifdef __cplusplus
 }
