@@ -37,6 +37,19 @@ static const char *find_module(char *buf, size_t size)
     return NULL;
 }
 
+int bench_cli_option(bench_cli_opts *o, int key, const char *arg)
+{
+    switch (key) {
+    case BENCH_OPT_IDLE_W:
+        o->have_idle_w = 1;
+        return cli_double("idle-w", arg, 0.0, 1e6, &o->idle_w);
+    case BENCH_OPT_HZ: return cli_double("hz", arg, 0.1, 1000.0, &o->meter.hz);
+    case BENCH_OPT_GPUS: o->meter.gpus = arg; return 0;
+    case BENCH_OPT_STORE: o->store = arg; return 0;
+    }
+    return BENCH_CLI_NOT_MINE;
+}
+
 /* Print libesl's detail after `who: ` and return the exit code of rc. */
 static int fail(const char *who, int rc)
 {

@@ -27,6 +27,13 @@ typedef struct bench_cli_opts {
     int warmup;
 } bench_cli_opts;
 
+/* Keys of the shared option group "meter" (options.c). */
+enum { BENCH_OPT_IDLE_W = 1100, BENCH_OPT_HZ, BENCH_OPT_GPUS, BENCH_OPT_STORE };
+
+/* Handle a key above: 0 or an exit code; BENCH_CLI_NOT_MINE for another. */
+#define BENCH_CLI_NOT_MINE (-2)
+int bench_cli_option(bench_cli_opts *o, int key, const char *arg);
+
 /* An open meter (idle baseline taken) and store. */
 typedef struct bench_cli {
     const bench_cli_opts *opts;

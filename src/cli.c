@@ -159,7 +159,10 @@ void cli_help(const cli_command *cmd, FILE *out)
     if (cmd->description != NULL)
         fprintf(out, "\n%s\n", cmd->description);
     fprintf(out, "\noptions:\n");
-    for (const cli_option *o = cmd->options; o != NULL && o->name != NULL; o++) {
+    const cli_option *all[MAX_OPTIONS];
+    size_t n_all = cli_options(cmd->options, all, MAX_OPTIONS);
+    for (size_t i = 0; i < n_all; i++) {
+        const cli_option *o = all[i];
         char left[64];
         if (o->key > ' ' && o->key < 127)
             snprintf(left, sizeof left, "-%c, --%s%s%s", o->key, o->name, o->arg ? " " : "",
@@ -179,7 +182,10 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_handler fn, voi
     char shorts[2 * MAX_OPTIONS + 4] = ":h";
     size_t n = 0, s = strlen(shorts);
 
-    for (const cli_option *o = cmd->options; o != NULL && o->name != NULL && n < MAX_OPTIONS; o++) {
+    const cli_option *all[MAX_OPTIONS];
+    size_t n_all = cli_options(cmd->options, all, MAX_OPTIONS);
+    for (size_t i = 0; i < n_all; i++) {
+        const cli_option *o = all[i];
         longs[n++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->key};
         if (o->key > ' ' && o->key < 127) {
             shorts[s++] = (char)o->key;

@@ -25,6 +25,14 @@ typedef struct cli_option {
     const char *help;
 } cli_option;
 
+/* An entry of a command's table that stands for a shared option group
+ * (options.c): "data", "fit", "meter" or "format". */
+#define CLI_GROUP(name) {"@" name, 0, NULL, NULL}
+
+/* The options of `table` with its groups spliced in, in order, into out
+ * (at most cap). Returns how many. */
+size_t cli_options(const cli_option *table, const cli_option **out, size_t cap);
+
 typedef struct cli_command cli_command;
 struct cli_command {
     const char *name;

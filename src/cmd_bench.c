@@ -25,7 +25,7 @@ enum {
     OPT_MODEL = 'm', OPT_ARCH = 'a', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T',
     OPT_PROMPTS = 'N', OPT_BATCH = 'B', OPT_FORMAT = 'f',
     OPT_CFG = 256, OPT_DTYPE, OPT_DRY_RUN, OPT_SEED, OPT_WARMUP, OPT_MODULE,
-    OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_NO_STORE, OPT_STRICT_FP32,
+    OPT_IDLE, OPT_NO_STORE, OPT_STRICT_FP32,
 };
 
 static const cli_option options[] = {
@@ -44,12 +44,9 @@ static const cli_option options[] = {
     {"warmup", OPT_WARMUP, "K", "untimed denoiser passes before timing (default 2)"},
     {"module", OPT_MODULE, "FILE", "the CUDA module (default: beside esl, or $ESL_GPU_MODULE)"},
     {"idle", OPT_IDLE, "D", "measure idle power for D before the run: 1s (default), 500ms, 0 skips"},
-    {"idle-w", OPT_IDLE_W, "W", "use W watts as idle power instead of measuring it"},
-    {"hz", OPT_HZ, "N", "meter samples per second (default 10)"},
-    {"gpus", OPT_GPUS, "LIST", "NVML indices of the GPUs to meter (default 0, the GPU that runs)"},
-    {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
+    CLI_GROUP("meter"),
     {"no-store", OPT_NO_STORE, NULL, "do not store the run"},
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    CLI_GROUP("format"),
     {NULL, 0, NULL, NULL},
 };
 
@@ -70,12 +67,6 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_ARCH: a->arch = arg; return 0;
     case OPT_MODULE: a->run.module = arg; return 0;
     case OPT_IDLE: return cli_duration("idle", arg, &a->run.idle_s);
-    case OPT_IDLE_W:
-        a->run.have_idle_w = 1;
-        return cli_double("idle-w", arg, 0.0, 1e6, &a->run.idle_w);
-    case OPT_HZ: return cli_double("hz", arg, 0.1, 1000.0, &a->run.meter.hz);
-    case OPT_GPUS: a->run.meter.gpus = arg; return 0;
-    case OPT_STORE: a->run.store = arg; return 0;
     case OPT_NO_STORE: a->run.no_store = 1; return 0;
     case OPT_STRICT_FP32: a->strict_fp32 = 1; return 0;
     case OPT_HEIGHT: return cli_int("height", arg, 1, INT64_MAX, &a->height);
@@ -95,7 +86,7 @@ static int on_option(void *ctx, int key, const char *arg)
         return 0;
     case OPT_FORMAT: return cli_format_parse(arg, &a->format);
     }
-    return EXIT_USAGE;
+    return bench_cli_option(&a->run, key, arg);
 }
 
 static const char *stage_names[] = {"text", "denoise", "decode"};

@@ -29,7 +29,7 @@
 enum {
     OPT_BUDGET = 'b', OPT_FORMAT = 'f', OPT_OUTPUT = 'o', OPT_QUIET = 'q',
     OPT_MODELS = 256, OPT_DTYPES, OPT_TFLOPS, OPT_GPU, OPT_OVERHEAD, OPT_NO_CFG, OPT_DRY_RUN,
-    OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_MODULE, OPT_MIN_RUN, OPT_WARMUP,
+    OPT_IDLE, OPT_MODULE, OPT_MIN_RUN, OPT_WARMUP,
     OPT_SEED, OPT_STRICT_FP32,
 };
 
@@ -42,10 +42,7 @@ static const cli_option options[] = {
     {"output", OPT_OUTPUT, "FILE", "write the fitted law here (default law-GPU.json, GPU's name)"},
     {"min-run", OPT_MIN_RUN, "S", "repeat prompts until a run lasts S seconds (default 1)"},
     {"idle", OPT_IDLE, "D", "measure idle power for D first: 2s (default), 500ms, 0 skips"},
-    {"idle-w", OPT_IDLE_W, "W", "use W watts as idle power instead of measuring it"},
-    {"hz", OPT_HZ, "N", "meter samples per second (default 10)"},
-    {"gpus", OPT_GPUS, "LIST", "NVML indices of the GPUs to meter (default 0, the GPU that runs)"},
-    {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
+    CLI_GROUP("meter"),
     {"module", OPT_MODULE, "FILE", "the CUDA module (default: beside esl, or $ESL_GPU_MODULE)"},
     {"warmup", OPT_WARMUP, "K", "untimed denoiser passes before each run (default 1)"},
     {"seed", OPT_SEED, "S", "seed of the random weights (default 1)"},
@@ -104,17 +101,11 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_QUIET: a->quiet = 1; return 0;
     case OPT_MIN_RUN: return cli_double("min-run", arg, 0, 600, &a->min_run_s);
     case OPT_IDLE: return cli_duration("idle", arg, &a->run.idle_s);
-    case OPT_IDLE_W:
-        a->run.have_idle_w = 1;
-        return cli_double("idle-w", arg, 0.0, 1e6, &a->run.idle_w);
-    case OPT_HZ: return cli_double("hz", arg, 0.1, 1000.0, &a->run.meter.hz);
-    case OPT_GPUS: a->run.meter.gpus = arg; return 0;
-    case OPT_STORE: a->run.store = arg; return 0;
     case OPT_MODULE: a->run.module = arg; return 0;
     case OPT_WARMUP: return cli_int("warmup", arg, 0, 1000, &a->warmup);
     case OPT_SEED: return cli_int("seed", arg, 0, INT64_MAX, &a->seed);
     }
-    return EXIT_USAGE;
+    return bench_cli_option(&a->run, key, arg);
 }
 
 /* The dtypes of --dtypes, each once. Returns 0 or an exit code. */

@@ -10,6 +10,26 @@
 
 #include "law_cli.h"
 
+int law_cli_option(law_cli_opts *o, int key, const char *arg)
+{
+    switch (key) {
+    case LAW_OPT_DATA: return law_cli_data(o, arg);
+    case LAW_OPT_ARCH: o->arch = arg; return 0;
+    case LAW_OPT_WHERE: return law_cli_where(o, arg);
+    case LAW_OPT_BASELINE: return law_cli_baseline(o, arg);
+    case LAW_OPT_TERMS: return law_cli_terms(o, arg);
+    case LAW_OPT_EXPAND: return law_cli_expand(o, arg);
+    case LAW_OPT_RESPONSE: return law_cli_response(o, arg);
+    case LAW_OPT_WEIGHTED: o->fit.method = ESL_FIT_WEIGHTED; return 0;
+    case LAW_OPT_ROBUST: o->fit.method = ESL_FIT_ROBUST; return 0;
+    case LAW_OPT_CONVENTION: {
+        int rc = esl_convention_parse(&o->convention, arg);
+        return rc == ESL_OK ? 0 : cli_fail(rc);
+    }
+    }
+    return LAW_CLI_NOT_MINE;
+}
+
 int law_cli_baseline(law_cli_opts *o, const char *arg)
 {
     if (strncmp(arg, "gpu=", 4) == 0 && arg[4] != '\0')

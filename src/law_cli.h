@@ -25,6 +25,18 @@ typedef struct law_cli_opts {
     size_t n_expand;
 } law_cli_opts;
 
+/* Keys of the shared option groups "data" and "fit" (options.c). */
+enum {
+    LAW_OPT_DATA = 'd', LAW_OPT_ARCH = 'a',
+    LAW_OPT_WHERE = 1024, LAW_OPT_BASELINE, LAW_OPT_TERMS, LAW_OPT_RESPONSE, LAW_OPT_EXPAND,
+    LAW_OPT_WEIGHTED, LAW_OPT_ROBUST, LAW_OPT_CONVENTION,
+};
+
+/* Handle an option of the "data" or "fit" group: 0 or an exit code, or
+ * LAW_CLI_NOT_MINE for a key of neither. */
+#define LAW_CLI_NOT_MINE (-2)
+int law_cli_option(law_cli_opts *o, int key, const char *arg);
+
 /* Handle --baseline COLUMN=LEVEL, --terms SPEC, --where SPEC (returns 0 or an exit code). */
 int law_cli_baseline(law_cli_opts *o, const char *arg);
 int law_cli_terms(law_cli_opts *o, const char *arg);

@@ -54,7 +54,10 @@ void cli_man(const cli_command *cmd, FILE *out)
     fputs("\n.SH DESCRIPTION\n", out);
     roff(out, cmd->description != NULL ? cmd->description : cmd->summary);
     fputs("\n.SH OPTIONS\n", out);
-    for (const cli_option *o = cmd->options; o != NULL && o->name != NULL; o++) {
+    const cli_option *all[64];
+    size_t n_all = cli_options(cmd->options, all, 64);
+    for (size_t i = 0; i < n_all; i++) {
+        const cli_option *o = all[i];
         fputs(".TP\n", out);
         if (o->key > ' ' && o->key < 127)
             fprintf(out, ".BR \\-%c \", \" \\-\\-", o->key);
