@@ -32,7 +32,7 @@ static const cli_option options[] = {
     {"sweep", OPT_SWEEP, NULL, "the paper's grid: 256, 512, 768, 1024 squared x 10..50 steps"},
     {"text-tokens", OPT_TEXT_TOKENS, "N", "text tokens the denoiser attends to (default: the model's)"},
     {"convention", OPT_CONVENTION, "C", "FLOP convention: paper (default; exact with --from-diffusers) or exact"},
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    CLI_GROUP("format"),
     {NULL, 0, NULL, NULL},
 };
 
@@ -277,6 +277,16 @@ static int exact_only(const esl_model *m)
     return 0;
 }
 
+/* One row of the output: a model at one size, counted before printing. */
+typedef struct item {
+    const esl_model *model;
+    esl_request req;
+    esl_convention conv;
+    int exact_only; /* counted exactly for want of paper terms (a note says so) */
+    esl_flops f;
+    esl_plan *plan; /* the exact convention's layer plan, else NULL */
+} item;
+
 static int run_flops(const cli_command *cmd, int argc, char **argv)
 {
     static const int64_t grid_sides[] = {256, 512, 768, 1024};
@@ -309,7 +319,8 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
         a.convention = ESL_CONVENTION_EXACT;
 
     esl_model **models = NULL;
-    size_t n_models = 0;
+    size_t n_models = 0, n_items = 0;
+    item *items = NULL;
     char *uncounted_text = NULL;
     int status = load_models(&a, &models, &n_models, &uncounted_text);
     uncounted = uncounted_text != NULL ? json_loads(uncounted_text, 0, NULL) : NULL;
@@ -329,79 +340,56 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
     }
 
     size_t n_sizes = a.sweep ? 4 : 1, n_steps = a.sweep ? 5 : 1;
+    size_t per_model = n_sizes * n_steps;
+    n_items = n_models * per_model;
     int single = n_models == 1 && !a.sweep;
-    /* Every row is counted once before any is printed: an error (an
-     * overflow at the sweep's largest size, say) leaves stdout empty rather
-     * than a header and half a table. */
-    for (size_t mi = 0; mi < n_models; mi++)
-        for (size_t si = 0; si < n_sizes; si++)
-            for (size_t ti = 0; ti < n_steps; ti++) {
-                esl_request req = {
-                    .height = a.sweep ? grid_sides[si] : a.height,
-                    .width = a.sweep ? grid_sides[si] : a.width,
-                    .steps = a.sweep ? grid_steps[ti] : a.steps,
-                    .prompts = a.prompts, .cfg = a.cfg, .text_tokens = a.text_tokens,
-                };
-                esl_flops f;
-                esl_plan *plan = NULL;
-                /* a model without paper terms is counted exactly (said below) */
-                esl_convention pre = !a.have_convention && a.diffusers == NULL &&
-                                             exact_only(models[mi])
-                                         ? ESL_CONVENTION_EXACT
-                                         : a.convention;
-                if ((status = esl_flops_count(&f, models[mi], &req, pre)) != ESL_OK ||
-                    (pre == ESL_CONVENTION_EXACT &&
-                     (status = esl_plan_build(&plan, models[mi], &req)) != ESL_OK)) {
-                    rc = cli_fail(status);
-                    goto done;
-                }
-                esl_plan_free(plan);
-            }
+    /* Every row is counted before any is printed: an error (an overflow at
+     * the sweep's largest size, say) leaves stdout empty rather than a
+     * header and half a table. */
+    items = calloc(n_items ? n_items : 1, sizeof *items);
+    if (items == NULL) {
+        rc = cli_fail(ESL_ENOMEM);
+        goto done;
+    }
+    for (size_t i = 0; i < n_items; i++) {
+        item *it = &items[i];
+        size_t mi = i / per_model, si = i % per_model / n_steps, ti = i % n_steps;
+        it->model = models[mi];
+        it->req = (esl_request){
+            .height = a.sweep ? grid_sides[si] : a.height,
+            .width = a.sweep ? grid_sides[si] : a.width,
+            .steps = a.sweep ? grid_steps[ti] : a.steps,
+            .prompts = a.prompts, .cfg = a.cfg, .text_tokens = a.text_tokens,
+        };
+        /* a model without paper terms is counted exactly (said below) */
+        it->exact_only = !a.have_convention && a.diffusers == NULL && exact_only(it->model);
+        it->conv = it->exact_only ? ESL_CONVENTION_EXACT : a.convention;
+        if ((status = esl_flops_count(&it->f, it->model, &it->req, it->conv)) != ESL_OK ||
+            (it->conv == ESL_CONVENTION_EXACT &&
+             (status = esl_plan_build(&it->plan, it->model, &it->req)) != ESL_OK)) {
+            rc = cli_fail(status);
+            goto done;
+        }
+    }
     json_t *array = json_array();
     if (a.format != FORMAT_JSON && !(single && a.format == FORMAT_TABLE))
         print_row_header(a.format);
-    for (size_t mi = 0; mi < n_models; mi++) {
-        esl_convention conv = a.convention;
-        if (!a.have_convention && a.diffusers == NULL && exact_only(models[mi])) {
-            conv = ESL_CONVENTION_EXACT;
+    for (size_t i = 0; i < n_items; i++) {
+        const item *it = &items[i];
+        if (it->exact_only && i % per_model == 0)
             cli_error("flops: %s has no paper-convention terms: counting it in the exact convention",
-                      models[mi]->name);
-        }
-        for (size_t si = 0; si < n_sizes; si++) {
-            for (size_t ti = 0; ti < n_steps; ti++) {
-                esl_request req = {
-                    .height = a.sweep ? grid_sides[si] : a.height,
-                    .width = a.sweep ? grid_sides[si] : a.width,
-                    .steps = a.sweep ? grid_steps[ti] : a.steps,
-                    .prompts = a.prompts, .cfg = a.cfg, .text_tokens = a.text_tokens,
-                };
-                esl_flops f;
-                if ((status = esl_flops_count(&f, models[mi], &req, conv)) != ESL_OK) {
-                    rc = cli_fail(status);
-                    json_decref(array);
-                    goto done;
-                }
-                esl_plan *plan = NULL;
-                if (conv == ESL_CONVENTION_EXACT &&
-                    (status = esl_plan_build(&plan, models[mi], &req)) != ESL_OK) {
-                    rc = cli_fail(status);
-                    json_decref(array);
-                    goto done;
-                }
-                if (a.format == FORMAT_JSON) {
-                    json_t *o = result_json(models[mi], &req, &f, plan);
-                    if (plan != NULL)
-                        add_breakdown(o, plan);
-                    if (uncounted != NULL)
-                        json_object_set(o, "uncounted", uncounted);
-                    json_array_append_new(array, o);
-                } else if (single && a.format == FORMAT_TABLE) {
-                    print_breakdown(models[mi], &req, &f, plan);
-                } else {
-                    print_row(a.format, models[mi], &req, &f);
-                }
-                esl_plan_free(plan);
-            }
+                      it->model->name);
+        if (a.format == FORMAT_JSON) {
+            json_t *o = result_json(it->model, &it->req, &it->f, it->plan);
+            if (it->plan != NULL)
+                add_breakdown(o, it->plan);
+            if (uncounted != NULL)
+                json_object_set(o, "uncounted", uncounted);
+            json_array_append_new(array, o);
+        } else if (single && a.format == FORMAT_TABLE) {
+            print_breakdown(it->model, &it->req, &it->f, it->plan);
+        } else {
+            print_row(a.format, it->model, &it->req, &it->f);
         }
     }
     if (a.format == FORMAT_JSON) {
@@ -415,6 +403,9 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
     json_decref(array);
     rc = EXIT_OK;
 done:
+    for (size_t i = 0; items != NULL && i < n_items; i++)
+        esl_plan_free(items[i].plan);
+    free(items);
     for (size_t i = 0; i < n_models; i++)
         esl_model_free(models[i]);
     free(models);

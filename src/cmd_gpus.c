@@ -15,7 +15,7 @@
 enum { OPT_FORMAT = 'f' };
 
 static const cli_option options[] = {
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    CLI_GROUP("format"),
     {NULL, 0, NULL, NULL},
 };
 

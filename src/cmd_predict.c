@@ -42,7 +42,7 @@ static const cli_option options[] = {
     {"zone", OPT_ZONE, "CODE", "grid intensity of a zone: WORLD, US, DE, DEU, Germany, us-east-1, ... (--zone list)"},
     {"pue", OPT_PUE, "P", "data-centre power usage effectiveness (default 1)"},
     {"price", OPT_PRICE, "PER_KWH", "electricity price per kWh"},
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    CLI_GROUP("format"),
     {NULL, 0, NULL, NULL},
 };
 
