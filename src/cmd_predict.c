@@ -93,6 +93,7 @@ typedef struct run {
     const args *a;
     const esl_law *law;
     const char *law_name;
+    const esl_provenance *prov; /* what every prediction rests on */
     const char *origin;   /* --configs file, or NULL */
     const char *zone_note;/* "WORLD 2024" or "given" */
     json_t *array;
@@ -217,7 +218,7 @@ static json_t *prediction_json(const run *r, const esl_row *row, const esl_predi
     json_object_set_new(o, "extrapolated", ex);
     if (row->present & ESL_ROW_ENERGY)
         json_object_set_new(o, "measured_j", json_real(row->energy_j));
-    predict_provenance(o, r->law, r->law_name, r->grid, a->have_grid ? a->grid : NAN);
+    predict_provenance(o, r->prov);
     return o;
 }
 
@@ -424,11 +425,10 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
                        : esl_law_builtin(&law, ESL_CONVENTION_PAPER, a.form);
     if (status != ESL_OK)
         return cli_fail(status);
-    char builtin_name[96];
-    snprintf(builtin_name, sizeof builtin_name, "built-in %s form, %s", law->form,
-             esl_law_form_get(law->form_id)->layer_plan ? "paper A100 + ML.ENERGY A100/H100 data"
-                                                        : "paper A100 data");
-    run r = {.a = &a, .law = law, .law_name = a.law ? a.law : builtin_name,
+    esl_provenance prov;
+    esl_provenance_of(&prov, law, a.law, a.zone != NULL ? &zone_grid : NULL,
+                      a.have_grid ? a.grid : NAN);
+    run r = {.a = &a, .law = law, .prov = &prov, .law_name = prov.law,
              .zone_note = zone_note, .array = json_array(),
              .grid = a.zone != NULL ? &zone_grid : NULL};
     if (a.configs == NULL) {

@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "esl/law.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -74,6 +76,35 @@ typedef struct esl_fleet {
 ESL_API int esl_fleet_plan(esl_fleet *out, double rate, double images, double time_s, double dynamic_j,
                    double idle_w, int64_t gpus_per_set, double pue, double gco2e_per_kwh,
                    double price_per_kwh);
+
+/*
+ * What a prediction rests on, for auditors: the library's version, the law
+ * (its name, form, fingerprint and training rows) and the grid intensity
+ * with its year and source. `esl predict --format json` prints these keys.
+ */
+typedef struct esl_provenance {
+    const char *esl_version;   /* esl_version() */
+    const char *law;           /* the caller's name for the law (its file), or the built-in
+                                * law's description: "built-in by-kind form, paper A100 + ..." */
+    const char *law_form;      /* the form's name */
+    char law_hash[32];         /* esl_law_hash; "" when it failed */
+    size_t law_training_rows;
+    const char *zone;          /* the grid zone's code, NULL without one */
+    double grid_gco2e_per_kwh; /* NaN without a zone or a given intensity */
+    int grid_year;             /* 0 unless from the zone table */
+    const char *grid_source;   /* the table's source, "given (--grid)", or NULL */
+    char builtin_name[96];     /* storage of `law` for a built-in law */
+} esl_provenance;
+
+/*
+ * Fill `out` for a prediction by `law`. `law_name` is the law file's name,
+ * or NULL for a built-in law (esl_law_builtin), which is then described by
+ * its form and data. `grid` is the zone's entry or NULL; `given_gco2e_per_kwh`
+ * an intensity the caller gave (NaN for none), used without a zone. Strings
+ * are static, the law's or the grid's: valid while those are.
+ */
+ESL_API void esl_provenance_of(esl_provenance *out, const esl_law *law, const char *law_name,
+                               const esl_grid *grid, double given_gco2e_per_kwh);
 
 #ifdef __cplusplus
 }

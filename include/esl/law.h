@@ -114,6 +114,7 @@ typedef struct esl_law_form_info {
     int per_image;        /* 1: counts the FLOPs of one image, predicts E/N */
     int nonlinear;        /* 1: nonlinear least squares in log space; 0: linear */
     int layer_plan;       /* 1: prices the layer plan's FLOPs by kind (exact convention) */
+    const char *builtin_data; /* what esl_law_builtin fits this form on, in words */
 } esl_law_form_info;
 
 /* The row of `form`; NULL for a value outside esl_law_form. */

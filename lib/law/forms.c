@@ -13,22 +13,22 @@
 static const esl_law_form_info forms[] = {
     {ESL_FORM_PAPER, "paper", "Eq. 3/4",
      "ln E[kWh] = ln_A + alpha ln(FLOPs_cfg/1e9) + sum beta_level I_level + res ln(H W / 256)",
-     0, 0, 0},
+     0, 0, 0, "paper A100 data"},
     {ESL_FORM_PER_IMAGE, "per-image", "energy per image",
      "ln (E/N)[kWh] = ln_A + alpha ln(T FLOPs_denoise 2^cfg/1e9) + sum beta_level "
      "I_level + res ln(H W / 256)",
-     1, 0, 0},
+     1, 0, 0, "paper A100 data"},
     {ESL_FORM_ROOFLINE, "roofline", "nonlinear, energy per image",
      "E/N [J] = exp(sum beta_gpu I_gpu) (T (1+cfg) ((e_flop[dtype] (1 - attn_share) + "
      "e_attn[dtype] attn_share) F_denoise + (e_byte bytes(dtype) params + e_launch ops) "
      "/ batch) + e_aux (F_text + F_decode)), coef = ln e",
-     1, 1, 0},
+     1, 1, 0, "paper A100 data"},
     {ESL_FORM_BY_KIND, "by-kind", "nonlinear, energy per image",
      "E/N [J] = exp(sum beta_gpu I_gpu) (T (1+cfg) (e_flop[dtype] (F_linear + F_attn + "
      "F_misc) + e_tc F_conv) + e_launch T (1+cfg) layers / batch + e_aux m (F_text + "
      "F_decode)), F from the layer plan; in fp32 e_tc = kappa e_flop[fp16] (TF32 "
      "convolutions) and m = kappa, else e_tc = e_flop[dtype] and m = 1; coef = ln e",
-     1, 1, 1},
+     1, 1, 1, "paper A100 + ML.ENERGY A100/H100 data"},
 };
 #define N_FORMS (sizeof forms / sizeof forms[0])
 
