@@ -18,6 +18,7 @@
 
 #include "bench_cli.h"
 #include "cli.h"
+#include "emit.h"
 #include "commands.h"
 #include "esl/esl.h"
 
@@ -243,14 +244,6 @@ static void plan_csv(const esl_workload *p)
     each_op(p, csv_row, NULL);
 }
 
-/* An exact integer in JSON when the double holds one, a real otherwise. */
-static json_t *json_count(double x)
-{
-    if (fabs(x) < 9.0e18 && x == floor(x))
-        return json_integer((json_int_t)x);
-    return json_real(x);
-}
-
 static json_t *config_json(const esl_workload *p)
 {
     const esl_bench_config *c = &p->config;
@@ -326,19 +319,16 @@ static json_t *plan_json(const esl_workload *p)
     json_object_set_new(o, "layers", layers);
     json_object_set_new(o, "stages", stages);
     json_object_set_new(o, "prompt_exec_flops", json_integer(p->prompt_exec_flops));
-    json_object_set_new(o, "exec_flops", json_count(p->exec_flops));
-    json_object_set_new(o, "paper_flops", p->has_paper ? json_count(p->paper_flops) : json_null());
+    json_object_set_new(o, "exec_flops", emit_count(p->exec_flops));
+    json_object_set_new(o, "paper_flops", p->has_paper ? emit_count(p->paper_flops) : json_null());
     json_object_set_new(o, "paper_flops_cfg",
-                        p->has_paper ? json_count(p->paper_flops_cfg) : json_null());
+                        p->has_paper ? emit_count(p->paper_flops_cfg) : json_null());
     return o;
 }
 
 static void print_json(json_t *doc)
 {
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    if (text != NULL)
-        puts(text);
-    free(text);
+    emit_json(doc);
     json_decref(doc);
 }
 
@@ -362,8 +352,8 @@ static void print_run(const args *a, const esl_workload *p, const bench_run *run
         json_t *o = config_json(p);
         json_object_set_new(o, "device", json_string(r->device));
         json_object_set_new(o, "duration_s", json_real(r->duration_s));
-        json_object_set_new(o, "exec_flops", json_count(r->exec_flops));
-        json_object_set_new(o, "paper_flops", json_count(r->paper_flops));
+        json_object_set_new(o, "exec_flops", emit_count(r->exec_flops));
+        json_object_set_new(o, "paper_flops", emit_count(r->paper_flops));
         json_object_set_new(o, "achieved_tflops", json_real(e->achieved_tflops));
         json_object_set_new(o, "peak_tflops", have_peak ? json_real(e->peak_tflops) : json_null());
         json_object_set_new(o, "peak_fraction", have_peak ? json_real(e->peak_fraction) : json_null());

@@ -210,10 +210,7 @@ static void print_plan(const args *a, const esl_calib_sweep *cp, esl_model **mod
             json_array_append_new(pts, jp);
         }
         json_object_set_new(o, "points", pts);
-        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-        if (text != NULL)
-            puts(text);
-        free(text);
+        emit_json(o);
         json_decref(o);
         return;
     }
@@ -656,7 +653,7 @@ static int print_json_report(const sweep *s, double elapsed_s)
     json_object_set_new(o, "coverage", cov);
     json_object_set_new(o, "law_file", json_string(s->law_path));
     json_object_set_new(o, "law", law ? law : json_null());
-    law_cli_dump(o);
+    emit_json(o);
     json_decref(o);
     return 0;
 }

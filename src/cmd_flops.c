@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "emit.h"
 #include "commands.h"
 #include "esl/esl.h"
 
@@ -70,14 +71,6 @@ static int on_option(void *ctx, int key, const char *arg)
     return EXIT_USAGE;
 }
 
-/* An exact integer in JSON when the double holds one, a real otherwise. */
-static json_t *json_count(double x)
-{
-    if (fabs(x) < 9.0e18 && x == floor(x))
-        return json_integer((json_int_t)x);
-    return json_real(x);
-}
-
 /* One forward pass of component i in the result's convention. */
 static int64_t component_flops(const esl_model *m, size_t i, const esl_request *r,
                                const esl_plan *plan)
@@ -108,8 +101,8 @@ static json_t *result_json(const esl_model *m, const esl_request *r, const esl_f
     json_object_set_new(o, "denoise_flops_per_step", json_integer(f->denoise_flops_per_step));
     json_object_set_new(o, "decode_flops", json_integer(f->decode_flops));
     json_object_set_new(o, "image_flops", json_integer(f->image_flops));
-    json_object_set_new(o, "total_flops", json_count(f->total_flops));
-    json_object_set_new(o, "flops_cfg", json_count(f->flops_cfg));
+    json_object_set_new(o, "total_flops", emit_count(f->total_flops));
+    json_object_set_new(o, "flops_cfg", emit_count(f->flops_cfg));
     for (size_t i = 0; i < m->n_components; i++) {
         const esl_component *c = &m->components[i];
         int64_t per_pass = component_flops(m, i, r, plan);
@@ -119,7 +112,7 @@ static json_t *result_json(const esl_model *m, const esl_request *r, const esl_f
         json_object_set_new(jc, "stage", json_string(esl_stage_name(c->stage)));
         json_object_set_new(jc, "flops_per_pass", json_integer(per_pass));
         json_object_set_new(jc, "passes", json_integer(passes));
-        json_object_set_new(jc, "flops_per_image", json_count((double)per_pass * (double)passes));
+        json_object_set_new(jc, "flops_per_image", emit_count((double)per_pass * (double)passes));
         json_array_append_new(comps, jc);
     }
     json_object_set_new(o, "components", comps);
@@ -394,10 +387,7 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
     }
     if (a.format == FORMAT_JSON) {
         json_t *doc = single ? json_incref(json_array_get(array, 0)) : json_incref(array);
-        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-        if (text != NULL)
-            puts(text);
-        free(text);
+        emit_json(doc);
         json_decref(doc);
     }
     json_decref(array);

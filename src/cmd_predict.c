@@ -193,15 +193,15 @@ static json_t *prediction_json(const run *r, const esl_row *row, const esl_predi
     json_object_set_new(o, "kwh_total", json_real(p->energy_j / 3.6e6));
     json_object_set_new(o, "energy_kind", json_string("dynamic"));
     double n = (double)row->prompts;
-    json_object_set_new(o, "time_s", law_cli_real(p->time_s));
-    json_object_set_new(o, "time_lo_s", law_cli_real(p->time_lo_s));
-    json_object_set_new(o, "time_hi_s", law_cli_real(p->time_hi_s));
-    json_object_set_new(o, "time_per_image_s", law_cli_real(p->time_s / n));
-    json_object_set_new(o, "images_per_hour_per_gpu", law_cli_real(3600.0 * n / p->time_s));
-    json_object_set_new(o, "idle_w", law_cli_real(p->idle_w));
-    json_object_set_new(o, "total_j", law_cli_real(p->total_j));
-    json_object_set_new(o, "total_lo_j", law_cli_real(p->total_lo_j));
-    json_object_set_new(o, "total_hi_j", law_cli_real(p->total_hi_j));
+    json_object_set_new(o, "time_s", emit_real(p->time_s));
+    json_object_set_new(o, "time_lo_s", emit_real(p->time_lo_s));
+    json_object_set_new(o, "time_hi_s", emit_real(p->time_hi_s));
+    json_object_set_new(o, "time_per_image_s", emit_real(p->time_s / n));
+    json_object_set_new(o, "images_per_hour_per_gpu", emit_real(3600.0 * n / p->time_s));
+    json_object_set_new(o, "idle_w", emit_real(p->idle_w));
+    json_object_set_new(o, "total_j", emit_real(p->total_j));
+    json_object_set_new(o, "total_lo_j", emit_real(p->total_lo_j));
+    json_object_set_new(o, "total_hi_j", emit_real(p->total_hi_j));
     static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu", "gpus"};
     json_t *tex = json_array();
     for (size_t i = 0; i < 7 && isfinite(p->time_s); i++)
@@ -466,7 +466,7 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
         esl_model_free(arch);
     }
     if (rc == 0 && a.format == FORMAT_JSON)
-        law_cli_dump(a.configs ? r.array : json_array_get(r.array, 0));
+        emit_json(a.configs ? r.array : json_array_get(r.array, 0));
     json_decref(r.array);
     esl_law_free(law);
     return rc;

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "emit.h"
 #include "commands.h"
 #include "esl/esl.h"
 #include "record_json.h"
@@ -95,13 +96,6 @@ static int on_option(void *ctx, int key, const char *arg)
     return EXIT_USAGE;
 }
 
-/* A CSV field and its separator, through the library's quoter. */
-static void csv_field(const char *s, char sep)
-{
-    esl_csv_field(stdout, s);
-    putchar(sep);
-}
-
 /* `s` with control characters written as \xNN, so that a stored label
  * (from an older esl or another program) cannot move the cursor, clear the
  * screen or forge lines in a table. */
@@ -165,8 +159,7 @@ static json_t *run_json(const esl_run *r, int with_samples)
 
 static void print_json(json_t *o)
 {
-    json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    putchar('\n');
+    emit_json(o);
     json_decref(o);
 }
 
@@ -193,9 +186,9 @@ static void list(const esl_run *runs, size_t n, cli_format fmt)
         if (fmt == FORMAT_CSV) {
             printf("%" PRId64 ",%s,%d,%.17g,%.17g,%.17g,%.17g,", r->id, r->started, r->exit_status,
                    rec->duration_s, rec->energy_j, rec->idle_w, rec->dynamic_j);
-            csv_field(flags, ',');
-            csv_field(labels, ',');
-            csv_field(r->command, '\n');
+            emit_csv(flags, ',');
+            emit_csv(labels, ',');
+            emit_csv(r->command, '\n');
         } else {
             printf("%5" PRId64 "  %-20s %4d %10.3f %12.3f %8.2f %12.3f  %-16s %s\n", r->id,
                    r->started, r->exit_status, rec->duration_s, rec->energy_j, rec->idle_w,

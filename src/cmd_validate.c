@@ -87,14 +87,14 @@ static const char *num(char *buf, size_t size, const char *fmt, double x)
 static json_t *score_json(const esl_score *s)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "r2_log", law_cli_real(s->r2_log));
-    json_object_set_new(o, "r2_lin", law_cli_real(s->r2_lin));
-    json_object_set_new(o, "mae_j", law_cli_real(s->mae_j));
-    json_object_set_new(o, "mape_pct", law_cli_real(s->mape_pct));
-    json_object_set_new(o, "rmse_log", law_cli_real(s->rmse_log));
-    json_object_set_new(o, "pearson", law_cli_real(s->pearson));
-    json_object_set_new(o, "spearman", law_cli_real(s->spearman));
-    json_object_set_new(o, "coverage_pct", law_cli_real(s->coverage_pct));
+    json_object_set_new(o, "r2_log", emit_real(s->r2_log));
+    json_object_set_new(o, "r2_lin", emit_real(s->r2_lin));
+    json_object_set_new(o, "mae_j", emit_real(s->mae_j));
+    json_object_set_new(o, "mape_pct", emit_real(s->mape_pct));
+    json_object_set_new(o, "rmse_log", emit_real(s->rmse_log));
+    json_object_set_new(o, "pearson", emit_real(s->pearson));
+    json_object_set_new(o, "spearman", emit_real(s->spearman));
+    json_object_set_new(o, "coverage_pct", emit_real(s->coverage_pct));
     return o;
 }
 
@@ -321,7 +321,7 @@ static int run_validate(const cli_command *cmd, int argc, char **argv)
         summary(res[0].v, &res[0].mean);
         if (a.format == FORMAT_JSON) {
             json_t *doc = validation_json(res[0].v, &res[0].mean);
-            law_cli_dump(doc);
+            emit_json(doc);
             json_decref(doc);
         } else {
             print_rows(res[0].v, &res[0].mean, a.format);
@@ -334,7 +334,7 @@ static int run_validate(const cli_command *cmd, int argc, char **argv)
     esl_dataset_free(ds);
     if (rc == 0 && a.format == FORMAT_JSON) {
         json_t *doc = side_by_side_json(res, a.n_forms);
-        law_cli_dump(doc);
+        emit_json(doc);
         json_decref(doc);
     } else if (rc == 0) {
         print_side_by_side(res, a.n_forms, a.format);

@@ -245,15 +245,3 @@ void law_cli_print(const esl_law *law)
     }
 }
 
-json_t *law_cli_real(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
-
-void law_cli_dump(json_t *doc)
-{
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    if (text != NULL)
-        puts(text);
-    free(text);
-}

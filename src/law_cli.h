@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "emit.h"
 #include "esl/esl.h"
 
 /* Options common to the commands that fit a law. */
@@ -61,11 +62,5 @@ int law_cli_filter(const law_cli_opts *o, int rc, esl_dataset *ds, esl_dataset *
 
 /* The law as a table on stdout. */
 void law_cli_print(const esl_law *law);
-
-/* A JSON real, or null for a number that is not finite. */
-json_t *law_cli_real(double x);
-
-/* Print a JSON document on stdout, indented, doubles with 17 digits. */
-void law_cli_dump(json_t *doc);
 
 #endif

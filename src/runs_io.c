@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "emit.h"
 #include "runs_io.h"
 
 int runs_import(const char *store_path, const char *from, const char *file,
@@ -73,13 +74,6 @@ out:
     return exit_code;
 }
 
-/* A CSV field and its separator, through the library's quoter. */
-static void csv_cell(const char *s, char sep)
-{
-    esl_csv_field(stdout, s);
-    putchar(sep);
-}
-
 /* The grid zone of a run: its label zone, else WORLD. */
 static int run_grid(const esl_run *r, esl_grid *g)
 {
@@ -111,40 +105,40 @@ void runs_export_codecarbon(const esl_run *runs, size_t n)
         int have_zone = run_grid(r, &g);
         double kwh = rec->energy_j / 3.6e6;
         double kg = have_zone >= 0 ? kwh * g.gco2e_per_kwh / 1000.0 : NAN;
-        csv_cell(stamp, ',');
-        csv_cell(project ? project : "esl", ',');
-        csv_cell(run_id ? run_id : id, ',');
-        csv_cell(cli_num(b, rec->duration_s), ',');
-        csv_cell(isfinite(kg) ? cli_num(b, kg) : "", ',');
-        csv_cell(isfinite(kg) ? cli_num(b, kg / rec->duration_s) : "", ',');
-        csv_cell("", ','); /* cpu_power: esl meters GPUs only */
-        csv_cell(cli_num(b, rec->avg_power_w), ',');
-        csv_cell("", ','); /* ram_power */
-        csv_cell("", ','); /* cpu_energy */
-        csv_cell(cli_num(b, kwh), ',');
-        csv_cell("", ','); /* ram_energy */
-        csv_cell(cli_num(b, kwh), ',');
-        csv_cell(have_zone == 1 ? g.name : "", ',');
+        emit_csv(stamp, ',');
+        emit_csv(project ? project : "esl", ',');
+        emit_csv(run_id ? run_id : id, ',');
+        emit_csv(cli_num(b, rec->duration_s), ',');
+        emit_csv(isfinite(kg) ? cli_num(b, kg) : "", ',');
+        emit_csv(isfinite(kg) ? cli_num(b, kg / rec->duration_s) : "", ',');
+        emit_csv("", ','); /* cpu_power: esl meters GPUs only */
+        emit_csv(cli_num(b, rec->avg_power_w), ',');
+        emit_csv("", ','); /* ram_power */
+        emit_csv("", ','); /* cpu_energy */
+        emit_csv(cli_num(b, kwh), ',');
+        emit_csv("", ','); /* ram_energy */
+        emit_csv(cli_num(b, kwh), ',');
+        emit_csv(have_zone == 1 ? g.name : "", ',');
         const char *iso3 = have_zone == 1 ? esl_grid_alpha3(g.zone) : NULL;
-        csv_cell(iso3 ? iso3 : "", ',');
-        csv_cell("", ','); /* region */
-        csv_cell("", ','); /* cloud_provider */
-        csv_cell(esl_run_label(r, "cloud_region"), ',');
+        emit_csv(iso3 ? iso3 : "", ',');
+        emit_csv("", ','); /* region */
+        emit_csv("", ','); /* cloud_provider */
+        emit_csv(esl_run_label(r, "cloud_region"), ',');
         for (int k = 0; k < 4; k++)
-            csv_cell("", ','); /* os, python_version, codecarbon_version, cpu_count */
-        csv_cell("", ','); /* cpu_model */
+            emit_csv("", ','); /* os, python_version, codecarbon_version, cpu_count */
+        emit_csv("", ','); /* cpu_model */
         snprintf(b, sizeof b, "%zu", rec->n_devices);
-        csv_cell(rec->n_devices ? b : "", ',');
+        emit_csv(rec->n_devices ? b : "", ',');
         char model[160] = "";
         if (rec->n_devices > 0)
             snprintf(model, sizeof model, "%zu x %s", rec->n_devices, rec->devices[0].info.name);
-        csv_cell(model, ',');
-        csv_cell("", ','); /* longitude */
-        csv_cell("", ','); /* latitude */
-        csv_cell("", ','); /* ram_total_size */
-        csv_cell("machine", ',');
-        csv_cell("N", ',');
-        csv_cell("1.0", '\n');
+        emit_csv(model, ',');
+        emit_csv("", ','); /* longitude */
+        emit_csv("", ','); /* latitude */
+        emit_csv("", ','); /* ram_total_size */
+        emit_csv("machine", ',');
+        emit_csv("N", ',');
+        emit_csv("1.0", '\n');
     }
 }
 
