@@ -143,19 +143,10 @@ static int throughputs(const args *a, double s_per_flop[4])
         return rc;
     for (size_t i = 0; i < n; i++) {
         esl_dtype d = dtypes[i];
-        const char *name = esl_dtype_name(d);
         double tflops = 0;
         if (a->tflops != NULL) {
-            const char *at = strstr(a->tflops, name);
-            size_t len = strlen(name);
-            while (at != NULL && !((at == a->tflops || at[-1] == ',') && at[len] == '='))
-                at = strstr(at + 1, name);
-            char *end = NULL;
-            if (at != NULL)
-                tflops = strtod(at + len + 1, &end);
-            if (at == NULL || end == at + len + 1 || (*end != ',' && *end != '\0') ||
-                !(tflops > 0) || !isfinite(tflops)) {
-                cli_error("option --tflops: no positive throughput for %s in '%s'", name, a->tflops);
+            if (esl_calib_throughput(&tflops, a->tflops, d) != ESL_OK) {
+                cli_error("option --tflops: %s", esl_error_last());
                 return EXIT_USAGE;
             }
         } else {
@@ -242,29 +233,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* A file name from a device name: "NVIDIA H100 80GB HBM3" -> "law-nvidia-h100-80gb-hbm3.json". */
-static void default_output(char *buf, size_t size, const char *device)
-{
-    size_t j = (size_t)snprintf(buf, size, "law-");
-    int dash = 0;
-    for (const char *c = device; *c != '\0' && j + 6 < size; c++) {
-        char ch = *c;
-        if (ch >= 'A' && ch <= 'Z')
-            ch = (char)(ch - 'A' + 'a');
-        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
-            if (dash && j > 4)
-                buf[j++] = '-';
-            buf[j++] = ch;
-            dash = 0;
-        } else {
-            dash = 1;
-        }
-    }
-    if (j == 4)
-        j += (size_t)snprintf(buf + j, size - j, "gpu");
-    snprintf(buf + j, size - j, ".json");
-}
-
 /* A finished run of the sweep. */
 typedef struct sweep_run {
     const esl_calib_point *point;
@@ -330,25 +298,15 @@ static void progress(const sweep *s, size_t done, double est_done_s, const esl_c
  * of a run (the call's wall time beyond the timed loop). */
 static int probe(sweep *s, bench_cli *b, esl_calib_opts *o)
 {
-    double best = -1;
-    int rc = 0;
-    for (size_t i = 0; i < s->n_models; i++) {
-        esl_workload *p = NULL;
-        esl_bench_config c = {.request = {.height = 512, .width = 512, .steps = 2, .prompts = 1},
-                              .batch = 1, .dtype = ESL_DTYPE_BF16};
-        if ((rc = esl_workload_new(&p, s->models[i], &c)) != ESL_OK)
-            return cli_fail(rc);
-        if ((double)p->stage_exec_flops[ESL_STAGE_DENOISE] > best) {
-            best = (double)p->stage_exec_flops[ESL_STAGE_DENOISE];
-            s->probe_model = i;
-        }
-        esl_workload_free(p);
-    }
+    esl_bench_config c;
+    int rc = esl_calib_probe(&s->probe_model, &c, (const esl_model *const *)s->models,
+                             s->n_models, ESL_DTYPE_BF16);
+    if (rc != ESL_OK)
+        return cli_fail(rc);
     for (size_t k = 0; k < s->n_dtypes; k++) {
         esl_workload *p = NULL;
-        esl_bench_config c = {.request = {.height = 512, .width = 512, .steps = 2, .prompts = 1},
-                              .batch = 1, .dtype = s->dtypes[k]};
         esl_bench_result r;
+        c.dtype = s->dtypes[k];
         double wall_s;
         if ((rc = esl_workload_new(&p, s->models[s->probe_model], &c)) != ESL_OK)
             return cli_fail(rc);
@@ -383,14 +341,7 @@ static int run_points(sweep *s, bench_cli *b, double min_run_s)
     for (size_t i = 0; i < s->plan.n_points; i++) {
         const esl_calib_point *pt = &s->plan.points[i];
         progress(s, i, est_done, pt);
-        /* repeat prompts until the run lasts min_run_s: a meter window much
-         * shorter than the counter's update interval is not worth storing */
-        double per_prompt_s = pt->exec_flops / (s->probe_tflops[pt->dtype] * 1e12);
-        int64_t prompts = 1;
-        if (per_prompt_s > 0 && min_run_s > per_prompt_s)
-            prompts = (int64_t)ceil(min_run_s / per_prompt_s);
-        if (prompts > 10000)
-            prompts = 10000;
+        int64_t prompts = esl_calib_prompts(pt, s->probe_tflops[pt->dtype], min_run_s);
         esl_bench_config c = {
             .request = {.height = pt->side, .width = pt->side, .steps = pt->steps,
                         .prompts = prompts, .cfg = pt->cfg},
@@ -452,27 +403,15 @@ static int run_points(sweep *s, bench_cli *b, double min_run_s)
     return 0;
 }
 
-/* Distinct values of one dimension of the runs, in grid order. */
+/* Distinct values of one dimension of the runs that ran, ascending. */
 static size_t levels(const sweep *s, int dim, int64_t *out)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < s->n_runs; i++) {
-        const esl_calib_point *p = s->runs[i].point;
-        int64_t v = dim == 0 ? (int64_t)p->model : dim == 1 ? p->side : dim == 2 ? p->steps
-                  : dim == 3 ? (int64_t)p->dtype : p->cfg;
-        size_t j = 0;
-        while (j < n && out[j] != v)
-            j++;
-        if (j == n)
-            out[n++] = v;
-    }
-    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of levels */
-        for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
-            int64_t t = out[j];
-            out[j] = out[j - 1];
-            out[j - 1] = t;
-        }
-    return n;
+    const esl_calib_point *pts[256];
+    size_t n = s->n_runs < 256 ? s->n_runs : 256;
+    for (size_t i = 0; i < n; i++)
+        pts[i] = s->runs[i].point;
+    size_t k = esl_calib_levels(out, 16, pts, n, (esl_calib_dim)dim);
+    return k < 16 ? k : 16;
 }
 
 /* The run of most executed FLOPs per prompt of a dtype, or NULL. */
@@ -675,7 +614,7 @@ static int fit_and_write(sweep *s)
         return cli_fail(rc);
     s->law_path = s->a->output;
     if (s->law_path == NULL) {
-        default_output(s->law_path_buf, sizeof s->law_path_buf, s->device);
+        esl_calib_law_name(s->law_path_buf, sizeof s->law_path_buf, s->device);
         s->law_path = s->law_path_buf;
     }
     /* written under a temporary name and renamed: an error leaves no half law */

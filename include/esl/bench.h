@@ -269,6 +269,49 @@ typedef struct esl_calib_sweep {
 ESL_API int esl_calib_sweep_init(esl_calib_sweep *out, const esl_model *const *models, size_t n_models,
                         const esl_calib_opts *opts);
 
+/* The dimensions of the paper's grid a sweep spans. */
+typedef enum esl_calib_dim {
+    ESL_CALIB_MODEL = 0, /* levels: indices into the models */
+    ESL_CALIB_SIDE = 1,  /* pixels */
+    ESL_CALIB_STEPS = 2,
+    ESL_CALIB_DTYPE = 3, /* esl_dtype values */
+    ESL_CALIB_CFG = 4    /* 0, 1 */
+} esl_calib_dim;
+
+/*
+ * The distinct levels of one dimension among `n` points, ascending, into
+ * `out` (at most `cap`): what a sweep, or the part of it that ran, covers.
+ * @return how many levels there are (may exceed cap; only cap are written)
+ */
+ESL_API size_t esl_calib_levels(int64_t *out, size_t cap, const esl_calib_point *const *points,
+                                size_t n, esl_calib_dim dim);
+
+/*
+ * The probe of a calibration: the model of the most denoiser FLOPs at
+ * 512x512, 2 steps, one prompt (the one whose throughput best stands for
+ * the sweep's), and the configuration it runs in `dtype`.
+ * @return ESL_OK; the codes of esl_workload_new
+ */
+ESL_API int esl_calib_probe(size_t *model, esl_bench_config *config,
+                            const esl_model *const *models, size_t n_models, esl_dtype dtype);
+
+/*
+ * Prompts to repeat so that a point runs at least `min_run_s` at `tflops`
+ * executed TFLOP/s (a meter window far shorter than the counter's update
+ * interval is not worth storing): at least 1, at most 10000.
+ */
+ESL_API int64_t esl_calib_prompts(const esl_calib_point *point, double tflops, double min_run_s);
+
+/*
+ * The throughput of `dtype` in a list like "bf16=400,fp32=45" (TFLOP/s).
+ * @return ESL_OK; ESL_EINVAL when the list has no positive number for it
+ */
+ESL_API int esl_calib_throughput(double *tflops, const char *list, esl_dtype dtype);
+
+/* The default name of a calibrated law, from the GPU's name:
+ * "NVIDIA H100 80GB HBM3" -> "law-nvidia-h100-80gb-hbm3.json". */
+ESL_API void esl_calib_law_name(char *buf, size_t size, const char *device);
+
 /* Release a sweep's points; the struct may be initialised again. */
 ESL_API void esl_calib_sweep_release(esl_calib_sweep *sweep);
 
