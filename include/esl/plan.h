@@ -95,6 +95,12 @@ ESL_API void esl_plan_free(esl_plan *plan);
 /* "linear", "attention", "conv", "norm", "act", "other". */
 ESL_API const char *esl_layer_kind_name(esl_layer_kind kind);
 
+/* A layer's shape in a few characters, into buf: "MxNxK" (+b with a bias),
+ * "Hh QxKV dD" (lin: linear attention), "CIN>COUT KxK@HxW" (/S stride, gG
+ * groups, tT temporal taps), or "elements x FLOPs per element" for an
+ * element pass. @return buf */
+ESL_API const char *esl_layer_shape(char *buf, size_t size, const esl_layer *layer);
+
 /* The architecture classes the plan builder knows, comma-separated. */
 ESL_API const char *esl_plan_classes(void);
 
