@@ -32,9 +32,7 @@ enum {
 static const cli_option options[] = {
     {"model", OPT_MODEL, "NAME", "catalogue model"},
     {"arch", OPT_ARCH, "FILE", "a model description file (JSON, docs/model-format.md)"},
-    {"height", OPT_HEIGHT, "H", "image height in pixels"},
-    {"width", OPT_WIDTH, "W", "image width in pixels"},
-    {"steps", OPT_STEPS, "T", "denoising steps (default 50)"},
+    CLI_GROUP("size"),
     {"cfg", OPT_CFG, NULL, "classifier-free guidance, run as a denoiser batch of 2"},
     {"dtype", OPT_DTYPE, "D", "fp16, bf16 (default), fp32 (PyTorch's defaults: TF32 convolutions) or tf32"},
     {"strict-fp32", OPT_STRICT_FP32, NULL, "fp32: convolutions in true FP32 too (cudnn.allow_tf32 off)"},

@@ -4,8 +4,8 @@
  * CLI_GROUP("name"); parsing, help and manual pages splice the group's
  * options in at that place (cli_options). The handler of a group's keys is
  * beside the state it fills: law_cli_option (law_cli.c) for "data" and
- * "fit", bench_cli_option (bench_cli.c) for "meter"; "format" is the
- * command's own (key 'f', cli_format_parse).
+ * "fit", bench_cli_option (bench_cli.c) for "meter"; "size" (keys 'H',
+ * 'W', 'T') and "format" (key 'f', cli_format_parse) are the command's own.
  */
 #include <string.h>
 
@@ -39,6 +39,14 @@ static const cli_option meter_group[] = {
     {NULL, 0, NULL, NULL},
 };
 
+/* The image size and steps of a request: the command handles the keys. */
+static const cli_option size_group[] = {
+    {"height", 'H', "H", "image height in pixels"},
+    {"width", 'W', "W", "image width in pixels"},
+    {"steps", 'T', "T", "denoising steps (default 50)"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const cli_option format_group[] = {
     {"format", 'f', "F", "output: table (default), csv or json"},
     {NULL, 0, NULL, NULL},
@@ -48,7 +56,8 @@ static const struct {
     const char *name;
     const cli_option *options;
 } groups[] = {
-    {"data", data_group}, {"fit", fit_group}, {"meter", meter_group}, {"format", format_group},
+    {"data", data_group},   {"fit", fit_group},       {"meter", meter_group},
+    {"size", size_group},   {"format", format_group},
 };
 
 static const cli_option *group(const char *name)
