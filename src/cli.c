@@ -153,9 +153,52 @@ int cli_fail(int status)
     return cli_exit_code(status);
 }
 
+/* 1 when `usage` names the option: --name (not a longer option it begins)
+ * or its short form -k. */
+static int names_option(const char *usage, const cli_option *o)
+{
+    size_t n = strlen(o->name);
+    for (const char *p = strstr(usage, "--"); p != NULL; p = strstr(p + 2, "--"))
+        if (strncmp(p + 2, o->name, n) == 0 &&
+            !(p[2 + n] == '-' || (p[2 + n] >= 'a' && p[2 + n] <= 'z')))
+            return 1;
+    for (const char *p = strchr(usage, '-'); o->key > ' ' && o->key < 127 && p != NULL;
+         p = strchr(p + 1, '-'))
+        if ((p == usage || p[-1] == ' ' || p[-1] == '[') && p[1] == o->key &&
+            (p[2] == ' ' || p[2] == ']' || p[2] == '\0'))
+            return 1;
+    return 0;
+}
+
+void cli_synopsis(const cli_command *cmd, FILE *out)
+{
+    const cli_option *all[MAX_OPTIONS];
+    size_t n_all = cli_options(cmd->options, all, MAX_OPTIONS);
+    const char *slot = strstr(cmd->usage, "[OPTIONS]");
+    if (slot == NULL) { /* a synopsis written out in full */
+        fputs(cmd->usage, out);
+        return;
+    }
+    int sep = 0; /* a space before the next generated entry */
+    fwrite(cmd->usage, 1, (size_t)(slot - cmd->usage), out);
+    size_t shown = 0;
+    for (size_t i = 0; i < n_all; i++) {
+        if (names_option(cmd->usage, all[i]))
+            continue;
+        fprintf(out, "%s[--%s%s%s]", sep ? " " : "", all[i]->name, all[i]->arg ? " " : "",
+                all[i]->arg ? all[i]->arg : "");
+        sep = 1;
+        shown++;
+    }
+    /* nothing left to name: the slot stays (a subcommand's options, say) */
+    fputs(shown == 0 ? slot : slot + strlen("[OPTIONS]"), out);
+}
+
 void cli_help(const cli_command *cmd, FILE *out)
 {
-    fprintf(out, "usage: esl %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+    fprintf(out, "usage: esl %s ", cmd->name);
+    cli_synopsis(cmd, out);
+    fprintf(out, "\n\n%s\n", cmd->summary);
     if (cmd->description != NULL)
         fprintf(out, "\n%s\n", cmd->description);
     fprintf(out, "\noptions:\n");

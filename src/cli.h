@@ -38,7 +38,7 @@ struct cli_command {
     const char *name;
     int (*run)(const cli_command *cmd, int argc, char **argv);
     const char *summary;      /* one line for `esl help` */
-    const char *usage;        /* the synopsis after "esl NAME " */
+    const char *usage;        /* the synopsis; "[OPTIONS]" is generated (cli_synopsis) */
     const char *description;  /* a paragraph for `esl help NAME`, may be NULL */
     const cli_option *options;/* terminated by an entry with name NULL */
 };
@@ -54,6 +54,13 @@ typedef int (*cli_handler)(void *ctx, int key, const char *arg);
  */
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_handler fn, void *ctx,
               int *first_arg);
+
+/* The synopsis after "esl NAME ". Where cmd->usage holds "[OPTIONS]", it
+ * names the operands and what is required, and every option of the table it
+ * does not name (--name or -k) stands in the slot as [--name ARG], in the
+ * table's order, so the synopsis cannot drift from the options; a usage
+ * without the slot is printed as written. */
+void cli_synopsis(const cli_command *cmd, FILE *out);
 
 /* Print `esl NAME` help built from the option table. */
 void cli_help(const cli_command *cmd, FILE *out);

@@ -456,9 +456,7 @@ done:
 
 const cli_command cmd_bench = {
     "bench", run_bench, "run a model's real layer shapes on the GPU with random weights",
-    "(--model NAME | --arch FILE) --height H --width W [--steps T] [--cfg] [--dtype D] "
-    "[--prompts N] [--batch B] [--idle D | --idle-w W] [--store FILE | --no-store] [--dry-run] "
-    "[--format table|csv|json]",
+    "(--model NAME | --arch FILE) --height H --width W [OPTIONS]",
     "Runs the model's exact layer plan (the layers esl flops --convention exact sums) on the\n"
     "GPU with seeded random weights: linear layers as GEMMs, attention as batched GEMMs\n"
     "around a softmax, convolutions as implicit GEMM, norms, activations and the rest as\n"

@@ -458,8 +458,7 @@ done:
 
 const cli_command cmd_calibrate = {
     "calibrate", run_calibrate, "fit the energy law for this GPU within a time budget",
-    "[--budget TIME] [--models LIST] [--dtypes LIST] [--no-cfg] [-o FILE] [--store FILE] "
-    "[--format table|json] | --dry-run (--tflops LIST | --gpu NAME) [--format table|csv|json]",
+    "[OPTIONS] | --dry-run (--tflops LIST | --gpu NAME) [--overhead S]",
     "Probes the GPU's throughput with the largest model, then chooses models x resolutions x\n"
     "steps x dtype x CFG from the paper's grid so that the sweep fits the budget, keeping the\n"
     "widest spread of FLOPs and aiming at 3 models x 3 resolutions x 2 step counts x 2 dtypes\n"

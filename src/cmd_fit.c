@@ -96,8 +96,7 @@ static int run_fit(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cmd_fit = {
     "fit", run_fit, "fit the energy scaling law on a dataset",
-    "--data FILE|- [--form F] [--where COL=V,..] [--baseline COL=LEVEL] [--terms SPEC] "
-    "[--weighted|--robust] [-o law.json] [--format table|csv|json]",
+    "--data FILE|- [OPTIONS]",
     "Fits Eq. 3/4 of Iyengar et al. 2026 by least squares (GSL):\n"
     "  ln E[kWh] = ln A + alpha ln(FLOPs_cfg/1e9) + beta_dtype I_dtype + sum beta_gpu I_gpu\n"
     "              + beta_res ln(H W / 256)\n"

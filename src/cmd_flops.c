@@ -404,8 +404,7 @@ done:
 const cli_command cmd_flops = {
     "flops", run_flops, "count the FLOPs of generating images with a model",
     "(--model NAME | --arch FILE | --from-diffusers DIR) (--height H --width W | --sweep) "
-    "[--steps T] [--cfg] [--prompts N] [--text-tokens N] [--convention paper|exact] "
-    "[--format table|csv|json]",
+    "[OPTIONS]",
     "Counts FLOPs (a multiply-add is 2) per Eq. 1 of Iyengar et al. 2026: text encoding once\n"
     "per prompt, the denoiser once per step (twice with --cfg), decoding once per image.\n"
     "FLOPs_cfg = N * T * denoise * 2^cfg is the regressor of the energy law.\n"

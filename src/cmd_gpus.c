@@ -135,7 +135,7 @@ static int run_gpus(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cmd_gpus = {
     "gpus", run_gpus, "list the GPU table: peaks per precision, bandwidth, power, idle power",
-    "[NAME...] [--format table|csv|json]",
+    "[NAME...] [OPTIONS]",
     "The GPUs the law knows by their specifications (data/gpu_peaks.csv): dense peak\n"
     "TFLOP/s per precision, memory bandwidth and size, power limit and typical idle power,\n"
     "each with its source. NAME is matched forgivingly: a device name as nvidia-smi prints\n"

@@ -472,9 +472,8 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cmd_predict = {
     "predict", run_predict, "predict the energy, carbon and cost of generating images",
-    "[--law FILE] (--model NAME | --arch FILE | --from-diffusers DIR) --height H --width W [--steps T] [--cfg] "
-    "[--dtype D] [--gpu G] [--prompts N] [--batch B] [--form F] [--grid G | --zone CODE] [--pue P] [--price X] "
-    "[--format table|csv|json]\n       esl predict [--law FILE] --configs FILE|- [...]",
+    "[--law FILE] (--model NAME | --arch FILE | --from-diffusers DIR) --height H --width W "
+    "[OPTIONS]\n       esl predict [--law FILE] --configs FILE|- [...]",
     "Energy in joules with a 95% prediction interval (t quantile on the law's residual\n"
     "degrees of freedom, from the coefficient covariance, the model's own residual variance\n"
     "and, for a model the law was not trained on, the between-model variance).\n"

@@ -346,8 +346,7 @@ static int run_validate(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cmd_validate = {
     "validate", run_validate, "validate the energy law on held-out rows",
-    "--data FILE|- --split kfold:K|leave-out:model|leave-out:gpu|train=A,B:test=C [--seed N] "
-    "[--forms F,..] [--format table|csv|json]",
+    "--data FILE|- --split S [OPTIONS]",
     "Fits the law on the training rows of each fold and scores it on the held-out rows:\n"
     "R2 of ln E and of E, MAE (J), MAPE (%), RMSE of ln E, Pearson and Spearman correlation\n"
     "of measured and predicted energy (paper section 4.2). With several --forms, the forms\n"

@@ -4,6 +4,7 @@
  * come from one source. The build runs `esl help --man` for every command
  * (cmake/man.cmake) and installs the pages under share/man/man1.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -50,7 +51,15 @@ void cli_man(const cli_command *cmd, FILE *out)
     fputs("\n.SH SYNOPSIS\n.B esl ", out);
     roff(out, cmd->name);
     fputc('\n', out);
-    roff(out, cmd->usage);
+    char *synopsis = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&synopsis, &len);
+    if (mem != NULL) {
+        cli_synopsis(cmd, mem);
+        fclose(mem);
+    }
+    roff(out, synopsis != NULL ? synopsis : cmd->usage);
+    free(synopsis);
     fputs("\n.SH DESCRIPTION\n", out);
     roff(out, cmd->description != NULL ? cmd->description : cmd->summary);
     fputs("\n.SH OPTIONS\n", out);
