@@ -345,6 +345,50 @@ int cli_duration(const char *option, const char *arg, double *out)
     return 0;
 }
 
+int cli_key_value(const char *option, const char *arg, unsigned rules, esl_label *list, size_t *n,
+                  size_t max, const char *what)
+{
+    const char *eq = strchr(arg, '=');
+    if (eq == NULL || eq == arg ||
+        ((rules & CLI_KV_BLANKLESS) && strcspn(arg, " \t\n") < (size_t)(eq - arg))) {
+        cli_error("option --%s: '%s' is not KEY=VALUE%s", option, arg,
+                  rules & CLI_KV_BLANKLESS ? " (a key without spaces)" : "");
+        return EXIT_USAGE;
+    }
+    int klen = (int)(eq - arg);
+    for (int i = 0; (rules & CLI_KV_WORD_KEY) && i < klen; i++) {
+        char c = arg[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.')) {
+            cli_error("option --%s: key '%.*s' may hold only letters, digits, '_', '-' and '.'",
+                      option, klen, arg);
+            return EXIT_USAGE;
+        }
+    }
+    for (const unsigned char *v = (const unsigned char *)eq + 1; (rules & CLI_KV_VISIBLE) && *v; v++)
+        if (*v < 0x20 || *v == 0x7f) {
+            cli_error("option --%s: the value of '%.*s' holds a control character (0x%02x)", option,
+                      klen, arg, *v);
+            return EXIT_USAGE;
+        }
+    for (size_t i = 0; (rules & CLI_KV_UNIQUE) && i < *n; i++)
+        if (strlen(list[i].key) == (size_t)klen && strncmp(list[i].key, arg, (size_t)klen) == 0) {
+            cli_error("option --%s: key '%.*s' is given twice", option, klen, arg);
+            return EXIT_USAGE;
+        }
+    if (*n == max) {
+        cli_error("option --%s: more than %zu %s", option, max, what);
+        return EXIT_USAGE;
+    }
+    char *key = strndup(arg, (size_t)klen);
+    if (key == NULL) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    list[(*n)++] = (esl_label){key, (char *)(eq + 1)};
+    return 0;
+}
+
 int cli_format_parse(const char *arg, cli_format *out)
 {
     if (strcmp(arg, "table") == 0)

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "esl/esl.h"
+
 /* Exit codes, fixed and documented in docs/esl.1.md. */
 enum {
     EXIT_OK = 0,      /* success */
@@ -112,6 +114,21 @@ int cli_double(const char *option, const char *arg, double min, double max, doub
 
 /* Parse a duration option: "5s", "500ms", "2min", "0.2" (seconds) or "0", at most one hour. */
 int cli_duration(const char *option, const char *arg, double *out);
+
+/* What a KEY=VALUE option (--label, --where) checks, beyond a key before '=':
+ * the key's characters, the value's, and that no key repeats. */
+enum {
+    CLI_KV_WORD_KEY = 1u << 0,  /* key of letters, digits, '_', '-' and '.' only */
+    CLI_KV_BLANKLESS = 1u << 1, /* key without spaces, tabs or line feeds */
+    CLI_KV_VISIBLE = 1u << 2,   /* value without control characters */
+    CLI_KV_UNIQUE = 1u << 3     /* a key given once */
+};
+
+/* Parse --OPTION KEY=VALUE into list[*n] (at most max): the key a new copy
+ * (the caller frees it), the value pointing into `arg`. Prints the error;
+ * returns 0 or an exit code. */
+int cli_key_value(const char *option, const char *arg, unsigned rules, esl_label *list, size_t *n,
+                  size_t max, const char *what);
 
 typedef enum cli_format { FORMAT_TABLE = 0, FORMAT_CSV = 1, FORMAT_JSON = 2 } cli_format;
 int cli_format_parse(const char *arg, cli_format *out);

@@ -60,38 +60,11 @@ static int on_option(void *ctx, int key, const char *arg)
         }
         return cli_format_parse(arg, &a->format);
     case OPT_FROM: a->from = arg; return 0;
-    case OPT_LABEL: {
-        const char *eq = strchr(arg, '=');
-        if (eq == NULL || eq == arg || strcspn(arg, " \t\n") < (size_t)(eq - arg)) {
-            cli_error("option --label: '%s' is not KEY=VALUE (a key without spaces)", arg);
-            return EXIT_USAGE;
-        }
-        if (a->n_labels == MAX_WHERE) {
-            cli_error("option --label: more than %d labels", MAX_WHERE);
-            return EXIT_USAGE;
-        }
-        char *k = strndup(arg, (size_t)(eq - arg));
-        if (k == NULL)
-            return EXIT_FAIL;
-        a->labels[a->n_labels++] = (esl_label){k, (char *)(eq + 1)};
-        return 0;
-    }
-    case OPT_WHERE: {
-        const char *eq = strchr(arg, '=');
-        if (eq == NULL || eq == arg) {
-            cli_error("option --where: '%s' is not KEY=VALUE", arg);
-            return EXIT_USAGE;
-        }
-        if (a->n_where == MAX_WHERE) {
-            cli_error("option --where: more than %d conditions", MAX_WHERE);
-            return EXIT_USAGE;
-        }
-        char *k = strndup(arg, (size_t)(eq - arg));
-        if (k == NULL)
-            return EXIT_FAIL;
-        a->where[a->n_where++] = (esl_label){k, (char *)(eq + 1)};
-        return 0;
-    }
+    case OPT_LABEL:
+        return cli_key_value("label", arg, CLI_KV_BLANKLESS, a->labels, &a->n_labels, MAX_WHERE,
+                             "labels");
+    case OPT_WHERE:
+        return cli_key_value("where", arg, 0, a->where, &a->n_where, MAX_WHERE, "conditions");
     }
     return EXIT_USAGE;
 }
