@@ -266,14 +266,12 @@ static int predict_row(void *ctx, const esl_row *row)
     esl_footprint_of(&fp, isfinite(p.total_j) ? p.total_j : p.energy_j, a->pue, a->grid, a->price);
     esl_fleet fleet;
     int have_fleet = a->rate > 0 && r->origin == NULL;
-    if (have_fleet && !isfinite(p.time_s)) {
-        cli_error("predict: --rate needs a time per image: the law was trained on no row with a "
-                  "duration (docs/law.md)");
+    if (have_fleet && (rc = esl_fleet_for(&fleet, a->rate, row, &p, a->pue, a->grid, a->price)) ==
+                          ESL_EUNSUPPORTED) {
+        cli_error("predict: --rate needs a time per image: %s", esl_error_last());
         return -EXIT_USAGE;
     }
-    if (have_fleet && (rc = esl_fleet_plan(&fleet, a->rate, (double)row->prompts, p.time_s,
-                                           p.energy_j, isfinite(p.idle_w) ? p.idle_w : 0.0,
-                                           row->num_gpus, a->pue, a->grid, a->price)) != ESL_OK)
+    if (have_fleet && rc != ESL_OK)
         return -cli_fail(rc);
     if (a->format == FORMAT_JSON) {
         json_t *o = prediction_json(r, row, &p, &fp);

@@ -78,6 +78,17 @@ ESL_API int esl_fleet_plan(esl_fleet *out, double rate, double images, double ti
                    double price_per_kwh);
 
 /*
+ * Size the fleet that serves `rate` images per second with the
+ * configuration of `row` as predicted in `p` (esl_law_predict): its images,
+ * time, dynamic energy, idle power (0 when the law knows none) and GPUs per
+ * batch, then esl_fleet_plan.
+ * @return ESL_OK; ESL_EUNSUPPORTED when the prediction has no time (the law
+ *         was trained on no row with a duration); the codes of esl_fleet_plan
+ */
+ESL_API int esl_fleet_for(esl_fleet *out, double rate, const esl_row *row, const esl_prediction *p,
+                          double pue, double gco2e_per_kwh, double price_per_kwh);
+
+/*
  * What a prediction rests on, for auditors: the library's version, the law
  * (its name, form, fingerprint and training rows) and the grid intensity
  * with its year and source. `esl predict --format json` prints these keys.
