@@ -57,6 +57,7 @@ const char *esl__term_name(unsigned bit)
 
 int esl__term_bit(unsigned *out, const char *name)
 {
+    *out = 0; /* set on failure too: callers read it after a failed parse at -O3 */
     for (size_t i = 0; i < N_TERMS; i++)
         if (strcmp(term_names[i].name, name) == 0) {
             *out = term_names[i].bit;
@@ -73,7 +74,7 @@ int esl_law_terms_parse(unsigned *inout, const char *spec)
     int rc = copy ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
     for (char *save = NULL, *t = copy ? strtok_r(copy, ",", &save) : NULL; t && rc == ESL_OK;
          t = strtok_r(NULL, ",", &save)) {
-        unsigned bit;
+        unsigned bit = 0;
         if (t[0] != '-' && t[0] != '+')
             rc = esl__fail(ESL_EINVAL, "term switch '%s' is not -TERM or +TERM", t);
         else if ((rc = esl__term_bit(&bit, t + 1)) == ESL_OK)
