@@ -29,32 +29,15 @@ int runs_import(const char *store_path, const char *from, const char *file,
     esl_import *imp = NULL;
     if ((rc = esl_import_read(&imp, file, fmt)) != ESL_OK)
         return cli_fail(rc);
-    esl_store_item *items = calloc(imp->n_runs, sizeof *items);
-    esl_label *merged = calloc(imp->n_runs * (n_labels + 8), sizeof *merged);
-    int64_t *ids = calloc(imp->n_runs, sizeof *ids);
+    int64_t *ids = calloc(imp->n_runs ? imp->n_runs : 1, sizeof *ids);
     esl_store *store = NULL;
     int exit_code = EXIT_FAIL;
-    if (items == NULL || merged == NULL || ids == NULL) {
+    if (ids == NULL) {
         cli_error("out of memory");
         goto out;
     }
-    for (size_t i = 0; i < imp->n_runs; i++) {
-        const esl_imported *r = &imp->runs[i];
-        esl_label *l = merged + i * (n_labels + 8);
-        size_t n = 0;
-        for (size_t k = 0; k < r->n_labels && k < 8; k++) {
-            int overridden = 0;
-            for (size_t u = 0; u < n_labels; u++)
-                overridden |= strcmp(labels[u].key, r->labels[k].key) == 0;
-            if (!overridden)
-                l[n++] = r->labels[k];
-        }
-        for (size_t u = 0; u < n_labels; u++)
-            l[n++] = labels[u];
-        items[i] = (esl_store_item){r->record, r->command, 0, l, n};
-    }
     if ((rc = esl_store_open(&store, store_path)) != ESL_OK ||
-        (rc = esl_store_put_many(store, ids, items, imp->n_runs)) != ESL_OK) {
+        (rc = esl_import_put(store, ids, imp, labels, n_labels)) != ESL_OK) {
         exit_code = cli_fail(rc);
         goto out;
     }
@@ -68,8 +51,6 @@ int runs_import(const char *store_path, const char *from, const char *file,
 out:
     esl_store_close(store);
     free(ids);
-    free(merged);
-    free(items);
     esl_import_free(imp);
     return exit_code;
 }

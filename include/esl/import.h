@@ -57,6 +57,16 @@ typedef struct esl_import {
  */
 ESL_API int esl_import_read(esl_import **out, const char *path, esl_import_format fmt);
 
+/*
+ * Store every record of an import in one transaction (esl_store_put_many):
+ * all of them or none. Each run keeps its imported labels and gets
+ * `labels`, which win over an imported label of the same key.
+ * @param out_ids  imp->n_runs new run ids in order; may be NULL
+ * @return ESL_OK; the codes of esl_store_put_many; ESL_ENOMEM
+ */
+ESL_API int esl_import_put(esl_store *store, int64_t *out_ids, const esl_import *imp,
+                           const esl_label *labels, size_t n_labels);
+
 /* Release an import; NULL is a no-op. */
 ESL_API void esl_import_free(esl_import *imp);
 
