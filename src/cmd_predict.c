@@ -101,11 +101,21 @@ typedef struct run {
 
 static void extrap_list(char *buf, size_t size, unsigned x, const char *sep)
 {
-    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu", "gpus"};
     buf[0] = '\0';
-    for (size_t i = 0; i < 7; i++)
-        if (x & (1u << i))
-            snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? sep : "", names[i]);
+    for (unsigned bit = 1; esl_extrap_name(bit) != NULL; bit <<= 1)
+        if (x & bit)
+            snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? sep : "",
+                     esl_extrap_name(bit));
+}
+
+/* The names of the bits of x, a JSON array. */
+static json_t *extrap_json(unsigned x)
+{
+    json_t *a = json_array();
+    for (unsigned bit = 1; esl_extrap_name(bit) != NULL; bit <<= 1)
+        if (x & bit)
+            json_array_append_new(a, json_string(esl_extrap_name(bit)));
+    return a;
 }
 
 static void print_single(const run *r, const esl_row *row, const esl_prediction *p,
@@ -200,20 +210,12 @@ static json_t *prediction_json(const run *r, const esl_row *row, const esl_predi
     json_object_set_new(o, "total_j", emit_real(p->total_j));
     json_object_set_new(o, "total_lo_j", emit_real(p->total_lo_j));
     json_object_set_new(o, "total_hi_j", emit_real(p->total_hi_j));
-    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu", "gpus"};
-    json_t *tex = json_array();
-    for (size_t i = 0; i < 7 && isfinite(p->time_s); i++)
-        if (p->time_extrapolated & (1u << i))
-            json_array_append_new(tex, json_string(names[i]));
-    json_object_set_new(o, "time_extrapolated", tex);
+    json_object_set_new(o, "time_extrapolated",
+                        extrap_json(isfinite(p->time_s) ? p->time_extrapolated : 0));
     json_object_set_new(o, "pue", json_real(a->pue));
     json_object_set_new(o, "gco2e", a->have_grid || a->zone ? json_real(fp->gco2e) : json_null());
     json_object_set_new(o, "cost", a->have_price ? json_real(fp->cost) : json_null());
-    json_t *ex = json_array();
-    for (size_t i = 0; i < 7; i++)
-        if (p->extrapolated & (1u << i))
-            json_array_append_new(ex, json_string(names[i]));
-    json_object_set_new(o, "extrapolated", ex);
+    json_object_set_new(o, "extrapolated", extrap_json(p->extrapolated));
     if (row->present & ESL_ROW_ENERGY)
         json_object_set_new(o, "measured_j", json_real(row->energy_j));
     predict_provenance(o, r->prov);

@@ -301,6 +301,11 @@ enum {
     ESL_EXTRAP_GPUS = 1u << 6    /* several GPUs per batch: the derived multi-GPU model */
 };
 
+/* The name of one ESL_EXTRAP_* bit: "flops", "res", "steps", "model",
+ * "level", "gpu" or "gpus" (the names `esl predict` prints); NULL for
+ * another value. Static storage. */
+ESL_API const char *esl_extrap_name(unsigned bit);
+
 typedef struct esl_prediction {
     double energy_j;       /* median prediction exp(ln E-hat), all N images */
     double lo_j, hi_j;     /* prediction interval at the requested level */

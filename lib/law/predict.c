@@ -282,3 +282,12 @@ done:
     free(work);
     return rc;
 }
+
+const char *esl_extrap_name(unsigned bit)
+{
+    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu", "gpus"};
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (bit == 1u << i)
+            return names[i];
+    return NULL;
+}

@@ -508,6 +508,10 @@ static void fleet_for_prediction(void **state)
     p.time_s = NAN;
     assert_int_equal(esl_fleet_for(&a, 10.0, &row, &p, 1.0, 0.0, 0.0), ESL_EUNSUPPORTED);
     assert_string_equal(esl_error_last(), "the law was trained on no row with a duration (docs/law.md)");
+    assert_string_equal(esl_extrap_name(ESL_EXTRAP_FLOPS), "flops");
+    assert_string_equal(esl_extrap_name(ESL_EXTRAP_GPUS), "gpus");
+    assert_null(esl_extrap_name(ESL_EXTRAP_GPUS << 1));
+    assert_null(esl_extrap_name(ESL_EXTRAP_RES | ESL_EXTRAP_STEPS));
 }
 
 int main(void)
