@@ -250,7 +250,16 @@ class Law:
 
 _builtin_laws = {}
 
-_EXTRAP = ("flops", "res", "steps", "model", "level", "gpu", "gpus")
+def _extrap_names():
+    """The names of the ESL_EXTRAP_* bits, in bit order (esl_extrap_name)."""
+    names, bit = [], 1
+    while (name := lib.esl_extrap_name(bit)) is not None:
+        names.append(name.decode())
+        bit <<= 1
+    return tuple(names)
+
+
+_EXTRAP = _extrap_names()
 
 
 def _finite(x):

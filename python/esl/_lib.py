@@ -216,6 +216,7 @@ _decl("esl_law_parse", c_int, POINTER(POINTER(Law)), c_char_p, c_size_t, c_char_
 _decl("esl_law_to_json", c_int, POINTER(c_void_p), POINTER(Law))
 _decl("esl_law_free", None, POINTER(Law))
 _decl("esl_law_hash", c_int, c_char_p, c_size_t, POINTER(Law))
+_decl("esl_extrap_name", c_char_p, c_uint)
 _decl("esl_provenance_of", None, POINTER(Provenance), POINTER(Law), c_char_p, POINTER(Grid),
       c_double)
 _decl("esl_law_predict", c_int, POINTER(Prediction), POINTER(Law), POINTER(Row), c_void_p)
