@@ -37,6 +37,19 @@ static const char *find_module(char *buf, size_t size)
     return NULL;
 }
 
+int bench_cli_option(bench_cli_opts *o, int key, const char *arg)
+{
+    switch (key) {
+    case BENCH_OPT_IDLE_W:
+        o->have_idle_w = 1;
+        return cli_double("idle-w", arg, 0.0, 1e6, &o->idle_w);
+    case BENCH_OPT_HZ: return cli_double("hz", arg, 0.1, 1000.0, &o->meter.hz);
+    case BENCH_OPT_GPUS: o->meter.gpus = arg; return 0;
+    case BENCH_OPT_STORE: o->store = arg; return 0;
+    }
+    return BENCH_CLI_NOT_MINE;
+}
+
 /* Print libesl's detail after `who: ` and return the exit code of rc. */
 static int fail(const char *who, int rc)
 {
@@ -72,11 +85,6 @@ void bench_cli_close(bench_cli *b)
     esl_meter_close(b->meter);
     b->store = NULL;
     b->meter = NULL;
-}
-
-unsigned bench_cli_doubtful(const esl_record *rec)
-{
-    return rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST);
 }
 
 typedef struct window {
@@ -130,47 +138,24 @@ int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench
                   d && d->pci_bus_id[0] ? d->pci_bus_id : "unknown");
         return EXIT_USAGE;
     }
-    if ((rc = esl_efficiency_compute(&out->total, &out->result, c->dtype,
-                                     out->record->energy_j)) != ESL_OK ||
-        (rc = esl_efficiency_compute(&out->dynamic, &out->result, c->dtype,
-                                     out->record->dynamic_j)) != ESL_OK)
+    if ((rc = esl_bench_efficiency_compute(&out->total, &out->result, c->dtype,
+                                            out->record->energy_j)) != ESL_OK ||
+        (rc = esl_bench_efficiency_compute(&out->dynamic, &out->result, c->dtype,
+                                            out->record->dynamic_j)) != ESL_OK)
         return fail(who, rc);
     if ((out->command = command_line(plan, o)) == NULL) {
         cli_error("out of memory");
         return EXIT_FAIL;
     }
+    esl_bench_labels_init(&out->labels, plan, &out->result);
     if (b->store == NULL)
         return 0;
-
-    char v[9][64];
-    snprintf(v[0], sizeof v[0], "%lld", (long long)c->request.height);
-    snprintf(v[1], sizeof v[1], "%lld", (long long)c->request.width);
-    snprintf(v[2], sizeof v[2], "%lld", (long long)c->request.steps);
-    snprintf(v[3], sizeof v[3], "%d", c->request.cfg ? 1 : 0);
-    /* a dataset row's prompts are images: N prompt runs of B images */
-    snprintf(v[4], sizeof v[4], "%lld", (long long)(c->request.prompts * c->batch));
-    snprintf(v[5], sizeof v[5], "%lld", (long long)c->batch);
-    snprintf(v[6], sizeof v[6], "%.17g", out->result.exec_flops);
-    snprintf(v[7], sizeof v[7], "%.17g", out->result.paper_flops);
-    snprintf(v[8], sizeof v[8], "%.17g", out->result.duration_s);
-    esl_label labels[12 + BENCH_CLI_MAX_LABELS] = { /* keys unique; the store sorts them */
-        {"model", (char *)plan->model->name},
-        {"gpu", out->result.device},
-        {"dtype", (char *)esl_dtype_name(c->dtype)},
-        {"cfg", v[3]},
-        {"height", v[0]},
-        {"width", v[1]},
-        {"steps", v[2]},
-        {"prompts", v[4]},
-        {"batch_size", v[5]},
-        {"exec_flops", v[6]},
-        {"paper_flops", v[7]},
-        {"loop_s", v[8]},
-    };
+    esl_label labels[12 + BENCH_CLI_MAX_LABELS]; /* keys unique; the store sorts them */
+    memcpy(labels, out->labels.labels, out->labels.n * sizeof *labels);
     for (size_t i = 0; i < b->opts->n_labels; i++)
-        labels[12 + i] = b->opts->labels[i];
+        labels[out->labels.n + i] = b->opts->labels[i];
     if ((rc = esl_store_put(b->store, &out->run_id, out->record, out->command, 0, labels,
-                            12 + b->opts->n_labels)) != ESL_OK)
+                            out->labels.n + b->opts->n_labels)) != ESL_OK)
         return fail(who, rc);
     return 0;
 }

@@ -39,6 +39,13 @@ typedef struct bench_cli_opts {
  * Prints its error; returns 0 or an exit code. */
 int bench_cli_label(bench_cli_opts *o, const char *arg);
 
+/* Keys of the shared option group "meter" (options.c). */
+enum { BENCH_OPT_IDLE_W = 1100, BENCH_OPT_HZ, BENCH_OPT_GPUS, BENCH_OPT_STORE };
+
+/* Handle a key above: 0 or an exit code; BENCH_CLI_NOT_MINE for another. */
+#define BENCH_CLI_NOT_MINE (-2)
+int bench_cli_option(bench_cli_opts *o, int key, const char *arg);
+
 /* An open meter (idle baseline taken) and store. */
 typedef struct bench_cli {
     const bench_cli_opts *opts;
@@ -51,9 +58,10 @@ typedef struct bench_cli {
 typedef struct bench_run {
     esl_bench_result result;
     esl_record *record;         /* the meter's window around the timed loop */
-    esl_efficiency total;       /* joules per TFLOP from the total energy */
-    esl_efficiency dynamic;     /* ... from the dynamic energy (0 when it is not positive) */
+    esl_bench_efficiency total;       /* joules per TFLOP from the total energy */
+    esl_bench_efficiency dynamic;     /* ... from the dynamic energy (0 when it is not positive) */
     int64_t run_id;             /* 0 when not stored */
+    esl_bench_labels labels;    /* what the run was stored with (esl_bench_labels_init) */
     char *command;              /* the equivalent `esl bench` command line */
 } bench_run;
 
@@ -62,9 +70,8 @@ typedef struct bench_run {
 int bench_cli_open(bench_cli *b, const bench_cli_opts *opts, const char *who);
 void bench_cli_close(bench_cli *b);
 
-/* Run `plan` under the meter and store it (labels model, gpu, dtype, cfg,
- * height, width, steps, prompts = N x B images, batch_size, exec_flops,
- * paper_flops, loop_s). Prints its error prefixed with `who`; returns 0 or
+/* Run `plan` under the meter and store it with the labels of a dataset row
+ * (esl_bench_labels_init, kept in out->labels). Prints its error prefixed with `who`; returns 0 or
  * an exit code. Release `out` with bench_cli_run_release. */
 int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench_run *out);
 void bench_cli_run_release(bench_run *r);
@@ -75,8 +82,5 @@ void bench_cli_run_release(bench_run *r);
  * prefixed with `who`; returns 0 or an exit code. */
 int bench_cli_probe(bench_cli *b, const esl_workload *plan, const char *who,
                     esl_bench_result *out, double *wall_s);
-
-/* The flags that make a record doubtful (and keep it out of a dataset). */
-unsigned bench_cli_doubtful(const esl_record *rec);
 
 #endif

@@ -153,13 +153,59 @@ int cli_fail(int status)
     return cli_exit_code(status);
 }
 
+/* 1 when `usage` names the option: --name (not a longer option it begins)
+ * or its short form -k. */
+static int names_option(const char *usage, const cli_option *o)
+{
+    size_t n = strlen(o->name);
+    for (const char *p = strstr(usage, "--"); p != NULL; p = strstr(p + 2, "--"))
+        if (strncmp(p + 2, o->name, n) == 0 &&
+            !(p[2 + n] == '-' || (p[2 + n] >= 'a' && p[2 + n] <= 'z')))
+            return 1;
+    for (const char *p = strchr(usage, '-'); o->key > ' ' && o->key < 127 && p != NULL;
+         p = strchr(p + 1, '-'))
+        if ((p == usage || p[-1] == ' ' || p[-1] == '[') && p[1] == o->key &&
+            (p[2] == ' ' || p[2] == ']' || p[2] == '\0'))
+            return 1;
+    return 0;
+}
+
+void cli_synopsis(const cli_command *cmd, FILE *out)
+{
+    const cli_option *all[MAX_OPTIONS];
+    size_t n_all = cli_options(cmd->options, all, MAX_OPTIONS);
+    const char *slot = strstr(cmd->usage, "[OPTIONS]");
+    if (slot == NULL) { /* a synopsis written out in full */
+        fputs(cmd->usage, out);
+        return;
+    }
+    int sep = 0; /* a space before the next generated entry */
+    fwrite(cmd->usage, 1, (size_t)(slot - cmd->usage), out);
+    size_t shown = 0;
+    for (size_t i = 0; i < n_all; i++) {
+        if (names_option(cmd->usage, all[i]))
+            continue;
+        fprintf(out, "%s[--%s%s%s]", sep ? " " : "", all[i]->name, all[i]->arg ? " " : "",
+                all[i]->arg ? all[i]->arg : "");
+        sep = 1;
+        shown++;
+    }
+    /* nothing left to name: the slot stays (a subcommand's options, say) */
+    fputs(shown == 0 ? slot : slot + strlen("[OPTIONS]"), out);
+}
+
 void cli_help(const cli_command *cmd, FILE *out)
 {
-    fprintf(out, "usage: esl %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+    fprintf(out, "usage: esl %s ", cmd->name);
+    cli_synopsis(cmd, out);
+    fprintf(out, "\n\n%s\n", cmd->summary);
     if (cmd->description != NULL)
         fprintf(out, "\n%s\n", cmd->description);
     fprintf(out, "\noptions:\n");
-    for (const cli_option *o = cmd->options; o != NULL && o->name != NULL; o++) {
+    const cli_option *all[MAX_OPTIONS];
+    size_t n_all = cli_options(cmd->options, all, MAX_OPTIONS);
+    for (size_t i = 0; i < n_all; i++) {
+        const cli_option *o = all[i];
         char left[64];
         if (o->key > ' ' && o->key < 127)
             snprintf(left, sizeof left, "-%c, --%s%s%s", o->key, o->name, o->arg ? " " : "",
@@ -179,7 +225,10 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_handler fn, voi
     char shorts[2 * MAX_OPTIONS + 4] = ":h";
     size_t n = 0, s = strlen(shorts);
 
-    for (const cli_option *o = cmd->options; o != NULL && o->name != NULL && n < MAX_OPTIONS; o++) {
+    const cli_option *all[MAX_OPTIONS];
+    size_t n_all = cli_options(cmd->options, all, MAX_OPTIONS);
+    for (size_t i = 0; i < n_all; i++) {
+        const cli_option *o = all[i];
         longs[n++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->key};
         if (o->key > ' ' && o->key < 127) {
             shorts[s++] = (char)o->key;
@@ -288,6 +337,50 @@ int cli_duration(const char *option, const char *arg, double *out)
         return EXIT_USAGE;
     }
     *out = v * scale;
+    return 0;
+}
+
+int cli_key_value(const char *option, const char *arg, unsigned rules, esl_label *list, size_t *n,
+                  size_t max, const char *what)
+{
+    const char *eq = strchr(arg, '=');
+    if (eq == NULL || eq == arg ||
+        ((rules & CLI_KV_BLANKLESS) && strcspn(arg, " \t\n") < (size_t)(eq - arg))) {
+        cli_error("option --%s: '%s' is not KEY=VALUE%s", option, arg,
+                  rules & CLI_KV_BLANKLESS ? " (a key without spaces)" : "");
+        return EXIT_USAGE;
+    }
+    int klen = (int)(eq - arg);
+    for (int i = 0; (rules & CLI_KV_WORD_KEY) && i < klen; i++) {
+        char c = arg[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.')) {
+            cli_error("option --%s: key '%.*s' may hold only letters, digits, '_', '-' and '.'",
+                      option, klen, arg);
+            return EXIT_USAGE;
+        }
+    }
+    for (const unsigned char *v = (const unsigned char *)eq + 1; (rules & CLI_KV_VISIBLE) && *v; v++)
+        if (*v < 0x20 || *v == 0x7f) {
+            cli_error("option --%s: the value of '%.*s' holds a control character (0x%02x)", option,
+                      klen, arg, *v);
+            return EXIT_USAGE;
+        }
+    for (size_t i = 0; (rules & CLI_KV_UNIQUE) && i < *n; i++)
+        if (strlen(list[i].key) == (size_t)klen && strncmp(list[i].key, arg, (size_t)klen) == 0) {
+            cli_error("option --%s: key '%.*s' is given twice", option, klen, arg);
+            return EXIT_USAGE;
+        }
+    if (*n == max) {
+        cli_error("option --%s: more than %zu %s", option, max, what);
+        return EXIT_USAGE;
+    }
+    char *key = strndup(arg, (size_t)klen);
+    if (key == NULL) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    list[(*n)++] = (esl_label){key, (char *)(eq + 1)};
     return 0;
 }
 

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "esl/esl.h"
+
 /* Exit codes, fixed and documented in docs/esl.1.md. */
 enum {
     EXIT_OK = 0,      /* success */
@@ -25,12 +27,20 @@ typedef struct cli_option {
     const char *help;
 } cli_option;
 
+/* An entry of a command's table that stands for a shared option group
+ * (options.c): "data", "fit", "meter" or "format". */
+#define CLI_GROUP(name) {"@" name, 0, NULL, NULL}
+
+/* The options of `table` with its groups spliced in, in order, into out
+ * (at most cap). Returns how many. */
+size_t cli_options(const cli_option *table, const cli_option **out, size_t cap);
+
 typedef struct cli_command cli_command;
 struct cli_command {
     const char *name;
     int (*run)(const cli_command *cmd, int argc, char **argv);
     const char *summary;      /* one line for `esl help` */
-    const char *usage;        /* the synopsis after "esl NAME " */
+    const char *usage;        /* the synopsis; "[OPTIONS]" is generated (cli_synopsis) */
     const char *description;  /* a paragraph for `esl help NAME`, may be NULL */
     const cli_option *options;/* terminated by an entry with name NULL */
 };
@@ -46,6 +56,13 @@ typedef int (*cli_handler)(void *ctx, int key, const char *arg);
  */
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_handler fn, void *ctx,
               int *first_arg);
+
+/* The synopsis after "esl NAME ". Where cmd->usage holds "[OPTIONS]", it
+ * names the operands and what is required, and every option of the table it
+ * does not name (--name or -k) stands in the slot as [--name ARG], in the
+ * table's order, so the synopsis cannot drift from the options; a usage
+ * without the slot is printed as written. */
+void cli_synopsis(const cli_command *cmd, FILE *out);
 
 /* Print `esl NAME` help built from the option table. */
 void cli_help(const cli_command *cmd, FILE *out);
@@ -97,6 +114,21 @@ int cli_double(const char *option, const char *arg, double min, double max, doub
 
 /* Parse a duration option: "5s", "500ms", "2min", "0.2" (seconds) or "0", at most one hour. */
 int cli_duration(const char *option, const char *arg, double *out);
+
+/* What a KEY=VALUE option (--label, --where) checks, beyond a key before '=':
+ * the key's characters, the value's, and that no key repeats. */
+enum {
+    CLI_KV_WORD_KEY = 1u << 0,  /* key of letters, digits, '_', '-' and '.' only */
+    CLI_KV_BLANKLESS = 1u << 1, /* key without spaces, tabs or line feeds */
+    CLI_KV_VISIBLE = 1u << 2,   /* value without control characters */
+    CLI_KV_UNIQUE = 1u << 3     /* a key given once */
+};
+
+/* Parse --OPTION KEY=VALUE into list[*n] (at most max): the key a new copy
+ * (the caller frees it), the value pointing into `arg`. Prints the error;
+ * returns 0 or an exit code. */
+int cli_key_value(const char *option, const char *arg, unsigned rules, esl_label *list, size_t *n,
+                  size_t max, const char *what);
 
 typedef enum cli_format { FORMAT_TABLE = 0, FORMAT_CSV = 1, FORMAT_JSON = 2 } cli_format;
 int cli_format_parse(const char *arg, cli_format *out);

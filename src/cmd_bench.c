@@ -18,6 +18,7 @@
 
 #include "bench_cli.h"
 #include "cli.h"
+#include "emit.h"
 #include "commands.h"
 #include "esl/esl.h"
 
@@ -25,15 +26,13 @@ enum {
     OPT_MODEL = 'm', OPT_ARCH = 'a', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T',
     OPT_PROMPTS = 'N', OPT_BATCH = 'B', OPT_FORMAT = 'f',
     OPT_CFG = 256, OPT_DTYPE, OPT_DRY_RUN, OPT_SEED, OPT_WARMUP, OPT_MODULE,
-    OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_NO_STORE, OPT_STRICT_FP32, OPT_LABEL,
+    OPT_IDLE, OPT_NO_STORE, OPT_STRICT_FP32, OPT_LABEL,
 };
 
 static const cli_option options[] = {
     {"model", OPT_MODEL, "NAME", "catalogue model"},
     {"arch", OPT_ARCH, "FILE", "a model description file (JSON, docs/model-format.md)"},
-    {"height", OPT_HEIGHT, "H", "image height in pixels"},
-    {"width", OPT_WIDTH, "W", "image width in pixels"},
-    {"steps", OPT_STEPS, "T", "denoising steps (default 50)"},
+    CLI_GROUP("size"),
     {"cfg", OPT_CFG, NULL, "classifier-free guidance, run as a denoiser batch of 2"},
     {"dtype", OPT_DTYPE, "D", "fp16, bf16 (default), fp32 (PyTorch's defaults: TF32 convolutions) or tf32"},
     {"strict-fp32", OPT_STRICT_FP32, NULL, "fp32: convolutions in true FP32 too (cudnn.allow_tf32 off)"},
@@ -44,13 +43,10 @@ static const cli_option options[] = {
     {"warmup", OPT_WARMUP, "K", "untimed denoiser passes before timing (default 2)"},
     {"module", OPT_MODULE, "FILE", "the CUDA module (default: beside esl, or $ESL_GPU_MODULE)"},
     {"idle", OPT_IDLE, "D", "measure idle power for D before the run: 5s (default), 500ms, 0 skips"},
-    {"idle-w", OPT_IDLE_W, "W", "use W watts as idle power instead of measuring it"},
-    {"hz", OPT_HZ, "N", "meter samples per second (default 10)"},
-    {"gpus", OPT_GPUS, "LIST", "GPUs to meter, numbered as CUDA does (default 0, the GPU that runs)"},
-    {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
+    CLI_GROUP("meter"),
     {"no-store", OPT_NO_STORE, NULL, "do not store the run"},
     {"label", OPT_LABEL, "KEY=VALUE", "one more label for the stored run; repeatable"},
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    CLI_GROUP("format"),
     {NULL, 0, NULL, NULL},
 };
 
@@ -71,12 +67,6 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_ARCH: a->arch = arg; return 0;
     case OPT_MODULE: a->run.module = arg; return 0;
     case OPT_IDLE: return cli_duration("idle", arg, &a->run.idle_s);
-    case OPT_IDLE_W:
-        a->run.have_idle_w = 1;
-        return cli_double("idle-w", arg, 0.0, 1e6, &a->run.idle_w);
-    case OPT_HZ: return cli_double("hz", arg, 0.1, 1000.0, &a->run.meter.hz);
-    case OPT_GPUS: a->run.meter.gpus = arg; return 0;
-    case OPT_STORE: a->run.store = arg; return 0;
     case OPT_NO_STORE: a->run.no_store = 1; return 0;
     case OPT_LABEL: return bench_cli_label(&a->run, arg);
     case OPT_STRICT_FP32: a->strict_fp32 = 1; return 0;
@@ -97,44 +87,10 @@ static int on_option(void *ctx, int key, const char *arg)
         return 0;
     case OPT_FORMAT: return cli_format_parse(arg, &a->format);
     }
-    return EXIT_USAGE;
+    return bench_cli_option(&a->run, key, arg);
 }
 
 static const char *stage_names[] = {"text", "denoise", "decode"};
-
-/* The layer's shape: "MxNxK" (+b with a bias), "Hh QxKV dD" (lin: linear
- * attention), "CIN>COUT KxK@HxW" (/S stride, gG groups, tT temporal taps),
- * or the elements and FLOPs per element of an element pass. */
-static const char *shape(char *buf, size_t size, const esl_layer *l)
-{
-    char extra[64] = "";
-    switch (l->kind) {
-    case ESL_LAYER_LINEAR:
-        snprintf(buf, size, "%lldx%lldx%lld%s", (long long)l->m, (long long)l->n, (long long)l->k,
-                 l->bias ? "+b" : "");
-        break;
-    case ESL_LAYER_ATTENTION:
-        snprintf(buf, size, "%lldh %lldx%lld d%lld%s", (long long)l->heads, (long long)l->q_len,
-                 (long long)l->kv_len, (long long)l->head_dim, l->linear_attention ? " lin" : "");
-        break;
-    case ESL_LAYER_CONV: {
-        size_t j = 0;
-        if (l->stride > 1)
-            j += (size_t)snprintf(extra + j, sizeof extra - j, "/%lld", (long long)l->stride);
-        if (l->groups > 1)
-            j += (size_t)snprintf(extra + j, sizeof extra - j, " g%lld", (long long)l->groups);
-        if (l->kt > 1)
-            snprintf(extra + j, sizeof extra - j, " t%lld", (long long)l->kt);
-        snprintf(buf, size, "%lld>%lld %lldx%lld@%lldx%lld%s", (long long)l->c_in,
-                 (long long)l->c_out, (long long)l->kh, (long long)l->kw, (long long)l->h_out,
-                 (long long)l->w_out, extra);
-        break;
-    }
-    default:
-        snprintf(buf, size, "%lld x %lld", (long long)l->elements, (long long)l->flops_per_element);
-    }
-    return buf;
-}
 
 static void print_header_line(const esl_workload *p)
 {
@@ -200,7 +156,7 @@ static void table_row(const esl_workload *p, const esl_workload_op *op, void *ct
     g->layers++;
     printf("%-14s %-8s %-11s %-40.40s %-26s %6lld %5lld %14s\n",
            p->layers->components[op->component].name, esl_stage_name(op->stage),
-           esl_layer_kind_name(l->kind), l->name, shape(sh, sizeof sh, l), (long long)l->count,
+           esl_layer_kind_name(l->kind), l->name, esl_layer_shape(sh, sizeof sh, l), (long long)l->count,
            (long long)op->batch, cli_human_flops(b, sizeof b, (double)op->flops));
 }
 
@@ -237,7 +193,7 @@ static void csv_row(const esl_workload *p, const esl_workload_op *op, void *ctx)
     printf("%s,%s,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%lld,%lld,%d,%lld,%lld,%lld,%lld,"
            "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
            p->model->name, p->layers->components[op->component].name, esl_stage_name(op->stage),
-           esl_layer_kind_name(l->kind), l->name, esl_kernel_name(op->kind), (long long)l->count,
+           esl_layer_kind_name(l->kind), l->name, esl_workload_kernel_name(op->kind), (long long)l->count,
            (long long)op->batch, (long long)l->m, (long long)l->n, (long long)l->k, l->bias,
            (long long)l->heads, (long long)l->q_len, (long long)l->kv_len, (long long)l->head_dim,
            l->linear_attention, (long long)l->c_in, (long long)l->c_out, (long long)l->kh,
@@ -252,14 +208,6 @@ static void plan_csv(const esl_workload *p)
            "head_dim,linear_attention,c_in,c_out,kh,kw,stride,groups,kt,h_out,w_out,elements,"
            "flops_per_element,passes,exec_flops_per_pass\n");
     each_op(p, csv_row, NULL);
-}
-
-/* An exact integer in JSON when the double holds one, a real otherwise. */
-static json_t *json_count(double x)
-{
-    if (fabs(x) < 9.0e18 && x == floor(x))
-        return json_integer((json_int_t)x);
-    return json_real(x);
 }
 
 static json_t *config_json(const esl_workload *p)
@@ -285,7 +233,7 @@ static void json_row(const esl_workload *p, const esl_workload_op *op, void *ctx
     json_object_set_new(jl, "stage", json_string(esl_stage_name(op->stage)));
     json_object_set_new(jl, "kind", json_string(esl_layer_kind_name(l->kind)));
     json_object_set_new(jl, "layer", json_string(l->name));
-    json_object_set_new(jl, "kernel", json_string(esl_kernel_name(op->kind)));
+    json_object_set_new(jl, "kernel", json_string(esl_workload_kernel_name(op->kind)));
     json_object_set_new(jl, "count", json_integer(l->count));
     json_object_set_new(jl, "batch", json_integer(op->batch));
     switch (l->kind) {
@@ -337,19 +285,16 @@ static json_t *plan_json(const esl_workload *p)
     json_object_set_new(o, "layers", layers);
     json_object_set_new(o, "stages", stages);
     json_object_set_new(o, "prompt_exec_flops", json_integer(p->prompt_exec_flops));
-    json_object_set_new(o, "exec_flops", json_count(p->exec_flops));
-    json_object_set_new(o, "paper_flops", p->has_paper ? json_count(p->paper_flops) : json_null());
+    json_object_set_new(o, "exec_flops", emit_count(p->exec_flops));
+    json_object_set_new(o, "paper_flops", p->has_paper ? emit_count(p->paper_flops) : json_null());
     json_object_set_new(o, "paper_flops_cfg",
-                        p->has_paper ? json_count(p->paper_flops_cfg) : json_null());
+                        p->has_paper ? emit_count(p->paper_flops_cfg) : json_null());
     return o;
 }
 
 static void print_json(json_t *doc)
 {
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    if (text != NULL)
-        puts(text);
-    free(text);
+    emit_json(doc);
     json_decref(doc);
 }
 
@@ -364,17 +309,17 @@ static void print_run(const args *a, const esl_workload *p, const bench_run *run
 {
     char b1[32], b2[32], flags[256];
     const esl_bench_result *r = &run->result;
-    const esl_efficiency *e = &run->total;
+    const esl_bench_efficiency *e = &run->total;
     const esl_record *rec = run->record;
-    esl_peak peak = {0};
-    int have_peak = e->peak_tflops > 0 && esl_peak_find(&peak, r->device, p->config.dtype) == ESL_OK;
+    esl_bench_peak peak = {0};
+    int have_peak = e->peak_tflops > 0 && esl_bench_peak_find(&peak, r->device, p->config.dtype) == ESL_OK;
     esl_flags_string(flags, sizeof flags, rec->flags);
     if (a->format == FORMAT_JSON) {
         json_t *o = config_json(p);
         json_object_set_new(o, "device", json_string(r->device));
         json_object_set_new(o, "duration_s", json_real(r->duration_s));
-        json_object_set_new(o, "exec_flops", json_count(r->exec_flops));
-        json_object_set_new(o, "paper_flops", json_count(r->paper_flops));
+        json_object_set_new(o, "exec_flops", emit_count(r->exec_flops));
+        json_object_set_new(o, "paper_flops", emit_count(r->paper_flops));
         json_object_set_new(o, "achieved_tflops", json_real(e->achieved_tflops));
         json_object_set_new(o, "peak_tflops", have_peak ? json_real(e->peak_tflops) : json_null());
         json_object_set_new(o, "peak_fraction", have_peak ? json_real(e->peak_fraction) : json_null());
@@ -496,7 +441,7 @@ static int run_bench(const cli_command *cmd, int argc, char **argv)
     a.run.warmup = (int)a.warmup;
     if ((rc = bench_cli_open(&b, &a.run, "bench")) == 0 && (rc = bench_cli_run(&b, p, "bench", &run)) == 0) {
         print_run(&a, p, &run, a.run.store);
-        unsigned doubtful = bench_cli_doubtful(run.record);
+        unsigned doubtful = run.record->flags & ESL_FLAGS_DOUBTFUL;
         if (doubtful) {
             char flags[256];
             cli_error("bench: the energy is doubtful (%s): see docs/measurement.md",
@@ -513,9 +458,7 @@ done:
 
 const cli_command cmd_bench = {
     "bench", run_bench, "run a model's real layer shapes on the GPU with random weights",
-    "(--model NAME | --arch FILE) --height H --width W [--steps T] [--cfg] [--dtype D] "
-    "[--prompts N] [--batch B] [--idle D | --idle-w W] [--store FILE | --no-store] [--dry-run] "
-    "[--format table|csv|json]",
+    "(--model NAME | --arch FILE) --height H --width W [OPTIONS]",
     "Runs the model's exact layer plan (the layers esl flops --convention exact sums) on the\n"
     "GPU with seeded random weights: linear layers as GEMMs, attention as batched GEMMs\n"
     "around a softmax, convolutions as implicit GEMM, norms, activations and the rest as\n"

@@ -18,8 +18,7 @@
 
 #include <jansson.h>
 
-#include "bench_cli.h"
-#include "cli.h"
+#include "calibrate.h"
 #include "commands.h"
 #include "law_cli.h"
 #include "esl/esl.h"
@@ -33,7 +32,7 @@
 enum {
     OPT_BUDGET = 'b', OPT_FORMAT = 'f', OPT_OUTPUT = 'o', OPT_QUIET = 'q',
     OPT_MODELS = 256, OPT_DTYPES, OPT_TFLOPS, OPT_GPU, OPT_OVERHEAD, OPT_NO_CFG, OPT_DRY_RUN,
-    OPT_IDLE, OPT_IDLE_W, OPT_HZ, OPT_GPUS, OPT_STORE, OPT_MODULE, OPT_MIN_RUN, OPT_WARMUP,
+    OPT_IDLE, OPT_MODULE, OPT_MIN_RUN, OPT_WARMUP,
     OPT_SEED, OPT_STRICT_FP32, OPT_ORDER_SEED, OPT_COOLDOWN,
 };
 
@@ -48,10 +47,7 @@ static const cli_option options[] = {
     {"idle", OPT_IDLE, "D", "measure idle power for D first: 5s (default), 500ms, 0 skips"},
     {"cooldown", OPT_COOLDOWN, "D", "wait D before the idle window, for the GPU to cool (default 0)"},
     {"order-seed", OPT_ORDER_SEED, "S", "seed of the random order of the runs (default 1; 0: grid order)"},
-    {"idle-w", OPT_IDLE_W, "W", "use W watts as idle power instead of measuring it"},
-    {"hz", OPT_HZ, "N", "meter samples per second (default 10)"},
-    {"gpus", OPT_GPUS, "LIST", "GPUs to meter, numbered as CUDA does (default 0, the GPU that runs)"},
-    {"store", OPT_STORE, "FILE", "run store (default esl-runs.db)"},
+    CLI_GROUP("meter"),
     {"module", OPT_MODULE, "FILE", "the CUDA module (default: beside esl, or $ESL_GPU_MODULE)"},
     {"warmup", OPT_WARMUP, "K", "untimed denoiser passes before each run (default 1)"},
     {"seed", OPT_SEED, "S", "seed of the random weights (default 1)"},
@@ -63,16 +59,6 @@ static const cli_option options[] = {
     {"format", OPT_FORMAT, "F", "output: table (default) or json; csv for a dry run's plan"},
     {NULL, 0, NULL, NULL},
 };
-
-typedef struct args {
-    double budget_s, overhead_s, min_run_s;
-    int64_t order_seed;
-    const char *models, *dtypes, *tflops, *gpu, *output;
-    int no_cfg, dry_run, quiet, strict_fp32;
-    int64_t seed, warmup;
-    cli_format format;
-    bench_cli_opts run;
-} args;
 
 /* "300", "300s", "5m", "1h" -> seconds. */
 static int parse_budget(const char *arg, double *out)
@@ -111,19 +97,13 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_QUIET: a->quiet = 1; return 0;
     case OPT_MIN_RUN: return cli_double("min-run", arg, 0, 600, &a->min_run_s);
     case OPT_IDLE: return cli_duration("idle", arg, &a->run.idle_s);
-    case OPT_IDLE_W:
-        a->run.have_idle_w = 1;
-        return cli_double("idle-w", arg, 0.0, 1e6, &a->run.idle_w);
-    case OPT_HZ: return cli_double("hz", arg, 0.1, 1000.0, &a->run.meter.hz);
-    case OPT_GPUS: a->run.meter.gpus = arg; return 0;
-    case OPT_STORE: a->run.store = arg; return 0;
     case OPT_MODULE: a->run.module = arg; return 0;
     case OPT_WARMUP: return cli_int("warmup", arg, 0, 1000, &a->warmup);
     case OPT_SEED: return cli_int("seed", arg, 0, INT64_MAX, &a->seed);
     case OPT_ORDER_SEED: return cli_int("order-seed", arg, 0, INT64_MAX, &a->order_seed);
     case OPT_COOLDOWN: return cli_duration("cooldown", arg, &a->run.cooldown_s);
     }
-    return EXIT_USAGE;
+    return bench_cli_option(&a->run, key, arg);
 }
 
 /* The dtypes of --dtypes, each once. Returns 0 or an exit code. */
@@ -161,24 +141,15 @@ static int throughputs(const args *a, double s_per_flop[4])
         return rc;
     for (size_t i = 0; i < n; i++) {
         esl_dtype d = dtypes[i];
-        const char *name = esl_dtype_name(d);
         double tflops = 0;
         if (a->tflops != NULL) {
-            const char *at = strstr(a->tflops, name);
-            size_t len = strlen(name);
-            while (at != NULL && !((at == a->tflops || at[-1] == ',') && at[len] == '='))
-                at = strstr(at + 1, name);
-            char *end = NULL;
-            if (at != NULL)
-                tflops = strtod(at + len + 1, &end);
-            if (at == NULL || end == at + len + 1 || (*end != ',' && *end != '\0') ||
-                !(tflops > 0) || !isfinite(tflops)) {
-                cli_error("option --tflops: no positive throughput for %s in '%s'", name, a->tflops);
+            if (esl_calib_throughput(&tflops, a->tflops, d) != ESL_OK) {
+                cli_error("option --tflops: %s", esl_error_last());
                 return EXIT_USAGE;
             }
         } else {
-            esl_peak peak;
-            if (esl_peak_find(&peak, a->gpu, d) != ESL_OK) {
+            esl_bench_peak peak;
+            if (esl_bench_peak_find(&peak, a->gpu, d) != ESL_OK) {
                 cli_error("calibrate: %s; give --tflops instead", esl_error_last());
                 return EXIT_USAGE;
             }
@@ -189,71 +160,6 @@ static int throughputs(const args *a, double s_per_flop[4])
     return 0;
 }
 
-static void print_plan(const args *a, const esl_calib_plan *cp, esl_model **models)
-{
-    char b[32];
-    if (a->format == FORMAT_CSV) {
-        printf("model,height,width,steps,cfg,dtype,exec_flops,est_s\n");
-        for (size_t i = 0; i < cp->n_points; i++) {
-            const esl_calib_point *p = &cp->points[i];
-            printf("%s,%lld,%lld,%lld,%d,%s,%.17g,%.17g\n", models[p->model]->name,
-                   (long long)p->side, (long long)p->side, (long long)p->steps, p->cfg,
-                   esl_dtype_name(p->dtype), p->exec_flops, p->est_s);
-        }
-        return;
-    }
-    if (a->format == FORMAT_JSON) {
-        json_t *o = json_object(), *pts = json_array();
-        json_object_set_new(o, "budget_s", json_real(a->budget_s));
-        json_object_set_new(o, "est_s", json_real(cp->est_s));
-        json_object_set_new(o, "models", json_integer((json_int_t)cp->n_models));
-        json_object_set_new(o, "resolutions", json_integer((json_int_t)cp->n_sides));
-        json_object_set_new(o, "step_counts", json_integer((json_int_t)cp->n_steps));
-        json_object_set_new(o, "dtypes", json_integer((json_int_t)cp->n_dtypes));
-        json_object_set_new(o, "cfg_levels", json_integer((json_int_t)cp->n_cfg));
-        json_object_set_new(o, "full", json_boolean(cp->full));
-        json_object_set_new(o, "log10_flops_min", json_real(cp->log10_flops_min));
-        json_object_set_new(o, "log10_flops_max", json_real(cp->log10_flops_max));
-        for (size_t i = 0; i < cp->n_points; i++) {
-            const esl_calib_point *p = &cp->points[i];
-            json_t *jp = json_object();
-            json_object_set_new(jp, "model", json_string(models[p->model]->name));
-            json_object_set_new(jp, "height", json_integer(p->side));
-            json_object_set_new(jp, "width", json_integer(p->side));
-            json_object_set_new(jp, "steps", json_integer(p->steps));
-            json_object_set_new(jp, "cfg", json_boolean(p->cfg));
-            json_object_set_new(jp, "dtype", json_string(esl_dtype_name(p->dtype)));
-            json_object_set_new(jp, "exec_flops", json_real(p->exec_flops));
-            json_object_set_new(jp, "est_s", json_real(p->est_s));
-            json_array_append_new(pts, jp);
-        }
-        json_object_set_new(o, "points", pts);
-        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-        if (text != NULL)
-            puts(text);
-        free(text);
-        json_decref(o);
-        return;
-    }
-    printf("%-12s %-10s %5s %3s %-5s %14s %9s\n", "model", "size", "steps", "cfg", "dtype",
-           "executed", "est. s");
-    for (size_t i = 0; i < cp->n_points; i++) {
-        const esl_calib_point *p = &cp->points[i];
-        char size[32];
-        snprintf(size, sizeof size, "%lldx%lld", (long long)p->side, (long long)p->side);
-        printf("%-12s %-10s %5lld %3s %-5s %14s %9.1f\n", models[p->model]->name, size,
-               (long long)p->steps, p->cfg ? "yes" : "no", esl_dtype_name(p->dtype),
-               cli_human_flops(b, sizeof b, p->exec_flops), p->est_s);
-    }
-    printf("\n%zu runs, estimated %.0f s of a %.0f s budget\n", cp->n_points, cp->est_s, a->budget_s);
-    printf("covers %zu models x %zu resolutions x %zu step counts x %zu dtypes x %zu CFG "
-           "setting%s: %s the target of 3 x 3 x 2 x 2\n",
-           cp->n_models, cp->n_sides, cp->n_steps, cp->n_dtypes, cp->n_cfg,
-           cp->n_cfg == 1 ? "" : "s", cp->full ? "meets" : "falls short of");
-    printf("executed FLOPs per image span 10^%.2f to 10^%.2f\n", cp->log10_flops_min,
-           cp->log10_flops_max);
-}
-
 /* ---- the measured calibration ---- */
 
 static double now_s(void)
@@ -262,81 +168,6 @@ static double now_s(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
-
-/* A file name from a device name: "NVIDIA H100 80GB HBM3" -> "law-nvidia-h100-80gb-hbm3.json". */
-static void default_output(char *buf, size_t size, const char *device)
-{
-    size_t j = (size_t)snprintf(buf, size, "law-");
-    int dash = 0;
-    for (const char *c = device; *c != '\0' && j + 6 < size; c++) {
-        char ch = *c;
-        if (ch >= 'A' && ch <= 'Z')
-            ch = (char)(ch - 'A' + 'a');
-        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
-            if (dash && j > 4)
-                buf[j++] = '-';
-            buf[j++] = ch;
-            dash = 0;
-        } else {
-            dash = 1;
-        }
-    }
-    if (j == 4)
-        j += (size_t)snprintf(buf + j, size - j, "gpu");
-    snprintf(buf + j, size - j, ".json");
-}
-
-/* One CSV field, quoted when it holds a comma, quote or line break. */
-static void csv_field(FILE *f, const char *s, char sep)
-{
-    if (strpbrk(s, ",\"\r\n") != NULL) {
-        fputc('"', f);
-        for (const char *p = s; *p; p++) {
-            if (*p == '"')
-                fputc('"', f);
-            fputc(*p, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
-    fputc(sep, f);
-}
-
-/* A finished run of the sweep. */
-typedef struct sweep_run {
-    const esl_calib_point *point;
-    int64_t prompts;
-    int64_t run_id;
-    esl_bench_result result;
-    double energy_j, dynamic_j, meter_s;
-    double j_per_tflop, peak_tflops, peak_fraction;
-    unsigned flags;
-    int in_fit;
-} sweep_run;
-
-typedef struct sweep {
-    const args *a;
-    esl_model **models;
-    size_t n_models;
-    esl_dtype dtypes[4];
-    size_t n_dtypes;
-    size_t probe_model;
-    double probe_tflops[4];
-    double overhead_s;
-    esl_calib_plan plan;
-    int have_plan;
-    sweep_run *runs;
-    size_t n_runs;
-    size_t n_failed;      /* runs that failed: reported and skipped */
-    size_t n_skipped;     /* planned runs left when the budget ran out */
-    char device[256];
-    char driver[80];
-    double started_s;
-    esl_law *law;
-    const char *law_path;
-    char law_path_buf[320];
-} sweep;
 
 static void progress(const sweep *s, size_t done, double est_done_s, const esl_calib_point *next)
 {
@@ -369,25 +200,15 @@ static void progress(const sweep *s, size_t done, double est_done_s, const esl_c
  * of a run (the call's wall time beyond the timed loop). */
 static int probe(sweep *s, bench_cli *b, esl_calib_opts *o)
 {
-    double best = -1;
-    int rc = 0;
-    for (size_t i = 0; i < s->n_models; i++) {
-        esl_workload *p = NULL;
-        esl_bench_config c = {.request = {.height = 512, .width = 512, .steps = 2, .prompts = 1},
-                              .batch = 1, .dtype = ESL_DTYPE_BF16};
-        if ((rc = esl_workload_new(&p, s->models[i], &c)) != ESL_OK)
-            return cli_fail(rc);
-        if ((double)p->stage_exec_flops[ESL_STAGE_DENOISE] > best) {
-            best = (double)p->stage_exec_flops[ESL_STAGE_DENOISE];
-            s->probe_model = i;
-        }
-        esl_workload_free(p);
-    }
+    esl_bench_config c;
+    int rc = esl_calib_probe(&s->probe_model, &c, (const esl_model *const *)s->models,
+                             s->n_models, ESL_DTYPE_BF16);
+    if (rc != ESL_OK)
+        return cli_fail(rc);
     for (size_t k = 0; k < s->n_dtypes; k++) {
         esl_workload *p = NULL;
-        esl_bench_config c = {.request = {.height = 512, .width = 512, .steps = 2, .prompts = 1},
-                              .batch = 1, .dtype = s->dtypes[k]};
         esl_bench_result r;
+        c.dtype = s->dtypes[k];
         double wall_s;
         if ((rc = esl_workload_new(&p, s->models[s->probe_model], &c)) != ESL_OK)
             return cli_fail(rc);
@@ -409,13 +230,11 @@ static int probe(sweep *s, bench_cli *b, esl_calib_opts *o)
     return 0;
 }
 
-/* Run every planned point under the meter, store it, and write the dataset
- * rows of those fit for a law into `data`. */
-static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
+/* Run every planned point under the meter, store it, and append the rows
+ * of those fit for a law to s->data (esl_dataset_append_run). */
+static int run_points(sweep *s, bench_cli *b, double min_run_s)
 {
     double est_done = 0;
-    fprintf(data, "model,gpu,dtype,cfg,height,width,steps,prompts,energy_j,batch_size,energy_kind,"
-                  "duration_s,idle_w,source\n");
     s->runs = calloc(s->plan.n_points ? s->plan.n_points : 1, sizeof *s->runs);
     if (s->runs == NULL) {
         cli_error("out of memory");
@@ -439,14 +258,7 @@ static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
             break;
         }
         progress(s, i, est_done, pt);
-        /* repeat prompts until the run lasts min_run_s: a meter window much
-         * shorter than the counter's update interval is not worth storing */
-        double per_prompt_s = pt->exec_flops / (s->probe_tflops[pt->dtype] * 1e12);
-        int64_t prompts = 1;
-        if (per_prompt_s > 0 && min_run_s > per_prompt_s)
-            prompts = (int64_t)ceil(min_run_s / per_prompt_s);
-        if (prompts > 10000)
-            prompts = 10000;
+        int64_t prompts = esl_calib_prompts(pt, s->probe_tflops[pt->dtype], min_run_s);
         esl_bench_config c = {
             .request = {.height = pt->side, .width = pt->side, .steps = pt->steps,
                         .prompts = prompts, .cfg = pt->cfg},
@@ -495,10 +307,10 @@ static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
         sr->peak_tflops = r.total.peak_tflops;
         sr->peak_fraction = r.total.peak_fraction;
         sr->flags = r.record->flags;
-        sr->in_fit = !bench_cli_doubtful(r.record) && r.record->dynamic_j > 0;
+        unsigned why = r.record->flags & ESL_FLAGS_DOUBTFUL;
+        sr->in_fit = !why && r.record->dynamic_j > 0;
         if (!sr->in_fit) {
             char flags[256];
-            unsigned why = bench_cli_doubtful(r.record);
             if (!s->a->quiet && isatty(STDERR_FILENO))
                 fputc('\n', stderr);
             cli_error("calibrate: run %lld (%s %lldx%lld, %lld steps, %s) kept out of the fit: %s",
@@ -509,12 +321,12 @@ static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
         if (s->driver[0] == '\0')
             snprintf(s->driver, sizeof s->driver, "%s", r.record->driver_version);
         if (sr->in_fit) {
-            fprintf(data, "%s,", s->models[pt->model]->name);
-            csv_field(data, r.result.device, ',');
-            fprintf(data, "%s,%d,%lld,%lld,%lld,%lld,%.17g,1,dynamic,%.17g,%.17g,esl-run:%lld\n",
-                    esl_dtype_name(pt->dtype), pt->cfg, (long long)pt->side, (long long)pt->side,
-                    (long long)pt->steps, (long long)prompts, r.record->dynamic_j,
-                    r.record->duration_s, r.record->idle_w, (long long)r.run_id);
+            esl_run run = {.id = r.run_id, .labels = r.labels.labels, .n_labels = r.labels.n,
+                           .record = r.record};
+            if ((rc = esl_dataset_append_run(s->data, &run, s->models[pt->model])) != ESL_OK) {
+                bench_cli_run_release(&r);
+                return cli_fail(rc);
+            }
         }
         bench_cli_run_release(&r);
         est_done += pt->est_s;
@@ -523,226 +335,11 @@ static int run_points(sweep *s, bench_cli *b, FILE *data, double min_run_s)
     return 0;
 }
 
-/* Distinct values of one dimension of the runs, in grid order. */
-static size_t levels(const sweep *s, int dim, int64_t *out)
+/* Fit the paper-form law on the runs' rows and write it. */
+static int fit_and_write(sweep *s)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < s->n_runs; i++) {
-        const esl_calib_point *p = s->runs[i].point;
-        int64_t v = dim == 0 ? (int64_t)p->model : dim == 1 ? p->side : dim == 2 ? p->steps
-                  : dim == 3 ? (int64_t)p->dtype : p->cfg;
-        size_t j = 0;
-        while (j < n && out[j] != v)
-            j++;
-        if (j == n)
-            out[n++] = v;
-    }
-    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of levels */
-        for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
-            int64_t t = out[j];
-            out[j] = out[j - 1];
-            out[j - 1] = t;
-        }
-    return n;
-}
-
-/* The run of most executed FLOPs per prompt of a dtype, or NULL. */
-static const sweep_run *largest(const sweep *s, esl_dtype d)
-{
-    const sweep_run *best = NULL;
-    for (size_t i = 0; i < s->n_runs; i++)
-        if (s->runs[i].point->dtype == d &&
-            (best == NULL || s->runs[i].point->exec_flops > best->point->exec_flops))
-            best = &s->runs[i];
-    return best;
-}
-
-/* The paper's grid (Tables 6-9): resolutions 256-1024, steps 10-50, CFG off
- * and on; the coverage report names what the sweep measured of it. */
-static void print_coverage(const sweep *s)
-{
-    int64_t v[16];
-    size_t n;
-    printf("coverage of the paper's grid:\n  %-12s", "models");
-    n = levels(s, 0, v);
-    for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? ", " : "", s->models[v[i]]->name);
-    printf("  (%zu of %zu asked for)\n  %-12s", n, s->n_models, "resolutions");
-    n = levels(s, 1, v);
-    for (size_t i = 0; i < n; i++)
-        printf("%s%lld", i ? ", " : "", (long long)v[i]);
-    printf("  (paper: 256, 512, 768, 1024)\n  %-12s", "steps");
-    n = levels(s, 2, v);
-    for (size_t i = 0; i < n; i++)
-        printf("%s%lld", i ? ", " : "", (long long)v[i]);
-    printf("  (paper: 10, 20, 30, 40, 50)\n  %-12s", "dtypes");
-    n = levels(s, 3, v);
-    for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? ", " : "", esl_dtype_name((esl_dtype)v[i]));
-    printf("\n  %-12s", "cfg");
-    n = levels(s, 4, v);
-    for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? ", " : "", v[i] ? "on" : "off");
-    printf("  (paper: off, on)\n");
-    printf("  %zu runs: %zu models x %zu resolutions x %zu step counts x %zu dtypes x %zu CFG "
-           "setting%s, %s the target of 3 x 3 x 2 x 2\n",
-           s->n_runs, s->plan.n_models, s->plan.n_sides, s->plan.n_steps, s->plan.n_dtypes,
-           s->plan.n_cfg, s->plan.n_cfg == 1 ? "" : "s", s->plan.full ? "meeting" : "short of");
-}
-
-static void print_table(const sweep *s, double elapsed_s)
-{
-    char b[32], flags[256];
-    printf("gpu        %s", s->device);
-    if (s->driver[0] != '\0')
-        printf(" (driver %s)", s->driver);
-    printf("\nprobe      %s 512x512, 2 steps:", s->models[s->probe_model]->name);
-    for (size_t k = 0; k < s->n_dtypes; k++)
-        printf("%s %s %.2f TFLOP/s", k ? "," : "", esl_dtype_name(s->dtypes[k]),
-               s->probe_tflops[s->dtypes[k]]);
-    printf("; %.2f s fixed cost per run\n", s->overhead_s);
-    printf("time       %.1f s of a %.0f s budget\n", elapsed_s, s->a->budget_s);
-    if (s->n_failed > 0 || s->n_skipped > 0)
-        printf("left out   %zu failed runs, %zu runs past the budget\n", s->n_failed, s->n_skipped);
-    putchar('\n');
-    printf("%5s  %-12s %-10s %5s %3s %-5s %7s %14s %10s %10s %7s %12s %12s %9s  %s\n", "run",
-           "model", "size", "steps", "cfg", "dtype", "prompts", "executed", "loop s", "TFLOP/s",
-           "peak", "energy J", "dynamic J", "J/TFLOP", "flags");
-    for (size_t i = 0; i < s->n_runs; i++) {
-        const sweep_run *r = &s->runs[i];
-        const esl_calib_point *p = r->point;
-        char size[32], peak[16];
-        snprintf(size, sizeof size, "%lldx%lld", (long long)p->side, (long long)p->side);
-        if (r->peak_tflops > 0)
-            snprintf(peak, sizeof peak, "%.1f%%", 100 * r->peak_fraction);
-        else
-            snprintf(peak, sizeof peak, "-");
-        esl_flags_string(flags, sizeof flags, r->flags);
-        printf("%5lld  %-12s %-10s %5lld %3s %-5s %7lld %14s %10.4f %10.2f %7s %12.3f %12.3f "
-               "%9.4f  %s%s\n",
-               (long long)r->run_id, s->models[p->model]->name, size, (long long)p->steps,
-               p->cfg ? "yes" : "no", esl_dtype_name(p->dtype), (long long)r->prompts,
-               cli_human_flops(b, sizeof b, r->result.exec_flops), r->result.duration_s,
-               r->result.exec_flops / r->result.duration_s / 1e12, peak, r->energy_j, r->dynamic_j,
-               r->j_per_tflop, flags[0] ? flags : "-", r->in_fit ? "" : " (not fitted)");
-    }
-    printf("\n");
-    print_coverage(s);
-    printf("\nlargest configuration against the dense peak:\n");
-    for (size_t k = 0; k < s->n_dtypes; k++) {
-        const sweep_run *r = largest(s, s->dtypes[k]);
-        if (r == NULL)
-            continue;
-        double tflops = r->result.exec_flops / r->result.duration_s / 1e12;
-        printf("  %-5s %s %lldx%lld, %lld steps: %.2f TFLOP/s", esl_dtype_name(s->dtypes[k]),
-               s->models[r->point->model]->name, (long long)r->point->side,
-               (long long)r->point->side, (long long)r->point->steps, tflops);
-        if (r->peak_tflops > 0)
-            printf(", %.1f%% of the %.1f TFLOP/s dense peak\n", 100 * r->peak_fraction,
-                   r->peak_tflops);
-        else
-            printf(" (no dense peak known for this GPU: no ratio)\n");
-    }
-    printf("\n");
-    law_cli_print(s->law);
-    printf("\nlaw written to %s\n", s->law_path);
-}
-
-static json_t *int_array(const int64_t *v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_integer(v[i]));
-    return a;
-}
-
-static int print_json_report(const sweep *s, double elapsed_s)
-{
-    char *law_text = NULL;
-    int rc = esl_law_to_json(&law_text, s->law);
-    if (rc != ESL_OK)
-        return cli_fail(rc);
-    json_t *law = json_loads(law_text, 0, NULL);
-    free(law_text);
-    json_t *o = json_object(), *probe = json_object(), *runs = json_array(), *cov = json_object();
-    json_object_set_new(o, "gpu", json_string(s->device));
-    json_object_set_new(o, "driver", json_string(s->driver));
-    json_object_set_new(o, "budget_s", json_real(s->a->budget_s));
-    json_object_set_new(o, "elapsed_s", json_real(elapsed_s));
-    json_object_set_new(o, "failed_runs", json_integer((json_int_t)s->n_failed));
-    json_object_set_new(o, "runs_left_out_by_budget", json_integer((json_int_t)s->n_skipped));
-    json_object_set_new(probe, "model", json_string(s->models[s->probe_model]->name));
-    json_object_set_new(probe, "overhead_s", json_real(s->overhead_s));
-    for (size_t k = 0; k < s->n_dtypes; k++)
-        json_object_set_new(probe, esl_dtype_name(s->dtypes[k]),
-                            json_real(s->probe_tflops[s->dtypes[k]]));
-    json_object_set_new(o, "probe_tflops", probe);
-    for (size_t i = 0; i < s->n_runs; i++) {
-        const sweep_run *r = &s->runs[i];
-        const esl_calib_point *p = r->point;
-        char flags[256];
-        json_t *j = json_object();
-        json_object_set_new(j, "run_id", r->run_id > 0 ? json_integer(r->run_id) : json_null());
-        json_object_set_new(j, "model", json_string(s->models[p->model]->name));
-        json_object_set_new(j, "height", json_integer(p->side));
-        json_object_set_new(j, "width", json_integer(p->side));
-        json_object_set_new(j, "steps", json_integer(p->steps));
-        json_object_set_new(j, "cfg", json_boolean(p->cfg));
-        json_object_set_new(j, "dtype", json_string(esl_dtype_name(p->dtype)));
-        json_object_set_new(j, "prompts", json_integer(r->prompts));
-        json_object_set_new(j, "exec_flops", json_real(r->result.exec_flops));
-        json_object_set_new(j, "duration_s", json_real(r->result.duration_s));
-        json_object_set_new(j, "achieved_tflops",
-                            json_real(r->result.exec_flops / r->result.duration_s / 1e12));
-        json_object_set_new(j, "peak_fraction",
-                            r->peak_tflops > 0 ? json_real(r->peak_fraction) : json_null());
-        json_object_set_new(j, "energy_j", json_real(r->energy_j));
-        json_object_set_new(j, "dynamic_j", json_real(r->dynamic_j));
-        json_object_set_new(j, "joules_per_tflop",
-                            r->j_per_tflop > 0 ? json_real(r->j_per_tflop) : json_null());
-        json_object_set_new(j, "flags", json_string(esl_flags_string(flags, sizeof flags, r->flags)));
-        json_object_set_new(j, "fitted", json_boolean(r->in_fit));
-        json_array_append_new(runs, j);
-    }
-    json_object_set_new(o, "runs", runs);
-    int64_t v[16];
-    size_t n = levels(s, 0, v);
-    json_t *names = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(names, json_string(s->models[v[i]]->name));
-    json_object_set_new(cov, "models", names);
-    n = levels(s, 1, v);
-    json_object_set_new(cov, "resolutions", int_array(v, n));
-    n = levels(s, 2, v);
-    json_object_set_new(cov, "steps", int_array(v, n));
-    n = levels(s, 3, v);
-    json_t *dt = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(dt, json_string(esl_dtype_name((esl_dtype)v[i])));
-    json_object_set_new(cov, "dtypes", dt);
-    n = levels(s, 4, v);
-    json_t *cfg = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(cfg, json_boolean(v[i]));
-    json_object_set_new(cov, "cfg", cfg);
-    json_object_set_new(cov, "full", json_boolean(s->plan.full));
-    json_object_set_new(o, "coverage", cov);
-    json_object_set_new(o, "law_file", json_string(s->law_path));
-    json_object_set_new(o, "law", law ? law : json_null());
-    law_cli_dump(o);
-    json_decref(o);
-    return 0;
-}
-
-/* Fit the paper-form law on the dataset text and write it. */
-static int fit_and_write(sweep *s, const char *text, size_t len)
-{
-    esl_dataset *ds = NULL;
     char *json = NULL;
-    int rc = esl_dataset_parse(&ds, text, len, "calibration runs", NULL);
-    if (rc == ESL_OK)
-        rc = esl_law_fit(&s->law, ds, NULL);
-    esl_dataset_free(ds);
+    int rc = esl_law_fit(&s->law, s->data, NULL);
     if (rc != ESL_OK) {
         size_t fitted = 0;
         for (size_t i = 0; i < s->n_runs; i++)
@@ -755,7 +352,7 @@ static int fit_and_write(sweep *s, const char *text, size_t len)
         return cli_fail(rc);
     s->law_path = s->a->output;
     if (s->law_path == NULL) {
-        default_output(s->law_path_buf, sizeof s->law_path_buf, s->device);
+        esl_calib_law_name(s->law_path_buf, sizeof s->law_path_buf, s->device);
         s->law_path = s->law_path_buf;
     }
     /* written under a temporary name and renamed: an error leaves no half law */
@@ -774,9 +371,6 @@ static int measure(const args *a, esl_model **models, size_t n_models)
 {
     sweep s;
     bench_cli b;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *data = NULL;
     int rc;
     memset(&s, 0, sizeof s);
     s.a = a;
@@ -819,35 +413,30 @@ static int measure(const args *a, esl_model **models, size_t n_models)
         rc = EXIT_USAGE;
         goto out;
     }
-    if ((rc = esl_calib_plan_make(&s.plan, (const esl_model *const *)models, n_models, &o)) != ESL_OK) {
+    if ((rc = esl_calib_sweep_init(&s.plan, (const esl_model *const *)models, n_models, &o)) != ESL_OK) {
         cli_error("calibrate: %s", esl_error_last());
         rc = cli_exit_code(rc);
         goto out;
     }
     s.have_plan = 1;
-    esl_calib_plan_shuffle(&s.plan, (uint64_t)a->order_seed);
-    if ((data = open_memstream(&text, &len)) == NULL) {
-        cli_error("out of memory");
-        rc = EXIT_FAIL;
+    esl_calib_sweep_shuffle(&s.plan, (uint64_t)a->order_seed);
+    if ((rc = esl_dataset_new(&s.data, "calibration runs", ESL_CONVENTION_PAPER)) != ESL_OK) {
+        rc = cli_fail(rc);
         goto out;
     }
-    rc = run_points(&s, &b, data, a->min_run_s);
-    if (fclose(data) != 0 && rc == 0) {
-        cli_error("out of memory");
-        rc = EXIT_FAIL;
-    }
+    rc = run_points(&s, &b, a->min_run_s);
     if (rc == 0)
-        rc = fit_and_write(&s, text, len);
+        rc = fit_and_write(&s);
     if (rc == 0 && a->format == FORMAT_JSON)
-        rc = print_json_report(&s, now_s() - s.started_s);
+        rc = calibrate_print_json(&s, now_s() - s.started_s);
     else if (rc == 0)
-        print_table(&s, now_s() - s.started_s);
+        calibrate_print_table(&s, now_s() - s.started_s);
 out:
-    free(text);
+    esl_dataset_free(s.data);
     free(s.runs);
     esl_law_free(s.law);
     if (s.have_plan)
-        esl_calib_plan_release(&s.plan);
+        esl_calib_sweep_release(&s.plan);
     bench_cli_close(&b);
     return rc;
 }
@@ -913,13 +502,13 @@ static int run_calibrate(const cli_command *cmd, int argc, char **argv)
         rc = measure(&a, models, n);
         goto done;
     }
-    esl_calib_plan cp;
-    if ((status = esl_calib_plan_make(&cp, (const esl_model *const *)models, n, &o)) != ESL_OK) {
+    esl_calib_sweep cp;
+    if ((status = esl_calib_sweep_init(&cp, (const esl_model *const *)models, n, &o)) != ESL_OK) {
         rc = cli_fail(status);
         goto done;
     }
-    print_plan(&a, &cp, models);
-    esl_calib_plan_release(&cp);
+    calibrate_print_plan(&a, &cp, models);
+    esl_calib_sweep_release(&cp);
     rc = EXIT_OK;
 done:
     for (size_t i = 0; i < n; i++)
@@ -929,8 +518,7 @@ done:
 
 const cli_command cmd_calibrate = {
     "calibrate", run_calibrate, "fit the energy law for this GPU within a time budget",
-    "[--budget TIME] [--models LIST] [--dtypes LIST] [--no-cfg] [-o FILE] [--store FILE] "
-    "[--format table|json] | --dry-run (--tflops LIST | --gpu NAME) [--format table|csv|json]",
+    "[OPTIONS] | --dry-run (--tflops LIST | --gpu NAME) [--overhead S]",
     "Probes the GPU's throughput with the largest model, then chooses models x resolutions x\n"
     "steps x dtype x CFG from the paper's grid so that the sweep fits the budget, keeping the\n"
     "widest spread of FLOPs and aiming at 3 models x 3 resolutions x 2 step counts x 2 dtypes\n"

@@ -9,26 +9,14 @@
 #include "commands.h"
 #include "law_cli.h"
 
-enum {
-    OPT_DATA = 'd', OPT_OUTPUT = 'o', OPT_FORMAT = 'f', OPT_ARCH = 'a',
-    OPT_WHERE = 256, OPT_BASELINE, OPT_TERMS, OPT_WEIGHTED, OPT_ROBUST, OPT_CONVENTION, OPT_FORM,
-    OPT_EXPAND, OPT_RESPONSE,
-};
+enum { OPT_OUTPUT = 'o', OPT_FORMAT = 'f', OPT_FORM = 256 };
 
 static const cli_option options[] = {
-    {"data", OPT_DATA, "FILE", "the dataset (CSV, docs/data-format.md); '-' reads standard input; repeat to join files"},
+    CLI_GROUP("data"),
     {"form", OPT_FORM, "F", "the law's form: paper (default), per-image, roofline or by-kind (docs/law.md)"},
-    {"where", OPT_WHERE, "COL=V,..", "keep rows whose model, gpu or dtype is listed (repeatable)"},
-    {"baseline", OPT_BASELINE, "COL=LEVEL", "baseline level: gpu=A100 and dtype=fp16 by default"},
-    {"terms", OPT_TERMS, "SPEC", "switch terms off or on: -res, -dtype, -gpu, -flops, +res; by-kind: +attn, +conv, +bytes"},
-    {"response", OPT_RESPONSE, "R", "energy (default) or time: a law of the rows' duration_s"},
-    {"expand-prompts", OPT_EXPAND, "N,..", "copy each row to these prompt counts, energy scaled (the paper's 25,50,100 runs)"},
-    {"weighted", OPT_WEIGHTED, NULL, "weighted least squares, weights = prompts per row"},
-    {"robust", OPT_ROBUST, NULL, "robust fit (bisquare), resists outlying rows"},
-    {"arch", OPT_ARCH, "FILE", "a model description for a model the catalogue lacks"},
-    {"convention", OPT_CONVENTION, "C", "FLOP convention: paper (default) or exact"},
+    CLI_GROUP("fit"),
     {"output", OPT_OUTPUT, "FILE", "write the law file (JSON) here"},
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    CLI_GROUP("format"),
     {NULL, 0, NULL, NULL},
 };
 
@@ -42,24 +30,11 @@ static int on_option(void *ctx, int key, const char *arg)
 {
     args *a = ctx;
     switch (key) {
-    case OPT_DATA: return law_cli_data(&a->law, arg);
-    case OPT_ARCH: a->law.arch = arg; return 0;
     case OPT_FORM: return law_cli_form(&a->law, arg);
-    case OPT_WHERE: return law_cli_where(&a->law, arg);
-    case OPT_BASELINE: return law_cli_baseline(&a->law, arg);
-    case OPT_TERMS: return law_cli_terms(&a->law, arg);
-    case OPT_EXPAND: return law_cli_expand(&a->law, arg);
-    case OPT_RESPONSE: return law_cli_response(&a->law, arg);
-    case OPT_WEIGHTED: a->law.fit.method = ESL_FIT_WEIGHTED; return 0;
-    case OPT_ROBUST: a->law.fit.method = ESL_FIT_ROBUST; return 0;
-    case OPT_CONVENTION: {
-        int rc = esl_convention_parse(&a->law.convention, arg);
-        return rc == ESL_OK ? 0 : cli_fail(rc);
-    }
     case OPT_OUTPUT: a->output = arg; return 0;
     case OPT_FORMAT: return cli_format_parse(arg, &a->format);
     }
-    return EXIT_USAGE;
+    return law_cli_option(&a->law, key, arg);
 }
 
 /* The law file, written under a temporary name and renamed once complete:
@@ -121,8 +96,7 @@ static int run_fit(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cmd_fit = {
     "fit", run_fit, "fit the energy scaling law on a dataset",
-    "--data FILE|- [--form F] [--where COL=V,..] [--baseline COL=LEVEL] [--terms SPEC] "
-    "[--weighted|--robust] [-o law.json] [--format table|csv|json]",
+    "--data FILE|- [OPTIONS]",
     "Fits Eq. 3/4 of Iyengar et al. 2026 by least squares (GSL):\n"
     "  ln E[kWh] = ln A + alpha ln(FLOPs_cfg/1e9) + beta_dtype I_dtype + sum beta_gpu I_gpu\n"
     "              + beta_res ln(H W / 256)\n"

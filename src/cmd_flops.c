@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "emit.h"
 #include "commands.h"
 #include "esl/esl.h"
 
@@ -24,15 +25,13 @@ static const cli_option options[] = {
     {"model", OPT_MODEL, "NAME", "catalogue model; a comma-separated list, or 'all'"},
     {"arch", OPT_ARCH, "FILE", "a model description file (JSON, docs/model-format.md)"},
     {"from-diffusers", OPT_DIFFUSERS, "DIR", "a diffusers folder's config files (exact convention)"},
-    {"height", OPT_HEIGHT, "H", "image height in pixels"},
-    {"width", OPT_WIDTH, "W", "image width in pixels"},
-    {"steps", OPT_STEPS, "T", "denoising steps (default 50)"},
+    CLI_GROUP("size"),
     {"cfg", OPT_CFG, NULL, "classifier-free guidance: two denoiser passes per step"},
     {"prompts", OPT_PROMPTS, "N", "images generated one after another (default 1)"},
     {"sweep", OPT_SWEEP, NULL, "the paper's grid: 256, 512, 768, 1024 squared x 10..50 steps"},
     {"text-tokens", OPT_TEXT_TOKENS, "N", "text tokens the denoiser attends to (default: the model's)"},
     {"convention", OPT_CONVENTION, "C", "FLOP convention: paper (default; exact with --from-diffusers) or exact"},
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    CLI_GROUP("format"),
     {NULL, 0, NULL, NULL},
 };
 
@@ -70,14 +69,6 @@ static int on_option(void *ctx, int key, const char *arg)
     return EXIT_USAGE;
 }
 
-/* An exact integer in JSON when the double holds one, a real otherwise. */
-static json_t *json_count(double x)
-{
-    if (fabs(x) < 9.0e18 && x == floor(x))
-        return json_integer((json_int_t)x);
-    return json_real(x);
-}
-
 /* One forward pass of component i in the result's convention. */
 static int64_t component_flops(const esl_model *m, size_t i, const esl_request *r,
                                const esl_plan *plan)
@@ -108,8 +99,8 @@ static json_t *result_json(const esl_model *m, const esl_request *r, const esl_f
     json_object_set_new(o, "denoise_flops_per_step", json_integer(f->denoise_flops_per_step));
     json_object_set_new(o, "decode_flops", json_integer(f->decode_flops));
     json_object_set_new(o, "image_flops", json_integer(f->image_flops));
-    json_object_set_new(o, "total_flops", json_count(f->total_flops));
-    json_object_set_new(o, "flops_cfg", json_count(f->flops_cfg));
+    json_object_set_new(o, "total_flops", emit_count(f->total_flops));
+    json_object_set_new(o, "flops_cfg", emit_count(f->flops_cfg));
     for (size_t i = 0; i < m->n_components; i++) {
         const esl_component *c = &m->components[i];
         int64_t per_pass = component_flops(m, i, r, plan);
@@ -119,7 +110,7 @@ static json_t *result_json(const esl_model *m, const esl_request *r, const esl_f
         json_object_set_new(jc, "stage", json_string(esl_stage_name(c->stage)));
         json_object_set_new(jc, "flops_per_pass", json_integer(per_pass));
         json_object_set_new(jc, "passes", json_integer(passes));
-        json_object_set_new(jc, "flops_per_image", json_count((double)per_pass * (double)passes));
+        json_object_set_new(jc, "flops_per_image", emit_count((double)per_pass * (double)passes));
         json_array_append_new(comps, jc);
     }
     json_object_set_new(o, "components", comps);
@@ -277,6 +268,16 @@ static int exact_only(const esl_model *m)
     return 0;
 }
 
+/* One row of the output: a model at one size, counted before printing. */
+typedef struct item {
+    const esl_model *model;
+    esl_request req;
+    esl_convention conv;
+    int exact_only; /* counted exactly for want of paper terms (a note says so) */
+    esl_flops f;
+    esl_plan *plan; /* the exact convention's layer plan, else NULL */
+} item;
+
 static int run_flops(const cli_command *cmd, int argc, char **argv)
 {
     static const int64_t grid_sides[] = {256, 512, 768, 1024};
@@ -309,7 +310,8 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
         a.convention = ESL_CONVENTION_EXACT;
 
     esl_model **models = NULL;
-    size_t n_models = 0;
+    size_t n_models = 0, n_items = 0;
+    item *items = NULL;
     char *uncounted_text = NULL;
     int status = load_models(&a, &models, &n_models, &uncounted_text);
     uncounted = uncounted_text != NULL ? json_loads(uncounted_text, 0, NULL) : NULL;
@@ -329,92 +331,69 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
     }
 
     size_t n_sizes = a.sweep ? 4 : 1, n_steps = a.sweep ? 5 : 1;
+    size_t per_model = n_sizes * n_steps;
+    n_items = n_models * per_model;
     int single = n_models == 1 && !a.sweep;
-    /* Every row is counted once before any is printed: an error (an
-     * overflow at the sweep's largest size, say) leaves stdout empty rather
-     * than a header and half a table. */
-    for (size_t mi = 0; mi < n_models; mi++)
-        for (size_t si = 0; si < n_sizes; si++)
-            for (size_t ti = 0; ti < n_steps; ti++) {
-                esl_request req = {
-                    .height = a.sweep ? grid_sides[si] : a.height,
-                    .width = a.sweep ? grid_sides[si] : a.width,
-                    .steps = a.sweep ? grid_steps[ti] : a.steps,
-                    .prompts = a.prompts, .cfg = a.cfg, .text_tokens = a.text_tokens,
-                };
-                esl_flops f;
-                esl_plan *plan = NULL;
-                /* a model without paper terms is counted exactly (said below) */
-                esl_convention pre = !a.have_convention && a.diffusers == NULL &&
-                                             exact_only(models[mi])
-                                         ? ESL_CONVENTION_EXACT
-                                         : a.convention;
-                if ((status = esl_flops_count(&f, models[mi], &req, pre)) != ESL_OK ||
-                    (pre == ESL_CONVENTION_EXACT &&
-                     (status = esl_plan_build(&plan, models[mi], &req)) != ESL_OK)) {
-                    rc = cli_fail(status);
-                    goto done;
-                }
-                esl_plan_free(plan);
-            }
+    /* Every row is counted before any is printed: an error (an overflow at
+     * the sweep's largest size, say) leaves stdout empty rather than a
+     * header and half a table. */
+    items = calloc(n_items ? n_items : 1, sizeof *items);
+    if (items == NULL) {
+        rc = cli_fail(ESL_ENOMEM);
+        goto done;
+    }
+    for (size_t i = 0; i < n_items; i++) {
+        item *it = &items[i];
+        size_t mi = i / per_model, si = i % per_model / n_steps, ti = i % n_steps;
+        it->model = models[mi];
+        it->req = (esl_request){
+            .height = a.sweep ? grid_sides[si] : a.height,
+            .width = a.sweep ? grid_sides[si] : a.width,
+            .steps = a.sweep ? grid_steps[ti] : a.steps,
+            .prompts = a.prompts, .cfg = a.cfg, .text_tokens = a.text_tokens,
+        };
+        /* a model without paper terms is counted exactly (said below) */
+        it->exact_only = !a.have_convention && a.diffusers == NULL && exact_only(it->model);
+        it->conv = it->exact_only ? ESL_CONVENTION_EXACT : a.convention;
+        if ((status = esl_flops_count(&it->f, it->model, &it->req, it->conv)) != ESL_OK ||
+            (it->conv == ESL_CONVENTION_EXACT &&
+             (status = esl_plan_build(&it->plan, it->model, &it->req)) != ESL_OK)) {
+            rc = cli_fail(status);
+            goto done;
+        }
+    }
     json_t *array = json_array();
     if (a.format != FORMAT_JSON && !(single && a.format == FORMAT_TABLE))
         print_row_header(a.format);
-    for (size_t mi = 0; mi < n_models; mi++) {
-        esl_convention conv = a.convention;
-        if (!a.have_convention && a.diffusers == NULL && exact_only(models[mi])) {
-            conv = ESL_CONVENTION_EXACT;
+    for (size_t i = 0; i < n_items; i++) {
+        const item *it = &items[i];
+        if (it->exact_only && i % per_model == 0)
             cli_error("flops: %s has no paper-convention terms: counting it in the exact convention",
-                      models[mi]->name);
-        }
-        for (size_t si = 0; si < n_sizes; si++) {
-            for (size_t ti = 0; ti < n_steps; ti++) {
-                esl_request req = {
-                    .height = a.sweep ? grid_sides[si] : a.height,
-                    .width = a.sweep ? grid_sides[si] : a.width,
-                    .steps = a.sweep ? grid_steps[ti] : a.steps,
-                    .prompts = a.prompts, .cfg = a.cfg, .text_tokens = a.text_tokens,
-                };
-                esl_flops f;
-                if ((status = esl_flops_count(&f, models[mi], &req, conv)) != ESL_OK) {
-                    rc = cli_fail(status);
-                    json_decref(array);
-                    goto done;
-                }
-                esl_plan *plan = NULL;
-                if (conv == ESL_CONVENTION_EXACT &&
-                    (status = esl_plan_build(&plan, models[mi], &req)) != ESL_OK) {
-                    rc = cli_fail(status);
-                    json_decref(array);
-                    goto done;
-                }
-                if (a.format == FORMAT_JSON) {
-                    json_t *o = result_json(models[mi], &req, &f, plan);
-                    if (plan != NULL)
-                        add_breakdown(o, plan);
-                    if (uncounted != NULL)
-                        json_object_set(o, "uncounted", uncounted);
-                    json_array_append_new(array, o);
-                } else if (single && a.format == FORMAT_TABLE) {
-                    print_breakdown(models[mi], &req, &f, plan);
-                } else {
-                    print_row(a.format, models[mi], &req, &f);
-                }
-                esl_plan_free(plan);
-            }
+                      it->model->name);
+        if (a.format == FORMAT_JSON) {
+            json_t *o = result_json(it->model, &it->req, &it->f, it->plan);
+            if (it->plan != NULL)
+                add_breakdown(o, it->plan);
+            if (uncounted != NULL)
+                json_object_set(o, "uncounted", uncounted);
+            json_array_append_new(array, o);
+        } else if (single && a.format == FORMAT_TABLE) {
+            print_breakdown(it->model, &it->req, &it->f, it->plan);
+        } else {
+            print_row(a.format, it->model, &it->req, &it->f);
         }
     }
     if (a.format == FORMAT_JSON) {
         json_t *doc = single ? json_incref(json_array_get(array, 0)) : json_incref(array);
-        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-        if (text != NULL)
-            puts(text);
-        free(text);
+        emit_json(doc);
         json_decref(doc);
     }
     json_decref(array);
     rc = EXIT_OK;
 done:
+    for (size_t i = 0; items != NULL && i < n_items; i++)
+        esl_plan_free(items[i].plan);
+    free(items);
     for (size_t i = 0; i < n_models; i++)
         esl_model_free(models[i]);
     free(models);
@@ -425,8 +404,7 @@ done:
 const cli_command cmd_flops = {
     "flops", run_flops, "count the FLOPs of generating images with a model",
     "(--model NAME | --arch FILE | --from-diffusers DIR) (--height H --width W | --sweep) "
-    "[--steps T] [--cfg] [--prompts N] [--text-tokens N] [--convention paper|exact] "
-    "[--format table|csv|json]",
+    "[OPTIONS]",
     "Counts FLOPs (a multiply-add is 2) per Eq. 1 of Iyengar et al. 2026: text encoding once\n"
     "per prompt, the denoiser once per step (twice with --cfg), decoding once per image.\n"
     "FLOPs_cfg = N * T * denoise * 2^cfg is the regressor of the energy law.\n"

@@ -10,12 +10,13 @@
 #include <jansson.h>
 
 #include "commands.h"
+#include "emit.h"
 #include "esl/esl.h"
 
 enum { OPT_FORMAT = 'f' };
 
 static const cli_option options[] = {
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    CLI_GROUP("format"),
     {NULL, 0, NULL, NULL},
 };
 
@@ -37,17 +38,6 @@ static const char *peak(char *buf, size_t size, double x)
     return buf;
 }
 
-static void csv_text(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
 static json_t *opt_real(double x)
 {
     return x > 0 ? json_real(x) : json_null();
@@ -62,15 +52,12 @@ static void print_gpu(const esl_gpu_spec *g, cli_format fmt, json_t *array)
                peak(b[2], 32, g->fp16_tflops), peak(b[3], 32, g->bf16_tflops),
                peak(b[4], 32, g->fp8_tflops), g->mem_bw_gbs, g->mem_gb, g->tdp_w, g->idle_w);
     } else if (fmt == FORMAT_CSV) {
-        csv_text(g->name);
-        printf(",%g,%g,%g,%g,%g,%g,%g,%g,%g,", g->fp32_tflops, g->tf32_tflops, g->fp16_tflops,
+        emit_csv(g->name, ',');
+        printf("%g,%g,%g,%g,%g,%g,%g,%g,%g,", g->fp32_tflops, g->tf32_tflops, g->fp16_tflops,
                g->bf16_tflops, g->fp8_tflops, g->mem_bw_gbs, g->mem_gb, g->tdp_w, g->idle_w);
-        csv_text(g->device_names);
-        putchar(',');
-        csv_text(g->idle_status);
-        putchar(',');
-        csv_text(g->source);
-        putchar('\n');
+        emit_csv(g->device_names, ',');
+        emit_csv(g->idle_status, ',');
+        emit_csv(g->source, '\n');
     } else {
         json_t *o = json_object();
         json_object_set_new(o, "gpu", json_string(g->name));
@@ -139,12 +126,8 @@ static int run_gpus(const cli_command *cmd, int argc, char **argv)
     if (fmt == FORMAT_TABLE)
         printf("\nDense TFLOP/s (no sparsity); '-': no such precision. Sources and how each idle "
                "power was obtained: --format csv or json (data/gpu_peaks.csv).\n");
-    if (fmt == FORMAT_JSON) {
-        char *text = json_dumps(array, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-        if (text != NULL)
-            puts(text);
-        free(text);
-    }
+    if (fmt == FORMAT_JSON)
+        emit_json(array);
     json_decref(array);
     free(want);
     return EXIT_OK;
@@ -152,7 +135,7 @@ static int run_gpus(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cmd_gpus = {
     "gpus", run_gpus, "list the GPU table: peaks per precision, bandwidth, power, idle power",
-    "[NAME...] [--format table|csv|json]",
+    "[NAME...] [OPTIONS]",
     "The GPUs the law knows by their specifications (data/gpu_peaks.csv): dense peak\n"
     "TFLOP/s per precision, memory bandwidth and size, power limit and typical idle power,\n"
     "each with its source. NAME is matched forgivingly: a device name as nvidia-smi prints\n"

@@ -71,48 +71,6 @@ typedef struct args {
     cli_format format;
 } args;
 
-static int parse_label(args *a, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    if (eq == NULL || eq == arg) {
-        cli_error("option --label: '%s' is not KEY=VALUE", arg);
-        return EXIT_USAGE;
-    }
-    size_t klen = (size_t)(eq - arg);
-    for (size_t i = 0; i < klen; i++) {
-        char c = arg[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.')) {
-            cli_error("option --label: key '%.*s' may hold only letters, digits, '_', '-' and '.'",
-                      (int)klen, arg);
-            return EXIT_USAGE;
-        }
-    }
-    for (const unsigned char *v = (const unsigned char *)eq + 1; *v != '\0'; v++)
-        if (*v < 0x20 || *v == 0x7f) {
-            cli_error("option --label: the value of '%.*s' holds a control character (0x%02x)",
-                      (int)klen, arg, *v);
-            return EXIT_USAGE;
-        }
-    for (size_t i = 0; i < a->n_labels; i++)
-        if (strlen(a->labels[i].key) == klen && strncmp(a->labels[i].key, arg, klen) == 0) {
-            cli_error("option --label: key '%.*s' is given twice", (int)klen, arg);
-            return EXIT_USAGE;
-        }
-    if (a->n_labels == MAX_LABELS) {
-        cli_error("option --label: more than %d labels", MAX_LABELS);
-        return EXIT_USAGE;
-    }
-    /* Point into argv: the key is cut at '=' by a private copy. */
-    char *key = strndup(arg, klen);
-    if (key == NULL) {
-        cli_error("out of memory");
-        return EXIT_FAIL;
-    }
-    a->labels[a->n_labels++] = (esl_label){key, (char *)(eq + 1)};
-    return 0;
-}
-
 /* "fd:N" or "fd:N,M": descriptors 3 to 1023, not the same. */
 static int parse_control(args *a, const char *arg)
 {
@@ -153,7 +111,9 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_BUSY_IDLE: a->meter.idle_lenient = 1; return 0;
     case OPT_CONTROL: return parse_control(a, arg);
     case OPT_IDLE_W: a->have_idle_w = 1; return cli_double("idle-w", arg, 0.0, 1e6, &a->idle_w);
-    case OPT_LABEL: return parse_label(a, arg);
+    case OPT_LABEL:
+        return cli_key_value("label", arg, CLI_KV_WORD_KEY | CLI_KV_VISIBLE | CLI_KV_UNIQUE,
+                             a->labels, &a->n_labels, MAX_LABELS, "labels");
     case OPT_STORE: a->store = arg; return 0;
     case OPT_NO_STORE: a->no_store = 1; return 0;
     case OPT_TRACE: a->trace = arg; return 0;
@@ -826,12 +786,10 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
             exit_code = EXIT_FAIL;
         }
     }
-    if (rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST)) {
+    if (rec->flags & ESL_FLAGS_DOUBTFUL) {
         char flags[256];
         cli_error("measure: the energy is doubtful (%s): see docs/measurement.md",
-                  esl_flags_string(flags, sizeof flags,
-                                   rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT |
-                                                 ESL_FLAG_DEVICE_LOST)));
+                  esl_flags_string(flags, sizeof flags, rec->flags & ESL_FLAGS_DOUBTFUL));
     }
 out:
     for (size_t w = 0; w < ctl.n_runs; w++) {

@@ -14,7 +14,7 @@
 enum { OPT_FORMAT = 'f', OPT_NAME = 256 };
 
 static const cli_option options[] = {
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    CLI_GROUP("format"),
     {"name", OPT_NAME, "NAME", "models import: the name the imported model gets"},
     {NULL, 0, NULL, NULL},
 };

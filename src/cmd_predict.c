@@ -27,9 +27,7 @@ static const cli_option options[] = {
     {"model", OPT_MODEL, "NAME", "catalogue or imported model"},
     {"arch", OPT_ARCH, "FILE", "a model description file instead of --model"},
     {"from-diffusers", OPT_DIFFUSERS, "DIR", "a diffusers folder's config files instead of --model"},
-    {"height", OPT_HEIGHT, "H", "image height in pixels"},
-    {"width", OPT_WIDTH, "W", "image width in pixels"},
-    {"steps", OPT_STEPS, "T", "denoising steps (default 50)"},
+    CLI_GROUP("size"),
     {"cfg", OPT_CFG, NULL, "classifier-free guidance"},
     {"dtype", OPT_DTYPE, "D", "precision (default fp16)"},
     {"gpu", OPT_GPU, "GPU", "GPU (default A100)"},
@@ -42,7 +40,7 @@ static const cli_option options[] = {
     {"zone", OPT_ZONE, "CODE", "grid intensity of a zone: WORLD, US, DE, DEU, Germany, us-east-1, ... (--zone list)"},
     {"pue", OPT_PUE, "P", "data-centre power usage effectiveness (default 1)"},
     {"price", OPT_PRICE, "PER_KWH", "electricity price per kWh"},
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    CLI_GROUP("format"),
     {NULL, 0, NULL, NULL},
 };
 
@@ -93,6 +91,7 @@ typedef struct run {
     const args *a;
     const esl_law *law;
     const char *law_name;
+    const esl_provenance *prov; /* what every prediction rests on */
     const char *origin;   /* --configs file, or NULL */
     const char *zone_note;/* "WORLD 2024" or "given" */
     json_t *array;
@@ -102,11 +101,21 @@ typedef struct run {
 
 static void extrap_list(char *buf, size_t size, unsigned x, const char *sep)
 {
-    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu", "gpus"};
     buf[0] = '\0';
-    for (size_t i = 0; i < 7; i++)
-        if (x & (1u << i))
-            snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? sep : "", names[i]);
+    for (unsigned bit = 1; esl_extrap_name(bit) != NULL; bit <<= 1)
+        if (x & bit)
+            snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? sep : "",
+                     esl_extrap_name(bit));
+}
+
+/* The names of the bits of x, a JSON array. */
+static json_t *extrap_json(unsigned x)
+{
+    json_t *a = json_array();
+    for (unsigned bit = 1; esl_extrap_name(bit) != NULL; bit <<= 1)
+        if (x & bit)
+            json_array_append_new(a, json_string(esl_extrap_name(bit)));
+    return a;
 }
 
 static void print_single(const run *r, const esl_row *row, const esl_prediction *p,
@@ -192,32 +201,24 @@ static json_t *prediction_json(const run *r, const esl_row *row, const esl_predi
     json_object_set_new(o, "kwh_total", json_real(p->energy_j / 3.6e6));
     json_object_set_new(o, "energy_kind", json_string("dynamic"));
     double n = (double)row->prompts;
-    json_object_set_new(o, "time_s", law_cli_real(p->time_s));
-    json_object_set_new(o, "time_lo_s", law_cli_real(p->time_lo_s));
-    json_object_set_new(o, "time_hi_s", law_cli_real(p->time_hi_s));
-    json_object_set_new(o, "time_per_image_s", law_cli_real(p->time_s / n));
-    json_object_set_new(o, "images_per_hour_per_gpu", law_cli_real(3600.0 * n / p->time_s));
-    json_object_set_new(o, "idle_w", law_cli_real(p->idle_w));
-    json_object_set_new(o, "total_j", law_cli_real(p->total_j));
-    json_object_set_new(o, "total_lo_j", law_cli_real(p->total_lo_j));
-    json_object_set_new(o, "total_hi_j", law_cli_real(p->total_hi_j));
-    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu", "gpus"};
-    json_t *tex = json_array();
-    for (size_t i = 0; i < 7 && isfinite(p->time_s); i++)
-        if (p->time_extrapolated & (1u << i))
-            json_array_append_new(tex, json_string(names[i]));
-    json_object_set_new(o, "time_extrapolated", tex);
+    json_object_set_new(o, "time_s", emit_real(p->time_s));
+    json_object_set_new(o, "time_lo_s", emit_real(p->time_lo_s));
+    json_object_set_new(o, "time_hi_s", emit_real(p->time_hi_s));
+    json_object_set_new(o, "time_per_image_s", emit_real(p->time_s / n));
+    json_object_set_new(o, "images_per_hour_per_gpu", emit_real(3600.0 * n / p->time_s));
+    json_object_set_new(o, "idle_w", emit_real(p->idle_w));
+    json_object_set_new(o, "total_j", emit_real(p->total_j));
+    json_object_set_new(o, "total_lo_j", emit_real(p->total_lo_j));
+    json_object_set_new(o, "total_hi_j", emit_real(p->total_hi_j));
+    json_object_set_new(o, "time_extrapolated",
+                        extrap_json(isfinite(p->time_s) ? p->time_extrapolated : 0));
     json_object_set_new(o, "pue", json_real(a->pue));
     json_object_set_new(o, "gco2e", a->have_grid || a->zone ? json_real(fp->gco2e) : json_null());
     json_object_set_new(o, "cost", a->have_price ? json_real(fp->cost) : json_null());
-    json_t *ex = json_array();
-    for (size_t i = 0; i < 7; i++)
-        if (p->extrapolated & (1u << i))
-            json_array_append_new(ex, json_string(names[i]));
-    json_object_set_new(o, "extrapolated", ex);
+    json_object_set_new(o, "extrapolated", extrap_json(p->extrapolated));
     if (row->present & ESL_ROW_ENERGY)
         json_object_set_new(o, "measured_j", json_real(row->energy_j));
-    predict_provenance(o, r->law, r->law_name, r->grid, a->have_grid ? a->grid : NAN);
+    predict_provenance(o, r->prov);
     return o;
 }
 
@@ -267,14 +268,12 @@ static int predict_row(void *ctx, const esl_row *row)
     esl_footprint_of(&fp, isfinite(p.total_j) ? p.total_j : p.energy_j, a->pue, a->grid, a->price);
     esl_fleet fleet;
     int have_fleet = a->rate > 0 && r->origin == NULL;
-    if (have_fleet && !isfinite(p.time_s)) {
-        cli_error("predict: --rate needs a time per image: the law was trained on no row with a "
-                  "duration (docs/law.md)");
+    if (have_fleet && (rc = esl_fleet_for(&fleet, a->rate, row, &p, a->pue, a->grid, a->price)) ==
+                          ESL_EUNSUPPORTED) {
+        cli_error("predict: --rate needs a time per image: %s", esl_error_last());
         return -EXIT_USAGE;
     }
-    if (have_fleet && (rc = esl_fleet_plan(&fleet, a->rate, (double)row->prompts, p.time_s,
-                                           p.energy_j, isfinite(p.idle_w) ? p.idle_w : 0.0,
-                                           row->num_gpus, a->pue, a->grid, a->price)) != ESL_OK)
+    if (have_fleet && rc != ESL_OK)
         return -cli_fail(rc);
     if (a->format == FORMAT_JSON) {
         json_t *o = prediction_json(r, row, &p, &fp);
@@ -424,11 +423,10 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
                        : esl_law_builtin(&law, ESL_CONVENTION_PAPER, a.form);
     if (status != ESL_OK)
         return cli_fail(status);
-    char builtin_name[96];
-    snprintf(builtin_name, sizeof builtin_name, "built-in %s form, %s", law->form,
-             strcmp(law->form, "by-kind") == 0 ? "paper A100 + ML.ENERGY A100/H100 data"
-                                               : "paper A100 data");
-    run r = {.a = &a, .law = law, .law_name = a.law ? a.law : builtin_name,
+    esl_provenance prov;
+    esl_provenance_of(&prov, law, a.law, a.zone != NULL ? &zone_grid : NULL,
+                      a.have_grid ? a.grid : NAN);
+    run r = {.a = &a, .law = law, .prov = &prov, .law_name = prov.law,
              .zone_note = zone_note, .array = json_array(),
              .grid = a.zone != NULL ? &zone_grid : NULL};
     if (a.configs == NULL) {
@@ -466,7 +464,7 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
         esl_model_free(arch);
     }
     if (rc == 0 && a.format == FORMAT_JSON)
-        law_cli_dump(a.configs ? r.array : json_array_get(r.array, 0));
+        emit_json(a.configs ? r.array : json_array_get(r.array, 0));
     json_decref(r.array);
     esl_law_free(law);
     return rc;
@@ -474,9 +472,8 @@ static int run_predict(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cmd_predict = {
     "predict", run_predict, "predict the energy, carbon and cost of generating images",
-    "[--law FILE] (--model NAME | --arch FILE | --from-diffusers DIR) --height H --width W [--steps T] [--cfg] "
-    "[--dtype D] [--gpu G] [--prompts N] [--batch B] [--form F] [--grid G | --zone CODE] [--pue P] [--price X] "
-    "[--format table|csv|json]\n       esl predict [--law FILE] --configs FILE|- [...]",
+    "[--law FILE] (--model NAME | --arch FILE | --from-diffusers DIR) --height H --width W "
+    "[OPTIONS]\n       esl predict [--law FILE] --configs FILE|- [...]",
     "Energy in joules with a 95% prediction interval (t quantile on the law's residual\n"
     "degrees of freedom, from the coefficient covariance, the model's own residual variance\n"
     "and, for a model the law was not trained on, the between-model variance).\n"

@@ -156,7 +156,7 @@ static void section_provenance(const report_ctx *r, const args *a)
     static const char *const grid_keys[] = {"zone", "grid_gco2e_per_kwh", "grid_year",
                                             "grid_source"};
     json_t *o = json_object();
-    predict_provenance(o, r->law, r->law_name, NULL, NAN);
+    predict_provenance(o, r->prov);
     for (size_t k = 0; k < sizeof grid_keys / sizeof grid_keys[0]; k++)
         json_object_del(o, grid_keys[k]);
     json_object_set_new(o, "data", json_string(a->law.data ? a->law.data : r->ds->origin));
@@ -305,12 +305,10 @@ static int run_report(const cli_command *cmd, int argc, char **argv)
         esl_dataset_free(ds);
         return cli_fail(status);
     }
-    char builtin_name[96];
-    snprintf(builtin_name, sizeof builtin_name, "built-in %s form, %s", law->form,
-             strcmp(law->form, "by-kind") == 0 ? "paper A100 + ML.ENERGY A100/H100 data"
-                                               : "paper A100 data");
-    report_ctx r = {.dir = dir, .ds = ds, .law = law,
-                    .law_name = a.law_file ? a.law_file : builtin_name, .fit = a.law.fit};
+    esl_provenance prov; /* the built-in law is described as esl predict describes it */
+    esl_provenance_of(&prov, law, a.law_file, NULL, NAN);
+    report_ctx r = {.dir = dir, .ds = ds, .law = law, .law_name = prov.law, .prov = &prov,
+                    .fit = a.law.fit};
     r.fit.form = law->form;
     cli_file out;
     if (mkdtemp(dir) == NULL) {

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "emit.h"
 #include "commands.h"
 #include "esl/esl.h"
 #include "record_json.h"
@@ -62,59 +63,13 @@ static int on_option(void *ctx, int key, const char *arg)
         return cli_format_parse(arg, &a->format);
     case OPT_FROM: a->from = arg; return 0;
     case OPT_OUTPUT: a->output = arg; return 0;
-    case OPT_LABEL: {
-        const char *eq = strchr(arg, '=');
-        if (eq == NULL || eq == arg || strcspn(arg, " \t\n") < (size_t)(eq - arg)) {
-            cli_error("option --label: '%s' is not KEY=VALUE (a key without spaces)", arg);
-            return EXIT_USAGE;
-        }
-        if (a->n_labels == MAX_WHERE) {
-            cli_error("option --label: more than %d labels", MAX_WHERE);
-            return EXIT_USAGE;
-        }
-        char *k = strndup(arg, (size_t)(eq - arg));
-        if (k == NULL)
-            return EXIT_FAIL;
-        a->labels[a->n_labels++] = (esl_label){k, (char *)(eq + 1)};
-        return 0;
-    }
-    case OPT_WHERE: {
-        const char *eq = strchr(arg, '=');
-        if (eq == NULL || eq == arg) {
-            cli_error("option --where: '%s' is not KEY=VALUE", arg);
-            return EXIT_USAGE;
-        }
-        if (a->n_where == MAX_WHERE) {
-            cli_error("option --where: more than %d conditions", MAX_WHERE);
-            return EXIT_USAGE;
-        }
-        char *k = strndup(arg, (size_t)(eq - arg));
-        if (k == NULL)
-            return EXIT_FAIL;
-        a->where[a->n_where++] = (esl_label){k, (char *)(eq + 1)};
-        return 0;
-    }
+    case OPT_LABEL:
+        return cli_key_value("label", arg, CLI_KV_BLANKLESS, a->labels, &a->n_labels, MAX_WHERE,
+                             "labels");
+    case OPT_WHERE:
+        return cli_key_value("where", arg, 0, a->where, &a->n_where, MAX_WHERE, "conditions");
     }
     return EXIT_USAGE;
-}
-
-/* A CSV field: quoted when it holds a comma, quote or line break. */
-static void csv_field(const char *s, char sep)
-{
-    if (s == NULL)
-        s = "";
-    if (strpbrk(s, ",\"\r\n") != NULL) {
-        putchar('"');
-        for (const char *p = s; *p; p++) {
-            if (*p == '"')
-                putchar('"');
-            putchar(*p);
-        }
-        putchar('"');
-    } else {
-        fputs(s, stdout);
-    }
-    putchar(sep);
 }
 
 /* `s` with control characters written as \xNN, so that a stored label
@@ -181,8 +136,7 @@ static json_t *run_json(const esl_run *r, int with_samples)
 
 static void print_json(json_t *o)
 {
-    json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    putchar('\n');
+    emit_json(o);
     json_decref(o);
 }
 
@@ -209,9 +163,9 @@ static void list(const esl_run *runs, size_t n, cli_format fmt)
         if (fmt == FORMAT_CSV) {
             printf("%" PRId64 ",%s,%d,%.17g,%.17g,%.17g,%.17g,", r->id, r->started, r->exit_status,
                    rec->duration_s, rec->energy_j, rec->idle_w, rec->dynamic_j);
-            csv_field(flags, ',');
-            csv_field(labels, ',');
-            csv_field(r->command, '\n');
+            emit_csv(flags, ',');
+            emit_csv(labels, ',');
+            emit_csv(r->command, '\n');
         } else {
             printf("%5" PRId64 "  %-20s %4d %10.3f %12.3f %8.2f %12.3f  %-16s %s\n", r->id,
                    r->started, r->exit_status, rec->duration_s, rec->energy_j, rec->idle_w,
@@ -267,66 +221,17 @@ static void show(const esl_run *r, cli_format fmt)
     }
 }
 
-/* The dataset columns every exported run needs as labels. */
-static const char *const required_labels[] = {"model", "dtype", "cfg", "height", "width", "steps",
-                                              "prompts"};
-
-/* Rows of the law's dataset; runs that cannot be rows are skipped, saying why. */
+/* Rows of the law's dataset (esl_run_row_of); runs that cannot be rows are
+ * skipped, saying why. */
 static void export(const esl_run *runs, size_t n)
 {
-    printf("model,gpu,dtype,cfg,height,width,steps,prompts,energy_j,batch_size,energy_kind,"
-           "duration_s,idle_w,source\n");
+    esl_row_write_header(stdout);
     for (size_t i = 0; i < n; i++) {
-        const esl_run *r = &runs[i];
-        const esl_record *rec = r->record;
-        const char *missing = NULL;
-        for (size_t k = 0; k < sizeof required_labels / sizeof required_labels[0]; k++)
-            if (esl_run_label(r, required_labels[k]) == NULL && missing == NULL)
-                missing = required_labels[k];
-        if (missing != NULL) {
-            cli_error("runs export: run %" PRId64 " skipped: no label '%s'", r->id, missing);
-            continue;
-        }
-        if (r->exit_status != 0) {
-            cli_error("runs export: run %" PRId64 " skipped: its command exited with %d", r->id,
-                      r->exit_status);
-            continue;
-        }
-        unsigned doubtful = rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST);
-        if (doubtful) {
-            char flags[256];
-            cli_error("runs export: run %" PRId64 " skipped: flagged %s", r->id,
-                      esl_flags_string(flags, sizeof flags, doubtful));
-            continue;
-        }
-        if (!(rec->dynamic_j > 0.0)) {
-            /* A dataset row needs positive energy (the law takes its log). */
-            cli_error("runs export: run %" PRId64 " skipped: dynamic energy %.6g J is not positive "
-                      "(idle %.6g W over %.6g s)", r->id, rec->dynamic_j, rec->idle_w, rec->duration_s);
-            continue;
-        }
-        const char *gpu = esl_run_label(r, "gpu");
-        if (gpu == NULL)
-            gpu = rec->n_devices > 0 ? rec->devices[0].info.name : "";
-        const char *batch = esl_run_label(r, "batch_size");
-        csv_field(esl_run_label(r, "model"), ',');
-        csv_field(gpu, ',');
-        csv_field(esl_run_label(r, "dtype"), ',');
-        csv_field(esl_run_label(r, "cfg"), ',');
-        csv_field(esl_run_label(r, "height"), ',');
-        csv_field(esl_run_label(r, "width"), ',');
-        csv_field(esl_run_label(r, "steps"), ',');
-        csv_field(esl_run_label(r, "prompts"), ',');
-        if (runs_is_imported(r)) {
-            /* another tool's total energy; the law subtracts idle power itself */
-            printf("%.17g,", rec->energy_j);
-            csv_field(batch ? batch : "1", ',');
-            printf("total,%.17g,,esl-run:%" PRId64 "\n", rec->duration_s, r->id);
-            continue;
-        }
-        printf("%.17g,", rec->dynamic_j);
-        csv_field(batch ? batch : "1", ',');
-        printf("dynamic,%.17g,%.17g,esl-run:%" PRId64 "\n", rec->duration_s, rec->idle_w, r->id);
+        esl_run_row rr;
+        if (esl_run_row_of(&rr, &runs[i]) != ESL_OK)
+            cli_error("runs export: run %" PRId64 " skipped: %s", runs[i].id, esl_error_last());
+        else
+            esl_row_write(stdout, &rr.row);
     }
 }
 

@@ -9,27 +9,15 @@
 #include "commands.h"
 #include "law_cli.h"
 
-enum {
-    OPT_DATA = 'd', OPT_SPLIT = 's', OPT_FORMAT = 'f', OPT_ARCH = 'a',
-    OPT_SEED = 256, OPT_EXPAND, OPT_RESPONSE, OPT_WHERE, OPT_BASELINE, OPT_TERMS, OPT_WEIGHTED, OPT_ROBUST, OPT_CONVENTION,
-    OPT_FORMS,
-};
+enum { OPT_SPLIT = 's', OPT_FORMAT = 'f', OPT_SEED = 256, OPT_FORMS };
 
 static const cli_option options[] = {
-    {"data", OPT_DATA, "FILE", "the dataset (CSV); '-' reads standard input; repeat to join files"},
+    CLI_GROUP("data"),
     {"split", OPT_SPLIT, "S", "kfold:K, leave-out:model, leave-out:gpu, batch-above:B or train=A,B:test=C"},
     {"forms", OPT_FORMS, "F,..", "forms to compare: paper (default), per-image, roofline, by-kind"},
     {"seed", OPT_SEED, "N", "seed of the k-fold shuffle (default 1)"},
-    {"where", OPT_WHERE, "COL=V,..", "keep rows whose model, gpu or dtype is listed (repeatable)"},
-    {"baseline", OPT_BASELINE, "COL=LEVEL", "baseline level: gpu=A100 and dtype=fp16 by default"},
-    {"terms", OPT_TERMS, "SPEC", "switch terms off or on: -res, -dtype, -gpu, -flops; by-kind: +attn, +conv, +bytes"},
-    {"response", OPT_RESPONSE, "R", "energy (default) or time: a law of the rows' duration_s"},
-    {"expand-prompts", OPT_EXPAND, "N,..", "copy each row to these prompt counts, energy scaled (the paper's 25,50,100 runs)"},
-    {"weighted", OPT_WEIGHTED, NULL, "weighted least squares, weights = prompts per row"},
-    {"robust", OPT_ROBUST, NULL, "robust fit (bisquare)"},
-    {"arch", OPT_ARCH, "FILE", "a model description for a model the catalogue lacks"},
-    {"convention", OPT_CONVENTION, "C", "FLOP convention: paper (default) or exact"},
-    {"format", OPT_FORMAT, "F", "output: table (default), csv or json"},
+    CLI_GROUP("fit"),
+    CLI_GROUP("format"),
     {NULL, 0, NULL, NULL},
 };
 
@@ -44,29 +32,28 @@ typedef struct args {
     cli_format format;
 } args;
 
-/* --forms paper,per-image,roofline: each known, none twice. */
+/* --forms paper,per-image,roofline: each known (the form table), none twice. */
 static int parse_forms(args *a, const char *arg)
 {
-    static const char *const all[] = {"paper", "per-image", "roofline", "by-kind"};
+    char list[128];
+    snprintf(list, sizeof list, "%s", arg);
     a->n_forms = 0;
-    for (const char *p = arg; *p != '\0';) {
-        size_t len = strcspn(p, ",");
-        const char *name = NULL;
-        for (size_t i = 0; i < MAX_FORMS && name == NULL; i++)
-            if (strlen(all[i]) == len && strncmp(all[i], p, len) == 0)
-                name = all[i];
-        if (name == NULL) {
-            cli_error("option --forms: unknown form '%.*s' (forms: %s)", (int)len, p,
-                      esl_law_forms());
+    for (char *save = NULL, *name = strtok_r(list, ",", &save); name != NULL;
+         name = strtok_r(NULL, ",", &save)) {
+        esl_law_form f;
+        if (esl_law_form_parse(&f, name) != ESL_OK) {
+            cli_error("option --forms: %s", esl_error_last());
             return EXIT_USAGE;
         }
+        const char *known = esl_law_form_get(f)->name;
         for (size_t i = 0; i < a->n_forms; i++)
-            if (a->forms[i] == name) {
-                cli_error("option --forms: form '%s' appears twice", name);
+            if (a->forms[i] == known) {
+                cli_error("option --forms: form '%s' appears twice", known);
                 return EXIT_USAGE;
             }
-        a->forms[a->n_forms++] = name;
-        p += len + (p[len] == ',');
+        if (a->n_forms == MAX_FORMS)
+            break;
+        a->forms[a->n_forms++] = known;
     }
     if (a->n_forms == 0) {
         cli_error("option --forms: no form given (forms: %s)", esl_law_forms());
@@ -79,25 +66,12 @@ static int on_option(void *ctx, int key, const char *arg)
 {
     args *a = ctx;
     switch (key) {
-    case OPT_DATA: return law_cli_data(&a->law, arg);
-    case OPT_ARCH: a->law.arch = arg; return 0;
     case OPT_SPLIT: a->split = arg; return 0;
     case OPT_SEED: return cli_int("seed", arg, 0, INT64_C(4294967295), &a->seed);
     case OPT_FORMS: return parse_forms(a, arg);
-    case OPT_WHERE: return law_cli_where(&a->law, arg);
-    case OPT_BASELINE: return law_cli_baseline(&a->law, arg);
-    case OPT_TERMS: return law_cli_terms(&a->law, arg);
-    case OPT_EXPAND: return law_cli_expand(&a->law, arg);
-    case OPT_RESPONSE: return law_cli_response(&a->law, arg);
-    case OPT_WEIGHTED: a->law.fit.method = ESL_FIT_WEIGHTED; return 0;
-    case OPT_ROBUST: a->law.fit.method = ESL_FIT_ROBUST; return 0;
-    case OPT_CONVENTION: {
-        int rc = esl_convention_parse(&a->law.convention, arg);
-        return rc == ESL_OK ? 0 : cli_fail(rc);
-    }
     case OPT_FORMAT: return cli_format_parse(arg, &a->format);
     }
-    return EXIT_USAGE;
+    return law_cli_option(&a->law, key, arg);
 }
 
 /* A metric for a table or CSV: "-" when undefined, never NaN. */
@@ -113,14 +87,14 @@ static const char *num(char *buf, size_t size, const char *fmt, double x)
 static json_t *score_json(const esl_score *s)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "r2_log", law_cli_real(s->r2_log));
-    json_object_set_new(o, "r2_lin", law_cli_real(s->r2_lin));
-    json_object_set_new(o, "mae_j", law_cli_real(s->mae_j));
-    json_object_set_new(o, "mape_pct", law_cli_real(s->mape_pct));
-    json_object_set_new(o, "rmse_log", law_cli_real(s->rmse_log));
-    json_object_set_new(o, "pearson", law_cli_real(s->pearson));
-    json_object_set_new(o, "spearman", law_cli_real(s->spearman));
-    json_object_set_new(o, "coverage_pct", law_cli_real(s->coverage_pct));
+    json_object_set_new(o, "r2_log", emit_real(s->r2_log));
+    json_object_set_new(o, "r2_lin", emit_real(s->r2_lin));
+    json_object_set_new(o, "mae_j", emit_real(s->mae_j));
+    json_object_set_new(o, "mape_pct", emit_real(s->mape_pct));
+    json_object_set_new(o, "rmse_log", emit_real(s->rmse_log));
+    json_object_set_new(o, "pearson", emit_real(s->pearson));
+    json_object_set_new(o, "spearman", emit_real(s->spearman));
+    json_object_set_new(o, "coverage_pct", emit_real(s->coverage_pct));
     return o;
 }
 
@@ -347,7 +321,7 @@ static int run_validate(const cli_command *cmd, int argc, char **argv)
         summary(res[0].v, &res[0].mean);
         if (a.format == FORMAT_JSON) {
             json_t *doc = validation_json(res[0].v, &res[0].mean);
-            law_cli_dump(doc);
+            emit_json(doc);
             json_decref(doc);
         } else {
             print_rows(res[0].v, &res[0].mean, a.format);
@@ -360,7 +334,7 @@ static int run_validate(const cli_command *cmd, int argc, char **argv)
     esl_dataset_free(ds);
     if (rc == 0 && a.format == FORMAT_JSON) {
         json_t *doc = side_by_side_json(res, a.n_forms);
-        law_cli_dump(doc);
+        emit_json(doc);
         json_decref(doc);
     } else if (rc == 0) {
         print_side_by_side(res, a.n_forms, a.format);
@@ -372,8 +346,7 @@ static int run_validate(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cmd_validate = {
     "validate", run_validate, "validate the energy law on held-out rows",
-    "--data FILE|- --split kfold:K|leave-out:model|leave-out:gpu|train=A,B:test=C [--seed N] "
-    "[--forms F,..] [--format table|csv|json]",
+    "--data FILE|- --split S [OPTIONS]",
     "Fits the law on the training rows of each fold and scores it on the held-out rows:\n"
     "R2 of ln E and of E, MAE (J), MAPE (%), RMSE of ln E, Pearson and Spearman correlation\n"
     "of measured and predicted energy (paper section 4.2). With several --forms, the forms\n"

@@ -10,6 +10,26 @@
 
 #include "law_cli.h"
 
+int law_cli_option(law_cli_opts *o, int key, const char *arg)
+{
+    switch (key) {
+    case LAW_OPT_DATA: return law_cli_data(o, arg);
+    case LAW_OPT_ARCH: o->arch = arg; return 0;
+    case LAW_OPT_WHERE: return law_cli_where(o, arg);
+    case LAW_OPT_BASELINE: return law_cli_baseline(o, arg);
+    case LAW_OPT_TERMS: return law_cli_terms(o, arg);
+    case LAW_OPT_EXPAND: return law_cli_expand(o, arg);
+    case LAW_OPT_RESPONSE: return law_cli_response(o, arg);
+    case LAW_OPT_WEIGHTED: o->fit.method = ESL_FIT_WEIGHTED; return 0;
+    case LAW_OPT_ROBUST: o->fit.method = ESL_FIT_ROBUST; return 0;
+    case LAW_OPT_CONVENTION: {
+        int rc = esl_convention_parse(&o->convention, arg);
+        return rc == ESL_OK ? 0 : cli_fail(rc);
+    }
+    }
+    return LAW_CLI_NOT_MINE;
+}
+
 int law_cli_baseline(law_cli_opts *o, const char *arg)
 {
     if (strncmp(arg, "gpu=", 4) == 0 && arg[4] != '\0')
@@ -175,11 +195,9 @@ static void print_list(const char *label, char *const *list, size_t n, const cha
 void law_cli_print(const esl_law *law)
 {
     const esl_law_training *t = &law->training;
-    const char *what = strcmp(law->form, "paper") == 0       ? " (Eq. 3/4)"
-                       : strcmp(law->form, "per-image") == 0 ? " (energy per image)"
-                                                             : " (nonlinear, energy per image)";
-    printf("law: %s form%s, %s fit, FLOPs in the %s convention\n", law->form, what,
-           strcmp(law->form, "roofline") == 0 || strcmp(law->form, "by-kind") == 0 ? "log-space nonlinear" : esl_fit_method_name(law->method),
+    const esl_law_form_info *form = esl_law_form_get(law->form_id);
+    printf("law: %s form (%s), %s fit, FLOPs in the %s convention\n", form->name, form->note,
+           form->nonlinear ? "log-space nonlinear" : esl_fit_method_name(law->method),
            esl_convention_name(law->convention));
     printf("trained on %zu rows\n", t->n_rows);
     print_list("models", t->models, t->n_models, NULL);
@@ -227,15 +245,3 @@ void law_cli_print(const esl_law *law)
     }
 }
 
-json_t *law_cli_real(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
-
-void law_cli_dump(json_t *doc)
-{
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    if (text != NULL)
-        puts(text);
-    free(text);
-}

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "emit.h"
 #include "esl/esl.h"
 
 /* Options common to the commands that fit a law. */
@@ -24,6 +25,18 @@ typedef struct law_cli_opts {
     int64_t expand[16];          /* --expand-prompts N,..: the rows copied to each N */
     size_t n_expand;
 } law_cli_opts;
+
+/* Keys of the shared option groups "data" and "fit" (options.c). */
+enum {
+    LAW_OPT_DATA = 'd', LAW_OPT_ARCH = 'a',
+    LAW_OPT_WHERE = 1024, LAW_OPT_BASELINE, LAW_OPT_TERMS, LAW_OPT_RESPONSE, LAW_OPT_EXPAND,
+    LAW_OPT_WEIGHTED, LAW_OPT_ROBUST, LAW_OPT_CONVENTION,
+};
+
+/* Handle an option of the "data" or "fit" group: 0 or an exit code, or
+ * LAW_CLI_NOT_MINE for a key of neither. */
+#define LAW_CLI_NOT_MINE (-2)
+int law_cli_option(law_cli_opts *o, int key, const char *arg);
 
 /* Handle --baseline COLUMN=LEVEL, --terms SPEC, --where SPEC (returns 0 or an exit code). */
 int law_cli_baseline(law_cli_opts *o, const char *arg);
@@ -49,11 +62,5 @@ int law_cli_filter(const law_cli_opts *o, int rc, esl_dataset *ds, esl_dataset *
 
 /* The law as a table on stdout. */
 void law_cli_print(const esl_law *law);
-
-/* A JSON real, or null for a number that is not finite. */
-json_t *law_cli_real(double x);
-
-/* Print a JSON document on stdout, indented, doubles with 17 digits. */
-void law_cli_dump(json_t *doc);
 
 #endif

@@ -4,6 +4,7 @@
  * come from one source. The build runs `esl help --man` for every command
  * (cmake/man.cmake) and installs the pages under share/man/man1.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -50,11 +51,22 @@ void cli_man(const cli_command *cmd, FILE *out)
     fputs("\n.SH SYNOPSIS\n.B esl ", out);
     roff(out, cmd->name);
     fputc('\n', out);
-    roff(out, cmd->usage);
+    char *synopsis = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&synopsis, &len);
+    if (mem != NULL) {
+        cli_synopsis(cmd, mem);
+        fclose(mem);
+    }
+    roff(out, synopsis != NULL ? synopsis : cmd->usage);
+    free(synopsis);
     fputs("\n.SH DESCRIPTION\n", out);
     roff(out, cmd->description != NULL ? cmd->description : cmd->summary);
     fputs("\n.SH OPTIONS\n", out);
-    for (const cli_option *o = cmd->options; o != NULL && o->name != NULL; o++) {
+    const cli_option *all[64];
+    size_t n_all = cli_options(cmd->options, all, 64);
+    for (size_t i = 0; i < n_all; i++) {
+        const cli_option *o = all[i];
         fputs(".TP\n", out);
         if (o->key > ' ' && o->key < 127)
             fprintf(out, ".BR \\-%c \", \" \\-\\-", o->key);

@@ -90,7 +90,7 @@ static size_t forms(const report_ctx *r, const char *out[2])
 {
     out[0] = r->law->form;
     out[1] = "paper";
-    return strcmp(r->law->form, "paper") == 0 ? 1 : 2;
+    return r->law->form_id == ESL_FORM_PAPER ? 1 : 2;
 }
 
 static void validation_header(const report_ctx *r)

@@ -37,6 +37,7 @@ typedef struct report_ctx {
     const esl_dataset *ds;
     const esl_law *law;       /* the law reported */
     const char *law_name;     /* its file, or the built-in law's description */
+    const esl_provenance *prov; /* what the law rests on (esl_provenance_of) */
     esl_fit_opts fit;         /* how validations and per-model laws are fitted */
     report_levels models, gpus;
 } report_ctx;

@@ -14,23 +14,8 @@
 #include <time.h>
 
 #include "cli.h"
+#include "emit.h"
 #include "runs_io.h"
-
-/* The shortest %g form that reads back to the same double. */
-static const char *shortest(char *buf, size_t size, double x)
-{
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, size, "%.*g", digits, x);
-        if (strtod(buf, NULL) == x)
-            break;
-    }
-    return buf;
-}
-
-int runs_is_imported(const esl_run *run)
-{
-    return run->record != NULL && run->record->meter == ESL_METER_IMPORTED;
-}
 
 int runs_import(const char *store_path, const char *from, const char *file,
                 const esl_label *labels, size_t n_labels)
@@ -44,32 +29,15 @@ int runs_import(const char *store_path, const char *from, const char *file,
     esl_import *imp = NULL;
     if ((rc = esl_import_read(&imp, file, fmt)) != ESL_OK)
         return cli_fail(rc);
-    esl_store_item *items = calloc(imp->n_runs, sizeof *items);
-    esl_label *merged = calloc(imp->n_runs * (n_labels + ESL_IMPORT_MAX_LABELS), sizeof *merged);
-    int64_t *ids = calloc(imp->n_runs, sizeof *ids);
+    int64_t *ids = calloc(imp->n_runs ? imp->n_runs : 1, sizeof *ids);
     esl_store *store = NULL;
     int exit_code = EXIT_FAIL;
-    if (items == NULL || merged == NULL || ids == NULL) {
+    if (ids == NULL) {
         cli_error("out of memory");
         goto out;
     }
-    for (size_t i = 0; i < imp->n_runs; i++) {
-        const esl_imported *r = &imp->runs[i];
-        esl_label *l = merged + i * (n_labels + ESL_IMPORT_MAX_LABELS);
-        size_t n = 0;
-        for (size_t k = 0; k < r->n_labels && k < ESL_IMPORT_MAX_LABELS; k++) {
-            int overridden = 0;
-            for (size_t u = 0; u < n_labels; u++)
-                overridden |= strcmp(labels[u].key, r->labels[k].key) == 0;
-            if (!overridden)
-                l[n++] = r->labels[k];
-        }
-        for (size_t u = 0; u < n_labels; u++)
-            l[n++] = labels[u];
-        items[i] = (esl_store_item){r->record, r->command, 0, l, n};
-    }
     if ((rc = esl_store_open(&store, store_path)) != ESL_OK ||
-        (rc = esl_store_put_many(store, ids, items, imp->n_runs)) != ESL_OK) {
+        (rc = esl_import_put(store, ids, imp, labels, n_labels)) != ESL_OK) {
         exit_code = cli_fail(rc);
         goto out;
     }
@@ -83,29 +51,8 @@ int runs_import(const char *store_path, const char *from, const char *file,
 out:
     esl_store_close(store);
     free(ids);
-    free(merged);
-    free(items);
     esl_import_free(imp);
     return exit_code;
-}
-
-/* A CSV field, quoted when it must be. */
-static void csv_cell(const char *s, char sep)
-{
-    if (s == NULL)
-        s = "";
-    if (strpbrk(s, ",\"\r\n") != NULL) {
-        putchar('"');
-        for (; *s; s++) {
-            if (*s == '"')
-                putchar('"');
-            putchar(*s);
-        }
-        putchar('"');
-    } else {
-        fputs(s, stdout);
-    }
-    putchar(sep);
 }
 
 /* The grid zone of a run: its label zone, else WORLD. */
@@ -139,40 +86,40 @@ void runs_export_codecarbon(const esl_run *runs, size_t n)
         int have_zone = run_grid(r, &g);
         double kwh = rec->energy_j / 3.6e6;
         double kg = have_zone >= 0 ? kwh * g.gco2e_per_kwh / 1000.0 : NAN;
-        csv_cell(stamp, ',');
-        csv_cell(project ? project : "esl", ',');
-        csv_cell(run_id ? run_id : id, ',');
-        csv_cell(shortest(b, sizeof b, rec->duration_s), ',');
-        csv_cell(isfinite(kg) ? shortest(b, sizeof b, kg) : "", ',');
-        csv_cell(isfinite(kg) ? shortest(b, sizeof b, kg / rec->duration_s) : "", ',');
-        csv_cell("", ','); /* cpu_power: esl meters GPUs only */
-        csv_cell(shortest(b, sizeof b, rec->avg_power_w), ',');
-        csv_cell("", ','); /* ram_power */
-        csv_cell("", ','); /* cpu_energy */
-        csv_cell(shortest(b, sizeof b, kwh), ',');
-        csv_cell("", ','); /* ram_energy */
-        csv_cell(shortest(b, sizeof b, kwh), ',');
-        csv_cell(have_zone == 1 ? g.name : "", ',');
+        emit_csv(stamp, ',');
+        emit_csv(project ? project : "esl", ',');
+        emit_csv(run_id ? run_id : id, ',');
+        emit_csv(cli_num(b, rec->duration_s), ',');
+        emit_csv(isfinite(kg) ? cli_num(b, kg) : "", ',');
+        emit_csv(isfinite(kg) ? cli_num(b, kg / rec->duration_s) : "", ',');
+        emit_csv("", ','); /* cpu_power: esl meters GPUs only */
+        emit_csv(cli_num(b, rec->avg_power_w), ',');
+        emit_csv("", ','); /* ram_power */
+        emit_csv("", ','); /* cpu_energy */
+        emit_csv(cli_num(b, kwh), ',');
+        emit_csv("", ','); /* ram_energy */
+        emit_csv(cli_num(b, kwh), ',');
+        emit_csv(have_zone == 1 ? g.name : "", ',');
         const char *iso3 = have_zone == 1 ? esl_grid_alpha3(g.zone) : NULL;
-        csv_cell(iso3 ? iso3 : "", ',');
-        csv_cell("", ','); /* region */
-        csv_cell("", ','); /* cloud_provider */
-        csv_cell(esl_run_label(r, "cloud_region"), ',');
+        emit_csv(iso3 ? iso3 : "", ',');
+        emit_csv("", ','); /* region */
+        emit_csv("", ','); /* cloud_provider */
+        emit_csv(esl_run_label(r, "cloud_region"), ',');
         for (int k = 0; k < 4; k++)
-            csv_cell("", ','); /* os, python_version, codecarbon_version, cpu_count */
-        csv_cell("", ','); /* cpu_model */
+            emit_csv("", ','); /* os, python_version, codecarbon_version, cpu_count */
+        emit_csv("", ','); /* cpu_model */
         snprintf(b, sizeof b, "%zu", rec->n_devices);
-        csv_cell(rec->n_devices ? b : "", ',');
+        emit_csv(rec->n_devices ? b : "", ',');
         char model[160] = "";
         if (rec->n_devices > 0)
             snprintf(model, sizeof model, "%zu x %s", rec->n_devices, rec->devices[0].info.name);
-        csv_cell(model, ',');
-        csv_cell("", ','); /* longitude */
-        csv_cell("", ','); /* latitude */
-        csv_cell("", ','); /* ram_total_size */
-        csv_cell("machine", ',');
-        csv_cell("N", ',');
-        csv_cell("1.0", '\n');
+        emit_csv(model, ',');
+        emit_csv("", ','); /* longitude */
+        emit_csv("", ','); /* latitude */
+        emit_csv("", ','); /* ram_total_size */
+        emit_csv("machine", ',');
+        emit_csv("N", ',');
+        emit_csv("1.0", '\n');
     }
 }
 
@@ -239,7 +186,7 @@ void runs_export_openmetrics(const esl_run *runs, size_t n)
                 continue;
             fputs(families[f].name, stdout);
             om_labels(&runs[i]);
-            printf(" %s\n", shortest(b, sizeof b, v));
+            printf(" %s\n", cli_num(b, v));
         }
     }
     printf("# EOF\n");

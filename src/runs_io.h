@@ -18,10 +18,6 @@ void runs_export_codecarbon(const esl_run *runs, size_t n);
 /* Write runs as OpenMetrics text: one gauge family per quantity, a sample per run. */
 void runs_export_openmetrics(const esl_run *runs, size_t n);
 
-/* 1 when a stored run holds another tool's total energy (esl runs import):
- * its dataset row has energy_kind total and no idle power. */
-int runs_is_imported(const esl_run *run);
-
 /* Merge the stores `shards` into `store_path` (created if needed) in one
  * transaction; prints the counts, and each conflict on stderr.
  * @return the tool's exit code: 1 when a conflict was found */

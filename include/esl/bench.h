@@ -11,9 +11,12 @@
  *    totals (and FLOPs_cfg, the law's regressor) are kept beside them;
  *  - efficiency figures: dense peak TFLOP/s per GPU and precision
  *    (data/gpu_peaks.csv), achieved TFLOP/s and joules per TFLOP;
- *  - the calibration planner: a sweep over the paper's grid that fits a time
- *    budget.
- * Running a plan needs the optional CUDA module libesl_gpu.so, loaded at run
+ *  - the calibration sweep (esl_calib_*): configurations over the paper's grid
+ *    chosen to fit a time budget.
+ * Names: esl_workload_* for the workload and its kernels, esl_bench_* for
+ * running it and its efficiency figures, esl_calib_* for the sweep; "plan"
+ * means the layer plan of esl/plan.h and nothing else.
+ * Running a workload needs the optional CUDA module libesl_gpu.so, loaded at run
  * time (esl_bench_run); a build or machine without CUDA gets ESL_ENODEV.
  *
  * Units: FLOPs (a multiply-add counts 2), seconds, joules.
@@ -21,12 +24,15 @@
 #ifndef ESL_BENCH_H
 #define ESL_BENCH_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "esl/flops.h"
 #include "esl/model.h"
 #include "esl/plan.h"
+#include "esl/store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,30 +47,30 @@ typedef enum esl_dtype {
 } esl_dtype;
 
 /* "fp16", "bf16", "fp32", "tf32". */
-const char *esl_dtype_name(esl_dtype dtype);
+ESL_API const char *esl_dtype_name(esl_dtype dtype);
 /* Parse a dtype name. @return ESL_OK or ESL_EINVAL */
-int esl_dtype_parse(esl_dtype *out, const char *name);
+ESL_API int esl_dtype_parse(esl_dtype *out, const char *name);
 
 /* How the GPU executes a layer of the exact plan (esl/plan.h). */
-typedef enum esl_kernel {
+typedef enum esl_workload_kernel {
     ESL_KERNEL_GEMM = 0,       /* linear: C[B m, n] = A[B m, k] W[k, n], bias as an element pass */
     ESL_KERNEL_ATTENTION = 1,  /* batched Q K^T GEMM, row softmax, batched P V GEMM; linear
                                 * attention: batched K^T V then Q (K^T V) GEMMs, element passes */
     ESL_KERNEL_CONV = 2,       /* implicit GEMM: im2col, then one GEMM per channel group
                                 * (strided-batched); a dense 1x1 stride-1 conv is one GEMM */
     ESL_KERNEL_ELEMENTWISE = 3 /* norm, act, other: one element kernel over `elements` */
-} esl_kernel;
+} esl_workload_kernel;
 
 /* "gemm", "attention", "conv", "elementwise". */
-const char *esl_kernel_name(esl_kernel kind);
+ESL_API const char *esl_workload_kernel_name(esl_workload_kernel kind);
 
 /* One layer of the exact plan as the GPU runs it, `layer->count` times per
  * pass of its stage over `batch` images. */
 typedef struct esl_workload_op {
-    size_t component;        /* index into plan->layers->components (the model's order) */
+    size_t component;        /* index into workload->layers->components (the model's order) */
     esl_stage stage;
-    const esl_layer *layer;  /* borrowed from plan->layers */
-    esl_kernel kind;
+    const esl_layer *layer;  /* borrowed from workload->layers */
+    esl_workload_kernel kind;
     int64_t batch;           /* images per pass: B, or 2B for the denoiser with CFG */
     int64_t flops;           /* executed FLOPs of one pass: layer->flops * batch */
 } esl_workload_op;
@@ -118,13 +124,13 @@ typedef struct esl_workload {
  *         for a model the layer plan cannot build; ESL_ERANGE on overflow;
  *         ESL_ENOMEM
  */
-int esl_workload_new(esl_workload **out, const esl_model *model, const esl_bench_config *config);
+ESL_API int esl_workload_new(esl_workload **out, const esl_model *model, const esl_bench_config *config);
 
 /* Release a workload. NULL is a no-op. */
-void esl_workload_free(esl_workload *plan);
+ESL_API void esl_workload_free(esl_workload *workload);
 
 /* Bytes one element of `dtype` takes on the GPU (2 or 4). */
-size_t esl_dtype_bytes(esl_dtype dtype);
+ESL_API size_t esl_dtype_bytes(esl_dtype dtype);
 
 /* ---- running on a GPU (the optional CUDA module) ---- */
 
@@ -154,7 +160,7 @@ typedef struct esl_bench_opts {
 } esl_bench_opts;
 
 /*
- * Run a plan on the first GPU: allocate and fill random weights, then time
+ * Run a workload on the first GPU: allocate and fill random weights, then time
  * N prompt runs (text, T denoiser passes, decoder) with no host round-trips.
  * The module is `opts->module`, else $ESL_GPU_MODULE, else libesl_gpu.so
  * from the loader's search path; a stand-in module for tests can be named
@@ -164,16 +170,31 @@ typedef struct esl_bench_opts {
  *         CUDA or cuBLAS call fails; ESL_ENOMEM when the GPU lacks memory;
  *         the status of a failed on_loop call (its detail kept)
  */
-int esl_bench_run(esl_bench_result *out, const esl_workload *plan, const esl_bench_opts *opts);
+ESL_API int esl_bench_run(esl_bench_result *out, const esl_workload *workload, const esl_bench_opts *opts);
+
+/* The labels that make a measured run of a workload a dataset row
+ * (esl_run_row_of): model, gpu, dtype, cfg, height, width, steps, prompts
+ * (the images: N prompt runs of B), batch_size, exec_flops, paper_flops and
+ * loop_s. Values live in the struct; the model's name and the device's are
+ * borrowed from the workload and the result. */
+typedef struct esl_bench_labels {
+    esl_label labels[12];
+    size_t n;
+    char values[9][32];
+} esl_bench_labels;
+
+/* Fill `out` with the labels of `result`, a run of `workload`. */
+ESL_API void esl_bench_labels_init(esl_bench_labels *out, const esl_workload *workload,
+                                   const esl_bench_result *result);
 
 /* ---- efficiency figures ---- */
 
 /* Dense peak of a GPU at a precision, from data/gpu_peaks.csv. */
-typedef struct esl_peak {
+typedef struct esl_bench_peak {
     const char *gpu;     /* the table's name, e.g. "H100 SXM5 80GB" */
     double tflops;       /* dense peak TFLOP/s at the requested dtype */
     const char *source;  /* where the number comes from */
-} esl_peak;
+} esl_bench_peak;
 
 /*
  * Find the dense peak for a device name as CUDA or NVML report it
@@ -182,25 +203,25 @@ typedef struct esl_peak {
  * @return ESL_OK; ESL_ENOTFOUND for an unknown GPU or a precision the GPU
  *         has no dense peak for (print no ratio then)
  */
-int esl_peak_find(esl_peak *out, const char *device_name, esl_dtype dtype);
+ESL_API int esl_bench_peak_find(esl_bench_peak *out, const char *device_name, esl_dtype dtype);
 
 /* Efficiency of one run. */
-typedef struct esl_efficiency {
+typedef struct esl_bench_efficiency {
     double achieved_tflops;   /* exec FLOPs / duration / 1e12 */
     double peak_tflops;       /* 0 when the GPU is unknown */
     double peak_fraction;     /* achieved / peak; 0 when unknown */
     double joules_per_tflop;  /* energy / (exec FLOPs / 1e12); 0 when energy_j <= 0 */
-} esl_efficiency;
+} esl_bench_efficiency;
 
 /*
  * Efficiency figures of a run. `energy_j` is the GPU energy of the timed
  * loop from a meter, or <= 0 when none is known.
  * @return ESL_OK; ESL_EINVAL for a non-positive duration or FLOP count
  */
-int esl_efficiency_compute(esl_efficiency *out, const esl_bench_result *run, esl_dtype dtype,
+ESL_API int esl_bench_efficiency_compute(esl_bench_efficiency *out, const esl_bench_result *run, esl_dtype dtype,
                            double energy_j);
 
-/* ---- calibration planner ---- */
+/* ---- calibration sweep ---- */
 
 /* One configuration of a calibration sweep. */
 typedef struct esl_calib_point {
@@ -213,7 +234,7 @@ typedef struct esl_calib_point {
     double est_s;        /* estimated seconds */
 } esl_calib_point;
 
-/* The planner's inputs. */
+/* What the sweep is chosen from. */
 typedef struct esl_calib_opts {
     double budget_s;             /* total time allowed for the sweep, > 0 */
     double s_per_flop[4];        /* probe: seconds per executed FLOP, by esl_dtype; 0 = unused */
@@ -225,15 +246,15 @@ typedef struct esl_calib_opts {
     int cfg_both;                /* 1: try cfg on and off; 0: off only */
 } esl_calib_opts;
 
-/* A planned sweep and what it covers. */
-typedef struct esl_calib_plan {
+/* A chosen sweep and what it covers. */
+typedef struct esl_calib_sweep {
     esl_calib_point *points;
     size_t n_points;
     double est_s;                /* sum of the points' estimates (overhead included) */
     size_t n_models, n_sides, n_steps, n_dtypes, n_cfg; /* distinct levels covered */
     int full;                    /* 1 when >= 3 models x 3 sides x 2 steps x 2 dtypes */
     double log10_flops_min, log10_flops_max;
-} esl_calib_plan;
+} esl_calib_sweep;
 
 /*
  * Choose a sweep that fits the budget: the cross product of the models and
@@ -241,23 +262,66 @@ typedef struct esl_calib_plan {
  * spread as widely as possible), shrunk level by level until the estimate
  * fits, aiming at 3 models x 3 resolutions x 2 steps x 2 dtypes (the dtypes
  * are those with a non-zero probe). Points are ordered cheapest first.
- * @param out     filled; release with esl_calib_plan_release
+ * @param out     filled; release with esl_calib_sweep_release
  * @param models  n_models descriptions, borrowed
  * @return ESL_OK; ESL_EINVAL for a bad budget or no probed dtype;
  *         ESL_ERANGE when not even one point fits the budget; ESL_ENOMEM
  */
-int esl_calib_plan_make(esl_calib_plan *out, const esl_model *const *models, size_t n_models,
+ESL_API int esl_calib_sweep_init(esl_calib_sweep *out, const esl_model *const *models, size_t n_models,
                         const esl_calib_opts *opts);
 
-/* Release a planned sweep's points. */
-void esl_calib_plan_release(esl_calib_plan *plan);
+/* The dimensions of the paper's grid a sweep spans. */
+typedef enum esl_calib_dim {
+    ESL_CALIB_MODEL = 0, /* levels: indices into the models */
+    ESL_CALIB_SIDE = 1,  /* pixels */
+    ESL_CALIB_STEPS = 2,
+    ESL_CALIB_DTYPE = 3, /* esl_dtype values */
+    ESL_CALIB_CFG = 4    /* 0, 1 */
+} esl_calib_dim;
 
 /*
- * Put the plan's points in a random order drawn from `seed` (the same seed,
+ * The distinct levels of one dimension among `n` points, ascending, into
+ * `out` (at most `cap`): what a sweep, or the part of it that ran, covers.
+ * @return how many levels there are (may exceed cap; only cap are written)
+ */
+ESL_API size_t esl_calib_levels(int64_t *out, size_t cap, const esl_calib_point *const *points,
+                                size_t n, esl_calib_dim dim);
+
+/*
+ * The probe of a calibration: the model of the most denoiser FLOPs at
+ * 512x512, 2 steps, one prompt (the one whose throughput best stands for
+ * the sweep's), and the configuration it runs in `dtype`.
+ * @return ESL_OK; the codes of esl_workload_new
+ */
+ESL_API int esl_calib_probe(size_t *model, esl_bench_config *config,
+                            const esl_model *const *models, size_t n_models, esl_dtype dtype);
+
+/*
+ * Prompts to repeat so that a point runs at least `min_run_s` at `tflops`
+ * executed TFLOP/s (a meter window far shorter than the counter's update
+ * interval is not worth storing): at least 1, at most 10000.
+ */
+ESL_API int64_t esl_calib_prompts(const esl_calib_point *point, double tflops, double min_run_s);
+
+/*
+ * The throughput of `dtype` in a list like "bf16=400,fp32=45" (TFLOP/s).
+ * @return ESL_OK; ESL_EINVAL when the list has no positive number for it
+ */
+ESL_API int esl_calib_throughput(double *tflops, const char *list, esl_dtype dtype);
+
+/* The default name of a calibrated law, from the GPU's name:
+ * "NVIDIA H100 80GB HBM3" -> "law-nvidia-h100-80gb-hbm3.json". */
+ESL_API void esl_calib_law_name(char *buf, size_t size, const char *device);
+
+/* Release a sweep's points; the struct may be initialised again. */
+ESL_API void esl_calib_sweep_release(esl_calib_sweep *sweep);
+
+/*
+ * Put the sweep's points in a random order drawn from `seed` (the same seed,
  * the same order), so that the GPU's warming over a sweep does not grow
  * with FLOPs as it would smallest to largest. Seed 0 keeps the grid order.
  */
-void esl_calib_plan_shuffle(esl_calib_plan *plan, uint64_t seed);
+ESL_API void esl_calib_sweep_shuffle(esl_calib_sweep *sweep, uint64_t seed);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,8 @@
 #ifndef ESL_DATA_H
 #define ESL_DATA_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -111,11 +113,11 @@ typedef int (*esl_row_fn)(void *ctx, const esl_row *row);
  *         ESL_ENOTFOUND (unknown model); ESL_EIO; ESL_ENOMEM; any FLOP
  *         engine code for a size the model cannot generate; or fn's value
  */
-int esl_data_read(FILE *fp, const char *origin, const esl_data_opts *opts, esl_row_fn fn,
+ESL_API int esl_data_read(FILE *fp, const char *origin, const esl_data_opts *opts, esl_row_fn fn,
                   void *ctx);
 
 /* As esl_data_read, from `len` bytes of memory. */
-int esl_data_parse(const char *text, size_t len, const char *origin, const esl_data_opts *opts,
+ESL_API int esl_data_parse(const char *text, size_t len, const char *origin, const esl_data_opts *opts,
                    esl_row_fn fn, void *ctx);
 
 /* A dataset held in memory: rows and the strings they point to. The
@@ -131,28 +133,28 @@ typedef struct esl_dataset {
 } esl_dataset;
 
 /* A new empty dataset. @return ESL_OK or ESL_ENOMEM */
-int esl_dataset_new(esl_dataset **out, const char *origin, esl_convention convention);
+ESL_API int esl_dataset_new(esl_dataset **out, const char *origin, esl_convention convention);
 
 /* Append a copy of `row`, its strings interned in the dataset (see above).
  * @return ESL_OK or ESL_ENOMEM */
-int esl_dataset_append(esl_dataset *ds, const esl_row *row);
+ESL_API int esl_dataset_append(esl_dataset *ds, const esl_row *row);
 
 /* Read a whole dataset from `fp`; the codes of esl_data_read. */
-int esl_dataset_read(esl_dataset **out, FILE *fp, const char *origin, const esl_data_opts *opts);
+ESL_API int esl_dataset_read(esl_dataset **out, FILE *fp, const char *origin, const esl_data_opts *opts);
 
 /* Read a dataset file; adds ESL_ENOTFOUND when it does not exist, ESL_EINVAL
  * when it is a directory, ESL_EIO when it cannot be opened otherwise. */
-int esl_dataset_load(esl_dataset **out, const char *path, const esl_data_opts *opts);
+ESL_API int esl_dataset_load(esl_dataset **out, const char *path, const esl_data_opts *opts);
 
 /* Parse a dataset from memory; the codes of esl_data_parse. */
-int esl_dataset_parse(esl_dataset **out, const char *text, size_t len, const char *origin,
+ESL_API int esl_dataset_parse(esl_dataset **out, const char *text, size_t len, const char *origin,
                       const esl_data_opts *opts);
 
 /*
  * The paper's A100 measurements (data/paper_a100.csv, Tables 6-9 of
  * Iyengar et al. 2026), compiled into the library.
  */
-int esl_dataset_builtin(esl_dataset **out, esl_convention convention);
+ESL_API int esl_dataset_builtin(esl_dataset **out, esl_convention convention);
 
 /*
  * The ML.ENERGY leaderboard v2 measurements (data/mlenergy_v2.csv: total GPU
@@ -161,10 +163,10 @@ int esl_dataset_builtin(esl_dataset **out, esl_convention convention);
  * compiled into the library. Models without paper-convention terms are
  * counted in the exact convention (esl_row.flops_exact).
  */
-int esl_dataset_builtin_mlenergy(esl_dataset **out, esl_convention convention);
+ESL_API int esl_dataset_builtin_mlenergy(esl_dataset **out, esl_convention convention);
 
 /* The text of the built-in dataset, `*len` bytes. */
-const char *esl_dataset_builtin_text(size_t *len);
+ESL_API const char *esl_dataset_builtin_text(size_t *len);
 
 /*
  * Keep the rows whose column matches one of a comma-separated list:
@@ -173,7 +175,7 @@ const char *esl_dataset_builtin_text(size_t *len);
  *         ESL_ENOTFOUND when no row matches a value (the detail lists the
  *         values present)
  */
-int esl_dataset_where(esl_dataset **out, const esl_dataset *ds, const char *spec);
+ESL_API int esl_dataset_where(esl_dataset **out, const esl_dataset *ds, const char *spec);
 
 /*
  * Count a row's FLOPs for `model` in `convention` (flops_cfg, text_flops,
@@ -186,7 +188,7 @@ int esl_dataset_where(esl_dataset **out, const esl_dataset *ds, const char *spec
  * prompts and cfg.
  * @return ESL_OK or the codes of esl_flops_count
  */
-int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention convention);
+ESL_API int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention convention);
 
 /*
  * The paper's protocol made explicit (Iyengar et al. 2026, section 4.1): the
@@ -198,7 +200,7 @@ int esl_row_set_work(esl_row *row, const esl_model *model, esl_convention conven
  * @return ESL_OK (a new dataset in *out); ESL_EINVAL for an empty list or a
  *         count below 1; ESL_ENOMEM
  */
-int esl_dataset_expand_prompts(esl_dataset **out, const esl_dataset *ds, const int64_t *prompts,
+ESL_API int esl_dataset_expand_prompts(esl_dataset **out, const esl_dataset *ds, const int64_t *prompts,
                                size_t n_prompts);
 
 /*
@@ -209,10 +211,32 @@ int esl_dataset_expand_prompts(esl_dataset **out, const esl_dataset *ds, const i
  * faster than trying the three with snprintf and strtod).
  * @return buf
  */
-const char *esl_format_double(char buf[32], double x);
+ESL_API const char *esl_format_double(char buf[32], double x);
+
+/* ---- writing ---- */
+
+/*
+ * One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line
+ * break, quotes doubled; NULL writes an empty field. The one quoter of every
+ * CSV esl writes. @return ESL_OK, or ESL_EIO when writing failed
+ */
+ESL_API int esl_csv_field(FILE *f, const char *s);
+
+/* The header line of the dataset rows esl writes (esl_row_write):
+ * model,gpu,dtype,cfg,height,width,steps,prompts,energy_j,batch_size,
+ * energy_kind,duration_s,idle_w,source. @return ESL_OK or ESL_EIO */
+ESL_API int esl_row_write_header(FILE *f);
+
+/*
+ * One row in the columns of esl_row_write_header, a line that esl_data_read
+ * reads back to the same values: doubles in 17 significant digits, a column
+ * the row lacks (esl_row.present) left empty, batch_size always written.
+ * @return ESL_OK or ESL_EIO
+ */
+ESL_API int esl_row_write(FILE *f, const esl_row *row);
 
 /* Release a dataset. NULL is a no-op. */
-void esl_dataset_free(esl_dataset *ds);
+ESL_API void esl_dataset_free(esl_dataset *ds);
 
 #ifdef __cplusplus
 }

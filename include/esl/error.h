@@ -9,6 +9,8 @@
 #ifndef ESL_ERROR_H
 #define ESL_ERROR_H
 
+#include "esl/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -29,7 +31,7 @@ typedef enum esl_status {
 } esl_status;
 
 /* A short fixed description of a status code ("invalid input", ...). */
-const char *esl_strerror(int status);
+ESL_API const char *esl_strerror(int status);
 
 /*
  * The detail of the last failure on this thread: one line, no trailing
@@ -37,10 +39,10 @@ const char *esl_strerror(int status);
  * The string stays valid until the next failing libesl call on this thread.
  * Empty when nothing has failed yet.
  */
-const char *esl_error_last(void);
+ESL_API const char *esl_error_last(void);
 
 /* Forget the last failure on this thread. */
-void esl_error_clear(void);
+ESL_API void esl_error_clear(void);
 
 #ifdef __cplusplus
 }

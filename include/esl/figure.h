@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "esl/api.h"
 #include "esl/data.h"
 #include "esl/flops.h"
 #include "esl/law.h"
@@ -36,20 +37,20 @@ extern "C" {
 typedef struct esl_figure esl_figure;
 
 /* The figure as plain arrays, owned by `fig` (valid until esl_figure_free). */
-const esl_plot_figure *esl_figure_plot(const esl_figure *fig);
+ESL_API const esl_plot_figure *esl_figure_plot(const esl_figure *fig);
 
 /*
  * Draw the figure into `path` (.png, .svg or .pdf).
  * @return as esl_plot_figure_render
  */
-int esl_figure_render(const esl_figure *fig, const char *path);
+ESL_API int esl_figure_render(const esl_figure *fig, const char *path);
 
 /* Release a figure. NULL is a no-op. */
-void esl_figure_free(esl_figure *fig);
+ESL_API void esl_figure_free(esl_figure *fig);
 
 /* Rows and columns for n panels: one row up to 3, then a near-square grid
  * (4 -> 2x2, 5 and 6 -> 2x3, 7 to 9 -> 3x3). */
-void esl_figure_grid(size_t n, size_t *rows, size_t *cols);
+ESL_API void esl_figure_grid(size_t n, size_t *rows, size_t *cols);
 
 /* Figure 1: FLOPs of text encoding, the T denoising steps and decoding per
  * image, one panel per model, one group of bars per square image side. */
@@ -66,8 +67,8 @@ typedef struct esl_figure_decomposition_opts {
  * @return ESL_OK; ESL_EINVAL for no model, no size, too many; any code of
  *         esl_flops_count (a size the model cannot draw); ESL_ENOMEM
  */
-int esl_figure_decomposition(esl_figure **out, const esl_model *const *models, size_t n_models,
-                             const esl_figure_decomposition_opts *opts);
+ESL_API int esl_figure_decomposition(esl_figure **out, const esl_model *const *models, size_t n_models,
+                                     const esl_figure_decomposition_opts *opts);
 
 /* Actual against predicted energy (Figures 2-5, 7, 8). */
 typedef struct esl_figure_diagnostic_opts {
@@ -89,8 +90,8 @@ typedef struct esl_figure_diagnostic_opts {
  *         one panel, more groups than ESL_PLOT_MAX_GROUPS or panels than 16;
  *         any code of esl_validate, esl_law_fit or esl_law_predict; ESL_ENOMEM
  */
-int esl_figure_diagnostic(esl_figure **out, const esl_dataset *ds, const esl_law *law,
-                          const esl_figure_diagnostic_opts *opts);
+ESL_API int esl_figure_diagnostic(esl_figure **out, const esl_dataset *ds, const esl_law *law,
+                                  const esl_figure_diagnostic_opts *opts);
 
 /*
  * Energy against FLOPs_cfg, one panel per model, the rows of one GPU (`gpu`;
@@ -102,8 +103,8 @@ int esl_figure_diagnostic(esl_figure **out, const esl_dataset *ds, const esl_law
  * @return ESL_OK; ESL_ENOTFOUND when no row has that GPU; ESL_EINVAL for more
  *         than 8 image sizes or 16 models; any code of esl_law_predict; ESL_ENOMEM
  */
-int esl_figure_scaling(esl_figure **out, const esl_dataset *ds, const esl_law *law,
-                       const char *gpu);
+ESL_API int esl_figure_scaling(esl_figure **out, const esl_dataset *ds, const esl_law *law,
+                               const char *gpu);
 
 /*
  * Figure 6: energy per image of one model (`model`; NULL: flux-dev when
@@ -112,7 +113,7 @@ int esl_figure_scaling(esl_figure **out, const esl_dataset *ds, const esl_law *l
  * @return ESL_OK; ESL_ENOTFOUND when no row has the model; ESL_EINVAL for
  *         rows of several GPUs or more than 8 sizes; ESL_ENOMEM
  */
-int esl_figure_contributions(esl_figure **out, const esl_dataset *ds, const char *model);
+ESL_API int esl_figure_contributions(esl_figure **out, const esl_dataset *ds, const char *model);
 
 /*
  * A stored run's power against time, a line per device, each device's idle
@@ -122,7 +123,7 @@ int esl_figure_contributions(esl_figure **out, const esl_dataset *ds, const char
  *         two power readings, or with more devices than ESL_PLOT_MAX_GROUPS;
  *         ESL_ENOMEM
  */
-int esl_figure_trace(esl_figure **out, const esl_run *run);
+ESL_API int esl_figure_trace(esl_figure **out, const esl_run *run);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,8 @@
 #ifndef ESL_FLOPS_H
 #define ESL_FLOPS_H
 
+#include "esl/api.h"
+
 #include <stdint.h>
 #include "esl/model.h"
 
@@ -26,9 +28,9 @@ typedef enum esl_convention {
 } esl_convention;
 
 /* "paper" or "exact". */
-const char *esl_convention_name(esl_convention conv);
+ESL_API const char *esl_convention_name(esl_convention conv);
 /* Parse "paper"/"exact". @return ESL_OK or ESL_EINVAL */
-int esl_convention_parse(esl_convention *out, const char *name);
+ESL_API int esl_convention_parse(esl_convention *out, const char *name);
 
 /* One generation request. */
 typedef struct esl_request {
@@ -58,34 +60,34 @@ typedef struct esl_flops {
  *         ESL_ERANGE when a count overflows 64 bits; ESL_EUNSUPPORTED when
  *         the model cannot be counted in that convention
  */
-int esl_flops_count(esl_flops *out, const esl_model *model,
+ESL_API int esl_flops_count(esl_flops *out, const esl_model *model,
                     const esl_request *req, esl_convention conv);
 
 /* FLOPs of one component for one forward pass at the request's size. */
-int esl_flops_component(int64_t *out, const esl_model *model,
+ESL_API int esl_flops_component(int64_t *out, const esl_model *model,
                         const esl_component *comp, const esl_request *req);
 
 /* FLOPs of one term (count included) at the request's size. */
-int esl_flops_term(int64_t *out, const esl_model *model,
+ESL_API int esl_flops_term(int64_t *out, const esl_model *model,
                    const esl_term *term, const esl_request *req);
 
 /*
  * The primitives of the paper's Table 4, exactly as printed. Each returns
  * ESL_OK, ESL_EINVAL for a negative argument, or ESL_ERANGE on overflow.
  */
-int esl_flops_conv(int64_t *out, int64_t k, int64_t c_in, int64_t c_out,
+ESL_API int esl_flops_conv(int64_t *out, int64_t k, int64_t c_in, int64_t c_out,
                    int64_t h, int64_t w);
-int esl_flops_res(int64_t *out, int64_t k, int64_t c_in, int64_t c_out,
+ESL_API int esl_flops_res(int64_t *out, int64_t k, int64_t c_in, int64_t c_out,
                   int64_t h, int64_t w);
-int esl_flops_tr(int64_t *out, int64_t d_model, int64_t d_ff, int64_t d_attn,
+ESL_API int esl_flops_tr(int64_t *out, int64_t d_model, int64_t d_ff, int64_t d_attn,
                  int64_t n_layer, int64_t n_ctx);
-int esl_flops_mmdit(int64_t *out, int64_t d_model, int64_t d_ff, int64_t d_attn,
+ESL_API int esl_flops_mmdit(int64_t *out, int64_t d_model, int64_t d_ff, int64_t d_attn,
                     int64_t n_layer, int64_t n_ctx);
-int esl_flops_crosstr(int64_t *out, int64_t d_q, int64_t d_k, int64_t d_ff,
+ESL_API int esl_flops_crosstr(int64_t *out, int64_t d_q, int64_t d_k, int64_t d_ff,
                       int64_t d_attn, int64_t n_layer, int64_t n_q, int64_t n_k);
 /* The VAE decoder composition of Table 4 for an H x W image (pixels); the
  * paper's decoder reads c_latent = 16 latent channels. */
-int esl_flops_decoder(int64_t *out, int64_t height, int64_t width, int64_t c_latent);
+ESL_API int esl_flops_decoder(int64_t *out, int64_t height, int64_t width, int64_t c_latent);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,8 @@
 #ifndef ESL_GPUS_H
 #define ESL_GPUS_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -33,11 +35,11 @@ typedef struct esl_gpu_spec {
 } esl_gpu_spec;
 
 /* Rows of the table. */
-size_t esl_gpu_count(void);
+ESL_API size_t esl_gpu_count(void);
 
 /* The i-th row, in table order. @return ESL_OK, ESL_ERANGE past the end,
  * ESL_EPARSE when the built-in table is malformed */
-int esl_gpu_get(esl_gpu_spec *out, size_t i);
+ESL_API int esl_gpu_get(esl_gpu_spec *out, size_t i);
 
 /*
  * Find a GPU by a forgiving name: a device name as CUDA or NVML reports it
@@ -47,7 +49,7 @@ int esl_gpu_get(esl_gpu_spec *out, size_t i);
  * in *out live as long as the process.
  * @return ESL_OK; ESL_ENOTFOUND naming the closest table names
  */
-int esl_gpu_find(esl_gpu_spec *out, const char *name);
+ESL_API int esl_gpu_find(esl_gpu_spec *out, const char *name);
 
 #ifdef __cplusplus
 }

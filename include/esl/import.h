@@ -10,6 +10,8 @@
 #ifndef ESL_IMPORT_H
 #define ESL_IMPORT_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 
 #include "esl/meter.h"
@@ -26,10 +28,10 @@ typedef enum esl_import_format {
 } esl_import_format;
 
 /* "codecarbon", "zeus" or "mlenergy". */
-const char *esl_import_format_name(esl_import_format fmt);
+ESL_API const char *esl_import_format_name(esl_import_format fmt);
 
 /* Parse a format name. @return ESL_OK or ESL_EINVAL (the known names in the detail) */
-int esl_import_format_parse(esl_import_format *out, const char *name);
+ESL_API int esl_import_format_parse(esl_import_format *out, const char *name);
 
 /* The most labels an imported record carries. */
 #define ESL_IMPORT_MAX_LABELS 16
@@ -57,10 +59,20 @@ typedef struct esl_import {
  *         records: FILE:LINE and the column, or FILE and the JSON path),
  *         ESL_ENOMEM
  */
-int esl_import_read(esl_import **out, const char *path, esl_import_format fmt);
+ESL_API int esl_import_read(esl_import **out, const char *path, esl_import_format fmt);
+
+/*
+ * Store every record of an import in one transaction (esl_store_put_many):
+ * all of them or none. Each run keeps its imported labels and gets
+ * `labels`, which win over an imported label of the same key.
+ * @param out_ids  imp->n_runs new run ids in order; may be NULL
+ * @return ESL_OK; the codes of esl_store_put_many; ESL_ENOMEM
+ */
+ESL_API int esl_import_put(esl_store *store, int64_t *out_ids, const esl_import *imp,
+                           const esl_label *labels, size_t n_labels);
 
 /* Release an import; NULL is a no-op. */
-void esl_import_free(esl_import *imp);
+ESL_API void esl_import_free(esl_import *imp);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,8 @@
 #ifndef ESL_LAW_H
 #define ESL_LAW_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,7 +49,7 @@ enum {
  * switches a term back on) applied to `*inout`.
  * @return ESL_OK or ESL_EINVAL naming the unknown term
  */
-int esl_law_terms_parse(unsigned *inout, const char *spec);
+ESL_API int esl_law_terms_parse(unsigned *inout, const char *spec);
 
 /* What a law predicts. */
 typedef enum esl_law_response {
@@ -62,7 +64,7 @@ typedef enum esl_fit_method {
     ESL_FIT_ROBUST = 2    /* bisquare M-estimator (gsl_multifit_robust) */
 } esl_fit_method;
 
-const char *esl_fit_method_name(esl_fit_method method);
+ESL_API const char *esl_fit_method_name(esl_fit_method method);
 
 typedef struct esl_fit_opts {
     unsigned terms;          /* ESL_TERM_* bits; 0 means ESL_TERM_ALL */
@@ -91,12 +93,45 @@ typedef struct esl_fit_opts {
  *               and text encoding and decoding; nonlinear least squares in log
  *               space (lib/law/kinds.c). Counts in the exact convention, so any
  *               model with a layer plan can be predicted.
- * A comma-separated list of the names, for help texts and messages.
+
+ * The form is named once, in a descriptor table (lib/law/forms.c); the
+ * library and the tool ask the table what a form does instead of comparing
+ * its name. A law file's "form" key holds the name.
  */
-const char *esl_law_forms(void);
+typedef enum esl_law_form {
+    ESL_FORM_PAPER = 0,
+    ESL_FORM_PER_IMAGE = 1,
+    ESL_FORM_ROOFLINE = 2,
+    ESL_FORM_BY_KIND = 3
+} esl_law_form;
+
+/* What a form is: one row of the descriptor table, static storage. */
+typedef struct esl_law_form_info {
+    esl_law_form form;
+    const char *name;     /* the law file's "form": "paper", "per-image", ... */
+    const char *note;     /* a few words for people: "Eq. 3/4", "energy per image" */
+    const char *equation; /* the law file's "equation" key */
+    int per_image;        /* 1: counts the FLOPs of one image, predicts E/N */
+    int nonlinear;        /* 1: nonlinear least squares in log space; 0: linear */
+    int layer_plan;       /* 1: prices the layer plan's FLOPs by kind (exact convention) */
+    const char *builtin_data; /* what esl_law_builtin fits this form on, in words */
+} esl_law_form_info;
+
+/* The row of `form`; NULL for a value outside esl_law_form. */
+ESL_API const esl_law_form_info *esl_law_form_get(esl_law_form form);
+
+/*
+ * The form named `name` (a law file's "form", an option's value).
+ * @return ESL_OK; ESL_EINVAL for an unknown name, the detail naming it and
+ *         the forms (*out is then ESL_FORM_PAPER)
+ */
+ESL_API int esl_law_form_parse(esl_law_form *out, const char *name);
+
+/* A comma-separated list of the names, for help texts and messages. */
+ESL_API const char *esl_law_forms(void);
 
 /* 1 when `form` names a form of esl_law_forms(), else 0. */
-int esl_law_form_known(const char *form);
+ESL_API int esl_law_form_known(const char *form);
 
 /* A categorical column: its levels (sorted, baseline first) and baseline. */
 typedef struct esl_factor {
@@ -157,7 +192,8 @@ typedef struct esl_law_metrics {
 } esl_law_metrics;
 
 typedef struct esl_law {
-    char *form;                /* "paper" (Eq. 3/4), "per-image" or "roofline" */
+    const char *form;          /* the form's name (esl_law_form_get(form_id)->name),
+                                * static storage */
     esl_convention convention; /* how FLOPs_cfg was counted */
     esl_fit_method method;
     unsigned terms;            /* ESL_TERM_* asked for */
@@ -193,6 +229,7 @@ typedef struct esl_law {
     size_t n_kappa;
     esl_law_training training;
     esl_law_metrics metrics;
+    esl_law_form form_id;       /* the form; `form` is its name */
 } esl_law;
 
 /*
@@ -203,14 +240,14 @@ typedef struct esl_law {
  *         detail names the term: "term 'res' is constant in the training
  *         data ...") or a GSL failure; ESL_ENOMEM
  */
-int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts);
+ESL_API int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts);
 
 /*
  * The default law: the default form (ESL_LAW_DEFAULT_FORM) fitted, at the
  * call, on the built-in paper data (all four models, A100) in the given
  * convention.
  */
-int esl_law_default(esl_law **out, esl_convention convention);
+ESL_API int esl_law_default(esl_law **out, esl_convention convention);
 
 /* The form the default law has: the one with the best held-out accuracy on
  * the paper's data (docs/law.md). */
@@ -219,37 +256,37 @@ int esl_law_default(esl_law **out, esl_convention convention);
 /* As esl_law_default, in a given form (NULL: the default form). The
  * by-kind form counts in the exact convention whatever `convention` says,
  * and is fitted on the paper's data and ML.ENERGY's (esl_dataset_builtin_mlenergy). */
-int esl_law_builtin(esl_law **out, esl_convention convention, const char *form);
+ESL_API int esl_law_builtin(esl_law **out, esl_convention convention, const char *form);
 
 /* Release a law. NULL is a no-op. */
-void esl_law_free(esl_law *law);
+ESL_API void esl_law_free(esl_law *law);
 
 /* The index of the feature named `name`, or -1. */
-int esl_law_feature(const esl_law *law, const char *name);
+ESL_API int esl_law_feature(const esl_law *law, const char *name);
 
 /*
  * The law as a JSON document (docs/law-format.md), doubles written so they
  * read back bit for bit. @param out a new string: free() it
  */
-int esl_law_to_json(char **out, const esl_law *law);
+ESL_API int esl_law_to_json(char **out, const esl_law *law);
 
 /*
  * Read a law document. Strict: unknown or missing keys, wrong types and
  * inconsistent sizes are errors naming the JSON path.
  * @return ESL_OK, ESL_EPARSE (not JSON), ESL_EINVAL (wrong document), ESL_ENOMEM
  */
-int esl_law_parse(esl_law **out, const char *json, size_t len, const char *origin);
+ESL_API int esl_law_parse(esl_law **out, const char *json, size_t len, const char *origin);
 
 /*
  * The law's fingerprint, "fnv1a64:" and 16 hex digits (25 bytes with the
  * NUL): FNV-1a of its law file text, for provenance.
  * @return ESL_OK, ESL_ERANGE (size too small), the codes of esl_law_to_json
  */
-int esl_law_hash(char *out, size_t size, const esl_law *law);
+ESL_API int esl_law_hash(char *out, size_t size, const esl_law *law);
 
 /* Read a law file; adds ESL_ENOTFOUND when it does not exist, ESL_EIO when it
  * cannot be read. */
-int esl_law_load(esl_law **out, const char *path);
+ESL_API int esl_law_load(esl_law **out, const char *path);
 
 /* Bits of esl_prediction.extrapolated. */
 enum {
@@ -263,6 +300,11 @@ enum {
                                   * table (by-kind form) */
     ESL_EXTRAP_GPUS = 1u << 6    /* several GPUs per batch: the derived multi-GPU model */
 };
+
+/* The name of one ESL_EXTRAP_* bit: "flops", "res", "steps", "model",
+ * "level", "gpu" or "gpus" (the names `esl predict` prints); NULL for
+ * another value. Static storage. */
+ESL_API const char *esl_extrap_name(unsigned bit);
 
 typedef struct esl_prediction {
     double energy_j;       /* median prediction exp(ln E-hat), all N images */
@@ -292,7 +334,7 @@ typedef struct esl_predict_opts {
  *         lists the levels the law knows); ESL_ERANGE when the result is not
  *         finite; ESL_EINVAL when the law has no residual dof
  */
-int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
+ESL_API int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
                     const esl_predict_opts *opts);
 
 /* Accuracy of a law on rows with measured energy (held-out rows). NaN
@@ -311,7 +353,7 @@ typedef struct esl_score {
 } esl_score;
 
 /* Score `law` on `ds` (unseen levels taken as the baseline). */
-int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds);
+ESL_API int esl_law_score(esl_score *out, const esl_law *law, const esl_dataset *ds);
 
 /* One fold of a validation. */
 typedef struct esl_fold {
@@ -337,7 +379,7 @@ typedef struct esl_validation {
  * @return ESL_OK; ESL_EINVAL for a bad split or one that leaves a side
  *         empty; any code of esl_law_fit, prefixed with the fold
  */
-int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
+ESL_API int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
                  unsigned long seed, const esl_fit_opts *opts);
 
 /*
@@ -351,11 +393,11 @@ int esl_validate(esl_validation **out, const esl_dataset *ds, const char *split,
  * @return ESL_OK; the codes of esl_validate for a bad split; ESL_EINVAL for
  *         a fold the split does not have; ESL_ENOMEM
  */
-int esl_validate_split_rows(unsigned char *is_test, unsigned char *in_fold, size_t *n_folds,
-                            const esl_dataset *ds, const char *split, unsigned long seed,
-                            size_t fold);
+ESL_API int esl_validate_split_rows(unsigned char *is_test, unsigned char *in_fold,
+                                    size_t *n_folds, const esl_dataset *ds, const char *split,
+                                    unsigned long seed, size_t fold);
 
-void esl_validation_free(esl_validation *v);
+ESL_API void esl_validation_free(esl_validation *v);
 
 /*
  * Which rows of `ds` fold `fold` (0-based) of `v` trained and tested on:
@@ -368,8 +410,8 @@ void esl_validation_free(esl_validation *v);
  *         found do not match the fold's counts (another dataset);
  *         ESL_ENOMEM
  */
-int esl_validate_fold_rows(size_t *train, size_t *test, const esl_dataset *ds,
-                           const esl_validation *v, size_t fold);
+ESL_API int esl_validate_fold_rows(size_t *train, size_t *test, const esl_dataset *ds,
+                                   const esl_validation *v, size_t fold);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,8 @@
 #ifndef ESL_METER_H
 #define ESL_METER_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -38,9 +40,9 @@ typedef enum esl_meter_kind {
 } esl_meter_kind;
 
 /* "nvml", "rapl" or "replay". */
-const char *esl_meter_kind_name(esl_meter_kind kind);
+ESL_API const char *esl_meter_kind_name(esl_meter_kind kind);
 /* Parse a meter name. @return ESL_OK or ESL_EINVAL */
-int esl_meter_kind_parse(esl_meter_kind *out, const char *name);
+ESL_API int esl_meter_kind_parse(esl_meter_kind *out, const char *name);
 
 /* Capability bits of a device: what its meter could read. */
 enum {
@@ -75,9 +77,14 @@ enum {
     ESL_FLAG_MISSED = 1u << 11      /* some readings failed twice and are missing */
 };
 
+/* The flags that make a record's energy doubtful: a run with any of them is
+ * kept out of every dataset (esl_run_row), and an idle window with any of
+ * them is unusable. */
+#define ESL_FLAGS_DOUBTFUL (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST)
+
 /* Write the names of the set flags, comma-separated ("integrated,no-change"),
  * or "" when none, into buf. @return buf */
-char *esl_flags_string(char *buf, size_t size, unsigned flags);
+ESL_API char *esl_flags_string(char *buf, size_t size, unsigned flags);
 
 /* Facts about one measured device. */
 typedef struct esl_device_info {
@@ -137,11 +144,11 @@ typedef struct esl_record {
 } esl_record;
 
 /* Release a record; NULL is a no-op. */
-void esl_record_free(esl_record *rec);
+ESL_API void esl_record_free(esl_record *rec);
 
 /* Recompute every total of `rec` from its devices' energies, idle powers and
  * its duration (after idle_w was changed, say). */
-void esl_record_sum(esl_record *rec);
+ESL_API void esl_record_sum(esl_record *rec);
 
 /* How a meter is opened. Zero-initialise, then set what you need. */
 typedef struct esl_meter_opts {
@@ -171,20 +178,20 @@ typedef struct esl_meter esl_meter;
  *         replay trace, ESL_EIO/ESL_EPARSE for an
  *         unreadable replay trace (file and line named)
  */
-int esl_meter_open(esl_meter **out, const esl_meter_opts *opts);
+ESL_API int esl_meter_open(esl_meter **out, const esl_meter_opts *opts);
 
 /* Close a meter (stops a running window); NULL is a no-op. */
-void esl_meter_close(esl_meter *m);
+ESL_API void esl_meter_close(esl_meter *m);
 
 /* Number of devices measured. */
-size_t esl_meter_device_count(const esl_meter *m);
+ESL_API size_t esl_meter_device_count(const esl_meter *m);
 /* Facts of device i (< esl_meter_device_count), or NULL. */
-const esl_device_info *esl_meter_device(const esl_meter *m, size_t i);
+ESL_API const esl_device_info *esl_meter_device(const esl_meter *m, size_t i);
 
 /* The position of the metered device whose PCI bus id is `pci_bus_id` in
  * any of its spellings ("00000000:3B:00.0" as NVML, "0000:3b:00.0" as
  * CUDA), or -1 when none is. */
-int esl_meter_find_pci(const esl_meter *m, const char *pci_bus_id);
+ESL_API int esl_meter_find_pci(const esl_meter *m, const char *pci_bus_id);
 
 /*
  * Measure idle power for window_s seconds (the replay meter consumes that
@@ -199,11 +206,11 @@ int esl_meter_find_pci(const esl_meter *m, const char *pci_bus_id);
  *         flagged no-change or too short, or busy, is refused with
  *         ESL_EDEVICE rather than giving a wrong baseline
  */
-int esl_meter_measure_idle(esl_meter *m, double window_s);
+ESL_API int esl_meter_measure_idle(esl_meter *m, double window_s);
 
 /* Use idle_w watts per device as the baseline (a stored value).
  * @return ESL_OK or ESL_EINVAL for a negative or non-finite value */
-int esl_meter_set_idle(esl_meter *m, double idle_w);
+ESL_API int esl_meter_set_idle(esl_meter *m, double idle_w);
 
 /*
  * Start a window: read every device and start the sampler thread. A device
@@ -213,7 +220,7 @@ int esl_meter_set_idle(esl_meter *m, double idle_w);
  * not step in time.
  * @return ESL_OK; ESL_EINVAL when a window is already open; ESL_EDEVICE
  */
-int esl_window_begin(esl_meter *m);
+ESL_API int esl_window_begin(esl_meter *m);
 
 /*
  * End the window and return what it measured; the closing reading of a
@@ -226,7 +233,7 @@ int esl_window_begin(esl_meter *m);
  * @param out  a new record owned by the caller (esl_record_free)
  * @return ESL_OK; ESL_EINVAL when no window is open; ESL_ENOMEM; ESL_EDEVICE
  */
-int esl_window_end(esl_meter *m, esl_record **out);
+ESL_API int esl_window_end(esl_meter *m, esl_record **out);
 
 /* One line of the control protocol (esl measure --control): begin a
  * window with labels, end it, or nothing (a blank or '#' line). */
@@ -247,7 +254,7 @@ typedef struct esl_control_line {
  *         KEY=VALUE, a bad or repeated key, a control character, or a line
  *         of 4096 bytes or more (the line is quoted)
  */
-int esl_control_parse(esl_control_line *out, const char *line);
+ESL_API int esl_control_parse(esl_control_line *out, const char *line);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,8 @@
 #ifndef ESL_MODEL_H
 #define ESL_MODEL_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,22 +109,22 @@ typedef struct esl_model {
  *         ESL_EINVAL (wrong type, missing or unknown key: JSON path in the
  *         detail; a value out of range), ESL_ENOMEM
  */
-int esl_model_parse(esl_model **out, const char *json, size_t len, const char *origin);
+ESL_API int esl_model_parse(esl_model **out, const char *json, size_t len, const char *origin);
 
 /* Read and parse a description file. Adds ESL_EIO to esl_model_parse's codes. */
-int esl_model_load(esl_model **out, const char *path);
+ESL_API int esl_model_load(esl_model **out, const char *path);
 
 /* Release a model. NULL is a no-op. */
-void esl_model_free(esl_model *model);
+ESL_API void esl_model_free(esl_model *model);
 
 /* Sum of the components' parameter counts (0 when none is given). */
-int64_t esl_model_params(const esl_model *model);
+ESL_API int64_t esl_model_params(const esl_model *model);
 
 /* A stage's name: "text", "denoise", "decode". */
-const char *esl_stage_name(esl_stage stage);
+ESL_API const char *esl_stage_name(esl_stage stage);
 
 /* A primitive's name as written in descriptions: "conv", "res", "tr", ... */
-const char *esl_op_name(esl_op op);
+ESL_API const char *esl_op_name(esl_op op);
 
 /*
  * Find a model by name: first each folder of the colon-separated
@@ -131,7 +133,7 @@ const char *esl_op_name(esl_op op);
  * @return ESL_OK, ESL_ENOTFOUND (the detail lists the known names), or any
  *         code of esl_model_load for a user file
  */
-int esl_catalog_find(esl_model **out, const char *name);
+ESL_API int esl_catalog_find(esl_model **out, const char *name);
 
 /*
  * Describe a diffusers pipeline folder from its configuration files only
@@ -146,10 +148,10 @@ int esl_catalog_find(esl_model **out, const char *name);
  *         ESL_EUNSUPPORTED (a pipeline or component class the layer plan
  *         does not know: the detail lists the known ones), ESL_EINVAL
  */
-int esl_diffusers_describe(char **out, const char *dir, const char *name);
+ESL_API int esl_diffusers_describe(char **out, const char *dir, const char *name);
 
 /* esl_diffusers_describe, parsed into a model (free with esl_model_free). */
-int esl_model_from_diffusers(esl_model **out, const char *dir, const char *name);
+ESL_API int esl_model_from_diffusers(esl_model **out, const char *dir, const char *name);
 
 /*
  * esl_model_from_diffusers, but a text encoder or VAE that cannot be counted
@@ -164,7 +166,7 @@ int esl_model_from_diffusers(esl_model **out, const char *dir, const char *name)
  * @return esl_model_from_diffusers's codes; a denoiser that cannot be
  *         counted fails with its own reason
  */
-int esl_model_from_diffusers_partial(esl_model **out, char **uncounted, const char *dir,
+ESL_API int esl_model_from_diffusers_partial(esl_model **out, char **uncounted, const char *dir,
                                      const char *name);
 
 /*
@@ -173,7 +175,7 @@ int esl_model_from_diffusers_partial(esl_model **out, char **uncounted, const ch
  * @param out  receives a new string (free with free())
  * @return ESL_OK, ESL_ENOTFOUND when none can be named (no HOME), ESL_ENOMEM
  */
-int esl_catalog_user_dir(char **out);
+ESL_API int esl_catalog_user_dir(char **out);
 
 /*
  * Describe a diffusers folder (esl_diffusers_describe) and write it as
@@ -184,7 +186,7 @@ int esl_catalog_user_dir(char **out);
  *         a plain file stem or is a built-in model's (it would shadow it);
  *         ESL_EIO when the folder or file cannot be written
  */
-int esl_catalog_import(char **out_path, const char *diffusers_dir, const char *name);
+ESL_API int esl_catalog_import(char **out_path, const char *diffusers_dir, const char *name);
 
 /* Where a catalogue name is found (esl_catalog_find's search order). */
 typedef enum esl_model_origin {
@@ -210,17 +212,17 @@ typedef struct esl_catalog_entry {
  * @param n    receives their number
  * @return ESL_OK, ESL_ENOMEM
  */
-int esl_catalog_list(esl_catalog_entry **out, size_t *n);
+ESL_API int esl_catalog_list(esl_catalog_entry **out, size_t *n);
 
 /* Release a list from esl_catalog_list. NULL is a no-op. */
-void esl_catalog_list_free(esl_catalog_entry *list, size_t n);
+ESL_API void esl_catalog_list_free(esl_catalog_entry *list, size_t n);
 
 /* "built-in", "ESL_MODEL_PATH", "user". */
-const char *esl_model_origin_name(esl_model_origin origin);
+ESL_API const char *esl_model_origin_name(esl_model_origin origin);
 
 /* The built-in catalogue: its size, and the i-th name in sorted order. */
-size_t esl_catalog_count(void);
-const char *esl_catalog_name(size_t i);
+ESL_API size_t esl_catalog_count(void);
+ESL_API const char *esl_catalog_name(size_t i);
 
 #ifdef __cplusplus
 }

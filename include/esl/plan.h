@@ -15,6 +15,8 @@
 #ifndef ESL_PLAN_H
 #define ESL_PLAN_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include "esl/flops.h"
@@ -85,16 +87,22 @@ typedef struct esl_plan {
  *         component with no architecture section or an unknown class;
  *         ESL_ERANGE on overflow; ESL_ENOMEM
  */
-int esl_plan_build(esl_plan **out, const esl_model *model, const esl_request *req);
+ESL_API int esl_plan_build(esl_plan **out, const esl_model *model, const esl_request *req);
 
 /* Release a plan. NULL is a no-op. */
-void esl_plan_free(esl_plan *plan);
+ESL_API void esl_plan_free(esl_plan *plan);
 
 /* "linear", "attention", "conv", "norm", "act", "other". */
-const char *esl_layer_kind_name(esl_layer_kind kind);
+ESL_API const char *esl_layer_kind_name(esl_layer_kind kind);
+
+/* A layer's shape in a few characters, into buf: "MxNxK" (+b with a bias),
+ * "Hh QxKV dD" (lin: linear attention), "CIN>COUT KxK@HxW" (/S stride, gG
+ * groups, tT temporal taps), or "elements x FLOPs per element" for an
+ * element pass. @return buf */
+ESL_API const char *esl_layer_shape(char *buf, size_t size, const esl_layer *layer);
 
 /* The architecture classes the plan builder knows, comma-separated. */
-const char *esl_plan_classes(void);
+ESL_API const char *esl_plan_classes(void);
 
 #ifdef __cplusplus
 }

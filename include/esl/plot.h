@@ -21,6 +21,8 @@
 #ifndef ESL_PLOT_H
 #define ESL_PLOT_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -94,7 +96,7 @@ typedef struct esl_plot_figure {
 } esl_plot_figure;
 
 /* 1 when this libesl can draw figures (built with PLplot), else 0. */
-int esl_plot_available(void);
+ESL_API int esl_plot_available(void);
 
 /*
  * Draw a figure into a file; the format follows the extension of `path`
@@ -106,7 +108,7 @@ int esl_plot_available(void);
  *         PLplot; ESL_EIO when the file cannot be written or PLplot fails
  *         (its message in the detail); ESL_ENOMEM
  */
-int esl_plot_figure_render(const esl_plot_figure *fig, const char *path);
+ESL_API int esl_plot_figure_render(const esl_plot_figure *fig, const char *path);
 
 #ifdef __cplusplus
 }

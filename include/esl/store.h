@@ -11,9 +11,12 @@
 #ifndef ESL_STORE_H
 #define ESL_STORE_H
 
+#include "esl/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
+#include "esl/data.h"
 #include "esl/meter.h"
 
 #ifdef __cplusplus
@@ -55,7 +58,7 @@ typedef struct esl_run {
  *         else's SQLite database; ESL_ESTORE with SQLite's reason, or when
  *         the schema version is one esl cannot read (newer, or below zero)
  */
-int esl_store_open(esl_store **out, const char *path);
+ESL_API int esl_store_open(esl_store **out, const char *path);
 
 /*
  * Open an existing store read-only, for readers that must not create or
@@ -67,10 +70,10 @@ int esl_store_open(esl_store **out, const char *path);
  *         it is not an esl run store (not SQLite, or without esl's schema);
  *         ESL_ESTORE for a newer schema or another SQLite failure
  */
-int esl_store_open_readonly(esl_store **out, const char *path);
+ESL_API int esl_store_open_readonly(esl_store **out, const char *path);
 
 /* Close the store; NULL is a no-op. */
-void esl_store_close(esl_store *s);
+ESL_API void esl_store_close(esl_store *s);
 
 /*
  * Store a run in one transaction: the record (devices and samples), the
@@ -78,7 +81,7 @@ void esl_store_close(esl_store *s);
  * @param out_id  the new run's id
  * @return ESL_OK; ESL_EINVAL for a duplicate label key; ESL_ESTORE
  */
-int esl_store_put(esl_store *s, int64_t *out_id, const esl_record *rec, const char *command,
+ESL_API int esl_store_put(esl_store *s, int64_t *out_id, const esl_record *rec, const char *command,
                   int exit_status, const esl_label *labels, size_t n_labels);
 
 /*
@@ -87,16 +90,16 @@ int esl_store_put(esl_store *s, int64_t *out_id, const esl_record *rec, const ch
  * @param out    an array of *n_out runs, freed with esl_runs_free
  * @return ESL_OK, ESL_ENOMEM or ESL_ESTORE
  */
-int esl_store_list(esl_store *s, esl_run **out, size_t *n_out, const esl_label *where,
+ESL_API int esl_store_list(esl_store *s, esl_run **out, size_t *n_out, const esl_label *where,
                    size_t n_where);
 
 /* One run with its samples. @param out  one run, freed with esl_runs_free(*out, 1)
  * @return ESL_OK; ESL_ENOTFOUND for an unknown id; ESL_ESTORE */
-int esl_store_get(esl_store *s, esl_run **out, int64_t id);
+ESL_API int esl_store_get(esl_store *s, esl_run **out, int64_t id);
 
 /* Check the store's integrity (PRAGMA integrity_check) and that every run
  * has its devices. @return ESL_OK, or ESL_ESTORE with the first problem */
-int esl_store_check(esl_store *s);
+ESL_API int esl_store_check(esl_store *s);
 
 /* One run to store with esl_store_put_many. */
 typedef struct esl_store_item {
@@ -113,7 +116,7 @@ typedef struct esl_store_item {
  * @return ESL_OK, ESL_EINVAL (a label key empty or repeated: which item),
  *         ESL_ESTORE (SQLite's reason; nothing was written), ESL_ENOMEM
  */
-int esl_store_put_many(esl_store *s, int64_t *out_ids, const esl_store_item *items, size_t n);
+ESL_API int esl_store_put_many(esl_store *s, int64_t *out_ids, const esl_store_item *items, size_t n);
 
 /* A run of a merged store whose UUID is already in the destination with
  * other content (start, command, exit status, energies, labels, devices or
@@ -150,16 +153,53 @@ typedef struct esl_merge_result {
  *         shard of another schema version, or SQLite's reason (nothing was
  *         written); ESL_ENOMEM
  */
-int esl_store_merge(esl_store *dst, const char *const *paths, size_t n, esl_merge_result *out);
+ESL_API int esl_store_merge(esl_store *dst, const char *const *paths, size_t n,
+                            esl_merge_result *out);
 
 /* Free what a merge result holds; NULL is a no-op. */
-void esl_merge_result_release(esl_merge_result *r);
+ESL_API void esl_merge_result_release(esl_merge_result *r);
 
 /* Free an array of runs from esl_store_list or esl_store_get; NULL is a no-op. */
-void esl_runs_free(esl_run *runs, size_t n);
+ESL_API void esl_runs_free(esl_run *runs, size_t n);
 
 /* The value of label `key`, or NULL. */
-const char *esl_run_label(const esl_run *run, const char *key);
+ESL_API const char *esl_run_label(const esl_run *run, const char *key);
+
+/* ---- a stored run as a dataset row ---- */
+
+/* A run's dataset row: `row` borrows the run's label strings (valid while
+ * the run is) and `source`, its "esl-run:ID". */
+typedef struct esl_run_row {
+    esl_row row;
+    char source[32];
+} esl_run_row;
+
+/*
+ * The dataset row of a stored run (docs/data-format.md), as `esl runs
+ * export` writes it and `esl calibrate` fits it. The labels model, dtype,
+ * cfg, height, width, steps and prompts are required; gpu defaults to the
+ * first device's name, batch_size to 1. energy_j is the dynamic energy,
+ * energy_kind "dynamic", with duration_s and idle_w; a run imported from
+ * another tool (ESL_METER_IMPORTED) keeps its total energy and no idle power.
+ * Only the columns are filled: no FLOPs (esl_row_set_work counts them).
+ * @return ESL_OK; ESL_EINVAL when the run cannot be a row, the detail saying
+ *         why without the run's id: "no label 'dtype'", "its command exited
+ *         with 1", "flagged too-short" (ESL_FLAGS_DOUBTFUL), "dynamic energy
+ *         -5 J is not positive (idle 100 W over 2 s)", "label 'steps': 'x' is
+ *         not a positive integer"
+ */
+ESL_API int esl_run_row_of(esl_run_row *out, const esl_run *run);
+
+/*
+ * Append the row of a stored run (esl_run_row_of) to a dataset, its FLOPs
+ * counted in the dataset's convention as esl_data_read counts them, so the
+ * row is the one a CSV export read back would give.
+ * @param model  the run's model description; NULL: the catalogue's model of
+ *               the run's label 'model'
+ * @return ESL_OK; the codes of esl_run_row_of (ESL_EINVAL), of
+ *         esl_catalog_find and esl_row_set_work; ESL_ENOMEM
+ */
+ESL_API int esl_dataset_append_run(esl_dataset *ds, const esl_run *run, const esl_model *model);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "esl/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,7 +44,7 @@ typedef struct esl_sweep {
 } esl_sweep;
 
 /* Zero-initialised esl_sweep is an empty sweep; release it here. */
-void esl_sweep_release(esl_sweep *sw);
+ESL_API void esl_sweep_release(esl_sweep *sw);
 
 /*
  * Append a task. argv[0] must be "bench" or "measure".
@@ -51,7 +53,7 @@ void esl_sweep_release(esl_sweep *sw);
  * @return ESL_OK; ESL_EINVAL for a bad or repeated id, an empty command or
  *         another first word (the detail names it); ESL_ENOMEM
  */
-int esl_sweep_add(esl_sweep *sw, const char *id, char *const *argv, size_t argc);
+ESL_API int esl_sweep_add(esl_sweep *sw, const char *id, char *const *argv, size_t argc);
 
 /* A grid of `esl bench` configurations: the product of every list. */
 typedef struct esl_sweep_grid {
@@ -66,7 +68,7 @@ typedef struct esl_sweep_grid {
 
 /* Append the grid's bench tasks, models outermost, cfgs innermost.
  * @return ESL_OK; ESL_EINVAL for an empty list; ESL_ENOMEM */
-int esl_sweep_add_grid(esl_sweep *sw, const esl_sweep_grid *grid);
+ESL_API int esl_sweep_add_grid(esl_sweep *sw, const esl_sweep_grid *grid);
 
 /*
  * Append the tasks of a CSV file: either `esl calibrate --dry-run --format
@@ -77,11 +79,11 @@ int esl_sweep_add_grid(esl_sweep *sw, const esl_sweep_grid *grid);
  * @return ESL_OK; ESL_ENOTFOUND, ESL_EIO; ESL_EPARSE for a malformed file
  *         (file:line and the column named); ESL_EINVAL as esl_sweep_add
  */
-int esl_sweep_add_csv(esl_sweep *sw, const char *path, const char *const *extra,
-                      size_t n_extra);
+ESL_API int esl_sweep_add_csv(esl_sweep *sw, const char *path, const char *const *extra,
+                              size_t n_extra);
 
 /* Write the manifest to `f`. @return ESL_OK or ESL_EIO */
-int esl_sweep_write(const esl_sweep *sw, FILE *f);
+ESL_API int esl_sweep_write(const esl_sweep *sw, FILE *f);
 
 /*
  * Read a manifest. A line that cannot be parsed (an unclosed quote, no
@@ -91,7 +93,7 @@ int esl_sweep_write(const esl_sweep *sw, FILE *f);
  * @return ESL_OK; ESL_ENOTFOUND, ESL_EIO; ESL_EPARSE for a file without the
  *         header or with a repeated id (file:line named); ESL_ENOMEM
  */
-int esl_sweep_read(esl_sweep *out, const char *path);
+ESL_API int esl_sweep_read(esl_sweep *out, const char *path);
 
 /* Where a task stands, from its shard and its marker files. */
 typedef enum esl_task_state {
@@ -101,7 +103,7 @@ typedef enum esl_task_state {
     ESL_TASK_DONE = 3,     /* the shard SHARDS/ID.db holds a run of it with exit status 0 */
 } esl_task_state;
 
-const char *esl_task_state_name(esl_task_state s);
+ESL_API const char *esl_task_state_name(esl_task_state s);
 
 /*
  * The state of every task of `sw` in the shard folder `dir` (the shard
@@ -110,12 +112,12 @@ const char *esl_task_state_name(esl_task_state s);
  * @return ESL_OK; ESL_ESTORE or ESL_EINVAL for a shard that cannot be read
  *         (named)
  */
-int esl_sweep_states(const esl_sweep *sw, const char *dir, esl_task_state *states);
+ESL_API int esl_sweep_states(const esl_sweep *sw, const char *dir, esl_task_state *states);
 
 /* The shard path of task `id` in `dir` ("DIR/ID.db"), or of a marker
  * ("DIR/ID.running", "DIR/ID.failed") with `suffix`. @return ESL_OK or
  * ESL_EINVAL when it does not fit in `size` */
-int esl_sweep_path(char *out, size_t size, const char *dir, const char *id, const char *suffix);
+ESL_API int esl_sweep_path(char *out, size_t size, const char *dir, const char *id, const char *suffix);
 
 /* How a sweep is submitted to Slurm. */
 typedef struct esl_sweep_slurm {
@@ -141,7 +143,7 @@ typedef struct esl_sweep_slurm {
  * @return ESL_OK; ESL_EINVAL for a value that would break the script (a
  *         line break, an empty path); ESL_ENOMEM
  */
-int esl_sweep_slurm_script(char **out, const esl_sweep_slurm *opts, size_t n_tasks);
+ESL_API int esl_sweep_slurm_script(char **out, const esl_sweep_slurm *opts, size_t n_tasks);
 
 /* How a sweep runs as a Kubernetes Indexed Job. */
 typedef struct esl_sweep_k8s {
@@ -159,7 +161,7 @@ typedef struct esl_sweep_k8s {
 /* An Indexed Job manifest (YAML) running the sweep, pod I taking tasks as
  * array job I does. @param out  freed with free()
  * @return ESL_OK; ESL_EINVAL (no image, a value with a line break or quote) */
-int esl_sweep_k8s_manifest(char **out, const esl_sweep_k8s *opts, size_t n_tasks);
+ESL_API int esl_sweep_k8s_manifest(char **out, const esl_sweep_k8s *opts, size_t n_tasks);
 
 #ifdef __cplusplus
 }

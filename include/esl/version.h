@@ -2,6 +2,8 @@
 #ifndef ESL_VERSION_H
 #define ESL_VERSION_H
 
+#include "esl/api.h"
+
 #define ESL_VERSION_MAJOR 0
 #define ESL_VERSION_MINOR 1
 #define ESL_VERSION_PATCH 0
@@ -12,7 +14,7 @@ extern "C" {
 #endif
 
 /* The version of the library actually linked, "MAJOR.MINOR.PATCH". */
-const char *esl_version(void);
+ESL_API const char *esl_version(void);
 
 #ifdef __cplusplus
 }

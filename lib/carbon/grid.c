@@ -141,3 +141,15 @@ int esl_fleet_plan(esl_fleet *out, double rate, double images, double time_s, do
     out->cost_per_day = out->kwh_per_day * price_per_kwh;
     return ESL_OK;
 }
+
+int esl_fleet_for(esl_fleet *out, double rate, const esl_row *row, const esl_prediction *p,
+                  double pue, double gco2e_per_kwh, double price_per_kwh)
+{
+    *out = (esl_fleet){0};
+    if (!isfinite(p->time_s))
+        return esl__fail(ESL_EUNSUPPORTED, "the law was trained on no row with a duration "
+                         "(docs/law.md)");
+    return esl_fleet_plan(out, rate, (double)row->prompts, p->time_s, p->energy_j,
+                          isfinite(p->idle_w) ? p->idle_w : 0.0, row->num_gpus, pue,
+                          gco2e_per_kwh, price_per_kwh);
+}

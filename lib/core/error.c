@@ -5,17 +5,32 @@
  * sampler thread and the main thread, say) never overwrite each other's
  * messages. esl_strerror is a switch without a default case so that the
  * compiler flags any status code that lacks a message.
+ *
+ * GSL's default error handler prints and aborts. The library checks every
+ * GSL return value instead, so the handler is switched off once, when the
+ * library is loaded (this file is linked into every program that calls
+ * libesl, since every module reports errors through it), rather than per
+ * fit call: a program that only predicts never runs with the aborting one.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_errno.h>
+
 #include "core/internal.h"
 
 #define ESL_ERROR_MAX 4096
 
 static _Thread_local char last_error[ESL_ERROR_MAX];
+
+/* Runs before main (or when dlopen loads libesl.so), so once and before any
+ * thread of the caller's can call into the library. */
+__attribute__((constructor)) static void quiet_gsl(void)
+{
+    gsl_set_error_handler_off();
+}
 
 const char *esl_strerror(int status)
 {

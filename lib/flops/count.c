@@ -214,7 +214,7 @@ int esl_flops_count(esl_flops *out, const esl_model *m, const esl_request *r,
             return esl__fail(ESL_ERANGE, "%s: FLOP count overflows 64-bit integers", m->name);
     }
 
-    int64_t image;
+    int64_t image = 0;
     if ((rc = esl__flops_image(&image, m, stage[ESL_STAGE_TEXT], stage[ESL_STAGE_DENOISE],
                                stage[ESL_STAGE_DECODE], r->steps, r->cfg)) != ESL_OK)
         return rc;

@@ -10,6 +10,7 @@
  * dlclose), and a calibration sweep reuses it run after run.
  */
 #include <dlfcn.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static int on_loop(void *ctx, int end)
     return rc;
 }
 
-int esl_bench_run(esl_bench_result *out, const esl_workload *plan, const esl_bench_opts *opts)
+int esl_bench_run(esl_bench_result *out, const esl_workload *workload, const esl_bench_opts *opts)
 {
     const char *path = opts->module;
     char err[512] = "";
@@ -73,9 +74,42 @@ int esl_bench_run(esl_bench_result *out, const esl_workload *plan, const esl_ben
             o.on_loop = on_loop;
             o.loop_ctx = &hook;
         }
-        if ((rc = run(out, plan, &o, err, sizeof err)) != ESL_OK && !hook.failed)
+        if ((rc = run(out, workload, &o, err, sizeof err)) != ESL_OK && !hook.failed)
             rc = esl__fail(rc, "%s", err[0] ? err : esl_strerror(rc));
     }
     pthread_mutex_unlock(&module_lock); /* the handle is kept: see the file comment */
     return rc;
+}
+
+void esl_bench_labels_init(esl_bench_labels *out, const esl_workload *workload,
+                           const esl_bench_result *result)
+{
+    const esl_bench_config *c = &workload->config;
+    char(*v)[32] = out->values;
+    snprintf(v[0], sizeof v[0], "%lld", (long long)c->request.height);
+    snprintf(v[1], sizeof v[1], "%lld", (long long)c->request.width);
+    snprintf(v[2], sizeof v[2], "%lld", (long long)c->request.steps);
+    snprintf(v[3], sizeof v[3], "%d", c->request.cfg ? 1 : 0);
+    /* a dataset row's prompts are images: N prompt runs of B images */
+    snprintf(v[4], sizeof v[4], "%lld", (long long)(c->request.prompts * c->batch));
+    snprintf(v[5], sizeof v[5], "%lld", (long long)c->batch);
+    snprintf(v[6], sizeof v[6], "%.17g", result->exec_flops);
+    snprintf(v[7], sizeof v[7], "%.17g", result->paper_flops);
+    snprintf(v[8], sizeof v[8], "%.17g", result->duration_s);
+    const esl_label labels[] = { /* keys unique; the store sorts them */
+        {"model", (char *)workload->model->name},
+        {"gpu", (char *)result->device},
+        {"dtype", (char *)esl_dtype_name(c->dtype)},
+        {"cfg", v[3]},
+        {"height", v[0]},
+        {"width", v[1]},
+        {"steps", v[2]},
+        {"prompts", v[4]},
+        {"batch_size", v[5]},
+        {"exec_flops", v[6]},
+        {"paper_flops", v[7]},
+        {"loop_s", v[8]},
+    };
+    memcpy(out->labels, labels, sizeof labels);
+    out->n = sizeof labels / sizeof labels[0];
 }

@@ -14,6 +14,7 @@
  * seconds per executed FLOP of each dtype; pure arithmetic, tested on the CPU.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,7 +176,7 @@ static void order_models(planner *p, size_t n_models)
         }
 }
 
-int esl_calib_plan_make(esl_calib_plan *out, const esl_model *const *models, size_t n_models,
+int esl_calib_sweep_init(esl_calib_sweep *out, const esl_model *const *models, size_t n_models,
                         const esl_calib_opts *o)
 {
     static const int64_t default_sides[] = {256, 512, 768, 1024};
@@ -294,24 +295,124 @@ static uint64_t splitmix(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-void esl_calib_plan_shuffle(esl_calib_plan *plan, uint64_t seed)
+void esl_calib_sweep_shuffle(esl_calib_sweep *sweep, uint64_t seed)
 {
     if (seed == 0)
         return;
     uint64_t state = seed;
     /* Fisher-Yates; the modulo bias over a few dozen points is negligible */
-    for (size_t i = plan->n_points; i > 1; i--) {
+    for (size_t i = sweep->n_points; i > 1; i--) {
         size_t j = (size_t)(splitmix(&state) % i);
-        esl_calib_point t = plan->points[i - 1];
-        plan->points[i - 1] = plan->points[j];
-        plan->points[j] = t;
+        esl_calib_point t = sweep->points[i - 1];
+        sweep->points[i - 1] = sweep->points[j];
+        sweep->points[j] = t;
     }
 }
 
-void esl_calib_plan_release(esl_calib_plan *plan)
+void esl_calib_sweep_release(esl_calib_sweep *sweep)
 {
-    if (plan == NULL)
+    if (sweep == NULL)
         return;
-    free(plan->points);
-    memset(plan, 0, sizeof *plan);
+    free(sweep->points);
+    memset(sweep, 0, sizeof *sweep);
+}
+
+/* ---- what the tool asks around a sweep ---- */
+
+size_t esl_calib_levels(int64_t *out, size_t cap, const esl_calib_point *const *points,
+                        size_t n, esl_calib_dim which)
+{
+    int64_t v[64];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const esl_calib_point *p = points[i];
+        int64_t x = which == ESL_CALIB_MODEL ? (int64_t)p->model
+                  : which == ESL_CALIB_SIDE  ? p->side
+                  : which == ESL_CALIB_STEPS ? p->steps
+                  : which == ESL_CALIB_DTYPE ? (int64_t)p->dtype
+                                           : p->cfg;
+        size_t j = 0;
+        while (j < k && v[j] != x)
+            j++;
+        if (j == k && k < sizeof v / sizeof v[0])
+            v[k++] = x;
+    }
+    for (size_t i = 1; i < k; i++) /* insertion sort: a handful of levels */
+        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            int64_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    memcpy(out, v, (k < cap ? k : cap) * sizeof *out);
+    return k;
+}
+
+int esl_calib_probe(size_t *model, esl_bench_config *config, const esl_model *const *models,
+                    size_t n_models, esl_dtype dtype)
+{
+    double best = -1;
+    *model = 0;
+    *config = (esl_bench_config){.request = {.height = 512, .width = 512, .steps = 2, .prompts = 1},
+                                 .batch = 1, .dtype = ESL_DTYPE_BF16};
+    for (size_t i = 0; i < n_models; i++) {
+        esl_workload *w = NULL;
+        int rc = esl_workload_new(&w, models[i], config);
+        if (rc != ESL_OK)
+            return rc;
+        if ((double)w->stage_exec_flops[ESL_STAGE_DENOISE] > best) {
+            best = (double)w->stage_exec_flops[ESL_STAGE_DENOISE];
+            *model = i;
+        }
+        esl_workload_free(w);
+    }
+    config->dtype = dtype;
+    return ESL_OK;
+}
+
+int64_t esl_calib_prompts(const esl_calib_point *point, double tflops, double min_run_s)
+{
+    double per_prompt_s = point->exec_flops / (tflops * 1e12);
+    int64_t prompts = 1;
+    if (per_prompt_s > 0 && min_run_s > per_prompt_s)
+        prompts = (int64_t)ceil(min_run_s / per_prompt_s);
+    return prompts > 10000 ? 10000 : prompts;
+}
+
+int esl_calib_throughput(double *tflops, const char *list, esl_dtype dtype)
+{
+    const char *name = esl_dtype_name(dtype);
+    size_t len = strlen(name);
+    const char *at = strstr(list, name);
+    while (at != NULL && !((at == list || at[-1] == ',') && at[len] == '='))
+        at = strstr(at + 1, name);
+    char *end = NULL;
+    double v = at != NULL ? strtod(at + len + 1, &end) : 0;
+    *tflops = 0;
+    if (at == NULL || end == at + len + 1 || (*end != ',' && *end != '\0') || !(v > 0) ||
+        !isfinite(v))
+        return esl__fail(ESL_EINVAL, "no positive throughput for %s in '%s'", name, list);
+    *tflops = v;
+    return ESL_OK;
+}
+
+void esl_calib_law_name(char *buf, size_t size, const char *device)
+{
+    size_t j = (size_t)snprintf(buf, size, "law-");
+    int dash = 0;
+    for (const char *c = device; *c != '\0' && j + 6 < size; c++) {
+        char ch = *c;
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
+            if (dash && j > 4)
+                buf[j++] = '-';
+            buf[j++] = ch;
+            dash = 0;
+        } else {
+            dash = 1;
+        }
+    }
+    if (j == 4)
+        j += (size_t)snprintf(buf + j, size - j, "gpu");
+    snprintf(buf + j, size - j, ".json");
 }

@@ -178,7 +178,7 @@ static int load(void)
 }
 
 
-int esl_peak_find(esl_peak *out, const char *device_name, esl_dtype dtype)
+int esl_bench_peak_find(esl_bench_peak *out, const char *device_name, esl_dtype dtype)
 {
     static const int col_of[] = {[ESL_DTYPE_FP16] = COL_FP16, [ESL_DTYPE_BF16] = COL_BF16,
                                  [ESL_DTYPE_FP32] = COL_FP32, [ESL_DTYPE_TF32] = COL_TF32};
@@ -195,7 +195,7 @@ int esl_peak_find(esl_peak *out, const char *device_name, esl_dtype dtype)
     if (!(tflops > 0))
         return esl__fail(ESL_ENOTFOUND, "GPU '%s' has no dense %s peak in the table", device_name,
                          esl_dtype_name(dtype));
-    *out = (esl_peak){.gpu = r->field[COL_GPU], .tflops = tflops, .source = r->field[COL_SOURCE]};
+    *out = (esl_bench_peak){.gpu = r->field[COL_GPU], .tflops = tflops, .source = r->field[COL_SOURCE]};
     return ESL_OK;
 }
 
@@ -292,17 +292,17 @@ int esl_gpu_find(esl_gpu_spec *out, const char *name)
                      "lists them all)", name, near);
 }
 
-int esl_efficiency_compute(esl_efficiency *out, const esl_bench_result *run, esl_dtype dtype,
+int esl_bench_efficiency_compute(esl_bench_efficiency *out, const esl_bench_result *run, esl_dtype dtype,
                            double energy_j)
 {
-    esl_peak peak;
+    esl_bench_peak peak;
     if (!(run->duration_s > 0) || !isfinite(run->duration_s))
         return esl__fail(ESL_EINVAL, "run duration %g s: must be positive", run->duration_s);
     if (!(run->exec_flops > 0) || !isfinite(run->exec_flops))
         return esl__fail(ESL_EINVAL, "run FLOPs %g: must be positive", run->exec_flops);
     memset(out, 0, sizeof *out);
     out->achieved_tflops = run->exec_flops / run->duration_s / 1e12;
-    if (esl_peak_find(&peak, run->device, dtype) == ESL_OK) {
+    if (esl_bench_peak_find(&peak, run->device, dtype) == ESL_OK) {
         out->peak_tflops = peak.tflops;
         out->peak_fraction = out->achieved_tflops / peak.tflops;
     } else {

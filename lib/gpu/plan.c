@@ -49,7 +49,7 @@ size_t esl_dtype_bytes(esl_dtype dtype)
     return dtype == ESL_DTYPE_FP16 || dtype == ESL_DTYPE_BF16 ? 2 : 4;
 }
 
-const char *esl_kernel_name(esl_kernel kind)
+const char *esl_workload_kernel_name(esl_workload_kernel kind)
 {
     switch (kind) {
     case ESL_KERNEL_GEMM: return "gemm";
@@ -60,7 +60,7 @@ const char *esl_kernel_name(esl_kernel kind)
     return "unknown";
 }
 
-static esl_kernel kernel_of(esl_layer_kind kind)
+static esl_workload_kernel kernel_of(esl_layer_kind kind)
 {
     switch (kind) {
     case ESL_LAYER_LINEAR: return ESL_KERNEL_GEMM;
@@ -162,11 +162,11 @@ int esl_workload_new(esl_workload **out, const esl_model *m, const esl_bench_con
     return ESL_OK;
 }
 
-void esl_workload_free(esl_workload *plan)
+void esl_workload_free(esl_workload *workload)
 {
-    if (plan == NULL)
+    if (workload == NULL)
         return;
-    esl_plan_free(plan->layers);
-    free(plan->ops);
-    free(plan);
+    esl_plan_free(workload->layers);
+    free(workload->ops);
+    free(workload);
 }

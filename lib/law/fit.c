@@ -57,6 +57,7 @@ const char *esl__term_name(unsigned bit)
 
 int esl__term_bit(unsigned *out, const char *name)
 {
+    *out = 0; /* set on failure too: callers read it after a failed parse at -O3 */
     for (size_t i = 0; i < N_TERMS; i++)
         if (strcmp(term_names[i].name, name) == 0) {
             *out = term_names[i].bit;
@@ -73,7 +74,7 @@ int esl_law_terms_parse(unsigned *inout, const char *spec)
     int rc = copy ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
     for (char *save = NULL, *t = copy ? strtok_r(copy, ",", &save) : NULL; t && rc == ESL_OK;
          t = strtok_r(NULL, ",", &save)) {
-        unsigned bit;
+        unsigned bit = 0;
         if (t[0] != '-' && t[0] != '+')
             rc = esl__fail(ESL_EINVAL, "term switch '%s' is not -TERM or +TERM", t);
         else if ((rc = esl__term_bit(&bit, t + 1)) == ESL_OK)
@@ -129,38 +130,9 @@ int esl__law_features(const esl_law *law, const esl_row *row, double *x, unsigne
     return ESL_OK;
 }
 
-static const char *const form_names[] = {"paper", "per-image", "roofline", "by-kind"};
-
-const char *esl_law_forms(void)
-{
-    return "paper, per-image, roofline, by-kind";
-}
-
-int esl__law_nls(const esl_law *law)
-{
-    return strcmp(law->form, "roofline") == 0 || strcmp(law->form, "by-kind") == 0;
-}
-
-int esl_law_form_known(const char *form)
-{
-    for (size_t i = 0; i < sizeof form_names / sizeof form_names[0]; i++)
-        if (strcmp(form_names[i], form) == 0)
-            return 1;
-    return 0;
-}
-
-int esl__law_per_image(const esl_law *law)
-{
-    /* Asked several times per row: compared a character at a time, stopping
-     * at the first difference, rather than through strcmp. */
-    const char *f = law->form;
-    return !(f[0] == 'p' && f[1] == 'a' && f[2] == 'p' && f[3] == 'e' && f[4] == 'r' && f[5] == '\0');
-}
-
 double esl__law_flops(const esl_law *law, const esl_row *row)
 {
-    const char *f = law->form; /* asked per row: "by-kind" without strcmp */
-    if (f[0] == 'b' && f[1] == 'y' && f[2] == '-' && strcmp(f, "by-kind") == 0)
+    if (esl__form(law)->layer_plan) /* one image, from the layer plan */
         return (double)row->steps * (row->cfg ? 2.0 : 1.0) *
                (row->plan_linear_flops + row->plan_attn_flops + row->plan_conv_flops +
                 row->plan_misc_flops);
@@ -1072,14 +1044,14 @@ static int fit_once(esl_law **out, const rowset *rs, const esl_fit_opts *opts)
 
     *out = NULL;
     unsigned terms = opts->terms ? opts->terms : ESL_TERM_ALL;
-    const char *form = opts->form ? opts->form : "paper";
-    if (!esl_law_form_known(form))
-        return esl__fail(ESL_EINVAL, "unknown form '%s' (forms: %s)", form, esl_law_forms());
+    esl_law_form form = ESL_FORM_PAPER;
+    if (opts->form != NULL && (rc = esl_law_form_parse(&form, opts->form)) != ESL_OK)
+        return rc;
     esl_law *law = calloc(1, sizeof *law);
-    if (law == NULL || (law->form = esl__strdup(form)) == NULL) {
-        esl_law_free(law);
+    if (law == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
-    }
+    law->form_id = form;
+    law->form = esl_law_form_get(form)->name;
     law->convention = ds->convention;
     law->method = opts->method;
     law->terms = terms;
@@ -1088,7 +1060,7 @@ static int fit_once(esl_law **out, const rowset *rs, const esl_fit_opts *opts)
         goto fail;
     }
     law->response = opts->response;
-    int bykind = strcmp(law->form, "by-kind") == 0;
+    int bykind = esl__form(law)->layer_plan;
     /* Rows already known to pass the checks below, of a form that can fit by
      * cells, are gathered by cell instead. */
     if (rs->in != NULL && rs->in->usable && rs->in->cell != NULL && !esl__law_nls(law) &&
@@ -1132,7 +1104,7 @@ static int fit_once(esl_law **out, const rowset *rs, const esl_fit_opts *opts)
         goto fail;
     /* The by-kind form prices the layer plan's FLOPs, whatever convention
      * the dataset's FLOPs_cfg was counted in: its law counts in the exact one. */
-    if (strcmp(form, "by-kind") == 0)
+    if (esl__form(law)->layer_plan)
         law->convention = ESL_CONVENTION_EXACT;
     if (esl__law_nls(law)) {
         const esl_dataset *rows;
@@ -1363,7 +1335,7 @@ static int between(esl_law *law, const esl_dataset *ds, const esl_fit_opts *opts
     const esl_factor *gpu = &law->factors[0];
     sum = 0;
     used = 0;
-    for (size_t k = 0; strcmp(law->form, "by-kind") == 0 && k < gpu->n_levels && gpu->n_levels >= 2;
+    for (size_t k = 0; esl__form(law)->layer_plan && k < gpu->n_levels && gpu->n_levels >= 2;
          k++) {
         double bias, mse;
         int ok = hold_out(law, ds, &inner, 0, gpu->levels[k], &bias, &mse);
@@ -1427,7 +1399,6 @@ static int fit_rows(esl_law **out, const rowset *rs, const esl_fit_opts *opts)
     *out = NULL;
     if (opts == NULL)
         opts = &defaults;
-    gsl_set_error_handler_off();
     int rc = fit_once(out, rs, opts);
     if (rc == ESL_OK && !opts->no_between) {
         /* The hold-out refits estimate two variances, not the coefficients:
@@ -1448,7 +1419,7 @@ static int fit_rows(esl_law **out, const rowset *rs, const esl_fit_opts *opts)
             rc = between(*out, rows, opts);
         esl_dataset_free(thin);
     }
-    if (rc == ESL_OK && opts->response == ESL_RESPONSE_ENERGY && strcmp((*out)->form, "by-kind") == 0)
+    if (rc == ESL_OK && opts->response == ESL_RESPONSE_ENERGY && esl__form(*out)->layer_plan)
         rc = fit_time(*out, rs, opts);
     if (rc != ESL_OK) {
         esl_law_free(*out);
@@ -1621,9 +1592,14 @@ int esl__law_inputs_new(esl__law_inputs **out, const esl_dataset *ds, const esl_
 {
     *out = NULL;
     const char *form = opts != NULL && opts->form != NULL ? opts->form : "paper";
-    esl_law law = {.form = (char *)form,
+    esl_law_form id;
+    if (esl_law_form_parse(&id, form) != ESL_OK) {
+        esl_error_clear(); /* the fit itself says what is wrong with the form */
+        return ESL_OK;
+    }
+    esl_law law = {.form = esl_law_form_get(id)->name, .form_id = id,
                    .response = opts != NULL ? opts->response : ESL_RESPONSE_ENERGY};
-    if (!esl_law_form_known(form) || esl__law_nls(&law))
+    if (esl__law_nls(&law))
         return ESL_OK; /* the nonlinear forms read the rows themselves */
     size_t n = ds->n_rows;
     esl__law_inputs *in = calloc(1, sizeof *in);
@@ -1635,7 +1611,7 @@ int esl__law_inputs_new(esl__law_inputs **out, const esl_dataset *ds, const esl_
     }
     esl__advise_huge(a, (3 * n + 1) * sizeof *a);
     *in = (esl__law_inputs){.e = a, .y = a + n, .energy_j = a + 2 * n, .usable = 1};
-    int bykind = strcmp(form, "by-kind") == 0;
+    int bykind = esl__form(&law)->layer_plan;
     for (size_t i = 0; i < n; i++) {
         const esl_row *row = &ds->rows[i];
         in->e[i] = esl__law_energy(&law, row);
@@ -1668,10 +1644,14 @@ int esl_law_builtin(esl_law **out, esl_convention convention, const char *form)
     esl_dataset *ds = NULL;
     esl_fit_opts opts = {.form = form ? form : ESL_LAW_DEFAULT_FORM};
     *out = NULL;
-    int bykind = strcmp(opts.form, "by-kind") == 0;
+    esl_law_form f;
+    int rc = esl_law_form_parse(&f, opts.form);
+    if (rc != ESL_OK)
+        return rc;
+    int bykind = esl_law_form_get(f)->layer_plan;
     if (bykind)
         convention = ESL_CONVENTION_EXACT; /* the form prices the layer plan */
-    int rc = esl_dataset_builtin(&ds, convention);
+    rc = esl_dataset_builtin(&ds, convention);
     /* The by-kind form also learns from ML.ENERGY's runs: a second GPU, batch
      * sweeps, and the durations its time law needs. */
     if (rc == ESL_OK && bykind) {
@@ -1711,7 +1691,6 @@ void esl_law_free(esl_law *law)
 {
     if (law == NULL)
         return;
-    free(law->form);
     for (size_t k = 0; k < 2; k++) {
         free(law->factors[k].column);
         free(law->factors[k].baseline);

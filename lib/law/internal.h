@@ -15,6 +15,8 @@
 int esl__law_features(const esl_law *law, const esl_row *row, double *x, unsigned *unseen);
 
 /* 1 for the forms whose response is energy per image (all but "paper"). */
+/* The law's row of the form table (forms.c); never NULL. */
+const esl_law_form_info *esl__form(const esl_law *law);
 int esl__law_per_image(const esl_law *law);
 
 /* The FLOPs the law's ln_flops feature reads: FLOPs_cfg, or FLOPs_cfg / N for

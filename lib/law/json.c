@@ -23,24 +23,6 @@ static const char *const kind_names[] = {"const", "ln_flops", "level", "ln_res",
                                          "e_byte", "e_launch", "e_aux", "e_attn", "e_conv"};
 #define N_KINDS (sizeof kind_names / sizeof kind_names[0])
 
-/* The form in words, for people (the "equation" key). */
-static const char *equation(const char *form)
-{
-    if (strcmp(form, "per-image") == 0)
-        return "ln (E/N)[kWh] = ln_A + alpha ln(T FLOPs_denoise 2^cfg/1e9) + sum beta_level "
-               "I_level + res ln(H W / 256)";
-    if (strcmp(form, "roofline") == 0)
-        return "E/N [J] = exp(sum beta_gpu I_gpu) (T (1+cfg) ((e_flop[dtype] (1 - attn_share) + "
-               "e_attn[dtype] attn_share) F_denoise + (e_byte bytes(dtype) params + e_launch ops) "
-               "/ batch) + e_aux (F_text + F_decode)), coef = ln e";
-    if (strcmp(form, "by-kind") == 0)
-        return "E/N [J] = exp(sum beta_gpu I_gpu) (T (1+cfg) (e_flop[dtype] (F_linear + F_attn + "
-               "F_misc) + e_tc F_conv) + e_launch T (1+cfg) layers / batch + e_aux m (F_text + "
-               "F_decode)), F from the layer plan; in fp32 e_tc = kappa e_flop[fp16] (TF32 "
-               "convolutions) and m = kappa, else e_tc = e_flop[dtype] and m = 1; coef = ln e";
-    return "ln E[kWh] = ln_A + alpha ln(FLOPs_cfg/1e9) + sum beta_level I_level + res ln(H W / 256)";
-}
-
 /* ---- writing ------------------------------------------------------------- */
 
 static json_t *string_array(char *const *list, size_t n)
@@ -65,7 +47,7 @@ static json_t *law_json(const esl_law *law)
 
     json_object_set_new(doc, "esl_law", json_integer(LAW_VERSION));
     json_object_set_new(doc, "form", json_string(law->form));
-    json_object_set_new(doc, "equation", json_string(equation(law->form)));
+    json_object_set_new(doc, "equation", json_string(esl__form(law)->equation));
     json_object_set_new(doc, "convention", json_string(esl_convention_name(law->convention)));
     json_object_set_new(doc, "method", json_string(esl_fit_method_name(law->method)));
     for (unsigned bit = 1; bit <= ESL_TERM_BYTES; bit <<= 1)
@@ -572,8 +554,8 @@ static int read_doc(const rd *r, esl_law *law, json_t *doc)
     v = json_object_get(doc, "form");
     if (!json_is_string(v) || !esl_law_form_known(json_string_value(v)))
         return bad(r, "$.form", "expected \"paper\", \"per-image\", \"roofline\" or \"by-kind\"");
-    if ((law->form = esl__strdup(json_string_value(v))) == NULL)
-        return esl__fail(ESL_ENOMEM, "out of memory");
+    esl_law_form_parse(&law->form_id, json_string_value(v));
+    law->form = esl_law_form_get(law->form_id)->name;
     if (!json_is_string(json_object_get(doc, "equation")))
         return bad(r, "$.equation", "expected a string");
     v = json_object_get(doc, "convention");

@@ -63,14 +63,14 @@ static int classify(dtype_class *out, const char *dtype)
 
 double esl__kappa_of(const char *gpu, int *known)
 {
-    esl_peak half, conv;
+    esl_bench_peak half, conv;
     *known = 0;
-    if (gpu == NULL || esl_peak_find(&half, gpu, ESL_DTYPE_FP16) != ESL_OK)
+    if (gpu == NULL || esl_bench_peak_find(&half, gpu, ESL_DTYPE_FP16) != ESL_OK)
         return ESL_KAPPA_DEFAULT;
     *known = 1;
     /* fp32 convolutions take TF32 tensor cores where the GPU has them. */
-    if (esl_peak_find(&conv, gpu, ESL_DTYPE_TF32) != ESL_OK &&
-        esl_peak_find(&conv, gpu, ESL_DTYPE_FP32) != ESL_OK)
+    if (esl_bench_peak_find(&conv, gpu, ESL_DTYPE_TF32) != ESL_OK &&
+        esl_bench_peak_find(&conv, gpu, ESL_DTYPE_FP32) != ESL_OK)
         return ESL_KAPPA_DEFAULT;
     return half.tflops / conv.tflops;
 }

@@ -132,7 +132,7 @@ int esl_law_predict(esl_prediction *out, const esl_law *law, const esl_row *row,
     esl__law_features(law, row, x, &unseen);
     /* The by-kind form carries the law to a GPU it was not trained on from
      * the GPU table, and prices a precision by its class (bf16 as fp16). */
-    int bykind = strcmp(law->form, "by-kind") == 0;
+    int bykind = esl__form(law)->layer_plan;
     if (bykind && (unseen & 1u)) {
         out->extrapolated |= ESL_EXTRAP_GPU; /* priced in kinds.c from the GPU table */
         unseen &= ~1u;
@@ -342,4 +342,13 @@ done:
     free(pred);
     free(work);
     return rc;
+}
+
+const char *esl_extrap_name(unsigned bit)
+{
+    static const char *const names[] = {"flops", "res", "steps", "model", "level", "gpu", "gpus"};
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (bit == 1u << i)
+            return names[i];
+    return NULL;
 }

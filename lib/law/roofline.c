@@ -69,7 +69,7 @@ static const char *dtype_level(const esl_law *law, const esl_row *row)
  * 0/1 indicator. The by-kind form's work is in kinds.c. */
 static int basis(const esl_law *law, const esl_row *row, double *b)
 {
-    if (strcmp(law->form, "by-kind") == 0)
+    if (esl__form(law)->layer_plan)
         return esl__kinds_basis(law, row, b);
     double bytes = 0;
     int rc = dtype_bytes(&bytes, row->dtype);
@@ -312,7 +312,7 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
     int rc = esl__law_summarise(law, ds);
     if (rc != ESL_OK)
         return rc;
-    if (strcmp(law->form, "by-kind") == 0) {
+    if (esl__form(law)->layer_plan) {
         if ((rc = esl__kinds_features(law, ds)) != ESL_OK)
             return rc;
     } else if ((rc = esl__law_add_dtype_features(law, ESL_FEATURE_E_FLOP, "e_flop")) != ESL_OK ||

@@ -770,7 +770,7 @@ int esl_meter_measure_idle(esl_meter *m, double window_s)
     for (size_t d = 0; d < rec->n_devices; d++) {
         const esl_device_record *r = &rec->devices[d];
         char why[160];
-        if (r->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST)) {
+        if (r->flags & ESL_FLAGS_DOUBTFUL) {
             char flags[128];
             esl_flags_string(flags, sizeof flags,
                              r->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT |

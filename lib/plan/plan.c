@@ -497,3 +497,37 @@ void esl_plan_free(esl_plan *p)
     free(p->components);
     free(p);
 }
+
+/* The layer's shape: "MxNxK" (+b with a bias), "Hh QxKV dD" (lin: linear
+ * attention), "CIN>COUT KxK@HxW" (/S stride, gG groups, tT temporal taps),
+ * or the elements and FLOPs per element of an element pass. */
+const char *esl_layer_shape(char *buf, size_t size, const esl_layer *l)
+{
+    char extra[64] = "";
+    switch (l->kind) {
+    case ESL_LAYER_LINEAR:
+        snprintf(buf, size, "%lldx%lldx%lld%s", (long long)l->m, (long long)l->n, (long long)l->k,
+                 l->bias ? "+b" : "");
+        break;
+    case ESL_LAYER_ATTENTION:
+        snprintf(buf, size, "%lldh %lldx%lld d%lld%s", (long long)l->heads, (long long)l->q_len,
+                 (long long)l->kv_len, (long long)l->head_dim, l->linear_attention ? " lin" : "");
+        break;
+    case ESL_LAYER_CONV: {
+        size_t j = 0;
+        if (l->stride > 1)
+            j += (size_t)snprintf(extra + j, sizeof extra - j, "/%lld", (long long)l->stride);
+        if (l->groups > 1)
+            j += (size_t)snprintf(extra + j, sizeof extra - j, " g%lld", (long long)l->groups);
+        if (l->kt > 1)
+            snprintf(extra + j, sizeof extra - j, " t%lld", (long long)l->kt);
+        snprintf(buf, size, "%lld>%lld %lldx%lld@%lldx%lld%s", (long long)l->c_in,
+                 (long long)l->c_out, (long long)l->kh, (long long)l->kw, (long long)l->h_out,
+                 (long long)l->w_out, extra);
+        break;
+    }
+    default:
+        snprintf(buf, size, "%lld x %lld", (long long)l->elements, (long long)l->flops_per_element);
+    }
+    return buf;
+}

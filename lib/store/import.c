@@ -690,3 +690,35 @@ int esl_import_read(esl_import **out, const char *path, esl_import_format fmt)
     *out = imp;
     return ESL_OK;
 }
+
+int esl_import_put(esl_store *store, int64_t *out_ids, const esl_import *imp,
+                   const esl_label *labels, size_t n_labels)
+{
+    size_t per_run = n_labels + MAX_LABELS; /* an import's own labels, at most MAX_LABELS */
+    esl_store_item *items = calloc(imp->n_runs ? imp->n_runs : 1, sizeof *items);
+    esl_label *merged = calloc(imp->n_runs * per_run + 1, sizeof *merged);
+    int rc = ESL_ENOMEM;
+    if (items != NULL && merged != NULL) {
+        for (size_t i = 0; i < imp->n_runs; i++) {
+            const esl_imported *r = &imp->runs[i];
+            esl_label *l = merged + i * per_run;
+            size_t n = 0;
+            for (size_t k = 0; k < r->n_labels && k < MAX_LABELS; k++) {
+                int overridden = 0;
+                for (size_t u = 0; u < n_labels; u++)
+                    overridden |= strcmp(labels[u].key, r->labels[k].key) == 0;
+                if (!overridden)
+                    l[n++] = r->labels[k];
+            }
+            for (size_t u = 0; u < n_labels; u++)
+                l[n++] = labels[u];
+            items[i] = (esl_store_item){r->record, r->command, 0, l, n};
+        }
+        rc = esl_store_put_many(store, out_ids, items, imp->n_runs);
+    } else {
+        rc = esl__fail(ESL_ENOMEM, "out of memory");
+    }
+    free(merged);
+    free(items);
+    return rc;
+}

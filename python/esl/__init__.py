@@ -222,10 +222,8 @@ class Law:
         """What ``esl predict`` calls this law: its file, or the built-in law's form and data."""
         if self.origin is not None:
             return self.origin
-        if self._builtin:
-            data = ("paper A100 + ML.ENERGY A100/H100 data" if self.form == "by-kind"
-                    else "paper A100 data")
-            return f"built-in {self.form} form, {data}"
+        if self._builtin:  # the library's words for it (esl_provenance_of)
+            return _provenance(self, None, None)["law"]
         return f"fitted in Python, {self.form} form"
 
     def to_json(self):
@@ -252,11 +250,38 @@ class Law:
 
 _builtin_laws = {}
 
-_EXTRAP = ("flops", "res", "steps", "model", "level", "gpu", "gpus")
+def _extrap_names():
+    """The names of the ESL_EXTRAP_* bits, in bit order (esl_extrap_name)."""
+    names, bit = [], 1
+    while (name := lib.esl_extrap_name(bit)) is not None:
+        names.append(name.decode())
+        bit <<= 1
+    return tuple(names)
+
+
+_EXTRAP = _extrap_names()
 
 
 def _finite(x):
     return x if math.isfinite(x) else None
+
+
+def _provenance(the_law, g, grid):
+    """The keys of esl_provenance_of, as ``esl predict --format json`` prints them."""
+    pv = _lib.Provenance()
+    name = None if the_law._builtin else _b(the_law.description)  # pv.law points into it
+    lib.esl_provenance_of(byref(pv), the_law._ptr, name,
+                          byref(g) if g is not None else None,
+                          float(grid) if grid is not None else math.nan)
+    text = (lambda b: b.decode() if b is not None else None)
+    return {
+        "esl_version": text(pv.esl_version), "law": text(pv.law), "law_form": text(pv.law_form),
+        "law_hash": pv.law_hash.decode() or None, "law_training_rows": pv.law_training_rows,
+        "zone": text(pv.zone),
+        "grid_gco2e_per_kwh": pv.grid_gco2e_per_kwh if math.isfinite(pv.grid_gco2e_per_kwh)
+        else None,
+        "grid_year": pv.grid_year or None, "grid_source": text(pv.grid_source),
+    }
 
 
 def _law_of(law, form):
@@ -339,16 +364,8 @@ def predict(model=None, *, height, width, steps=50, cfg=False, dtype="fp16", gpu
             "gco2e": fp.gco2e if (grid is not None or zone is not None) else None,
             "cost": fp.cost if price is not None else None,
             "extrapolated": [x for i, x in enumerate(_EXTRAP) if p.extrapolated & (1 << i)],
-            # provenance, after the prediction's own keys (src/provenance.c)
-            "esl_version": version(), "law": the_law.description, "law_form": the_law.form,
-            "law_hash": the_law.hash, "law_training_rows": the_law.training_rows,
-            "zone": g.zone.decode() if g is not None else None,
-            "grid_gco2e_per_kwh": g.gco2e_per_kwh if g is not None else
-            (float(grid) if grid is not None else None),
-            "grid_year": g.year if g is not None else None,
-            "grid_source": ("Ember yearly electricity data via Green Web Foundation co2.js "
-                            "(data/grid_intensity.SOURCE.md)") if g is not None else
-            ("given (--grid)" if grid is not None else None),
+            # provenance, after the prediction's own keys (esl_provenance_of)
+            **_provenance(the_law, g, grid),
         }
         if rate is not None:
             if not math.isfinite(p.time_s):

@@ -132,6 +132,13 @@ class Footprint(Structure):
     _fields_ = [("facility_energy_j", c_double), ("gco2e", c_double), ("cost", c_double)]
 
 
+class Provenance(Structure):
+    _fields_ = [("esl_version", c_char_p), ("law", c_char_p), ("law_form", c_char_p),
+                ("law_hash", c_char * 32), ("law_training_rows", c_size_t), ("zone", c_char_p),
+                ("grid_gco2e_per_kwh", c_double), ("grid_year", c_int), ("grid_source", c_char_p),
+                ("builtin_name", c_char * 96)]
+
+
 class Fleet(Structure):
     _fields_ = [("set_images_per_s", c_double), ("sets", c_int64), ("gpus", c_int64),
                 ("utilisation", c_double), ("kwh_per_day", c_double),
@@ -212,6 +219,9 @@ _decl("esl_law_parse", c_int, POINTER(POINTER(Law)), c_char_p, c_size_t, c_char_
 _decl("esl_law_to_json", c_int, POINTER(c_void_p), POINTER(Law))
 _decl("esl_law_free", None, POINTER(Law))
 _decl("esl_law_hash", c_int, c_char_p, c_size_t, POINTER(Law))
+_decl("esl_extrap_name", c_char_p, c_uint)
+_decl("esl_provenance_of", None, POINTER(Provenance), POINTER(Law), c_char_p, POINTER(Grid),
+      c_double)
 _decl("esl_law_predict", c_int, POINTER(Prediction), POINTER(Law), POINTER(Row), c_void_p)
 _decl("esl_grid_find", c_int, POINTER(Grid), c_char_p)
 _decl("esl_footprint_of", None, POINTER(Footprint), c_double, c_double, c_double, c_double)

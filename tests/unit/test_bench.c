@@ -18,26 +18,26 @@
 
 static void peaks_by_device_name(void **state)
 {
-    esl_peak p;
+    esl_bench_peak p;
     (void)state;
-    assert_int_equal(esl_peak_find(&p, "NVIDIA H100 80GB HBM3", ESL_DTYPE_BF16), ESL_OK);
+    assert_int_equal(esl_bench_peak_find(&p, "NVIDIA H100 80GB HBM3", ESL_DTYPE_BF16), ESL_OK);
     assert_string_equal(p.gpu, "H100 SXM5 80GB");
     assert_true(p.tflops == 989.4);
     assert_non_null(strstr(p.source, "datasheet"));
-    assert_int_equal(esl_peak_find(&p, "NVIDIA H100 80GB HBM3", ESL_DTYPE_TF32), ESL_OK);
+    assert_int_equal(esl_bench_peak_find(&p, "NVIDIA H100 80GB HBM3", ESL_DTYPE_TF32), ESL_OK);
     assert_true(p.tflops == 494.7);
-    assert_int_equal(esl_peak_find(&p, "NVIDIA H100 80GB HBM3", ESL_DTYPE_FP32), ESL_OK);
+    assert_int_equal(esl_bench_peak_find(&p, "NVIDIA H100 80GB HBM3", ESL_DTYPE_FP32), ESL_OK);
     assert_true(p.tflops == 67);
     /* Case-insensitive, aliases of one card. */
-    assert_int_equal(esl_peak_find(&p, "nvidia a100-sxm4-40gb", ESL_DTYPE_FP16), ESL_OK);
+    assert_int_equal(esl_bench_peak_find(&p, "nvidia a100-sxm4-40gb", ESL_DTYPE_FP16), ESL_OK);
     assert_true(p.tflops == 312);
-    assert_int_equal(esl_peak_find(&p, "NVIDIA A100 80GB PCIe", ESL_DTYPE_FP32), ESL_OK);
+    assert_int_equal(esl_bench_peak_find(&p, "NVIDIA A100 80GB PCIe", ESL_DTYPE_FP32), ESL_OK);
     assert_true(p.tflops == 19.5);
     /* A precision the GPU lacks, and unknown GPUs: no peak. */
-    assert_int_equal(esl_peak_find(&p, "Tesla V100-SXM2-16GB", ESL_DTYPE_BF16), ESL_ENOTFOUND);
+    assert_int_equal(esl_bench_peak_find(&p, "Tesla V100-SXM2-16GB", ESL_DTYPE_BF16), ESL_ENOTFOUND);
     assert_non_null(strstr(esl_error_last(), "no dense bf16 peak"));
-    assert_int_equal(esl_peak_find(&p, "NVIDIA H100", ESL_DTYPE_BF16), ESL_ENOTFOUND);
-    assert_int_equal(esl_peak_find(&p, "Radeon RX 7900", ESL_DTYPE_FP32), ESL_ENOTFOUND);
+    assert_int_equal(esl_bench_peak_find(&p, "NVIDIA H100", ESL_DTYPE_BF16), ESL_ENOTFOUND);
+    assert_int_equal(esl_bench_peak_find(&p, "Radeon RX 7900", ESL_DTYPE_FP32), ESL_ENOTFOUND);
     /* Forgiving names: the start of a table name, or whole words inside one
      * (the paper's "A6000"), asked twice (the second from the lookup memo). */
     esl_gpu_spec g;
@@ -55,21 +55,21 @@ static void peaks_by_device_name(void **state)
 static void efficiency_figures(void **state)
 {
     esl_bench_result r = {.duration_s = 2.0, .exec_flops = 1e15};
-    esl_efficiency e;
+    esl_bench_efficiency e;
     (void)state;
     snprintf(r.device, sizeof r.device, "NVIDIA H100 80GB HBM3");
-    assert_int_equal(esl_efficiency_compute(&e, &r, ESL_DTYPE_BF16, 1500.0), ESL_OK);
+    assert_int_equal(esl_bench_efficiency_compute(&e, &r, ESL_DTYPE_BF16, 1500.0), ESL_OK);
     assert_true(e.achieved_tflops == 500.0);
     assert_true(e.peak_tflops == 989.4);
     assert_true(fabs(e.peak_fraction - 500.0 / 989.4) < 1e-15);
     assert_true(e.joules_per_tflop == 1.5);
     /* No energy: no J/TFLOP; unknown GPU: no ratio, and no error left behind. */
     snprintf(r.device, sizeof r.device, "Some Future GPU");
-    assert_int_equal(esl_efficiency_compute(&e, &r, ESL_DTYPE_BF16, 0.0), ESL_OK);
+    assert_int_equal(esl_bench_efficiency_compute(&e, &r, ESL_DTYPE_BF16, 0.0), ESL_OK);
     assert_true(e.peak_tflops == 0 && e.peak_fraction == 0 && e.joules_per_tflop == 0);
     assert_string_equal(esl_error_last(), "");
     r.duration_s = 0;
-    assert_int_equal(esl_efficiency_compute(&e, &r, ESL_DTYPE_BF16, 0.0), ESL_EINVAL);
+    assert_int_equal(esl_bench_efficiency_compute(&e, &r, ESL_DTYPE_BF16, 0.0), ESL_EINVAL);
 }
 
 static void run_without_module(void **state)
@@ -124,7 +124,7 @@ static esl_calib_opts h100_like(double budget_s)
 
 /* Every point's estimate equals its plan's executed FLOPs times the probe,
  * points are cheapest first, and the total is their sum. */
-static void check_points(const esl_calib_plan *cp, const esl_calib_opts *o)
+static void check_points(const esl_calib_sweep *cp, const esl_calib_opts *o)
 {
     double sum = 0, prev = 0;
     for (size_t i = 0; i < cp->n_points; i++) {
@@ -148,14 +148,14 @@ static void check_points(const esl_calib_plan *cp, const esl_calib_opts *o)
 static void plan_whole_grid(void **state)
 {
     esl_calib_opts o = h100_like(1e9);
-    esl_calib_plan cp;
+    esl_calib_sweep cp;
     (void)state;
-    assert_int_equal(esl_calib_plan_make(&cp, (const esl_model *const *)models, 4, &o), ESL_OK);
+    assert_int_equal(esl_calib_sweep_init(&cp, (const esl_model *const *)models, 4, &o), ESL_OK);
     assert_int_equal(cp.n_points, 4 * 4 * 5 * 2 * 2);
     assert_int_equal(cp.n_cfg, 2);
     assert_true(cp.full);
     check_points(&cp, &o);
-    esl_calib_plan_release(&cp);
+    esl_calib_sweep_release(&cp);
 }
 
 /* A budget that fits the target but not the whole grid: full coverage,
@@ -163,9 +163,9 @@ static void plan_whole_grid(void **state)
 static void plan_fits_target(void **state)
 {
     esl_calib_opts o = h100_like(900);
-    esl_calib_plan cp;
+    esl_calib_sweep cp;
     (void)state;
-    assert_int_equal(esl_calib_plan_make(&cp, (const esl_model *const *)models, 4, &o), ESL_OK);
+    assert_int_equal(esl_calib_sweep_init(&cp, (const esl_model *const *)models, 4, &o), ESL_OK);
     assert_true(cp.est_s <= 900);
     assert_true(cp.full);
     assert_true(cp.n_points < 320);
@@ -176,42 +176,42 @@ static void plan_fits_target(void **state)
     assert_true(small);
     assert_true(cp.log10_flops_max - cp.log10_flops_min > 1.5);
     check_points(&cp, &o);
-    esl_calib_plan_release(&cp);
+    esl_calib_sweep_release(&cp);
 }
 
 /* A budget too small for the target: partial coverage, still within budget. */
 static void plan_partial(void **state)
 {
     esl_calib_opts o = h100_like(12);
-    esl_calib_plan cp;
+    esl_calib_sweep cp;
     (void)state;
-    assert_int_equal(esl_calib_plan_make(&cp, (const esl_model *const *)models, 4, &o), ESL_OK);
+    assert_int_equal(esl_calib_sweep_init(&cp, (const esl_model *const *)models, 4, &o), ESL_OK);
     assert_true(cp.est_s <= 12);
     assert_false(cp.full);
     assert_true(cp.n_points >= 1);
     check_points(&cp, &o);
-    esl_calib_plan_release(&cp);
+    esl_calib_sweep_release(&cp);
 }
 
 static void plan_errors(void **state)
 {
     esl_calib_opts o = h100_like(0.5); /* less than one run's overhead */
-    esl_calib_plan cp;
+    esl_calib_sweep cp;
     const esl_model *const *ms = (const esl_model *const *)models;
     (void)state;
-    assert_int_equal(esl_calib_plan_make(&cp, ms, 4, &o), ESL_ERANGE);
+    assert_int_equal(esl_calib_sweep_init(&cp, ms, 4, &o), ESL_ERANGE);
     assert_non_null(strstr(esl_error_last(), "no calibration fits in 0 s"));
     o.budget_s = 0;
-    assert_int_equal(esl_calib_plan_make(&cp, ms, 4, &o), ESL_EINVAL);
+    assert_int_equal(esl_calib_sweep_init(&cp, ms, 4, &o), ESL_EINVAL);
     o = h100_like(100);
     o.s_per_flop[ESL_DTYPE_BF16] = o.s_per_flop[ESL_DTYPE_FP32] = 0;
-    assert_int_equal(esl_calib_plan_make(&cp, ms, 4, &o), ESL_EINVAL);
+    assert_int_equal(esl_calib_sweep_init(&cp, ms, 4, &o), ESL_EINVAL);
     assert_non_null(strstr(esl_error_last(), "no dtype has a probe"));
     o = h100_like(100);
     static const int64_t bad_sides[] = {512, 256};
     o.sides = bad_sides;
     o.n_sides = 2;
-    assert_int_equal(esl_calib_plan_make(&cp, ms, 4, &o), ESL_EINVAL);
+    assert_int_equal(esl_calib_sweep_init(&cp, ms, 4, &o), ESL_EINVAL);
 }
 
 int main(void)

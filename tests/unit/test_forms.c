@@ -436,9 +436,46 @@ static void form_errors(void **state)
     esl_dataset_free(ds);
 }
 
+/* The descriptor table: every name parses back to its row, the table says
+ * which forms count one image, fit nonlinearly or price the layer plan, and a
+ * fitted law carries the form it was asked for. */
+static void form_table(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"paper", "per-image", "roofline", "by-kind"};
+    for (int i = 0; i < 4; i++) {
+        esl_law_form f;
+        assert_int_equal(esl_law_form_parse(&f, names[i]), ESL_OK);
+        assert_int_equal((int)f, i);
+        const esl_law_form_info *info = esl_law_form_get(f);
+        assert_non_null(info);
+        assert_string_equal(info->name, names[i]);
+        assert_int_equal(info->per_image, i != ESL_FORM_PAPER);
+        assert_int_equal(info->nonlinear, i >= ESL_FORM_ROOFLINE);
+        assert_int_equal(info->layer_plan, i == ESL_FORM_BY_KIND);
+        assert_true(esl_law_form_known(names[i]));
+    }
+    esl_law_form f = ESL_FORM_BY_KIND;
+    assert_int_equal(esl_law_form_parse(&f, "Paper"), ESL_EINVAL);
+    assert_int_equal((int)f, ESL_FORM_PAPER);
+    assert_string_equal(esl_error_last(), "unknown form 'Paper' (forms: paper, per-image, roofline, by-kind)");
+    assert_false(esl_law_form_known("Paper"));
+    assert_null(esl_law_form_get((esl_law_form)4));
+
+    esl_dataset *ds = paper();
+    esl_law *law = NULL;
+    esl_fit_opts o = {.form = "per-image", .no_between = 1};
+    assert_int_equal(esl_law_fit(&law, ds, &o), ESL_OK);
+    assert_int_equal((int)law->form_id, ESL_FORM_PER_IMAGE);
+    assert_string_equal(law->form, "per-image");
+    esl_law_free(law);
+    esl_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(form_table),
         cmocka_unit_test(linear_in_prompts),
         cmocka_unit_test(roofline_recovers_batch),
         cmocka_unit_test(by_kind_recovers), cmocka_unit_test(any_gpu_time_total),

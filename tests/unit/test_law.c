@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_multifit.h>
 #include <gsl/gsl_statistics_double.h>
 
@@ -623,9 +624,41 @@ static void spearman_of_many_rows(void **state)
     esl_dataset_free(ds);
 }
 
+/* Loading the library switched GSL's aborting default handler off: with
+ * nothing fitted yet, the handler in place is not GSL's default (NULL). */
+static void gsl_handler_off_at_load(void **state)
+{
+    (void)state;
+    assert_string_equal(esl_strerror(ESL_OK), "success"); /* links the library in */
+    gsl_error_handler_t *old = gsl_set_error_handler(NULL);
+    gsl_set_error_handler(old);
+    assert_non_null(old);
+}
+
+/* A fleet sized from a prediction is esl_fleet_plan's, given the row's
+ * images and GPUs; a prediction without a time cannot size one. */
+static void fleet_for_prediction(void **state)
+{
+    (void)state;
+    esl_row row = {.prompts = 4, .num_gpus = 2};
+    esl_prediction p = {.energy_j = 800.0, .time_s = 2.0, .idle_w = NAN};
+    esl_fleet a, b;
+    assert_int_equal(esl_fleet_for(&a, 10.0, &row, &p, 1.2, 400.0, 0.3), ESL_OK);
+    assert_int_equal(esl_fleet_plan(&b, 10.0, 4.0, 2.0, 800.0, 0.0, 2, 1.2, 400.0, 0.3), ESL_OK);
+    assert_true(a.gpus == b.gpus && a.gpus == 2 * 5 && a.kwh_per_day == b.kwh_per_day);
+    p.time_s = NAN;
+    assert_int_equal(esl_fleet_for(&a, 10.0, &row, &p, 1.0, 0.0, 0.0), ESL_EUNSUPPORTED);
+    assert_string_equal(esl_error_last(), "the law was trained on no row with a duration (docs/law.md)");
+    assert_string_equal(esl_extrap_name(ESL_EXTRAP_FLOPS), "flops");
+    assert_string_equal(esl_extrap_name(ESL_EXTRAP_GPUS), "gpus");
+    assert_null(esl_extrap_name(ESL_EXTRAP_GPUS << 1));
+    assert_null(esl_extrap_name(ESL_EXTRAP_RES | ESL_EXTRAP_STEPS));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gsl_handler_off_at_load), cmocka_unit_test(fleet_for_prediction),
         cmocka_unit_test(reproduction), cmocka_unit_test(reproduction_table1),
         cmocka_unit_test(round_trip),
         cmocka_unit_test(law_file_errors), cmocka_unit_test(prediction),

@@ -476,6 +476,59 @@ static void long_messages(void **state)
     assert_true(msg[0] == '/');
 }
 
+/* A run becomes a dataset row (esl_run_row_of), written by the one CSV
+ * writer and read back by the dataset reader to the same values; runs that
+ * cannot be rows say why. */
+static void run_rows(void **state)
+{
+    (void)state;
+    esl_record rec = {.meter = ESL_METER_NVML, .duration_s = 12.345678901234567,
+                      .energy_j = 5000.25, .idle_w = 70.1, .dynamic_j = 4134.1234567890123};
+    esl_label labels[] = {{"batch_size", "2"}, {"cfg", "1"}, {"dtype", "fp16"},
+                          {"gpu", "H100, \"SXM\""}, {"height", "512"}, {"model", "sd2"},
+                          {"prompts", "4"}, {"steps", "20"}, {"width", "768"}};
+    esl_run run = {.id = 7, .n_labels = 9, .labels = labels, .record = &rec};
+    esl_run_row rr;
+    assert_int_equal(esl_run_row_of(&rr, &run), ESL_OK);
+    assert_string_equal(rr.row.source, "esl-run:7");
+    assert_int_equal(rr.row.energy_kind, ESL_ENERGY_DYNAMIC);
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(esl_row_write_header(f), ESL_OK);
+    assert_int_equal(esl_row_write(f, &rr.row), ESL_OK);
+    fclose(f);
+    assert_non_null(strstr(text, "sd2,\"H100, \"\"SXM\"\"\",fp16,1,512,768,20,4,"));
+    esl_dataset *ds = NULL;
+    assert_int_equal(esl_dataset_parse(&ds, text, len, "rows", NULL), ESL_OK);
+    assert_int_equal(ds->n_rows, 1);
+    const esl_row *back = &ds->rows[0];
+    assert_string_equal(back->gpu, "H100, \"SXM\"");
+    assert_int_equal(back->batch_size, 2);
+    assert_true(back->energy_j == rec.dynamic_j && back->duration_s == rec.duration_s &&
+                back->idle_w == rec.idle_w);
+    /* the row appended from the run is the row read back, FLOPs included */
+    esl_dataset *direct = NULL;
+    assert_int_equal(esl_dataset_new(&direct, "runs", ESL_CONVENTION_PAPER), ESL_OK);
+    assert_int_equal(esl_dataset_append_run(direct, &run, NULL), ESL_OK);
+    assert_true(direct->rows[0].flops_cfg == back->flops_cfg && back->flops_cfg > 0);
+    esl_dataset_free(direct);
+    esl_dataset_free(ds);
+    free(text);
+
+    rec.flags = ESL_FLAG_TOO_SHORT | ESL_FLAG_INTEGRATED;
+    assert_int_equal(esl_run_row_of(&rr, &run), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "flagged too-short");
+    rec.flags = 0;
+    labels[4].value = "x512";
+    assert_int_equal(esl_run_row_of(&rr, &run), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "label 'height': 'x512' is not a positive integer");
+    run.n_labels = 2;
+    assert_int_equal(esl_run_row_of(&rr, &run), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "no label 'model'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +541,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(racing_openers, setup, teardown),
         cmocka_unit_test_setup_teardown(counter_period_migration, setup, teardown),
         cmocka_unit_test(long_messages),
+        cmocka_unit_test(run_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,7 +107,7 @@ static void one_op_per_layer(void **state)
             assert_int_equal(op->stage, pc->stage);
             assert_int_equal(op->batch, op->stage == ESL_STAGE_DENOISE ? 4 : 2);
             assert_int_equal(op->flops, op->layer->flops * op->batch);
-            esl_kernel k = op->layer->kind == ESL_LAYER_LINEAR      ? ESL_KERNEL_GEMM
+            esl_workload_kernel k = op->layer->kind == ESL_LAYER_LINEAR      ? ESL_KERNEL_GEMM
                            : op->layer->kind == ESL_LAYER_ATTENTION ? ESL_KERNEL_ATTENTION
                            : op->layer->kind == ESL_LAYER_CONV      ? ESL_KERNEL_CONV
                                                                     : ESL_KERNEL_ELEMENTWISE;
@@ -233,8 +233,8 @@ static void bad_config(void **state)
     assert_int_equal(esl_dtype_parse(&d, "tf32"), ESL_OK);
     assert_int_equal(d, ESL_DTYPE_TF32);
     assert_int_equal(esl_dtype_parse(&d, "fp8"), ESL_EINVAL);
-    assert_string_equal(esl_kernel_name(ESL_KERNEL_CONV), "conv");
-    assert_string_equal(esl_kernel_name(ESL_KERNEL_ELEMENTWISE), "elementwise");
+    assert_string_equal(esl_workload_kernel_name(ESL_KERNEL_CONV), "conv");
+    assert_string_equal(esl_workload_kernel_name(ESL_KERNEL_ELEMENTWISE), "elementwise");
     esl_workload_free(NULL);
     esl_model_free(m);
 }
