@@ -1,6 +1,6 @@
 /*
  * emit.h - how every command writes its results on stdout: JSON documents
- * indented with doubles in 17 digits, counts as exact integers where they
+ * indented with doubles in the shortest form that reads back exactly, counts as exact integers where they
  * are, undefined numbers as null, CSV fields through libesl's one quoter.
  */
 #ifndef ESL_EMIT_H
@@ -8,8 +8,9 @@
 
 #include <jansson.h>
 
-/* Print `doc` on stdout, indented, keys in insertion order, doubles with 17
- * significant digits, then a newline. `doc` stays the caller's. */
+/* Print `doc` on stdout, indented by two spaces a level, keys in insertion
+ * order, each double in the shortest form that reads back to the same value
+ * (esl_format_double), then a newline. `doc` stays the caller's. */
 void emit_json(const json_t *doc);
 
 /* A JSON real, or null for a number that is not finite. */
