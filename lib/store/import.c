@@ -472,23 +472,31 @@ static int zeus_window(esl_import *imp, const char *path, json_t *w, size_t inde
     return ESL_OK;
 }
 
-static int read_zeus(esl_import *imp, const char *path, const char *text, size_t len)
+/* One record of a JSON import: the object `w`, element `index` of the
+ * file's array (in_array) or the whole file. */
+typedef int (*json_record_fn)(esl_import *imp, const char *path, json_t *w, size_t index,
+                              int in_array);
+
+/* A JSON file of one record or an array of them, each read by `record`.
+ * Neither Zeus windows nor ML.ENERGY results carry a clock time: every run
+ * is dated by the file's modification time. */
+static int read_json_records(esl_import *imp, const char *path, const char *text, size_t len,
+                             json_record_fn record)
 {
     json_error_t err;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
     if (doc == NULL)
         return esl__fail(ESL_EPARSE, "%s:%d:%d: %s", path, err.line, err.column, err.text);
     int rc = ESL_OK;
-    /* All windows are dated by the file: Zeus measurements carry no clock time. */
     struct stat st;
     double when = stat(path, &st) == 0 ? (double)st.st_mtime : 0.0;
     if (json_is_array(doc)) {
         if (json_array_size(doc) == 0)
             rc = esl__fail(ESL_EINVAL, "%s: an empty array: nothing to import", path);
         for (size_t i = 0; i < json_array_size(doc) && rc == ESL_OK; i++)
-            rc = zeus_window(imp, path, json_array_get(doc, i), i, 1);
+            rc = record(imp, path, json_array_get(doc, i), i, 1);
     } else {
-        rc = zeus_window(imp, path, doc, 0, 0);
+        rc = record(imp, path, doc, 0, 0);
     }
     for (size_t i = 0; i < imp->n_runs && rc == ESL_OK; i++)
         imp->runs[i].record->start_unix_s = when;
@@ -639,30 +647,6 @@ static int ml_result(esl_import *imp, const char *path, json_t *w, size_t index,
     return add_label(run, "model", hf);
 }
 
-static int read_mlenergy(esl_import *imp, const char *path, const char *text, size_t len)
-{
-    json_error_t err;
-    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
-    if (doc == NULL)
-        return esl__fail(ESL_EPARSE, "%s:%d:%d: %s", path, err.line, err.column, err.text);
-    int rc = ESL_OK;
-    struct stat st;
-    double when = stat(path, &st) == 0 ? (double)st.st_mtime : 0.0;
-    if (json_is_array(doc)) {
-        if (json_array_size(doc) == 0)
-            rc = esl__fail(ESL_EINVAL, "%s: an empty array: nothing to import", path);
-        for (size_t i = 0; i < json_array_size(doc) && rc == ESL_OK; i++)
-            rc = ml_result(imp, path, json_array_get(doc, i), i, 1);
-    } else {
-        rc = ml_result(imp, path, doc, 0, 0);
-    }
-    /* A result carries no clock time: the file's is the runs' start. */
-    for (size_t i = 0; i < imp->n_runs && rc == ESL_OK; i++)
-        imp->runs[i].record->start_unix_s = when;
-    json_decref(doc);
-    return rc;
-}
-
 int esl_import_read(esl_import **out, const char *path, esl_import_format fmt)
 {
     *out = NULL;
@@ -678,8 +662,8 @@ int esl_import_read(esl_import **out, const char *path, esl_import_format fmt)
     }
     switch (fmt) {
     case ESL_IMPORT_CODECARBON: rc = read_codecarbon(imp, path, text, len); break;
-    case ESL_IMPORT_ZEUS: rc = read_zeus(imp, path, text, len); break;
-    case ESL_IMPORT_MLENERGY: rc = read_mlenergy(imp, path, text, len); break;
+    case ESL_IMPORT_ZEUS: rc = read_json_records(imp, path, text, len, zeus_window); break;
+    case ESL_IMPORT_MLENERGY: rc = read_json_records(imp, path, text, len, ml_result); break;
     default: rc = esl__fail(ESL_EINVAL, "unknown import format %d", (int)fmt); break;
     }
     free(text);
