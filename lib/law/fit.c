@@ -539,11 +539,31 @@ static int model_id(model_ids *mi, const esl_law *law, const char *model)
  * them (NULL: computed here); with `summary` set the rows also go into the
  * training summary's ranges (summary_add), in the same pass.
  */
+/* The end of a measuring pass: each model's residual variance from its
+ * sum of squares, and the law's metrics from the pass's sums ss[0..4]:
+ * residual and total squares of ln E, the same of E, and the sum of
+ * absolute percentage errors, over n rows. */
+static void measure_finish(esl_law *law, size_t n, const double ss[5])
+{
+    esl_law_training *t = &law->training;
+    size_t p = law->n_features;
+    for (size_t k = 0; k < t->n_models && t->model_rows != NULL; k++) {
+        double dof = (double)t->model_rows[k] * (double)(n - p) / (double)n;
+        t->model_sigma2[k] = dof > 0 ? t->model_sigma2[k] / dof : law->sigma2;
+    }
+    esl_law_metrics *m = &law->metrics;
+    m->r2_log = ss[1] > 0 ? 1.0 - ss[0] / ss[1] : 1.0;
+    m->r2_adj_log = 1.0 - (1.0 - m->r2_log) * (double)(n - 1) / (double)(n - p);
+    m->r2_lin = ss[3] > 0 ? 1.0 - ss[2] / ss[3] : 1.0;
+    m->rmse_log = sqrt(ss[0] / (double)n);
+    m->mape_pct = 100.0 * ss[4] / (double)n;
+}
+
 static void measure_rows(esl_law *law, const rowset *rs, const double *yhat, const double *y,
                          const double *e, int summary)
 {
     esl_law_training *t = &law->training;
-    size_t n = rs->n, p = law->n_features;
+    size_t n = rs->n;
     double mean_ln = 0, mean_j = 0, ss_res = 0, ss_tot = 0, ss_res_j = 0, ss_tot_j = 0, ape = 0;
     model_ids mi = {.n = 0};
     for (size_t i = 0; i < n; i++) {
@@ -569,16 +589,7 @@ static void measure_rows(esl_law *law, const rowset *rs, const double *yhat, con
         if (summary)
             summary_add(t, law, r);
     }
-    for (size_t k = 0; k < t->n_models && t->model_rows != NULL; k++) {
-        double dof = (double)t->model_rows[k] * (double)(n - p) / (double)n;
-        t->model_sigma2[k] = dof > 0 ? t->model_sigma2[k] / dof : law->sigma2;
-    }
-    esl_law_metrics *m = &law->metrics;
-    m->r2_log = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
-    m->r2_adj_log = 1.0 - (1.0 - m->r2_log) * (double)(n - 1) / (double)(n - p);
-    m->r2_lin = ss_tot_j > 0 ? 1.0 - ss_res_j / ss_tot_j : 1.0;
-    m->rmse_log = sqrt(ss_res / (double)n);
-    m->mape_pct = 100.0 * ape / (double)n;
+    measure_finish(law, n, (double[5]){ss_res, ss_tot, ss_res_j, ss_tot_j, ape});
 }
 
 void esl__law_measure(esl_law *law, const esl_dataset *ds, const double *yhat)
@@ -819,7 +830,7 @@ static void measure_cells(esl_law *law, const rowset *rs, const cell_sums *cs)
 {
     esl_law_training *t = &law->training;
     const esl__law_inputs *in = rs->in;
-    size_t n = rs->n, p = law->n_features;
+    size_t n = rs->n;
     double mean_ln = 0, mean_j = 0, ss_res = 0, ss_tot = 0, ss_res_j = 0, ss_tot_j = 0, ape = 0;
     model_ids mi = {.n = 0};
     /* per cell: the fitted energy in joules and the model's index */
@@ -878,16 +889,7 @@ static void measure_cells(esl_law *law, const rowset *rs, const cell_sums *cs)
     }
     free(pj_of);
     free(model_of);
-    for (size_t k = 0; k < t->n_models && t->model_rows != NULL; k++) {
-        double dof = (double)t->model_rows[k] * (double)(n - p) / (double)n;
-        t->model_sigma2[k] = dof > 0 ? t->model_sigma2[k] / dof : law->sigma2;
-    }
-    esl_law_metrics *m = &law->metrics;
-    m->r2_log = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
-    m->r2_adj_log = 1.0 - (1.0 - m->r2_log) * (double)(n - 1) / (double)(n - p);
-    m->r2_lin = ss_tot_j > 0 ? 1.0 - ss_res_j / ss_tot_j : 1.0;
-    m->rmse_log = sqrt(ss_res / (double)n);
-    m->mape_pct = 100.0 * ape / (double)n;
+    measure_finish(law, n, (double[5]){ss_res, ss_tot, ss_res_j, ss_tot_j, ape});
 }
 
 /*
