@@ -6,27 +6,21 @@
  * `--control fd:N[,M]` the workload opens and closes labelled windows itself
  * by writing `begin k=v ...` and `end` lines to its descriptor N (the
  * protocol is parsed by esl_control_parse), each answered `ack` (or `err`)
- * on descriptor M; every window is stored as its own run.
+ * on descriptor M; every window is stored as its own run. The child process
+ * and its channel are measure_child.c; the table and trace, record_json.c.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "measure_child.h"
 #include "record_json.h"
 #include "esl/esl.h"
 
@@ -135,298 +129,6 @@ static int on_option(void *ctx, int key, const char *arg)
     return EXIT_USAGE;
 }
 
-/* The workload's pid, for the signal handler. */
-static volatile sig_atomic_t child_pid = 0;
-
-/* Forward a signal someone sent to esl (kill, a supervisor). A terminal's
- * ^C already reaches the workload, which shares esl's process group, so
- * signals from the kernel are not sent twice. */
-static void forward(int sig, siginfo_t *info, void *uctx)
-{
-    (void)uctx;
-    if (child_pid > 0 && (info == NULL || info->si_code == SI_USER || info->si_code == SI_QUEUE))
-        kill((pid_t)child_pid, sig);
-}
-
-/* One window the workload opened and closed (--control). */
-typedef struct window_run {
-    esl_record *rec;
-    esl_control_line *begin; /* its begin line, parsed: the labels */
-} window_run;
-
-/* The control channel's state while the workload runs. */
-typedef struct control {
-    int ctl_fd, ack_fd;  /* the workload's descriptors */
-    int rd, wr;          /* esl's ends of the two pipes; -1 when closed or absent */
-    esl_meter *m;
-    window_run *runs;
-    size_t n_runs;
-    esl_control_line *open; /* the open window's begin line, NULL when none */
-    int failed;          /* the first meter failure's exit code, 0 when none */
-    int bad;             /* protocol errors seen */
-    char line[sizeof ((esl_control_line *)0)->buf + 2];
-    size_t used;
-    int overlong;        /* the current line is too long: skip to its end */
-} control;
-
-static void ack(control *c, const char *word)
-{
-    if (c->wr < 0)
-        return;
-    char text[8];
-    int n = snprintf(text, sizeof text, "%s\n", word);
-    while (write(c->wr, text, (size_t)n) < 0 && errno == EINTR)
-        ;
-}
-
-/* Close the open window and keep it. */
-static int close_window(control *c)
-{
-    esl_record *rec = NULL;
-    int rc = esl_window_end(c->m, &rec);
-    if (rc != ESL_OK) {
-        free(c->open);
-        c->open = NULL;
-        return cli_fail(rc);
-    }
-    window_run *grown = realloc(c->runs, (c->n_runs + 1) * sizeof *grown);
-    if (grown == NULL) {
-        esl_record_free(rec);
-        free(c->open);
-        c->open = NULL;
-        cli_error("out of memory");
-        return EXIT_FAIL;
-    }
-    c->runs = grown;
-    c->runs[c->n_runs++] = (window_run){rec, c->open};
-    c->open = NULL;
-    return 0;
-}
-
-static void control_line(control *c, const char *text)
-{
-    esl_control_line *cl = malloc(sizeof *cl);
-    if (cl == NULL || esl_control_parse(cl, text) != ESL_OK) {
-        cli_error("measure: --control: %s", cl ? esl_error_last() : "out of memory");
-        c->bad++;
-        free(cl);
-        ack(c, "err");
-        return;
-    }
-    if (cl->kind == ESL_CONTROL_NONE) {
-        free(cl);
-        return;
-    }
-    int rc = 0;
-    if (c->failed) {
-        rc = 1; /* the meter failed: nothing more is measured */
-    } else if (cl->kind == ESL_CONTROL_BEGIN && c->open != NULL) {
-        cli_error("measure: --control: 'begin' while a window is open (end it first)");
-        c->bad++;
-        rc = 1;
-    } else if (cl->kind == ESL_CONTROL_END && c->open == NULL) {
-        cli_error("measure: --control: 'end' without an open window");
-        c->bad++;
-        rc = 1;
-    } else if (cl->kind == ESL_CONTROL_BEGIN) {
-        int e = esl_window_begin(c->m);
-        if (e != ESL_OK) {
-            c->failed = cli_fail(e);
-            rc = 1;
-        } else {
-            c->open = cl;
-            cl = NULL;
-        }
-    } else {
-        int e = close_window(c);
-        if (e != 0) {
-            c->failed = e;
-            rc = 1;
-        }
-    }
-    free(cl);
-    ack(c, rc == 0 ? "ack" : "err");
-}
-
-/* Read what the workload wrote; returns 0 at end of file. */
-static int control_read(control *c)
-{
-    char chunk[4096];
-    ssize_t got;
-    while ((got = read(c->rd, chunk, sizeof chunk)) < 0 && errno == EINTR)
-        ;
-    if (got <= 0)
-        return got < 0 && errno == EAGAIN ? 1 : 0;
-    for (ssize_t i = 0; i < got; i++) {
-        char ch = chunk[i];
-        if (ch == '\n') {
-            if (c->overlong) {
-                cli_error("measure: --control: a line longer than %zu bytes is ignored",
-                          sizeof c->line - 2);
-                c->bad++;
-                ack(c, "err");
-            } else {
-                c->line[c->used] = '\0';
-                control_line(c, c->line);
-            }
-            c->used = 0;
-            c->overlong = 0;
-        } else if (c->used + 1 < sizeof c->line) {
-            c->line[c->used++] = ch;
-        } else {
-            c->overlong = 1;
-        }
-    }
-    return 1;
-}
-
-static int pipe_cloexec(int fds[2])
-{
-    if (pipe(fds) != 0)
-        return -1;
-    if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(fds[1], F_SETFD, FD_CLOEXEC) != 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
-    }
-    return 0;
-}
-
-/* Move fd `from` to number `to` in the workload (before exec). */
-static int place_fd(int from, int to)
-{
-    if (from == to)
-        return fcntl(to, F_SETFD, 0) == 0 ? 0 : -1;
-    return dup2(from, to) == to ? 0 : -1;
-}
-
-/* Run argv, forwarding signals; returns its status (128+N if killed by N),
- * or -1 when it could not be started. With `ctl`, serve its control channel
- * while the workload runs. */
-static int run_child(char **argv, control *ctl)
-{
-    int err_pipe[2];
-    int cpipe[2] = {-1, -1}, apipe[2] = {-1, -1};
-    if (pipe(err_pipe) != 0 ||
-        (ctl != NULL && (pipe_cloexec(cpipe) != 0 ||
-                         (ctl->ack_fd >= 0 && pipe_cloexec(apipe) != 0)))) {
-        cli_error("cannot create a pipe: %s", strerror(errno));
-        return -1;
-    }
-    /* The workload's ends are moved above the numbers it asked for, so
-     * that placing one cannot overwrite the other. */
-    int child_ctl = -1, child_ack = -1;
-    if (ctl != NULL) {
-        child_ctl = fcntl(cpipe[1], F_DUPFD_CLOEXEC, 1024);
-        child_ack = apipe[0] >= 0 ? fcntl(apipe[0], F_DUPFD_CLOEXEC, 1024) : -1;
-        close(cpipe[1]);
-        if (apipe[0] >= 0)
-            close(apipe[0]);
-        if (child_ctl < 0 || (apipe[0] >= 0 && child_ack < 0)) {
-            cli_error("cannot set up --control: %s", strerror(errno));
-            return -1;
-        }
-    }
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = forward;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-
-    fflush(stdout);
-    fflush(stderr);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        cli_error("cannot start '%s': %s", argv[0], strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-        signal(SIGXFSZ, SIG_DFL); /* esl ignores it to see its own write errors */
-#ifdef __linux__
-        /* The workload ends with esl: killed (even by SIGKILL), esl can
-         * neither measure nor store it, and an orphan left running on the
-         * GPU would skew the next measurement (docs/measurement.md). */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
-            _exit(127);
-#endif
-        close(err_pipe[0]);
-        /* close-on-exec: the parent reads nothing when exec succeeds */
-        if (fcntl(err_pipe[1], F_SETFD, FD_CLOEXEC) != 0)
-            _exit(127);
-        if (ctl != NULL && (place_fd(child_ctl, ctl->ctl_fd) != 0 ||
-                            (child_ack >= 0 && place_fd(child_ack, ctl->ack_fd) != 0)))
-            _exit(127);
-        execvp(argv[0], argv);
-        int e = errno;
-        if (write(err_pipe[1], &e, sizeof e) < 0)
-            _exit(127);
-        _exit(127);
-    }
-    child_pid = pid;
-    close(err_pipe[1]);
-    if (ctl != NULL) {
-        close(child_ctl);
-        if (child_ack >= 0)
-            close(child_ack);
-        ctl->rd = cpipe[0];
-        ctl->wr = apipe[1];
-    }
-    int exec_errno = 0;
-    ssize_t got;
-    while ((got = read(err_pipe[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR)
-        ;
-    close(err_pipe[0]);
-    int status = 0;
-    if (ctl != NULL) {
-        /* Serve the channel until the workload has exited and the channel
-         * is drained (a child of the workload may hold it open: then it
-         * ends with the workload). */
-        void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-        fcntl(ctl->rd, F_SETFL, fcntl(ctl->rd, F_GETFL) | O_NONBLOCK);
-        int exited = 0;
-        while (!exited) {
-            struct pollfd p = {ctl->rd, POLLIN, 0};
-            int ready = ctl->rd >= 0 ? poll(&p, 1, 50) : (nanosleep(&(struct timespec){0, 50000000L}, NULL), 0);
-            if (ready > 0 && control_read(ctl) == 0) {
-                close(ctl->rd);
-                ctl->rd = -1;
-            }
-            pid_t w = waitpid(pid, &status, WNOHANG);
-            if (w == pid || (w < 0 && errno != EINTR))
-                exited = 1;
-        }
-        while (ctl->rd >= 0 && control_read(ctl) > 0) {
-            struct pollfd p = {ctl->rd, POLLIN, 0};
-            if (poll(&p, 1, 0) <= 0)
-                break;
-        }
-        if (ctl->rd >= 0)
-            close(ctl->rd);
-        if (ctl->wr >= 0)
-            close(ctl->wr);
-        ctl->rd = ctl->wr = -1;
-        signal(SIGPIPE, old_pipe);
-    } else {
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-    }
-    child_pid = 0;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    if (got == (ssize_t)sizeof exec_errno) {
-        cli_error("cannot run '%s': %s", argv[0], strerror(exec_errno));
-        return -1;
-    }
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
-
 static char *join_words(char **argv, int argc)
 {
     size_t size = 1;
@@ -444,92 +146,6 @@ static char *join_words(char **argv, int argc)
     if (argc == 0)
         *s = '\0';
     return s;
-}
-
-static void print_number_or_dash(FILE *out, double v, const char *fmt, int width)
-{
-    if (isnan(v))
-        fprintf(out, " %*s", width, "-");
-    else
-        fprintf(out, fmt, width, v);
-}
-
-static void print_table(FILE *out, const esl_record *rec, const char *command, int status,
-                        int64_t run_id, const char *store)
-{
-    char flags[256];
-    fprintf(out, "meter     %s", esl_meter_kind_name(rec->meter));
-    if (rec->driver_version[0] != '\0')
-        fprintf(out, " (driver %s, NVML %s)", rec->driver_version, rec->nvml_version);
-    fprintf(out, "\ncommand   %s\nexit      %d\nduration  %.3f s\n\n", command, status,
-            rec->duration_s);
-    fprintf(out, "%-28s %12s %12s %8s %12s %9s %9s  %s\n", "device", "energy J", "counter J",
-            "idle W", "dynamic J", "avg W", "peak W", "flags");
-    for (size_t i = 0; i < rec->n_devices; i++) {
-        const esl_device_record *d = &rec->devices[i];
-        int width = fprintf(out, "%d %.26s", d->info.index, d->info.name);
-        fprintf(out, "%*s", width < 28 ? 28 - width : 0, "");
-        print_number_or_dash(out, d->energy_j, " %*.3f", 12);
-        print_number_or_dash(out, d->counter_j, " %*.3f", 12);
-        print_number_or_dash(out, d->idle_w, " %*.2f", 8);
-        print_number_or_dash(out, d->dynamic_j, " %*.3f", 12);
-        print_number_or_dash(out, d->avg_power_w, " %*.2f", 9);
-        print_number_or_dash(out, d->peak_power_w, " %*.2f", 9);
-        fprintf(out, "  %s\n", d->flags ? esl_flags_string(flags, sizeof flags, d->flags) : "-");
-    }
-    fprintf(out, "%-28s %12.3f %12s %8.2f %12.3f", "total", rec->energy_j, "", rec->idle_w,
-            rec->dynamic_j);
-    print_number_or_dash(out, rec->avg_power_w, " %*.2f", 9);
-    print_number_or_dash(out, rec->peak_power_w, " %*.2f", 9);
-    fprintf(out, "  %s\n\n", rec->flags ? esl_flags_string(flags, sizeof flags, rec->flags) : "-");
-    fprintf(out, "energy    %.3f J = %.6f Wh (dynamic %.3f J = %.6f Wh)\n", rec->energy_j,
-            rec->energy_j / 3600.0, rec->dynamic_j, rec->dynamic_j / 3600.0);
-    if (run_id > 0)
-        fprintf(out, "stored    run %lld in %s\n", (long long)run_id, store);
-}
-
-static void csv_num(FILE *f, double v, int last)
-{
-    if (!isnan(v))
-        fprintf(f, "%.17g", v);
-    fputc(last ? '\n' : ',', f);
-}
-
-static int write_trace(const char *path, const esl_record *rec)
-{
-    cli_file o;
-    if (cli_file_open(&o, path, "option --trace") != 0)
-        return EXIT_FAIL;
-    FILE *f = o.f;
-    fprintf(f, "time_s,device,power_w,power_instant_w,energy_j,sm_clock_mhz,temperature_c,"
-               "utilization_pct\n");
-    for (size_t i = 0; i < rec->n_samples; i++) {
-        const esl_sample *s = &rec->samples[i];
-        fprintf(f, "%.17g,%d,", s->time_s, s->device);
-        csv_num(f, s->power_w, 0);
-        csv_num(f, s->power_instant_w, 0);
-        csv_num(f, s->energy_j, 0);
-        csv_num(f, s->sm_clock_mhz, 0);
-        csv_num(f, s->temperature_c, 0);
-        csv_num(f, s->utilization_pct, 1);
-    }
-    return cli_file_commit(&o, "option --trace");
-}
-
-/* The run as JSON: the record's totals and devices, the command, its exit
- * status, the stored run's id (null when not stored) and the labels. */
-static json_t *summary_json(const esl_record *rec, const char *command, int status, int64_t run_id,
-                            const esl_label *labels, size_t n_labels)
-{
-    json_t *o = record_json(rec);
-    json_object_set_new(o, "command", json_string(command));
-    json_object_set_new(o, "exit_status", json_integer(status));
-    json_object_set_new(o, "run_id", run_id > 0 ? json_integer(run_id) : json_null());
-    json_t *lj = json_object();
-    for (size_t i = 0; i < n_labels; i++)
-        json_object_set_new(lj, labels[i].key, json_string(labels[i].value));
-    json_object_set_new(o, "labels", lj);
-    return o;
 }
 
 static int write_fallback(const args *a, json_t *summary, double start_unix_s);
@@ -568,7 +184,7 @@ static int report_windows(const args *a, control *c, esl_store *store, const cha
             exit_code = cli_fail(rc);
             run_id = 0;
         }
-        json_t *summary = summary_json(rec, command, status, run_id, labels, n);
+        json_t *summary = record_summary_json(rec, command, status, run_id, labels, n);
         if (run_id == 0 && store != NULL && write_fallback(a, summary, rec->start_unix_s) != 0)
             exit_code = EXIT_FAIL;
         if (a->format == FORMAT_JSON) {
@@ -578,7 +194,7 @@ static int report_windows(const args *a, control *c, esl_store *store, const cha
             for (size_t k = 0; k < c->runs[w].begin->n_labels; k++)
                 fprintf(out, " %s=%s", c->runs[w].begin->keys[k], c->runs[w].begin->values[k]);
             fputs("\n", out);
-            print_table(out, rec, command, status, run_id, a->store);
+            record_table(out, rec, command, status, run_id, a->store);
             fputs("\n", out);
             json_decref(summary);
         }
@@ -712,7 +328,7 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         ctl.ctl_fd = a.control_fd;
         ctl.ack_fd = a.ack_fd;
         ctl.m = m;
-        int status = run_child(argv + first, &ctl);
+        int status = measure_run_child(argv + first, &ctl);
         if (status < 0) {
             exit_code = 127;
             goto out;
@@ -720,7 +336,7 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         if (ctl.open != NULL) {
             cli_error("measure: --control: the last window was not ended; it ends with '%s'",
                       command);
-            if (!ctl.failed && (rc = close_window(&ctl)) != 0)
+            if (!ctl.failed && (rc = measure_close_window(&ctl)) != 0)
                 ctl.failed = rc;
         }
         exit_code = status;
@@ -742,7 +358,7 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         exit_code = cli_fail(rc);
         goto out;
     }
-    int status = run_child(argv + first, NULL);
+    int status = measure_run_child(argv + first, NULL);
     if ((rc = esl_window_end(m, &rec)) != ESL_OK) {
         exit_code = cli_fail(rc);
         goto out;
@@ -762,16 +378,16 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         unstored = 1;
         run_id = 0;
     }
-    summary = summary_json(rec, command, status, run_id, a.labels, a.n_labels);
+    summary = record_summary_json(rec, command, status, run_id, a.labels, a.n_labels);
     if (unstored && write_fallback(&a, summary, rec->start_unix_s) != 0)
         exit_code = EXIT_FAIL;
-    if (a.trace != NULL && write_trace(a.trace, rec) != 0)
+    if (a.trace != NULL && record_trace_csv(a.trace, rec) != 0)
         exit_code = EXIT_FAIL;
     if (a.format == FORMAT_JSON) {
         json_dumpf(summary, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
         fputc('\n', out);
     } else {
-        print_table(out, rec, command, status, run_id, a.store);
+        record_table(out, rec, command, status, run_id, a.store);
     }
     if (out != stdout) {
         out = stdout;
@@ -781,7 +397,7 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
                 json_dumpf(summary, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
                 fputc('\n', stdout);
             } else {
-                print_table(stdout, rec, command, status, run_id, a.store);
+                record_table(stdout, rec, command, status, run_id, a.store);
             }
             exit_code = EXIT_FAIL;
         }

@@ -1,6 +1,9 @@
-/* record_json.h - JSON renderings of measurement records for the tool. */
+/* record_json.h - measurement records as the tool shows them (record_json.c). */
 #ifndef ESL_RECORD_JSON_H
 #define ESL_RECORD_JSON_H
+
+#include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -11,5 +14,20 @@ json_t *record_json_num(double v);
 
 /* The record's totals, flags and devices; "samples" holds their count. */
 json_t *record_json(const esl_record *rec);
+
+/* The record as `esl measure` prints it: meter, command, exit status and
+ * duration, one line per device and the total, then the energy in J and
+ * Wh and where the run was stored (run_id 0: not stored). */
+void record_table(FILE *out, const esl_record *rec, const char *command, int status,
+                  int64_t run_id, const char *store);
+
+/* The record's samples as CSV at `path` (written to a temporary name and
+ * renamed). @return 0 or the tool's exit code, the error said on stderr */
+int record_trace_csv(const char *path, const esl_record *rec);
+
+/* The run as JSON: the record's totals and devices, the command, its exit
+ * status, the stored run's id (null when not stored) and the labels. */
+json_t *record_summary_json(const esl_record *rec, const char *command, int status,
+                            int64_t run_id, const esl_label *labels, size_t n_labels);
 
 #endif
