@@ -58,6 +58,12 @@ typedef struct sweep {
 /* The planned sweep of a dry run, as a table, CSV or JSON. */
 void calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_model **models);
 
+/* The progress line on stderr, when it is a terminal and not --quiet: a
+ * bar of `done` runs of the sweep, the next run, and the time left (the
+ * plan's estimate scaled by elapsed / est_done_s, how the sweep kept to it). */
+void calibrate_print_progress(const sweep *s, double elapsed, size_t done, double est_done_s,
+                              const esl_calib_point *next);
+
 /* The measured calibration: runs, coverage, the largest configuration per
  * dtype against the dense peak, and the law, as a table or as JSON (which
  * returns 0 or an exit code). */

@@ -2,9 +2,13 @@
  * calibrate_print.c - the reports of `esl calibrate`: a dry run's planned
  * sweep (table, CSV, JSON) and the measured calibration (table or JSON:
  * each run, what of the paper's grid it covered, the largest configuration
- * against the dense peak, and the fitted law).
+ * against the dense peak, and the fitted law), and the progress line on a
+ * terminal while it runs.
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -75,6 +79,33 @@ void calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_model **
 }
 
 /* Distinct values of one dimension of the runs that ran, ascending. */
+void calibrate_print_progress(const sweep *s, double elapsed, size_t done, double est_done_s,
+                              const esl_calib_point *next)
+{
+    if (s->a->quiet || !isatty(STDERR_FILENO))
+        return;
+    double est_left = 0;
+    for (size_t i = done; i < s->plan.n_points; i++)
+        est_left += s->plan.points[i].est_s;
+    /* scale the plan's estimate by how the sweep has kept to it so far */
+    if (est_done_s > 0 && done > 0)
+        est_left *= elapsed / est_done_s;
+    char bar[31];
+    size_t fill = s->plan.n_points ? done * 30 / s->plan.n_points : 30;
+    for (size_t i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %zu/%zu", bar, done, s->plan.n_points);
+    if (next != NULL)
+        fprintf(stderr, "  %s %lldx%lld %lld steps %s%s", s->models[next->model]->name,
+                (long long)next->side, (long long)next->side, (long long)next->steps,
+                esl_dtype_name(next->dtype), next->cfg ? " cfg" : "");
+    fprintf(stderr, "  ETA %dm%02ds\033[K", (int)(est_left / 60), (int)fmod(est_left, 60));
+    if (next == NULL)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
 static size_t levels(const sweep *s, int dim, int64_t *out)
 {
     const esl_calib_point *pts[256];

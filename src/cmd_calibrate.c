@@ -109,24 +109,8 @@ static int on_option(void *ctx, int key, const char *arg)
 /* The dtypes of --dtypes, each once. Returns 0 or an exit code. */
 static int parse_dtypes(const args *a, esl_dtype out[4], size_t *n)
 {
-    char list[256];
-    *n = 0;
-    snprintf(list, sizeof list, "%s", a->dtypes);
-    for (char *save = NULL, *name = strtok_r(list, ",", &save); name != NULL;
-         name = strtok_r(NULL, ",", &save)) {
-        esl_dtype d;
-        if (esl_dtype_parse(&d, name) != ESL_OK) {
-            cli_error("option --dtypes: '%s' is not one of fp16, bf16, fp32, tf32", name);
-            return EXIT_USAGE;
-        }
-        int seen = 0;
-        for (size_t i = 0; i < *n; i++)
-            seen |= out[i] == d;
-        if (!seen)
-            out[(*n)++] = d;
-    }
-    if (*n == 0) {
-        cli_error("option --dtypes: '%s' names no precision", a->dtypes);
+    if (esl_dtype_list_parse(out, n, a->dtypes) != ESL_OK) {
+        cli_error("option --dtypes: %s", esl_error_last());
         return EXIT_USAGE;
     }
     return 0;
@@ -167,32 +151,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void progress(const sweep *s, size_t done, double est_done_s, const esl_calib_point *next)
-{
-    if (s->a->quiet || !isatty(STDERR_FILENO))
-        return;
-    double elapsed = now_s() - s->started_s, est_left = 0;
-    for (size_t i = done; i < s->plan.n_points; i++)
-        est_left += s->plan.points[i].est_s;
-    /* scale the plan's estimate by how the sweep has kept to it so far */
-    if (est_done_s > 0 && done > 0)
-        est_left *= elapsed / est_done_s;
-    char bar[31];
-    size_t fill = s->plan.n_points ? done * 30 / s->plan.n_points : 30;
-    for (size_t i = 0; i < 30; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[30] = '\0';
-    fprintf(stderr, "\r[%s] %zu/%zu", bar, done, s->plan.n_points);
-    if (next != NULL)
-        fprintf(stderr, "  %s %lldx%lld %lld steps %s%s", s->models[next->model]->name,
-                (long long)next->side, (long long)next->side, (long long)next->steps,
-                esl_dtype_name(next->dtype), next->cfg ? " cfg" : "");
-    fprintf(stderr, "  ETA %dm%02ds\033[K", (int)(est_left / 60), (int)fmod(est_left, 60));
-    if (next == NULL)
-        fputc('\n', stderr);
-    fflush(stderr);
 }
 
 /* The probe: the model with the most denoiser FLOPs at 512x512, 2 steps,
@@ -257,7 +215,7 @@ static int run_points(sweep *s, bench_cli *b, double min_run_s)
                       s->n_skipped, s->plan.n_points, s->n_runs);
             break;
         }
-        progress(s, i, est_done, pt);
+        calibrate_print_progress(s, now_s() - s->started_s, i, est_done, pt);
         int64_t prompts = esl_calib_prompts(pt, s->probe_tflops[pt->dtype], min_run_s);
         esl_bench_config c = {
             .request = {.height = pt->side, .width = pt->side, .steps = pt->steps,
@@ -331,7 +289,7 @@ static int run_points(sweep *s, bench_cli *b, double min_run_s)
         bench_cli_run_release(&r);
         est_done += pt->est_s;
     }
-    progress(s, s->plan.n_points, est_done, NULL);
+    calibrate_print_progress(s, now_s() - s->started_s, s->plan.n_points, est_done, NULL);
     return 0;
 }
 

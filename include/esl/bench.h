@@ -50,6 +50,10 @@ typedef enum esl_dtype {
 ESL_API const char *esl_dtype_name(esl_dtype dtype);
 /* Parse a dtype name. @return ESL_OK or ESL_EINVAL */
 ESL_API int esl_dtype_parse(esl_dtype *out, const char *name);
+/* Parse a comma-separated list of dtype names ("bf16,fp32"), each kept once
+ * in the order given; empty items are skipped.
+ * @return ESL_OK; ESL_EINVAL naming an unknown name, or a list naming none */
+ESL_API int esl_dtype_list_parse(esl_dtype out[4], size_t *n, const char *list);
 
 /* How the GPU executes a layer of the exact plan (esl/plan.h). */
 typedef enum esl_workload_kernel {

@@ -44,6 +44,33 @@ int esl_dtype_parse(esl_dtype *out, const char *name)
     return esl__fail(ESL_EINVAL, "unknown dtype '%s' (known: fp16, bf16, fp32, tf32)", name);
 }
 
+int esl_dtype_list_parse(esl_dtype out[4], size_t *n, const char *list)
+{
+    *n = 0;
+    for (const char *p = list; p != NULL && *p != '\0';) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        char name[16];
+        esl_dtype d;
+        if (len >= sizeof name) /* longer than any dtype's name */
+            return esl__fail(ESL_EINVAL, "'%.*s' is not one of fp16, bf16, fp32, tf32",
+                             (int)len, p);
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (len > 0 && esl_dtype_parse(&d, name) != ESL_OK)
+            return esl__fail(ESL_EINVAL, "'%s' is not one of fp16, bf16, fp32, tf32", name);
+        int seen = len == 0;
+        for (size_t i = 0; i < *n && !seen; i++)
+            seen = out[i] == d;
+        if (!seen)
+            out[(*n)++] = d;
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    if (*n == 0)
+        return esl__fail(ESL_EINVAL, "'%s' names no precision", list ? list : "");
+    return ESL_OK;
+}
+
 size_t esl_dtype_bytes(esl_dtype dtype)
 {
     return dtype == ESL_DTYPE_FP16 || dtype == ESL_DTYPE_BF16 ? 2 : 4;

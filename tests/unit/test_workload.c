@@ -233,6 +233,18 @@ static void bad_config(void **state)
     assert_int_equal(esl_dtype_parse(&d, "tf32"), ESL_OK);
     assert_int_equal(d, ESL_DTYPE_TF32);
     assert_int_equal(esl_dtype_parse(&d, "fp8"), ESL_EINVAL);
+    /* a list: each dtype once, in order, empty items skipped */
+    esl_dtype list[4];
+    size_t n = 9;
+    assert_int_equal(esl_dtype_list_parse(list, &n, "fp32,,bf16,fp32"), ESL_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0], ESL_DTYPE_FP32);
+    assert_int_equal(list[1], ESL_DTYPE_BF16);
+    assert_int_equal(esl_dtype_list_parse(list, &n, "bf16,fp8"), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "'fp8' is not one of fp16, bf16, fp32, tf32");
+    assert_int_equal(esl_dtype_list_parse(list, &n, "a-very-long-name-indeed"), ESL_EINVAL);
+    assert_int_equal(esl_dtype_list_parse(list, &n, ","), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "',' names no precision");
     assert_string_equal(esl_workload_kernel_name(ESL_KERNEL_CONV), "conv");
     assert_string_equal(esl_workload_kernel_name(ESL_KERNEL_ELEMENTWISE), "elementwise");
     esl_workload_free(NULL);
