@@ -480,8 +480,8 @@ static int summary_start(esl_law *law, const rowset *rs, const seen_values *sv)
     return ESL_OK;
 }
 
-/* One row into the summary's ranges. */
-static inline void summary_add(esl_law_training *t, const esl_law *law, const esl_row *r)
+/* A row's configuration into the summary's ranges: FLOPs, pixels, steps. */
+static inline void summary_add_config(esl_law_training *t, const esl_law *law, const esl_row *r)
 {
     double px = (double)r->height * (double)r->width, st = (double)r->steps;
     double flops = esl__law_flops(law, r);
@@ -491,6 +491,12 @@ static inline void summary_add(esl_law_training *t, const esl_law *law, const es
     t->pixels_max = fmax(t->pixels_max, px);
     t->steps_min = fmin(t->steps_min, st);
     t->steps_max = fmax(t->steps_max, st);
+}
+
+/* One row into the summary's ranges. */
+static inline void summary_add(esl_law_training *t, const esl_law *law, const esl_row *r)
+{
+    summary_add_config(t, law, r);
     t->energy_min_j = fmin(t->energy_min_j, r->energy_j);
     t->energy_max_j = fmax(t->energy_max_j, r->energy_j);
 }
@@ -856,14 +862,7 @@ static void measure_cells(esl_law *law, const rowset *rs, const cell_sums *cs)
         pj_of[g] = exp(cs->fit[g]) * 3.6e6;
         model_of[g] = t->model_rows != NULL ? model_id(&mi, law, r->model) : -1;
         /* the summary's ranges: all but the energy are the cell's */
-        double px = (double)r->height * (double)r->width, st = (double)r->steps;
-        double flops = esl__law_flops(law, r);
-        t->flops_min = fmin(t->flops_min, flops);
-        t->flops_max = fmax(t->flops_max, flops);
-        t->pixels_min = fmin(t->pixels_min, px);
-        t->pixels_max = fmax(t->pixels_max, px);
-        t->steps_min = fmin(t->steps_min, st);
-        t->steps_max = fmax(t->steps_max, st);
+        summary_add_config(t, law, r);
     }
     for (size_t i = 0; i < n; i++) {
         size_t at = rs_index(rs, i);

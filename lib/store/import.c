@@ -409,15 +409,8 @@ static int read_codecarbon(esl_import *imp, const char *path, const char *text, 
  * (GPU index -> J), cpu_energy and dram_energy (index -> J, or null), saved
  * as one object or an array of them; "name" (the window's name) is esl's
  * addition, optional. */
-static int zeus_window(esl_import *imp, const char *path, json_t *w, size_t index, int in_array)
+static int zeus_window(esl_import *imp, const char *path, json_t *w, const char *at)
 {
-    char at[32];
-    if (in_array)
-        snprintf(at, sizeof at, "$[%zu]", index);
-    else
-        snprintf(at, sizeof at, "$");
-    if (!json_is_object(w))
-        return esl__fail(ESL_EINVAL, "%s: %s: a Zeus measurement is an object", path, at);
     const char *key;
     json_t *v;
     json_object_foreach(w, key, v) {
@@ -463,25 +456,22 @@ static int zeus_window(esl_import *imp, const char *path, json_t *w, size_t inde
     }
     finish_record(rec);
     snprintf(rec->driver_version, sizeof rec->driver_version, "zeus");
-    char where[32];
-    snprintf(where, sizeof where, "%s", at);
-    if ((rc = set_command(run, "zeus", path, where)) != ESL_OK ||
+    if ((rc = set_command(run, "zeus", path, at)) != ESL_OK ||
         (rc = add_label(run, "source", "zeus")) != ESL_OK ||
         (rc = add_label(run, "window", name ? json_string_value(name) : NULL)) != ESL_OK)
         return rc;
     return ESL_OK;
 }
 
-/* One record of a JSON import: the object `w`, element `index` of the
- * file's array (in_array) or the whole file. */
-typedef int (*json_record_fn)(esl_import *imp, const char *path, json_t *w, size_t index,
-                              int in_array);
+/* One record of a JSON import: the object `w` at JSON path `at` ("$" for
+ * the whole file, "$[3]" for an element of its array). */
+typedef int (*json_record_fn)(esl_import *imp, const char *path, json_t *w, const char *at);
 
 /* A JSON file of one record or an array of them, each read by `record`.
  * Neither Zeus windows nor ML.ENERGY results carry a clock time: every run
  * is dated by the file's modification time. */
 static int read_json_records(esl_import *imp, const char *path, const char *text, size_t len,
-                             json_record_fn record)
+                             json_record_fn record, const char *what)
 {
     json_error_t err;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
@@ -493,10 +483,17 @@ static int read_json_records(esl_import *imp, const char *path, const char *text
     if (json_is_array(doc)) {
         if (json_array_size(doc) == 0)
             rc = esl__fail(ESL_EINVAL, "%s: an empty array: nothing to import", path);
-        for (size_t i = 0; i < json_array_size(doc) && rc == ESL_OK; i++)
-            rc = record(imp, path, json_array_get(doc, i), i, 1);
+        for (size_t i = 0; i < json_array_size(doc) && rc == ESL_OK; i++) {
+            char at[32];
+            snprintf(at, sizeof at, "$[%zu]", i);
+            json_t *w = json_array_get(doc, i);
+            rc = json_is_object(w) ? record(imp, path, w, at)
+                                   : esl__fail(ESL_EINVAL, "%s: %s: %s is an object", path, at,
+                                               what);
+        }
     } else {
-        rc = record(imp, path, doc, 0, 0);
+        rc = json_is_object(doc) ? record(imp, path, doc, "$")
+                                 : esl__fail(ESL_EINVAL, "%s: $: %s is an object", path, what);
     }
     for (size_t i = 0; i < imp->n_runs && rc == ESL_OK; i++)
         imp->runs[i].record->start_unix_s = when;
@@ -545,15 +542,8 @@ static int ml_positive(const char *path, const char *at, json_t *w, const char *
     return ESL_OK;
 }
 
-static int ml_result(esl_import *imp, const char *path, json_t *w, size_t index, int in_array)
+static int ml_result(esl_import *imp, const char *path, json_t *w, const char *at)
 {
-    char at[32];
-    if (in_array)
-        snprintf(at, sizeof at, "$[%zu]", index);
-    else
-        snprintf(at, sizeof at, "$");
-    if (!json_is_object(w))
-        return esl__fail(ESL_EINVAL, "%s: %s: an ML.ENERGY result is an object", path, at);
     const char *key;
     json_t *v;
     json_object_foreach(w, key, v) {
@@ -662,8 +652,12 @@ int esl_import_read(esl_import **out, const char *path, esl_import_format fmt)
     }
     switch (fmt) {
     case ESL_IMPORT_CODECARBON: rc = read_codecarbon(imp, path, text, len); break;
-    case ESL_IMPORT_ZEUS: rc = read_json_records(imp, path, text, len, zeus_window); break;
-    case ESL_IMPORT_MLENERGY: rc = read_json_records(imp, path, text, len, ml_result); break;
+    case ESL_IMPORT_ZEUS:
+        rc = read_json_records(imp, path, text, len, zeus_window, "a Zeus measurement");
+        break;
+    case ESL_IMPORT_MLENERGY:
+        rc = read_json_records(imp, path, text, len, ml_result, "an ML.ENERGY result");
+        break;
     default: rc = esl__fail(ESL_EINVAL, "unknown import format %d", (int)fmt); break;
     }
     free(text);

@@ -18,28 +18,7 @@
 
 #include "esl/esl.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/esl-merge-XXXXXX");
-    return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *in_dir(char *buf, const char *name)
-{
-    snprintf(buf, 160, "%s/%s", dir, name);
-    return buf;
-}
+#include "scratch_dir.h"
 
 static esl_record *make_record(double energy, size_t n_samples)
 {
@@ -68,7 +47,7 @@ static esl_record *make_record(double energy, size_t n_samples)
 /* A store at `name` with `n` runs labelled task=<prefix><i>. */
 static void make_store(const char *name, const char *prefix, size_t n)
 {
-    char p[160], task[32];
+    char p[SCRATCH_PATH_MAX], task[32];
     esl_store *s;
     assert_int_equal(esl_store_open(&s, in_dir(p, name)), ESL_OK);
     for (size_t i = 0; i < n; i++) {
@@ -84,7 +63,7 @@ static void make_store(const char *name, const char *prefix, size_t n)
 
 static size_t count_runs(const char *name)
 {
-    char p[160];
+    char p[SCRATCH_PATH_MAX];
     esl_store *s;
     esl_run *runs;
     size_t n;
@@ -99,7 +78,7 @@ static void uuids(void **state)
 {
     (void)state;
     make_store("a.db", "a", 3);
-    char p[160];
+    char p[SCRATCH_PATH_MAX];
     esl_store *s;
     esl_run *runs;
     size_t n;
@@ -128,7 +107,7 @@ static void schema_1_upgrade(void **state)
 {
     (void)state;
     make_store("old.db", "o", 3);
-    char p[160], d[160];
+    char p[SCRATCH_PATH_MAX], d[SCRATCH_PATH_MAX];
     sqlite3 *db;
     assert_int_equal(sqlite3_open(in_dir(p, "old.db"), &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "DROP INDEX runs_by_uuid; ALTER TABLE runs DROP COLUMN uuid;"
@@ -177,7 +156,7 @@ static void merge_twice(void **state)
     make_store("a.db", "a", 2);
     make_store("b.db", "b", 3);
     make_store("dst.db", "d", 1);
-    char a[160], b[160], d[160];
+    char a[SCRATCH_PATH_MAX], b[SCRATCH_PATH_MAX], d[SCRATCH_PATH_MAX];
     const char *shards[] = {in_dir(a, "a.db"), in_dir(b, "b.db")};
     esl_store *s;
     esl_merge_result res;
@@ -222,7 +201,7 @@ static void conflict(void **state)
 {
     (void)state;
     make_store("a.db", "a", 2);
-    char a[160], d[160];
+    char a[SCRATCH_PATH_MAX], d[SCRATCH_PATH_MAX];
     const char *shards[] = {in_dir(a, "a.db")};
     esl_store *s;
     esl_merge_result res;
@@ -264,7 +243,7 @@ static void failures_change_nothing(void **state)
     (void)state;
     make_store("a.db", "a", 2);
     make_store("dst.db", "d", 2);
-    char a[160], d[160], text[160], other[160], newer[160];
+    char a[SCRATCH_PATH_MAX], d[SCRATCH_PATH_MAX], text[SCRATCH_PATH_MAX], other[SCRATCH_PATH_MAX], newer[SCRATCH_PATH_MAX];
     FILE *f = fopen(in_dir(text, "text.db"), "w");
     fputs("not a database, just words that are long enough to fill a header...........\n", f);
     fclose(f);
@@ -291,7 +270,7 @@ static void failures_change_nothing(void **state)
     const char *with_newer[] = {a, newer};
     assert_int_equal(esl_store_merge(s, with_newer, 2, &res), ESL_ESTORE);
     assert_non_null(strstr(esl_error_last(), "schema version 7 was written by a newer esl"));
-    char missing[160];
+    char missing[SCRATCH_PATH_MAX];
     const char *with_missing[] = {a, in_dir(missing, "missing.db")};
     assert_int_equal(esl_store_merge(s, with_missing, 2, &res), ESL_ENOTFOUND);
     esl_store_close(s);
@@ -305,7 +284,7 @@ static void failures_change_nothing(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     make_store("b.db", "b", 3);
-    char b[160];
+    char b[SCRATCH_PATH_MAX];
     const char *two[] = {a, in_dir(b, "b.db")};
     assert_int_equal(esl_store_open(&s, d), ESL_OK);
     assert_int_equal(esl_store_merge(s, two, 2, &res), ESL_ESTORE);
@@ -318,11 +297,11 @@ static void failures_change_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(uuids, setup, teardown),
-        cmocka_unit_test_setup_teardown(schema_1_upgrade, setup, teardown),
-        cmocka_unit_test_setup_teardown(merge_twice, setup, teardown),
-        cmocka_unit_test_setup_teardown(conflict, setup, teardown),
-        cmocka_unit_test_setup_teardown(failures_change_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(uuids, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(schema_1_upgrade, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(merge_twice, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(conflict, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(failures_change_nothing, scratch_setup, scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,28 +17,7 @@
 
 #include "esl/esl.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/esl-sweep-XXXXXX");
-    return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *in_dir(char *buf, const char *name)
-{
-    snprintf(buf, 256, "%s/%s", dir, name);
-    return buf;
-}
+#include "scratch_dir.h"
 
 static void write_file(const char *path, const char *text)
 {
@@ -82,7 +61,7 @@ static void grid_ids_round_trip(void **state)
     const char *measure[] = {"measure", "--label", "prompt=a cat's hat", "--", "sh", "-c",
                              "echo \"$X\" && sleep 1"};
     assert_int_equal(esl_sweep_add(&a, "m-1", (char *const *)measure, 7), ESL_OK);
-    char p[256];
+    char p[SCRATCH_PATH_MAX];
     FILE *f = fopen(in_dir(p, "m.txt"), "w");
     assert_int_equal(esl_sweep_write(&a, f), ESL_OK);
     fclose(f);
@@ -103,7 +82,7 @@ static void grid_ids_round_trip(void **state)
 static void bad_lines(void **state)
 {
     (void)state;
-    char p[256];
+    char p[SCRATCH_PATH_MAX];
     write_file(in_dir(p, "m.txt"),
                "# esl sweep 1\n"
                "ok1\tbench --model sd2 --height 256 --width 256\n"
@@ -145,7 +124,7 @@ static void bad_lines(void **state)
 static void csv_tasks(void **state)
 {
     (void)state;
-    char p[256];
+    char p[SCRATCH_PATH_MAX];
     write_file(in_dir(p, "plan.csv"), "model,height,width,steps,cfg,dtype,exec_flops,est_s\n"
                                       "sd2,256,256,10,0,bf16,2484870377136,2.0\n"
                                       "flux-dev,512,768,30,1,fp16,1,2.1\n");
@@ -187,7 +166,7 @@ static void csv_tasks(void **state)
 static void states(void **state)
 {
     (void)state;
-    char p[256];
+    char p[SCRATCH_PATH_MAX];
     esl_sweep sw = {0};
     const char *cmd[] = {"measure", "--", "true"};
     const char *ids[] = {"done", "failed-run", "running", "failed", "missing", "empty"};
@@ -272,11 +251,11 @@ static void job_descriptions(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(grid_ids_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_lines, setup, teardown),
-        cmocka_unit_test_setup_teardown(csv_tasks, setup, teardown),
-        cmocka_unit_test_setup_teardown(states, setup, teardown),
-        cmocka_unit_test_setup_teardown(job_descriptions, setup, teardown),
+        cmocka_unit_test_setup_teardown(grid_ids_round_trip, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(bad_lines, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(csv_tasks, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(states, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(job_descriptions, scratch_setup, scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
