@@ -10,12 +10,29 @@
 #include "emit.h"
 #include "esl/esl.h"
 
-/* A JSON string as jansson escapes it. */
-static void put_string(FILE *f, const json_t *v)
+/* A JSON string, escaped as jansson escapes it by default: the quote, the
+ * backslash and control characters (\b \f \n \r \t, else \u00XX); UTF-8
+ * (which jansson has already checked) as it is. */
+static void put_string(FILE *f, const char *s)
 {
-    char *text = json_dumps(v, JSON_ENCODE_ANY);
-    fputs(text != NULL ? text : "\"\"", f);
-    free(text);
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04X", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
 }
 
 /* A real in the shortest form that reads back to the same double, with a
@@ -44,9 +61,7 @@ static void put_value(FILE *f, const json_t *v, int depth)
         fputc('{', f);
         json_object_foreach((json_t *)v, key, item) {
             fprintf(f, "%s\n%*s", first ? "" : ",", 2 * (depth + 1), "");
-            json_t *k = json_string(key);
-            put_string(f, k);
-            json_decref(k);
+            put_string(f, key);
             fputs(": ", f);
             put_value(f, item, depth + 1);
             first = 0;
@@ -67,7 +82,7 @@ static void put_value(FILE *f, const json_t *v, int depth)
         fprintf(f, "\n%*s]", 2 * depth, "");
         return;
     }
-    case JSON_STRING: put_string(f, v); return;
+    case JSON_STRING: put_string(f, json_string_value(v)); return;
     case JSON_INTEGER: fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); return;
     case JSON_REAL: put_real(f, json_real_value(v)); return;
     case JSON_TRUE: fputs("true", f); return;
