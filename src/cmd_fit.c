@@ -63,16 +63,12 @@ static int run_fit(const cli_command *cmd, int argc, char **argv)
         cli_error("fit: --data FILE is required ('-' reads standard input)");
         return EXIT_USAGE;
     }
-    esl_dataset *ds = NULL;
-    if ((rc = law_cli_dataset(&a.law, 0, &ds)) != 0)
-        return rc;
     esl_law *law = NULL;
-    int status = esl_law_fit(&law, ds, &a.law.fit);
-    esl_dataset_free(ds);
-    if (status != ESL_OK)
-        return cli_fail(status);
+    if ((rc = law_cli_fit(&a.law, &law)) != 0)
+        return rc;
 
     char *text = NULL;
+    int status;
     if ((status = esl_law_to_json(&text, law)) != ESL_OK) {
         esl_law_free(law);
         return cli_fail(status);

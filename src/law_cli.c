@@ -161,6 +161,28 @@ int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out)
     return law_cli_filter(o, rc, ds, out);
 }
 
+int law_cli_fit(const law_cli_opts *o, esl_law **out)
+{
+    *out = NULL;
+    if (o->n_more_data > 0 || o->n_where > 0 || o->n_expand > 0) {
+        esl_dataset *ds = NULL;
+        int rc = law_cli_dataset(o, 0, &ds);
+        if (rc != 0)
+            return rc;
+        rc = esl_law_fit(out, ds, &o->fit);
+        esl_dataset_free(ds);
+        return rc == ESL_OK ? 0 : cli_fail(rc);
+    }
+    esl_model *arch = NULL;
+    int rc = o->arch != NULL ? esl_model_load(&arch, o->arch) : ESL_OK;
+    esl_data_opts dopts = {.convention = o->convention, .arch = arch};
+    if (rc == ESL_OK)
+        rc = strcmp(o->data, "-") == 0 ? esl_law_fit_read(out, stdin, "<stdin>", &dopts, &o->fit)
+                                       : esl_law_fit_load(out, o->data, &dopts, &o->fit);
+    esl_model_free(arch);
+    return rc == ESL_OK ? 0 : cli_fail(rc);
+}
+
 int law_cli_filter(const law_cli_opts *o, int rc, esl_dataset *ds, esl_dataset **out)
 {
     for (size_t i = 0; rc == ESL_OK && i < o->n_where; i++) {

@@ -55,6 +55,11 @@ int law_cli_data(law_cli_opts *o, const char *arg);
  * returns 0 or an exit code. */
 int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out);
 
+/* Fit the law of o->fit on the rows law_cli_dataset would give. One file
+ * and no --where or --expand-prompts: read packed, without holding the rows
+ * (esl_law_fit_load). Prints its error; returns 0 or an exit code. */
+int law_cli_fit(const law_cli_opts *o, esl_law **out);
+
 /* Keep the rows of `ds` (owned, freed on failure) that pass every --where,
  * after a read whose status is `rc`; on success *out owns the result.
  * Returns 0 or the exit code of the printed error. */

@@ -243,6 +243,26 @@ typedef struct esl_law {
 ESL_API int esl_law_fit(esl_law **out, const esl_dataset *ds, const esl_fit_opts *opts);
 
 /*
+ * Fit a law on the dataset CSV read from `fp` to its end (esl_data_read's
+ * rules, `data` as there): the same law as esl_dataset_read and esl_law_fit,
+ * to rounding, without holding the rows. The rows are packed as they are
+ * read: each distinct row but for its energy_j kept once, and each row as
+ * 12 bytes (its distinct row's index and its energy), which is all a linear
+ * form's fit reads. A fit that needs whole rows (the roofline and by-kind
+ * forms, a robust fit, under 10^4 rows, a row the fit refuses) rebuilds
+ * them first, as a dataset of its own.
+ * @param origin the name used in messages ("data.csv", "<stdin>")
+ * @return the codes of esl_data_read and of esl_law_fit
+ */
+ESL_API int esl_law_fit_read(esl_law **out, FILE *fp, const char *origin, const esl_data_opts *data,
+                             const esl_fit_opts *opts);
+
+/* As esl_law_fit_read, from a file: adds esl_dataset_load's codes for a
+ * file that does not exist, a directory, a file that cannot be opened. */
+ESL_API int esl_law_fit_load(esl_law **out, const char *path, const esl_data_opts *data,
+                             const esl_fit_opts *opts);
+
+/*
  * The default law: the default form (ESL_LAW_DEFAULT_FORM) fitted, at the
  * call, on the built-in paper data (all four models, A100) in the given
  * convention.

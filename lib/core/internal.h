@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "esl/error.h"
 
 #if defined(__GNUC__)
@@ -72,6 +73,11 @@ int esl__row_set_work(struct esl_row *row, const struct esl_model *model, int co
 struct esl_dataset;
 int esl__dataset_split(struct esl_dataset **in, struct esl_dataset **out,
                        const struct esl_dataset *ds, const unsigned char *is_in);
+
+/* Open a dataset file for reading, with esl_dataset_load's codes and
+ * messages: ESL_EINVAL for a directory, ESL_ENOTFOUND when it does not exist,
+ * ESL_EIO otherwise. */
+int esl__data_open(FILE **out, const char *path);
 
 /* Put the bytes of file `from` at `path`: copied to a temporary name beside
  * `path`, every write checked, and renamed over it; a path that exists and

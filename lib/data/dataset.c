@@ -251,7 +251,7 @@ static void reserve_rows(esl_dataset *ds, size_t rows)
 /* The fewest bytes a data row takes: "m,g,d,0,1,1,1,1,1\n". */
 #define MIN_ROW_BYTES 18
 
-int esl_dataset_load(esl_dataset **out, const char *path, const esl_data_opts *opts)
+int esl__data_open(FILE **out, const char *path)
 {
     *out = NULL;
     /* A missing file or a folder is a mistake in the input (exit 2 in the
@@ -259,11 +259,21 @@ int esl_dataset_load(esl_dataset **out, const char *path, const esl_data_opts *o
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return esl__fail(ESL_EINVAL, "%s: is a directory, not a CSV file", path);
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
+    if ((*out = fopen(path, "rb")) == NULL)
         return esl__fail(errno == ENOENT ? ESL_ENOTFOUND : ESL_EIO, "%s: cannot open: %s", path,
                          strerror(errno));
-    int rc = esl_dataset_new(out, path, conv_of(opts));
+    return ESL_OK;
+}
+
+int esl_dataset_load(esl_dataset **out, const char *path, const esl_data_opts *opts)
+{
+    *out = NULL;
+    struct stat st;
+    FILE *fp = NULL;
+    int rc = esl__data_open(&fp, path);
+    if (rc != ESL_OK)
+        return rc;
+    rc = esl_dataset_new(out, path, conv_of(opts));
     /* A large regular file: room for as many rows as it could hold. */
     if (rc == ESL_OK && fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
         st.st_size > (off_t)(1 << 20))

@@ -230,9 +230,22 @@ static inline size_t rs_index(const rowset *rs, size_t i)
     return rs->idx != NULL ? rs->idx[i] : i;
 }
 
+/* Row i of the rowset; of packed rows (esl__law_inputs.packed), its cell's
+ * row: the same but for energy_j and line (rs_copy gives those too). */
 static inline const esl_row *rs_row(const rowset *rs, size_t i)
 {
+    if (rs->in != NULL && rs->in->packed != NULL)
+        return &rs->ds->rows[rs->in->cell[rs_index(rs, i)]];
     return &rs->ds->rows[rs_index(rs, i)];
+}
+
+/* Row i of the rowset whole, in *tmp when the rows are packed. */
+static const esl_row *rs_copy(const rowset *rs, size_t i, esl_row *tmp)
+{
+    if (rs->in == NULL || rs->in->packed == NULL)
+        return rs_row(rs, i);
+    esl__packed_row(rs->in->packed, rs_index(rs, i), tmp);
+    return tmp;
 }
 
 static rowset rs_all(const esl_dataset *ds)
@@ -246,11 +259,12 @@ static int rs_dataset(const rowset *rs, const esl_dataset **out, esl_dataset **o
 {
     *owned = NULL;
     *out = rs->ds;
-    if (rs->idx == NULL)
+    if (rs->idx == NULL && (rs->in == NULL || rs->in->packed == NULL))
         return ESL_OK;
     int rc = esl_dataset_new(owned, rs->ds->origin, rs->ds->convention);
+    esl_row tmp;
     for (size_t i = 0; i < rs->n && rc == ESL_OK; i++)
-        rc = esl_dataset_append(*owned, rs_row(rs, i));
+        rc = esl_dataset_append(*owned, rs_copy(rs, i, &tmp));
     if (rc != ESL_OK) {
         esl_dataset_free(*owned);
         *owned = NULL;
@@ -734,9 +748,9 @@ static int level_id(level_ids *li, int k, const char *v)
 }
 
 /* The features of the linear forms, as esl__law_features gives them; the
- * logarithms from `in` (row `at` of its dataset) when given. */
+ * logarithms from `in` (those of cell `cell`) when given. */
 static void linear_features(level_ids *li, const esl_row *row, const esl__law_inputs *in,
-                            size_t at, double *x)
+                            size_t cell, double *x)
 {
     const esl_law *law = li->law;
     int id[2] = {level_id(li, 0, row->gpu), level_id(li, 1, row->dtype)};
@@ -744,10 +758,10 @@ static void linear_features(level_ids *li, const esl_row *row, const esl__law_in
         switch (law->features[j].kind) {
         case ESL_FEATURE_CONST: x[j] = 1.0; break;
         case ESL_FEATURE_LN_FLOPS:
-            x[j] = in != NULL ? in->ln_flops[in->cell[at]] : log(esl__law_flops(law, row) / 1e9);
+            x[j] = in != NULL ? in->ln_flops[cell] : log(esl__law_flops(law, row) / 1e9);
             break;
         case ESL_FEATURE_LN_RES:
-            x[j] = in != NULL ? in->ln_res[in->cell[at]] : esl__ln_res(row);
+            x[j] = in != NULL ? in->ln_res[cell] : esl__ln_res(row);
             break;
         case ESL_FEATURE_LEVEL: x[j] = id[li->factor_of[j]] == li->level_of[j] ? 1.0 : 0.0; break;
         default: x[j] = 0.0; break;
@@ -924,7 +938,7 @@ static int stream_solve(esl_law *law, const rowset *rs, double *yhat, double *ys
         const esl_row *row = &rs->ds->rows[at];
         double w = cs->count[cell] * (weighted ? (double)row->prompts : 1.0), sw = sqrt(w);
         double y = cs->sum[cell] / cs->count[cell] * sw;
-        linear_features(&li, row, in, at, x);
+        linear_features(&li, row, in, cell, x);
         for (size_t j = 0; j < p; j++)
             x[j] *= sw;
         givens_add(R->data, z, x, y, p);
@@ -936,7 +950,7 @@ static int stream_solve(esl_law *law, const rowset *rs, double *yhat, double *ys
         double y = in != NULL ? in->y[at] : esl__ln_kwh(e);
         es[i] = e;
         ys[i] = y; /* the response, kept for the residual pass */
-        linear_features(&li, row, in, at, x);
+        linear_features(&li, row, in, in != NULL ? in->cell[at] : 0, x);
         if (weighted) {
             double sw = sqrt((double)row->prompts);
             for (size_t j = 0; j < p; j++)
@@ -973,7 +987,7 @@ static int stream_solve(esl_law *law, const rowset *rs, double *yhat, double *ys
     for (size_t cell = 0; cs != NULL && cell < in->n_cells; cell++) {
         if (cs->count[cell] == 0)
             continue;
-        linear_features(&li, &rs->ds->rows[in->cell_row[cell]], in, in->cell_row[cell], x);
+        linear_features(&li, &rs->ds->rows[in->cell_row[cell]], in, cell, x);
         double fit = 0;
         for (size_t j = 0; j < p; j++)
             fit += x[j] * c[j];
@@ -988,7 +1002,7 @@ static int stream_solve(esl_law *law, const rowset *rs, double *yhat, double *ys
     for (size_t i = 0; cs == NULL && i < n; i++) {
         size_t at = rs_index(rs, i);
         const esl_row *row = &rs->ds->rows[at];
-        linear_features(&li, row, in, at, x);
+        linear_features(&li, row, in, in != NULL ? in->cell[at] : 0, x);
         double fit = 0;
         for (size_t j = 0; j < p; j++)
             fit += x[j] * c[j];
@@ -1365,9 +1379,10 @@ static int fit_time(esl_law *law, const rowset *rs, const esl_fit_opts *opts)
 {
     esl_dataset *timed = NULL;
     int rc = esl_dataset_new(&timed, rs->ds->origin, rs->ds->convention);
+    esl_row tmp;
     for (size_t i = 0; i < rs->n && rc == ESL_OK; i++)
         if ((rs_row(rs, i)->present & ESL_ROW_DURATION) && rs_row(rs, i)->duration_s > 0)
-            rc = esl_dataset_append(timed, rs_row(rs, i));
+            rc = esl_dataset_append(timed, rs_copy(rs, i, &tmp));
     if (rc != ESL_OK) {
         esl_dataset_free(timed);
         return rc;
@@ -1410,8 +1425,9 @@ static int fit_rows(esl_law **out, const rowset *rs, const esl_fit_opts *opts)
         size_t step = (rs->n + BETWEEN_MAX_ROWS - 1) / BETWEEN_MAX_ROWS;
         if (step > 1) {
             rc = esl_dataset_new(&thin, rs->ds->origin, rs->ds->convention);
+            esl_row tmp;
             for (size_t i = 0; i < rs->n && rc == ESL_OK; i += step)
-                rc = esl_dataset_append(thin, rs_row(rs, i));
+                rc = esl_dataset_append(thin, rs_copy(rs, i, &tmp));
             rows = thin;
         } else {
             rc = rs_dataset(rs, &rows, &thin);
@@ -1629,11 +1645,88 @@ int esl__law_inputs_new(esl__law_inputs **out, const esl_dataset *ds, const esl_
     return ESL_OK;
 }
 
+int esl__law_fit_packed(esl_law **out, const esl__packed *p, const esl_fit_opts *opts)
+{
+    *out = NULL;
+    size_t n = esl__packed_rows(p);
+    const esl_dataset *cells = esl__packed_cells(p);
+    const char *form = opts != NULL && opts->form != NULL ? opts->form : "paper";
+    esl_law_form id;
+    if (n < STREAM_MIN_ROWS || (opts != NULL && opts->method == ESL_FIT_ROBUST) ||
+        esl_law_form_parse(&id, form) != ESL_OK) {
+        esl_error_clear(); /* esl_law_fit says what is wrong with the form */
+        return ESL_OK;
+    }
+    esl_law law = {.form = esl_law_form_get(id)->name, .form_id = id,
+                   .response = opts != NULL ? opts->response : ESL_RESPONSE_ENERGY};
+    if (esl__law_nls(&law))
+        return ESL_OK;
+    size_t m = cells->n_rows ? cells->n_rows : 1;
+    esl__law_inputs *in = calloc(1, sizeof *in);
+    double *a = malloc((2 * n + 1) * sizeof *a);
+    /* per cell: the logarithms of the features; what esl__law_energy
+     * subtracts from energy_j and divides it by; a time law's response */
+    double *c = malloc(6 * m * sizeof *c);
+    size_t *cell_row = malloc(m * sizeof *cell_row);
+    int *cell_ok = malloc(m * sizeof *cell_ok);
+    if (in == NULL || a == NULL || c == NULL || cell_row == NULL || cell_ok == NULL) {
+        free(in);
+        free(a);
+        free(c);
+        free(cell_row);
+        free(cell_ok);
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    }
+    *in = (esl__law_inputs){.e = a, .y = a + n, .energy_j = (double *)esl__packed_energy(p),
+                            .cell = (uint32_t *)esl__packed_cell(p), .cell_row = cell_row,
+                            .ln_flops = c, .ln_res = c + m, .n_cells = cells->n_rows, .usable = 1,
+                            .packed = p};
+    double *sub = c + 2 * m, *over = c + 3 * m, *per = c + 4 * m, *fixed = c + 5 * m;
+    int bykind = esl__form(&law)->layer_plan, time = law.response == ESL_RESPONSE_TIME;
+    int per_image = esl__law_per_image(&law);
+    for (size_t g = 0; g < cells->n_rows; g++) {
+        const esl_row *row = &cells->rows[g];
+        int64_t k = esl__row_gpus(row);
+        cell_row[g] = g;
+        in->ln_flops[g] = log(esl__law_flops(&law, row) / 1e9);
+        in->ln_res[g] = esl__ln_res(row);
+        /* esl__law_observed and esl__law_energy, in the same steps */
+        sub[g] = esl__row_total(row) ? (double)k * esl__row_idle_w(row) * row->duration_s : 0.0;
+        over[g] = esl__gpus_overhead(k);
+        per[g] = per_image ? (double)row->prompts : 1.0;
+        fixed[g] = time ? esl__law_energy(&law, row) : 0.0;
+        cell_ok[g] = time ? row_usable(&law, bykind, row)
+                          : (!row->flops_exact || bykind) && (row->present & ESL_ROW_ENERGY);
+    }
+    const uint32_t *cell = in->cell;
+    for (size_t i = 0; i < n && in->usable; i++) {
+        uint32_t g = cell[i];
+        double e = fixed[g];
+        if (!time) {
+            double obs = (in->energy_j[i] - sub[g]) / over[g];
+            in->usable = obs > 0;
+            e = per_image ? obs / per[g] : obs;
+        }
+        in->usable = in->usable && cell_ok[g];
+        in->e[i] = e;
+        in->y[i] = esl__ln_kwh(e);
+    }
+    free(cell_ok);
+    int rc = ESL_OK;
+    if (in->usable) {
+        rowset rs = {cells, NULL, n, in};
+        rc = fit_rows(out, &rs, opts);
+    }
+    esl__law_inputs_free(in);
+    return rc;
+}
+
 void esl__law_inputs_free(esl__law_inputs *in)
 {
     if (in != NULL) {
         free(in->e);
-        free(in->cell);
+        if (in->packed == NULL)
+            free(in->cell);
         free(in->cell_row);
         free(in->ln_flops);
     }

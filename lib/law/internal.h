@@ -7,6 +7,7 @@
 #define ESL_LAW_INTERNAL_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "esl/law.h"
 
@@ -58,7 +59,34 @@ typedef struct esl__law_inputs {
                                 * ln(H W / 256) */
     size_t n_cells;
     int usable;       /* every row passes the fit's checks for this form and response */
+    /* Rows read packed (packed.c; NULL: the rows of a dataset): the
+     * dataset holds one row per cell, row i being its cell's with its own
+     * energy_j and line (esl__packed_row); `cell` and `energy_j` are the
+     * packed rows' own. */
+    const struct esl__packed *packed;
 } esl__law_inputs;
+
+/* A dataset file read for a fit without holding its rows (packed.c): each
+ * distinct row but for energy_j and line kept once (a cell), each row as its
+ * cell and energy_j, and the lines where rows do not follow one another. */
+typedef struct esl__packed esl__packed;
+
+/* Read CSV from `fp` packed; esl_data_read's codes. */
+int esl__packed_read(esl__packed **out, FILE *fp, const char *origin, const esl_data_opts *opts);
+void esl__packed_free(esl__packed *p);
+size_t esl__packed_rows(const esl__packed *p);
+/* The cells, one row each, in the order they were first read. */
+const esl_dataset *esl__packed_cells(const esl__packed *p);
+const uint32_t *esl__packed_cell(const esl__packed *p);  /* per row: its cell */
+const double *esl__packed_energy(const esl__packed *p);  /* per row: its energy_j */
+/* Row i as it was read: its cell's row with its own energy_j and line. */
+void esl__packed_row(const esl__packed *p, size_t i, esl_row *out);
+
+/* esl_law_fit on packed rows, by cells. Declines (ESL_OK with *out NULL)
+ * when the fit needs the rows themselves: a nonlinear form, a robust fit,
+ * fewer than the rows a fit streams from, or a row the fit refuses (whose
+ * message names it by line). */
+int esl__law_fit_packed(esl_law **out, const esl__packed *p, const esl_fit_opts *opts);
 
 /* The inputs of `ds`'s rows for fits with `opts` (its form and response);
  * *out NULL for the nonlinear forms, which read the rows themselves.
