@@ -32,22 +32,34 @@ typedef struct line_jump {
 
 /* The key of a cell: every column a row was read with but energy_j (the
  * work the reader adds depends on the model, size, steps, prompts and CFG
- * alone), its strings interned (equal strings, equal pointers). */
+ * alone), its strings interned (equal strings, equal pointers). The
+ * columns that vary from row to row in a large file are in the key itself,
+ * one cache line; the others are interned together as its `cold` id. */
 typedef struct cell_key {
-    uint64_t hash;
-    const char *str[4]; /* model, gpu, dtype, source */
-    int64_t height, width, steps, prompts, batch_size, num_gpus;
-    uint64_t duration, idle; /* the doubles' bits */
-    unsigned flags;          /* cfg, energy_kind, present */
+    const char *str[3]; /* model, gpu, dtype */
+    int64_t height, width, steps, prompts;
+    uint32_t cold;
+    uint32_t cfg;
 } cell_key;
+
+typedef struct cold_key {
+    const char *source;
+    int64_t batch_size, num_gpus;
+    uint64_t duration, idle; /* the doubles' bits */
+    unsigned flags;          /* energy_kind, present */
+} cold_key;
 
 #define BATCH 64     /* rows placed together: their table slots fetched ahead */
 #define COLUMN_SEEN 16 /* a column's values looked up by comparison before the table */
 
 struct esl__packed {
     esl_dataset *cells; /* one row per cell, its energy_j and line those of its first row */
-    cell_key *keys;     /* per cell */
+    cell_key *keys;     /* per cell, aligned to cache lines */
     size_t key_cap;
+    cold_key *colds;    /* the distinct cold parts of the keys */
+    size_t n_colds, cold_cap, last_cold;
+    uint32_t *cold_slots; /* open addressing on colds: index + 1, 0 empty */
+    size_t cold_slot_cap;
     uint64_t *slots;    /* open addressing on the cells' keys: cell + 1 in the low half, the
                          * key's hash in the high half (compared before the key); 0 empty */
     size_t slot_cap;    /* a power of two */
@@ -65,6 +77,7 @@ struct esl__packed {
     /* rows read but not yet placed in a cell: rows n - n_batch .. n - 1 */
     esl_row batch[BATCH];
     cell_key batch_key[BATCH];
+    uint64_t batch_hash[BATCH];
     size_t n_batch;
 };
 
@@ -128,6 +141,15 @@ static int intern(esl__packed *p, const char *s, const char **out)
     return ESL_OK;
 }
 
+/* strcmp(a, b) == 0 for the short values of a dataset's columns, inline. */
+static inline int same_name(const char *a, const char *b)
+{
+    for (; *a == *b; a++, b++)
+        if (*a == '\0')
+            return 1;
+    return 0;
+}
+
 /* A column's value interned: most columns hold a few values, compared
  * first. */
 static int intern_column(esl__packed *p, int column, const char *s, const char **out)
@@ -138,7 +160,7 @@ static int intern_column(esl__packed *p, int column, const char *s, const char *
     }
     for (size_t i = 0; i < p->n_seen[column]; i++) {
         const char *v = p->seen[column][i];
-        if (v[0] == s[0] && strcmp(v, s) == 0) {
+        if (same_name(v, s)) {
             *out = v;
             return ESL_OK;
         }
@@ -149,29 +171,80 @@ static int intern_column(esl__packed *p, int column, const char *s, const char *
     return rc;
 }
 
-static cell_key key_of(const esl_row *r)
+static uint64_t cold_hash(const cold_key *c)
 {
-    cell_key k = {0, {r->model, r->gpu, r->dtype, r->source}, r->height, r->width, r->steps,
-                  r->prompts, r->batch_size, r->num_gpus, bits_of(r->duration_s),
-                  bits_of(r->idle_w), (unsigned)r->cfg | (unsigned)r->energy_kind << 1 |
-                  r->present << 4};
-    uint64_t h = 0x9e3779b97f4a7c15u;
-    for (int i = 0; i < 4; i++)
-        h = mix(h, (uint64_t)(uintptr_t)k.str[i]);
-    h = mix(h, (uint64_t)k.height ^ (uint64_t)k.width << 24 ^ (uint64_t)k.steps << 44);
-    h = mix(h, (uint64_t)k.prompts ^ (uint64_t)k.batch_size << 24 ^ (uint64_t)k.num_gpus << 48);
-    h = mix(h, k.duration ^ k.flags);
-    k.hash = mix(h, k.idle);
-    return k;
+    uint64_t h = mix(0x9e3779b97f4a7c15u, (uint64_t)(uintptr_t)c->source);
+    h = mix(h, (uint64_t)c->batch_size ^ (uint64_t)c->num_gpus << 32 ^ c->flags);
+    h = mix(h, c->duration);
+    return mix(h, c->idle);
+}
+
+static int cold_equal(const cold_key *a, const cold_key *b)
+{
+    return a->source == b->source && a->batch_size == b->batch_size &&
+           a->num_gpus == b->num_gpus && a->duration == b->duration && a->idle == b->idle &&
+           a->flags == b->flags;
+}
+
+/* The id of a row's cold part, added on first sight; the last one is
+ * compared first (in a large file it seldom changes). */
+static int cold_of(esl__packed *p, const esl_row *r, uint32_t *out)
+{
+    cold_key c = {r->source, r->batch_size, r->num_gpus, bits_of(r->duration_s),
+                  bits_of(r->idle_w), (unsigned)r->energy_kind | r->present << 2};
+    if (p->n_colds > 0 && cold_equal(&p->colds[p->last_cold], &c)) {
+        *out = (uint32_t)p->last_cold;
+        return ESL_OK;
+    }
+    if (2 * (p->n_colds + 1) > p->cold_slot_cap) {
+        size_t cap = p->cold_slot_cap ? 2 * p->cold_slot_cap : 16;
+        uint32_t *slots = calloc(cap, sizeof *slots);
+        cold_key *colds = slots != NULL ? realloc(p->colds, cap / 2 * sizeof *colds) : NULL;
+        if (colds == NULL) {
+            free(slots);
+            return esl__fail(ESL_ENOMEM, "out of memory");
+        }
+        p->colds = colds;
+        for (size_t i = 0; i < p->n_colds; i++) {
+            size_t at = (size_t)cold_hash(&colds[i]) & (cap - 1);
+            while (slots[at] != 0)
+                at = (at + 1) & (cap - 1);
+            slots[at] = (uint32_t)(i + 1);
+        }
+        free(p->cold_slots);
+        p->cold_slots = slots;
+        p->cold_slot_cap = cap;
+    }
+    size_t at = (size_t)cold_hash(&c) & (p->cold_slot_cap - 1);
+    for (; p->cold_slots[at] != 0; at = (at + 1) & (p->cold_slot_cap - 1))
+        if (cold_equal(&p->colds[p->cold_slots[at] - 1], &c))
+            break;
+    if (p->cold_slots[at] == 0) {
+        if (p->n_colds >= UINT32_MAX - 1)
+            return esl__fail(ESL_ENOMEM, "out of memory: more than %u distinct rows",
+                             UINT32_MAX - 1);
+        p->colds[p->n_colds] = c;
+        p->cold_slots[at] = (uint32_t)++p->n_colds;
+    }
+    p->last_cold = p->cold_slots[at] - 1;
+    *out = (uint32_t)p->last_cold;
+    return ESL_OK;
+}
+
+static uint64_t key_hash(const cell_key *k)
+{
+    uint64_t h = mix(0x9e3779b97f4a7c15u, (uint64_t)(uintptr_t)k->str[0] ^
+                                              (uint64_t)(uintptr_t)k->str[1] << 17);
+    h = mix(h, (uint64_t)(uintptr_t)k->str[2] ^ (uint64_t)k->cold << 40 ^ (uint64_t)k->cfg << 62);
+    h = mix(h, (uint64_t)k->height ^ (uint64_t)k->width << 32);
+    return mix(h, (uint64_t)k->steps ^ (uint64_t)k->prompts << 32);
 }
 
 static int key_equal(const cell_key *a, const cell_key *b)
 {
-    return a->hash == b->hash && a->height == b->height && a->width == b->width &&
-           a->steps == b->steps && a->prompts == b->prompts && a->str[0] == b->str[0] &&
-           a->str[1] == b->str[1] && a->str[2] == b->str[2] && a->str[3] == b->str[3] &&
-           a->batch_size == b->batch_size && a->num_gpus == b->num_gpus &&
-           a->duration == b->duration && a->idle == b->idle && a->flags == b->flags;
+    return a->height == b->height && a->width == b->width && a->steps == b->steps &&
+           a->prompts == b->prompts && a->str[0] == b->str[0] && a->str[1] == b->str[1] &&
+           a->str[2] == b->str[2] && a->cold == b->cold && a->cfg == b->cfg;
 }
 
 #define TAG(hash) ((hash) & UINT64_C(0xffffffff00000000))
@@ -188,10 +261,11 @@ static int grow_slots(esl__packed *p)
     if (slots == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
     for (size_t c = 0; c < p->cells->n_rows; c++) {
-        size_t at = (size_t)p->keys[c].hash & (cap - 1);
+        uint64_t h = key_hash(&p->keys[c]);
+        size_t at = (size_t)h & (cap - 1);
         while (slots[at] != 0)
             at = (at + 1) & (cap - 1);
-        slots[at] = slot_of(c, p->keys[c].hash);
+        slots[at] = slot_of(c, h);
     }
     free(p->slots);
     p->slots = slots;
@@ -200,13 +274,14 @@ static int grow_slots(esl__packed *p)
 }
 
 /* The cell of a row, added on first sight. */
-static int cell_of(esl__packed *p, const esl_row *row, const cell_key *k, uint32_t *out)
+static int cell_of(esl__packed *p, const esl_row *row, const cell_key *k, uint64_t hash,
+                   uint32_t *out)
 {
-    size_t at = (size_t)k->hash & (p->slot_cap - 1);
+    size_t at = (size_t)hash & (p->slot_cap - 1);
     for (; p->slots[at] != 0; at = (at + 1) & (p->slot_cap - 1)) {
         uint64_t s = p->slots[at];
         uint32_t c = (uint32_t)s - 1;
-        if (TAG(s) == TAG(k->hash) && key_equal(&p->keys[c], k)) {
+        if (TAG(s) == TAG(hash) && key_equal(&p->keys[c], k)) {
             *out = c;
             return ESL_OK;
         }
@@ -216,9 +291,12 @@ static int cell_of(esl__packed *p, const esl_row *row, const cell_key *k, uint32
         return esl__fail(ESL_ENOMEM, "out of memory: more than %u distinct rows", UINT32_MAX - 1);
     if (c == p->key_cap) {
         size_t cap = c ? 2 * c : 256;
-        cell_key *grown = realloc(p->keys, cap * sizeof *grown);
+        cell_key *grown = aligned_alloc(64, cap * sizeof *grown);
         if (grown == NULL)
             return esl__fail(ESL_ENOMEM, "out of memory");
+        if (c > 0)
+            memcpy(grown, p->keys, c * sizeof *grown);
+        free(p->keys);
         p->keys = grown;
         p->key_cap = cap;
     }
@@ -226,7 +304,7 @@ static int cell_of(esl__packed *p, const esl_row *row, const cell_key *k, uint32
     if (rc != ESL_OK)
         return rc;
     p->keys[c] = *k;
-    p->slots[at] = slot_of(c, k->hash);
+    p->slots[at] = slot_of(c, hash);
     *out = (uint32_t)c;
     if (2 * (c + 1) > p->slot_cap)
         return grow_slots(p);
@@ -239,25 +317,33 @@ static int cell_of(esl__packed *p, const esl_row *row, const cell_key *k, uint32
 #define PREFETCH(p) ((void)(p))
 #endif
 
+#define AHEAD 8 /* rows whose slot is read and whose key is fetched ahead */
+
 /* Place the batch's rows in their cells, in order. Each lookup would wait
- * on memory twice (its slot, then its cell's key), so both are fetched for
- * the whole batch first. */
+ * on memory twice (its slot, then its cell's key): the slots of the rows
+ * 2 AHEAD ahead and the keys of those AHEAD ahead are fetched meanwhile. */
 static int flush(esl__packed *p)
 {
-    size_t first = p->n - p->n_batch;
-    for (size_t b = 0; b < p->n_batch; b++)
-        PREFETCH(&p->slots[p->batch_key[b].hash & (p->slot_cap - 1)]);
-    for (size_t b = 0; b < p->n_batch; b++) {
-        uint64_t s = p->slots[p->batch_key[b].hash & (p->slot_cap - 1)];
-        if (s != 0) {
-            uint32_t c = (uint32_t)s - 1;
-            PREFETCH(&p->keys[c]);
-            PREFETCH((const char *)&p->keys[c] + sizeof(cell_key) - 1);
-        }
+    size_t first = p->n - p->n_batch, n = p->n_batch;
+    const uint64_t *hash = p->batch_hash;
+    for (size_t b = 0; b < n && b < 2 * AHEAD; b++)
+        PREFETCH(&p->slots[hash[b] & (p->slot_cap - 1)]);
+    for (size_t b = 0; b < n && b < AHEAD; b++) {
+        uint64_t s = p->slots[hash[b] & (p->slot_cap - 1)];
+        if (s != 0)
+            PREFETCH(&p->keys[(uint32_t)s - 1]);
     }
     int rc = ESL_OK;
-    for (size_t b = 0; b < p->n_batch && rc == ESL_OK; b++)
-        rc = cell_of(p, &p->batch[b], &p->batch_key[b], &p->cell[first + b]);
+    for (size_t b = 0; b < n && rc == ESL_OK; b++) {
+        if (b + 2 * AHEAD < n)
+            PREFETCH(&p->slots[hash[b + 2 * AHEAD] & (p->slot_cap - 1)]);
+        if (b + AHEAD < n) {
+            uint64_t s = p->slots[hash[b + AHEAD] & (p->slot_cap - 1)];
+            if (s != 0)
+                PREFETCH(&p->keys[(uint32_t)s - 1]);
+        }
+        rc = cell_of(p, &p->batch[b], &p->batch_key[b], hash[b], &p->cell[first + b]);
+    }
     p->n_batch = 0;
     return rc;
 }
@@ -296,7 +382,12 @@ static int on_row(void *ctx, const esl_row *row)
         (rc = intern_column(p, 2, row->dtype, (const char **)&copy->dtype)) != ESL_OK ||
         (rc = intern_column(p, 3, row->source, (const char **)&copy->source)) != ESL_OK)
         return rc;
-    p->batch_key[p->n_batch++] = key_of(copy);
+    cell_key *k = &p->batch_key[p->n_batch];
+    *k = (cell_key){{copy->model, copy->gpu, copy->dtype}, row->height, row->width, row->steps,
+                    row->prompts, 0, (uint32_t)row->cfg};
+    if ((rc = cold_of(p, copy, &k->cold)) != ESL_OK)
+        return rc;
+    p->batch_hash[p->n_batch++] = key_hash(k);
     p->energy_j[p->n++] = row->energy_j;
     return p->n_batch == BATCH ? flush(p) : ESL_OK;
 }
@@ -307,6 +398,8 @@ void esl__packed_free(esl__packed *p)
         return;
     esl_dataset_free(p->cells);
     free(p->keys);
+    free(p->colds);
+    free(p->cold_slots);
     free(p->slots);
     for (size_t i = 0; i < p->str_cap; i++)
         free(p->strs[i]);
