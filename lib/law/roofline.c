@@ -146,9 +146,10 @@ int esl__roofline_eval(const esl_law *law, const esl_row *row, double *ln_kwh, d
 
 typedef struct problem {
     esl_law *law;
-    const esl_dataset *ds;
-    const double *b;  /* n x p work matrix */
-    const double *y;  /* ln E per image, kWh */
+    size_t m;         /* rows of the design: the rows, or their groups */
+    const double *b;  /* m x p work */
+    const double *y;  /* ln E per image, kWh (of a group: its rows' mean) */
+    const double *w;  /* the square root of each group's rows; NULL: a row each */
 } problem;
 
 static int residuals(const gsl_vector *theta, void *data, gsl_vector *f)
@@ -157,11 +158,11 @@ static int residuals(const gsl_vector *theta, void *data, gsl_vector *f)
     size_t p = pr->law->n_features;
     for (size_t j = 0; j < p; j++)
         pr->law->coef[j] = gsl_vector_get(theta, j);
-    for (size_t i = 0; i < pr->ds->n_rows; i++) {
+    for (size_t i = 0; i < pr->m; i++) {
         double ln;
         if (evaluate(pr->law, pr->b + i * p, &ln, NULL) != ESL_OK)
             return GSL_EDOM;
-        gsl_vector_set(f, i, ln - pr->y[i]);
+        gsl_vector_set(f, i, pr->w != NULL ? pr->w[i] * (ln - pr->y[i]) : ln - pr->y[i]);
     }
     return GSL_SUCCESS;
 }
@@ -172,10 +173,12 @@ static int jacobian(const gsl_vector *theta, void *data, gsl_matrix *J)
     size_t p = pr->law->n_features;
     for (size_t j = 0; j < p; j++)
         pr->law->coef[j] = gsl_vector_get(theta, j);
-    for (size_t i = 0; i < pr->ds->n_rows; i++) {
-        double ln;
-        if (evaluate(pr->law, pr->b + i * p, &ln, gsl_matrix_ptr(J, i, 0)) != ESL_OK)
+    for (size_t i = 0; i < pr->m; i++) {
+        double ln, *row = gsl_matrix_ptr(J, i, 0);
+        if (evaluate(pr->law, pr->b + i * p, &ln, row) != ESL_OK)
             return GSL_EDOM;
+        for (size_t j = 0; pr->w != NULL && j < p; j++)
+            row[j] *= pr->w[i];
     }
     return GSL_SUCCESS;
 }
@@ -196,11 +199,11 @@ static const char *work_name(const esl_feature *f)
 }
 
 /* Name the first term whose work is a combination of the others' in the
- * training rows (columns scaled to the rows' energy, so units do not matter). */
-static int identifiable(const esl_law *law, const esl_dataset *ds, const double *b,
-                        const double *y)
+ * training rows: v (n x p) is the work scaled to the rows' energy, so units
+ * do not matter (design_scaled). */
+static int identifiable(const esl_law *law, size_t n, const double *v)
 {
-    size_t n = ds->n_rows, p = law->n_features;
+    size_t p = law->n_features;
     gsl_matrix *A = gsl_matrix_alloc(n, p);
     gsl_vector *s = gsl_vector_alloc(p), *work = gsl_vector_alloc(p);
     gsl_matrix *V = gsl_matrix_alloc(p, p);
@@ -216,11 +219,8 @@ static int identifiable(const esl_law *law, const esl_dataset *ds, const double 
         for (size_t j = 0; j < k; j++) {
             double norm = 0;
             for (size_t i = 0; i < n; i++) {
-                double e = exp(y[i] + log(3.6e6));
-                double v = law->features[j].kind == ESL_FEATURE_LEVEL ? b[i * p + j]
-                                                                      : b[i * p + j] / e;
-                gsl_matrix_set(&sub.matrix, i, j, v);
-                norm += v * v;
+                gsl_matrix_set(&sub.matrix, i, j, v[i * p + j]);
+                norm += v[i * p + j] * v[i * p + j];
             }
             if (norm > 0)
                 for (size_t i = 0; i < n; i++)
@@ -247,11 +247,14 @@ done:
 }
 
 /* A start: the linear least-squares fit of sum e_j b_ij / E_i = 1 (relative
- * residuals), with each energy kept positive. */
-static void start(const esl_law *law, const esl_dataset *ds, const double *b, const double *y,
-                  gsl_vector *theta)
+ * residuals), with each energy kept positive: v (n x p) is b_ij / E_i
+ * (design_scaled), t the right-hand side (NULL: 1). A term that fit leaves
+ * unusable starts where it alone explains a tenth of the mean energy
+ * mean_e, its work's mean being mean_b[j]. */
+static void start(const esl_law *law, size_t n, const double *v, const double *t,
+                  const double *mean_b, double mean_e, gsl_vector *theta)
 {
-    size_t n = ds->n_rows, p = law->n_features;
+    size_t p = law->n_features;
     gsl_matrix *X = gsl_matrix_alloc(n, p);
     gsl_vector *one = gsl_vector_alloc(n), *c = gsl_vector_alloc(p);
     gsl_matrix *cov = gsl_matrix_alloc(p, p);
@@ -260,20 +263,13 @@ static void start(const esl_law *law, const esl_dataset *ds, const double *b, co
     double chisq;
     size_t rank;
     for (size_t i = 0; ok && i < n; i++) {
-        double e = exp(y[i] + log(3.6e6));
-        gsl_vector_set(one, i, 1.0);
+        gsl_vector_set(one, i, t != NULL ? t[i] : 1.0);
         for (size_t j = 0; j < p; j++)
-            gsl_matrix_set(X, i, j, law->features[j].kind == ESL_FEATURE_LEVEL ? 0.0 : b[i * p + j] / e);
+            gsl_matrix_set(X, i, j, law->features[j].kind == ESL_FEATURE_LEVEL ? 0.0 : v[i * p + j]);
     }
     ok = ok && gsl_multifit_linear_tsvd(X, one, 1e-12, c, cov, &chisq, &rank, w) == GSL_SUCCESS;
     for (size_t j = 0; j < p; j++) {
-        double mean_b = 0, mean_e = 0;
-        for (size_t i = 0; i < n; i++) {
-            mean_b += b[i * p + j] / (double)n;
-            mean_e += exp(y[i] + log(3.6e6)) / (double)n;
-        }
-        /* Fallback: this term alone explains a tenth of the mean energy. */
-        double guess = mean_b > 0 ? 0.1 * mean_e / mean_b : 1.0;
+        double guess = mean_b[j] > 0 ? 0.1 * mean_e / mean_b[j] : 1.0;
         double cj = ok ? gsl_vector_get(c, j) : 0.0;
         if (law->features[j].kind == ESL_FEATURE_LEVEL)
             gsl_vector_set(theta, j, 0.0);
@@ -285,6 +281,193 @@ static void start(const esl_law *law, const esl_dataset *ds, const double *b, co
     gsl_vector_free(c);
     gsl_matrix_free(cov);
     gsl_multifit_linear_free(w);
+}
+
+/*
+ * The design of a fit. Rows with the same work (the same basis, bit for
+ * bit) have the same fitted value, so least squares over them is least
+ * squares over one row per group weighted by its count, plus the sum of
+ * squares of their responses about the group's mean, which no parameter
+ * changes: a large dataset of a few thousand configurations fits on those
+ * (the coefficients, their covariance and the residual variance are the
+ * same). A small one keeps a row each.
+ */
+typedef struct design {
+    size_t n, m;    /* rows, groups (m == n with a row each) */
+    double *b;      /* m x p work */
+    double *y;      /* m: ln E per image, kWh; of a group, its rows' mean */
+    double *w;      /* m: sqrt of the group's rows; NULL with a row each */
+    double *v;      /* m x p: the work scaled to the energy (identifiable, start) */
+    double *t;      /* m: start's right-hand side; NULL with a row each (1) */
+    double *mean_b; /* p: the work's mean over the rows */
+    double mean_e;  /* the energy's mean over the rows, joules */
+    double within;  /* sum of squares of the rows' ln E about their group's mean */
+    uint32_t *of;   /* n: each row's group; NULL with a row each */
+} design;
+
+#define GROUP_MIN_ROWS 10000 /* rows from which a fit is made on groups */
+
+static void design_free(design *d)
+{
+    free(d->b);
+    free(d->y);
+    free(d->w);
+    free(d->v);
+    free(d->t);
+    free(d->mean_b);
+    free(d->of);
+}
+
+static uint64_t work_hash(const double *b, size_t p)
+{
+    uint64_t h = 0x9e3779b97f4a7c15u;
+    for (size_t j = 0; j < p; j++) {
+        uint64_t bits;
+        memcpy(&bits, &b[j], sizeof bits);
+        h ^= bits;
+        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u; /* splitmix64's finaliser */
+        h = (h ^ (h >> 27)) * 0x94d049bb133111ebu;
+        h ^= h >> 31;
+    }
+    return h;
+}
+
+static int row_work(const esl_law *law, const esl_dataset *ds, size_t i, double *b)
+{
+    int rc = basis(law, &ds->rows[i], b);
+    return rc == ESL_OK ? rc : esl__fail_prefix(rc, "%s:%lld: ", ds->origin,
+                                                (long long)ds->rows[i].line);
+}
+
+/* A row each, as the fit always read them. */
+static int design_rows(design *d, const esl_law *law, const esl_dataset *ds)
+{
+    size_t n = ds->n_rows, p = law->n_features;
+    *d = (design){.n = n, .m = n};
+    d->b = malloc(n * p * sizeof *d->b);
+    d->y = malloc(n * sizeof *d->y);
+    d->v = malloc(n * p * sizeof *d->v);
+    d->mean_b = calloc(p, sizeof *d->mean_b);
+    if (d->b == NULL || d->y == NULL || d->v == NULL || d->mean_b == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    int rc = ESL_OK;
+    for (size_t i = 0; i < n && rc == ESL_OK; i++) {
+        d->y[i] = esl__ln_kwh(esl__law_energy(law, &ds->rows[i]));
+        rc = row_work(law, ds, i, d->b + i * p);
+    }
+    for (size_t i = 0; i < n && rc == ESL_OK; i++) {
+        double e = exp(d->y[i] + log(3.6e6));
+        for (size_t j = 0; j < p; j++)
+            d->v[i * p + j] = law->features[j].kind == ESL_FEATURE_LEVEL ? d->b[i * p + j]
+                                                                        : d->b[i * p + j] / e;
+        d->mean_e += e / (double)n;
+    }
+    for (size_t j = 0; j < p && rc == ESL_OK; j++)
+        for (size_t i = 0; i < n; i++)
+            d->mean_b[j] += d->b[i * p + j] / (double)n;
+    return rc;
+}
+
+/* Groups of rows with the same work; d->m == 0 when there are too few of
+ * them to fit (they cannot outnumber the parameters: the fit by rows says
+ * why). */
+static int design_groups(design *d, const esl_law *law, const esl_dataset *ds)
+{
+    size_t n = ds->n_rows, p = law->n_features, cap = 0, m = 0, slot_cap = 1024;
+    *d = (design){.n = n};
+    double *work = malloc(p * sizeof *work), *acc = NULL; /* per group: rows, sum ln E,
+                                                           * sum 1/E, sum 1/E^2, sum E */
+    uint32_t *slots = calloc(slot_cap, sizeof *slots);
+    d->of = malloc((n ? n : 1) * sizeof *d->of);
+    d->mean_b = calloc(p, sizeof *d->mean_b);
+    double *y = malloc((n ? n : 1) * sizeof *y);
+    int rc = work && slots && d->of && d->mean_b && y && n < UINT32_MAX
+                 ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && rc == ESL_OK; i++) {
+        double e = esl__law_energy(law, &ds->rows[i]);
+        y[i] = esl__ln_kwh(e);
+        if ((rc = row_work(law, ds, i, work)) != ESL_OK)
+            break;
+        uint64_t h = work_hash(work, p);
+        size_t at = (size_t)h & (slot_cap - 1);
+        while (slots[at] != 0 && memcmp(d->b + (slots[at] - 1) * p, work, p * sizeof *work) != 0)
+            at = (at + 1) & (slot_cap - 1);
+        if (slots[at] == 0) { /* a new group */
+            if (m == cap) {
+                cap = cap ? 2 * cap : 256;
+                double *b = realloc(d->b, cap * p * sizeof *b);
+                if (b != NULL)
+                    d->b = b;
+                double *a = b != NULL ? realloc(acc, cap * 5 * sizeof *a) : NULL;
+                if (a == NULL) {
+                    rc = esl__fail(ESL_ENOMEM, "out of memory");
+                    break;
+                }
+                acc = a;
+            }
+            memcpy(d->b + m * p, work, p * sizeof *work);
+            memset(acc + m * 5, 0, 5 * sizeof *acc);
+            slots[at] = (uint32_t)++m;
+            if (2 * m > slot_cap) { /* rehash at half full */
+                uint32_t *bigger = calloc(2 * slot_cap, sizeof *bigger);
+                if (bigger == NULL) {
+                    rc = esl__fail(ESL_ENOMEM, "out of memory");
+                    break;
+                }
+                slot_cap *= 2;
+                for (size_t g = 0; g < m; g++) {
+                    size_t to = (size_t)work_hash(d->b + g * p, p) & (slot_cap - 1);
+                    while (bigger[to] != 0)
+                        to = (to + 1) & (slot_cap - 1);
+                    bigger[to] = (uint32_t)(g + 1);
+                }
+                free(slots);
+                slots = bigger;
+                at = SIZE_MAX;
+            }
+        }
+        uint32_t g = at != SIZE_MAX ? slots[at] - 1 : (uint32_t)(m - 1);
+        double *a = acc + (size_t)g * 5;
+        d->of[i] = g;
+        a[0] += 1.0;
+        a[1] += y[i];
+        a[2] += 1.0 / e;
+        a[3] += 1.0 / (e * e);
+        a[4] += e;
+    }
+    free(work);
+    free(slots);
+    d->m = m;
+    if (rc == ESL_OK && m > p) {
+        d->y = malloc(m * sizeof *d->y);
+        d->w = malloc(m * sizeof *d->w);
+        d->t = malloc(m * sizeof *d->t);
+        d->v = malloc(m * p * sizeof *d->v);
+        if (d->y == NULL || d->w == NULL || d->t == NULL || d->v == NULL)
+            rc = esl__fail(ESL_ENOMEM, "out of memory");
+    } else if (rc == ESL_OK) {
+        d->m = 0;
+    }
+    for (size_t g = 0; g < d->m && rc == ESL_OK; g++) {
+        const double *a = acc + g * 5;
+        double s = sqrt(a[3]);
+        d->y[g] = a[1] / a[0];
+        d->w[g] = sqrt(a[0]);
+        d->t[g] = a[2] / s;
+        for (size_t j = 0; j < p; j++) {
+            double bj = d->b[g * p + j];
+            d->v[g * p + j] = law->features[j].kind == ESL_FEATURE_LEVEL ? bj * d->w[g] : bj * s;
+            d->mean_b[j] += a[0] * bj / (double)n;
+        }
+        d->mean_e += a[4] / (double)n;
+    }
+    for (size_t i = 0; i < n && rc == ESL_OK && d->m > 0; i++) {
+        double r = y[i] - d->y[d->of[i]];
+        d->within += r * r;
+    }
+    free(acc);
+    free(y);
+    return rc;
 }
 
 int esl__law_add_dtype_features(esl_law *law, esl_feature_kind kind, const char *stem)
@@ -338,27 +521,30 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
     if ((rc = esl__law_alloc_coef(law)) != ESL_OK)
         return rc;
 
-    double *b = malloc(n * p * sizeof *b), *y = malloc(n * sizeof *y), *yhat = malloc(n * sizeof *yhat);
+    design d = {0};
+    double *yhat = malloc(n * sizeof *yhat);
     gsl_vector *theta = gsl_vector_alloc(p);
     gsl_matrix *cov = gsl_matrix_alloc(p, p);
     gsl_multifit_nlinear_workspace *w = NULL;
-    if (b == NULL || y == NULL || yhat == NULL || theta == NULL || cov == NULL) {
+    if (yhat == NULL || theta == NULL || cov == NULL) {
         rc = esl__fail(ESL_ENOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < n && rc == ESL_OK; i++) {
-        y[i] = esl__ln_kwh(esl__law_energy(law, &ds->rows[i]));
-        if ((rc = basis(law, &ds->rows[i], b + i * p)) != ESL_OK)
-            rc = esl__fail_prefix(rc, "%s:%lld: ", ds->origin, (long long)ds->rows[i].line);
+    if (n >= GROUP_MIN_ROWS && (rc = design_groups(&d, law, ds)) != ESL_OK)
+        goto done;
+    if (d.m == 0) {
+        design_free(&d);
+        if ((rc = design_rows(&d, law, ds)) != ESL_OK)
+            goto done;
     }
-    if (rc != ESL_OK || (rc = identifiable(law, ds, b, y)) != ESL_OK)
+    if ((rc = identifiable(law, d.m, d.v)) != ESL_OK)
         goto done;
 
-    start(law, ds, b, y, theta);
-    problem pr = {law, ds, b, y};
-    gsl_multifit_nlinear_fdf fdf = {.f = residuals, .df = jacobian, .n = n, .p = p, .params = &pr};
+    start(law, d.m, d.v, d.t, d.mean_b, d.mean_e, theta);
+    problem pr = {law, d.m, d.b, d.y, d.w};
+    gsl_multifit_nlinear_fdf fdf = {.f = residuals, .df = jacobian, .n = d.m, .p = p, .params = &pr};
     gsl_multifit_nlinear_parameters params = gsl_multifit_nlinear_default_parameters();
-    w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &params, n, p);
+    w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &params, d.m, p);
     if (w == NULL) {
         rc = esl__fail(ESL_ENOMEM, "out of memory");
         goto done;
@@ -382,6 +568,7 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
     gsl_matrix *J = gsl_multifit_nlinear_jac(w);
     double chisq;
     gsl_blas_ddot(f, f, &chisq);
+    chisq += d.within;
     law->sigma2 = chisq / (double)(n - p);
     if ((g = gsl_multifit_nlinear_covar(J, 0.0, cov)) != GSL_SUCCESS) {
         rc = esl__fail(ESL_ENUMERIC, "the %s fit's covariance failed: %s", law->form,
@@ -403,16 +590,17 @@ int esl__roofline_fit(esl_law *law, const esl_dataset *ds, const esl_fit_opts *o
         rc = esl__fail(ESL_ENUMERIC, "the %s fit gave a non-finite residual variance", law->form);
         goto done;
     }
-    for (size_t i = 0; i < n && rc == ESL_OK; i++)
-        rc = evaluate(law, b + i * p, &yhat[i], NULL);
+    for (size_t i = 0; i < d.m && rc == ESL_OK; i++)
+        rc = evaluate(law, d.b + i * p, &yhat[i], NULL);
+    for (size_t i = n; i > 0 && rc == ESL_OK && d.of != NULL; i--)
+        yhat[i - 1] = yhat[d.of[i - 1]]; /* a group's value: group g's first row is at g or later */
     if (rc == ESL_OK)
         esl__law_measure(law, ds, yhat);
 done:
     gsl_multifit_nlinear_free(w);
     gsl_vector_free(theta);
     gsl_matrix_free(cov);
-    free(b);
-    free(y);
+    design_free(&d);
     free(yhat);
     return rc;
 }
