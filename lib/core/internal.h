@@ -74,6 +74,11 @@ struct esl_dataset;
 int esl__dataset_split(struct esl_dataset **in, struct esl_dataset **out,
                        const struct esl_dataset *ds, const unsigned char *is_in);
 
+/* Give `to` the strings `from` holds (the strings of its rows), `from`
+ * keeping its rows: rows copied from `from` then point into `to`'s strings,
+ * and `from` must be freed, or its rows dropped, before `to`. */
+void esl__dataset_move_strings(struct esl_dataset *to, struct esl_dataset *from);
+
 /* Open a dataset file for reading, with esl_dataset_load's codes and
  * messages: ESL_EINVAL for a directory, ESL_ENOTFOUND when it does not exist,
  * ESL_EIO otherwise. */

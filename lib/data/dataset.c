@@ -145,6 +145,13 @@ static int append_memo(esl_dataset *ds, string_memo *m, const esl_row *row)
     return ESL_OK;
 }
 
+void esl__dataset_move_strings(esl_dataset *to, esl_dataset *from)
+{
+    strings_free(to->strings);
+    to->strings = from->strings;
+    from->strings = NULL;
+}
+
 int esl_dataset_append(esl_dataset *ds, const esl_row *row)
 {
     return append_memo(ds, NULL, row);

@@ -470,30 +470,32 @@ void esl__packed_row(const esl__packed *p, size_t i, esl_row *out)
     out->line = p->jumps[lo].line + (int64_t)(i - p->jumps[lo].row);
 }
 
-/* The rows back as a dataset (its strings the cells'). */
-static int unpack(esl_dataset **out, const esl__packed *p)
+/* The rows back as a dataset. Its strings are the cells' own, handed over:
+ * the packed rows are of no use afterwards but to be freed. */
+static int unpack(esl_dataset **out, esl__packed *p)
 {
     int rc = esl_dataset_new(out, p->cells->origin, p->cells->convention);
-    if (rc == ESL_OK && p->n > 0) {
-        esl_row *rows = malloc(p->n * sizeof *rows);
-        if (rows == NULL)
-            rc = esl__fail(ESL_ENOMEM, "out of memory");
-        else
-            free((*out)->rows), (*out)->rows = rows, (*out)->cap = p->n;
-    }
-    for (size_t i = 0, j = 0; rc == ESL_OK && i < p->n; i++) {
-        esl_row row = p->cells->rows[p->cell[i]];
-        if (j + 1 < p->n_jumps && p->jumps[j + 1].row == i)
-            j++;
-        row.energy_j = p->energy_j[i];
-        row.line = p->jumps[j].line + (int64_t)(i - p->jumps[j].row);
-        rc = esl_dataset_append(*out, &row);
-    }
+    esl_row *rows = rc == ESL_OK ? malloc((p->n ? p->n : 1) * sizeof *rows) : NULL;
+    if (rc == ESL_OK && rows == NULL)
+        rc = esl__fail(ESL_ENOMEM, "out of memory");
     if (rc != ESL_OK) {
         esl_dataset_free(*out);
         *out = NULL;
+        return rc;
     }
-    return rc;
+    esl__advise_huge(rows, p->n * sizeof *rows);
+    for (size_t i = 0, j = 0; i < p->n; i++) {
+        rows[i] = p->cells->rows[p->cell[i]];
+        if (j + 1 < p->n_jumps && p->jumps[j + 1].row == i)
+            j++;
+        rows[i].energy_j = p->energy_j[i];
+        rows[i].line = p->jumps[j].line + (int64_t)(i - p->jumps[j].row);
+    }
+    free((*out)->rows);
+    (*out)->rows = rows;
+    (*out)->n_rows = (*out)->cap = p->n;
+    esl__dataset_move_strings(*out, p->cells);
+    return ESL_OK;
 }
 
 int esl_law_fit_read(esl_law **out, FILE *fp, const char *origin, const esl_data_opts *data,
