@@ -1664,6 +1664,7 @@ int esl__law_fit_packed(esl_law **out, const esl__packed *p, const esl_fit_opts 
     size_t m = cells->n_rows ? cells->n_rows : 1;
     esl__law_inputs *in = calloc(1, sizeof *in);
     double *a = malloc((2 * n + 1) * sizeof *a);
+    esl__advise_huge(a, (2 * n + 1) * sizeof *a);
     /* per cell: the logarithms of the features; what esl__law_energy
      * subtracts from energy_j and divides it by; a time law's response */
     double *c = malloc(6 * m * sizeof *c);

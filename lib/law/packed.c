@@ -317,6 +317,7 @@ static int cell_of(esl__packed *p, const esl_row *row, const cell_key *k, uint64
 #define PREFETCH(p) ((void)(p))
 #endif
 
+#define MIN_ROW_BYTES 18 /* the fewest bytes a data row takes: "m,g,d,0,1,1,1,1,1\n" */
 #define AHEAD 8 /* rows whose slot is read and whose key is fetched ahead */
 
 /* Place the batch's rows in their cells, in order. Each lookup would wait
@@ -348,21 +349,28 @@ static int flush(esl__packed *p)
     return rc;
 }
 
+/* Room for `cap` rows (the arrays are address space until written). */
+static int reserve(esl__packed *p, size_t cap)
+{
+    uint32_t *cell = realloc(p->cell, cap * sizeof *cell);
+    if (cell != NULL)
+        p->cell = cell;
+    double *e = cell != NULL ? realloc(p->energy_j, cap * sizeof *e) : NULL;
+    if (e == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    p->energy_j = e;
+    p->cap = cap;
+    esl__advise_huge(p->cell, cap * sizeof *p->cell);
+    esl__advise_huge(p->energy_j, cap * sizeof *p->energy_j);
+    return ESL_OK;
+}
+
 static int on_row(void *ctx, const esl_row *row)
 {
     esl__packed *p = ctx;
     int rc;
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 4096;
-        uint32_t *cell = realloc(p->cell, cap * sizeof *cell);
-        if (cell != NULL)
-            p->cell = cell;
-        double *e = cell != NULL ? realloc(p->energy_j, cap * sizeof *e) : NULL;
-        if (e == NULL)
-            return esl__fail(ESL_ENOMEM, "out of memory");
-        p->energy_j = e;
-        p->cap = cap;
-    }
+    if (p->n == p->cap && (rc = reserve(p, p->cap ? 2 * p->cap : 4096)) != ESL_OK)
+        return rc;
     if (p->n == 0 || row->line != p->last_line + 1) {
         if (p->n_jumps == p->cap_jumps) {
             size_t cap = p->cap_jumps ? 2 * p->cap_jumps : 16;
@@ -419,6 +427,11 @@ int esl__packed_read(esl__packed **out, FILE *fp, const char *origin, const esl_
                        : esl__fail(ESL_ENOMEM, "out of memory");
     if (rc == ESL_OK)
         rc = grow_slots(p);
+    /* A large regular file: room for as many rows as it could hold. */
+    struct stat st;
+    if (rc == ESL_OK && fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size > (off_t)(1 << 20) && (uint64_t)st.st_size / MIN_ROW_BYTES < UINT32_MAX)
+        rc = reserve(p, (size_t)st.st_size / MIN_ROW_BYTES);
     if (rc == ESL_OK)
         rc = esl_data_read(fp, origin, opts, on_row, p);
     if (rc == ESL_OK)
