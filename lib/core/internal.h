@@ -27,6 +27,17 @@ int esl__fail(int status, const char *fmt, ...) ESL_PRINTF(2, 3);
 int esl__fail_prefix(int status, const char *fmt, ...) ESL_PRINTF(2, 3);
 
 /* Overflow-checked int64 arithmetic: false when the result does not fit. */
+/* strcmp(a, b) == 0 for the short names and values of a dataset's columns,
+ * inline: strcmp's call and its setup for long strings cost more than these
+ * few bytes on the reader's hot path. */
+static inline bool esl__same_name(const char *a, const char *b)
+{
+    for (; *a == *b; a++, b++)
+        if (*a == '\0')
+            return true;
+    return false;
+}
+
 static inline bool esl__mul(int64_t *acc, int64_t x)
 {
     return !__builtin_mul_overflow(*acc, x, acc);

@@ -190,17 +190,6 @@ static int parse_real(reader *r, enum column c, const char *s, int positive, dou
     return ESL_OK;
 }
 
-/* strcmp(a, b) == 0 for the short names of a dataset's columns, inline:
- * strcmp's call and its setup for long strings cost more than these few
- * bytes. */
-static inline int same_name(const char *a, const char *b)
-{
-    for (; *a == *b; a++, b++)
-        if (*a == '\0')
-            return 1;
-    return 0;
-}
-
 static int find_model(reader *r, const char *name, const esl_model **out)
 {
     if (r->opts->arch != NULL && strcmp(r->opts->arch->name, name) == 0) {
@@ -208,7 +197,7 @@ static int find_model(reader *r, const char *name, const esl_model **out)
         return ESL_OK;
     }
     for (size_t i = 0; i < r->n_models; i++)
-        if (same_name(r->models[i].name, name)) {
+        if (esl__same_name(r->models[i].name, name)) {
             *out = r->models[i].model;
             return ESL_OK;
         }

@@ -141,15 +141,6 @@ static int intern(esl__packed *p, const char *s, const char **out)
     return ESL_OK;
 }
 
-/* strcmp(a, b) == 0 for the short values of a dataset's columns, inline. */
-static inline int same_name(const char *a, const char *b)
-{
-    for (; *a == *b; a++, b++)
-        if (*a == '\0')
-            return 1;
-    return 0;
-}
-
 /* A column's value interned: most columns hold a few values, compared
  * first. */
 static int intern_column(esl__packed *p, int column, const char *s, const char **out)
@@ -160,7 +151,7 @@ static int intern_column(esl__packed *p, int column, const char *s, const char *
     }
     for (size_t i = 0; i < p->n_seen[column]; i++) {
         const char *v = p->seen[column][i];
-        if (same_name(v, s)) {
+        if (esl__same_name(v, s)) {
             *out = v;
             return ESL_OK;
         }
