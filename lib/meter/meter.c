@@ -18,6 +18,10 @@
  * step to step. The idle baseline polls the same way for its whole length
  * and keeps the median time between steps as the device's measured period.
  *
+ * Tests meter a stand-in libnvidia-ml whose own virtual clock (stub_clock.h)
+ * replaces CLOCK_MONOTONIC where it offers one: then the meter sleeps and
+ * samples on that clock, from its callbacks instead of the thread.
+ *
  * A reading that fails is tried once more; if it fails again the sample is
  * left out and the record flagged missed. Only a lost device (or NVML
  * uninitialised) ends a window.
@@ -31,6 +35,7 @@
 
 #include "core/internal.h"
 #include "meter/meter_internal.h"
+#include "meter/stub_clock.h"
 
 #define DEFAULT_HZ 10.0
 #define MAX_HZ 1000.0
@@ -107,6 +112,12 @@ double esl__now_unix(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The meter's clock: CLOCK_MONOTONIC, or a test stub's virtual clock. */
+static double meter_now(const esl_meter *m)
+{
+    return m->clock != NULL ? m->clock->now() : esl__now_mono();
+}
+
 esl_sample esl__sample_unknown(void)
 {
     return (esl_sample){0.0, 0, NAN, NAN, NAN, NAN, NAN, NAN};
@@ -173,6 +184,10 @@ int esl_meter_open(esl_meter **out, const esl_meter_opts *opts)
 
 static void stop_sampler(esl_meter *m)
 {
+    if (m->ticking) {
+        m->clock->every(0.0, NULL, NULL);
+        m->ticking = false;
+    }
     if (!m->thread_running)
         return;
     pthread_mutex_lock(&m->lock);
@@ -245,9 +260,9 @@ static int read_one(esl_meter *m, size_t d)
     for (int attempt = 0; attempt < 2; attempt++) {
         esl_sample s = esl__sample_unknown();
         bool lost = false;
-        double before = esl__now_mono();
+        double before = meter_now(m);
         rc = m->ops->read(m, d, &s, &lost);
-        double after = esl__now_mono();
+        double after = meter_now(m);
         if (rc == ESL_OK) {
             s.time_s = 0.5 * (before + after) - m->t0_mono;
             s.device = (int)d;
@@ -272,8 +287,12 @@ static int read_all(esl_meter *m)
     return ESL_OK;
 }
 
-static void sleep_for(double s)
+static void sleep_for(const esl_meter *m, double s)
 {
+    if (m->clock != NULL) {
+        m->clock->sleep(s);
+        return;
+    }
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
@@ -307,26 +326,26 @@ static bool alignable(const esl_meter *m, size_t d)
  * step and the first after it. */
 static int await_step(esl_meter *m, size_t d, bool *stepped, double *at, double *joules)
 {
-    double j0, j, waited = 0.0, before = esl__now_mono();
+    double j0, j, waited = 0.0, before = meter_now(m);
     double period = m->devices[d].update_interval_s;
     double limit = AWAIT_PERIODS * (isfinite(period) && period > 0 ? period : 0.1);
     if (limit < MIN_AWAIT_S)
         limit = MIN_AWAIT_S;
     *stepped = false;
     int rc = read_counter(m, d, &j0);
-    double start = esl__now_mono();
+    double start = meter_now(m);
     for (int reads = 0; rc == ESL_OK && waited < limit; reads++) {
         if (reads >= SPIN_READS)
-            sleep_for(POLL_S);
-        double t_read = esl__now_mono();
+            sleep_for(m, POLL_S);
+        double t_read = meter_now(m);
         if ((rc = read_counter(m, d, &j)) == ESL_OK && j != j0) {
             *stepped = true;
-            *at = 0.5 * (before + esl__now_mono());
+            *at = 0.5 * (before + meter_now(m));
             *joules = j;
             break;
         }
         before = t_read;
-        waited = esl__now_mono() - start;
+        waited = meter_now(m) - start;
     }
     /* a counter that keeps failing costs the alignment, not the window */
     return m->lost ? rc : ESL_OK;
@@ -410,6 +429,24 @@ static void *sampler_main(void *arg)
     return NULL;
 }
 
+/* One sampling period on a virtual clock: what the sampler thread does at
+ * each of its deadlines, called by the clock as it passes them. */
+static void sample_tick(void *arg)
+{
+    esl_meter *m = arg;
+    pthread_mutex_lock(&m->lock);
+    int rc = read_all(m);
+    if (rc != ESL_OK) {
+        if (!m->lost) {
+            m->thread_status = rc;
+            snprintf(m->thread_error, sizeof m->thread_error, "%s", esl_error_last());
+        }
+        m->clock->every(0.0, NULL, NULL);
+        m->ticking = false;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
 int esl_window_begin(esl_meter *m)
 {
     if (m->in_window)
@@ -426,15 +463,20 @@ int esl_window_begin(esl_meter *m)
         m->in_window = true;
         return ESL_OK;
     }
-    m->t0_mono = esl__now_mono();
+    m->t0_mono = meter_now(m);
     pthread_mutex_lock(&m->lock);
     int rc = read_edges(m, false);
     pthread_mutex_unlock(&m->lock);
     if (rc != ESL_OK)
         return rc;
-    if (pthread_create(&m->thread, NULL, sampler_main, m) != 0)
-        return esl__fail(ESL_EDEVICE, "cannot start the sampler thread");
-    m->thread_running = true;
+    if (m->clock != NULL) {
+        m->clock->every(m->period_s, sample_tick, m);
+        m->ticking = true;
+    } else {
+        if (pthread_create(&m->thread, NULL, sampler_main, m) != 0)
+            return esl__fail(ESL_EDEVICE, "cannot start the sampler thread");
+        m->thread_running = true;
+    }
     m->in_window = true;
     return ESL_OK;
 }
@@ -660,8 +702,8 @@ static int poll_periods(esl_meter *m, double window_s)
     }
     for (size_t d = 0; d < n; d++)
         last_j[d] = last_t[d] = NAN;
-    double end = esl__now_mono() + window_s;
-    while (esl__now_mono() < end) {
+    double end = meter_now(m) + window_s;
+    while (meter_now(m) < end) {
         for (size_t d = 0; d < n; d++) {
             if (!alignable(m, d))
                 continue;
@@ -670,7 +712,7 @@ static int poll_periods(esl_meter *m, double window_s)
             pthread_mutex_lock(&m->lock);
             int rc = m->ops->read_energy(m, d, &j, &lost);
             pthread_mutex_unlock(&m->lock);
-            double t = esl__now_mono();
+            double t = meter_now(m);
             if (rc != ESL_OK)
                 continue;
             if (!isnan(last_j[d]) && j != last_j[d]) {
@@ -681,7 +723,7 @@ static int poll_periods(esl_meter *m, double window_s)
             }
             last_j[d] = j;
         }
-        sleep_for(POLL_S);
+        sleep_for(m, POLL_S);
     }
     for (size_t d = 0; d < n; d++) {
         if (n_gaps[d] < 2)
@@ -760,7 +802,7 @@ int esl_meter_measure_idle(esl_meter *m, double window_s)
             return rc;
         }
     } else {
-        sleep_for(window_s);
+        sleep_for(m, window_s);
     }
     esl_record *rec = NULL;
     rc = window_close(m, m->clock_trace, &rec);

@@ -61,7 +61,10 @@ struct esl_meter {
     esl_sample *samples;
     size_t n_samples, cap_samples;
 
-    /* Sampler thread. */
+    /* Sampler thread, or on a stub's virtual clock (stub_clock.h; NULL:
+     * CLOCK_MONOTONIC) the clock's callback. */
+    const struct esl__stub_clock *clock;
+    bool ticking;
     pthread_t thread;
     bool thread_running;
     pthread_mutex_t lock;

@@ -46,9 +46,9 @@ for m in "esl trace" "nvidia-smi"; do
   awk -v p="$pct" 'BEGIN { exit !(p > -2 && p < 2) }' || fail "$m differs from the counter by $pct %"
 done
 # On a loaded machine (a sanitizer build beside other jobs) `sleep 1` may take
-# 1.01 s, and the stub's counter and esl's clock, read a moment apart, may give
+# longer (any time from 1 s is accepted: the child is real), and the stub's counter and esl's clock, read a moment apart, may give
 # 199.97 W: the 200 W stub's idle within 1 %.
-idle=$(sed -n 's/^idle \([0-9.]*\) W, total .* J over 1\.0[0-9] s.*/\1/p' "$out/measure-summary.txt")
+idle=$(sed -n 's/^idle \([0-9.]*\) W, total .* J over [1-9]\.[0-9]* s.*/\1/p' "$out/measure-summary.txt")
 [ -n "$idle" ] && awk -v w="$idle" 'BEGIN { exit !(w > 198 && w < 202) }' ||
   fail "idle check: $(cat "$out/measure-summary.txt")"
 grep -q "CPU ms per s" "$out/measure-summary.txt" || fail "no sampler overhead table"

@@ -381,7 +381,7 @@ SCRIPT
   "$esl" runs list --store "$db" --format csv >"$tmp/list"
   [ "$(tail -n +2 "$tmp/list" | wc -l)" = 2 ] || fail "control: not two runs: $(cat "$tmp/list")"
   "$esl" runs list --store "$db" --where model=flux-dev --format csv | tail -n +2 |
-    awk -F, '{ print ($4 > 0.55 && $4 < 1.0) }' | grep -qx 1 ||
+    awk -F, '{ print ($4 > 0.55 && $4 < 3.0) }' | grep -qx 1 ||
     fail "control: window 1 is not the 0.6 s between begin and end: $(cat "$tmp/list")"
   "$esl" runs show 2 --store "$db" >"$tmp/show" 2>&1
   grep -q "host" "$tmp/show" && grep -q "sd2" "$tmp/show" || fail "control: labels: $(cat "$tmp/show")"

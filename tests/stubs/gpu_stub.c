@@ -19,14 +19,23 @@
  *   ESL_GPU_STUB_FAIL_RUNS=LIST  fail these calls only (1-based, "4,5"), with "device"
  *   ESL_GPU_STUB_SLOW_AFTER=N after N calls in this process, every run lasts
  *                             ESL_GPU_STUB_SLOW_FACTOR (default 10) times longer
+ *
+ * Where the NVML stub named by ESL_NVML_LIBRARY is loaded in this process
+ * with its virtual clock (ESL_STUB_CLOCK=virtual, see nvml_stub.c), the run
+ * passes its loop time on that clock instead of sleeping: the meter's window
+ * is then exactly the loop time plus the edges' polling, on every run, and
+ * takes no real time. The library is found with RTLD_NOLOAD, so the stub
+ * never loads it itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dlfcn.h>
 
 #include "esl/error.h"
 #include "gpu/module.h"
+#include "meter/stub_clock.h"
 
 #define STUB_API __attribute__((visibility("default")))
 
@@ -58,8 +67,22 @@ static double throughput(esl_dtype dtype)
     return defaults[dtype];
 }
 
+/* Pass s seconds: on the NVML stub's virtual clock where it runs in this
+ * process, else in real time. */
 static void sleep_s(double s)
 {
+    const char *nvml = getenv("ESL_NVML_LIBRARY");
+    void *h = nvml != NULL && *nvml != '\0' ? dlopen(nvml, RTLD_NOW | RTLD_NOLOAD) : NULL;
+    if (h != NULL) {
+        esl__stub_clock_fn get;
+        *(void **)(&get) = dlsym(h, ESL_STUB_CLOCK_SYMBOL);
+        const esl__stub_clock *clock = get != NULL ? get() : NULL;
+        if (clock != NULL)
+            clock->sleep(s);
+        dlclose(h);
+        if (clock != NULL)
+            return;
+    }
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
     while (nanosleep(&ts, &ts) != 0)
         ;

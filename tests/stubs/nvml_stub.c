@@ -28,6 +28,24 @@
  *   ESL_STUB_LOST_AFTER_S=T    from T seconds after init every device call fails
  *                              with NVML_ERROR_GPU_IS_LOST
  *   ESL_STUB_INIT_ERROR=CODE   nvmlInit_v2 returns CODE
+ *   ESL_STUB_CLOCK=virtual     time is the stub's own virtual clock, not CLOCK_MONOTONIC
+ *
+ * The virtual clock. With ESL_STUB_CLOCK=virtual (read when the library is
+ * loaded) the stub's time stands still until someone sleeps on it: the
+ * exported esl_stub_clock() returns the table of lib/meter/stub_clock.h
+ * (now, sleep, every), the NVML meter finds it with dlsym on the handle it
+ * loaded and then reads this clock, sleeps on it (edge polling, idle
+ * windows) and samples from its every() callback instead of a thread; the
+ * GPU-module stub (gpu_stub.c) passes a run's loop time with sleep()
+ * instead of sleeping. Every window then has the same samples, edges and
+ * energy on every run, however loaded the machine, and takes no real time.
+ * Without the variable esl_stub_clock() returns NULL and the stub keeps
+ * CLOCK_MONOTONIC, as libnvidia-ml (which has no such symbol) does: tests
+ * that meter a real child process (esl measure -- sleep 0.3) need that.
+ * Nothing in the tool sets the variable; a library that is not this stub
+ * cannot reach the meter's clock except by exporting the symbol itself.
+ * The clock counts whole nanoseconds (no rounding drift over many sleeps),
+ * is advanced by one thread at a time, and runs callbacks on that thread.
  *
  * A test that loads the stub in its own process can also change the power
  * of every device while it runs: esl_stub_set_power(W) holds W from now on.
@@ -46,6 +64,7 @@
 #include <unistd.h>
 
 #include "meter/nvml_api.h"
+#include "meter/stub_clock.h"
 
 #define STUB_API __attribute__((visibility("default")))
 #define MAX_STEPS 4096
@@ -75,6 +94,7 @@ STUB_API nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t devic
 STUB_API nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length);
 STUB_API nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length);
 STUB_API void esl_stub_set_power(double w);
+STUB_API const esl__stub_clock *esl_stub_clock(void);
 
 enum { CALL_ENERGY, CALL_POWER, CALL_CLOCK, CALL_TEMPERATURE, CALL_UTILIZATION, N_CALLS };
 static const char *const call_names[N_CALLS] = {"energy", "power", "clock", "temperature",
@@ -101,8 +121,59 @@ static struct {
 /* Handles are small integers disguised as pointers: index + 1. */
 static nvmlDevice_t handle_of(unsigned i) { return (nvmlDevice_t)(size_t)(i + 1); }
 
+/* The virtual clock: whole nanoseconds, from 1000 s so that no reading is
+ * ever zero. `vclock_on` is set once, when the library is loaded. */
+static int vclock_on;
+static long long vclock_ns = 1000LL * 1000000000LL;
+static struct {
+    long long period_ns, next_ns;
+    void (*fn)(void *ctx);
+    void *ctx;
+} vtick;
+
+static double vclock_now(void)
+{
+    return (double)__atomic_load_n(&vclock_ns, __ATOMIC_ACQUIRE) * 1e-9;
+}
+
+static void vclock_sleep(double s)
+{
+    long long target = __atomic_load_n(&vclock_ns, __ATOMIC_ACQUIRE) +
+                       (s > 0 ? (long long)llround(s * 1e9) : 0);
+    while (vtick.fn != NULL && vtick.next_ns <= target) {
+        __atomic_store_n(&vclock_ns, vtick.next_ns, __ATOMIC_RELEASE);
+        vtick.next_ns += vtick.period_ns;
+        vtick.fn(vtick.ctx);
+    }
+    __atomic_store_n(&vclock_ns, target, __ATOMIC_RELEASE);
+}
+
+static void vclock_every(double period_s, void (*fn)(void *ctx), void *ctx)
+{
+    long long period = (long long)llround(period_s * 1e9);
+    vtick.fn = fn != NULL && period > 0 ? fn : NULL;
+    vtick.ctx = ctx;
+    vtick.period_ns = period;
+    vtick.next_ns = __atomic_load_n(&vclock_ns, __ATOMIC_ACQUIRE) + period;
+}
+
+static const esl__stub_clock vclock = {vclock_now, vclock_sleep, vclock_every};
+
+__attribute__((constructor)) static void vclock_init(void)
+{
+    const char *v = getenv("ESL_STUB_CLOCK");
+    vclock_on = v != NULL && strcmp(v, "virtual") == 0;
+}
+
+const esl__stub_clock *esl_stub_clock(void)
+{
+    return vclock_on ? &vclock : NULL;
+}
+
 static double now(void)
 {
+    if (vclock_on)
+        return vclock_now();
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
@@ -209,6 +280,7 @@ nvmlReturn_t nvmlInit_v2(void)
     if (err != NULL && err[0] != '\0')
         return (nvmlReturn_t)atoi(err);
     memset(&stub, 0, sizeof stub);
+    vclock_init(); /* a test process may set ESL_STUB_CLOCK after loading the stub */
     stub.t0 = now();
     stub.gpus = (unsigned)env_double("ESL_STUB_GPUS", 1);
     if (stub.gpus > MAX_GPUS)

@@ -1,9 +1,13 @@
 /*
  * test_meter.c - the meters without a GPU: the NVML code path driven by the
  * stub libnvidia-ml (tests/stubs), replayed traces with known integrals, and
- * RAPL counters (wraparound included) in a fake powercap tree.
+ * RAPL counters (wraparound included) in a fake powercap tree. The NVML
+ * windows run on the stub's virtual clock (ESL_STUB_CLOCK=virtual, set in
+ * main): they last exactly what the test sleeps, so energies are checked to
+ * the counter's millijoule, and take no real time.
  */
 #include <setjmp.h>
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,11 +22,32 @@
 #include <cmocka.h>
 
 #include "esl/esl.h"
+#include "meter/stub_clock.h"
 
 static void sleep_s(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
     nanosleep(&ts, NULL);
+}
+
+/* Pass s seconds on the virtual clock of whichever NVML stub is loaded. */
+static void stub_sleep(double s)
+{
+    static const char *const stubs[] = {ESL_STUB_FULL, ESL_STUB_NOOPT};
+    for (size_t i = 0; i < 2; i++) {
+        void *h = dlopen(stubs[i], RTLD_NOW | RTLD_NOLOAD);
+        if (h == NULL)
+            continue;
+        esl__stub_clock_fn get;
+        *(void **)(&get) = dlsym(h, ESL_STUB_CLOCK_SYMBOL);
+        const esl__stub_clock *c = get != NULL ? get() : NULL;
+        dlclose(h);
+        if (c != NULL) {
+            c->sleep(s);
+            return;
+        }
+    }
+    fail_msg("no NVML stub with a virtual clock is loaded");
 }
 
 static void clear_stub_env(void)
@@ -57,7 +82,7 @@ static esl_record *window(esl_meter *m, double seconds)
 {
     esl_record *rec = NULL;
     assert_int_equal(esl_window_begin(m), ESL_OK);
-    sleep_s(seconds);
+    stub_sleep(seconds);
     assert_int_equal(esl_window_end(m, &rec), ESL_OK);
     return rec;
 }
@@ -86,17 +111,21 @@ static void nvml_counter_energy(void **state)
     assert_string_equal(rec->nvml_version, "12.550.54.15");
     const esl_device_record *r = &rec->devices[0];
     double expected = 250.0 * rec->duration_s;
-    assert_true(rec->duration_s > 0.29 && rec->duration_s < 1.0);
-    /* counter and meter read different clocks microseconds apart: 1% */
-    assert_true(fabs(r->counter_j - expected) < 0.01 * expected);
+    /* the window: the 0.3 s slept and the edges' 1 ms polls */
+    assert_true(rec->duration_s >= 0.3 && rec->duration_s <= 0.302);
+    /* the counter's whole millijoules */
+    if (fabs(r->counter_j - expected) > 0.002)
+        fail_msg("counter %.6f J over %.6f s, want %.6f J", r->counter_j, rec->duration_s, expected);
     assert_true(r->energy_j == r->counter_j);
-    assert_true(fabs(r->integrated_j - expected) < 0.01 * expected);
+    assert_true(fabs(r->integrated_j - expected) < 1e-9 * expected);
     assert_true(fabs(r->peak_power_w - 250.0) < 1e-9);
     /* the stub's counter moves at every read: its period, measured at the
      * window's end, is a millisecond or so, and 0.3 s is long enough */
     assert_int_equal(r->flags, ESL_FLAG_NO_IDLE);
     assert_true(r->info.counter_period_s < 0.01);
-    assert_true(rec->n_samples >= 5); /* 50 Hz over 0.3 s, plus both edges */
+    /* 50 Hz over 0.3 s: 15 sampler readings, and the two edges */
+    if (rec->n_samples != 17)
+        fail_msg("%zu samples in 0.3 s at 50 Hz, want 15 and 2 edges", rec->n_samples);
     for (size_t i = 0; i < rec->n_samples; i++) {
         assert_true(fabs(rec->samples[i].sm_clock_mhz - 1980.0) < 1e-9);
         assert_true(fabs(rec->samples[i].temperature_c - 41.0) < 1e-9);
@@ -121,10 +150,15 @@ static void nvml_scripted_steps(void **state)
     setenv("ESL_STUB_SCRIPT", path, 1);
     esl_meter *m = open_stub(ESL_STUB_FULL, NULL);
     esl_record *rec = window(m, 0.45);
-    /* The window started a few ms after init: power 100 W until t=0.25, then 400 W. */
+    /* Power 100 W until t=0.25 after init, then 400 W. The window starts
+     * at init, but for the edge's polls (a, at most 2 ms): its energy is
+     * 100 (0.25 - a) + 400 (a + d - 0.25) = 400 d - 75 + 300 a. */
     const esl_device_record *r = &rec->devices[0];
-    assert_true(r->counter_j > 100.0 * rec->duration_s);
-    assert_true(r->counter_j < 400.0 * rec->duration_s);
+    double d = rec->duration_s, low = 400.0 * d - 75.0;
+    assert_true(d >= 0.45 && d <= 0.452);
+    if (r->counter_j < low - 0.002 || r->counter_j > low + 300.0 * 0.002 + 0.002)
+        fail_msg("counter %.6f J over %.6f s, want %.6f J to %.6f J", r->counter_j, d, low,
+                 low + 0.6);
     assert_true(fabs(r->peak_power_w - 400.0) < 1e-9);
     esl_record_free(rec);
     esl_meter_close(m);
@@ -245,6 +279,9 @@ static void nvml_gpu_lost(void **state)
     /* ends at the last reading before the loss, with what was measured */
     assert_true(rec->duration_s < 0.2 && rec->duration_s > 0.1);
     assert_true(rec->energy_j > 300.0 * 0.1 && rec->energy_j < 300.0 * 0.2);
+    /* the opening edge is stamped between the polls around its step (1 ms),
+     * the last reading where it was taken */
+    assert_true(fabs(rec->energy_j - 300.0 * rec->duration_s) <= 300.0 * 0.001 + 0.002);
     esl_record_free(rec);
     esl_meter_close(m);
 }
@@ -288,9 +325,11 @@ static void nvml_idle_baseline(void **state)
     esl_meter *m = open_stub(ESL_STUB_FULL, NULL);
     assert_int_equal(esl_meter_measure_idle(m, 0.2), ESL_OK);
     esl_record *rec = window(m, 0.2);
-    assert_true(fabs(rec->idle_w - 80.0) < 0.8);
-    /* nothing but idle power: dynamic energy near zero */
-    assert_true(fabs(rec->dynamic_j) < 0.01 * rec->energy_j);
+    /* the counter's millijoules over a 0.2 s baseline */
+    if (fabs(rec->idle_w - 80.0) > 0.02)
+        fail_msg("idle %.6f W of the 80 W stub", rec->idle_w);
+    /* nothing but idle power: no dynamic energy but the counter's rounding */
+    assert_true(fabs(rec->dynamic_j) <= 0.006);
     assert_false(rec->flags & ESL_FLAG_NO_IDLE);
     esl_record_free(rec);
     assert_int_equal(esl_meter_set_idle(m, 30.0), ESL_OK);
@@ -483,6 +522,7 @@ static void flags_and_kinds(void **state)
 
 int main(void)
 {
+    setenv("ESL_STUB_CLOCK", "virtual", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nvml_counter_energy),  cmocka_unit_test(nvml_scripted_steps),
         cmocka_unit_test(nvml_optional_missing), cmocka_unit_test(nvml_required_missing),
