@@ -24,5 +24,6 @@
 #include "esl/law.h"
 #include "esl/figure.h"
 #include "esl/carbon.h"
+#include "esl/report.h"
 
 #endif
