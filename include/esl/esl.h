@@ -19,6 +19,7 @@
 #include "esl/meter.h"
 #include "esl/store.h"
 #include "esl/import.h"
+#include "esl/export.h"
 #include "esl/sweep.h"
 #include "esl/data.h"
 #include "esl/law.h"
