@@ -226,7 +226,8 @@ int esl_report_write(FILE *out, const esl_dataset *ds, const esl_law *law,
 {
     static const esl_report_opts defaults = {0};
     if (out == NULL || ds == NULL || law == NULL)
-        return esl__fail(ESL_EINVAL, "report: no %s", out == NULL ? "stream" : ds == NULL ? "dataset" : "law");
+        return esl__fail(ESL_EINVAL, "report: no %s",
+                         out == NULL ? "stream" : ds == NULL ? "dataset" : "law");
     if (ds->n_rows == 0)
         return esl__fail(ESL_EINVAL, "report: the dataset has no row");
     if (!esl_plot_available())
