@@ -56,7 +56,8 @@ typedef struct sweep {
 } sweep;
 
 /* The planned sweep of a dry run, as a table, CSV or JSON. */
-void calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_model **models);
+void calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_model **models,
+                          size_t n_models);
 
 /* The progress line on stderr, when it is a terminal and not --quiet: a
  * bar of `done` runs of the sweep, the next run, and the time left (the

@@ -1,6 +1,7 @@
 /*
  * calibrate_print.c - the reports of `esl calibrate`: a dry run's planned
- * sweep (table, CSV, JSON) and the measured calibration (table or JSON:
+ * sweep (a table; its CSV and JSON are libesl's, esl_calib_sweep_csv and
+ * esl_calib_sweep_json) and the measured calibration (table or JSON:
  * each run, what of the paper's grid it covered, the largest configuration
  * against the dense peak, and the fitted law), and the progress line on a
  * terminal while it runs.
@@ -16,46 +17,22 @@
 #include "emit.h"
 #include "law_cli.h"
 
-void calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_model **models)
+void calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_model **models,
+                          size_t n_models)
 {
+    const esl_model *const *m = (const esl_model *const *)models;
     char b[32];
     if (a->format == FORMAT_CSV) {
-        printf("model,height,width,steps,cfg,dtype,exec_flops,est_s\n");
-        for (size_t i = 0; i < cp->n_points; i++) {
-            const esl_calib_point *p = &cp->points[i];
-            printf("%s,%lld,%lld,%lld,%d,%s,%.17g,%.17g\n", models[p->model]->name,
-                   (long long)p->side, (long long)p->side, (long long)p->steps, p->cfg,
-                   esl_dtype_name(p->dtype), p->exec_flops, p->est_s);
-        }
+        esl_calib_sweep_csv(stdout, cp, m, n_models);
         return;
     }
     if (a->format == FORMAT_JSON) {
-        json_t *o = json_object(), *pts = json_array();
-        json_object_set_new(o, "budget_s", json_real(a->budget_s));
-        json_object_set_new(o, "est_s", json_real(cp->est_s));
-        json_object_set_new(o, "models", json_integer((json_int_t)cp->n_models));
-        json_object_set_new(o, "resolutions", json_integer((json_int_t)cp->n_sides));
-        json_object_set_new(o, "step_counts", json_integer((json_int_t)cp->n_steps));
-        json_object_set_new(o, "dtypes", json_integer((json_int_t)cp->n_dtypes));
-        json_object_set_new(o, "cfg_levels", json_integer((json_int_t)cp->n_cfg));
-        json_object_set_new(o, "full", json_boolean(cp->full));
-        json_object_set_new(o, "log10_flops_min", json_real(cp->log10_flops_min));
-        json_object_set_new(o, "log10_flops_max", json_real(cp->log10_flops_max));
-        for (size_t i = 0; i < cp->n_points; i++) {
-            const esl_calib_point *p = &cp->points[i];
-            json_t *jp = json_object();
-            json_object_set_new(jp, "model", json_string(models[p->model]->name));
-            json_object_set_new(jp, "height", json_integer(p->side));
-            json_object_set_new(jp, "width", json_integer(p->side));
-            json_object_set_new(jp, "steps", json_integer(p->steps));
-            json_object_set_new(jp, "cfg", json_boolean(p->cfg));
-            json_object_set_new(jp, "dtype", json_string(esl_dtype_name(p->dtype)));
-            json_object_set_new(jp, "exec_flops", json_real(p->exec_flops));
-            json_object_set_new(jp, "est_s", json_real(p->est_s));
-            json_array_append_new(pts, jp);
-        }
-        json_object_set_new(o, "points", pts);
-        emit_json(o);
+        char *text = NULL;
+        json_t *o = NULL;
+        if (esl_calib_sweep_json(&text, cp, m, n_models, a->budget_s) == ESL_OK)
+            o = json_loads(text, 0, NULL);
+        free(text);
+        emit_json(o != NULL ? o : json_null());
         json_decref(o);
         return;
     }
@@ -84,12 +61,7 @@ void calibrate_print_progress(const sweep *s, double elapsed, size_t done, doubl
 {
     if (s->a->quiet || !isatty(STDERR_FILENO))
         return;
-    double est_left = 0;
-    for (size_t i = done; i < s->plan.n_points; i++)
-        est_left += s->plan.points[i].est_s;
-    /* scale the plan's estimate by how the sweep has kept to it so far */
-    if (est_done_s > 0 && done > 0)
-        est_left *= elapsed / est_done_s;
+    double est_left = esl_calib_time_left(&s->plan, done, elapsed, est_done_s);
     char bar[31];
     size_t fill = s->plan.n_points ? done * 30 / s->plan.n_points : 30;
     for (size_t i = 0; i < 30; i++)

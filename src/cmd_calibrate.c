@@ -465,7 +465,7 @@ static int run_calibrate(const cli_command *cmd, int argc, char **argv)
         rc = cli_fail(status);
         goto done;
     }
-    calibrate_print_plan(&a, &cp, models);
+    calibrate_print_plan(&a, &cp, models, n);
     esl_calib_sweep_release(&cp);
     rc = EXIT_OK;
 done:

@@ -18,7 +18,7 @@
 #include "emit.h"
 #include "commands.h"
 #include "esl/esl.h"
-#include "record_json.h"
+#include "esl/export.h"
 #include "runs_io.h"
 
 #define MAX_WHERE 32
@@ -102,36 +102,13 @@ static void labels_text(const esl_run *r, char *buf, size_t size)
     }
 }
 
-static json_t *run_json(const esl_run *r, int with_samples)
+/* A stored run as libesl writes it (esl_run_json), to be emitted with the others. */
+static json_t *run_json(const esl_run *r, int with_trace)
 {
-    json_t *o = record_json(r->record);
-    json_object_set_new(o, "id", json_integer(r->id));
-    json_object_set_new(o, "started", json_string(r->started));
-    json_object_set_new(o, "command", json_string(r->command));
-    json_object_set_new(o, "exit_status", json_integer(r->exit_status));
-    json_object_set_new(o, "run_uuid", r->uuid ? json_string(r->uuid) : json_null());
-    json_t *labels = json_object();
-    for (size_t i = 0; i < r->n_labels; i++)
-        json_object_set_new(labels, r->labels[i].key, json_string(r->labels[i].value));
-    json_object_set_new(o, "labels", labels);
-    if (with_samples) {
-        json_t *samples = json_array();
-        for (size_t i = 0; i < r->record->n_samples; i++) {
-            const esl_sample *s = &r->record->samples[i];
-            json_t *js = json_object();
-            json_object_set_new(js, "time_s", json_real(s->time_s));
-            json_object_set_new(js, "device", json_integer(s->device));
-            json_object_set_new(js, "power_w", record_json_num(s->power_w));
-            json_object_set_new(js, "power_instant_w", record_json_num(s->power_instant_w));
-            json_object_set_new(js, "energy_j", record_json_num(s->energy_j));
-            json_object_set_new(js, "sm_clock_mhz", record_json_num(s->sm_clock_mhz));
-            json_object_set_new(js, "temperature_c", record_json_num(s->temperature_c));
-            json_object_set_new(js, "utilization_pct", record_json_num(s->utilization_pct));
-            json_array_append_new(samples, js);
-        }
-        json_object_set_new(o, "trace", samples);
-    }
-    return o;
+    char *text = NULL;
+    json_t *o = esl_run_json(&text, r, with_trace) == ESL_OK ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return o != NULL ? o : json_null();
 }
 
 static void print_json(json_t *o)
@@ -183,17 +160,7 @@ static void show(const esl_run *r, cli_format fmt)
         return;
     }
     if (fmt == FORMAT_CSV) { /* the trace */
-        printf("time_s,device,power_w,power_instant_w,energy_j,sm_clock_mhz,temperature_c,"
-               "utilization_pct\n");
-        for (size_t i = 0; i < rec->n_samples; i++) {
-            const esl_sample *s = &rec->samples[i];
-            double v[] = {s->power_w, s->power_instant_w, s->energy_j, s->sm_clock_mhz,
-                          s->temperature_c, s->utilization_pct};
-            printf("%.17g,%d", s->time_s, s->device);
-            for (size_t k = 0; k < 6; k++)
-                isnan(v[k]) ? printf(",") : printf(",%.17g", v[k]);
-            putchar('\n');
-        }
+        esl_record_trace_csv(stdout, rec);
         return;
     }
     printf("run       %" PRId64 "\nuuid      %s\nstarted   %s\ncommand   %s\nexit      %d\n"
@@ -350,10 +317,9 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
         exit_code = cli_fail(rc);
         goto out;
     }
-    if (is_export && a.export_format != NULL && strcmp(a.export_format, "codecarbon") == 0)
-        runs_export_codecarbon(runs, n);
-    else if (is_export && a.export_format != NULL)
-        runs_export_openmetrics(runs, n);
+    if (is_export && a.export_format != NULL)
+        esl_runs_export(stdout, runs, n, strcmp(a.export_format, "codecarbon") == 0
+                                             ? ESL_EXPORT_CODECARBON : ESL_EXPORT_OPENMETRICS);
     else if (is_export)
         export(runs, n);
     else if (is_show)

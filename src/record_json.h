@@ -1,4 +1,4 @@
-/* record_json.h - measurement records as the tool shows them (record_json.c). */
+/* record_json.h - measurement records as `esl measure` shows them (record_json.c). */
 #ifndef ESL_RECORD_JSON_H
 #define ESL_RECORD_JSON_H
 
@@ -8,12 +8,6 @@
 #include <jansson.h>
 
 #include "esl/esl.h"
-
-/* A JSON number, or null for an unknown (NaN) value. */
-json_t *record_json_num(double v);
-
-/* The record's totals, flags and devices; "samples" holds their count. */
-json_t *record_json(const esl_record *rec);
 
 /* The record as `esl measure` prints it: meter, command, exit status and
  * duration, one line per device and the total, then the energy in J and
@@ -25,8 +19,9 @@ void record_table(FILE *out, const esl_record *rec, const char *command, int sta
  * renamed). @return 0 or the tool's exit code, the error said on stderr */
 int record_trace_csv(const char *path, const esl_record *rec);
 
-/* The run as JSON: the record's totals and devices, the command, its exit
- * status, the stored run's id (null when not stored) and the labels. */
+/* The run as JSON (esl_record_json): the record's totals and devices, the
+ * command, its exit status, the stored run's id (null when not stored) and
+ * the labels; an empty object when it could not be made. */
 json_t *record_summary_json(const esl_record *rec, const char *command, int status,
                             int64_t run_id, const esl_label *labels, size_t n_labels);
 

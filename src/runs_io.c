@@ -1,20 +1,17 @@
 /*
- * runs_io.c - the run store and other tools: `esl runs import --from
- * codecarbon|zeus|mlenergy FILE` (every record of the file stored in one transaction,
- * or none), and the export formats `--format codecarbon` (emissions.csv rows)
- * and `--format openmetrics` (a text exposition for dashboards).
+ * runs_io.c - the tool's side of moving runs between stores and tools:
+ * `esl runs import --from codecarbon|zeus|mlenergy FILE` (libesl reads the
+ * file and stores every record in one transaction, or none), `esl runs
+ * merge SHARD... -o STORE` (esl_store_merge_into) and `esl runs upgrade`.
+ * The export formats are libesl's (esl_runs_export, esl/export.h).
  */
-#include <ctype.h>
-#include <stddef.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
-#include "emit.h"
 #include "runs_io.h"
 
 int runs_import(const char *store_path, const char *from, const char *file,
@@ -55,139 +52,60 @@ out:
     return exit_code;
 }
 
-/* The grid zone of a run: its label zone, else WORLD. */
-static int run_grid(const esl_run *r, esl_grid *g)
+int runs_merge(const char *store_path, char *const *shards, size_t n)
 {
-    const char *zone = esl_run_label(r, "zone");
-    if (zone != NULL && esl_grid_find(g, zone) == ESL_OK)
-        return 1;
-    return esl_grid_find(g, "WORLD") == ESL_OK ? 0 : -1;
-}
-
-void runs_export_codecarbon(const esl_run *runs, size_t n)
-{
-    printf("timestamp,project_name,run_id,duration,emissions,emissions_rate,cpu_power,gpu_power,"
-           "ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed,country_name,"
-           "country_iso_code,region,cloud_provider,cloud_region,os,python_version,"
-           "codecarbon_version,cpu_count,cpu_model,gpu_count,gpu_model,longitude,latitude,"
-           "ram_total_size,tracking_mode,on_cloud,pue\n");
-    for (size_t i = 0; i < n; i++) {
-        const esl_run *r = &runs[i];
-        const esl_record *rec = r->record;
-        char b[64], stamp[32], id[48];
-        time_t end = (time_t)llround(rec->start_unix_s + rec->duration_s);
-        struct tm tm;
-        gmtime_r(&end, &tm);
-        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-        const char *project = esl_run_label(r, "project");
-        const char *run_id = esl_run_label(r, "codecarbon_run_id");
-        snprintf(id, sizeof id, "esl-run-%" PRId64, r->id);
-        esl_grid g;
-        int have_zone = run_grid(r, &g);
-        double kwh = rec->energy_j / 3.6e6;
-        double kg = have_zone >= 0 ? kwh * g.gco2e_per_kwh / 1000.0 : NAN;
-        emit_csv(stamp, ',');
-        emit_csv(project ? project : "esl", ',');
-        emit_csv(run_id ? run_id : id, ',');
-        emit_csv(cli_num(b, rec->duration_s), ',');
-        emit_csv(isfinite(kg) ? cli_num(b, kg) : "", ',');
-        emit_csv(isfinite(kg) ? cli_num(b, kg / rec->duration_s) : "", ',');
-        emit_csv("", ','); /* cpu_power: esl meters GPUs only */
-        emit_csv(cli_num(b, rec->avg_power_w), ',');
-        emit_csv("", ','); /* ram_power */
-        emit_csv("", ','); /* cpu_energy */
-        emit_csv(cli_num(b, kwh), ',');
-        emit_csv("", ','); /* ram_energy */
-        emit_csv(cli_num(b, kwh), ',');
-        emit_csv(have_zone == 1 ? g.name : "", ',');
-        const char *iso3 = have_zone == 1 ? esl_grid_alpha3(g.zone) : NULL;
-        emit_csv(iso3 ? iso3 : "", ',');
-        emit_csv("", ','); /* region */
-        emit_csv("", ','); /* cloud_provider */
-        emit_csv(esl_run_label(r, "cloud_region"), ',');
-        for (int k = 0; k < 4; k++)
-            emit_csv("", ','); /* os, python_version, codecarbon_version, cpu_count */
-        emit_csv("", ','); /* cpu_model */
-        snprintf(b, sizeof b, "%zu", rec->n_devices);
-        emit_csv(rec->n_devices ? b : "", ',');
-        char model[160] = "";
-        if (rec->n_devices > 0)
-            snprintf(model, sizeof model, "%zu x %s", rec->n_devices, rec->devices[0].info.name);
-        emit_csv(model, ',');
-        emit_csv("", ','); /* longitude */
-        emit_csv("", ','); /* latitude */
-        emit_csv("", ','); /* ram_total_size */
-        emit_csv("machine", ',');
-        emit_csv("N", ',');
-        emit_csv("1.0", '\n');
+    esl_merge_result res;
+    int rc = esl_store_merge_into(store_path, (const char *const *)shards, n, &res);
+    if (rc != ESL_OK) {
+        cli_error("runs merge: %s", esl_error_last());
+        return cli_exit_code(rc);
     }
-}
-
-/* An OpenMetrics label value: backslash, quote and line feed escaped. */
-static void om_value(const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            printf("\\%c", *s);
-        else if (*s == '\n')
-            fputs("\\n", stdout);
-        else
-            putchar(*s);
+    for (size_t i = 0; i < res.n_conflicts; i++) {
+        const esl_merge_conflict *c = &res.conflicts[i];
+        cli_error("runs merge: conflict: run %s of %s (id %" PRId64 ") differs from run %" PRId64
+                  " of %s, which was kept", c->uuid, c->shard, c->shard_id, c->store_id,
+                  store_path);
     }
+    printf("%s: %zu stores merged: %zu runs added, %zu already there, %zu conflicts\n",
+           store_path, res.shards, res.added, res.skipped, res.n_conflicts);
+    int code = res.n_conflicts > 0 ? EXIT_FAIL : EXIT_OK;
+    esl_merge_result_release(&res);
+    return code;
 }
 
-/* A label name: [a-zA-Z_][a-zA-Z0-9_]*, other characters as '_'; "run" and
- * names starting "__" are reserved, so a run's labels are kept apart. */
-static void om_name(const char *s)
+int runs_upgrade(const char *store_path)
 {
-    fputs("label_", stdout);
-    for (; *s; s++)
-        putchar(isalnum((unsigned char)*s) || *s == '_' ? *s : '_');
+    esl_store *s = NULL;
+    int rc = esl_store_open(&s, store_path);
+    if (rc != ESL_OK)
+        return cli_fail(rc);
+    esl_store_close(s);
+    printf("%s: schema version %d\n", store_path, ESL_STORE_SCHEMA_VERSION);
+    return EXIT_OK;
 }
 
-static void om_labels(const esl_run *r)
+int runs_merge_verb(const char *verb, const char *store, const char *output, int stray, int n,
+                    char **rest)
 {
-    printf("{run=\"%" PRId64 "\"", r->id);
-    for (size_t k = 0; k < r->n_labels; k++) {
-        putchar(',');
-        om_name(r->labels[k].key);
-        fputs("=\"", stdout);
-        om_value(r->labels[k].value);
-        putchar('"');
+    if (stray) {
+        cli_error("runs %s: --from, --label, --where and --format do not apply", verb);
+        return EXIT_USAGE;
     }
-    putchar('}');
-}
-
-void runs_export_openmetrics(const esl_run *runs, size_t n)
-{
-    static const struct {
-        const char *name, *unit, *help;
-        size_t offset;
-    } families[] = {
-        {"esl_run_energy_joules", "joules", "GPU energy of a stored run, idle power included",
-         offsetof(esl_record, energy_j)},
-        {"esl_run_dynamic_energy_joules", "joules",
-         "GPU energy of a stored run above idle power (equals the total without a baseline)",
-         offsetof(esl_record, dynamic_j)},
-        {"esl_run_duration_seconds", "seconds", "wall time of a stored run",
-         offsetof(esl_record, duration_s)},
-        {"esl_run_idle_power_watts", "watts", "idle power subtracted, all devices",
-         offsetof(esl_record, idle_w)},
-        {"esl_run_average_power_watts", "watts", "average power over the run, all devices",
-         offsetof(esl_record, avg_power_w)},
-    };
-    char b[64];
-    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
-        printf("# TYPE %s gauge\n# UNIT %s %s\n# HELP %s %s.\n", families[f].name,
-               families[f].name, families[f].unit, families[f].name, families[f].help);
-        for (size_t i = 0; i < n; i++) {
-            double v = *(const double *)((const char *)runs[i].record + families[f].offset);
-            if (!isfinite(v))
-                continue;
-            fputs(families[f].name, stdout);
-            om_labels(&runs[i]);
-            printf(" %s\n", cli_num(b, v));
+    if (strcmp(verb, "upgrade") == 0) {
+        if (n > 0 || output != NULL) {
+            cli_error("runs upgrade: give the store with --store, nothing else");
+            return EXIT_USAGE;
         }
+        if (access(store, F_OK) != 0) {
+            cli_error("%s: no run store here (--store chooses another)", store);
+            return EXIT_USAGE;
+        }
+        return runs_upgrade(store);
     }
-    printf("# EOF\n");
+    if (output == NULL || n == 0) {
+        cli_error("runs merge: give the shards and the store to merge into (esl runs merge "
+                  "SHARD... -o STORE)");
+        return EXIT_USAGE;
+    }
+    return runs_merge(output, rest, (size_t)n);
 }

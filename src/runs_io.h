@@ -1,4 +1,4 @@
-/* runs_io.h - esl runs import and the export formats for other tools. */
+/* runs_io.h - esl runs import, merge and upgrade (runs_io.c). */
 #ifndef ESL_RUNS_IO_H
 #define ESL_RUNS_IO_H
 
@@ -11,12 +11,6 @@
  * prints what was stored. @return the tool's exit code */
 int runs_import(const char *store_path, const char *from, const char *file,
                 const esl_label *labels, size_t n_labels);
-
-/* Write runs as CodeCarbon emissions.csv rows (the columns of 2.2 to 2.8). */
-void runs_export_codecarbon(const esl_run *runs, size_t n);
-
-/* Write runs as OpenMetrics text: one gauge family per quantity, a sample per run. */
-void runs_export_openmetrics(const esl_run *runs, size_t n);
 
 /* Merge the stores `shards` into `store_path` (created if needed) in one
  * transaction; prints the counts, and each conflict on stderr.

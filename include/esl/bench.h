@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "esl/flops.h"
 #include "esl/model.h"
@@ -326,6 +327,40 @@ ESL_API void esl_calib_sweep_release(esl_calib_sweep *sweep);
  * with FLOPs as it would smallest to largest. Seed 0 keeps the grid order.
  */
 ESL_API void esl_calib_sweep_shuffle(esl_calib_sweep *sweep, uint64_t seed);
+
+/*
+ * The sweep as CSV for other programs: a header line model, height, width,
+ * steps, cfg (0/1), dtype, exec_flops (executed FLOPs of one prompt),
+ * est_s (estimated seconds), then a line per point in the sweep's order,
+ * doubles in %.17g.
+ * @param models  the n_models models the sweep was chosen from, borrowed
+ * @return ESL_OK; ESL_EINVAL for a NULL argument or a point naming no
+ *         model of `models`; ESL_EIO when writing failed
+ */
+ESL_API int esl_calib_sweep_csv(FILE *out, const esl_calib_sweep *cp,
+                                const esl_model *const *models, size_t n_models);
+
+/*
+ * The sweep as one compact JSON object: budget_s (the `budget_s` given,
+ * seconds), est_s, the counts of levels covered (models, resolutions,
+ * step_counts, dtypes, cfg_levels), full (the paper's 3 x 3 x 2 x 2 target
+ * met), log10_flops_min and _max, and "points" with the CSV's columns
+ * (cfg a boolean). Doubles are written so they read back bit for bit.
+ * @param out  a new string: free() it; NULL on failure
+ * @return as esl_calib_sweep_csv; ESL_ENOMEM
+ */
+ESL_API int esl_calib_sweep_json(char **out, const esl_calib_sweep *cp,
+                                 const esl_model *const *models, size_t n_models,
+                                 double budget_s);
+
+/*
+ * Seconds the sweep has left once its first `done` points ran: the plan's
+ * estimates of the rest, scaled by elapsed_s / est_done_s (how the sweep
+ * kept to its estimates so far) when both `done` and est_done_s are > 0.
+ * @return seconds, >= 0; NaN for a NULL sweep
+ */
+ESL_API double esl_calib_time_left(const esl_calib_sweep *cp, size_t done, double elapsed_s,
+                                   double est_done_s);
 
 #ifdef __cplusplus
 }

@@ -19,10 +19,12 @@
 #include "esl/meter.h"
 #include "esl/store.h"
 #include "esl/import.h"
+#include "esl/export.h"
 #include "esl/sweep.h"
 #include "esl/data.h"
 #include "esl/law.h"
 #include "esl/figure.h"
 #include "esl/carbon.h"
+#include "esl/report.h"
 
 #endif

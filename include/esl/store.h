@@ -156,6 +156,19 @@ typedef struct esl_merge_result {
 ESL_API int esl_store_merge(esl_store *dst, const char *const *paths, size_t n,
                             esl_merge_result *out);
 
+/*
+ * Merge the stores at `paths` into the store at `path` as esl_store_merge
+ * does, opening (creating if needed, esl_store_open) and closing it. On a
+ * failure of the merge the detail ends "; nothing was merged", and a store
+ * this call created is removed with its -wal and -shm files, so `path` is
+ * as it was.
+ * @param out  as esl_store_merge
+ * @return ESL_OK (conflicts included); any code of esl_store_open or
+ *         esl_store_merge
+ */
+ESL_API int esl_store_merge_into(const char *path, const char *const *paths, size_t n,
+                                 esl_merge_result *out);
+
 /* Free what a merge result holds; NULL is a no-op. */
 ESL_API void esl_merge_result_release(esl_merge_result *r);
 

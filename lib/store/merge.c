@@ -10,7 +10,9 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/internal.h"
 #include "esl/store.h"
@@ -167,4 +169,33 @@ int esl_store_merge(esl_store *dst, const char *const *paths, size_t n, esl_merg
     if (rc != ESL_OK)
         esl_merge_result_release(out);
     return rc;
+}
+
+int esl_store_merge_into(const char *path, const char *const *paths, size_t n,
+                         esl_merge_result *out)
+{
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    if (path == NULL)
+        return esl__fail(ESL_EINVAL, "merge: no destination store");
+    esl_store *dst = NULL;
+    int existed = access(path, F_OK) == 0;
+    int rc = esl_store_open(&dst, path);
+    if (rc != ESL_OK)
+        return rc;
+    rc = esl_store_merge(dst, paths, n, out);
+    esl_store_close(dst);
+    if (rc == ESL_OK)
+        return ESL_OK;
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s", esl_error_last());
+    if (!existed) { /* the store this merge created, empty: not left behind */
+        char side[4096];
+        unlink(path);
+        snprintf(side, sizeof side, "%s-wal", path);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", path);
+        unlink(side);
+    }
+    return esl__fail(rc, "%s; nothing was merged", detail);
 }

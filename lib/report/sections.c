@@ -1,8 +1,9 @@
 /*
- * report.c - sections of `esl report`'s page: the validations (the law's
- * form beside the paper's, under the paper's three strategies), the figures
- * built by libesl (esl_figure_*) and embedded as base64 PNG, and the compute
- * per image of Figure 1. cmd_report.c writes the rest of the page.
+ * sections.c - the computed sections of the report (esl/report.h): the
+ * validations (the law's form beside the paper's, under the paper's three
+ * strategies), the figures built by esl_figure_* and embedded as base64
+ * PNG, and the compute per image of Figure 1; with the HTML escaping and
+ * energy units both halves use. report.c writes the rest of the page.
  */
 #include <errno.h>
 #include <math.h>
@@ -12,11 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "plot_cli.h"
-#include "report.h"
+#include "report/internal.h"
 
-void report_levels_add(report_levels *l, const char *v)
+void esl__report_levels_add(report_levels *l, const char *v)
 {
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->v[i], v) == 0)
@@ -25,7 +24,7 @@ void report_levels_add(report_levels *l, const char *v)
         l->v[l->n++] = v;
 }
 
-void report_html(FILE *out, const char *text)
+void esl__report_html(FILE *out, const char *text)
 {
     for (const char *p = text; *p != '\0'; p++) {
         switch (*p) {
@@ -38,21 +37,21 @@ void report_html(FILE *out, const char *text)
     }
 }
 
-void report_htmlf(FILE *out, const char *fmt, ...)
+void esl__report_htmlf(FILE *out, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    report_html(out, buf);
+    esl__report_html(out, buf);
 }
 
-void report_cell(FILE *out, const char *fmt, double x)
+void esl__report_cell(FILE *out, const char *fmt, double x)
 {
     fputs("<td>", out);
     if (isfinite(x))
-        report_htmlf(out, fmt, x);
+        esl__report_htmlf(out, fmt, x);
     else
         fputs("-", out);
     fputs("</td>", out);
@@ -67,8 +66,14 @@ static int uniform_prompts(const esl_dataset *ds)
     return 1;
 }
 
-const char *report_energy_unit(char *buf, size_t size, const esl_dataset *ds)
+const char *esl_report_energy_unit(char *buf, size_t size, const esl_dataset *ds)
 {
+    if (buf == NULL || size == 0)
+        return "";
+    if (ds == NULL) {
+        snprintf(buf, size, "Wh per image");
+        return buf;
+    }
     long long n = ds->n_rows > 0 ? (long long)ds->rows[0].prompts : 1;
     if (!uniform_prompts(ds) || n == 1)
         snprintf(buf, size, "Wh per image");
@@ -77,8 +82,11 @@ const char *report_energy_unit(char *buf, size_t size, const esl_dataset *ds)
     return buf;
 }
 
-double report_energy_wh(const esl_dataset *ds, const esl_row *r)
+double esl_report_energy_wh(const esl_dataset *ds, size_t i)
 {
+    if (ds == NULL || i >= ds->n_rows)
+        return NAN;
+    const esl_row *r = &ds->rows[i];
     double wh = r->energy_j / 3600.0;
     return uniform_prompts(ds) || r->prompts <= 0 ? wh : wh / (double)r->prompts;
 }
@@ -101,7 +109,7 @@ static void validation_header(const report_ctx *r)
           "<th rowspan=\"2\">rows</th>", r->out);
     for (size_t k = 0; k < n; k++) {
         fputs("<th colspan=\"3\">", r->out);
-        report_htmlf(r->out, "%s form%s", f[k], k == 0 && n > 1 ? " (the law's)" : "");
+        esl__report_htmlf(r->out, "%s form%s", f[k], k == 0 && n > 1 ? " (the law's)" : "");
         fputs("</th>", r->out);
     }
     fputs("</tr>\n<tr>", r->out);
@@ -127,7 +135,7 @@ static void validation_rows(const report_ctx *r, const esl_dataset *ds, const ch
     const esl_validation *any = v[0] ? v[0] : v[1];
     if (any == NULL) { /* a validation the data cannot support is reported, not fatal */
         fputs("<tr><td colspan=\"9\">", r->out);
-        report_htmlf(r->out, "%s%s%s: %s", prefix ? prefix : "", prefix ? ": " : "", split,
+        esl__report_htmlf(r->out, "%s%s%s: %s", prefix ? prefix : "", prefix ? ": " : "", split,
                      failed[0]);
         fputs("</td></tr>\n", r->out);
     }
@@ -135,22 +143,22 @@ static void validation_rows(const report_ctx *r, const esl_dataset *ds, const ch
         const esl_fold *fo = &any->folds[i];
         fputs("<tr><td>", r->out);
         if (prefix != NULL)
-            report_htmlf(r->out, "%s: ", prefix);
-        report_html(r->out, fo->train);
+            esl__report_htmlf(r->out, "%s: ", prefix);
+        esl__report_html(r->out, fo->train);
         fputs("</td><td>", r->out);
-        report_html(r->out, fo->test);
+        esl__report_html(r->out, fo->test);
         fprintf(r->out, "</td><td>%zu / %zu</td>", fo->n_train, fo->n_test);
         for (size_t k = 0; k < n; k++) {
             if (v[k] == NULL) {
                 fputs("<td colspan=\"3\">", r->out);
-                report_html(r->out, failed[k]);
+                esl__report_html(r->out, failed[k]);
                 fputs("</td>", r->out);
                 continue;
             }
             const esl_score *s = &v[k]->folds[i].score;
-            report_cell(r->out, "%.4f", s->r2_log);
-            report_cell(r->out, "%.2f%%", s->mape_pct);
-            report_cell(r->out, "%.4f", s->spearman);
+            esl__report_cell(r->out, "%.4f", s->r2_log);
+            esl__report_cell(r->out, "%.2f%%", s->mape_pct);
+            esl__report_cell(r->out, "%.4f", s->spearman);
         }
         fputs("</tr>\n", r->out);
     }
@@ -158,12 +166,12 @@ static void validation_rows(const report_ctx *r, const esl_dataset *ds, const ch
     esl_validation_free(v[1]);
 }
 
-void report_validation(const report_ctx *r)
+void esl__report_validation(const report_ctx *r)
 {
     const char *f[2];
     size_t n = forms(r, f);
     fputs("<h2>Validation</h2>\n<p>", r->out);
-    report_htmlf(r->out, "The paper's three strategies (section 4.2): two-fold cross-validation "
+    esl__report_htmlf(r->out, "The paper's three strategies (section 4.2): two-fold cross-validation "
                          "within each model, each model held out in turn, and each GPU held out "
                          "in turn. Each fold fits the law's form (%s)%s on its training rows "
                          "and scores it on the test rows. Rows are training / test rows.",
@@ -227,29 +235,31 @@ static int embed(const report_ctx *r, int built, esl_figure *fig, const char *na
 {
     char png[4096];
     snprintf(png, sizeof png, "%s/%s.png", r->dir, name);
-    int rc = plot_cli_draw(built, fig, png);
-    if (rc != 0)
+    int rc = built == ESL_OK ? esl_figure_render(fig, png) : built;
+    esl_figure_free(fig);
+    if (rc != ESL_OK)
         return rc;
     fputs("<figure><img alt=\"", r->out);
-    report_html(r->out, alt);
+    esl__report_html(r->out, alt);
     fputs("\" src=\"data:image/png;base64,", r->out);
     if (base64_file(r->out, png) != 0) {
-        cli_error("report: cannot read the figure '%s': %s", png, strerror(errno));
-        return EXIT_FAIL;
+        int err = errno;
+        unlink(png);
+        return esl__fail(ESL_EIO, "report: cannot read the figure '%s': %s", png, strerror(err));
     }
     fputs("\"><figcaption>", r->out);
-    report_html(r->out, caption);
+    esl__report_html(r->out, caption);
     fputs("</figcaption></figure>\n", r->out);
     unlink(png);
     return 0;
 }
 
-int report_figures(const report_ctx *r)
+int esl__report_figures(const report_ctx *r)
 {
     esl_figure *fig = NULL;
     char caption[512], unit[64];
     int rc, built;
-    report_energy_unit(unit, sizeof unit, r->ds);
+    esl_report_energy_unit(unit, sizeof unit, r->ds);
     fputs("<h2>Figures</h2>\n", r->out);
 
     esl_figure_diagnostic_opts one = {.law_name = r->law_name, .fit = &r->fit};
@@ -290,7 +300,7 @@ int report_figures(const report_ctx *r)
     char spec[160];
     snprintf(spec, sizeof spec, "gpu=%s", r->gpus.n > 0 ? r->gpus.v[0] : "");
     if ((built = esl_dataset_where(&one_gpu, r->ds, spec)) != ESL_OK)
-        return cli_fail(built);
+        return built;
     built = esl_figure_contributions(&fig, one_gpu, NULL);
     rc = embed(r, built, fig, "contributions", "energy relative to the cheapest setting",
                "Energy per image relative to the cheapest measured setting as resolution, steps, "
@@ -300,7 +310,7 @@ int report_figures(const report_ctx *r)
 }
 
 /* The compute section: Figure 1 and the per-stage counts it is drawn from. */
-int report_compute(const report_ctx *r)
+int esl__report_compute(const report_ctx *r)
 {
     static const int64_t sizes[] = {256, 512, 768, 1024};
     static const char *const names[] = {"flux-dev", "qwen-image", "sd35-large"};
@@ -322,7 +332,7 @@ int report_compute(const report_ctx *r)
                 break;
             double denoise = 10.0 * (double)f.denoise_flops_per_step;
             fputs("<tr><td>", r->out);
-            report_html(r->out, models[m]->name);
+            esl__report_html(r->out, models[m]->name);
             fprintf(r->out, "</td><td>%lldx%lld</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
                             "<td>%.2f%%</td></tr>\n", (long long)sizes[s], (long long)sizes[s],
                     (double)f.text_flops / 1e9, denoise / 1e9, (double)f.decode_flops / 1e9,
@@ -330,8 +340,8 @@ int report_compute(const report_ctx *r)
         }
     }
     fputs("</table>\n", r->out);
-    int rc = status != ESL_OK ? cli_fail(status) : 0;
-    if (rc == 0) {
+    int rc = status;
+    if (rc == ESL_OK) {
         esl_figure_decomposition_opts o = {.steps = 10, .sizes = sizes, .n_sizes = 4,
                                            .convention = ESL_CONVENTION_PAPER};
         esl_figure *fig = NULL;

@@ -1,0 +1,96 @@
+/*
+ * esl/export.h - measured runs written for other programs to read: a
+ * record or a stored run as JSON (the keys of `esl measure --format json`
+ * and `esl runs show --format json`), a record's power trace as CSV, and
+ * stored runs as CodeCarbon emissions.csv rows or an OpenMetrics text
+ * exposition. The keys, columns and units are listed in docs/esl-runs.md
+ * and docs/esl-measure.md.
+ *
+ * These belong to the run store module (lib/store/export.c), beside the
+ * importers of esl/import.h: a reader looking for how a run leaves esl
+ * finds it where runs are kept. Nothing here prints on its own: every
+ * writer takes the stream or returns the text.
+ */
+#ifndef ESL_EXPORT_H
+#define ESL_EXPORT_H
+
+#include "esl/api.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "esl/meter.h"
+#include "esl/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A fresh measurement as one compact JSON object: the record's meter,
+ * driver and NVML versions, start (Unix s), duration (s), energy (J and
+ * Wh), idle power (W), energy above idle (J), average and peak power (W,
+ * null when unknown), flags (names), the devices with the same quantities,
+ * "samples" (their count); then "command", "exit_status", "run_id" (null
+ * when `run_id` is 0: not stored) and "labels" (an object, in the given
+ * order). Doubles are written so they read back bit for bit.
+ *
+ * @param out     a new string: free() it; NULL on failure
+ * @param command the workload's command line; exit_status its status
+ * @param labels  n_labels labels, borrowed; may be NULL when n_labels is 0
+ * @return ESL_OK; ESL_EINVAL for a NULL record or command; ESL_ENOMEM
+ */
+ESL_API int esl_record_json(char **out, const esl_record *rec, const char *command,
+                            int exit_status, int64_t run_id, const esl_label *labels,
+                            size_t n_labels);
+
+/*
+ * A stored run as one compact JSON object: the record's keys as
+ * esl_record_json writes them, then "id", "started", "command",
+ * "exit_status", "run_uuid" (null for a run of schema 1), "labels" and,
+ * with `with_trace` 1, "trace": one object per sample with time_s, device,
+ * power_w, power_instant_w, energy_j, sm_clock_mhz, temperature_c and
+ * utilization_pct (null where the meter did not read it).
+ *
+ * @param out  a new string: free() it; NULL on failure
+ * @return ESL_OK; ESL_EINVAL for a run without a record; ESL_ENOMEM
+ */
+ESL_API int esl_run_json(char **out, const esl_run *run, int with_trace);
+
+/*
+ * The record's samples as CSV: a header line time_s, device, power_w,
+ * power_instant_w, energy_j, sm_clock_mhz, temperature_c, utilization_pct,
+ * then a line per sample, doubles in %.17g, an empty field where the meter
+ * did not read the quantity.
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO when writing failed
+ */
+ESL_API int esl_record_trace_csv(FILE *out, const esl_record *rec);
+
+/* The formats stored runs are exported in. */
+typedef enum esl_export_format {
+    ESL_EXPORT_CODECARBON = 0, /* emissions.csv rows, the columns of CodeCarbon 2.2 to 2.8 */
+    ESL_EXPORT_OPENMETRICS = 1 /* a text exposition: one gauge family per quantity, a sample
+                                  per run, labelled run="ID" and label_KEY="VALUE" */
+} esl_export_format;
+
+/*
+ * Write `n` stored runs to `out` in `fmt`. CodeCarbon rows: the run's end
+ * time (UTC), the label "project" (else "esl"), the label
+ * "codecarbon_run_id" (else "esl-run-ID"), duration (s), emissions (kg
+ * CO2e, from the grid intensity of the label "zone", else WORLD's), energy
+ * (kWh), GPU power (W), the country and GPUs; columns esl does not know are
+ * empty. OpenMetrics: energy (J, total and above idle), duration (s), idle
+ * and average power (W), a quantity that is not finite left out, then
+ * "# EOF". Doubles are written in the shortest form that reads back exactly.
+ *
+ * @param runs  n runs with their records, borrowed
+ * @return ESL_OK; ESL_EINVAL for an unknown format or a run without a
+ *         record; ESL_EIO when writing failed
+ */
+ESL_API int esl_runs_export(FILE *out, const esl_run *runs, size_t n, esl_export_format fmt);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
