@@ -10,11 +10,10 @@
  * and its channel are libesl's (esl_exec_run); the table and trace,
  * record_json.c.
  */
-#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -319,16 +318,7 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         exit_code = cli_fail(rc);
         goto out;
     }
-    if (a.cooldown_s > 0.0 && !a.have_idle_w && a.idle_s > 0.0) {
-        struct timespec ts = {(time_t)a.cooldown_s,
-                              (long)((a.cooldown_s - (double)(time_t)a.cooldown_s) * 1e9)};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
-    if (a.have_idle_w)
-        rc = esl_meter_set_idle(m, a.idle_w);
-    else if (a.idle_s > 0.0)
-        rc = esl_meter_measure_idle(m, a.idle_s);
+    rc = esl_meter_baseline(m, a.cooldown_s, a.idle_s, a.have_idle_w ? a.idle_w : NAN);
     if (rc != ESL_OK) {
         exit_code = cli_fail(rc);
         goto out;
