@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "esl/esl.h"
+#include "table.h"
 
 #define MAX_LIST 64
 #define MAX_SBATCH 16
@@ -220,24 +221,33 @@ static int status(const args *a, const esl_sweep *sw)
         free(why);
         return rc;
     }
+    static const table_col cols[] = {
+        {"id", COL_STR, IN_ALL, "", -14, NULL, NULL, NULL, 0},
+        {"state", COL_STR, IN_ALL, "", -8, NULL, NULL, NULL, 0},
+        {"line", COL_INT, IN_CSV | IN_JSON, "", 0, NULL, NULL, NULL, 0},
+        {"where", COL_STR, IN_TABLE, "", 0, NULL, NULL, NULL, 0},
+        {"reason", COL_STR, IN_CSV | IN_JSON, "", 0, NULL, NULL, NULL, 1},
+    };
     size_t count[4] = {0};
-    if (a->format == FORMAT_CSV)
-        printf("id,state,line,reason\n");
+    table t;
+    table_begin(&t, cols, sizeof cols / sizeof cols[0], a->format);
     for (size_t i = 0; i < sw->n; i++) {
-        const esl_sweep_task *t = &sw->tasks[i];
-        const char *reason = t->error ? t->error : why[i];
+        const esl_sweep_task *t_i = &sw->tasks[i];
+        const char *reason = t_i->error ? t_i->error : why[i];
+        char where[ESL_SWEEP_WHY + 1024];
         count[st[i]]++;
-        if (a->format == FORMAT_CSV) {
-            printf("%s,%s,%zu,\"", t->id, esl_task_state_name(st[i]), t->line);
-            for (const char *p = reason; *p; p++)
-                fputs(*p == '"' ? "\"\"" : (char[]){*p, '\0'}, stdout);
-            printf("\"\n");
-        } else if (st[i] != ESL_TASK_DONE)
-            printf("%-14s %-8s line %zu%s%s\n", t->id, esl_task_state_name(st[i]), t->line,
-                   reason[0] ? ": " : "", reason);
+        if (a->format == FORMAT_TABLE && st[i] == ESL_TASK_DONE)
+            continue;
+        snprintf(where, sizeof where, "line %zu%s%s", t_i->line, reason[0] ? ": " : "", reason);
+        table_cell row[] = {
+            {t_i->id, 0, 0, 0}, {esl_task_state_name(st[i]), 0, 0, 0},
+            {NULL, 0, (long long)t_i->line, 0}, {where, 0, 0, 0}, {reason, 0, 0, 0},
+        };
+        table_row(&t, row);
     }
+    table_end(&t);
     free(why);
-    if (a->format != FORMAT_CSV)
+    if (a->format == FORMAT_TABLE)
         printf("%zu tasks: %zu done, %zu running, %zu failed, %zu missing\n", sw->n,
                count[ESL_TASK_DONE], count[ESL_TASK_RUNNING], count[ESL_TASK_FAILED],
                count[ESL_TASK_MISSING]);
