@@ -166,6 +166,19 @@ static size_t window_labels(const args *a, const esl_control_line *cl, esl_label
     return n;
 }
 
+/* Say on stderr why a record's energy is doubtful, if it is; `window` is
+ * the window's number under --control, 0 without. */
+static void warn_doubtful(const esl_record *rec, size_t window)
+{
+    char flags[256], which[48] = "";
+    if (!(rec->flags & ESL_FLAGS_DOUBTFUL))
+        return;
+    if (window > 0)
+        snprintf(which, sizeof which, "window %zu: ", window);
+    cli_error("measure: %sthe energy is doubtful (%s): see docs/measurement.md", which,
+              esl_flags_string(flags, sizeof flags, rec->flags & ESL_FLAGS_DOUBTFUL));
+}
+
 /* --control: store and print each window the workload measured. */
 static int report_windows(const args *a, const esl_exec_control *c, esl_store *store,
                           const char *command, int status, FILE *out)
@@ -197,13 +210,7 @@ static int report_windows(const args *a, const esl_exec_control *c, esl_store *s
             fputs("\n", out);
             json_decref(summary);
         }
-        if (rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST)) {
-            char flags[256];
-            cli_error("measure: window %zu: the energy is doubtful (%s): see docs/measurement.md",
-                      w + 1, esl_flags_string(flags, sizeof flags,
-                                              rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT |
-                                                            ESL_FLAG_DEVICE_LOST)));
-        }
+        warn_doubtful(rec, w + 1);
     }
     if (a->format == FORMAT_JSON) {
         json_dumpf(all, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
@@ -408,11 +415,7 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
             exit_code = EXIT_FAIL;
         }
     }
-    if (rec->flags & ESL_FLAGS_DOUBTFUL) {
-        char flags[256];
-        cli_error("measure: the energy is doubtful (%s): see docs/measurement.md",
-                  esl_flags_string(flags, sizeof flags, rec->flags & ESL_FLAGS_DOUBTFUL));
-    }
+    warn_doubtful(rec, 0);
 out:
     esl_exec_control_release(&ctl);
     cli_file_abandon(&output);
