@@ -1,12 +1,9 @@
 /*
- * bench_cli.c - measured GPU runs for `esl bench` and `esl calibrate`: the
- * NVML meter opened once with its idle baseline, a meter window opened and
- * closed by the workload's loop hook (so allocation, random weights and
- * warm-up stay outside it), the run stored with the labels of a dataset row,
- * and joules per TFLOP from the window's energy.
+ * bench_cli.c - measured GPU runs for `esl bench` and `esl calibrate`: their
+ * shared options (--label, the meter group), the NVML meter and the store
+ * opened once with the idle baseline, the CUDA module found beside the
+ * binary, and each run measured and stored by esl_bench_measure.
  */
-#include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -66,16 +63,8 @@ int bench_cli_open(bench_cli *b, const bench_cli_opts *opts, const char *who)
         return fail(who, rc);
     if (!opts->no_store && (rc = esl_store_open(&b->store, opts->store)) != ESL_OK)
         return fail(who, rc);
-    if (!opts->have_idle_w && opts->idle_s > 0.0 && opts->cooldown_s > 0.0) {
-        struct timespec ts = {(time_t)opts->cooldown_s,
-                              (long)((opts->cooldown_s - (double)(time_t)opts->cooldown_s) * 1e9)};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
-    if (opts->have_idle_w)
-        rc = esl_meter_set_idle(b->meter, opts->idle_w);
-    else if (opts->idle_s > 0.0)
-        rc = esl_meter_measure_idle(b->meter, opts->idle_s);
+    rc = esl_meter_baseline(b->meter, opts->cooldown_s, opts->idle_s,
+                            opts->have_idle_w ? opts->idle_w : NAN);
     return rc == ESL_OK ? 0 : fail(who, rc);
 }
 
@@ -87,77 +76,15 @@ void bench_cli_close(bench_cli *b)
     b->meter = NULL;
 }
 
-typedef struct window {
-    esl_meter *meter;
-    esl_record *record;
-} window;
-
-/* The workload's loop hook: the meter's window is the timed loop. */
-static int on_loop(void *ctx, int end)
+int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, esl_bench_measured *out)
 {
-    window *w = ctx;
-    return end ? esl_window_end(w->meter, &w->record) : esl_window_begin(w->meter);
-}
-
-static char *command_line(const esl_workload *p, const bench_cli_opts *o)
-{
-    const esl_bench_config *c = &p->config;
-    char buf[1024];
-    snprintf(buf, sizeof buf,
-             "esl bench --model %s --height %lld --width %lld --steps %lld%s --dtype %s "
-             "--prompts %lld --batch %lld --seed %llu --warmup %d%s",
-             p->model->name, (long long)c->request.height, (long long)c->request.width,
-             (long long)c->request.steps, c->request.cfg ? " --cfg" : "", esl_dtype_name(c->dtype),
-             (long long)c->request.prompts, (long long)c->batch, (unsigned long long)o->seed,
-             o->warmup, c->strict_fp32 && c->dtype == ESL_DTYPE_FP32 ? " --strict-fp32" : "");
-    return strdup(buf);
-}
-
-int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench_run *out)
-{
-    const esl_bench_config *c = &plan->config;
     const bench_cli_opts *o = b->opts;
-    window w = {b->meter, NULL};
     esl_bench_opts bo = {
         .module = o->module ? o->module : find_module(b->module_path, sizeof b->module_path),
-        .seed = o->seed, .warmup = o->warmup, .on_loop = on_loop, .loop_ctx = &w,
+        .seed = o->seed, .warmup = o->warmup,
     };
-    int rc;
-    memset(out, 0, sizeof *out);
-    if ((rc = esl_bench_run(&out->result, plan, &bo)) != ESL_OK) {
-        esl_record_free(w.record);
-        return fail(who, rc);
-    }
-    out->record = w.record;
-    /* The loop ran on CUDA device 0: the meter must have read that GPU. */
-    if (out->result.pci_bus_id[0] != '\0' && esl_meter_find_pci(b->meter, out->result.pci_bus_id) < 0) {
-        const esl_device_info *d = esl_meter_device(b->meter, 0);
-        cli_error("%s: the workload ran on %s (PCI %s) but the meter read %s (PCI %s): set "
-                  "CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER or --gpus so that they agree", who,
-                  out->result.device, out->result.pci_bus_id, d ? d->name : "no GPU",
-                  d && d->pci_bus_id[0] ? d->pci_bus_id : "unknown");
-        return EXIT_USAGE;
-    }
-    if ((rc = esl_bench_efficiency_compute(&out->total, &out->result, c->dtype,
-                                            out->record->energy_j)) != ESL_OK ||
-        (rc = esl_bench_efficiency_compute(&out->dynamic, &out->result, c->dtype,
-                                            out->record->dynamic_j)) != ESL_OK)
-        return fail(who, rc);
-    if ((out->command = command_line(plan, o)) == NULL) {
-        cli_error("out of memory");
-        return EXIT_FAIL;
-    }
-    esl_bench_labels_init(&out->labels, plan, &out->result);
-    if (b->store == NULL)
-        return 0;
-    esl_label labels[12 + BENCH_CLI_MAX_LABELS]; /* keys unique; the store sorts them */
-    memcpy(labels, out->labels.labels, out->labels.n * sizeof *labels);
-    for (size_t i = 0; i < b->opts->n_labels; i++)
-        labels[out->labels.n + i] = b->opts->labels[i];
-    if ((rc = esl_store_put(b->store, &out->run_id, out->record, out->command, 0, labels,
-                            out->labels.n + b->opts->n_labels)) != ESL_OK)
-        return fail(who, rc);
-    return 0;
+    int rc = esl_bench_measure(out, plan, &bo, b->meter, b->store, o->labels, o->n_labels);
+    return rc == ESL_OK ? 0 : fail(who, rc);
 }
 
 static double now_s(void)
@@ -179,13 +106,6 @@ int bench_cli_probe(bench_cli *b, const esl_workload *plan, const char *who,
     int rc = esl_bench_run(out, plan, &bo);
     *wall_s = now_s() - t0;
     return rc == ESL_OK ? 0 : fail(who, rc);
-}
-
-void bench_cli_run_release(bench_run *r)
-{
-    esl_record_free(r->record);
-    free(r->command);
-    memset(r, 0, sizeof *r);
 }
 
 /* The labels bench_cli_run writes itself. */

@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "esl/esl.h"
 
-#define BENCH_CLI_MAX_LABELS 16
+#define BENCH_CLI_MAX_LABELS ESL_BENCH_MAX_EXTRA_LABELS
 
 /* How runs are measured and stored. */
 typedef struct bench_cli_opts {
@@ -54,27 +54,16 @@ typedef struct bench_cli {
     char module_path[PATH_MAX + 64];
 } bench_cli;
 
-/* What one measured run gave. */
-typedef struct bench_run {
-    esl_bench_result result;
-    esl_record *record;         /* the meter's window around the timed loop */
-    esl_bench_efficiency total;       /* joules per TFLOP from the total energy */
-    esl_bench_efficiency dynamic;     /* ... from the dynamic energy (0 when it is not positive) */
-    int64_t run_id;             /* 0 when not stored */
-    esl_bench_labels labels;    /* what the run was stored with (esl_bench_labels_init) */
-    char *command;              /* the equivalent `esl bench` command line */
-} bench_run;
-
 /* Open the meter, measure or set the idle baseline, open the store.
  * Prints its error prefixed with `who`; returns 0 or an exit code. */
 int bench_cli_open(bench_cli *b, const bench_cli_opts *opts, const char *who);
 void bench_cli_close(bench_cli *b);
 
 /* Run `plan` under the meter and store it with the labels of a dataset row
- * (esl_bench_labels_init, kept in out->labels). Prints its error prefixed with `who`; returns 0 or
- * an exit code. Release `out` with bench_cli_run_release. */
-int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, bench_run *out);
-void bench_cli_run_release(bench_run *r);
+ * and --label's (esl_bench_measure). Prints its error prefixed with `who`;
+ * returns 0 or an exit code. Release `out` with esl_bench_measured_release. */
+int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who,
+                  esl_bench_measured *out);
 
 /* Run `plan` without the meter and without storing it (a probe of the
  * GPU's throughput). `wall_s` receives the whole call's seconds: loading,

@@ -304,7 +304,7 @@ static json_t *json_known(double x)
     return isfinite(x) && x != 0 ? json_real(x) : json_null();
 }
 
-static void print_run(const args *a, const esl_workload *p, const bench_run *run,
+static void print_run(const args *a, const esl_workload *p, const esl_bench_measured *run,
                       const char *store)
 {
     char b1[32], b2[32], flags[256];
@@ -435,7 +435,7 @@ static int run_bench(const cli_command *cmd, int argc, char **argv)
     }
 
     bench_cli b;
-    bench_run run;
+    esl_bench_measured run;
     memset(&run, 0, sizeof run);
     a.run.seed = (uint64_t)a.seed;
     a.run.warmup = (int)a.warmup;
@@ -448,7 +448,7 @@ static int run_bench(const cli_command *cmd, int argc, char **argv)
                       esl_flags_string(flags, sizeof flags, doubtful));
         }
     }
-    bench_cli_run_release(&run);
+    esl_bench_measured_release(&run);
     bench_cli_close(&b);
 done:
     esl_workload_free(p);

@@ -223,7 +223,7 @@ static int run_points(sweep *s, bench_cli *b, double min_run_s)
             .batch = 1, .dtype = pt->dtype, .strict_fp32 = s->a->strict_fp32,
         };
         esl_workload *p = NULL;
-        bench_run r;
+        esl_bench_measured r;
         int rc = esl_workload_new(&p, s->models[pt->model], &c);
         if (rc != ESL_OK) {
             cli_fail(rc);
@@ -236,7 +236,7 @@ static int run_points(sweep *s, bench_cli *b, double min_run_s)
             /* A failed point is reported (above) and skipped: the law is
              * fitted on the others. No device, or three failures in a row,
              * ends the sweep. */
-            bench_cli_run_release(&r);
+            esl_bench_measured_release(&r);
             s->n_failed++;
             consecutive++;
             cli_error("calibrate: run of %s %lldx%lld, %lld steps, %s failed; going on",
@@ -282,11 +282,11 @@ static int run_points(sweep *s, bench_cli *b, double min_run_s)
             esl_run run = {.id = r.run_id, .labels = r.labels.labels, .n_labels = r.labels.n,
                            .record = r.record};
             if ((rc = esl_dataset_append_run(s->data, &run, s->models[pt->model])) != ESL_OK) {
-                bench_cli_run_release(&r);
+                esl_bench_measured_release(&r);
                 return cli_fail(rc);
             }
         }
-        bench_cli_run_release(&r);
+        esl_bench_measured_release(&r);
         est_done += pt->est_s;
     }
     calibrate_print_progress(s, now_s() - s->started_s, s->plan.n_points, est_done, NULL);

@@ -7,11 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "commands.h"
-#include "emit.h"
 #include "esl/esl.h"
+#include "table.h"
 
 enum { OPT_FORMAT = 'f' };
 
@@ -28,54 +26,43 @@ static int on_option(void *ctx, int key, const char *arg)
     return EXIT_USAGE;
 }
 
-/* A peak, or "-" where the GPU has none. */
-static const char *peak(char *buf, size_t size, double x)
+/* The columns of every format: the table leaves out the names and
+ * sources, CSV the names' status; JSON names the devices second. */
+static const table_col cols[] = {
+    {"gpu", COL_STR, IN_ALL, NULL, -24, NULL, NULL, NULL, 0},
+    {"device_names", COL_STR, IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
+    {"fp32_tflops", COL_NUM, IN_ALL, "fp32", 7, NULL, NULL, NULL, 0},
+    {"tf32_tflops", COL_NUM, IN_ALL, "tf32", 7, NULL, NULL, NULL, 0},
+    {"fp16_tflops", COL_NUM, IN_ALL, "fp16", 7, NULL, NULL, NULL, 0},
+    {"bf16_tflops", COL_NUM, IN_ALL, "bf16", 7, NULL, NULL, NULL, 0},
+    {"fp8_tflops", COL_NUM, IN_ALL, "fp8", 7, NULL, NULL, NULL, 0},
+    {"mem_bw_gbs", COL_NUM, IN_ALL, "GB/s", 7, NULL, NULL, NULL, 0},
+    {"mem_gb", COL_NUM, IN_ALL, "GB", 5, NULL, NULL, NULL, 0},
+    {"tdp_w", COL_NUM, IN_ALL, "TDP_W", 6, NULL, NULL, NULL, 0},
+    {"idle_w", COL_NUM, IN_ALL, "idle_W", 6, NULL, NULL, NULL, 0},
+    {"device_names", COL_STR, IN_CSV, NULL, 0, NULL, NULL, NULL, 0},
+    {"idle_status", COL_STR, IN_CSV | IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
+    {"names_status", COL_STR, IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
+    {"source", COL_STR, IN_CSV | IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
+};
+
+/* A peak: missing ('-', null) where the GPU has none. */
+static table_cell peak(double x)
 {
-    if (x > 0)
-        snprintf(buf, size, "%g", x);
-    else
-        snprintf(buf, size, "-");
-    return buf;
+    return (table_cell){NULL, x, 0, !(x > 0)};
 }
 
-static json_t *opt_real(double x)
+static void print_gpu(table *t, const esl_gpu_spec *g)
 {
-    return x > 0 ? json_real(x) : json_null();
-}
-
-static void print_gpu(const esl_gpu_spec *g, cli_format fmt, json_t *array)
-{
-    char b[5][32];
-    if (fmt == FORMAT_TABLE) {
-        printf("%-24s %7s %7s %7s %7s %7s %7g %5g %6g %6g\n", g->name,
-               peak(b[0], 32, g->fp32_tflops), peak(b[1], 32, g->tf32_tflops),
-               peak(b[2], 32, g->fp16_tflops), peak(b[3], 32, g->bf16_tflops),
-               peak(b[4], 32, g->fp8_tflops), g->mem_bw_gbs, g->mem_gb, g->tdp_w, g->idle_w);
-    } else if (fmt == FORMAT_CSV) {
-        emit_csv(g->name, ',');
-        printf("%g,%g,%g,%g,%g,%g,%g,%g,%g,", g->fp32_tflops, g->tf32_tflops, g->fp16_tflops,
-               g->bf16_tflops, g->fp8_tflops, g->mem_bw_gbs, g->mem_gb, g->tdp_w, g->idle_w);
-        emit_csv(g->device_names, ',');
-        emit_csv(g->idle_status, ',');
-        emit_csv(g->source, '\n');
-    } else {
-        json_t *o = json_object();
-        json_object_set_new(o, "gpu", json_string(g->name));
-        json_object_set_new(o, "device_names", json_string(g->device_names));
-        json_object_set_new(o, "fp32_tflops", opt_real(g->fp32_tflops));
-        json_object_set_new(o, "tf32_tflops", opt_real(g->tf32_tflops));
-        json_object_set_new(o, "fp16_tflops", opt_real(g->fp16_tflops));
-        json_object_set_new(o, "bf16_tflops", opt_real(g->bf16_tflops));
-        json_object_set_new(o, "fp8_tflops", opt_real(g->fp8_tflops));
-        json_object_set_new(o, "mem_bw_gbs", json_real(g->mem_bw_gbs));
-        json_object_set_new(o, "mem_gb", json_real(g->mem_gb));
-        json_object_set_new(o, "tdp_w", json_real(g->tdp_w));
-        json_object_set_new(o, "idle_w", json_real(g->idle_w));
-        json_object_set_new(o, "idle_status", json_string(g->idle_status));
-        json_object_set_new(o, "names_status", json_string(g->names_status));
-        json_object_set_new(o, "source", json_string(g->source));
-        json_array_append_new(array, o);
-    }
+    table_cell row[] = {
+        {g->name, 0, 0, 0}, {g->device_names, 0, 0, 0},
+        peak(g->fp32_tflops), peak(g->tf32_tflops), peak(g->fp16_tflops),
+        peak(g->bf16_tflops), peak(g->fp8_tflops),
+        {NULL, g->mem_bw_gbs, 0, 0}, {NULL, g->mem_gb, 0, 0}, {NULL, g->tdp_w, 0, 0},
+        {NULL, g->idle_w, 0, 0}, {g->device_names, 0, 0, 0}, {g->idle_status, 0, 0, 0},
+        {g->names_status, 0, 0, 0}, {g->source, 0, 0, 0},
+    };
+    table_row(t, row);
 }
 
 static int run_gpus(const cli_command *cmd, int argc, char **argv)
@@ -114,21 +101,14 @@ static int run_gpus(const cli_command *cmd, int argc, char **argv)
             return cli_fail(esl_gpu_get(&(esl_gpu_spec){0}, 0));
         }
     }
-    json_t *array = json_array();
-    if (fmt == FORMAT_TABLE)
-        printf("%-24s %7s %7s %7s %7s %7s %7s %5s %6s %6s\n", "gpu", "fp32", "tf32", "fp16",
-               "bf16", "fp8", "GB/s", "GB", "TDP_W", "idle_W");
-    else if (fmt == FORMAT_CSV)
-        printf("gpu,fp32_tflops,tf32_tflops,fp16_tflops,bf16_tflops,fp8_tflops,mem_bw_gbs,mem_gb,"
-               "tdp_w,idle_w,device_names,idle_status,source\n");
+    table t;
+    table_begin(&t, cols, sizeof cols / sizeof cols[0], fmt);
     for (size_t i = 0; i < n; i++)
-        print_gpu(&want[i], fmt, array);
+        print_gpu(&t, &want[i]);
     if (fmt == FORMAT_TABLE)
         printf("\nDense TFLOP/s (no sparsity); '-': no such precision. Sources and how each idle "
                "power was obtained: --format csv or json (data/gpu_peaks.csv).\n");
-    if (fmt == FORMAT_JSON)
-        emit_json(array);
-    json_decref(array);
+    table_end(&t);
     free(want);
     return EXIT_OK;
 }

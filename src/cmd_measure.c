@@ -7,20 +7,19 @@
  * by writing `begin k=v ...` and `end` lines to its descriptor N (the
  * protocol is parsed by esl_control_parse), each answered `ack` (or `err`)
  * on descriptor M; every window is stored as its own run. The child process
- * and its channel are measure_child.c; the table and trace, record_json.c.
+ * and its channel are libesl's (esl_exec_run); the table and trace,
+ * record_json.c.
  */
-#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "commands.h"
-#include "measure_child.h"
 #include "record_json.h"
 #include "esl/esl.h"
 
@@ -167,16 +166,29 @@ static size_t window_labels(const args *a, const esl_control_line *cl, esl_label
     return n;
 }
 
+/* Say on stderr why a record's energy is doubtful, if it is; `window` is
+ * the window's number under --control, 0 without. */
+static void warn_doubtful(const esl_record *rec, size_t window)
+{
+    char flags[256], which[48] = "";
+    if (!(rec->flags & ESL_FLAGS_DOUBTFUL))
+        return;
+    if (window > 0)
+        snprintf(which, sizeof which, "window %zu: ", window);
+    cli_error("measure: %sthe energy is doubtful (%s): see docs/measurement.md", which,
+              esl_flags_string(flags, sizeof flags, rec->flags & ESL_FLAGS_DOUBTFUL));
+}
+
 /* --control: store and print each window the workload measured. */
-static int report_windows(const args *a, control *c, esl_store *store, const char *command,
-                          int status, FILE *out)
+static int report_windows(const args *a, const esl_exec_control *c, esl_store *store,
+                          const char *command, int status, FILE *out)
 {
     int exit_code = 0;
     json_t *all = json_array();
-    for (size_t w = 0; w < c->n_runs; w++) {
+    for (size_t w = 0; w < c->n_windows; w++) {
         esl_label labels[2 * MAX_LABELS];
-        size_t n = window_labels(a, c->runs[w].begin, labels);
-        const esl_record *rec = c->runs[w].rec;
+        size_t n = window_labels(a, c->windows[w].begin, labels);
+        const esl_record *rec = c->windows[w].record;
         int64_t run_id = 0;
         int rc;
         if (store != NULL &&
@@ -190,26 +202,20 @@ static int report_windows(const args *a, control *c, esl_store *store, const cha
         if (a->format == FORMAT_JSON) {
             json_array_append_new(all, summary);
         } else {
-            fprintf(out, "window    %zu of %zu:", w + 1, c->n_runs);
-            for (size_t k = 0; k < c->runs[w].begin->n_labels; k++)
-                fprintf(out, " %s=%s", c->runs[w].begin->keys[k], c->runs[w].begin->values[k]);
+            fprintf(out, "window    %zu of %zu:", w + 1, c->n_windows);
+            for (size_t k = 0; k < c->windows[w].begin->n_labels; k++)
+                fprintf(out, " %s=%s", c->windows[w].begin->keys[k], c->windows[w].begin->values[k]);
             fputs("\n", out);
             record_table(out, rec, command, status, run_id, a->store);
             fputs("\n", out);
             json_decref(summary);
         }
-        if (rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT | ESL_FLAG_DEVICE_LOST)) {
-            char flags[256];
-            cli_error("measure: window %zu: the energy is doubtful (%s): see docs/measurement.md",
-                      w + 1, esl_flags_string(flags, sizeof flags,
-                                              rec->flags & (ESL_FLAG_NO_CHANGE | ESL_FLAG_TOO_SHORT |
-                                                            ESL_FLAG_DEVICE_LOST)));
-        }
+        warn_doubtful(rec, w + 1);
     }
     if (a->format == FORMAT_JSON) {
         json_dumpf(all, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
         fputc('\n', out);
-    } else if (c->n_runs == 0) {
+    } else if (c->n_windows == 0) {
         fprintf(out, "no window was opened on --control fd:%d\n", a->control_fd);
     }
     json_decref(all);
@@ -248,6 +254,16 @@ static int write_fallback(const args *a, json_t *summary, double start_unix_s)
     return EXIT_FAIL;
 }
 
+/* A problem on the control channel, said while the workload runs. */
+static void control_note(void *ctx, int protocol, const char *message)
+{
+    (void)ctx;
+    if (protocol)
+        cli_error("measure: --control: %s", message);
+    else
+        cli_error("%s", message);
+}
+
 static int run_measure(const cli_command *cmd, int argc, char **argv)
 {
     args a;
@@ -255,9 +271,8 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
     a.idle_s = 5.0;
     a.store = "esl-runs.db";
     a.control_fd = a.ack_fd = -1;
-    control ctl;
+    esl_exec_control ctl;
     memset(&ctl, 0, sizeof ctl);
-    ctl.rd = ctl.wr = -1;
     int first, rc = cli_parse(cmd, argc, argv, on_option, &a, &first);
     int exit_code = EXIT_FAIL;
     esl_meter *m = NULL;
@@ -310,16 +325,7 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         exit_code = cli_fail(rc);
         goto out;
     }
-    if (a.cooldown_s > 0.0 && !a.have_idle_w && a.idle_s > 0.0) {
-        struct timespec ts = {(time_t)a.cooldown_s,
-                              (long)((a.cooldown_s - (double)(time_t)a.cooldown_s) * 1e9)};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
-    if (a.have_idle_w)
-        rc = esl_meter_set_idle(m, a.idle_w);
-    else if (a.idle_s > 0.0)
-        rc = esl_meter_measure_idle(m, a.idle_s);
+    rc = esl_meter_baseline(m, a.cooldown_s, a.idle_s, a.have_idle_w ? a.idle_w : NAN);
     if (rc != ESL_OK) {
         exit_code = cli_fail(rc);
         goto out;
@@ -327,24 +333,28 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
     if (a.control_fd >= 0) {
         ctl.ctl_fd = a.control_fd;
         ctl.ack_fd = a.ack_fd;
-        ctl.m = m;
-        int status = measure_run_child(argv + first, &ctl);
-        if (status < 0) {
+        ctl.meter = m;
+        ctl.note = control_note;
+        int status;
+        if ((rc = esl_exec_run(&status, argv + first, &ctl)) != ESL_OK) {
+            cli_fail(rc);
             exit_code = 127;
             goto out;
         }
         if (ctl.open != NULL) {
             cli_error("measure: --control: the last window was not ended; it ends with '%s'",
                       command);
-            if (!ctl.failed && (rc = measure_close_window(&ctl)) != 0)
+            if (!ctl.failed && (rc = esl_exec_close_window(&ctl)) != ESL_OK) {
                 ctl.failed = rc;
+                cli_fail(rc);
+            }
         }
         exit_code = status;
         int stored = report_windows(&a, &ctl, store, command, status, out);
         if (stored != 0)
             exit_code = stored;
         if (ctl.failed)
-            exit_code = ctl.failed;
+            exit_code = cli_exit_code(ctl.failed);
         else if (ctl.bad && exit_code == 0)
             exit_code = EXIT_FAIL;
         if (out != stdout) {
@@ -358,12 +368,15 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         exit_code = cli_fail(rc);
         goto out;
     }
-    int status = measure_run_child(argv + first, NULL);
+    int status;
+    int started = esl_exec_run(&status, argv + first, NULL);
+    if (started != ESL_OK)
+        cli_fail(started);
     if ((rc = esl_window_end(m, &rec)) != ESL_OK) {
         exit_code = cli_fail(rc);
         goto out;
     }
-    if (status < 0) { /* not started: nothing worth storing */
+    if (started != ESL_OK) { /* not started: nothing worth storing */
         exit_code = 127;
         goto out;
     }
@@ -402,18 +415,9 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
             exit_code = EXIT_FAIL;
         }
     }
-    if (rec->flags & ESL_FLAGS_DOUBTFUL) {
-        char flags[256];
-        cli_error("measure: the energy is doubtful (%s): see docs/measurement.md",
-                  esl_flags_string(flags, sizeof flags, rec->flags & ESL_FLAGS_DOUBTFUL));
-    }
+    warn_doubtful(rec, 0);
 out:
-    for (size_t w = 0; w < ctl.n_runs; w++) {
-        esl_record_free(ctl.runs[w].rec);
-        free(ctl.runs[w].begin);
-    }
-    free(ctl.runs);
-    free(ctl.open);
+    esl_exec_control_release(&ctl);
     cli_file_abandon(&output);
     json_decref(summary);
     esl_record_free(rec);

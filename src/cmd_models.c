@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "esl/esl.h"
+#include "table.h"
 
 enum { OPT_FORMAT = 'f', OPT_NAME = 256 };
 
@@ -51,16 +52,18 @@ static int import_model(const char *dir, const char *name)
     return EXIT_OK;
 }
 
-static void csv_field(const char *s)
-{
-    putchar('"');
-    for (; s != NULL && *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
+/* The list's columns: the table shows the denoiser's parameters too. */
+static const table_col cols[] = {
+    {"name", COL_STR, IN_ALL, NULL, -12, NULL, NULL, NULL, 0},
+    {"display_name", COL_STR, IN_ALL, "display name", -28, NULL, NULL, NULL, 1},
+    {"family", COL_STR, IN_ALL, NULL, -7, NULL, NULL, NULL, 0},
+    {"denoiser_parameters", COL_INT, IN_TABLE, "denoiser params", 15, NULL, NULL, NULL, 0},
+    {"parameters", COL_INT, IN_ALL, "all params", 15, NULL, NULL, NULL, 0},
+    {"source", COL_STR, IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
+    {"origin", COL_STR, IN_ALL, NULL, -14, NULL, NULL, "  ", 0},
+    {"source", COL_STR, IN_TABLE | IN_CSV, NULL, 0, NULL, NULL, NULL, 1},
+    {"path", COL_STR, IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
+};
 
 /* A component's parameter count: the published one from the description, or
  * else the count of its architecture's layer plan, or 0 when neither exists.
@@ -87,12 +90,8 @@ static int list_models(cli_format fmt)
     int status = esl_catalog_list(&entries, &n_entries);
     if (status != ESL_OK)
         return cli_fail(status);
-    json_t *array = json_array();
-    if (fmt == FORMAT_TABLE)
-        printf("%-12s %-28s %-7s %15s %15s  %-14s %s\n", "name", "display name", "family",
-               "denoiser params", "all params", "origin", "source");
-    else if (fmt == FORMAT_CSV)
-        printf("name,display_name,family,parameters,origin,source\n");
+    table t;
+    table_begin(&t, cols, sizeof cols / sizeof cols[0], fmt);
     for (size_t i = 0; i < n_entries; i++) {
         esl_model *m;
         const char *origin_name = esl_model_origin_name(entries[i].origin);
@@ -116,26 +115,16 @@ static int list_models(cli_format fmt)
             if (m->components[c].stage == ESL_STAGE_DENOISE)
                 denoiser += n;
         }
-        if (fmt == FORMAT_TABLE) {
-            printf("%-12s %-28s %-7s %15lld %15lld  %-14s %s\n", m->name,
-                   m->display_name ? m->display_name : "", m->family ? m->family : "", denoiser, params,
-                   origin_name, m->source ? m->source : "");
-        } else if (fmt == FORMAT_CSV) {
-            printf("%s,", m->name);
-            csv_field(m->display_name);
-            printf(",%s,%lld,%s,", m->family ? m->family : "", params, origin_name);
-            csv_field(m->source);
-            putchar('\n');
-        } else {
-            json_t *o = json_object();
+        const char *source = m->source ? m->source : "";
+        table_cell row[] = {
+            {m->name, 0, 0, 0}, {m->display_name ? m->display_name : "", 0, 0, 0},
+            {m->family ? m->family : "", 0, 0, 0}, {NULL, 0, denoiser, 0}, {NULL, 0, params, 0},
+            {source, 0, 0, 0}, {origin_name, 0, 0, 0}, {source, 0, 0, 0},
+            {entries[i].path, 0, 0, 0},
+        };
+        json_t *o = table_row(&t, row);
+        if (o != NULL) {
             json_t *comps = json_array();
-            json_object_set_new(o, "name", json_string(m->name));
-            json_object_set_new(o, "display_name", json_string(m->display_name ? m->display_name : ""));
-            json_object_set_new(o, "family", json_string(m->family ? m->family : ""));
-            json_object_set_new(o, "parameters", json_integer(params));
-            json_object_set_new(o, "source", json_string(m->source ? m->source : ""));
-            json_object_set_new(o, "origin", json_string(origin_name));
-            json_object_set_new(o, "path", entries[i].path ? json_string(entries[i].path) : json_null());
             json_object_set_new(o, "shadows_builtin", json_boolean(entries[i].shadows_builtin));
             for (size_t c = 0; c < m->n_components; c++) {
                 json_t *jc = json_object();
@@ -146,18 +135,11 @@ static int list_models(cli_format fmt)
                 json_array_append_new(comps, jc);
             }
             json_object_set_new(o, "components", comps);
-            json_array_append_new(array, o);
         }
         esl_plan_free(plan);
         esl_model_free(m);
     }
-    if (fmt == FORMAT_JSON) {
-        char *text = json_dumps(array, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (text != NULL)
-            puts(text);
-        free(text);
-    }
-    json_decref(array);
+    table_end(&t);
     esl_catalog_list_free(entries, n_entries);
     return EXIT_OK;
 }

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "emit.h"
+#include "table.h"
 #include "commands.h"
 #include "esl/esl.h"
 #include "esl/export.h"
@@ -117,6 +118,20 @@ static void print_json(json_t *o)
     json_decref(o);
 }
 
+/* `runs list` as a table or CSV (JSON is run_json's, with the devices). */
+static const table_col list_cols[] = {
+    {"id", COL_INT, IN_ALL, NULL, 5, NULL, NULL, NULL, 0},
+    {"started", COL_STR, IN_ALL, NULL, -20, NULL, NULL, "  ", 0},
+    {"exit_status", COL_INT, IN_ALL, "exit", 4, NULL, NULL, NULL, 0},
+    {"duration_s", COL_NUM, IN_ALL, "duration s", 10, "%.3f", "%.17g", NULL, 0},
+    {"energy_j", COL_NUM, IN_ALL, "energy J", 12, "%.3f", "%.17g", NULL, 0},
+    {"idle_w", COL_NUM, IN_ALL, "idle W", 8, "%.2f", "%.17g", NULL, 0},
+    {"dynamic_j", COL_NUM, IN_ALL, "dynamic J", 12, "%.3f", "%.17g", NULL, 0},
+    {"flags", COL_STR, IN_ALL, NULL, -16, NULL, NULL, "  ", 0},
+    {"labels", COL_STR, IN_ALL, NULL, 0, NULL, NULL, NULL, 0},
+    {"command", COL_STR, IN_CSV, NULL, 0, NULL, NULL, NULL, 0},
+};
+
 static void list(const esl_run *runs, size_t n, cli_format fmt)
 {
     char flags[256], labels[1024];
@@ -127,28 +142,22 @@ static void list(const esl_run *runs, size_t n, cli_format fmt)
         print_json(a);
         return;
     }
-    if (fmt == FORMAT_CSV)
-        printf("id,started,exit_status,duration_s,energy_j,idle_w,dynamic_j,flags,labels,command\n");
-    else
-        printf("%5s  %-20s %4s %10s %12s %8s %12s  %-16s %s\n", "id", "started", "exit",
-               "duration s", "energy J", "idle W", "dynamic J", "flags", "labels");
+    table t;
+    table_begin(&t, list_cols, sizeof list_cols / sizeof list_cols[0], fmt);
     for (size_t i = 0; i < n; i++) {
         const esl_run *r = &runs[i];
         const esl_record *rec = r->record;
         esl_flags_string(flags, sizeof flags, rec->flags);
         labels_text(r, labels, sizeof labels);
-        if (fmt == FORMAT_CSV) {
-            printf("%" PRId64 ",%s,%d,%.17g,%.17g,%.17g,%.17g,", r->id, r->started, r->exit_status,
-                   rec->duration_s, rec->energy_j, rec->idle_w, rec->dynamic_j);
-            emit_csv(flags, ',');
-            emit_csv(labels, ',');
-            emit_csv(r->command, '\n');
-        } else {
-            printf("%5" PRId64 "  %-20s %4d %10.3f %12.3f %8.2f %12.3f  %-16s %s\n", r->id,
-                   r->started, r->exit_status, rec->duration_s, rec->energy_j, rec->idle_w,
-                   rec->dynamic_j, flags[0] ? flags : "-", labels);
-        }
+        table_cell row[] = {
+            {NULL, 0, r->id, 0}, {r->started, 0, 0, 0}, {NULL, 0, r->exit_status, 0},
+            {NULL, rec->duration_s, 0, 0}, {NULL, rec->energy_j, 0, 0},
+            {NULL, rec->idle_w, 0, 0}, {NULL, rec->dynamic_j, 0, 0},
+            {flags, 0, 0, flags[0] == '\0'}, {labels, 0, 0, 0}, {r->command, 0, 0, 0},
+        };
+        table_row(&t, row);
     }
+    table_end(&t);
 }
 
 static void show(const esl_run *r, cli_format fmt)

@@ -2,11 +2,14 @@
  * cmd_sweep.c - `esl sweep plan | submit | run | status`: a sweep of
  * measurements on a cluster. plan writes the manifest (libesl's sweep
  * module), submit hands it to Slurm as a job array (or writes a Kubernetes
- * Indexed Job), run is what each array job executes (sweep_run.c), status
- * reads the shards. The shards are merged with `esl runs merge`.
+ * Indexed Job), run is what each array job executes (esl_sweep_run_tasks),
+ * status reads the shards (esl_sweep_states_live). The shards are merged
+ * with `esl runs merge`.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,7 +18,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "esl/esl.h"
-#include "sweep_run.h"
+#include "table.h"
 
 #define MAX_LIST 64
 #define MAX_SBATCH 16
@@ -209,36 +212,216 @@ static int plan(const args *a, char **extra, size_t n_extra)
 static int status(const args *a, const esl_sweep *sw)
 {
     esl_task_state *st = calloc(sw->n ? sw->n : 1, sizeof *st);
-    char (*why)[SWEEP_WHY] = calloc(sw->n ? sw->n : 1, sizeof *why);
-    int rc = st == NULL || why == NULL ? EXIT_FAIL : sweep_states(sw, a->shards, st, why);
+    char (*why)[ESL_SWEEP_WHY] = calloc(sw->n ? sw->n : 1, sizeof *why);
+    int rc = st == NULL || why == NULL ? EXIT_FAIL : esl_sweep_states_live(sw, a->shards, st, why);
     if (rc != 0) {
+        if (st != NULL && why != NULL)
+            rc = cli_fail(rc);
         free(st);
         free(why);
         return rc;
     }
+    static const table_col cols[] = {
+        {"id", COL_STR, IN_ALL, "", -14, NULL, NULL, NULL, 0},
+        {"state", COL_STR, IN_ALL, "", -8, NULL, NULL, NULL, 0},
+        {"line", COL_INT, IN_CSV | IN_JSON, "", 0, NULL, NULL, NULL, 0},
+        {"where", COL_STR, IN_TABLE, "", 0, NULL, NULL, NULL, 0},
+        {"reason", COL_STR, IN_CSV | IN_JSON, "", 0, NULL, NULL, NULL, 1},
+    };
     size_t count[4] = {0};
-    if (a->format == FORMAT_CSV)
-        printf("id,state,line,reason\n");
+    table t;
+    table_begin(&t, cols, sizeof cols / sizeof cols[0], a->format);
     for (size_t i = 0; i < sw->n; i++) {
-        const esl_sweep_task *t = &sw->tasks[i];
-        const char *reason = t->error ? t->error : why[i];
+        const esl_sweep_task *t_i = &sw->tasks[i];
+        const char *reason = t_i->error ? t_i->error : why[i];
+        char where[ESL_SWEEP_WHY + 1024];
         count[st[i]]++;
-        if (a->format == FORMAT_CSV) {
-            printf("%s,%s,%zu,\"", t->id, esl_task_state_name(st[i]), t->line);
-            for (const char *p = reason; *p; p++)
-                fputs(*p == '"' ? "\"\"" : (char[]){*p, '\0'}, stdout);
-            printf("\"\n");
-        } else if (st[i] != ESL_TASK_DONE)
-            printf("%-14s %-8s line %zu%s%s\n", t->id, esl_task_state_name(st[i]), t->line,
-                   reason[0] ? ": " : "", reason);
+        if (a->format == FORMAT_TABLE && st[i] == ESL_TASK_DONE)
+            continue;
+        snprintf(where, sizeof where, "line %zu%s%s", t_i->line, reason[0] ? ": " : "", reason);
+        table_cell row[] = {
+            {t_i->id, 0, 0, 0}, {esl_task_state_name(st[i]), 0, 0, 0},
+            {NULL, 0, (long long)t_i->line, 0}, {where, 0, 0, 0}, {reason, 0, 0, 0},
+        };
+        table_row(&t, row);
     }
+    table_end(&t);
     free(why);
-    if (a->format != FORMAT_CSV)
+    if (a->format == FORMAT_TABLE)
         printf("%zu tasks: %zu done, %zu running, %zu failed, %zu missing\n", sw->n,
                count[ESL_TASK_DONE], count[ESL_TASK_RUNNING], count[ESL_TASK_FAILED],
                count[ESL_TASK_MISSING]);
     free(st);
     return EXIT_OK;
+}
+
+/* This process's own path, for the tasks and the job scripts. */
+static int self_path(char *self, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", self, size - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    return 0;
+}
+
+static void on_task(void *ctx, const esl_sweep_task *t, int outcome, int status)
+{
+    (void)ctx;
+    if (outcome == ESL_SWEEP_TASK_UNREADABLE)
+        cli_error("sweep: task %s (manifest line %zu): %s; going on", t->id, t->line, t->error);
+    else if (outcome == ESL_SWEEP_TASK_DONE_ALREADY)
+        cli_error("sweep: task %s is done already", t->id);
+    else if (outcome == ESL_SWEEP_TASK_FAILED)
+        cli_error("sweep: task %s (manifest line %zu) failed with exit status %d; going on",
+                  t->id, t->line, status);
+}
+
+/* `sweep run`: this array job's slice of the manifest. */
+static int run_slice(const args *a, const esl_sweep *sw)
+{
+    int64_t index = a->index;
+    if (!a->have_index) {
+        const char *names[] = {"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"}, *v = NULL;
+        size_t i = 0;
+        while (i < 2 && ((v = getenv(names[i])) == NULL || v[0] == '\0'))
+            i++;
+        if (i == 2) {
+            cli_error("sweep run: which array job? (--index, or $SLURM_ARRAY_TASK_ID)");
+            return EXIT_USAGE;
+        }
+        int code = cli_int(names[i], v, 0, INT32_MAX, &index);
+        if (code != 0)
+            return code;
+    }
+    size_t per_job = (size_t)(a->per_job ? a->per_job : 1), failed = 0;
+    if ((size_t)index * per_job >= sw->n) {
+        cli_error("sweep run: array job %zu is past the manifest's %zu tasks", (size_t)index,
+                  sw->n);
+        return EXIT_USAGE;
+    }
+    char self[PATH_MAX] = "esl";
+    if (self_path(self, sizeof self) != 0)
+        snprintf(self, sizeof self, "esl");
+    esl_sweep_job job;
+    esl_sweep_job_gather(&job);
+    int rc = esl_sweep_run_tasks(sw, self, a->shards, (size_t)index * per_job, per_job, &job,
+                                 on_task, NULL, &failed);
+    if (rc != ESL_OK) {
+        cli_error("sweep run: %s", esl_error_last());
+        return cli_exit_code(rc);
+    }
+    return failed ? EXIT_FAIL : EXIT_OK;
+}
+
+/* The Indexed Job: the paths are the container's, as given. */
+static int submit_k8s(const args *a, const esl_sweep *sw, const char *manifest)
+{
+    if (a->resume || a->dry_run) {
+        cli_error("sweep submit: --resume and --dry-run are for Slurm; with Kubernetes apply the "
+                  "Job again: done tasks are skipped");
+        return EXIT_USAGE;
+    }
+    if (manifest[0] != '/' || a->shards[0] != '/') {
+        cli_error("sweep submit: --k8s-manifest: give the manifest and --shards as absolute "
+                  "paths inside the container");
+        return EXIT_USAGE;
+    }
+    size_t per_job = (size_t)(a->per_job ? a->per_job : 1);
+    esl_sweep_k8s k = {a->job_name, a->image, manifest, a->shards, a->claim, per_job,
+                       (size_t)a->array_max, 1};
+    char *text = NULL;
+    cli_file f;
+    int code, rc = esl_sweep_k8s_manifest(&text, &k, sw->n);
+    if (rc != ESL_OK)
+        return cli_fail(rc);
+    if ((code = cli_file_open(&f, a->k8s, "--k8s-manifest")) == 0) {
+        fputs(text, f.f);
+        if ((code = cli_file_commit(&f, "--k8s-manifest")) == 0)
+            printf("%s: an Indexed Job of %zu pods for %zu tasks\n", a->k8s,
+                   (sw->n + per_job - 1) / per_job, sw->n);
+    }
+    free(text);
+    return code;
+}
+
+/* `sweep submit`: the Slurm job array (all of it, or --resume's jobs). */
+static int submit(const args *a, const esl_sweep *sw, const char *manifest_arg)
+{
+    if (!a->slurm == (a->k8s == NULL)) {
+        cli_error("sweep submit: choose --slurm or --k8s-manifest FILE");
+        return EXIT_USAGE;
+    }
+    if (a->k8s != NULL)
+        return submit_k8s(a, sw, manifest_arg);
+    if (mkdir(a->shards, 0777) != 0 && errno != EEXIST) {
+        cli_error("sweep submit: %s: %s", a->shards, strerror(errno));
+        return EXIT_FAIL;
+    }
+    char manifest[PATH_MAX], shards[PATH_MAX], self[PATH_MAX], script_path[PATH_MAX + 16];
+    if (self_path(self, sizeof self) != 0 || realpath(manifest_arg, manifest) == NULL ||
+        realpath(a->shards, shards) == NULL) {
+        cli_error("sweep submit: cannot resolve the manifest's, the shards' or esl's path: %s",
+                  strerror(errno));
+        return EXIT_FAIL;
+    }
+    size_t per_job = (size_t)(a->per_job ? a->per_job : 1), n_jobs = 0, n_again = 0;
+    size_t *jobs = calloc(sw->n + 1, sizeof *jobs);
+    esl_task_state *st = calloc(sw->n + 1, sizeof *st);
+    char *text = NULL, job[64];
+    int code = EXIT_FAIL, rc = ESL_OK;
+    if (jobs == NULL || st == NULL)
+        goto out;
+    if (a->resume) {
+        if ((rc = esl_sweep_states_live(sw, shards, st, NULL)) != ESL_OK)
+            goto out;
+        for (size_t i = 0; i < sw->n; i++) {
+            if (st[i] != ESL_TASK_MISSING && st[i] != ESL_TASK_FAILED)
+                continue;
+            n_again++;
+            if (n_jobs == 0 || jobs[n_jobs - 1] != i / per_job)
+                jobs[n_jobs++] = i / per_job;
+        }
+        if (n_jobs == 0) {
+            printf("nothing to resubmit: the %zu tasks are done or running\n", sw->n);
+            code = EXIT_OK;
+            goto out;
+        }
+    }
+    esl_sweep_slurm s = {self, manifest, shards, a->job_name, a->partition, a->gres, a->time,
+                         a->sbatch, a->n_sbatch, per_job, (size_t)a->array_max,
+                         a->resume ? jobs : NULL, n_jobs};
+    if ((rc = esl_sweep_slurm_script(&text, &s, sw->n)) != ESL_OK)
+        goto out;
+    if (a->dry_run) {
+        fputs(text, stdout);
+        code = EXIT_OK;
+        goto out;
+    }
+    snprintf(script_path, sizeof script_path, "%s/sweep.sbatch", shards);
+    cli_file f;
+    if ((code = cli_file_open(&f, script_path, NULL)) != 0)
+        goto out;
+    fputs(text, f.f);
+    if ((code = cli_file_commit(&f, NULL)) != 0)
+        goto out;
+    if ((rc = esl_sweep_sbatch(job, sizeof job, script_path)) != ESL_OK) {
+        cli_error("sweep submit: %s", esl_error_last());
+        rc = ESL_OK;
+        code = EXIT_FAIL;
+        goto out;
+    }
+    printf("submitted job %s: %zu tasks, %zu array jobs (%s)\n", job,
+           a->resume ? n_again : sw->n,
+           a->resume ? n_jobs : (sw->n + per_job - 1) / per_job, script_path);
+    code = EXIT_OK;
+out:
+    if (rc != ESL_OK)
+        code = cli_fail(rc);
+    free(text);
+    free(jobs);
+    free(st);
+    return code;
 }
 
 static int run_sweep(const cli_command *cmd, int argc, char **argv)
@@ -279,15 +462,9 @@ static int run_sweep(const cli_command *cmd, int argc, char **argv)
     if (strcmp(verb, "status") == 0) {
         code = status(&a, &sw);
     } else if (strcmp(verb, "run") == 0) {
-        int64_t index = a.index;
-        if (!a.have_index && (code = sweep_env_index(&index)) != 0)
-            goto out;
-        code = sweep_run(&sw, a.shards, (size_t)(a.per_job ? a.per_job : 1), (size_t)index);
+        code = run_slice(&a, &sw);
     } else {
-        sweep_submit_opts o = {argv[first + 1], a.shards, a.slurm, a.k8s, a.partition, a.gres,
-                               a.time, a.job_name, a.image, a.claim, a.sbatch, a.n_sbatch,
-                               (size_t)a.per_job, (size_t)a.array_max, a.dry_run, a.resume};
-        code = sweep_submit(&sw, &o);
+        code = submit(&a, &sw, argv[first + 1]);
     }
 out:
     esl_sweep_release(&sw);

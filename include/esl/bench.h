@@ -226,6 +226,44 @@ typedef struct esl_bench_efficiency {
 ESL_API int esl_bench_efficiency_compute(esl_bench_efficiency *out, const esl_bench_result *run, esl_dtype dtype,
                            double energy_j);
 
+/* ---- a measured run ---- */
+
+/* How many labels esl_bench_measure adds to its own. */
+#define ESL_BENCH_MAX_EXTRA_LABELS 16
+
+/* What one measured run gave. */
+typedef struct esl_bench_measured {
+    esl_bench_result result;
+    esl_record *record;            /* the meter's window around the timed loop (owned) */
+    esl_bench_efficiency total;    /* joules per TFLOP from the total energy */
+    esl_bench_efficiency dynamic;  /* ... from the dynamic energy (0 when it is not positive) */
+    int64_t run_id;                /* 0 when not stored */
+    esl_bench_labels labels;       /* the labels it was stored with (esl_bench_labels_init) */
+    char *command;                 /* the equivalent `esl bench` command line (owned) */
+} esl_bench_measured;
+
+/*
+ * Run a workload (esl_bench_run) with the meter's window around its timed
+ * loop, check that the meter read the GPU the loop ran on (by PCI bus id),
+ * compute its efficiency from the total and the dynamic energy, and store
+ * it in `store` (when not NULL) with its dataset labels and `extra`.
+ * @param opts   module, seed and warmup; its loop hook is not used
+ * @param meter  open, its idle baseline set (esl_meter_baseline)
+ * @param extra  more labels (keys other than the dataset's own), at most
+ *               ESL_BENCH_MAX_EXTRA_LABELS
+ * @return ESL_OK; esl_bench_run's failures; ESL_EINVAL when the meter read
+ *         another GPU than the loop ran on (both named) or for too many
+ *         labels; esl_store_put's failures (the run kept in *out);
+ *         ESL_ENOMEM. Release *out with esl_bench_measured_release in
+ *         every case.
+ */
+ESL_API int esl_bench_measure(esl_bench_measured *out, const esl_workload *plan,
+                              const esl_bench_opts *opts, esl_meter *meter, esl_store *store,
+                              const esl_label *extra, size_t n_extra);
+
+/* Free what a measured run owns and zero it. */
+ESL_API void esl_bench_measured_release(esl_bench_measured *r);
+
 /* ---- calibration sweep ---- */
 
 /* One configuration of a calibration sweep. */

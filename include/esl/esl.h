@@ -17,6 +17,7 @@
 #include "esl/bench.h"
 #include "esl/gpus.h"
 #include "esl/meter.h"
+#include "esl/exec.h"
 #include "esl/store.h"
 #include "esl/import.h"
 #include "esl/export.h"

@@ -235,6 +235,15 @@ ESL_API int esl_window_begin(esl_meter *m);
  */
 ESL_API int esl_window_end(esl_meter *m, esl_record **out);
 
+/*
+ * The idle baseline before measured work: with idle_w a number, that power
+ * is used (esl_meter_set_idle); else, when idle_s > 0, wait cooldown_s
+ * seconds (when > 0) and measure the idle power over idle_s seconds
+ * (esl_meter_measure_idle); else nothing is done.
+ * @return ESL_OK; the failures of the call made
+ */
+ESL_API int esl_meter_baseline(esl_meter *m, double cooldown_s, double idle_s, double idle_w);
+
 /* One line of the control protocol (esl measure --control): begin a
  * window with labels, end it, or nothing (a blank or '#' line). */
 enum { ESL_CONTROL_NONE = 0, ESL_CONTROL_BEGIN = 1, ESL_CONTROL_END = 2 };

@@ -163,6 +163,75 @@ typedef struct esl_sweep_k8s {
  * @return ESL_OK; ESL_EINVAL (no image, a value with a line break or quote) */
 ESL_API int esl_sweep_k8s_manifest(char **out, const esl_sweep_k8s *opts, size_t n_tasks);
 
+/* The labels every task of a cluster job carries, as KEY=VALUE words: the
+ * node, the Slurm ids, and the GPU the meter sees first (name, UUID,
+ * driver); what cannot be learnt is left out. */
+#define ESL_SWEEP_JOB_LABELS 12
+typedef struct esl_sweep_job {
+    char words[ESL_SWEEP_JOB_LABELS][160];
+    size_t n;
+} esl_sweep_job;
+
+/* Learn this job's labels from the environment ($SLURMD_NODENAME or
+ * $NODE_NAME, else the host name; $SLURM_JOB_ID, $SLURM_ARRAY_JOB_ID,
+ * $SLURM_ARRAY_TASK_ID, $JOB_COMPLETION_INDEX) and from NVML's device 0,
+ * when there is one. Never fails; clears the error detail. */
+ESL_API void esl_sweep_job_gather(esl_sweep_job *job);
+
+/* What became of one task of esl_sweep_run_tasks. */
+enum {
+    ESL_SWEEP_TASK_RAN = 0,          /* it ran and exited 0 */
+    ESL_SWEEP_TASK_FAILED = 1,       /* it ran and exited non-zero (status given) */
+    ESL_SWEEP_TASK_UNREADABLE = 2,   /* its manifest line cannot run (task->error) */
+    ESL_SWEEP_TASK_DONE_ALREADY = 3  /* its shard holds a good run: not run again */
+};
+/* Told after each task, in order. */
+typedef void (*esl_sweep_task_fn)(void *ctx, const esl_sweep_task *task, int outcome,
+                                  int status);
+
+/*
+ * Run tasks first .. first+count-1 of `sw` (cut at its end), one after
+ * another, each as the process `ESL WORD --store DIR/ID.db --label
+ * sweep_task=ID --label K=V ... ARGS` (WORD bench or measure, the job's
+ * labels from `job`), waiting for each. A task whose shard holds a good run
+ * is skipped. While a task runs DIR/ID.running holds "pid=P
+ * slurm_job_id=J"; a task that fails (or cannot be read) leaves
+ * DIR/ID.failed with its reason ("exit status 3"), one that succeeds
+ * removes it. A failed task does not stop the others.
+ * @param esl  the esl program's path (or a name looked up in PATH)
+ * @param dir  the shard folder, made when missing
+ * @param job  the labels for every task, or NULL for none
+ * @param fn   told of each task's outcome, or NULL
+ * @param n_failed  how many tasks failed or could not be read
+ * @return ESL_OK (whatever the tasks did); ESL_EINVAL when first is past
+ *         the last task; ESL_EIO when the folder or a marker cannot be
+ *         written (named)
+ */
+ESL_API int esl_sweep_run_tasks(const esl_sweep *sw, const char *esl, const char *dir,
+                                size_t first, size_t count, const esl_sweep_job *job,
+                                esl_sweep_task_fn fn, void *ctx, size_t *n_failed);
+
+/* The size of one reason of esl_sweep_states_live. */
+#define ESL_SWEEP_WHY 128
+
+/*
+ * esl_sweep_states, then checked against the cluster: a task marked
+ * running whose Slurm job `squeue` no longer lists is counted as failed
+ * (where squeue cannot be run, the markers are believed).
+ * @param why  NULL, or n reasons, filled: a failed task's marker line, or
+ *             its job's end ("its Slurm job 42 is gone: TIMEOUT", from
+ *             sacct where the cluster keeps accounts); "" for the others
+ * @return as esl_sweep_states; ESL_ENOMEM
+ */
+ESL_API int esl_sweep_states_live(const esl_sweep *sw, const char *dir, esl_task_state *states,
+                                  char (*why)[ESL_SWEEP_WHY]);
+
+/* Submit an sbatch script (`sbatch --parsable`) and give the job id it
+ * printed (the cluster's name after ';' dropped).
+ * @return ESL_OK; ESL_EIO when sbatch is missing or fails (its exit status
+ *         named); ESL_ERANGE when the id does not fit in `size` */
+ESL_API int esl_sweep_sbatch(char *job, size_t size, const char *script_path);
+
 #ifdef __cplusplus
 }
 #endif
