@@ -87,13 +87,6 @@ int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, esl_b
     return rc == ESL_OK ? 0 : fail(who, rc);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int bench_cli_probe(bench_cli *b, const esl_workload *plan, const char *who,
                     esl_bench_result *out, double *wall_s)
 {
@@ -102,9 +95,9 @@ int bench_cli_probe(bench_cli *b, const esl_workload *plan, const char *who,
         .module = o->module ? o->module : find_module(b->module_path, sizeof b->module_path),
         .seed = o->seed, .warmup = o->warmup,
     };
-    double t0 = now_s();
+    double t0 = esl_meter_clock_s(b->meter);
     int rc = esl_bench_run(out, plan, &bo);
-    *wall_s = now_s() - t0;
+    *wall_s = esl_meter_clock_s(b->meter) - t0;
     return rc == ESL_OK ? 0 : fail(who, rc);
 }
 

@@ -66,8 +66,9 @@ int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who,
                   esl_bench_measured *out);
 
 /* Run `plan` without the meter and without storing it (a probe of the
- * GPU's throughput). `wall_s` receives the whole call's seconds: loading,
- * allocation, random weights and warm-up included. Prints its error
+ * GPU's throughput). `wall_s` receives the whole call's seconds on the
+ * meter's clock (esl_meter_clock_s): loading, allocation, random weights and
+ * warm-up included. Prints its error
  * prefixed with `who`; returns 0 or an exit code. */
 int bench_cli_probe(bench_cli *b, const esl_workload *plan, const char *who,
                     esl_bench_result *out, double *wall_s);

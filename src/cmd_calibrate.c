@@ -146,13 +146,6 @@ static int throughputs(const args *a, double s_per_flop[4])
 
 /* ---- the measured calibration ---- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* The probe: the model with the most denoiser FLOPs at 512x512, 2 steps,
  * once per dtype, unmetered: seconds per executed FLOP and the fixed cost
  * of a run (the call's wall time beyond the timed loop). */
@@ -206,7 +199,7 @@ static int run_points(sweep *s, bench_cli *b, double min_run_s)
          * estimates are guesses, so "well past" allows a quarter of the
          * budget (10 s at least); callers with a hard deadline (check.sh)
          * leave that room. */
-        double elapsed = now_s() - s->started_s;
+        double elapsed = esl_meter_clock_s(b->meter) - s->started_s;
         double slack = fmax(0.25 * s->a->budget_s, BUDGET_SLACK_MIN_S);
         if (s->n_runs > 0 && elapsed + pt->est_s > s->a->budget_s + slack) {
             s->n_skipped = s->plan.n_points - i;
@@ -215,7 +208,7 @@ static int run_points(sweep *s, bench_cli *b, double min_run_s)
                       s->n_skipped, s->plan.n_points, s->n_runs);
             break;
         }
-        calibrate_print_progress(s, now_s() - s->started_s, i, est_done, pt);
+        calibrate_print_progress(s, esl_meter_clock_s(b->meter) - s->started_s, i, est_done, pt);
         int64_t prompts = esl_calib_prompts(pt, s->probe_tflops[pt->dtype], min_run_s);
         esl_bench_config c = {
             .request = {.height = pt->side, .width = pt->side, .steps = pt->steps,
@@ -289,7 +282,8 @@ static int run_points(sweep *s, bench_cli *b, double min_run_s)
         esl_bench_measured_release(&r);
         est_done += pt->est_s;
     }
-    calibrate_print_progress(s, now_s() - s->started_s, s->plan.n_points, est_done, NULL);
+    double elapsed = esl_meter_clock_s(b->meter) - s->started_s;
+    calibrate_print_progress(s, elapsed, s->plan.n_points, est_done, NULL);
     return 0;
 }
 
@@ -334,7 +328,6 @@ static int measure(const args *a, esl_model **models, size_t n_models)
     s.a = a;
     s.models = models;
     s.n_models = n_models;
-    s.started_s = now_s();
     if ((rc = parse_dtypes(a, s.dtypes, &s.n_dtypes)) != 0)
         return rc;
     esl_calib_opts o = {.cfg_both = !a->no_cfg};
@@ -347,7 +340,11 @@ static int measure(const args *a, esl_model **models, size_t n_models)
         first.idle_s = 0.0;
         first.cooldown_s = 0.0;
     }
-    if ((rc = bench_cli_open(&b, &first, "calibrate")) != 0 || (rc = probe(&s, &b, &o)) != 0)
+    if ((rc = bench_cli_open(&b, &first, "calibrate")) != 0)
+        goto out;
+    /* the budget runs on the meter's clock, from the meter's opening on */
+    s.started_s = esl_meter_clock_s(b.meter);
+    if ((rc = probe(&s, &b, &o)) != 0)
         goto out;
     if (measure_idle) {
         double wait_s = IDLE_SETTLE_S + a->run.cooldown_s;
@@ -364,7 +361,7 @@ static int measure(const args *a, esl_model **models, size_t n_models)
     /* Each run costs the probe's fixed cost plus at least --min-run: the
      * planner's per-run overhead, so that the estimate stays an upper bound. */
     o.overhead_s = s.overhead_s + a->min_run_s;
-    o.budget_s = a->budget_s - (now_s() - s.started_s);
+    o.budget_s = a->budget_s - (esl_meter_clock_s(b.meter) - s.started_s);
     if (o.budget_s <= 0) {
         cli_error("calibrate: the budget of %g s is spent by the idle window and the probe",
                   a->budget_s);
@@ -386,9 +383,9 @@ static int measure(const args *a, esl_model **models, size_t n_models)
     if (rc == 0)
         rc = fit_and_write(&s);
     if (rc == 0 && a->format == FORMAT_JSON)
-        rc = calibrate_print_json(&s, now_s() - s.started_s);
+        rc = calibrate_print_json(&s, esl_meter_clock_s(b.meter) - s.started_s);
     else if (rc == 0)
-        calibrate_print_table(&s, now_s() - s.started_s);
+        calibrate_print_table(&s, esl_meter_clock_s(b.meter) - s.started_s);
 out:
     esl_dataset_free(s.data);
     free(s.runs);

@@ -183,6 +183,11 @@ ESL_API int esl_meter_open(esl_meter **out, const esl_meter_opts *opts);
 /* Close a meter (stops a running window); NULL is a no-op. */
 ESL_API void esl_meter_close(esl_meter *m);
 
+/* Seconds on the meter's clock, to time work the meter watches: CLOCK_MONOTONIC,
+ * or the virtual clock of a test stand-in for libnvidia-ml, on which metered
+ * work takes scripted time. Only differences mean anything. NAN for NULL. */
+ESL_API double esl_meter_clock_s(const esl_meter *m);
+
 /* Number of devices measured. */
 ESL_API size_t esl_meter_device_count(const esl_meter *m);
 /* Facts of device i (< esl_meter_device_count), or NULL. */

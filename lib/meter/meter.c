@@ -118,6 +118,11 @@ static double meter_now(const esl_meter *m)
     return m->clock != NULL ? m->clock->now() : esl__now_mono();
 }
 
+double esl_meter_clock_s(const esl_meter *m)
+{
+    return m != NULL ? meter_now(m) : NAN;
+}
+
 esl_sample esl__sample_unknown(void)
 {
     return (esl_sample){0.0, 0, NAN, NAN, NAN, NAN, NAN, NAN};

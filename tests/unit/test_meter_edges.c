@@ -461,6 +461,22 @@ static void control_lines(void **state)
     }
 }
 
+/* The meter's clock is the stub's virtual clock: a sleep on it is what the
+ * meter's clock sees, to the bit, however long the machine takes. */
+static void meter_clock(void **state)
+{
+    (void)state;
+    clear_env();
+    assert_true(isnan(esl_meter_clock_s(NULL)));
+    esl_meter *m = open_ok(NULL);
+    double t0 = esl_meter_clock_s(m);
+    assert_true(t0 == now_s());
+    sleep_s(2.5);
+    assert_true(esl_meter_clock_s(m) - t0 == now_s() - t0);
+    assert_true(fabs(esl_meter_clock_s(m) - t0 - 2.5) < 1e-12);
+    esl_meter_close(m);
+}
+
 int main(void)
 {
     setenv("ESL_STUB_CLOCK", "virtual", 1);
@@ -469,7 +485,7 @@ int main(void)
         cmocka_unit_test(mapping_refusals),   cmocka_unit_test(module_scope),
         cmocka_unit_test(period_measured),    cmocka_unit_test(transient_errors),
         cmocka_unit_test(idle_checks),        cmocka_unit_test(control_lines),
-        cmocka_unit_test(aligned_edges_remove_bias),
+        cmocka_unit_test(aligned_edges_remove_bias), cmocka_unit_test(meter_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
