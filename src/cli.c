@@ -11,10 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "cli.h"
 #include "esl/esl.h"
 
@@ -30,101 +26,24 @@ void cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static void file_error(const char *what, const char *path, const char *why)
+/* Print the library's message of a failed output file, after `what`. */
+static int file_failed(const char *what)
 {
     if (what != NULL)
-        cli_error("%s: %s: %s", what, path, why);
+        cli_error("%s: %s", what, esl_error_last());
     else
-        cli_error("%s: %s", path, why);
+        cli_error("%s", esl_error_last());
+    return EXIT_FAIL;
 }
 
 int cli_file_open(cli_file *o, const char *path, const char *what)
 {
-    memset(o, 0, sizeof *o);
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        if (S_ISDIR(st.st_mode)) {
-            file_error(what, path, "is a directory");
-            return EXIT_FAIL;
-        }
-        if ((o->f = fopen(path, "we")) == NULL) {
-            file_error(what, path, strerror(errno));
-            return EXIT_FAIL;
-        }
-        o->path = strdup(path);
-        return 0;
-    }
-    size_t n = strlen(path) + 16;
-    o->path = strdup(path);
-    o->tmp = malloc(n);
-    if (o->path == NULL || o->tmp == NULL) {
-        free(o->path);
-        free(o->tmp);
-        memset(o, 0, sizeof *o);
-        cli_error("out of memory");
-        return EXIT_FAIL;
-    }
-    snprintf(o->tmp, n, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        file_error(what, path, strerror(errno));
-        free(o->path);
-        free(o->tmp);
-        memset(o, 0, sizeof *o);
-        return EXIT_FAIL;
-    }
-    /* mkstemp makes the file private: give it the mode a new file gets. */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 ||
-        (o->f = fdopen(fd, "w")) == NULL) {
-        file_error(what, path, strerror(errno));
-        close(fd);
-        unlink(o->tmp);
-        free(o->path);
-        free(o->tmp);
-        memset(o, 0, sizeof *o);
-        return EXIT_FAIL;
-    }
-    return 0;
+    return esl_outfile_open(o, path) == ESL_OK ? 0 : file_failed(what);
 }
 
 int cli_file_commit(cli_file *o, const char *what)
 {
-    if (o->f == NULL)
-        return 0;
-    int failed = fflush(o->f) != 0 || ferror(o->f);
-    int err = errno;
-    if (fclose(o->f) != 0 && !failed) {
-        failed = 1;
-        err = errno;
-    }
-    o->f = NULL;
-    if (!failed && o->tmp != NULL && rename(o->tmp, o->path) != 0) {
-        failed = 1;
-        err = errno;
-    }
-    if (failed) {
-        file_error(what, o->path, err != 0 ? strerror(err) : "write error");
-        if (o->tmp != NULL)
-            unlink(o->tmp);
-    }
-    free(o->path);
-    free(o->tmp);
-    memset(o, 0, sizeof *o);
-    return failed ? EXIT_FAIL : 0;
-}
-
-void cli_file_abandon(cli_file *o)
-{
-    if (o->f == NULL)
-        return;
-    fclose(o->f);
-    if (o->tmp != NULL)
-        unlink(o->tmp);
-    free(o->path);
-    free(o->tmp);
-    memset(o, 0, sizeof *o);
+    return esl_outfile_commit(o) == ESL_OK ? 0 : file_failed(what);
 }
 
 int cli_exit_code(int status)

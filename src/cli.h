@@ -71,18 +71,8 @@ void cli_help(const cli_command *cmd, FILE *out);
 void cli_man(const cli_command *cmd, FILE *out);
 void cli_man_index(FILE *out);
 
-/*
- * An output file written under a temporary name beside it and renamed over
- * it once every byte is written, so that a failed or interrupted write
- * leaves the old file (or none), never a partial one. A path that exists and
- * is not a regular file (/dev/stdout, a pipe, /dev/full) is written in
- * place, its write errors reported all the same.
- */
-typedef struct cli_file {
-    FILE *f;    /* write here */
-    char *path; /* where the file goes */
-    char *tmp;  /* the temporary name, NULL when written in place */
-} cli_file;
+/* An output file never left half written (esl_outfile, esl/file.h). */
+typedef esl_outfile cli_file;
 
 /* Open o->f for `path`; `what` prefixes messages (an option's name, or NULL).
  * Returns 0, or EXIT_FAIL after printing why. */
@@ -90,9 +80,8 @@ int cli_file_open(cli_file *o, const char *path, const char *what);
 /* Finish the file: check every write, close it and rename it into place.
  * Returns 0, or EXIT_FAIL after printing why (and removing the temporary). */
 int cli_file_commit(cli_file *o, const char *what);
-/* Give the file up (an error came first): the temporary is removed and an
- * existing file at the path is left as it was. No-op on a closed file. */
-void cli_file_abandon(cli_file *o);
+/* Give the file up (an error came first): esl_outfile_abandon. */
+#define cli_file_abandon esl_outfile_abandon
 
 /* Print "esl: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -27,5 +27,6 @@
 #include "esl/figure.h"
 #include "esl/carbon.h"
 #include "esl/report.h"
+#include "esl/file.h"
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "esl/file.h"
 #include "esl/model.h"
 #include "model/catalog_builtin.h"
 
@@ -153,21 +154,11 @@ int esl_catalog_import(char **out_path, const char *diffusers_dir, const char *n
     if ((rc = esl_catalog_user_dir(&dir)) == ESL_OK && (rc = make_dirs(dir)) == ESL_OK) {
         snprintf(path, sizeof path, "%s/%s.json", dir, name);
         /* Written beside it and renamed: a failed write leaves no half model. */
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-        FILE *f = fopen(tmp, "w");
-        if (f == NULL) {
-            rc = esl__fail(ESL_EIO, "%s: cannot write: %s", path, strerror(errno));
-        } else {
-            int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
-            int err = errno;
-            if (fclose(f) != 0 || bad) {
-                rc = esl__fail(ESL_EIO, "%s: write error: %s", path, strerror(bad ? err : errno));
-                unlink(tmp);
-            } else if (rename(tmp, path) != 0) {
-                rc = esl__fail(ESL_EIO, "%s: cannot write: %s", path, strerror(errno));
-                unlink(tmp);
-            }
+        esl_outfile f;
+        if ((rc = esl_outfile_open(&f, path)) == ESL_OK) {
+            fputs(text, f.f);
+            fputc('\n', f.f);
+            rc = esl_outfile_commit(&f); /* checks every write */
         }
         if (rc == ESL_OK && (*out_path = esl__strdup(path)) == NULL)
             rc = esl__fail(ESL_ENOMEM, "out of memory");
