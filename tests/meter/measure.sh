@@ -314,13 +314,21 @@ readonly_commands() {
 kill_random() {
   trials=${ESL_KILL_TRIALS:-20}
   done_runs=0
+  # the kills fall anywhere in a whole run, the commit window included: the
+  # delays spread over 1.5 times how long one run takes in this build
+  start=$(date +%s.%N)
+  replay --label t=timing -- true >/dev/null || fail "the timing run failed"
+  span=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f", 1.5 * (b - a) }')
   for t in $(seq "$trials"); do
-    delay=$(awk -v s="$t" 'BEGIN { srand(s * 7919); printf "%.3f", rand() * 0.025 }')
-    replay --label t=$t -- true >/dev/null 2>&1 &
+    delay=$(awk -v s="$t" -v span="$span" 'BEGIN { srand(s * 7919); printf "%.4f", rand() * span }')
+    # esl itself in the background, not a shell running it: the kill must
+    # reach the process that writes the store, or it may write after the check
+    "$esl" measure --meter replay --replay "$trace" --idle 0 --store "$db" \
+      --label t=$t -- true >/dev/null 2>&1 &
     pid=$!
     sleep "$delay"
     kill -KILL $pid 2>/dev/null
-    wait $pid
+    wait $pid 2>/dev/null
     [ $? = 0 ] && done_runs=$((done_runs + 1))
     "$esl" runs check --store "$db" >/dev/null 2>"$tmp/err" || {
       # killed before the store, or before its schema, was made: nothing was
@@ -331,10 +339,10 @@ kill_random() {
   done
   [ -e "$db" ] || fail "no run ever reached the store"
   got=$("$esl" runs list --store "$db" --format csv | tail -n +2 | wc -l)
-  [ "$got" -ge "$done_runs" ] || fail "$done_runs runs finished, $got stored"
-  [ "$got" -le "$trials" ] || fail "$got runs stored of $trials started"
+  [ "$got" -ge $((done_runs + 1)) ] || fail "$done_runs runs finished (and the timing run), $got stored"
+  [ "$got" -le $((trials + 1)) ] || fail "$got runs stored of $trials started (and the timing run)"
   replay --label t=after -- true >/dev/null || fail "store unusable after the kills"
-  echo "kill_random: $trials kills, $done_runs runs finished first, $got stored"
+  echo "kill_random: $trials kills over ${span} s, $done_runs runs finished first, $got stored (with the timing run)"
 }
 
 # Four GPUs, one of them visible to the workload: esl measure meters that
