@@ -72,35 +72,11 @@ static int run_gpus(const cli_command *cmd, int argc, char **argv)
     if ((rc = cli_parse(cmd, argc, argv, on_option, &fmt, &first)) != 0)
         return rc;
     /* Every name must resolve before anything is printed. */
-    esl_gpu_spec *want = calloc((size_t)(argc - first) + 1, sizeof *want);
-    if (want == NULL)
-        return cli_fail(ESL_ENOMEM);
-    size_t n = 0;
-    for (int i = first; i < argc; i++) {
-        int st = esl_gpu_find(&want[n++], argv[i]);
-        if (st != ESL_OK) {
-            free(want);
-            return cli_fail(st);
-        }
-    }
-    if (n == 0) {
-        n = esl_gpu_count();
-        esl_gpu_spec *all = realloc(want, (n ? n : 1) * sizeof *all);
-        if (all == NULL) {
-            free(want);
-            return cli_fail(ESL_ENOMEM);
-        }
-        want = all;
-        for (size_t i = 0; i < n; i++)
-            if ((rc = esl_gpu_get(&want[i], i)) != ESL_OK) {
-                free(want);
-                return cli_fail(rc);
-            }
-        if (n == 0) {
-            free(want);
-            return cli_fail(esl_gpu_get(&(esl_gpu_spec){0}, 0));
-        }
-    }
+    esl_gpu_spec *want;
+    size_t n;
+    if ((rc = esl_gpu_select(&want, &n, (const char *const *)argv + first,
+                             (size_t)(argc - first))) != ESL_OK)
+        return cli_fail(rc);
     table t;
     table_begin(&t, cols, sizeof cols / sizeof cols[0], fmt);
     for (size_t i = 0; i < n; i++)

@@ -51,6 +51,18 @@ ESL_API int esl_gpu_get(esl_gpu_spec *out, size_t i);
  */
 ESL_API int esl_gpu_find(esl_gpu_spec *out, const char *name);
 
+/*
+ * The rows `names` name (esl_gpu_find, in the order given), or the whole
+ * table in table order when n_names is 0. Every name must resolve: the first
+ * one that does not fails the call and nothing is returned.
+ * @param out      receives a malloc'd array the caller frees; NULL on failure
+ * @param n_out    receives its length; 0 on failure
+ * @return ESL_OK; ESL_ENOTFOUND (the detail names the closest table names),
+ *         ESL_ERANGE for an empty table, ESL_EPARSE, ESL_ENOMEM
+ */
+ESL_API int esl_gpu_select(esl_gpu_spec **out, size_t *n_out, const char *const *names,
+                           size_t n_names);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,7 @@
  * peaks.c - the GPU table (data/gpu_peaks.csv, compiled into the library,
  * every row with its source): dense peak TFLOP/s per precision, memory
  * bandwidth and size, power limit and idle power, found by device name, table
- * name or the start of one (esl/gpus.h); and the efficiency figures of a run,
+ * name or the start of one, one row or a selection of them (esl/gpus.h); and the efficiency figures of a run,
  * achieved TFLOP/s and joules per TFLOP. An unknown GPU has no peak, so no
  * ratio is printed rather than a wrong one.
  */
@@ -310,5 +310,27 @@ int esl_bench_efficiency_compute(esl_bench_efficiency *out, const esl_bench_resu
     }
     if (energy_j > 0 && isfinite(energy_j))
         out->joules_per_tflop = energy_j / (run->exec_flops / 1e12);
+    return ESL_OK;
+}
+
+int esl_gpu_select(esl_gpu_spec **out, size_t *n_out, const char *const *names, size_t n_names)
+{
+    *out = NULL;
+    *n_out = 0;
+    size_t n = n_names ? n_names : esl_gpu_count();
+    if (n == 0) /* no row: say why (the table failed to load, or is empty) */
+        return esl_gpu_get(&(esl_gpu_spec){0}, 0);
+    esl_gpu_spec *rows = calloc(n, sizeof *rows);
+    if (rows == NULL)
+        return esl__fail(ESL_ENOMEM, "GPU selection of %zu rows", n);
+    for (size_t i = 0; i < n; i++) {
+        int rc = n_names ? esl_gpu_find(&rows[i], names[i]) : esl_gpu_get(&rows[i], i);
+        if (rc != ESL_OK) {
+            free(rows);
+            return rc;
+        }
+    }
+    *out = rows;
+    *n_out = n;
     return ESL_OK;
 }

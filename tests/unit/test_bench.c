@@ -52,6 +52,27 @@ static void peaks_by_device_name(void **state)
     }
 }
 
+/* A selection keeps the order asked for; one unknown name fails it all. */
+static void gpu_selection(void **state)
+{
+    (void)state;
+    esl_gpu_spec *rows = NULL;
+    size_t n = 0;
+    const char *names[] = {"A6000", "h100", "A60000"};
+    assert_int_equal(esl_gpu_select(&rows, &n, names, 2), ESL_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].name, "RTX A6000");
+    assert_non_null(strstr(rows[1].name, "H100"));
+    free(rows);
+    assert_int_equal(esl_gpu_select(&rows, &n, names, 3), ESL_ENOTFOUND);
+    assert_null(rows);
+    assert_int_equal(n, 0);
+    assert_int_equal(esl_gpu_select(&rows, &n, NULL, 0), ESL_OK);
+    assert_int_equal(n, esl_gpu_count());
+    assert_true(n > 2);
+    free(rows);
+}
+
 static void efficiency_figures(void **state)
 {
     esl_bench_result r = {.duration_s = 2.0, .exec_flops = 1e15};
@@ -218,6 +239,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(peaks_by_device_name),
+        cmocka_unit_test(gpu_selection),
         cmocka_unit_test(efficiency_figures),
         cmocka_unit_test(run_without_module),
         cmocka_unit_test(plan_whole_grid),
