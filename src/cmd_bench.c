@@ -111,16 +111,6 @@ static const char *paper_text(char *buf, size_t size, const esl_workload *p, dou
 }
 
 /* Calls `fn` for every op, grouped by component, then by layer kind. */
-static void each_op(const esl_workload *p, void (*fn)(const esl_workload *, const esl_workload_op *,
-                                                     void *), void *ctx)
-{
-    for (size_t c = 0; c < p->layers->n_components; c++)
-        for (int k = 0; k < ESL_LAYER_KIND_COUNT; k++)
-            for (size_t i = 0; i < p->n_ops; i++)
-                if (p->ops[i].component == c && (int)p->ops[i].layer->kind == k)
-                    fn(p, &p->ops[i], ctx);
-}
-
 /* The table's running group: a subtotal line when the kind changes. */
 typedef struct table_group {
     size_t component;
@@ -170,7 +160,7 @@ static void plan_table(const esl_workload *p)
     printf("%-14s %-8s %-11s %-40s %-26s %6s %5s %14s\n", "component", "stage", "kind", "layer",
            "shape", "count", "batch", "executed/pass");
     table_group g = {0, -1, 0, 0};
-    each_op(p, table_row, &g);
+    esl_workload_each_op(p, table_row, &g);
     table_subtotal(&g);
     printf("\n%-8s %7s %7s %16s\n", "stage", "batch", "passes", "executed/pass");
     for (int s = 0; s < 3; s++)
@@ -184,30 +174,6 @@ static void plan_table(const esl_workload *p)
            paper_text(b3, sizeof b3, p, p->paper_flops_cfg));
     if (p->has_paper)
         printf("executed / paper: %.4f\n", p->exec_flops / p->paper_flops);
-}
-
-static void csv_row(const esl_workload *p, const esl_workload_op *op, void *ctx)
-{
-    const esl_layer *l = op->layer;
-    (void)ctx;
-    printf("%s,%s,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%lld,%lld,%d,%lld,%lld,%lld,%lld,"
-           "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
-           p->model->name, p->layers->components[op->component].name, esl_stage_name(op->stage),
-           esl_layer_kind_name(l->kind), l->name, esl_workload_kernel_name(op->kind), (long long)l->count,
-           (long long)op->batch, (long long)l->m, (long long)l->n, (long long)l->k, l->bias,
-           (long long)l->heads, (long long)l->q_len, (long long)l->kv_len, (long long)l->head_dim,
-           l->linear_attention, (long long)l->c_in, (long long)l->c_out, (long long)l->kh,
-           (long long)l->kw, (long long)l->stride, (long long)l->groups, (long long)l->kt,
-           (long long)l->h_out, (long long)l->w_out, (long long)l->elements,
-           (long long)l->flops_per_element, (long long)p->passes[op->stage], (long long)op->flops);
-}
-
-static void plan_csv(const esl_workload *p)
-{
-    printf("model,component,stage,kind,layer,kernel,count,batch,m,n,k,bias,heads,q_len,kv_len,"
-           "head_dim,linear_attention,c_in,c_out,kh,kw,stride,groups,kt,h_out,w_out,elements,"
-           "flops_per_element,passes,exec_flops_per_pass\n");
-    each_op(p, csv_row, NULL);
 }
 
 static json_t *config_json(const esl_workload *p)
@@ -272,7 +238,7 @@ static void json_row(const esl_workload *p, const esl_workload_op *op, void *ctx
 static json_t *plan_json(const esl_workload *p)
 {
     json_t *o = config_json(p), *layers = json_array(), *stages = json_array();
-    each_op(p, json_row, layers);
+    esl_workload_each_op(p, json_row, layers);
     for (int s = 0; s < 3; s++) {
         json_t *js = json_object();
         json_object_set_new(js, "stage", json_string(stage_names[s]));
@@ -427,10 +393,10 @@ static int run_bench(const cli_command *cmd, int argc, char **argv)
         if (a.format == FORMAT_JSON)
             print_json(plan_json(p));
         else if (a.format == FORMAT_CSV)
-            plan_csv(p);
+            status = esl_workload_csv(stdout, p);
         else
             plan_table(p);
-        rc = EXIT_OK;
+        rc = status == ESL_OK ? EXIT_OK : cli_fail(status);
         goto done;
     }
 

@@ -134,6 +134,24 @@ ESL_API int esl_workload_new(esl_workload **out, const esl_model *model, const e
 /* Release a workload. NULL is a no-op. */
 ESL_API void esl_workload_free(esl_workload *workload);
 
+/*
+ * Call fn(workload, op, ctx) for every op in the order the plan is shown:
+ * by component (the model's order), then by layer kind, then plan order.
+ */
+ESL_API void esl_workload_each_op(const esl_workload *workload,
+                                  void (*fn)(const esl_workload *, const esl_workload_op *, void *),
+                                  void *ctx);
+
+/*
+ * The workload's ops as CSV for other programs (esl_workload_each_op's
+ * order): a header line model, component, stage, kind, layer, kernel, count,
+ * batch, every shape field of esl_layer, passes, exec_flops_per_pass; then a
+ * line per op, integers only.
+ * @param out  the stream to write to, borrowed
+ * @return ESL_OK; ESL_EIO when writing failed
+ */
+ESL_API int esl_workload_csv(FILE *out, const esl_workload *workload);
+
 /* Bytes one element of `dtype` takes on the GPU (2 or 4). */
 ESL_API size_t esl_dtype_bytes(esl_dtype dtype);
 

@@ -14,8 +14,10 @@
  * element passes it is the plan's per-element count by definition
  * (docs/flops.md), whatever instructions the element kernels take. The
  * paper convention's totals are computed beside them for the law.
+ * Its ops are walked in display order and written as CSV here too.
  * Plain C: the workload is built and tested without a GPU.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,4 +198,40 @@ void esl_workload_free(esl_workload *workload)
     esl_plan_free(workload->layers);
     free(workload->ops);
     free(workload);
+}
+
+void esl_workload_each_op(const esl_workload *p,
+                          void (*fn)(const esl_workload *, const esl_workload_op *, void *), void *ctx)
+{
+    for (size_t c = 0; c < p->layers->n_components; c++)
+        for (int k = 0; k < ESL_LAYER_KIND_COUNT; k++)
+            for (size_t i = 0; i < p->n_ops; i++)
+                if (p->ops[i].component == c && (int)p->ops[i].layer->kind == k)
+                    fn(p, &p->ops[i], ctx);
+}
+
+static void csv_row(const esl_workload *p, const esl_workload_op *op, void *ctx)
+{
+    const esl_layer *l = op->layer;
+    fprintf(ctx,
+            "%s,%s,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%lld,%lld,%d,%lld,%lld,%lld,%lld,"
+            "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
+            p->model->name, p->layers->components[op->component].name, esl_stage_name(op->stage),
+            esl_layer_kind_name(l->kind), l->name, esl_workload_kernel_name(op->kind), (long long)l->count,
+            (long long)op->batch, (long long)l->m, (long long)l->n, (long long)l->k, l->bias,
+            (long long)l->heads, (long long)l->q_len, (long long)l->kv_len, (long long)l->head_dim,
+            l->linear_attention, (long long)l->c_in, (long long)l->c_out, (long long)l->kh,
+            (long long)l->kw, (long long)l->stride, (long long)l->groups, (long long)l->kt,
+            (long long)l->h_out, (long long)l->w_out, (long long)l->elements,
+            (long long)l->flops_per_element, (long long)p->passes[op->stage], (long long)op->flops);
+}
+
+int esl_workload_csv(FILE *out, const esl_workload *p)
+{
+    fputs("model,component,stage,kind,layer,kernel,count,batch,m,n,k,bias,heads,q_len,kv_len,"
+          "head_dim,linear_attention,c_in,c_out,kh,kw,stride,groups,kt,h_out,w_out,elements,"
+          "flops_per_element,passes,exec_flops_per_pass\n",
+          out);
+    esl_workload_each_op(p, csv_row, out);
+    return ferror(out) ? esl__fail(ESL_EIO, "workload CSV: cannot write") : ESL_OK;
 }

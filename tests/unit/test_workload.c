@@ -216,6 +216,50 @@ static void no_paper_terms(void **state)
     esl_model_free(m);
 }
 
+struct walk {
+    size_t n;
+    const esl_workload_op *prev;
+};
+
+static void count_op(const esl_workload *p, const esl_workload_op *op, void *ctx)
+{
+    struct walk *w = ctx;
+    /* display order: components never go back, kinds ascend inside one */
+    if (w->prev != NULL)
+        assert_true(w->prev->component < op->component ||
+                    (w->prev->component == op->component && w->prev->layer->kind <= op->layer->kind));
+    assert_true(op >= p->ops && op < p->ops + p->n_ops);
+    w->n++;
+    w->prev = op;
+}
+
+/* Every op walked once in display order; the CSV has a line for each. */
+static void ops_walk_and_csv(void **state)
+{
+    (void)state;
+    esl_model *m = load("sd2");
+    esl_workload *p = plan_of(m, 512, 512, 2, 1, 1, 1);
+    struct walk w = {0, NULL};
+    esl_workload_each_op(p, count_op, &w);
+    assert_int_equal(w.n, p->n_ops);
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(esl_workload_csv(f, p), ESL_OK);
+    rewind(f);
+    char line[1024];
+    size_t lines = 0;
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_true(strncmp(line, "model,component,stage,kind,layer,kernel,", 40) == 0);
+    while (fgets(line, sizeof line, f) != NULL) {
+        assert_true(strncmp(line, "sd2,", 4) == 0);
+        lines++;
+    }
+    assert_int_equal(lines, p->n_ops);
+    fclose(f);
+    esl_workload_free(p);
+    esl_model_free(m);
+}
+
 static void bad_config(void **state)
 {
     (void)state;
@@ -259,6 +303,7 @@ int main(void)
         cmocka_unit_test(flux_shapes_by_hand),
         cmocka_unit_test(sd2_shapes_by_hand),
         cmocka_unit_test(no_paper_terms),
+        cmocka_unit_test(ops_walk_and_csv),
         cmocka_unit_test(bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
