@@ -67,6 +67,20 @@ ESL_API int esl_run_json(char **out, const esl_run *run, int with_trace);
  */
 ESL_API int esl_record_trace_csv(FILE *out, const esl_record *rec);
 
+/*
+ * The record as a table for a person (lib/store/text.c), as `esl measure`
+ * prints it: meter, command, exit status and duration (s), one line per
+ * device and the total (energy, counter and dynamic energy in J, idle,
+ * average and peak power in W, a dash where unknown, the flags), then the
+ * energy in J and Wh and, when run_id > 0, the line "stored run ID in STORE".
+ *
+ * @param command  the command line as shown; borrowed
+ * @param store    the store's path, needed only when run_id > 0; borrowed
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO when writing failed
+ */
+ESL_API int esl_record_table(FILE *out, const esl_record *rec, const char *command,
+                             int exit_status, int64_t run_id, const char *store);
+
 /* The formats stored runs are exported in. */
 typedef enum esl_export_format {
     ESL_EXPORT_CODECARBON = 0, /* emissions.csv rows, the columns of CodeCarbon 2.2 to 2.8 */
