@@ -73,36 +73,6 @@ static int on_option(void *ctx, int key, const char *arg)
     return EXIT_USAGE;
 }
 
-/* `s` with control characters written as \xNN, so that a stored label
- * (from an older esl or another program) cannot move the cursor, clear the
- * screen or forge lines in a table. */
-static const char *visible(char *out, size_t size, const char *s)
-{
-    size_t used = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && used + 5 < size; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            used += (size_t)snprintf(out + used, size - used, "\\x%02x", *p);
-        else
-            out[used++] = (char)*p;
-    }
-    out[used] = '\0';
-    return out;
-}
-
-static void labels_text(const esl_run *r, char *buf, size_t size)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < r->n_labels && used < size; i++) {
-        char value[512];
-        int n = snprintf(buf + used, size - used, "%s%s=%s", i ? " " : "", r->labels[i].key,
-                         visible(value, sizeof value, r->labels[i].value));
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-}
-
 /* A stored run as libesl writes it (esl_run_json), to be emitted with the others. */
 static json_t *run_json(const esl_run *r, int with_trace)
 {
@@ -148,7 +118,7 @@ static void list(const esl_run *runs, size_t n, cli_format fmt)
         const esl_run *r = &runs[i];
         const esl_record *rec = r->record;
         esl_flags_string(flags, sizeof flags, rec->flags);
-        labels_text(r, labels, sizeof labels);
+        esl_run_labels_text(labels, sizeof labels, r);
         table_cell row[] = {
             {NULL, 0, r->id, 0}, {r->started, 0, 0, 0}, {NULL, 0, r->exit_status, 0},
             {NULL, rec->duration_s, 0, 0}, {NULL, rec->energy_j, 0, 0},
@@ -162,7 +132,6 @@ static void list(const esl_run *runs, size_t n, cli_format fmt)
 
 static void show(const esl_run *r, cli_format fmt)
 {
-    char flags[256];
     const esl_record *rec = r->record;
     if (fmt == FORMAT_JSON) {
         print_json(run_json(r, 1));
@@ -172,29 +141,7 @@ static void show(const esl_run *r, cli_format fmt)
         esl_record_trace_csv(stdout, rec);
         return;
     }
-    printf("run       %" PRId64 "\nuuid      %s\nstarted   %s\ncommand   %s\nexit      %d\n"
-           "meter     %s", r->id, r->uuid ? r->uuid : "-", r->started, r->command, r->exit_status,
-           esl_meter_kind_name(rec->meter));
-    if (rec->driver_version[0] != '\0')
-        printf(" (driver %s, NVML %s)", rec->driver_version, rec->nvml_version);
-    printf("\nduration  %.3f s\nenergy    %.3f J = %.6f Wh\nidle      %.2f W\ndynamic   %.3f J\n"
-           "flags     %s\nsamples   %zu\n",
-           rec->duration_s, rec->energy_j, rec->energy_j / 3600.0, rec->idle_w, rec->dynamic_j,
-           rec->flags ? esl_flags_string(flags, sizeof flags, rec->flags) : "-", rec->n_samples);
-    for (size_t i = 0; i < r->n_labels; i++)
-    {
-        char key[512], value[512];
-        printf("label     %s=%s\n", visible(key, sizeof key, r->labels[i].key),
-               visible(value, sizeof value, r->labels[i].value));
-    }
-    for (size_t i = 0; i < rec->n_devices; i++) {
-        const esl_device_record *d = &rec->devices[i];
-        printf("device    %d %s%s%s%s%s: %.3f J, idle %.2f W, dynamic %.3f J%s%s\n", d->info.index,
-               d->info.name, d->info.uuid[0] ? " " : "", d->info.uuid,
-               d->info.pci_bus_id[0] ? " " : "", d->info.pci_bus_id, d->energy_j, d->idle_w,
-               d->dynamic_j, d->flags ? ", " : "",
-               d->flags ? esl_flags_string(flags, sizeof flags, d->flags) : "");
-    }
+    (void)esl_run_text(stdout, r);
 }
 
 /* Rows of the law's dataset (esl_run_row_of); runs that cannot be rows are
