@@ -63,34 +63,6 @@ typedef struct args {
     cli_format format;
 } args;
 
-/* "fd:N" or "fd:N,M": descriptors 3 to 1023, not the same. */
-static int parse_control(args *a, const char *arg)
-{
-    char *end;
-    long n = -1, k = -1;
-    if (strncmp(arg, "fd:", 3) == 0) {
-        n = strtol(arg + 3, &end, 10);
-        if (end == arg + 3)
-            n = -1;
-        else if (*end == ',') {
-            const char *m = end + 1;
-            k = strtol(m, &end, 10);
-            if (end == m)
-                n = -1;
-        }
-        if (*end != '\0')
-            n = -1;
-    }
-    if (n < 3 || n > 1023 || (k != -1 && (k < 3 || k > 1023 || k == n))) {
-        cli_error("option --control: '%s' is not fd:N or fd:N,M with two different descriptors "
-                  "from 3 to 1023", arg);
-        return EXIT_USAGE;
-    }
-    a->control_fd = (int)n;
-    a->ack_fd = (int)k;
-    return 0;
-}
-
 static int on_option(void *ctx, int key, const char *arg)
 {
     args *a = ctx;
@@ -101,7 +73,11 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_COOLDOWN: return cli_duration("cooldown", arg, &a->cooldown_s);
     case OPT_NO_ALIGN: a->meter.no_align = 1; return 0;
     case OPT_BUSY_IDLE: a->meter.idle_lenient = 1; return 0;
-    case OPT_CONTROL: return parse_control(a, arg);
+    case OPT_CONTROL:
+        if (esl_control_spec_parse(&a->control_fd, &a->ack_fd, arg) == ESL_OK)
+            return 0;
+        cli_error("option --control: %s", esl_error_last());
+        return EXIT_USAGE;
     case OPT_IDLE_W: a->have_idle_w = 1; return cli_double("idle-w", arg, 0.0, 1e6, &a->idle_w);
     case OPT_LABEL:
         return cli_key_value("label", arg, CLI_KV_WORD_KEY | CLI_KV_VISIBLE | CLI_KV_UNIQUE,
