@@ -7,8 +7,8 @@
  * by writing `begin k=v ...` and `end` lines to its descriptor N (the
  * protocol is parsed by esl_control_parse), each answered `ack` (or `err`)
  * on descriptor M; every window is stored as its own run. The child process
- * and its channel are libesl's (esl_exec_run); the table and trace,
- * record_json.c.
+ * and its channel are libesl's (esl_exec_run), and so are the table, the
+ * JSON and the trace it writes (esl/export.h).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +20,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "record_json.h"
 #include "esl/esl.h"
 
 #define MAX_LABELS 64
@@ -64,34 +63,6 @@ typedef struct args {
     cli_format format;
 } args;
 
-/* "fd:N" or "fd:N,M": descriptors 3 to 1023, not the same. */
-static int parse_control(args *a, const char *arg)
-{
-    char *end;
-    long n = -1, k = -1;
-    if (strncmp(arg, "fd:", 3) == 0) {
-        n = strtol(arg + 3, &end, 10);
-        if (end == arg + 3)
-            n = -1;
-        else if (*end == ',') {
-            const char *m = end + 1;
-            k = strtol(m, &end, 10);
-            if (end == m)
-                n = -1;
-        }
-        if (*end != '\0')
-            n = -1;
-    }
-    if (n < 3 || n > 1023 || (k != -1 && (k < 3 || k > 1023 || k == n))) {
-        cli_error("option --control: '%s' is not fd:N or fd:N,M with two different descriptors "
-                  "from 3 to 1023", arg);
-        return EXIT_USAGE;
-    }
-    a->control_fd = (int)n;
-    a->ack_fd = (int)k;
-    return 0;
-}
-
 static int on_option(void *ctx, int key, const char *arg)
 {
     args *a = ctx;
@@ -102,7 +73,11 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_COOLDOWN: return cli_duration("cooldown", arg, &a->cooldown_s);
     case OPT_NO_ALIGN: a->meter.no_align = 1; return 0;
     case OPT_BUSY_IDLE: a->meter.idle_lenient = 1; return 0;
-    case OPT_CONTROL: return parse_control(a, arg);
+    case OPT_CONTROL:
+        if (esl_control_spec_parse(&a->control_fd, &a->ack_fd, arg) == ESL_OK)
+            return 0;
+        cli_error("option --control: %s", esl_error_last());
+        return EXIT_USAGE;
     case OPT_IDLE_W: a->have_idle_w = 1; return cli_double("idle-w", arg, 0.0, 1e6, &a->idle_w);
     case OPT_LABEL:
         return cli_key_value("label", arg, CLI_KV_WORD_KEY | CLI_KV_VISIBLE | CLI_KV_UNIQUE,
@@ -145,6 +120,33 @@ static char *join_words(char **argv, int argc)
     if (argc == 0)
         *s = '\0';
     return s;
+}
+
+/* The run as JSON (esl_record_json); an empty object when it could not
+ * be made. */
+static json_t *summary_json(const esl_record *rec, const char *command, int status,
+                            int64_t run_id, const esl_label *labels, size_t n_labels)
+{
+    char *text = NULL;
+    json_t *o = NULL;
+    if (esl_record_json(&text, rec, command, status, run_id, labels, n_labels) == ESL_OK)
+        o = json_loads(text, 0, NULL);
+    free(text);
+    return o != NULL ? o : json_object();
+}
+
+/* --trace: the record's samples as CSV. @return 0 or the tool's exit code */
+static int trace_csv(const char *path, const esl_record *rec)
+{
+    cli_file o;
+    if (cli_file_open(&o, path, "option --trace") != 0)
+        return EXIT_FAIL;
+    int rc = esl_record_trace_csv(o.f, rec);
+    if (rc != ESL_OK) {
+        cli_file_abandon(&o);
+        return cli_fail(rc);
+    }
+    return cli_file_commit(&o, "option --trace");
 }
 
 static int write_fallback(const args *a, json_t *summary, double start_unix_s);
@@ -196,7 +198,7 @@ static int report_windows(const args *a, const esl_exec_control *c, esl_store *s
             exit_code = cli_fail(rc);
             run_id = 0;
         }
-        json_t *summary = record_summary_json(rec, command, status, run_id, labels, n);
+        json_t *summary = summary_json(rec, command, status, run_id, labels, n);
         if (run_id == 0 && store != NULL && write_fallback(a, summary, rec->start_unix_s) != 0)
             exit_code = EXIT_FAIL;
         if (a->format == FORMAT_JSON) {
@@ -206,7 +208,7 @@ static int report_windows(const args *a, const esl_exec_control *c, esl_store *s
             for (size_t k = 0; k < c->windows[w].begin->n_labels; k++)
                 fprintf(out, " %s=%s", c->windows[w].begin->keys[k], c->windows[w].begin->values[k]);
             fputs("\n", out);
-            record_table(out, rec, command, status, run_id, a->store);
+            (void)esl_record_table(out, rec, command, status, run_id, a->store);
             fputs("\n", out);
             json_decref(summary);
         }
@@ -391,16 +393,16 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
         unstored = 1;
         run_id = 0;
     }
-    summary = record_summary_json(rec, command, status, run_id, a.labels, a.n_labels);
+    summary = summary_json(rec, command, status, run_id, a.labels, a.n_labels);
     if (unstored && write_fallback(&a, summary, rec->start_unix_s) != 0)
         exit_code = EXIT_FAIL;
-    if (a.trace != NULL && record_trace_csv(a.trace, rec) != 0)
+    if (a.trace != NULL && trace_csv(a.trace, rec) != 0)
         exit_code = EXIT_FAIL;
     if (a.format == FORMAT_JSON) {
         json_dumpf(summary, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
         fputc('\n', out);
     } else {
-        record_table(out, rec, command, status, run_id, a.store);
+        (void)esl_record_table(out, rec, command, status, run_id, a.store);
     }
     if (out != stdout) {
         out = stdout;
@@ -410,7 +412,7 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
                 json_dumpf(summary, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
                 fputc('\n', stdout);
             } else {
-                record_table(stdout, rec, command, status, run_id, a.store);
+                (void)esl_record_table(stdout, rec, command, status, run_id, a.store);
             }
             exit_code = EXIT_FAIL;
         }

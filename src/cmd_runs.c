@@ -3,7 +3,8 @@
  * export writes runs as rows of the law's dataset (the columns of
  * data/paper_a100.csv plus batch_size, energy_kind, duration_s, idle_w and
  * source), with the dynamic energy as energy_j, so that
- * `esl runs export | esl fit --data -` fits a law to measured runs.
+ * `esl runs export | esl fit --data -` fits a law to measured runs. `esl
+ * runs import|merge|upgrade` move runs between stores and tools.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,7 +21,6 @@
 #include "commands.h"
 #include "esl/esl.h"
 #include "esl/export.h"
-#include "runs_io.h"
 
 #define MAX_WHERE 32
 
@@ -73,36 +73,6 @@ static int on_option(void *ctx, int key, const char *arg)
     return EXIT_USAGE;
 }
 
-/* `s` with control characters written as \xNN, so that a stored label
- * (from an older esl or another program) cannot move the cursor, clear the
- * screen or forge lines in a table. */
-static const char *visible(char *out, size_t size, const char *s)
-{
-    size_t used = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && used + 5 < size; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            used += (size_t)snprintf(out + used, size - used, "\\x%02x", *p);
-        else
-            out[used++] = (char)*p;
-    }
-    out[used] = '\0';
-    return out;
-}
-
-static void labels_text(const esl_run *r, char *buf, size_t size)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < r->n_labels && used < size; i++) {
-        char value[512];
-        int n = snprintf(buf + used, size - used, "%s%s=%s", i ? " " : "", r->labels[i].key,
-                         visible(value, sizeof value, r->labels[i].value));
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-}
-
 /* A stored run as libesl writes it (esl_run_json), to be emitted with the others. */
 static json_t *run_json(const esl_run *r, int with_trace)
 {
@@ -148,7 +118,7 @@ static void list(const esl_run *runs, size_t n, cli_format fmt)
         const esl_run *r = &runs[i];
         const esl_record *rec = r->record;
         esl_flags_string(flags, sizeof flags, rec->flags);
-        labels_text(r, labels, sizeof labels);
+        esl_run_labels_text(labels, sizeof labels, r);
         table_cell row[] = {
             {NULL, 0, r->id, 0}, {r->started, 0, 0, 0}, {NULL, 0, r->exit_status, 0},
             {NULL, rec->duration_s, 0, 0}, {NULL, rec->energy_j, 0, 0},
@@ -162,7 +132,6 @@ static void list(const esl_run *runs, size_t n, cli_format fmt)
 
 static void show(const esl_run *r, cli_format fmt)
 {
-    char flags[256];
     const esl_record *rec = r->record;
     if (fmt == FORMAT_JSON) {
         print_json(run_json(r, 1));
@@ -172,29 +141,7 @@ static void show(const esl_run *r, cli_format fmt)
         esl_record_trace_csv(stdout, rec);
         return;
     }
-    printf("run       %" PRId64 "\nuuid      %s\nstarted   %s\ncommand   %s\nexit      %d\n"
-           "meter     %s", r->id, r->uuid ? r->uuid : "-", r->started, r->command, r->exit_status,
-           esl_meter_kind_name(rec->meter));
-    if (rec->driver_version[0] != '\0')
-        printf(" (driver %s, NVML %s)", rec->driver_version, rec->nvml_version);
-    printf("\nduration  %.3f s\nenergy    %.3f J = %.6f Wh\nidle      %.2f W\ndynamic   %.3f J\n"
-           "flags     %s\nsamples   %zu\n",
-           rec->duration_s, rec->energy_j, rec->energy_j / 3600.0, rec->idle_w, rec->dynamic_j,
-           rec->flags ? esl_flags_string(flags, sizeof flags, rec->flags) : "-", rec->n_samples);
-    for (size_t i = 0; i < r->n_labels; i++)
-    {
-        char key[512], value[512];
-        printf("label     %s=%s\n", visible(key, sizeof key, r->labels[i].key),
-               visible(value, sizeof value, r->labels[i].value));
-    }
-    for (size_t i = 0; i < rec->n_devices; i++) {
-        const esl_device_record *d = &rec->devices[i];
-        printf("device    %d %s%s%s%s%s: %.3f J, idle %.2f W, dynamic %.3f J%s%s\n", d->info.index,
-               d->info.name, d->info.uuid[0] ? " " : "", d->info.uuid,
-               d->info.pci_bus_id[0] ? " " : "", d->info.pci_bus_id, d->energy_j, d->idle_w,
-               d->dynamic_j, d->flags ? ", " : "",
-               d->flags ? esl_flags_string(flags, sizeof flags, d->flags) : "");
-    }
+    (void)esl_run_text(stdout, r);
 }
 
 /* Rows of the law's dataset (esl_run_row_of); runs that cannot be rows are
@@ -209,6 +156,104 @@ static void export(const esl_run *runs, size_t n)
         else
             esl_row_write(stdout, &rr.row);
     }
+}
+
+/* `esl runs import|merge|upgrade`: libesl reads, stores and merges (esl/import.h,
+ * esl_store_merge_into); the tool says what was done. */
+static int runs_import(const char *store_path, const char *from, const char *file,
+                       const esl_label *labels, size_t n_labels)
+{
+    esl_import_format fmt;
+    int rc = esl_import_format_parse(&fmt, from);
+    if (rc != ESL_OK) {
+        cli_error("runs import: option --from: %s", esl_error_last());
+        return EXIT_USAGE;
+    }
+    esl_import *imp = NULL;
+    if ((rc = esl_import_read(&imp, file, fmt)) != ESL_OK)
+        return cli_fail(rc);
+    int64_t *ids = calloc(imp->n_runs ? imp->n_runs : 1, sizeof *ids);
+    esl_store *store = NULL;
+    int exit_code = EXIT_FAIL;
+    if (ids == NULL) {
+        cli_error("out of memory");
+        goto out;
+    }
+    if ((rc = esl_store_open(&store, store_path)) != ESL_OK ||
+        (rc = esl_import_put(store, ids, imp, labels, n_labels)) != ESL_OK) {
+        exit_code = cli_fail(rc);
+        goto out;
+    }
+    printf("imported %zu run%s from %s (%s): ", imp->n_runs, imp->n_runs == 1 ? "" : "s", file,
+           from);
+    if (imp->n_runs == 1)
+        printf("id %" PRId64 "\n", ids[0]);
+    else
+        printf("ids %" PRId64 " to %" PRId64 "\n", ids[0], ids[imp->n_runs - 1]);
+    exit_code = EXIT_OK;
+out:
+    esl_store_close(store);
+    free(ids);
+    esl_import_free(imp);
+    return exit_code;
+}
+
+static int runs_merge(const char *store_path, char *const *shards, size_t n)
+{
+    esl_merge_result res;
+    int rc = esl_store_merge_into(store_path, (const char *const *)shards, n, &res);
+    if (rc != ESL_OK) {
+        cli_error("runs merge: %s", esl_error_last());
+        return cli_exit_code(rc);
+    }
+    for (size_t i = 0; i < res.n_conflicts; i++) {
+        const esl_merge_conflict *c = &res.conflicts[i];
+        cli_error("runs merge: conflict: run %s of %s (id %" PRId64 ") differs from run %" PRId64
+                  " of %s, which was kept", c->uuid, c->shard, c->shard_id, c->store_id,
+                  store_path);
+    }
+    printf("%s: %zu stores merged: %zu runs added, %zu already there, %zu conflicts\n",
+           store_path, res.shards, res.added, res.skipped, res.n_conflicts);
+    int code = res.n_conflicts > 0 ? EXIT_FAIL : EXIT_OK;
+    esl_merge_result_release(&res);
+    return code;
+}
+
+static int runs_upgrade(const char *store_path)
+{
+    esl_store *s = NULL;
+    int rc = esl_store_open(&s, store_path);
+    if (rc != ESL_OK)
+        return cli_fail(rc);
+    esl_store_close(s);
+    printf("%s: schema version %d\n", store_path, ESL_STORE_SCHEMA_VERSION);
+    return EXIT_OK;
+}
+
+static int runs_merge_verb(const char *verb, const char *store, const char *output, int stray,
+                           int n, char **rest)
+{
+    if (stray) {
+        cli_error("runs %s: --from, --label, --where and --format do not apply", verb);
+        return EXIT_USAGE;
+    }
+    if (strcmp(verb, "upgrade") == 0) {
+        if (n > 0 || output != NULL) {
+            cli_error("runs upgrade: give the store with --store, nothing else");
+            return EXIT_USAGE;
+        }
+        if (access(store, F_OK) != 0) {
+            cli_error("%s: no run store here (--store chooses another)", store);
+            return EXIT_USAGE;
+        }
+        return runs_upgrade(store);
+    }
+    if (output == NULL || n == 0) {
+        cli_error("runs merge: give the shards and the store to merge into (esl runs merge "
+                  "SHARD... -o STORE)");
+        return EXIT_USAGE;
+    }
+    return runs_merge(output, rest, (size_t)n);
 }
 
 static int run_runs(const cli_command *cmd, int argc, char **argv)

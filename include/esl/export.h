@@ -67,6 +67,41 @@ ESL_API int esl_run_json(char **out, const esl_run *run, int with_trace);
  */
 ESL_API int esl_record_trace_csv(FILE *out, const esl_record *rec);
 
+/*
+ * The record as a table for a person (lib/store/text.c), as `esl measure`
+ * prints it: meter, command, exit status and duration (s), one line per
+ * device and the total (energy, counter and dynamic energy in J, idle,
+ * average and peak power in W, a dash where unknown, the flags), then the
+ * energy in J and Wh and, when run_id > 0, the line "stored run ID in STORE".
+ *
+ * @param command  the command line as shown; borrowed
+ * @param store    the store's path, needed only when run_id > 0; borrowed
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO when writing failed
+ */
+ESL_API int esl_record_table(FILE *out, const esl_record *rec, const char *command,
+                             int exit_status, int64_t run_id, const char *store);
+
+/*
+ * A stored run as text for a person (lib/store/text.c), as `esl runs show`
+ * prints it: a "key       value" line each for run, uuid ("-" for a run of
+ * schema 1), started, command, exit, meter, duration (s), energy (J and
+ * Wh), idle (W), dynamic (J), flags and samples; a "label" line per label
+ * and a "device" line per device. Control characters of labels are
+ * written as \xNN.
+ * @return ESL_OK; ESL_EINVAL for a NULL argument or a run without a
+ *         record; ESL_EIO when writing failed
+ */
+ESL_API int esl_run_text(FILE *out, const esl_run *run);
+
+/*
+ * The run's labels on one line, "k=v k=v", values with control
+ * characters written as \xNN, cut to fit `size` bytes (a value is cut
+ * at about 500 bytes).
+ * @param buf  receives the text, always terminated when size > 0
+ * @return buf
+ */
+ESL_API char *esl_run_labels_text(char *buf, size_t size, const esl_run *run);
+
 /* The formats stored runs are exported in. */
 typedef enum esl_export_format {
     ESL_EXPORT_CODECARBON = 0, /* emissions.csv rows, the columns of CodeCarbon 2.2 to 2.8 */

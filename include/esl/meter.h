@@ -270,6 +270,16 @@ typedef struct esl_control_line {
  */
 ESL_API int esl_control_parse(esl_control_line *out, const char *line);
 
+/*
+ * Parse the descriptors of the control channel: "fd:N" (commands are read
+ * from N) or "fd:N,M" (answers are written to M), each from 3 to 1023 and
+ * not the same.
+ * @param out_fd      receives N; -1 on failure
+ * @param out_ack_fd  receives M, or -1 when none was given or on failure
+ * @return ESL_OK; ESL_EINVAL for anything else (the spec is quoted)
+ */
+ESL_API int esl_control_spec_parse(int *out_fd, int *out_ack_fd, const char *spec);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,9 +6,11 @@
  * spaces (`begin model=flux-dev steps=50`), or `end`; blank lines and lines
  * starting with '#' are ignored. Keys hold letters, digits, '_', '-' and
  * '.', as --label's do; a value runs to the next space and holds no control
- * character.
+ * character. The descriptors themselves are named `fd:N` or `fd:N,M` (the
+ * second one carries the answers), parsed here too.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -84,5 +86,36 @@ int esl_control_parse(esl_control_line *out, const char *line)
         out->n_labels++;
     }
     out->kind = ESL_CONTROL_BEGIN;
+    return ESL_OK;
+}
+
+int esl_control_spec_parse(int *out_fd, int *out_ack_fd, const char *spec)
+{
+    char *end;
+    long n = -1, k = -1;
+    if (out_fd != NULL)
+        *out_fd = -1;
+    if (out_ack_fd != NULL)
+        *out_ack_fd = -1;
+    if (out_fd == NULL || out_ack_fd == NULL || spec == NULL)
+        return esl__fail(ESL_EINVAL, "no descriptor given");
+    if (strncmp(spec, "fd:", 3) == 0) {
+        n = strtol(spec + 3, &end, 10);
+        if (end == spec + 3)
+            n = -1;
+        else if (*end == ',') {
+            const char *m = end + 1;
+            k = strtol(m, &end, 10);
+            if (end == m)
+                n = -1;
+        }
+        if (*end != '\0')
+            n = -1;
+    }
+    if (n < 3 || n > 1023 || (k != -1 && (k < 3 || k > 1023 || k == n)))
+        return esl__fail(ESL_EINVAL, "'%s' is not fd:N or fd:N,M with two different descriptors "
+                         "from 3 to 1023", spec);
+    *out_fd = (int)n;
+    *out_ack_fd = (int)k;
     return ESL_OK;
 }

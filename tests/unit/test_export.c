@@ -90,6 +90,61 @@ static void record_json(void **state)
     esl_record_free(rec);
 }
 
+/* The table esl measure prints: dashes for unknown values, the stored line
+ * only for a stored run. */
+static void record_table(void **state)
+{
+    (void)state;
+    esl_record *rec = make_record();
+    FILE *f;
+    char *text = NULL;
+    size_t len;
+    captured(&f, &text, &len);
+    assert_int_equal(esl_record_table(f, rec, "python gen.py", 3, 0, NULL), ESL_OK);
+    fclose(f);
+    assert_non_null(strstr(text, "meter     nvml (driver 550.54.15, NVML )\n"
+                                 "command   python gen.py\nexit      3\nduration  2.000 s\n"));
+    assert_non_null(strstr(text, "\n0 NVIDIA A100                     720.000            -    60.00"));
+    assert_non_null(strstr(text, "energy    720.000 J = 0.200000 Wh"));
+    assert_null(strstr(text, "stored"));
+    free(text);
+    captured(&f, &text, &len);
+    assert_int_equal(esl_record_table(f, rec, "true", 0, 42, "runs.db"), ESL_OK);
+    fclose(f);
+    assert_non_null(strstr(text, "stored    run 42 in runs.db\n"));
+    free(text);
+    assert_int_equal(esl_record_table(stderr, rec, "true", 0, 42, NULL), ESL_EINVAL);
+    assert_int_equal(esl_record_table(stderr, NULL, "true", 0, 0, NULL), ESL_EINVAL);
+    esl_record_free(rec);
+}
+
+/* esl runs show's text: control characters of labels made visible. */
+static void run_text(void **state)
+{
+    (void)state;
+    esl_record *rec = make_record();
+    esl_label labels[] = {{"model", "sd2"}, {"k\x1b", "a\nb"}};
+    esl_run run = {.id = 7, .started = (char *)"2026-11-26T06:31:08Z", .command = (char *)"true",
+                   .n_labels = 2, .labels = labels, .record = rec};
+    FILE *f;
+    char *text = NULL;
+    size_t len;
+    captured(&f, &text, &len);
+    assert_int_equal(esl_run_text(f, &run), ESL_OK);
+    fclose(f);
+    assert_non_null(strstr(text, "run       7\nuuid      -\nstarted   2026-11-26T06:31:08Z\n"));
+    assert_non_null(strstr(text, "energy    720.000 J = 0.200000 Wh\n"));
+    assert_non_null(strstr(text, "label     model=sd2\nlabel     k\\x1b=a\\x0ab\n"));
+    assert_non_null(strstr(text, "device    0 NVIDIA A100: 720.000 J, idle 60.00 W"));
+    free(text);
+    char buf[64];
+    assert_string_equal(esl_run_labels_text(buf, sizeof buf, &run), "model=sd2 k\x1b=a\\x0ab");
+    assert_string_equal(esl_run_labels_text(buf, 6, &run), "model");
+    run.record = NULL;
+    assert_int_equal(esl_run_text(stderr, &run), ESL_EINVAL);
+    esl_record_free(rec);
+}
+
 static void run_json_and_trace(void **state)
 {
     (void)state;
@@ -269,6 +324,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(record_json),
+        cmocka_unit_test(record_table),
+        cmocka_unit_test(run_text),
         cmocka_unit_test(run_json_and_trace),
         cmocka_unit_test(exports),
         cmocka_unit_test(merge_into),

@@ -463,6 +463,29 @@ static void control_lines(void **state)
 
 /* The meter's clock is the stub's virtual clock: a sleep on it is what the
  * meter's clock sees, to the bit, however long the machine takes. */
+/* --control's descriptors: fd:N or fd:N,M, 3 to 1023, not the same. */
+static void control_specs(void **state)
+{
+    (void)state;
+    int fd = 0, ack = 0;
+    assert_int_equal(esl_control_spec_parse(&fd, &ack, "fd:3"), ESL_OK);
+    assert_int_equal(fd, 3);
+    assert_int_equal(ack, -1);
+    assert_int_equal(esl_control_spec_parse(&fd, &ack, "fd:1023,4"), ESL_OK);
+    assert_int_equal(fd, 1023);
+    assert_int_equal(ack, 4);
+    const char *bad[] = {"3",     "fd:",    "fd:2",  "fd:1024", "fd:5,5",
+                         "fd:5,", "fd:5,2", "fd:5x", "fd:4,6,7"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fd = ack = 0;
+        assert_int_equal(esl_control_spec_parse(&fd, &ack, bad[i]), ESL_EINVAL);
+        assert_int_equal(fd, -1);
+        assert_int_equal(ack, -1);
+        assert_non_null(strstr(esl_error_last(), bad[i]));
+    }
+    assert_int_equal(esl_control_spec_parse(&fd, &ack, NULL), ESL_EINVAL);
+}
+
 static void meter_clock(void **state)
 {
     (void)state;
@@ -486,6 +509,7 @@ int main(void)
         cmocka_unit_test(period_measured),    cmocka_unit_test(transient_errors),
         cmocka_unit_test(idle_checks),        cmocka_unit_test(control_lines),
         cmocka_unit_test(aligned_edges_remove_bias), cmocka_unit_test(meter_clock),
+        cmocka_unit_test(control_specs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
