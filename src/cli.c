@@ -193,6 +193,25 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_handler fn, voi
     return 0;
 }
 
+int cli_parse_all(const cli_command *cmd, int argc, char **argv, cli_handler fn, void *ctx)
+{
+    int first = argc;
+    int rc = cli_parse(cmd, argc, argv, fn, ctx, &first);
+    if (rc == 0 && first < argc) {
+        cli_error("%s: unexpected argument '%s'", cmd->name, argv[first]);
+        rc = EXIT_USAGE;
+    }
+    return rc;
+}
+
+const cli_command *cli_find_in(const cli_command *const *table, size_t skip, const char *name)
+{
+    for (size_t i = 0; table[i] != NULL; i++)
+        if (strcmp(table[i]->name + skip, name) == 0)
+            return table[i];
+    return NULL;
+}
+
 const char *cli_num(char buf[32], double x)
 {
     return esl_format_double(buf, x);

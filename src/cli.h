@@ -57,6 +57,15 @@ typedef int (*cli_handler)(void *ctx, int key, const char *arg);
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_handler fn, void *ctx,
               int *first_arg);
 
+/* cli_parse for a command that takes no operands: an operand left over is
+ * refused with "NAME: unexpected argument 'X'" (EXIT_USAGE). Returns 0, -1
+ * (help printed) or an exit code. */
+int cli_parse_all(const cli_command *cmd, int argc, char **argv, cli_handler fn, void *ctx);
+
+/* The entry of a NULL-terminated table whose name, after its first `skip`
+ * characters ("plot " for the kinds of esl plot), is `name`; NULL if none. */
+const cli_command *cli_find_in(const cli_command *const *table, size_t skip, const char *name);
+
 /* The synopsis after "esl NAME ". Where cmd->usage holds "[OPTIONS]", it
  * names the operands and what is required, and every option of the table it
  * does not name (--name or -k) stands in the slot as [--name ARG], in the

@@ -165,15 +165,10 @@ static int run_decomposition(const cli_command *cmd, int argc, char **argv)
     decomposition_args a = {.models = "flux-dev,qwen-image,sd35-large", .steps = 10,
                             .sizes = {256, 512, 768, 1024}, .n_sizes = 4,
                             .convention = ESL_CONVENTION_PAPER};
-    int first, rc;
+    int rc;
 
-    if ((rc = cli_parse(cmd, argc, argv, on_decomposition_option, &a, &first)) != 0)
-        return rc;
-    if (first < argc) {
-        cli_error("plot decomposition: unexpected argument '%s'", argv[first]);
-        return EXIT_USAGE;
-    }
-    if ((rc = plot_cli_need("decomposition", a.output)) != 0)
+    if ((rc = cli_parse_all(cmd, argc, argv, on_decomposition_option, &a)) != 0 ||
+        (rc = plot_cli_need("decomposition", a.output)) != 0)
         return rc;
     return draw_decomposition(a.output, a.models, a.steps, a.cfg, a.sizes, a.n_sizes,
                                   a.convention, !a.have_convention);
@@ -264,15 +259,8 @@ static int on_data_option(void *ctx, int key, const char *arg)
 /* Parse a data-driven kind's command line; 0 to go on, else an exit code. */
 static int parse_data_args(const cli_command *cmd, int argc, char **argv, data_args *a)
 {
-    int first, rc;
-    const char *kind = cmd->name + 5;
-    if ((rc = cli_parse(cmd, argc, argv, on_data_option, a, &first)) != 0)
-        return rc;
-    if (first < argc) {
-        cli_error("plot %s: unexpected argument '%s'", kind, argv[first]);
-        return EXIT_USAGE;
-    }
-    return plot_cli_need(kind, a->output);
+    int rc = cli_parse_all(cmd, argc, argv, on_data_option, a);
+    return rc != 0 ? rc : plot_cli_need(cmd->name + 5, a->output);
 }
 
 /* The rows to draw: --data (or the built-in paper data) filtered by --where. */
@@ -452,9 +440,9 @@ static int run_plot(const cli_command *self, int argc, char **argv)
         plot_usage(stdout);
         return -1;
     }
-    for (size_t i = 0; plot_kinds[i] != NULL; i++)
-        if (strcmp(plot_kinds[i]->name + 5, argv[1]) == 0)
-            return plot_kinds[i]->run(plot_kinds[i], argc - 1, argv + 1);
+    const cli_command *kind = cli_find_in(plot_kinds, 5, argv[1]);
+    if (kind != NULL)
+        return kind->run(kind, argc - 1, argv + 1);
     cli_error("plot: unknown kind '%s' (see 'esl plot --help')", argv[1]);
     return EXIT_USAGE;
 }

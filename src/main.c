@@ -34,10 +34,7 @@ const cli_command *const cli_commands[] = {
 
 const cli_command *cli_find(const char *name)
 {
-    for (size_t i = 0; cli_commands[i] != NULL; i++)
-        if (strcmp(cli_commands[i]->name, name) == 0)
-            return cli_commands[i];
-    return NULL;
+    return cli_find_in(cli_commands, 0, name);
 }
 
 static void usage(FILE *out)
@@ -56,26 +53,18 @@ static int run_help(const cli_command *self, int argc, char **argv)
             puts(cli_commands[i]->name);
         return EXIT_OK;
     }
-    if (argc > 1 && strcmp(argv[1], "--man") == 0) {
-        if (argc == 2) {
-            cli_man_index(stdout);
-            return EXIT_OK;
-        }
-        const cli_command *cmd = cli_find(argv[2]);
-        if (cmd == NULL) {
-            cli_error("help: unknown command '%s' (see 'esl help')", argv[2]);
-            return EXIT_USAGE;
-        }
-        cli_man(cmd, stdout);
+    int man = argc > 1 && strcmp(argv[1], "--man") == 0;
+    if (man && argc == 2) {
+        cli_man_index(stdout);
         return EXIT_OK;
     }
-    if (argc > 1 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0) {
-        const cli_command *cmd = cli_find(argv[1]);
+    if (man || (argc > 1 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0)) {
+        const cli_command *cmd = cli_find(argv[1 + man]);
         if (cmd == NULL) {
-            cli_error("help: unknown command '%s' (see 'esl help')", argv[1]);
+            cli_error("help: unknown command '%s' (see 'esl help')", argv[1 + man]);
             return EXIT_USAGE;
         }
-        cli_help(cmd, stdout);
+        (man ? cli_man : cli_help)(cmd, stdout);
         return EXIT_OK;
     }
     (void)self;

@@ -69,14 +69,10 @@ static int draw_trace(const char *output, const char *store_path, int64_t id)
 static int run_trace(const cli_command *cmd, int argc, char **argv)
 {
     trace_args a = {.store = "esl-runs.db"};
-    int first, rc;
+    int rc;
 
-    if ((rc = cli_parse(cmd, argc, argv, on_trace_option, &a, &first)) != 0)
+    if ((rc = cli_parse_all(cmd, argc, argv, on_trace_option, &a)) != 0)
         return rc;
-    if (first < argc) {
-        cli_error("plot trace: unexpected argument '%s'", argv[first]);
-        return EXIT_USAGE;
-    }
     if (a.run == 0) {
         cli_error("plot trace: name the run with --run ID (esl runs list shows the ids)");
         return EXIT_USAGE;
