@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/internal.h"
 #include "esl/error.h"
 #include "esl/export.h"
 #include "esl/meter.h"
@@ -28,7 +29,7 @@ int esl_record_table(FILE *out, const esl_record *rec, const char *command, int 
                      int64_t run_id, const char *store)
 {
     if (out == NULL || rec == NULL || command == NULL || (run_id > 0 && store == NULL))
-        return ESL_EINVAL;
+        return esl__fail(ESL_EINVAL, "record table: no stream, record, command or store given");
     char flags[256];
     fprintf(out, "meter     %s", esl_meter_kind_name(rec->meter));
     if (rec->driver_version[0] != '\0')
@@ -58,7 +59,7 @@ int esl_record_table(FILE *out, const esl_record *rec, const char *command, int 
             rec->energy_j / 3600.0, rec->dynamic_j, rec->dynamic_j / 3600.0);
     if (run_id > 0)
         fprintf(out, "stored    run %lld in %s\n", (long long)run_id, store);
-    return ferror(out) ? ESL_EIO : ESL_OK;
+    return ferror(out) ? esl__fail(ESL_EIO, "cannot write the text") : ESL_OK;
 }
 
 /* `s` with control characters as \xNN, cut to fit `size` bytes. */
@@ -95,7 +96,7 @@ char *esl_run_labels_text(char *buf, size_t size, const esl_run *run)
 int esl_run_text(FILE *out, const esl_run *run)
 {
     if (out == NULL || run == NULL || run->record == NULL)
-        return ESL_EINVAL;
+        return esl__fail(ESL_EINVAL, "run text: no stream or run given");
     char flags[256];
     const esl_record *rec = run->record;
     fprintf(out, "run       %" PRId64 "\nuuid      %s\nstarted   %s\ncommand   %s\nexit      %d\n"
@@ -120,5 +121,5 @@ int esl_run_text(FILE *out, const esl_run *run)
                 d->dynamic_j, d->flags ? ", " : "",
                 d->flags ? esl_flags_string(flags, sizeof flags, d->flags) : "");
     }
-    return ferror(out) ? ESL_EIO : ESL_OK;
+    return ferror(out) ? esl__fail(ESL_EIO, "cannot write the text") : ESL_OK;
 }
