@@ -28,5 +28,6 @@
 #include "esl/carbon.h"
 #include "esl/report.h"
 #include "esl/file.h"
+#include "esl/json.h"
 
 #endif

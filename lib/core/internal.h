@@ -53,6 +53,13 @@ static inline bool esl__add(int64_t *acc, int64_t x)
  * under a few MiB or where the system has no such advice. */
 void esl__advise_huge(void *p, size_t size);
 
+/* JSON numbers for esl's documents (core/json.c): a real, or null for a
+ * number that is not finite; an exact integer where the double holds one,
+ * a real otherwise. NULL when out of memory. */
+struct json_t;
+struct json_t *esl__json_real(double x);
+struct json_t *esl__json_count(double x);
+
 /* Duplicate a string; NULL in, NULL out. */
 char *esl__strdup(const char *s);
 
