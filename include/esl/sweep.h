@@ -232,6 +232,144 @@ ESL_API int esl_sweep_states_live(const esl_sweep *sw, const char *dir, esl_task
  *         named); ESL_ERANGE when the id does not fit in `size` */
 ESL_API int esl_sweep_sbatch(char *job, size_t size, const char *script_path);
 
+/* ---- the actions of a sweep, from option values as a command line gives them ---- */
+
+/* A plan: a grid of comma-separated lists (esl_sweep_grid's, as text), or a
+ * CSV file (esl_sweep_add_csv). */
+typedef struct esl_sweep_plan {
+    const char *models, *sizes, *steps;  /* NULL: not given */
+    const char *dtypes;                  /* NULL: bf16 */
+    const char *cfgs;                    /* "0", "1" or "0,1"; NULL: 0 */
+    int64_t prompts;                     /* 0: bench's default */
+    const char *csv;                     /* the CSV file, or NULL for the grid */
+    const char *const *extra; size_t n_extra; /* more words for every task */
+} esl_sweep_plan;
+
+/*
+ * Append the plan's tasks: the grid's (models outermost, as
+ * esl_sweep_add_grid) or the CSV file's.
+ * @return ESL_OK; ESL_EINVAL for both a grid and a CSV file or neither, a
+ *         grid without models, sizes or steps, a list without a value or of
+ *         more than 64, a size or step count that is not a positive integer
+ *         (at most 2^31-1), a cfg other than 0 or 1 (the option and value
+ *         named); as esl_sweep_add_grid and esl_sweep_add_csv
+ */
+ESL_API int esl_sweep_add_plan(esl_sweep *sw, const esl_sweep_plan *plan);
+
+/* esl_sweep_settings' flags. */
+enum {
+    ESL_SWEEP_RESUME = 1, /* submit only the array jobs of tasks missing or failed */
+    ESL_SWEEP_DRY_RUN = 2 /* give the sbatch script, submit nothing */
+};
+
+#define ESL_SWEEP_MAX_SBATCH 16
+
+/* What the actions of a sweep are told, by the names of `esl sweep`'s
+ * options (esl_sweep_set). Zero-initialised: nothing given. */
+typedef struct esl_sweep_settings {
+    esl_sweep_plan plan;       /* models, sizes, steps, dtypes, cfg, prompts, csv */
+    const char *shards;        /* shards: the folder of the shard stores */
+    int slurm;                 /* slurm: submit as a Slurm job array */
+    const char *k8s_manifest;  /* k8s-manifest: write a Kubernetes Indexed Job here instead */
+    const char *partition, *gres, *time, *job_name, *image, *claim; /* as esl_sweep_slurm, _k8s */
+    int64_t array_max;         /* array-max: array jobs (pods) at once, 0: no limit */
+    int64_t per_job;           /* per-job: tasks per array job, 0 means 1 */
+    int64_t index;             /* index: the array job to run, where index_given */
+    int index_given;
+    const char *sbatch[ESL_SWEEP_MAX_SBATCH]; /* sbatch: more #SBATCH lines */
+    size_t n_sbatch;
+    unsigned flags;            /* resume, dry-run: ESL_SWEEP_RESUME, ESL_SWEEP_DRY_RUN */
+} esl_sweep_settings;
+
+/*
+ * Set the setting `name` (an option of `esl sweep` without its "--":
+ * "models", "per-job", "resume", ...) to `value` (borrowed: it must outlive
+ * the settings; NULL for a flag), checked: a list holds 1 to 64 values
+ * (empty ones between commas dropped), prompts is a positive integer,
+ * array-max and per-job are in [1, 10^6], index in [0, 2^31-1], sbatch is
+ * given at most ESL_SWEEP_MAX_SBATCH times.
+ * @return ESL_OK; ESL_EINVAL for an unknown name or a value refused
+ *         ("option --per-job: '0' is not a positive integer")
+ */
+ESL_API int esl_sweep_set(esl_sweep_settings *s, const char *name, const char *value);
+
+/* How esl_sweep_status writes the tasks. */
+typedef enum esl_sweep_format {
+    ESL_SWEEP_TABLE = 0, /* the tasks not done ("ID  STATE  line N: REASON"), then the counts */
+    ESL_SWEEP_CSV = 1,   /* every task: id,state,line,reason */
+    ESL_SWEEP_JSON = 2   /* every task: an array of {id, state, line, reason} */
+} esl_sweep_format;
+
+/*
+ * Write where every task of `sw` stands in the shard folder `dir`
+ * (esl_sweep_states_live): the reason is the manifest line's error, else
+ * the task's marker or its job's end, else "". Write errors are left in
+ * `out` (ferror) for the caller.
+ * @return ESL_OK; as esl_sweep_states_live; ESL_EINVAL for an unknown
+ *         format; ESL_ENOMEM
+ */
+ESL_API int esl_sweep_status(FILE *out, const esl_sweep *sw, const char *dir, esl_sweep_format fmt);
+
+/* What a person is told of a task's outcome (esl_sweep_task_fn), in `buf`:
+ * "sweep: task ID (manifest line N) failed with exit status S; going on",
+ * the reason a line cannot run, or that the task is done already.
+ * @return buf, or NULL for a task that ran well */
+ESL_API const char *esl_sweep_note(char *buf, size_t size, const esl_sweep_task *task, int outcome,
+                                   int status);
+
+/*
+ * Run array job `index`'s slice of the manifest, tasks index*K ..
+ * index*K+K-1 (K per_job, 0 means 1), labelled with this job's labels
+ * (esl_sweep_job_gather), as esl_sweep_run_tasks.
+ * @param index  negative: from $SLURM_ARRAY_TASK_ID, else
+ *               $JOB_COMPLETION_INDEX
+ * @return ESL_OK (whatever the tasks did, counted in n_failed); ESL_EINVAL
+ *         when no index is given or it is not an integer in [0, 2^31-1], or
+ *         the slice is past the manifest's end; ESL_EIO as
+ *         esl_sweep_run_tasks (the detail begins "sweep run: ")
+ */
+ESL_API int esl_sweep_run_job(const esl_sweep *sw, const char *esl, const char *dir, int64_t index,
+                              size_t per_job, esl_sweep_task_fn fn, void *ctx, size_t *n_failed);
+
+/* What esl_sweep_submit did. */
+typedef struct esl_sweep_submitted {
+    char job[64];          /* the job id sbatch printed; "" when nothing was submitted */
+    char path[4096 + 16];  /* Slurm: the script's path, SHARDS/sweep.sbatch (absolute) */
+    char *script;          /* ESL_SWEEP_DRY_RUN: the script, freed with free(); else NULL */
+    size_t n_tasks;        /* the tasks submitted; 0: with ESL_SWEEP_RESUME, none needed it */
+    size_t n_jobs;         /* the array jobs (pods) submitted */
+} esl_sweep_submitted;
+
+/*
+ * Submit the sweep of the manifest `manifest` as `s` says: to Slurm
+ * (s->slurm) or as a Kubernetes Indexed Job written to s->k8s_manifest
+ * (esl_sweep_k8s_write; the job's paths are the container's, as given).
+ * Slurm: make the shard folder, resolve `esl`, `manifest` and s->shards to
+ * absolute paths, write the sbatch script (esl_sweep_slurm_script) to
+ * SHARDS/sweep.sbatch and submit it (esl_sweep_sbatch); with
+ * ESL_SWEEP_RESUME only the array jobs holding a task missing or failed
+ * (esl_sweep_states_live), none where there is none; with
+ * ESL_SWEEP_DRY_RUN the script is given, not written.
+ * @param esl  the esl program the jobs run (a path, resolved)
+ * @return ESL_OK; ESL_EINVAL for neither or both of Slurm and Kubernetes,
+ *         flags with Kubernetes; ESL_EIO when the folder cannot be made, a
+ *         path resolved, the script written or sbatch run (named); as
+ *         esl_sweep_states_live, esl_sweep_slurm_script and
+ *         esl_sweep_k8s_write
+ */
+ESL_API int esl_sweep_submit(esl_sweep_submitted *out, const esl_sweep *sw, const char *manifest,
+                             const char *esl, const esl_sweep_settings *s);
+
+/*
+ * Write the Indexed Job of esl_sweep_k8s_manifest to `path` (never left
+ * half written); the manifest and shard paths must be absolute, as the
+ * container sees them.
+ * @return ESL_OK; ESL_EINVAL for a relative path, as esl_sweep_k8s_manifest;
+ *         ESL_EIO when the file cannot be written (the detail begins
+ *         "--k8s-manifest: ")
+ */
+ESL_API int esl_sweep_k8s_write(const char *path, const esl_sweep_k8s *opts, size_t n_tasks);
+
 #ifdef __cplusplus
 }
 #endif
