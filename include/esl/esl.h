@@ -29,5 +29,6 @@
 #include "esl/report.h"
 #include "esl/file.h"
 #include "esl/json.h"
+#include "esl/estimate.h"
 
 #endif
