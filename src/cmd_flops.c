@@ -69,7 +69,6 @@ static void print_note(void *ctx, const char *text)
 static int run_flops(const cli_command *cmd, int argc, char **argv)
 {
     args a = {.q = {.req = {.steps = 50, .prompts = 1}, .note = print_note}};
-    const esl_request *r = &a.q.req;
     int rc = cli_parse_all(cmd, argc, argv, on_option, &a);
     if (rc != 0)
         return rc;
@@ -77,16 +76,16 @@ static int run_flops(const cli_command *cmd, int argc, char **argv)
         cli_error("flops: give exactly one of --model NAME, --arch FILE or --from-diffusers DIR");
         return EXIT_USAGE;
     }
-    if (a.q.sweep && (r->height || r->width || a.have_steps)) {
+    if (a.q.sweep && (a.q.req.height || a.q.req.width || a.have_steps)) {
         cli_error("flops: --sweep sets the sizes and steps itself; drop --height, --width and --steps");
         return EXIT_USAGE;
     }
-    if (!a.q.sweep && (r->height == 0 || r->width == 0)) {
+    if (!a.q.sweep && (a.q.req.height == 0 || a.q.req.width == 0)) {
         cli_error("flops: --height and --width are required (or --sweep for the paper's grid)");
         return EXIT_USAGE;
     }
     esl_flops_report *report = NULL;
-    char *text = NULL;
+    char *text = NULL; /* the JSON document */
     int status = esl_flops_report_new(&report, &a.q);
     if (status == ESL_OK && a.format == FORMAT_JSON &&
         (status = esl_flops_report_json(&text, report)) == ESL_OK)

@@ -52,7 +52,7 @@ static int import_model(const char *dir, const char *name)
 static int list_models(cli_format fmt)
 {
     esl_catalog_listing *l = NULL;
-    char *text = NULL;
+    char *text = NULL; /* the JSON document */
     int status = esl_catalog_listing_new(&l);
     if (status != ESL_OK)
         return cli_fail(status);
