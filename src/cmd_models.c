@@ -1,16 +1,13 @@
 /*
  * cmd_models.c - `esl models`: the model catalogue (name, family, parameters,
- * source), and `esl models show NAME` for one description's terms.
+ * origin, source; esl_catalog_listing), and `esl models import DIR`.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "cli.h"
 #include "commands.h"
 #include "esl/esl.h"
-#include "table.h"
 
 enum { OPT_FORMAT = 'f', OPT_NAME = 256 };
 
@@ -52,96 +49,26 @@ static int import_model(const char *dir, const char *name)
     return EXIT_OK;
 }
 
-/* The list's columns: the table shows the denoiser's parameters too. */
-static const table_col cols[] = {
-    {"name", COL_STR, IN_ALL, NULL, -12, NULL, NULL, NULL, 0},
-    {"display_name", COL_STR, IN_ALL, "display name", -28, NULL, NULL, NULL, 1},
-    {"family", COL_STR, IN_ALL, NULL, -7, NULL, NULL, NULL, 0},
-    {"denoiser_parameters", COL_INT, IN_TABLE, "denoiser params", 15, NULL, NULL, NULL, 0},
-    {"parameters", COL_INT, IN_ALL, "all params", 15, NULL, NULL, NULL, 0},
-    {"source", COL_STR, IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
-    {"origin", COL_STR, IN_ALL, NULL, -14, NULL, NULL, "  ", 0},
-    {"source", COL_STR, IN_TABLE | IN_CSV, NULL, 0, NULL, NULL, NULL, 1},
-    {"path", COL_STR, IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
-};
-
-/* A component's parameter count: the published one from the description, or
- * else the count of its architecture's layer plan, or 0 when neither exists.
- * `origin` says which. */
-static long long component_params(const esl_model *m, const esl_plan *plan, size_t c,
-                                  const char **origin)
-{
-    if (m->components[c].params > 0) {
-        *origin = "published";
-        return (long long)m->components[c].params;
-    }
-    if (plan != NULL && plan->components[c].params > 0) {
-        *origin = "architecture";
-        return (long long)plan->components[c].params;
-    }
-    *origin = "unknown";
-    return 0;
-}
-
 static int list_models(cli_format fmt)
 {
-    esl_catalog_entry *entries = NULL;
-    size_t n_entries = 0;
-    int status = esl_catalog_list(&entries, &n_entries);
+    esl_catalog_listing *l = NULL;
+    char *text = NULL; /* the JSON document */
+    int status = esl_catalog_listing_new(&l);
     if (status != ESL_OK)
         return cli_fail(status);
-    table t;
-    table_begin(&t, cols, sizeof cols / sizeof cols[0], fmt);
-    for (size_t i = 0; i < n_entries; i++) {
-        esl_model *m;
-        const char *origin_name = esl_model_origin_name(entries[i].origin);
-        /* A broken file in a user's folder is named, not fatal to the list. */
-        if ((status = esl_catalog_find(&m, entries[i].name)) != ESL_OK) {
-            cli_error("models: %s (%s): %s", entries[i].name, entries[i].path ? entries[i].path : "",
-                      esl_error_last());
-            continue;
-        }
-        /* Parameters do not depend on the image size; any valid size builds the plan. */
-        esl_request req = {.height = 4 * m->pixel_multiple, .width = 4 * m->pixel_multiple,
-                           .steps = 1, .prompts = 1};
-        esl_plan *plan = NULL;
-        if (esl_plan_build(&plan, m, &req) != ESL_OK)
-            plan = NULL;
-        long long params = 0, denoiser = 0;
-        const char *origin;
-        for (size_t c = 0; c < m->n_components; c++) {
-            long long n = component_params(m, plan, c, &origin);
-            params += n;
-            if (m->components[c].stage == ESL_STAGE_DENOISE)
-                denoiser += n;
-        }
-        const char *source = m->source ? m->source : "";
-        table_cell row[] = {
-            {m->name, 0, 0, 0}, {m->display_name ? m->display_name : "", 0, 0, 0},
-            {m->family ? m->family : "", 0, 0, 0}, {NULL, 0, denoiser, 0}, {NULL, 0, params, 0},
-            {source, 0, 0, 0}, {origin_name, 0, 0, 0}, {source, 0, 0, 0},
-            {entries[i].path, 0, 0, 0},
-        };
-        json_t *o = table_row(&t, row);
-        if (o != NULL) {
-            json_t *comps = json_array();
-            json_object_set_new(o, "shadows_builtin", json_boolean(entries[i].shadows_builtin));
-            for (size_t c = 0; c < m->n_components; c++) {
-                json_t *jc = json_object();
-                json_object_set_new(jc, "name", json_string(m->components[c].name));
-                json_object_set_new(jc, "stage", json_string(esl_stage_name(m->components[c].stage)));
-                json_object_set_new(jc, "parameters", json_integer(component_params(m, plan, c, &origin)));
-                json_object_set_new(jc, "parameters_from", json_string(origin));
-                json_array_append_new(comps, jc);
-            }
-            json_object_set_new(o, "components", comps);
-        }
-        esl_plan_free(plan);
-        esl_model_free(m);
-    }
-    table_end(&t);
-    esl_catalog_list_free(entries, n_entries);
-    return EXIT_OK;
+    /* A broken file in a user's folder is named, not fatal to the list. */
+    for (size_t i = 0; i < l->n; i++)
+        if (l->models[i].model == NULL)
+            cli_error("models: %s (%s): %s", l->entries[i].name,
+                      l->entries[i].path ? l->entries[i].path : "", l->models[i].error);
+    if (fmt == FORMAT_JSON && (status = esl_catalog_listing_json(&text, l)) == ESL_OK)
+        fputs(text, stdout);
+    else if (fmt != FORMAT_JSON)
+        status = fmt == FORMAT_CSV ? esl_catalog_listing_csv(stdout, l)
+                                   : esl_catalog_listing_table(stdout, l);
+    free(text);
+    esl_catalog_listing_free(l);
+    return status == ESL_OK ? EXIT_OK : cli_fail(status);
 }
 
 static int run_models(const cli_command *cmd, int argc, char **argv)

@@ -15,6 +15,7 @@
 #include "esl/api.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include "esl/model.h"
 
 #ifdef __cplusplus
@@ -88,6 +89,78 @@ ESL_API int esl_flops_crosstr(int64_t *out, int64_t d_q, int64_t d_k, int64_t d_
 /* The VAE decoder composition of Table 4 for an H x W image (pixels); the
  * paper's decoder reads c_latent = 16 latent channels. */
 ESL_API int esl_flops_decoder(int64_t *out, int64_t height, int64_t width, int64_t c_latent);
+
+/*
+ * A FLOP-count report (esl flops): one model or several, each at one size
+ * or over the paper's grid, counted before anything is written, then laid
+ * out as JSON, CSV or a table for a person.
+ */
+typedef struct esl_flops_query {
+    const char *models;    /* catalogue names, comma-separated, or "all"; or NULL */
+    const char *arch;      /* a description file (esl_model_load); or NULL */
+    const char *diffusers; /* a diffusers folder (esl_model_from_diffusers_partial),
+                            * the model named after the folder; or NULL */
+    esl_request req;       /* with sweep, height, width and steps are the grid's */
+    int sweep;             /* the paper's grid: 256, 512, 768, 1024 squared x 10..50 steps */
+    esl_convention convention;
+    int convention_given;  /* 0: a diffusers folder, or a model without paper terms,
+                            * is counted in the exact convention */
+    /* Called with each line the user should read (no prefix, no newline):
+     * a model "all" leaves out, a component a diffusers folder leaves out,
+     * a model counted exactly for want of paper terms. NULL: none. */
+    void (*note)(void *ctx, const char *text);
+    void *note_ctx;
+} esl_flops_query;
+
+/* One counted configuration: a model at one size. */
+typedef struct esl_flops_row {
+    const esl_model *model;
+    esl_request req;
+    esl_flops flops;
+    struct esl_plan *plan; /* the exact convention's layer plan, else NULL */
+    int exact_only;        /* counted exactly for want of paper-convention terms */
+} esl_flops_row;
+
+typedef struct esl_flops_report {
+    esl_model **models;    /* the models counted, in the order asked */
+    size_t n_models;
+    esl_flops_row *rows;   /* each model at each size (the grid's sizes, then steps) */
+    size_t n_rows;
+    char *uncounted;       /* JSON array of the components a diffusers folder left out
+                            * (esl_model_from_diffusers_partial), or NULL */
+} esl_flops_report;
+
+/*
+ * Load the models of a query and count every row. Exactly one of
+ * q->models, q->arch and q->diffusers is given.
+ * @param out  receives the report (free with esl_flops_report_free); NULL on failure
+ * @return ESL_OK; esl_catalog_find's, esl_model_load's,
+ *         esl_model_from_diffusers_partial's, esl_flops_count's and
+ *         esl_plan_build's codes; ESL_EINVAL for a query without one source
+ */
+ESL_API int esl_flops_report_new(esl_flops_report **out, const esl_flops_query *q);
+
+/* Release a report. NULL is a no-op. */
+ESL_API void esl_flops_report_free(esl_flops_report *r);
+
+/*
+ * The report as JSON text: one row an object, several an array. Each row
+ * names its model, size and convention, the counts of Eq. 1 and every
+ * component's FLOPs per pass, passes and FLOPs per image; counted exactly,
+ * also each component's class, parameters, layers and FLOPs by layer kind.
+ * @param out  receives the text (free with free())
+ * @return ESL_OK, ESL_EINVAL (no report), ESL_ENOMEM
+ */
+ESL_API int esl_flops_report_json(char **out, const esl_flops_report *r);
+
+/* The report as CSV: a header line, then one line per row, totals as
+ * %.17g. @return ESL_OK, ESL_EINVAL, ESL_EIO (a write failed) */
+ESL_API int esl_flops_report_csv(FILE *out, const esl_flops_report *r);
+
+/* The report for a person: one row is broken down per component (FLOPs
+ * per pass, passes, per image, share) with the totals of Eq. 1; several
+ * are one line each. @return ESL_OK, ESL_EINVAL, ESL_EIO */
+ESL_API int esl_flops_report_table(FILE *out, const esl_flops_report *r);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -223,6 +224,50 @@ ESL_API const char *esl_model_origin_name(esl_model_origin origin);
 /* The built-in catalogue: its size, and the i-th name in sorted order. */
 ESL_API size_t esl_catalog_count(void);
 ESL_API const char *esl_catalog_name(size_t i);
+
+/* One entry of the catalogue listing: its model and parameter counts. */
+typedef struct esl_catalog_model {
+    const esl_catalog_entry *entry;
+    esl_model *model;          /* NULL where the description cannot be read */
+    char *error;               /* then why (esl_error_last at the time), else NULL */
+    int64_t params;            /* all components' parameters */
+    int64_t denoiser_params;   /* the denoising components' parameters */
+    int64_t *component_params; /* each component's: the published count of the
+                                * description, else the count of its
+                                * architecture's layer plan, else 0 */
+    const char **params_from;  /* each component's: "published", "architecture"
+                                * or "unknown" */
+} esl_catalog_model;
+
+typedef struct esl_catalog_listing {
+    esl_catalog_entry *entries; /* esl_catalog_list's */
+    esl_catalog_model *models;  /* models[i] is entries[i]'s */
+    size_t n;
+} esl_catalog_listing;
+
+/*
+ * Every model esl_catalog_list names, each loaded with its parameter
+ * counts; a description that cannot be read is kept with its error rather
+ * than failing the listing.
+ * @param out  receives the listing (free with esl_catalog_listing_free)
+ * @return ESL_OK, ESL_ENOMEM
+ */
+ESL_API int esl_catalog_listing_new(esl_catalog_listing **out);
+
+/* Release a listing. NULL is a no-op. */
+ESL_API void esl_catalog_listing_free(esl_catalog_listing *listing);
+
+/* The listing's readable models as a table for a person (name, display
+ * name, family, denoiser and all parameters, origin, source), as CSV with a
+ * header line (without the denoiser's parameters), or as a JSON array that
+ * adds the file, whether it shadows a built-in model and each component's
+ * parameters with where they come from.
+ * @param out  a stream, or for JSON receives the text (free with free())
+ * @return ESL_OK, ESL_EINVAL (no stream or listing), ESL_EIO (a write
+ *         failed), ESL_ENOMEM */
+ESL_API int esl_catalog_listing_table(FILE *out, const esl_catalog_listing *listing);
+ESL_API int esl_catalog_listing_csv(FILE *out, const esl_catalog_listing *listing);
+ESL_API int esl_catalog_listing_json(char **out, const esl_catalog_listing *listing);
 
 #ifdef __cplusplus
 }
