@@ -127,29 +127,13 @@ static int on_option(void *ctx, int key, const char *arg)
     return bench_cli_option(&a->run, key, arg);
 }
 
-/* The dry run: the workload in the format asked for. */
-static int print_plan(const esl_workload *p, cli_format format)
+/* Print a document the library wrote into *text (a table or CSV went
+ * straight to stdout): the exit code of `status`. */
+static int printed(char **text, int status)
 {
-    char *text = NULL;
-    int status = format == FORMAT_JSON  ? esl_workload_json(&text, p)
-                 : format == FORMAT_CSV ? esl_workload_csv(stdout, p)
-                                        : esl_workload_table(stdout, p);
-    if (text != NULL)
-        fputs(text, stdout);
-    free(text);
-    return status == ESL_OK ? EXIT_OK : cli_fail(status);
-}
-
-/* The measured run in the format asked for. */
-static int print_run(const args *a, const esl_workload *p, const esl_bench_measured *run)
-{
-    char *text = NULL;
-    int status = a->format == FORMAT_JSON  ? esl_bench_measured_json(&text, p, run)
-                 : a->format == FORMAT_CSV ? esl_bench_measured_csv(stdout, p, run)
-                                           : esl_bench_measured_table(stdout, p, run, a->run.store);
-    if (text != NULL)
-        fputs(text, stdout);
-    free(text);
+    if (*text != NULL)
+        fputs(*text, stdout);
+    free(*text);
     return status == ESL_OK ? EXIT_OK : cli_fail(status);
 }
 
@@ -174,6 +158,7 @@ static int run_bench(const cli_command *cmd, int argc, char **argv)
 
     esl_model *m = NULL;
     esl_workload *p = NULL;
+    char *text = NULL;
     status = a.arch ? esl_model_load(&m, a.arch) : esl_catalog_find(&m, a.model);
     esl_bench_config c = {
         .request = {.height = a.height, .width = a.width, .steps = a.steps, .prompts = a.prompts,
@@ -185,7 +170,9 @@ static int run_bench(const cli_command *cmd, int argc, char **argv)
     if (status != ESL_OK)
         rc = cli_fail(status);
     else if (a.dry_run)
-        rc = print_plan(p, a.format);
+        rc = printed(&text, a.format == FORMAT_JSON  ? esl_workload_json(&text, p)
+                            : a.format == FORMAT_CSV ? esl_workload_csv(stdout, p)
+                                                     : esl_workload_table(stdout, p));
     else {
         bench_cli b;
         esl_bench_measured run;
@@ -193,11 +180,17 @@ static int run_bench(const cli_command *cmd, int argc, char **argv)
         a.run.seed = (uint64_t)a.seed;
         a.run.warmup = (int)a.warmup;
         if ((rc = bench_cli_open(&b, &a.run, "bench")) == 0 &&
-            (rc = bench_cli_run(&b, p, "bench", &run)) == 0 && (rc = print_run(&a, p, &run)) == 0 &&
-            (run.record->flags & ESL_FLAGS_DOUBTFUL)) {
+            (rc = bench_cli_run(&b, p, "bench", &run)) == 0) {
+            status = a.format == FORMAT_JSON  ? esl_bench_measured_json(&text, p, &run)
+                     : a.format == FORMAT_CSV ? esl_bench_measured_csv(stdout, p, &run)
+                                              : esl_bench_measured_table(stdout, p, &run, a.run.store);
+            rc = printed(&text, status);
+        }
+        unsigned doubtful = rc == 0 ? run.record->flags & ESL_FLAGS_DOUBTFUL : 0;
+        if (doubtful) {
             char flags[256];
             cli_error("bench: the energy is doubtful (%s): see docs/measurement.md",
-                      esl_flags_string(flags, sizeof flags, run.record->flags & ESL_FLAGS_DOUBTFUL));
+                      esl_flags_string(flags, sizeof flags, doubtful));
         }
         esl_bench_measured_release(&run);
         bench_cli_close(&b);

@@ -4,7 +4,8 @@
  * _table) and the measuring session that makes such runs
  * (esl_bench_session_*), through the stand-in CUDA module and NVML library
  * on the stub's virtual clock: the documents carry the workload's own
- * numbers, --label's rules hold, and a stored run names its id and store.
+ * numbers, --label's rules hold, and a stored run names its id and store;
+ * and rows of the GPU table written out (esl_gpu_table, _csv, _json).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -192,11 +193,58 @@ static void session_runs_and_prints(void **state)
     esl_model_free(m);
 }
 
+static void gpu_rows(void **state)
+{
+    (void)state;
+    esl_gpu_spec *g = NULL;
+    size_t n = 0;
+    const char *names[] = {"H100", "NVIDIA A100-SXM4-40GB"};
+    assert_int_equal(esl_gpu_select(&g, &n, names, 2), ESL_OK);
+    assert_int_equal(n, 2);
+    static char text[1 << 14];
+    FILE *f = tmpfile();
+    assert_int_equal(esl_gpu_table(f, g, n), ESL_OK);
+    read_back(text, sizeof text, f);
+    fclose(f);
+    assert_string_equal(text,
+                        "gpu                         fp32    tf32    fp16    bf16     fp8    GB/s"
+                        "    GB  TDP_W idle_W\n"
+                        "H100 SXM5 80GB                67   494.7   989.4   989.4  1978.9    3350"
+                        "    80    700    140\n"
+                        "A100 SXM4 40GB              19.5     156     312     312       -    1555"
+                        "    40    400     85\n");
+    f = tmpfile();
+    assert_int_equal(esl_gpu_csv(f, g, n), ESL_OK);
+    read_back(text, sizeof text, f);
+    fclose(f);
+    assert_true(strncmp(text, "gpu,fp32_tflops,tf32_tflops,fp16_tflops,bf16_tflops,fp8_tflops,"
+                              "mem_bw_gbs,mem_gb,tdp_w,idle_w,device_names,idle_status,source\n"
+                              "H100 SXM5 80GB,67,494.7,989.4,989.4,1978.9,3350,80,700,140,"
+                              "NVIDIA H100 80GB HBM3,", 185) == 0);
+    assert_non_null(strstr(text, "\nA100 SXM4 40GB,19.5,156,312,312,0,1555,40,400,85,"));
+
+    char *doc = NULL;
+    assert_int_equal(esl_gpu_json(&doc, g, n), ESL_OK);
+    json_t *rows = json_loads(doc, 0, NULL);
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *a100 = json_array_get(rows, 1);
+    assert_string_equal(json_string_value(json_object_get(a100, "gpu")), "A100 SXM4 40GB");
+    assert_true(json_is_null(json_object_get(a100, "fp8_tflops")));
+    assert_true(json_real_value(json_object_get(a100, "fp16_tflops")) == 312.0);
+    json_decref(rows);
+    free(doc);
+    assert_int_equal(esl_gpu_json(&doc, NULL, 1), ESL_EINVAL);
+    assert_null(doc);
+    assert_int_equal(esl_gpu_table(NULL, g, n), ESL_EINVAL);
+    free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(workload_table_and_json),
         cmocka_unit_test(labels_checked),
+        cmocka_unit_test(gpu_rows),
         cmocka_unit_test_setup_teardown(session_runs_and_prints, scratch_setup, scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
