@@ -1,17 +1,14 @@
 /*
  * cmd_gpus.c - `esl gpus`: the GPU table the law prices GPUs from (dense
  * peaks per precision, memory bandwidth, power limit, idle power, sources),
- * all of it or the rows that names match.
+ * all of it or the rows that names match (esl_gpu_select), printed by libesl
+ * (esl_gpu_table, esl_gpu_csv, esl_gpu_json).
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "commands.h"
 #include "esl/esl.h"
-#include "table.h"
-
-enum { OPT_FORMAT = 'f' };
 
 static const cli_option options[] = {
     CLI_GROUP("format"),
@@ -20,49 +17,7 @@ static const cli_option options[] = {
 
 static int on_option(void *ctx, int key, const char *arg)
 {
-    cli_format *fmt = ctx;
-    if (key == OPT_FORMAT)
-        return cli_format_parse(arg, fmt);
-    return EXIT_USAGE;
-}
-
-/* The columns of every format: the table leaves out the names and
- * sources, CSV the names' status; JSON names the devices second. */
-static const table_col cols[] = {
-    {"gpu", COL_STR, IN_ALL, NULL, -24, NULL, NULL, NULL, 0},
-    {"device_names", COL_STR, IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
-    {"fp32_tflops", COL_NUM, IN_ALL, "fp32", 7, NULL, NULL, NULL, 0},
-    {"tf32_tflops", COL_NUM, IN_ALL, "tf32", 7, NULL, NULL, NULL, 0},
-    {"fp16_tflops", COL_NUM, IN_ALL, "fp16", 7, NULL, NULL, NULL, 0},
-    {"bf16_tflops", COL_NUM, IN_ALL, "bf16", 7, NULL, NULL, NULL, 0},
-    {"fp8_tflops", COL_NUM, IN_ALL, "fp8", 7, NULL, NULL, NULL, 0},
-    {"mem_bw_gbs", COL_NUM, IN_ALL, "GB/s", 7, NULL, NULL, NULL, 0},
-    {"mem_gb", COL_NUM, IN_ALL, "GB", 5, NULL, NULL, NULL, 0},
-    {"tdp_w", COL_NUM, IN_ALL, "TDP_W", 6, NULL, NULL, NULL, 0},
-    {"idle_w", COL_NUM, IN_ALL, "idle_W", 6, NULL, NULL, NULL, 0},
-    {"device_names", COL_STR, IN_CSV, NULL, 0, NULL, NULL, NULL, 0},
-    {"idle_status", COL_STR, IN_CSV | IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
-    {"names_status", COL_STR, IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
-    {"source", COL_STR, IN_CSV | IN_JSON, NULL, 0, NULL, NULL, NULL, 0},
-};
-
-/* A peak: missing ('-', null) where the GPU has none. */
-static table_cell peak(double x)
-{
-    return (table_cell){NULL, x, 0, !(x > 0)};
-}
-
-static void print_gpu(table *t, const esl_gpu_spec *g)
-{
-    table_cell row[] = {
-        {g->name, 0, 0, 0}, {g->device_names, 0, 0, 0},
-        peak(g->fp32_tflops), peak(g->tf32_tflops), peak(g->fp16_tflops),
-        peak(g->bf16_tflops), peak(g->fp8_tflops),
-        {NULL, g->mem_bw_gbs, 0, 0}, {NULL, g->mem_gb, 0, 0}, {NULL, g->tdp_w, 0, 0},
-        {NULL, g->idle_w, 0, 0}, {g->device_names, 0, 0, 0}, {g->idle_status, 0, 0, 0},
-        {g->names_status, 0, 0, 0}, {g->source, 0, 0, 0},
-    };
-    table_row(t, row);
+    return key == 'f' ? cli_format_parse(arg, ctx) : EXIT_USAGE;
 }
 
 static int run_gpus(const cli_command *cmd, int argc, char **argv)
@@ -74,19 +29,21 @@ static int run_gpus(const cli_command *cmd, int argc, char **argv)
     /* Every name must resolve before anything is printed. */
     esl_gpu_spec *want;
     size_t n;
+    char *text = NULL;
     if ((rc = esl_gpu_select(&want, &n, (const char *const *)argv + first,
                              (size_t)(argc - first))) != ESL_OK)
         return cli_fail(rc);
-    table t;
-    table_begin(&t, cols, sizeof cols / sizeof cols[0], fmt);
-    for (size_t i = 0; i < n; i++)
-        print_gpu(&t, &want[i]);
-    if (fmt == FORMAT_TABLE)
+    rc = fmt == FORMAT_JSON  ? esl_gpu_json(&text, want, n)
+         : fmt == FORMAT_CSV ? esl_gpu_csv(stdout, want, n)
+                             : esl_gpu_table(stdout, want, n);
+    if (text != NULL)
+        fputs(text, stdout);
+    if (rc == ESL_OK && fmt == FORMAT_TABLE)
         printf("\nDense TFLOP/s (no sparsity); '-': no such precision. Sources and how each idle "
                "power was obtained: --format csv or json (data/gpu_peaks.csv).\n");
-    table_end(&t);
+    free(text);
     free(want);
-    return EXIT_OK;
+    return rc == ESL_OK ? EXIT_OK : cli_fail(rc);
 }
 
 const cli_command cmd_gpus = {

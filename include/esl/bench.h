@@ -282,6 +282,140 @@ ESL_API int esl_bench_measure(esl_bench_measured *out, const esl_workload *plan,
 /* Free what a measured run owns and zero it. */
 ESL_API void esl_bench_measured_release(esl_bench_measured *r);
 
+/* ---- a workload and its measured run written out (bench_doc.c) ---- */
+
+/*
+ * The workload as a table for people (`esl bench --dry-run`): a line naming
+ * the run, then every op (esl_workload_each_op's order) with its shape,
+ * count, batch and executed FLOPs per pass, a subtotal line closing each
+ * group of one component and layer kind; the stages' batch, passes and
+ * FLOPs per pass; the totals in the exact convention and, for a model with
+ * paper terms, the paper convention's FLOPs and FLOPs_cfg.
+ * @param out  the stream to write to, borrowed
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO when writing failed
+ */
+ESL_API int esl_workload_table(FILE *out, const esl_workload *workload);
+
+/*
+ * The workload as a JSON document: the configuration (model, height, width,
+ * steps, cfg, dtype, prompts, batch), "convention": "exact", "layers" (each
+ * op's component, stage, kind, layer, kernel, count, batch, the shape fields
+ * of its kind and exec_flops_per_pass), "stages" (batch, passes,
+ * exec_flops_per_pass), prompt_exec_flops, exec_flops, and paper_flops and
+ * paper_flops_cfg (null without paper terms), laid out by esl_json_text.
+ * @param out  a new string: free() it; NULL on failure
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_ENOMEM
+ */
+ESL_API int esl_workload_json(char **out, const esl_workload *workload);
+
+/*
+ * A measured run of `workload` (esl_bench_measure) as a JSON document: the
+ * configuration as esl_workload_json begins, then device, duration_s,
+ * exec_flops, paper_flops, achieved_tflops, peak_tflops and peak_fraction
+ * (null when the GPU's dense peak at the dtype is unknown),
+ * meter_duration_s, energy_j, idle_w, dynamic_j, joules_per_tflop and
+ * dynamic_joules_per_tflop (null when not known), flags and run_id (null
+ * when not stored). Seconds, joules, watts, TFLOP/s.
+ * @param out  a new string: free() it; NULL on failure
+ * @return ESL_OK; ESL_EINVAL for a NULL argument or a run without record;
+ *         ESL_ENOMEM
+ */
+ESL_API int esl_bench_measured_json(char **out, const esl_workload *workload,
+                                    const esl_bench_measured *run);
+
+/*
+ * The same run as CSV: a header line, then one line with the configuration,
+ * device (quoted), duration_s, exec_flops, paper_flops, achieved_tflops,
+ * peak_tflops, peak_fraction, energy_j, dynamic_j, idle_w, joules_per_tflop
+ * and run_id; doubles in %.17g, a field not known left empty.
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO when writing failed
+ */
+ESL_API int esl_bench_measured_csv(FILE *out, const esl_workload *workload,
+                                   const esl_bench_measured *run);
+
+/*
+ * The same run as a short report for people: the run's line, the device,
+ * the loop's and the meter window's seconds, the FLOPs in both conventions,
+ * the achieved TFLOP/s against the dense peak, the energy, joules per TFLOP,
+ * the meter's flags and, for a stored run, its id in `store`.
+ * @param store  the store's path, named for a stored run (run_id > 0)
+ * @return ESL_OK; ESL_EINVAL for a NULL argument or a stored run without
+ *         `store`; ESL_EIO when writing failed
+ */
+ESL_API int esl_bench_measured_table(FILE *out, const esl_workload *workload,
+                                     const esl_bench_measured *run, const char *store);
+
+/* ---- a measuring session: meter, store and module opened once (session.c) ---- */
+
+/* How a session measures and stores its runs. */
+typedef struct esl_bench_session_opts {
+    esl_meter_opts meter;  /* NVML, the GPUs to read */
+    double idle_s;         /* idle window before the first run, seconds; 0 skips */
+    double cooldown_s;     /* wait before the idle window, seconds; 0 none */
+    double idle_w;         /* idle power used instead, watts, when have_idle_w */
+    int have_idle_w;
+    const char *store;     /* the run store's path, unless no_store */
+    int no_store;
+    const char *module;    /* the CUDA module; NULL: libesl_gpu.so beside the running
+                            * program (its directory, ../lib/gpu, ../LIBDIR/esl), else
+                            * esl_bench_run's search */
+    uint64_t seed;         /* random weights */
+    int warmup;            /* untimed denoiser passes */
+    /* more labels for every stored run (esl_bench_session_label): keys in
+     * label_keys, values borrowed from the strings given */
+    esl_label labels[ESL_BENCH_MAX_EXTRA_LABELS];
+    char label_keys[ESL_BENCH_MAX_EXTRA_LABELS][64];
+    size_t n_labels;
+} esl_bench_session_opts;
+
+/*
+ * Add one more label, "KEY=VALUE", to every run the session stores. The
+ * value is borrowed from `key_value`, which must outlive the options.
+ * @return ESL_OK; ESL_EINVAL (the detail quoting it) for text that is not
+ *         KEY=VALUE with a key of under 64 characters and no blanks, a key
+ *         esl sets itself (esl_bench_labels), a key given twice, or more
+ *         than ESL_BENCH_MAX_EXTRA_LABELS labels
+ */
+ESL_API int esl_bench_session_label(esl_bench_session_opts *opts, const char *key_value);
+
+/* An open session: the meter with its idle baseline, and the store. */
+typedef struct esl_bench_session {
+    const esl_bench_session_opts *opts; /* borrowed */
+    esl_meter *meter;
+    esl_store *store;                   /* NULL with no_store */
+    char module_path[4160];
+} esl_bench_session;
+
+/*
+ * Open the meter, take its idle baseline (esl_meter_baseline: the cooldown,
+ * then the idle window, or the idle power given) and open the store.
+ * @param out   filled; on failure everything opened is closed again
+ * @param opts  borrowed for the session's lifetime
+ * @return ESL_OK; esl_meter_open's, esl_store_open's and
+ *         esl_meter_baseline's failures
+ */
+ESL_API int esl_bench_session_open(esl_bench_session *out, const esl_bench_session_opts *opts);
+
+/* Close the meter and the store; a session zeroed or closed is a no-op. */
+ESL_API void esl_bench_session_close(esl_bench_session *session);
+
+/*
+ * Run `workload` under the meter and store it with its dataset labels and
+ * the options' labels (esl_bench_measure).
+ * @return as esl_bench_measure; release *out with esl_bench_measured_release
+ */
+ESL_API int esl_bench_session_run(esl_bench_measured *out, esl_bench_session *session,
+                                  const esl_workload *workload);
+
+/*
+ * Run `workload` with neither meter window nor store: a probe of the GPU's
+ * throughput. `wall_s` receives the whole call's seconds on the meter's
+ * clock (esl_meter_clock_s), loading, weights and warm-up included.
+ * @return as esl_bench_run
+ */
+ESL_API int esl_bench_session_probe(esl_bench_result *out, double *wall_s,
+                                    esl_bench_session *session, const esl_workload *workload);
+
 /* ---- calibration sweep ---- */
 
 /* One configuration of a calibration sweep. */

@@ -16,6 +16,7 @@
 #include "esl/api.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,6 +63,34 @@ ESL_API int esl_gpu_find(esl_gpu_spec *out, const char *name);
  */
 ESL_API int esl_gpu_select(esl_gpu_spec **out, size_t *n_out, const char *const *names,
                            size_t n_names);
+
+/* ---- rows written out (gpus_doc.c) ---- */
+
+/*
+ * `n` rows as an aligned table for people: a heading line, then per GPU its
+ * name and numbers (dense TFLOP/s per precision, '-' where it has none;
+ * memory bandwidth and size, power limit, idle power), each in %g.
+ * @param out  the stream to write to, borrowed
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO when writing failed
+ */
+ESL_API int esl_gpu_table(FILE *out, const esl_gpu_spec *gpus, size_t n);
+
+/*
+ * The rows as CSV: a header line gpu, fp32_tflops, tf32_tflops, fp16_tflops,
+ * bf16_tflops, fp8_tflops, mem_bw_gbs, mem_gb, tdp_w, idle_w, device_names,
+ * idle_status, source; numbers in %g (0 for a precision the GPU lacks).
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO when writing failed
+ */
+ESL_API int esl_gpu_csv(FILE *out, const esl_gpu_spec *gpus, size_t n);
+
+/*
+ * The rows as a JSON array of objects: gpu, device_names, the CSV's numbers
+ * (null for a precision the GPU lacks), idle_status, names_status, source,
+ * laid out by esl_json_text.
+ * @param out  a new string: free() it; NULL on failure
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_ENOMEM
+ */
+ESL_API int esl_gpu_json(char **out, const esl_gpu_spec *gpus, size_t n);
 
 #ifdef __cplusplus
 }
