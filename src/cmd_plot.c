@@ -41,24 +41,6 @@ static const cli_option decomposition_options[] = {
     {"weighted", LAW_OPT_WEIGHTED, NULL, "weighted least squares, weights = prompts per row"},    \
     {"robust", LAW_OPT_ROBUST, NULL, "robust fit (bisquare)"}
 
-/* --sizes 256,512: each side an integer in [1, 65536], at most PLOT_MAX_SIZES. */
-static int parse_sizes(plot_cli_args *a, const char *arg)
-{
-    char *copy = strdup(arg);
-    int rc = copy != NULL ? 0 : EXIT_FAIL;
-    a->n_sizes = 0;
-    for (char *save = NULL, *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && rc == 0;
-         tok = strtok_r(NULL, ",", &save))
-        if (a->n_sizes < PLOT_MAX_SIZES)
-            rc = cli_int("sizes", tok, 1, 65536, &a->sizes[a->n_sizes++]);
-        else
-            cli_error("option --sizes: more than %d sizes in '%s'", PLOT_MAX_SIZES, arg), rc = EXIT_USAGE;
-    free(copy);
-    if (rc == 0 && a->n_sizes == 0)
-        cli_error("option --sizes: '%s' names no size", arg), rc = EXIT_USAGE;
-    return rc;
-}
-
 int plot_cli_option(void *ctx, int key, const char *arg)
 {
     plot_cli_args *a = ctx;
@@ -67,7 +49,12 @@ int plot_cli_option(void *ctx, int key, const char *arg)
     case PLOT_OPT_MODEL: a->model = arg; return 0;
     case PLOT_OPT_STEPS: return cli_int("steps", arg, 1, 100000, &a->steps);
     case PLOT_OPT_CFG: a->cfg = 1; return 0;
-    case PLOT_OPT_SIZES: return parse_sizes(a, arg);
+    case PLOT_OPT_SIZES: {
+        int rc = esl_figure_sizes_parse(a->sizes, &a->n_sizes, arg);
+        if (rc != ESL_OK)
+            cli_error("option --sizes: %s", esl_error_last());
+        return cli_exit_code(rc);
+    }
     case PLOT_OPT_DATA: a->law.data = arg; return 0;
     case PLOT_OPT_WHERE: return law_cli_where(&a->law, arg);
     case PLOT_OPT_ARCH: a->law.arch = arg; return 0;

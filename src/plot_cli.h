@@ -22,8 +22,6 @@ enum {
     PLOT_OPT_COLOR, PLOT_OPT_EACH, PLOT_OPT_GPU, PLOT_OPT_STORE, PLOT_OPT_RUN,
 };
 
-#define PLOT_MAX_SIZES 8
-
 /* Every kind's options; a kind reads those of its table. */
 typedef struct plot_cli_args {
     law_cli_opts law;      /* --data, --where, --arch, --convention and the fit options */
@@ -32,7 +30,7 @@ typedef struct plot_cli_args {
     const char *model;     /* --model NAME(S) */
     int64_t steps;
     int cfg;
-    int64_t sizes[PLOT_MAX_SIZES];
+    int64_t sizes[ESL_FIGURE_MAX_SIZES];
     size_t n_sizes;
     const char *law_file;  /* --law FILE: use it instead of fitting */
     const char *split;     /* --split S */

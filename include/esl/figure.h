@@ -128,6 +128,18 @@ ESL_API int esl_figure_trace(esl_figure **out, const esl_run *run);
 
 /* ---- figures asked for by name (lib/plot/figure_request.c) ------------- */
 
+/* The most image sizes a decomposition figure is asked for by list. */
+#define ESL_FIGURE_MAX_SIZES 8
+
+/*
+ * Parse a decomposition figure's square image sides, "256,512,768": each an
+ * integer from 1 to 65536 pixels, at most ESL_FIGURE_MAX_SIZES of them.
+ * @param out  the sides, *n of them
+ * @return ESL_OK; ESL_EINVAL for a side that is not such an integer, too
+ *         many sides or none, the detail quoting it; ESL_ENOMEM
+ */
+ESL_API int esl_figure_sizes_parse(int64_t out[ESL_FIGURE_MAX_SIZES], size_t *n, const char *list);
+
 /*
  * Figure 1 for the catalogue models named in `names`, comma-separated (at
  * most 8, found with esl_catalog_find). With `auto_exact` and the paper

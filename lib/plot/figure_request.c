@@ -9,6 +9,7 @@
  * drawn. Every program asking for a figure by name so gets the figure, and
  * the refusal, that the tool gives.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,37 @@
 #include "plot/figure_internal.h"
 
 #define MAX_NAMED_MODELS 8
+
+int esl_figure_sizes_parse(int64_t out[ESL_FIGURE_MAX_SIZES], size_t *n, const char *list)
+{
+    char *copy = list != NULL ? strdup(list) : NULL;
+    int rc = ESL_OK;
+    *n = 0;
+    if (list == NULL)
+        return esl__fail(ESL_EINVAL, "no sizes");
+    if (copy == NULL)
+        return esl__fail(ESL_ENOMEM, "out of memory");
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok != NULL && rc == ESL_OK;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(tok, &end, 10);
+        if (*n == ESL_FIGURE_MAX_SIZES)
+            rc = esl__fail(ESL_EINVAL, "more than %d sizes in '%s'", ESL_FIGURE_MAX_SIZES, list);
+        else if (end == tok || *end != '\0')
+            rc = esl__fail(ESL_EINVAL, "'%s' is not an integer", tok);
+        else if (v < 1)
+            rc = esl__fail(ESL_EINVAL, "'%s' is not a positive integer", tok);
+        else if (errno == ERANGE || v > 65536)
+            rc = esl__fail(ESL_EINVAL, "'%s' is above the maximum, 65536", tok);
+        else
+            out[(*n)++] = v;
+    }
+    free(copy);
+    if (rc == ESL_OK && *n == 0)
+        rc = esl__fail(ESL_EINVAL, "'%s' names no size", list);
+    return rc;
+}
 
 /* 1 when a component of `m` has no paper-convention terms (an imported or
  * --arch model): its FLOPs exist only in the exact convention. */

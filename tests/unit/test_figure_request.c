@@ -1,6 +1,7 @@
 /*
  * test_figure_request.c - the figures asked for by name (esl/figure.h,
- * lib/plot/figure_request.c): catalogue names become the decomposition's
+ * lib/plot/figure_request.c): a list of image sides is read as the tool
+ * reads --sizes, catalogue names become the decomposition's
  * panels, a model without paper-convention terms switches the figure to the
  * exact convention and says so, a diagnostic figure's options that cannot
  * go together are refused, its law is loaded from a file or fitted, and a
@@ -53,6 +54,28 @@ static void decomposition_by_name(void **state)
                                                     &o, 1), ESL_EINVAL);
     assert_non_null(strstr(esl_error_last(), "more than 8 models"));
     assert_null(fig);
+}
+
+static void sizes_by_list(void **state)
+{
+    (void)state;
+    int64_t v[ESL_FIGURE_MAX_SIZES];
+    size_t n = 0;
+    assert_int_equal(esl_figure_sizes_parse(v, &n, "256,,65536,+8"), ESL_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(v[0], 256);
+    assert_int_equal(v[1], 65536);
+    assert_int_equal(v[2], 8);
+    assert_int_equal(esl_figure_sizes_parse(v, &n, "512,x"), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "'x' is not an integer");
+    assert_int_equal(esl_figure_sizes_parse(v, &n, "-3"), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "'-3' is not a positive integer");
+    assert_int_equal(esl_figure_sizes_parse(v, &n, "99999999999999999999"), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "'99999999999999999999' is above the maximum, 65536");
+    assert_int_equal(esl_figure_sizes_parse(v, &n, "1,2,3,4,5,6,7,8,9"), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "more than 8 sizes in '1,2,3,4,5,6,7,8,9'");
+    assert_int_equal(esl_figure_sizes_parse(v, &n, ","), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "',' names no size");
 }
 
 static void diagnostic_options_and_law(void **state)
@@ -127,6 +150,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(decomposition_by_name),
+        cmocka_unit_test(sizes_by_list),
         cmocka_unit_test(diagnostic_options_and_law),
         cmocka_unit_test(trace_by_store_and_id),
     };
