@@ -111,8 +111,7 @@ int plot_cli_dataset(const law_cli_opts *o, esl_dataset **out)
 
 static int run_decomposition(const cli_command *cmd, int argc, char **argv)
 {
-    plot_cli_args a = {.model = "flux-dev,qwen-image,sd35-large", .steps = 10,
-                       .sizes = {256, 512, 768, 1024}, .n_sizes = 4};
+    plot_cli_args a = {0}; /* no --model, --steps or --sizes: the paper's Figure 1 */
     esl_figure *fig = NULL;
     char *note = NULL;
     int rc = cli_parse_all(cmd, argc, argv, plot_cli_option, &a);

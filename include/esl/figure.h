@@ -142,11 +142,13 @@ ESL_API int esl_figure_sizes_parse(int64_t out[ESL_FIGURE_MAX_SIZES], size_t *n,
 
 /*
  * Figure 1 for the catalogue models named in `names`, comma-separated (at
- * most 8, found with esl_catalog_find). With `auto_exact` and the paper
- * convention in `opts`, a model without paper-convention terms (an imported
- * one) has every model drawn in the exact convention instead, and *note
- * says so ("NAME has no paper-convention terms: ..."), even when the build
- * then fails.
+ * most 8, found with esl_catalog_find). What is not given is the paper's:
+ * NULL names are flux-dev, qwen-image and sd35-large; NULL opts, steps 0 or
+ * no sizes mean T = 10 and sides 256, 512, 768 and 1024. With `auto_exact`
+ * and the paper convention, a model without paper-convention terms (an
+ * imported one) has every model drawn in the exact convention instead, and
+ * *note says so ("NAME has no paper-convention terms: ..."), even when the
+ * build then fails.
  * @param note  NULL, or a message the caller frees
  * @return ESL_OK; ESL_EINVAL for no name or more than 8; any code of
  *         esl_catalog_find or esl_figure_decomposition; ESL_ENOMEM

@@ -63,12 +63,13 @@ static int lacks_paper_terms(const esl_model *m)
 int esl_figure_decomposition_named(esl_figure **out, char **note, const char *names,
                                    const esl_figure_decomposition_opts *opts, int auto_exact)
 {
+    static const int64_t paper_sides[] = {256, 512, 768, 1024};
     esl_model *models[MAX_NAMED_MODELS] = {0};
     size_t n = 0;
     *out = NULL;
     *note = NULL;
-    if (names == NULL || opts == NULL)
-        return esl__fail(ESL_EINVAL, "plot decomposition: no models named");
+    if (names == NULL) /* the paper's Figure 1 */
+        names = "flux-dev,qwen-image,sd35-large";
     char *list = strdup(names);
     if (list == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
@@ -85,7 +86,11 @@ int esl_figure_decomposition_named(esl_figure **out, char **note, const char *na
     if (rc == ESL_OK && n == 0)
         rc = esl__fail(ESL_EINVAL, "plot decomposition: option --model: '%s' names no model",
                        names);
-    esl_figure_decomposition_opts o = *opts;
+    esl_figure_decomposition_opts o = opts ? *opts : (esl_figure_decomposition_opts){0};
+    if (o.steps == 0)
+        o.steps = 10;
+    if (o.n_sizes == 0)
+        o.sizes = paper_sides, o.n_sizes = sizeof paper_sides / sizeof paper_sides[0];
     /* No convention chosen and a model without paper-convention terms: every
      * model is drawn in the exact one, so the bars stay comparable. */
     for (size_t m = 0; rc == ESL_OK && auto_exact && o.convention == ESL_CONVENTION_PAPER && m < n;

@@ -47,6 +47,14 @@ static void decomposition_by_name(void **state)
     assert_null(note);
     assert_null(fig);
 
+    /* nothing given: the paper's Figure 1, three models, four sides, T = 10 */
+    assert_int_equal(esl_figure_decomposition_named(&fig, &note, NULL, NULL, 1), ESL_OK);
+    p = esl_figure_plot(fig);
+    assert_int_equal(p->n_panels, 3);
+    assert_int_equal(p->panels[0].bars->n_categories, 4);
+    assert_string_equal(p->groups[1], "denoising (T=10)");
+    esl_figure_free(fig);
+
     assert_int_equal(esl_figure_decomposition_named(&fig, &note, "nope", &o, 1), ESL_ENOTFOUND);
     assert_int_equal(esl_figure_decomposition_named(&fig, &note, ",", &o, 1), ESL_EINVAL);
     assert_string_equal(esl_error_last(), "plot decomposition: option --model: ',' names no model");
