@@ -36,14 +36,16 @@ static void decomposition_by_name(void **state)
     esl_figure_free(fig);
 
     /* auraflow has no paper-convention terms: every model goes exact, once said */
-    assert_int_equal(esl_figure_decomposition_named(&fig, &note, "flux-dev,auraflow", &o, 1), ESL_OK);
+    assert_int_equal(esl_figure_decomposition_named(&fig, &note, "flux-dev,auraflow", &o, 1),
+                     ESL_OK);
     assert_string_equal(note, "auraflow has no paper-convention terms: drawing every model in "
                               "the exact convention");
     assert_non_null(strstr(esl_figure_plot(fig)->title, "exact convention"));
     free(note);
     esl_figure_free(fig);
     /* a convention the caller chose is kept: auraflow cannot be counted in it */
-    assert_int_equal(esl_figure_decomposition_named(&fig, &note, "auraflow", &o, 0), ESL_EUNSUPPORTED);
+    assert_int_equal(esl_figure_decomposition_named(&fig, &note, "auraflow", &o, 0),
+                     ESL_EUNSUPPORTED);
     assert_null(note);
     assert_null(fig);
 
@@ -58,8 +60,8 @@ static void decomposition_by_name(void **state)
     assert_int_equal(esl_figure_decomposition_named(&fig, &note, "nope", &o, 1), ESL_ENOTFOUND);
     assert_int_equal(esl_figure_decomposition_named(&fig, &note, ",", &o, 1), ESL_EINVAL);
     assert_string_equal(esl_error_last(), "plot decomposition: option --model: ',' names no model");
-    assert_int_equal(esl_figure_decomposition_named(&fig, &note, "sd2,sd2,sd2,sd2,sd2,sd2,sd2,sd2,sd2",
-                                                    &o, 1), ESL_EINVAL);
+    const char *nine = "sd2,sd2,sd2,sd2,sd2,sd2,sd2,sd2,sd2";
+    assert_int_equal(esl_figure_decomposition_named(&fig, &note, nine, &o, 1), ESL_EINVAL);
     assert_non_null(strstr(esl_error_last(), "more than 8 models"));
     assert_null(fig);
 }
@@ -145,7 +147,8 @@ static void trace_by_store_and_id(void **state)
     (void)state;
     const char *store = ESL_TEST_DATA "/store/no_samples.db";
     esl_figure *fig = NULL;
-    assert_int_equal(esl_figure_trace_stored(&fig, ESL_TEST_DATA "/store/none.db", 1), ESL_ENOTFOUND);
+    assert_int_equal(esl_figure_trace_stored(&fig, ESL_TEST_DATA "/store/none.db", 1),
+                     ESL_ENOTFOUND);
     assert_non_null(strstr(esl_error_last(), "no run store here"));
     assert_int_equal(esl_figure_trace_stored(&fig, store, 7), ESL_ENOTFOUND);
     assert_non_null(strstr(esl_error_last(), "no run 7 in"));
