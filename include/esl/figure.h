@@ -125,6 +125,75 @@ ESL_API int esl_figure_contributions(esl_figure **out, const esl_dataset *ds, co
  */
 ESL_API int esl_figure_trace(esl_figure **out, const esl_run *run);
 
+
+/* ---- figures asked for by name (lib/plot/figure_request.c) ------------- */
+
+/* The most image sizes a decomposition figure is asked for by list. */
+#define ESL_FIGURE_MAX_SIZES 8
+
+/*
+ * Parse a decomposition figure's square image sides, "256,512,768": each an
+ * integer from 1 to 65536 pixels, at most ESL_FIGURE_MAX_SIZES of them.
+ * @param out  the sides, *n of them
+ * @return ESL_OK; ESL_EINVAL for a side that is not such an integer, too
+ *         many sides or none, the detail quoting it; ESL_ENOMEM
+ */
+ESL_API int esl_figure_sizes_parse(int64_t out[ESL_FIGURE_MAX_SIZES], size_t *n, const char *list);
+
+/*
+ * Figure 1 for the catalogue models named in `names`, comma-separated (at
+ * most 8, found with esl_catalog_find). What is not given is the paper's:
+ * NULL names are flux-dev, qwen-image and sd35-large; NULL opts, steps 0 or
+ * no sizes mean T = 10 and sides 256, 512, 768 and 1024. With `auto_exact`
+ * and the paper convention, a model without paper-convention terms (an
+ * imported one) has every model drawn in the exact convention instead, and
+ * *note says so ("NAME has no paper-convention terms: ..."), even when the
+ * build then fails.
+ * @param note  NULL, or a message the caller frees
+ * @return ESL_OK; ESL_EINVAL for no name or more than 8; any code of
+ *         esl_catalog_find or esl_figure_decomposition; ESL_ENOMEM
+ */
+ESL_API int esl_figure_decomposition_named(esl_figure **out, char **note, const char *names,
+                                           const esl_figure_decomposition_opts *opts,
+                                           int auto_exact);
+
+/*
+ * Whether the options of a diagnostic figure go together: a split and one
+ * law per model are two figures, and both fit their own laws, so neither
+ * takes a law file (`law_file`, may be NULL).
+ * @return ESL_OK or ESL_EINVAL
+ */
+ESL_API int esl_figure_diagnostic_check(const esl_figure_diagnostic_opts *opts,
+                                        const char *law_file);
+
+/*
+ * esl_figure_diagnostic with its law found: for one panel the law file
+ * `law_file` (esl_law_load; it also titles the panel unless opts->law_name
+ * does), else the law fitted on `ds` with opts->fit.
+ * @return ESL_OK; ESL_EINVAL as esl_figure_diagnostic_check; any code of
+ *         esl_law_load, esl_law_fit or esl_figure_diagnostic
+ */
+ESL_API int esl_figure_diagnostic_fit(esl_figure **out, const esl_dataset *ds,
+                                      const char *law_file,
+                                      const esl_figure_diagnostic_opts *opts);
+
+/*
+ * esl_figure_scaling with the law of `law_file` (NULL: fitted on `ds` with
+ * `fit`, NULL for the defaults).
+ * @return any code of esl_law_load, esl_law_fit or esl_figure_scaling
+ */
+ESL_API int esl_figure_scaling_fit(esl_figure **out, const esl_dataset *ds, const char *law_file,
+                                   const esl_fit_opts *fit, const char *gpu);
+
+/*
+ * The power trace of run `id` of the run store at `store_path`, opened
+ * read-only.
+ * @return ESL_OK; ESL_ENOTFOUND for no store there or no such run; ESL_EINVAL
+ *         for a run without samples; any code of esl_store_open_readonly,
+ *         esl_store_get or esl_figure_trace
+ */
+ESL_API int esl_figure_trace_stored(esl_figure **out, const char *store_path, int64_t id);
+
 #ifdef __cplusplus
 }
 #endif
