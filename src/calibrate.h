@@ -23,15 +23,9 @@ typedef struct args {
 void calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_model **models,
                           size_t n_models);
 
-/* Where a calibration's events go (calibrate_on_event's ctx). */
-typedef struct calibrate_view {
-    int show_progress;              /* stderr is a terminal and not --quiet */
-    esl_model *const *models;
-} calibrate_view;
-
 /* A calibration's event (esl_calib_setup.on_event): a message on stderr,
- * or the progress line when shown: a bar of the runs done, the next run
- * and the time left. */
+ * or the progress line when ctx, an int, says to show it (stderr is a
+ * terminal and not --quiet). */
 void calibrate_on_event(void *ctx, const esl_calib_event *ev);
 
 /* The measured calibration as a table or JSON, its law written to

@@ -4,7 +4,6 @@
  * esl_calib_sweep_table/_csv/_json and esl_calib_table/_json), the law
  * after them, and the progress line on a terminal while the sweep runs.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,30 +34,15 @@ void calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_model **
 
 void calibrate_on_event(void *ctx, const esl_calib_event *ev)
 {
-    const calibrate_view *v = ctx;
+    const int *show_progress = ctx;
     if (ev->kind != ESL_CALIB_PROGRESS) {
-        if (ev->kind == ESL_CALIB_UNFITTED && v->show_progress)
+        if (ev->kind == ESL_CALIB_UNFITTED && *show_progress)
             fputc('\n', stderr);
         cli_error("%s", ev->message);
-        return;
+    } else if (*show_progress) {
+        fprintf(stderr, "\r%s\033[K%s", ev->message, ev->next != NULL ? "" : "\n");
+        fflush(stderr);
     }
-    if (!v->show_progress)
-        return;
-    char bar[31];
-    size_t fill = ev->n_points ? ev->done * 30 / ev->n_points : 30;
-    for (size_t i = 0; i < 30; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[30] = '\0';
-    fprintf(stderr, "\r[%s] %zu/%zu", bar, ev->done, ev->n_points);
-    const esl_calib_point *next = ev->next;
-    if (next != NULL)
-        fprintf(stderr, "  %s %lldx%lld %lld steps %s%s", v->models[next->model]->name,
-                (long long)next->side, (long long)next->side, (long long)next->steps,
-                esl_dtype_name(next->dtype), next->cfg ? " cfg" : "");
-    fprintf(stderr, "  ETA %dm%02ds\033[K", (int)(ev->left_s / 60), (int)fmod(ev->left_s, 60));
-    if (next == NULL)
-        fputc('\n', stderr);
-    fflush(stderr);
 }
 
 int calibrate_print(const args *a, const esl_calib *c, double elapsed_s, const char *law_path)

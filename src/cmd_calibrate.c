@@ -3,11 +3,12 @@
  * probe of the largest model measures the GPU's throughput per dtype and the
  * fixed cost of a run; the calibration planner chooses the sweep of the
  * paper's grid that fits the time budget; each configuration runs under the
- * NVML meter (bench_cli.c), repeating prompts until it lasts --min-run, and
- * is stored; the runs become a dataset and the paper-form law is fitted and
- * written (-o). Progress and ETA go to stderr when it is a terminal. With
- * --dry-run the sweep is only planned, from assumed throughputs (--tflops)
- * or half a GPU's dense peak (--gpu).
+ * NVML meter, repeating prompts until it lasts --min-run, and is stored; the
+ * runs become a dataset and the paper-form law is fitted and written (-o).
+ * All of that is libesl's (esl_calib_measure, esl_calib_fit); the tool opens
+ * the meter and store (bench_cli.c), and shows progress and ETA on stderr
+ * when it is a terminal. With --dry-run the sweep is only planned, from
+ * assumed throughputs (--tflops) or half a GPU's dense peak (--gpu).
  */
 #include <limits.h>
 #include <math.h>
@@ -54,30 +55,15 @@ static const cli_option options[] = {
     {NULL, 0, NULL, NULL},
 };
 
-/* "300", "300s", "5m", "1h" -> seconds. */
-static int parse_budget(const char *arg, double *out)
-{
-    char *end;
-    double v = strtod(arg, &end), unit = 1;
-    if (end != arg && strcmp(end, "m") == 0)
-        unit = 60;
-    else if (end != arg && strcmp(end, "h") == 0)
-        unit = 3600;
-    else if (end == arg || (*end != '\0' && strcmp(end, "s") != 0))
-        v = -1;
-    if (!(v > 0) || !isfinite(v)) {
-        cli_error("option --budget: '%s' is not a positive time (300, 300s, 5m, 1h)", arg);
-        return EXIT_USAGE;
-    }
-    *out = v * unit;
-    return 0;
-}
-
 static int on_option(void *ctx, int key, const char *arg)
 {
     args *a = ctx;
     switch (key) {
-    case OPT_BUDGET: return parse_budget(arg, &a->budget_s);
+    case OPT_BUDGET:
+        if (esl_calib_budget_parse(&a->budget_s, arg) == ESL_OK)
+            return 0;
+        cli_error("option --budget: %s", esl_error_last());
+        return EXIT_USAGE;
     case OPT_MODELS: a->models = arg; return 0;
     case OPT_DTYPES: a->dtypes = arg; return 0;
     case OPT_TFLOPS: a->tflops = arg; return 0;
@@ -110,54 +96,7 @@ static int parse_dtypes(const args *a, esl_dtype out[4], size_t *n)
     return 0;
 }
 
-static int throughputs(const args *a, double s_per_flop[4])
-{
-    esl_dtype dtypes[4];
-    size_t n;
-    int rc = parse_dtypes(a, dtypes, &n);
-    if (rc != 0)
-        return rc;
-    for (size_t i = 0; i < n; i++) {
-        esl_dtype d = dtypes[i];
-        double tflops = 0;
-        if (a->tflops != NULL) {
-            if (esl_calib_throughput(&tflops, a->tflops, d) != ESL_OK) {
-                cli_error("option --tflops: %s", esl_error_last());
-                return EXIT_USAGE;
-            }
-        } else {
-            esl_bench_peak peak;
-            if (esl_bench_peak_find(&peak, a->gpu, d) != ESL_OK) {
-                cli_error("calibrate: %s; give --tflops instead", esl_error_last());
-                return EXIT_USAGE;
-            }
-            tflops = 0.5 * peak.tflops;
-        }
-        s_per_flop[d] = 1.0 / (tflops * 1e12);
-    }
-    return 0;
-}
-
 /* ---- the measured calibration ---- */
-
-/* Write the law under a temporary name and rename it: an error leaves no
- * half law. Returns 0 or an exit code. */
-static int write_law(const esl_law *law, const char *path)
-{
-    char *json = NULL;
-    int rc = esl_law_to_json(&json, law);
-    if (rc != ESL_OK)
-        return cli_fail(rc);
-    cli_file f;
-    if (cli_file_open(&f, path, "calibrate: cannot write the law") != 0) {
-        free(json);
-        return EXIT_FAIL;
-    }
-    fputs(json, f.f);
-    fputc('\n', f.f);
-    free(json);
-    return cli_file_commit(&f, "calibrate: cannot write the law");
-}
 
 /* Probe, sweep and fit (esl_calib_measure, esl_calib_fit), write the law. */
 static int measure(const args *a, esl_model **models, size_t n_models)
@@ -175,7 +114,7 @@ static int measure(const args *a, esl_model **models, size_t n_models)
         first.cooldown_s = 0.0;
     }
     char module[PATH_MAX + 64], law_buf[320];
-    calibrate_view view = {!a->quiet && isatty(STDERR_FILENO), models};
+    int show_progress = !a->quiet && isatty(STDERR_FILENO);
     esl_calib_setup setup = {
         .models = (const esl_model *const *)models, .n_models = n_models,
         .dtypes = dtypes, .n_dtypes = n_dtypes, .budget_s = a->budget_s,
@@ -187,7 +126,7 @@ static int measure(const args *a, esl_model **models, size_t n_models)
                   .seed = a->run.seed, .warmup = a->run.warmup},
         .labels = a->run.labels, .n_labels = a->run.n_labels,
         .settle_s = IDLE_SETTLE_S + a->run.cooldown_s, .idle_s = measure_idle ? a->run.idle_s : 0,
-        .on_event = calibrate_on_event, .ctx = &view,
+        .on_event = calibrate_on_event, .ctx = &show_progress,
     };
     const char *law_path = a->output;
     esl_calib *c = NULL;
@@ -207,8 +146,12 @@ static int measure(const args *a, esl_model **models, size_t n_models)
         esl_calib_law_name(law_buf, sizeof law_buf, c->device);
         law_path = law_buf;
     }
-    if ((rc = write_law(c->law, law_path)) == 0)
+    if ((rc = esl_calib_save_law(c, law_path)) != ESL_OK) {
+        cli_error("calibrate: cannot write the law: %s", esl_error_last());
+        rc = EXIT_FAIL;
+    } else {
         rc = calibrate_print(a, c, esl_meter_clock_s(b.meter) - c->started_s, law_path);
+    }
 out:
     esl_calib_free(c);
     bench_cli_close(&b);
@@ -235,8 +178,17 @@ static int run_calibrate(const cli_command *cmd, int argc, char **argv)
         }
         o = (esl_calib_opts){.budget_s = a.budget_s, .overhead_s = a.overhead_s,
                              .cfg_both = !a.no_cfg};
-        if ((rc = throughputs(&a, o.s_per_flop)) != 0)
+        esl_dtype dtypes[4];
+        size_t n_dtypes;
+        if ((rc = parse_dtypes(&a, dtypes, &n_dtypes)) != 0)
             return rc;
+        if (esl_calib_assume(o.s_per_flop, dtypes, n_dtypes, a.tflops, a.gpu) != ESL_OK) {
+            if (a.tflops != NULL)
+                cli_error("option --tflops: %s", esl_error_last());
+            else
+                cli_error("calibrate: %s; give --tflops instead", esl_error_last());
+            return EXIT_USAGE;
+        }
     } else {
         if (a.tflops != NULL || a.gpu != NULL) {
             cli_error("calibrate: --tflops and --gpu are for --dry-run (a measured calibration "
@@ -252,21 +204,10 @@ static int run_calibrate(const cli_command *cmd, int argc, char **argv)
         a.run.warmup = (int)a.warmup;
     }
 
-    char list[512];
-    snprintf(list, sizeof list, "%s", a.models);
-    for (char *save = NULL, *name = strtok_r(list, ",", &save); name != NULL && status == ESL_OK;
-         name = strtok_r(NULL, ",", &save)) {
-        if (n == MAX_MODELS) {
-            cli_error("option --models: at most %d models", MAX_MODELS);
-            rc = EXIT_USAGE;
-            goto done;
-        }
-        if ((status = esl_catalog_find(&models[n], name)) == ESL_OK)
-            n++;
-    }
-    if (status != ESL_OK) {
-        rc = cli_fail(status);
-        goto done;
+    if ((status = esl_calib_models_find(models, MAX_MODELS, &n, a.models)) != ESL_OK) {
+        if (status == ESL_ERANGE)
+            cli_error("option --models: %s", esl_error_last());
+        return status == ESL_ERANGE ? EXIT_USAGE : cli_fail(status);
     }
     if (!a.dry_run) {
         rc = measure(&a, models, n);

@@ -472,7 +472,9 @@ typedef struct esl_calib_event {
     double elapsed_s;            /* since the budget started */
     double left_s;               /* estimated seconds left (esl_calib_time_left) */
     const esl_calib_point *next; /* the next point; NULL after the last */
-    const char *message;         /* a whole message for a person, starting "calibrate: " */
+    const char *message;         /* the text for a person: a progress line ("[###...] 3/20
+                                  * sd2 512x512 20 steps bf16  ETA 1m05s"), or a whole
+                                  * message starting "calibrate: " */
 } esl_calib_event;
 
 /* How a calibration runs. */
@@ -563,6 +565,39 @@ ESL_API int esl_calib_sweep_table(FILE *out, const esl_calib_sweep *cp,
  *         or no module is found
  */
 ESL_API const char *esl_bench_module_find(char *buf, size_t size, const char *libdir);
+
+/* A time budget as a person writes it: "300", "300s", "5m" or "1h" -> seconds.
+ * @return ESL_OK; ESL_EINVAL naming the text when it is not a positive time */
+ESL_API int esl_calib_budget_parse(double *out, const char *text);
+
+/*
+ * The models of a comma-separated list of catalogue names (esl_catalog_find),
+ * at most `cap`, into out[0..*n).
+ * @param out  receives new models: esl_model_free each; none on failure
+ * @return ESL_OK; ESL_ERANGE ("at most CAP models"); esl_catalog_find's
+ *         failures; ESL_ENOMEM
+ */
+ESL_API int esl_calib_models_find(esl_model **out, size_t cap, size_t *n, const char *list);
+
+/*
+ * The throughputs a planned sweep assumes, as seconds per executed FLOP
+ * into s_per_flop[dtype] for each of the n dtypes: from `tflops`, a list
+ * like "bf16=400,fp32=45" (esl_calib_throughput), or else half the dense
+ * peak of the GPU named `gpu` (esl_bench_peak_find). Exactly one is given.
+ * @return ESL_OK; ESL_EINVAL (both or neither given, or no throughput for
+ *         a dtype in the list); ESL_ENOTFOUND for a GPU or dtype without a
+ *         dense peak
+ */
+ESL_API int esl_calib_assume(double s_per_flop[4], const esl_dtype *dtypes, size_t n,
+                             const char *tflops, const char *gpu);
+
+/*
+ * Write the calibration's law (esl_law_to_json, a newline after it) to
+ * `path`, under a temporary name renamed into place (esl_outfile).
+ * @return ESL_OK; ESL_EINVAL for a calibration not fitted; ESL_EIO
+ *         ("PATH: reason"); ESL_ENOMEM
+ */
+ESL_API int esl_calib_save_law(const esl_calib *calib, const char *path);
 
 #ifdef __cplusplus
 }

@@ -34,16 +34,31 @@ static double elapsed(const calib_state *st)
     return esl_meter_clock_s(st->meter) - st->c->started_s;
 }
 
+/* The progress line: a bar of the points done, the next point, the time left. */
 static void progress(const calib_state *st, size_t done, double est_done_s,
                      const esl_calib_point *next)
 {
     if (st->setup->on_event == NULL)
         return;
-    double el = elapsed(st);
-    esl_calib_event ev = {.kind = ESL_CALIB_PROGRESS, .done = done,
-                          .n_points = st->c->plan.n_points, .elapsed_s = el,
-                          .left_s = esl_calib_time_left(&st->c->plan, done, el, est_done_s),
-                          .next = next};
+    size_t n = st->c->plan.n_points;
+    double el = elapsed(st), left = esl_calib_time_left(&st->c->plan, done, el, est_done_s);
+    char line[512], bar[31];
+    size_t fill = n ? done * 30 / n : 30;
+    for (size_t i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    int k = snprintf(line, sizeof line, "[%s] %zu/%zu", bar, done, n);
+    if (next != NULL)
+        k += snprintf(line + k, sizeof line - (size_t)k, "  %s %lldx%lld %lld steps %s%s",
+                      st->c->models[next->model]->name, (long long)next->side,
+                      (long long)next->side, (long long)next->steps, esl_dtype_name(next->dtype),
+                      next->cfg ? " cfg" : "");
+    if (k < 0 || k > (int)sizeof line - 32) /* a name too long: cut, the ETA kept */
+        k = k < 0 ? 0 : (int)sizeof line - 32;
+    snprintf(line + k, sizeof line - (size_t)k, "  ETA %dm%02ds", (int)(left / 60),
+             (int)fmod(left, 60));
+    esl_calib_event ev = {.kind = ESL_CALIB_PROGRESS, .done = done, .n_points = n,
+                          .elapsed_s = el, .left_s = left, .next = next, .message = line};
     st->setup->on_event(st->setup->ctx, &ev);
 }
 

@@ -5,7 +5,8 @@
  * runs, is stored and heard of through the progress events, the law fits;
  * failed runs are reported and skipped; a probe without a GPU fails naming
  * it; and the calibration's tables and document (esl_calib_table,
- * esl_calib_json, esl_calib_sweep_table) carry its numbers.
+ * esl_calib_json, esl_calib_sweep_table) carry its numbers; and what a
+ * calibration is asked, read from text (budget, models, throughputs).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -26,6 +27,7 @@ typedef struct heard {
     size_t progress, notes, unfitted, last_done;
     int ended;
     char last_note[512];
+    char first_line[512]; /* the first progress line */
 } heard;
 
 static void on_event(void *ctx, const esl_calib_event *ev)
@@ -37,7 +39,8 @@ static void on_event(void *ctx, const esl_calib_event *ev)
         assert_true(ev->done <= ev->n_points);
         assert_true(ev->left_s >= 0);
         h->last_done = ev->done;
-        h->progress++;
+        if (h->progress++ == 0)
+            snprintf(h->first_line, sizeof h->first_line, "%s", ev->message);
         h->ended += ev->next == NULL;
         break;
     case ESL_CALIB_NOTE:
@@ -127,6 +130,12 @@ static void measured_fitted_and_reported(void **state)
     assert_int_equal(h.ended, 1);
     assert_int_equal(h.last_done, c->n_runs);
     assert_int_equal(h.notes + h.unfitted, 0);
+    char want[128];
+    snprintf(want, sizeof want, "[..............................] 0/%zu  sd2 %lldx%lld ",
+             c->plan.n_points, (long long)c->plan.points[0].side,
+             (long long)c->plan.points[0].side);
+    assert_int_equal(strncmp(h.first_line, want, strlen(want)), 0);
+    assert_non_null(strstr(h.first_line, " bf16  ETA "));
     for (size_t i = 0; i < c->n_runs; i++) {
         const esl_calib_run *r = &c->runs[i];
         assert_int_equal(r->run_id, (int64_t)i + 1);
@@ -170,6 +179,16 @@ static void measured_fitted_and_reported(void **state)
     assert_null(strstr(table, "left out"));
     assert_non_null(strstr(table, "  models      sd2  (1 of 1 asked for)\n"));
     free(table);
+
+    /* the law file reads back as the law */
+    assert_int_equal(esl_calib_save_law(c, in_dir(path, "law.json")), ESL_OK);
+    esl_law *back = NULL;
+    assert_int_equal(esl_law_load(&back, path), ESL_OK);
+    assert_int_equal(back->n_features, c->law->n_features);
+    assert_true(back->coef[0] == c->law->coef[0]);
+    esl_law_free(back);
+    assert_int_equal(esl_calib_save_law(c, "/nonexistent/dir/law.json"), ESL_EIO);
+    assert_int_equal(strncmp(esl_error_last(), "/nonexistent/dir/law.json: ", 27), 0);
 
     esl_calib_free(c);
     esl_calib_free(NULL);
@@ -257,6 +276,51 @@ static void planned_sweep_table(void **state)
     esl_model_free(model);
 }
 
+static void read_from_text(void **state)
+{
+    (void)state;
+    double b = 0;
+    assert_int_equal(esl_calib_budget_parse(&b, "300"), ESL_OK);
+    assert_true(b == 300);
+    assert_int_equal(esl_calib_budget_parse(&b, "300s"), ESL_OK);
+    assert_true(b == 300);
+    assert_int_equal(esl_calib_budget_parse(&b, "5m"), ESL_OK);
+    assert_true(b == 300);
+    assert_int_equal(esl_calib_budget_parse(&b, "1.5h"), ESL_OK);
+    assert_true(b == 5400);
+    assert_int_equal(esl_calib_budget_parse(&b, "5x"), ESL_EINVAL);
+    assert_string_equal(esl_error_last(), "'5x' is not a positive time (300, 300s, 5m, 1h)");
+    assert_int_equal(esl_calib_budget_parse(&b, "0"), ESL_EINVAL);
+    assert_int_equal(esl_calib_budget_parse(&b, "m"), ESL_EINVAL);
+
+    esl_model *m[3];
+    size_t n = 9;
+    assert_int_equal(esl_calib_models_find(m, 3, &n, "sd2,,flux-dev"), ESL_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(m[1]->name, "flux-dev");
+    for (size_t i = 0; i < n; i++)
+        esl_model_free(m[i]);
+    assert_int_equal(esl_calib_models_find(m, 3, &n, "sd2,sd2,sd2,sd2"), ESL_ERANGE);
+    assert_string_equal(esl_error_last(), "at most 3 models");
+    assert_int_equal(n, 0);
+    assert_int_equal(esl_calib_models_find(m, 3, &n, "sd2,nope"), ESL_ENOTFOUND);
+    assert_int_equal(n, 0);
+
+    esl_dtype d[2] = {ESL_DTYPE_BF16, ESL_DTYPE_FP32};
+    double spf[4] = {0};
+    assert_int_equal(esl_calib_assume(spf, d, 2, "bf16=400,fp32=50", NULL), ESL_OK);
+    assert_true(fabs(spf[ESL_DTYPE_BF16] - 1 / 400e12) < 1e-30);
+    assert_true(fabs(spf[ESL_DTYPE_FP32] - 1 / 50e12) < 1e-30);
+    assert_true(spf[ESL_DTYPE_FP16] == 0);
+    assert_int_equal(esl_calib_assume(spf, d, 2, "bf16=400", NULL), ESL_EINVAL);
+    assert_int_equal(esl_calib_assume(spf, d, 2, NULL, NULL), ESL_EINVAL);
+    esl_bench_peak peak;
+    assert_int_equal(esl_bench_peak_find(&peak, "NVIDIA A100-SXM4-80GB", ESL_DTYPE_BF16), ESL_OK);
+    assert_int_equal(esl_calib_assume(spf, d, 1, NULL, "NVIDIA A100-SXM4-80GB"), ESL_OK);
+    assert_true(fabs(spf[ESL_DTYPE_BF16] * 0.5 * peak.tflops * 1e12 - 1) < 1e-12);
+    assert_int_equal(esl_calib_assume(spf, d, 1, NULL, "Some GPU"), ESL_ENOTFOUND);
+}
+
 static void module_beside_the_program(void **state)
 {
     (void)state;
@@ -279,6 +343,7 @@ int main(void)
                                         scratch_teardown),
         cmocka_unit_test(probe_without_gpu),
         cmocka_unit_test(planned_sweep_table),
+        cmocka_unit_test(read_from_text),
         cmocka_unit_test(module_beside_the_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
