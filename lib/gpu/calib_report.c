@@ -37,16 +37,12 @@ static int written(FILE *out, const char *what)
 int esl_calib_sweep_table(FILE *out, const esl_calib_sweep *cp, const esl_model *const *models,
                           size_t n_models, double budget_s)
 {
-    /* the CSV's checks, on an empty write */
-    int rc = out == NULL ? esl__fail(ESL_EINVAL, "calibration sweep: no stream") : ESL_OK;
-    for (size_t i = 0; rc == ESL_OK && cp != NULL && i < cp->n_points; i++)
+    if (out == NULL || cp == NULL)
+        return esl__fail(ESL_EINVAL, "calibration sweep: no stream or sweep");
+    for (size_t i = 0; i < cp->n_points; i++)
         if (models == NULL || cp->points[i].model >= n_models || models[cp->points[i].model] == NULL)
-            rc = esl__fail(ESL_EINVAL, "calibration sweep: point %zu names model %zu of %zu", i,
-                           cp->points[i].model, n_models);
-    if (rc == ESL_OK && cp == NULL)
-        rc = esl__fail(ESL_EINVAL, "calibration sweep: no sweep");
-    if (rc != ESL_OK)
-        return rc;
+            return esl__fail(ESL_EINVAL, "calibration sweep: point %zu names model %zu of %zu", i,
+                             cp->points[i].model, n_models);
     char b[32];
     fprintf(out, "%-12s %-10s %5s %3s %-5s %14s %9s\n", "model", "size", "steps", "cfg", "dtype",
             "executed", "est. s");
