@@ -31,6 +31,7 @@
 #include <stdio.h>
 
 #include "esl/flops.h"
+#include "esl/law.h"
 #include "esl/model.h"
 #include "esl/plan.h"
 #include "esl/store.h"
@@ -551,6 +552,186 @@ ESL_API int esl_calib_sweep_json(char **out, const esl_calib_sweep *cp,
  */
 ESL_API double esl_calib_time_left(const esl_calib_sweep *cp, size_t done, double elapsed_s,
                                    double est_done_s);
+
+/* ---- a measured calibration ---- */
+
+/* One run of a measured calibration. */
+typedef struct esl_calib_run {
+    const esl_calib_point *point;  /* in the calibration's sweep */
+    int64_t prompts;               /* prompts repeated (esl_calib_prompts) */
+    int64_t run_id;                /* in the store; 0 when not stored */
+    esl_bench_result result;       /* the timed loop */
+    double energy_j, dynamic_j;    /* the meter's window: total, and above idle */
+    double meter_s;                /* the window's seconds */
+    double j_per_tflop;            /* total joules per executed TFLOP; 0 unknown */
+    double peak_tflops;            /* the GPU's dense peak at the dtype; 0 unknown */
+    double peak_fraction;          /* achieved / peak; 0 unknown */
+    unsigned flags;                /* the record's ESL_FLAG_* */
+    int in_fit;                    /* 1: no doubtful flag and energy above idle */
+} esl_calib_run;
+
+/* A measured calibration (esl_calib_measure), and its law (esl_calib_fit). */
+typedef struct esl_calib {
+    const esl_model *const *models; /* borrowed from the setup */
+    size_t n_models;
+    esl_dtype dtypes[4];            /* calibrated, in the order given */
+    size_t n_dtypes;
+    double budget_s;
+    double started_s;               /* esl_meter_clock_s when the budget started */
+    size_t probe_model;             /* index of the probed model */
+    double probe_tflops[4];         /* the probe's TFLOP/s, by esl_dtype */
+    double overhead_s;              /* fixed seconds of a run beyond its timed loop */
+    esl_calib_sweep plan;           /* the sweep, in the order it ran */
+    esl_calib_run *runs;            /* the runs that succeeded, in order */
+    size_t n_runs;
+    size_t n_failed;                /* runs that failed: reported and skipped */
+    size_t n_skipped;               /* planned runs left when the sweep stopped early */
+    char device[256];               /* the GPU as CUDA names it */
+    char driver[80];                /* the driver's version; "" unknown */
+    esl_dataset *data;              /* the rows of the runs in the fit */
+    esl_law *law;                   /* esl_calib_fit's law; NULL before */
+} esl_calib;
+
+/* What a calibration tells its caller while it runs. */
+typedef enum esl_calib_event_kind {
+    ESL_CALIB_PROGRESS = 0, /* before each run (next set) and once after the last (next NULL) */
+    ESL_CALIB_NOTE = 1,     /* a run failed, or the sweep stops early: message */
+    ESL_CALIB_UNFITTED = 2  /* a run is kept out of the fit: message */
+} esl_calib_event_kind;
+
+typedef struct esl_calib_event {
+    esl_calib_event_kind kind;
+    size_t done;                 /* points of the sweep behind */
+    size_t n_points;             /* points planned */
+    double elapsed_s;            /* since the budget started */
+    double left_s;               /* estimated seconds left (esl_calib_time_left) */
+    const esl_calib_point *next; /* the next point; NULL after the last */
+    const char *message;         /* the text for a person: a progress line ("[###...] 3/20
+                                  * sd2 512x512 20 steps bf16  ETA 1m05s"), or a whole
+                                  * message starting "calibrate: " */
+} esl_calib_event;
+
+/* How a calibration runs. */
+typedef struct esl_calib_setup {
+    const esl_model *const *models; /* borrowed; must outlive the calibration */
+    size_t n_models;
+    const esl_dtype *dtypes;        /* 1 to 4 precisions */
+    size_t n_dtypes;
+    double budget_s;                /* the whole calibration, from the call on, > 0 */
+    double min_run_s;               /* repeat prompts until a run lasts this long */
+    int cfg_both;                   /* 1: cfg off and on; 0: off only */
+    int strict_fp32;                /* esl_bench_config.strict_fp32 */
+    uint64_t order_seed;            /* order of the runs (esl_calib_sweep_shuffle) */
+    esl_bench_opts bench;           /* module, seed and warm-up of every run */
+    const esl_label *labels;        /* more labels for every stored run */
+    size_t n_labels;
+    double settle_s;                /* wait after the probe before the idle window */
+    double idle_s;                  /* idle window after the probe; 0: the meter's baseline stays */
+    void (*on_event)(void *ctx, const esl_calib_event *event); /* NULL: none */
+    void *ctx;
+} esl_calib_setup;
+
+/*
+ * Calibrate the metered GPU: probe the throughput of each dtype and the
+ * fixed cost of a run with the model of most denoiser FLOPs (esl_calib_probe,
+ * unmetered), measure the idle baseline (setup->idle_s), choose the sweep
+ * that fits what is left of the budget, and run each point under the meter
+ * (esl_bench_measure), stored in `store` when not NULL. A run that would end
+ * well past the budget (by a quarter of it, 10 s at least) is not started;
+ * a failed run is reported and skipped, and the GPU gone or three failures
+ * in a row stop the sweep. The budget runs on the meter's clock.
+ * @param out    a new calibration (esl_calib_free); NULL on failure
+ * @param meter  open, its baseline set unless setup->idle_s > 0
+ * @return ESL_OK; a failed probe's status (detail "calibrate: probe: ...");
+ *         ESL_EDEVICE for a probe that timed nothing; the idle window's
+ *         failure; ESL_ERANGE when the probe and idle window spend the
+ *         budget; esl_calib_sweep_init's failures; ESL_EINVAL for a bad
+ *         setup; ESL_ENOMEM
+ */
+ESL_API int esl_calib_measure(esl_calib **out, esl_meter *meter, esl_store *store,
+                              const esl_calib_setup *setup);
+
+/*
+ * Fit the paper-form law (esl_law_fit) on the rows of the runs in the fit.
+ * @return ESL_OK; esl_law_fit's failure, its detail "fitting the law on K
+ *         of N runs: ..."
+ */
+ESL_API int esl_calib_fit(esl_calib *calib);
+
+/* Release a calibration. NULL is a no-op. */
+ESL_API void esl_calib_free(esl_calib *calib);
+
+/*
+ * The measured calibration for a person, up to its law: the GPU, the probe,
+ * the time spent (`elapsed_s` of the budget), the runs, what they cover of
+ * the paper's grid, and the largest configuration per dtype against the
+ * dense peak.
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO when writing failed
+ */
+ESL_API int esl_calib_table(FILE *out, const esl_calib *calib, double elapsed_s);
+
+/*
+ * The measured calibration as a JSON document (esl_json_text): gpu, driver,
+ * budget_s, elapsed_s, failed_runs, runs_left_out_by_budget, probe_tflops,
+ * runs, coverage, law_file and the fitted law.
+ * @param out  the text: free() it; NULL on failure
+ * @return ESL_OK; ESL_EINVAL for a NULL argument or a calibration not fitted;
+ *         ESL_ENOMEM
+ */
+ESL_API int esl_calib_json(char **out, const esl_calib *calib, double elapsed_s,
+                           const char *law_file);
+
+/*
+ * A planned sweep for a person: a line per point (model, size, steps, cfg,
+ * dtype, executed FLOPs, estimated seconds), then its total against
+ * `budget_s` and what it covers of the paper's grid.
+ * @return as esl_calib_sweep_csv
+ */
+ESL_API int esl_calib_sweep_table(FILE *out, const esl_calib_sweep *cp,
+                                  const esl_model *const *models, size_t n_models,
+                                  double budget_s);
+
+/*
+ * The CUDA module installed with the running program: libesl_gpu.so in the
+ * program's directory, in ../lib/gpu (a build tree) or in ../LIBDIR/esl (an
+ * install, `libdir` as "lib" or "lib64"), written into buf.
+ * @return buf; NULL when $ESL_GPU_MODULE is set (esl_bench_run reads it)
+ *         or no module is found
+ */
+ESL_API const char *esl_bench_module_find(char *buf, size_t size, const char *libdir);
+
+/* A time budget as a person writes it: "300", "300s", "5m" or "1h" -> seconds.
+ * @return ESL_OK; ESL_EINVAL naming the text when it is not a positive time */
+ESL_API int esl_calib_budget_parse(double *out, const char *text);
+
+/*
+ * The models of a comma-separated list of catalogue names (esl_catalog_find),
+ * at most `cap`, into out[0..*n).
+ * @param out  receives new models: esl_model_free each; none on failure
+ * @return ESL_OK; ESL_ERANGE ("at most CAP models"); esl_catalog_find's
+ *         failures; ESL_ENOMEM
+ */
+ESL_API int esl_calib_models_find(esl_model **out, size_t cap, size_t *n, const char *list);
+
+/*
+ * The throughputs a planned sweep assumes, as seconds per executed FLOP
+ * into s_per_flop[dtype] for each of the n dtypes: from `tflops`, a list
+ * like "bf16=400,fp32=45" (esl_calib_throughput), or else half the dense
+ * peak of the GPU named `gpu` (esl_bench_peak_find). Exactly one is given.
+ * @return ESL_OK; ESL_EINVAL (both or neither given, or no throughput for
+ *         a dtype in the list); ESL_ENOTFOUND for a GPU or dtype without a
+ *         dense peak
+ */
+ESL_API int esl_calib_assume(double s_per_flop[4], const esl_dtype *dtypes, size_t n,
+                             const char *tflops, const char *gpu);
+
+/*
+ * Write the calibration's law (esl_law_to_json, a newline after it) to
+ * `path`, under a temporary name renamed into place (esl_outfile).
+ * @return ESL_OK; ESL_EINVAL for a calibration not fitted; ESL_EIO
+ *         ("PATH: reason"); ESL_ENOMEM
+ */
+ESL_API int esl_calib_save_law(const esl_calib *calib, const char *path);
 
 #ifdef __cplusplus
 }
