@@ -25,13 +25,11 @@ enum { BENCH_OPT_IDLE_W = 1100, BENCH_OPT_HZ, BENCH_OPT_GPUS, BENCH_OPT_STORE };
 #define BENCH_CLI_NOT_MINE (-2)
 int bench_cli_option(bench_cli_opts *o, int key, const char *arg);
 
-/* esl_bench_session_open, _run and _probe: each prints its error prefixed
+/* esl_bench_session_open and _run: each prints its error prefixed
  * with `who` and returns 0 or an exit code. */
 int bench_cli_open(bench_cli *b, const bench_cli_opts *opts, const char *who);
 int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who,
                   esl_bench_measured *out);
-int bench_cli_probe(bench_cli *b, const esl_workload *plan, const char *who,
-                    esl_bench_result *out, double *wall_s);
 #define bench_cli_close esl_bench_session_close
 
 #endif

@@ -336,16 +336,3 @@ int cli_format_parse(const char *arg, cli_format *out)
     }
     return 0;
 }
-
-const char *cli_human_flops(char *buf, size_t size, double flops)
-{
-    static const char *const units[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
-    size_t u = 0;
-    double v = flops;
-    while (fabs(v) >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
-        v /= 1000.0;
-        u++;
-    }
-    snprintf(buf, size, "%.4g %sFLOP", v, units[u]);
-    return buf;
-}

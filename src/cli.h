@@ -131,8 +131,6 @@ int cli_key_value(const char *option, const char *arg, unsigned rules, esl_label
 typedef enum cli_format { FORMAT_TABLE = 0, FORMAT_CSV = 1, FORMAT_JSON = 2 } cli_format;
 int cli_format_parse(const char *arg, cli_format *out);
 
-/* "66.93 TFLOP"-style human rendering of a FLOP count into buf. */
-const char *cli_human_flops(char *buf, size_t size, double flops);
 
 /* The command table (main.c). */
 extern const cli_command *const cli_commands[];

@@ -52,13 +52,6 @@ int bench_cli_run(bench_cli *b, const esl_workload *plan, const char *who, esl_b
     return rc == ESL_OK ? 0 : fail(who, rc);
 }
 
-int bench_cli_probe(bench_cli *b, const esl_workload *plan, const char *who,
-                    esl_bench_result *out, double *wall_s)
-{
-    int rc = esl_bench_session_probe(out, wall_s, b, plan);
-    return rc == ESL_OK ? 0 : fail(who, rc);
-}
-
 enum {
     OPT_MODEL = 'm', OPT_ARCH = 'a', OPT_HEIGHT = 'H', OPT_WIDTH = 'W', OPT_STEPS = 'T',
     OPT_PROMPTS = 'N', OPT_BATCH = 'B', OPT_FORMAT = 'f',

@@ -6,7 +6,7 @@
  * NVML meter, repeating prompts until it lasts --min-run, and is stored; the
  * runs become a dataset and the paper-form law is fitted and written (-o).
  * All of that is libesl's (esl_calib_measure, esl_calib_fit); the tool opens
- * the meter and store (bench_cli.c), and shows progress and ETA on stderr
+ * the meter and store (bench_cli.h), and shows progress and ETA on stderr
  * when it is a terminal. With --dry-run the sweep is only planned, from
  * assumed throughputs (--tflops) or half a GPU's dense peak (--gpu).
  */
@@ -16,13 +16,82 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "calibrate.h"
+#include <jansson.h>
+
+#include "bench_cli.h"
 #include "commands.h"
+#include "emit.h"
 #include "esl/esl.h"
+#include "law_cli.h"
 
 #define MAX_MODELS 8
 /* Seconds between the probe and the idle baseline. */
 #define IDLE_SETTLE_S 2.0
+
+typedef struct args {
+    double budget_s, overhead_s, min_run_s;
+    int64_t order_seed;
+    const char *models, *dtypes, *tflops, *gpu, *output;
+    int no_cfg, dry_run, quiet, strict_fp32;
+    int64_t seed, warmup;
+    cli_format format;
+    bench_cli_opts run;
+} args;
+
+/* The planned sweep of a dry run, as a table, CSV or JSON. */
+static void calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_model **models,
+                                size_t n_models)
+{
+    const esl_model *const *m = (const esl_model *const *)models;
+    if (a->format == FORMAT_CSV) {
+        esl_calib_sweep_csv(stdout, cp, m, n_models);
+    } else if (a->format == FORMAT_JSON) {
+        char *text = NULL;
+        json_t *o = NULL;
+        if (esl_calib_sweep_json(&text, cp, m, n_models, a->budget_s) == ESL_OK)
+            o = json_loads(text, 0, NULL);
+        free(text);
+        emit_json(o != NULL ? o : json_null());
+        json_decref(o);
+    } else {
+        esl_calib_sweep_table(stdout, cp, m, n_models, a->budget_s);
+    }
+}
+
+/* A calibration's event (esl_calib_setup.on_event): a message on stderr,
+ * or the progress line when ctx, an int, says to show it (stderr is a
+ * terminal and not --quiet). */
+static void calibrate_on_event(void *ctx, const esl_calib_event *ev)
+{
+    const int *show_progress = ctx;
+    if (ev->kind != ESL_CALIB_PROGRESS) {
+        if (ev->kind == ESL_CALIB_UNFITTED && *show_progress)
+            fputc('\n', stderr);
+        cli_error("%s", ev->message);
+    } else if (*show_progress) {
+        fprintf(stderr, "\r%s\033[K%s", ev->message, ev->next != NULL ? "" : "\n");
+        fflush(stderr);
+    }
+}
+
+/* The measured calibration as a table or JSON, its law written to
+ * `law_path`. Returns 0 or an exit code. */
+static int calibrate_print(const args *a, const esl_calib *c, double elapsed_s, const char *law_path)
+{
+    if (a->format == FORMAT_JSON) {
+        char *text = NULL;
+        int rc = esl_calib_json(&text, c, elapsed_s, law_path);
+        if (rc != ESL_OK)
+            return cli_fail(rc);
+        fputs(text, stdout);
+        free(text);
+        return 0;
+    }
+    esl_calib_table(stdout, c, elapsed_s);
+    law_cli_print(c->law);
+    printf("\nlaw written to %s\n", law_path);
+    return 0;
+}
 
 enum {
     OPT_BUDGET = 'b', OPT_FORMAT = 'f', OPT_OUTPUT = 'o', OPT_QUIET = 'q',
@@ -121,8 +190,7 @@ static int measure(const args *a, esl_model **models, size_t n_models)
         .min_run_s = a->min_run_s, .cfg_both = !a->no_cfg, .strict_fp32 = a->strict_fp32,
         .order_seed = (uint64_t)a->order_seed,
         .bench = {.module = a->run.module ? a->run.module
-                                          : esl_bench_module_find(module, sizeof module,
-                                                                  ESL_INSTALL_LIBDIR),
+                                          : esl_bench_module_find(module, sizeof module, NULL),
                   .seed = a->run.seed, .warmup = a->run.warmup},
         .labels = a->run.labels, .n_labels = a->run.n_labels,
         .settle_s = IDLE_SETTLE_S + a->run.cooldown_s, .idle_s = measure_idle ? a->run.idle_s : 0,

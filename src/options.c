@@ -4,7 +4,7 @@
  * CLI_GROUP("name"); parsing, help and manual pages splice the group's
  * options in at that place (cli_options). The handler of a group's keys is
  * beside the state it fills: law_cli_option (law_cli.c) for "data" and
- * "fit", bench_cli_option (bench_cli.c) for "meter"; "size" (keys 'H',
+ * "fit", bench_cli_option (cmd_bench.c) for "meter"; "size" (keys 'H',
  * 'W', 'T') and "format" (key 'f', cli_format_parse) are the command's own.
  */
 #include <string.h>

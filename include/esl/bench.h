@@ -694,7 +694,8 @@ ESL_API int esl_calib_sweep_table(FILE *out, const esl_calib_sweep *cp,
 /*
  * The CUDA module installed with the running program: libesl_gpu.so in the
  * program's directory, in ../lib/gpu (a build tree) or in ../LIBDIR/esl (an
- * install, `libdir` as "lib" or "lib64"), written into buf.
+ * install, `libdir` as "lib" or "lib64"; NULL: the one libesl was built
+ * for), written into buf.
  * @return buf; NULL when $ESL_GPU_MODULE is set (esl_bench_run reads it)
  *         or no module is found
  */

@@ -165,4 +165,11 @@ ESL_API int esl_flops_report_table(FILE *out, const esl_flops_report *r);
 #ifdef __cplusplus
 }
 #endif
+/* A FLOP count for a person: four significant digits and an SI prefix
+ * ("66.93 TFLOP", "512 FLOP"), as every table of esl prints it.
+ * @param buf    at least 32 bytes; the text is written there
+ * @param flops  plain FLOPs (a multiply-add counts 2)
+ * @return buf */
+ESL_API const char *esl_flops_human(char buf[32], double flops);
+
 #endif

@@ -320,8 +320,7 @@ int esl_flops_report_csv(FILE *out, const esl_flops_report *r)
     return written(out);
 }
 
-/* "66.93 TFLOP": a FLOP count for a person, four significant digits. */
-static const char *human(char buf[32], double flops)
+const char *esl_flops_human(char buf[32], double flops)
 {
     static const char *const units[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
     size_t u = 0;
@@ -350,12 +349,12 @@ static void breakdown(FILE *out, const esl_flops_row *row)
         int64_t per_pass = component_flops(row, i), n = passes(row, i);
         double per_image = (double)per_pass * (double)n;
         fprintf(out, "%-14s %-8s %16s %7lld %16s %7.2f%%\n", m->components[i].name,
-                esl_stage_name(m->components[i].stage), human(b1, (double)per_pass),
-                (long long)n, human(b2, per_image), 100.0 * per_image / (double)f->image_flops);
+                esl_stage_name(m->components[i].stage), esl_flops_human(b1, (double)per_pass),
+                (long long)n, esl_flops_human(b2, per_image), 100.0 * per_image / (double)f->image_flops);
     }
-    fprintf(out, "\n%-40s %16s\n", "one image (Eq. 1)", human(b1, (double)f->image_flops));
-    fprintf(out, "%-40s %16s\n", "all prompts", human(b1, f->total_flops));
-    fprintf(out, "%-40s %16s\n", "FLOPs_cfg = N T denoise 2^cfg (the law)", human(b1, f->flops_cfg));
+    fprintf(out, "\n%-40s %16s\n", "one image (Eq. 1)", esl_flops_human(b1, (double)f->image_flops));
+    fprintf(out, "%-40s %16s\n", "all prompts", esl_flops_human(b1, f->total_flops));
+    fprintf(out, "%-40s %16s\n", "FLOPs_cfg = N T denoise 2^cfg (the law)", esl_flops_human(b1, f->flops_cfg));
 }
 
 int esl_flops_report_table(FILE *out, const esl_flops_report *r)
@@ -375,9 +374,9 @@ int esl_flops_report_table(FILE *out, const esl_flops_report *r)
         double denoise = (double)f->denoise_flops_per_step * (double)q->steps * (q->cfg ? 2 : 1);
         snprintf(size, sizeof size, "%lldx%lld", (long long)q->height, (long long)q->width);
         fprintf(out, "%-12s %-10s %5lld %3s %14s %14s %14s %14s %7.2f%%\n", r->rows[i].model->name,
-                size, (long long)q->steps, q->cfg ? "yes" : "no", human(b1, (double)f->text_flops),
-                human(b2, (double)f->denoise_flops_per_step), human(b3, (double)f->decode_flops),
-                human(b4, (double)f->image_flops), 100.0 * denoise / (double)f->image_flops);
+                size, (long long)q->steps, q->cfg ? "yes" : "no", esl_flops_human(b1, (double)f->text_flops),
+                esl_flops_human(b2, (double)f->denoise_flops_per_step), esl_flops_human(b3, (double)f->decode_flops),
+                esl_flops_human(b4, (double)f->image_flops), 100.0 * denoise / (double)f->image_flops);
     }
     return written(out);
 }

@@ -20,23 +20,10 @@
 
 static const char *const stage_names[] = {"text", "denoise", "decode"};
 
-/* "66.93 TFLOP": a FLOP count in four significant digits and an SI prefix. */
-static const char *human_flops(char buf[32], double flops)
-{
-    static const char *const units[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
-    size_t u = 0;
-    while (fabs(flops) >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
-        flops /= 1000.0;
-        u++;
-    }
-    snprintf(buf, 32, "%.4g %sFLOP", flops, units[u]);
-    return buf;
-}
-
 /* A paper-convention count, or "-" for a model without paper terms. */
 static const char *paper_text(char buf[32], const esl_workload *p, double flops)
 {
-    return p->has_paper ? human_flops(buf, flops) : "-";
+    return p->has_paper ? esl_flops_human(buf, flops) : "-";
 }
 
 static void header_line(FILE *out, const esl_workload *p)
@@ -67,7 +54,7 @@ static void table_subtotal(const table_group *g)
         return;
     snprintf(total, sizeof total, "= %zu layer%s", g->layers, g->layers == 1 ? "" : "s");
     fprintf(g->out, "%-14s %-8s %-11s %-40s %-26s %6s %5s %14s\n", "", "", "", total, "", "", "",
-            human_flops(b, (double)g->flops));
+            esl_flops_human(b, (double)g->flops));
 }
 
 static void table_row(const esl_workload *p, const esl_workload_op *op, void *ctx)
@@ -87,7 +74,7 @@ static void table_row(const esl_workload *p, const esl_workload_op *op, void *ct
     fprintf(g->out, "%-14s %-8s %-11s %-40.40s %-26s %6lld %5lld %14s\n",
             p->layers->components[op->component].name, esl_stage_name(op->stage),
             esl_layer_kind_name(l->kind), l->name, esl_layer_shape(sh, sizeof sh, l),
-            (long long)l->count, (long long)op->batch, human_flops(b, (double)op->flops));
+            (long long)l->count, (long long)op->batch, esl_flops_human(b, (double)op->flops));
 }
 
 int esl_workload_table(FILE *out, const esl_workload *p)
@@ -108,10 +95,10 @@ int esl_workload_table(FILE *out, const esl_workload *p)
     fprintf(out, "\n%-8s %7s %7s %16s\n", "stage", "batch", "passes", "executed/pass");
     for (int s = 0; s < 3; s++)
         fprintf(out, "%-8s %7lld %7lld %16s\n", stage_names[s], (long long)p->batch[s],
-                (long long)p->passes[s], human_flops(b1, (double)p->stage_exec_flops[s]));
+                (long long)p->passes[s], esl_flops_human(b1, (double)p->stage_exec_flops[s]));
     fprintf(out, "\n%-36s %16s\n", "executed, one prompt run",
-            human_flops(b1, (double)p->prompt_exec_flops));
-    fprintf(out, "%-36s %16s\n", "executed, the whole run (exact)", human_flops(b1, p->exec_flops));
+            esl_flops_human(b1, (double)p->prompt_exec_flops));
+    fprintf(out, "%-36s %16s\n", "executed, the whole run (exact)", esl_flops_human(b1, p->exec_flops));
     fprintf(out, "%-36s %16s\n", "paper convention, the whole run",
             paper_text(b2, p, p->paper_flops));
     fprintf(out, "%-36s %16s\n", "paper FLOPs_cfg, the law's regressor",
@@ -329,7 +316,7 @@ int esl_bench_measured_table(FILE *out, const esl_workload *p, const esl_bench_m
     fprintf(out, "%-10s %.6f s (the timed loop; meter window %.6f s)\n", "duration",
             r->duration_s, rec->duration_s);
     fprintf(out, "%-10s %s executed (exact convention), %s in the paper convention\n", "compute",
-            human_flops(b1, r->exec_flops), human_flops(b2, r->paper_flops));
+            esl_flops_human(b1, r->exec_flops), esl_flops_human(b2, r->paper_flops));
     if (find_peak(&peak, p, run))
         fprintf(out, "%-10s %.2f TFLOP/s, %.1f%% of the %.1f TFLOP/s dense %s peak of %s\n",
                 "achieved", e->achieved_tflops, 100.0 * e->peak_fraction, e->peak_tflops, dtype,

@@ -15,20 +15,6 @@
 #include "esl/bench.h"
 #include "esl/json.h"
 
-/* FLOPs as a person reads them: "4.84 TFLOP". */
-static const char *human_flops(char *buf, size_t size, double flops)
-{
-    static const char *const units[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
-    size_t u = 0;
-    double v = flops;
-    while (fabs(v) >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
-        v /= 1000.0;
-        u++;
-    }
-    snprintf(buf, size, "%.4g %sFLOP", v, units[u]);
-    return buf;
-}
-
 static int written(FILE *out, const char *what)
 {
     return ferror(out) ? esl__fail(ESL_EIO, "%s: cannot write", what) : ESL_OK;
@@ -52,7 +38,7 @@ int esl_calib_sweep_table(FILE *out, const esl_calib_sweep *cp, const esl_model 
         snprintf(size, sizeof size, "%lldx%lld", (long long)p->side, (long long)p->side);
         fprintf(out, "%-12s %-10s %5lld %3s %-5s %14s %9.1f\n", models[p->model]->name, size,
                 (long long)p->steps, p->cfg ? "yes" : "no", esl_dtype_name(p->dtype),
-                human_flops(b, sizeof b, p->exec_flops), p->est_s);
+                esl_flops_human(b, p->exec_flops), p->est_s);
     }
     fprintf(out, "\n%zu runs, estimated %.0f s of a %.0f s budget\n", cp->n_points, cp->est_s,
             budget_s);
@@ -135,7 +121,7 @@ static void run_line(FILE *out, const esl_calib *c, const esl_calib_run *r)
             "%9.4f  %s%s\n",
             (long long)r->run_id, c->models[p->model]->name, size, (long long)p->steps,
             p->cfg ? "yes" : "no", esl_dtype_name(p->dtype), (long long)r->prompts,
-            human_flops(b, sizeof b, r->result.exec_flops), r->result.duration_s,
+            esl_flops_human(b, r->result.exec_flops), r->result.duration_s,
             r->result.exec_flops / r->result.duration_s / 1e12, peak, r->energy_j, r->dynamic_j,
             r->j_per_tflop, flags[0] ? flags : "-", r->in_fit ? "" : " (not fitted)");
 }

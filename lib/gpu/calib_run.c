@@ -308,25 +308,3 @@ void esl_calib_free(esl_calib *c)
     esl_calib_sweep_release(&c->plan);
     free(c);
 }
-
-const char *esl_bench_module_find(char *buf, size_t size, const char *libdir)
-{
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (buf == NULL || size == 0 || getenv("ESL_GPU_MODULE") != NULL || n <= 0)
-        return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash == NULL)
-        return NULL;
-    *slash = '\0';
-    char install[256];
-    snprintf(install, sizeof install, "/../%s/esl", libdir != NULL ? libdir : "lib");
-    const char *const rel[] = {"", "/../lib/gpu", install};
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        snprintf(buf, size, "%s%s/libesl_gpu.so", exe, rel[i]);
-        if (access(buf, R_OK) == 0)
-            return buf;
-    }
-    return NULL;
-}

@@ -19,20 +19,20 @@
 #define ESL_INSTALL_LIBDIR "lib"
 #endif
 
-/* The CUDA module beside the running program (installed or build tree),
- * if any and $ESL_GPU_MODULE does not name one. */
-static const char *find_module(char *buf, size_t size)
+const char *esl_bench_module_find(char *buf, size_t size, const char *libdir)
 {
-    static const char *const rel[] = {"", "/../lib/gpu", "/../" ESL_INSTALL_LIBDIR "/esl"};
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (getenv("ESL_GPU_MODULE") != NULL || n <= 0)
+    if (buf == NULL || size == 0 || getenv("ESL_GPU_MODULE") != NULL || n <= 0)
         return NULL;
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash == NULL)
         return NULL;
     *slash = '\0';
+    char install[256];
+    snprintf(install, sizeof install, "/../%s/esl", libdir != NULL ? libdir : ESL_INSTALL_LIBDIR);
+    const char *const rel[] = {"", "/../lib/gpu", install};
     for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
         snprintf(buf, size, "%s%s/libesl_gpu.so", exe, rel[i]);
         if (access(buf, R_OK) == 0)
@@ -101,7 +101,7 @@ static esl_bench_opts run_opts(esl_bench_session *b)
 {
     const esl_bench_session_opts *o = b->opts;
     esl_bench_opts bo = {
-        .module = o->module ? o->module : find_module(b->module_path, sizeof b->module_path),
+        .module = o->module ? o->module : esl_bench_module_find(b->module_path, sizeof b->module_path, NULL),
         .seed = o->seed, .warmup = o->warmup,
     };
     return bo;

@@ -98,20 +98,6 @@ static json_t *extrap_json(unsigned x)
     return a;
 }
 
-/* "66.93 TFLOP": four significant digits and an SI prefix. */
-static const char *human_flops(char *buf, size_t size, double flops)
-{
-    static const char *const units[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
-    size_t u = 0;
-    double v = flops;
-    while (fabs(v) >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
-        v /= 1000.0;
-        u++;
-    }
-    snprintf(buf, size, "%.4g %sFLOP", v, units[u]);
-    return buf;
-}
-
 static void put_warnings(FILE *f, const esl_law_training *t, const esl_row *row,
                          const esl_prediction *p)
 {
@@ -153,7 +139,7 @@ static void put_single(const doc *d, const esl_row *row, const esl_estimate *e)
             (long long)row->height, (long long)row->width, (long long)row->steps,
             row->cfg ? "CFG" : "no CFG", row->dtype, row->gpu, (long long)row->prompts,
             row->prompts == 1 ? "" : "s", d->prov.law);
-    fprintf(f, "%-22s %s\n", "FLOPs_cfg", human_flops(b, sizeof b, row->flops_cfg));
+    fprintf(f, "%-22s %s\n", "FLOPs_cfg", esl_flops_human(b, row->flops_cfg));
     fprintf(f, "%-22s %.4g J (95%% prediction interval %.4g .. %.4g J)\n", "energy", p->energy_j,
             p->lo_j, p->hi_j);
     fprintf(f, "%-22s %.4g Wh (%.4g .. %.4g)\n", "per image", p->energy_j / 3600.0 / n,

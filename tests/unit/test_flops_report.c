@@ -212,6 +212,20 @@ static void diffusers_partial(void **state)
     esl_flops_report_free(r);
 }
 
+/* A count for a person: four significant digits, the SI prefix that keeps
+ * the mantissa under 1000, and plain FLOPs below a thousand. */
+static void human_counts(void **state)
+{
+    (void)state;
+    char b[32];
+    assert_string_equal(esl_flops_human(b, 66925791019008.0), "66.93 TFLOP");
+    assert_string_equal(esl_flops_human(b, 3360134615484416.0), "3.36 PFLOP");
+    assert_string_equal(esl_flops_human(b, 512.0), "512 FLOP");
+    assert_string_equal(esl_flops_human(b, 999999.0), "1000 KFLOP");
+    assert_string_equal(esl_flops_human(b, 1.5e30), "1.5e+06 YFLOP");
+    assert_ptr_equal(esl_flops_human(b, 0.0), b);
+}
+
 static void errors(void **state)
 {
     (void)state;
@@ -240,7 +254,7 @@ int main(void)
         cmocka_unit_test(one_row_counts),   cmocka_unit_test(sweep_rows),
         cmocka_unit_test(table_breakdown),  cmocka_unit_test(exact_only_note),
         cmocka_unit_test(all_models),       cmocka_unit_test(diffusers_partial),
-        cmocka_unit_test(errors),
+        cmocka_unit_test(errors),           cmocka_unit_test(human_counts),
     };
     unsetenv("ESL_MODEL_PATH");
     setenv("XDG_DATA_HOME", "/nonexistent/esl-test", 1);
