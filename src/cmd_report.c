@@ -32,8 +32,7 @@ static const cli_option options[] = {
 };
 
 typedef struct args {
-    law_cli_opts law;
-    const char *law_file;
+    law_cli_opts law; /* --data, --where, --arch, --convention, --law */
     const char *output;
     const char *title;
 } args;
@@ -46,7 +45,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_TITLE: a->title = arg; return 0;
     case OPT_DATA: a->law.data = arg; return 0;
     case OPT_WHERE: return law_cli_where(&a->law, arg);
-    case OPT_LAW: a->law_file = arg; return 0;
+    case OPT_LAW: a->law.law_file = arg; return 0;
     case OPT_ARCH: a->law.arch = arg; return 0;
     case OPT_CONVENTION: {
         int rc = esl_convention_parse(&a->law.convention, arg);
@@ -59,14 +58,9 @@ static int on_option(void *ctx, int key, const char *arg)
 static int run_report(const cli_command *cmd, int argc, char **argv)
 {
     args a = {.title = "esl report", .law.convention = ESL_CONVENTION_PAPER};
-    int first, rc;
-
-    if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
+    int rc;
+    if ((rc = cli_parse_all(cmd, argc, argv, on_option, &a)) != 0)
         return rc;
-    if (first < argc) {
-        cli_error("report: unexpected argument '%s'", argv[first]);
-        return EXIT_USAGE;
-    }
     if (a.output == NULL) {
         cli_error("report: give the report's file with -o FILE.html");
         return EXIT_USAGE;
@@ -89,13 +83,12 @@ static int run_report(const cli_command *cmd, int argc, char **argv)
     if ((rc = plot_cli_dataset(&a.law, &ds)) != 0)
         return rc;
     /* The law esl predict answers with (esl_law_builtin), or --law FILE. */
-    int status = a.law_file ? esl_law_load(&law, a.law_file)
-                            : esl_law_builtin(&law, ESL_CONVENTION_PAPER, NULL);
+    int status = esl_law_spec_open(&law, &a.law);
     if (status != ESL_OK) {
         esl_dataset_free(ds);
         return cli_fail(status);
     }
-    esl_report_opts ro = {.title = a.title, .law_file = a.law_file, .data_file = a.law.data,
+    esl_report_opts ro = {.title = a.title, .law_file = a.law.law_file, .data_file = a.law.data,
                           .where = (const char *const *)a.law.where, .n_where = a.law.n_where,
                           .fit = &a.law.fit};
     cli_file out;

@@ -12,19 +12,9 @@
 #include "emit.h"
 #include "esl/esl.h"
 
-/* Options common to the commands that fit a law. */
-typedef struct law_cli_opts {
-    const char *data;            /* path or "-": the first --data */
-    const char *more_data[7];    /* further --data files, appended in order */
-    size_t n_more_data;
-    const char *arch;            /* a description file for the dataset's new model */
-    const char *where[8];        /* --where COLUMN=V,... in order */
-    size_t n_where;
-    esl_fit_opts fit;
-    esl_convention convention;
-    int64_t expand[16];          /* --expand-prompts N,..: the rows copied to each N */
-    size_t n_expand;
-} law_cli_opts;
+/* Options common to the commands that fit a law: libesl's law spec
+ * (esl_law_spec, esl/law.h), which reads the rows and fits the law. */
+typedef esl_law_spec law_cli_opts;
 
 /* Keys of the shared option groups "data" and "fit" (options.c). */
 enum {
