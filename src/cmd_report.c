@@ -11,7 +11,6 @@
 #include "commands.h"
 #include "esl/report.h"
 #include "law_cli.h"
-#include "plot_cli.h"
 
 enum {
     OPT_OUTPUT = 'o', OPT_DATA = 'd', OPT_WHERE = 'w',
@@ -76,7 +75,7 @@ static int run_report(const cli_command *cmd, int argc, char **argv)
      * The law is the one esl predict answers with (esl_law_builtin), or --law FILE. */
     esl_dataset *ds = NULL;
     esl_law *law = NULL;
-    if ((rc = plot_cli_dataset(&a.law, &ds)) != 0)
+    if ((rc = law_cli_dataset(&a.law, 0, &ds)) != 0)
         return rc;
     esl_report_opts ro = {.title = a.title, .law_file = a.law.law_file, .data_file = a.law.data,
                           .where = (const char *const *)a.law.where, .n_where = a.law.n_where,

@@ -1,7 +1,7 @@
 /*
  * law_cli.h - what `esl fit`, `esl predict` and `esl validate` share:
- * reading a dataset from a file or standard input, the fit options, and
- * printing numbers that may be undefined.
+ * the data and fit options, read into libesl's law spec, and the spec's
+ * dataset and law with their errors printed.
  */
 #ifndef ESL_LAW_CLI_H
 #define ESL_LAW_CLI_H
@@ -41,8 +41,9 @@ int law_cli_response(law_cli_opts *o, const char *arg);
 int law_cli_data(law_cli_opts *o, const char *arg);
 
 /* Read o->data (stdin for "-") and every further --data file, counting FLOPs
- * in o->convention, then apply the --where filters. Prints its error;
- * returns 0 or an exit code. */
+ * in o->convention (no o->data: the built-in paper data), then apply the
+ * --where filters (esl_law_spec_dataset). Prints its error; returns 0 or an
+ * exit code. */
 int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out);
 
 /* Fit the law of o->fit on the rows law_cli_dataset would give. One file

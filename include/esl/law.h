@@ -471,9 +471,10 @@ ESL_API int esl_law_spec_set(esl_law_spec *spec, const char *option, const char 
  * The rows `spec` names: spec->data (standard input for "-") and every
  * further file appended (the dataset named "a.csv+b.csv"), counted in
  * spec->convention with spec->arch, then filtered (esl_law_spec_filter).
+ * With no spec->data, the built-in paper data (esl_dataset_builtin), filtered.
  * @param no_energy 1: rows need no measured energy (esl_data_opts)
- * @return ESL_OK; the codes of esl_model_load, esl_dataset_load and
- *         esl_law_spec_filter
+ * @return ESL_OK; the codes of esl_model_load, esl_dataset_load,
+ *         esl_dataset_builtin and esl_law_spec_filter
  */
 ESL_API int esl_law_spec_dataset(esl_dataset **out, const esl_law_spec *spec, int no_energy);
 

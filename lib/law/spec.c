@@ -118,8 +118,10 @@ int esl_law_spec_dataset(esl_dataset **out, const esl_law_spec *spec, int no_ene
     esl_model *arch = NULL;
     esl_dataset *ds = NULL;
     *out = NULL;
-    if (spec->data == NULL)
-        return esl__fail(ESL_EINVAL, "law spec: no dataset file given");
+    if (spec->data == NULL) {
+        int rc = esl_dataset_builtin(&ds, spec->convention);
+        return rc == ESL_OK ? esl_law_spec_filter(out, spec, ds) : rc;
+    }
     int rc = spec->arch != NULL ? esl_model_load(&arch, spec->arch) : ESL_OK;
     if (rc != ESL_OK)
         return rc;

@@ -88,7 +88,12 @@ static void test_spec_dataset(void **state)
     (void)state;
     esl_law_spec s = {.convention = ESL_CONVENTION_PAPER};
     esl_dataset *ds = NULL;
-    assert_int_equal(esl_law_spec_dataset(&ds, &s, 0), ESL_EINVAL);
+    assert_int_equal(esl_law_spec_set(&s, "where", "model=sd2"), ESL_OK);
+    assert_int_equal(esl_law_spec_dataset(&ds, &s, 0), ESL_OK); /* the built-in data */
+    assert_int_equal(ds->n_rows, 80);
+    assert_string_equal(ds->origin, "builtin:paper_a100.csv");
+    esl_dataset_free(ds);
+    s.n_where = 0;
     assert_int_equal(esl_law_spec_set(&s, "data", PAPER), ESL_OK);
     assert_int_equal(esl_law_spec_set(&s, "data", PAPER), ESL_OK);
     assert_int_equal(esl_law_spec_dataset(&ds, &s, 0), ESL_OK);
