@@ -51,16 +51,6 @@ static int on_option(void *ctx, int key, const char *arg)
     return law_cli_option(&a->law, key, arg);
 }
 
-/* Print a document's text (NULL: a table already written); 0 or the exit code
- * of the library's error. */
-static int print_doc(int status, char *text)
-{
-    if (status == ESL_OK && text != NULL)
-        fputs(text, stdout);
-    free(text);
-    return status == ESL_OK ? 0 : cli_fail(status);
-}
-
 static int run_validate(const cli_command *cmd, int argc, char **argv)
 {
     args a = {.law.convention = ESL_CONVENTION_PAPER, .seed = 1, .forms = {"paper"},
@@ -75,31 +65,30 @@ static int run_validate(const cli_command *cmd, int argc, char **argv)
     esl_dataset *ds = NULL;
     if ((rc = law_cli_dataset(&a.law, 0, &ds)) != 0)
         return rc;
-    char *text = NULL;
-    int status;
-    if (a.n_forms == 1) {
-        /* One form: the fold table (and no in-sample fit). */
-        esl_validation *v = NULL;
-        a.law.fit.form = a.forms[0];
+    /* One form: its fold table, and no in-sample fit; several: side by side. */
+    esl_validation *v = NULL;
+    esl_form_validation res[MAX_FORMS] = {{0}};
+    int status, csv = a.format == FORMAT_CSV;
+    a.law.fit.form = a.forms[0];
+    if (a.n_forms == 1)
         status = esl_validate(&v, ds, a.split, (unsigned long)a.seed, &a.law.fit);
-        esl_dataset_free(ds);
-        if (status == ESL_OK && a.format == FORMAT_JSON)
-            status = esl_validation_json(&text, v);
-        else if (status == ESL_OK)
-            status = esl_validation_write(stdout, v, a.format == FORMAT_CSV);
-        esl_validation_free(v);
-        return print_doc(status, text);
-    }
-    esl_form_validation res[MAX_FORMS];
-    status = esl_validate_forms(res, ds, a.split, (unsigned long)a.seed, &a.law.fit, a.forms,
-                                a.n_forms);
+    else
+        status = esl_validate_forms(res, ds, a.split, (unsigned long)a.seed, &a.law.fit, a.forms,
+                                    a.n_forms);
     esl_dataset_free(ds);
+    char *text = NULL;
     if (status == ESL_OK && a.format == FORMAT_JSON)
-        status = esl_form_validations_json(&text, res, a.n_forms);
+        status = v ? esl_validation_json(&text, v)
+                   : esl_form_validations_json(&text, res, a.n_forms);
     else if (status == ESL_OK)
-        status = esl_form_validations_write(stdout, res, a.n_forms, a.format == FORMAT_CSV);
+        status = v ? esl_validation_write(stdout, v, csv)
+                   : esl_form_validations_write(stdout, res, a.n_forms, csv);
+    if (status == ESL_OK && text != NULL)
+        fputs(text, stdout);
+    free(text);
+    esl_validation_free(v);
     esl_form_validations_free(res, a.n_forms);
-    return print_doc(status, text);
+    return status == ESL_OK ? 0 : cli_fail(status);
 }
 
 const cli_command cmd_validate = {
