@@ -2,9 +2,7 @@
  * cmd_fit.c - `esl fit`: fit the energy law (Eq. 3/4) on a dataset and
  * write the law file, or print it as a table or JSON.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "commands.h"
 #include "law_cli.h"
@@ -52,13 +50,9 @@ static int write_file(const char *path, const char *text)
 static int run_fit(const cli_command *cmd, int argc, char **argv)
 {
     args a = {.law.convention = ESL_CONVENTION_PAPER};
-    int first, rc;
-    if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
+    int rc;
+    if ((rc = cli_parse_all(cmd, argc, argv, on_option, &a)) != 0)
         return rc;
-    if (first < argc) {
-        cli_error("fit: unexpected argument '%s'", argv[first]);
-        return EXIT_USAGE;
-    }
     if (a.law.data == NULL) {
         cli_error("fit: --data FILE is required ('-' reads standard input)");
         return EXIT_USAGE;
@@ -66,25 +60,13 @@ static int run_fit(const cli_command *cmd, int argc, char **argv)
     esl_law *law = NULL;
     if ((rc = law_cli_fit(&a.law, &law)) != 0)
         return rc;
-
     char *text = NULL;
-    int status;
-    if ((status = esl_law_to_json(&text, law)) != ESL_OK) {
-        esl_law_free(law);
-        return cli_fail(status);
-    }
-    rc = a.output != NULL ? write_file(a.output, text) : 0;
-    if (rc == 0) {
-        if (a.format == FORMAT_JSON) {
-            puts(text);
-        } else if (a.format == FORMAT_CSV) {
-            printf("term,coef,se\n");
-            for (size_t j = 0; j < law->n_features; j++)
-                printf("%s,%.17g,%.17g\n", law->features[j].name, law->coef[j], law->se[j]);
-        } else {
-            law_cli_print(law);
-        }
-    }
+    int status = esl_law_to_json(&text, law);
+    rc = status != ESL_OK ? cli_fail(status) : a.output != NULL ? write_file(a.output, text) : 0;
+    if (rc == 0 && a.format == FORMAT_JSON)
+        puts(text);
+    else if (rc == 0)
+        esl_law_write_text(stdout, law, a.format == FORMAT_CSV);
     free(text);
     esl_law_free(law);
     return rc;

@@ -8,12 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
 #include "commands.h"
-#include "esl/esl.h"
 #include "esl/report.h"
 #include "law_cli.h"
-#include "plot_cli.h"
 
 enum {
     OPT_OUTPUT = 'o', OPT_DATA = 'd', OPT_WHERE = 'w',
@@ -32,8 +29,7 @@ static const cli_option options[] = {
 };
 
 typedef struct args {
-    law_cli_opts law;
-    const char *law_file;
+    law_cli_opts law; /* --data, --where, --arch, --convention, --law */
     const char *output;
     const char *title;
 } args;
@@ -46,12 +42,9 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_TITLE: a->title = arg; return 0;
     case OPT_DATA: a->law.data = arg; return 0;
     case OPT_WHERE: return law_cli_where(&a->law, arg);
-    case OPT_LAW: a->law_file = arg; return 0;
+    case OPT_LAW: a->law.law_file = arg; return 0;
     case OPT_ARCH: a->law.arch = arg; return 0;
-    case OPT_CONVENTION: {
-        int rc = esl_convention_parse(&a->law.convention, arg);
-        return rc == ESL_OK ? 0 : cli_fail(rc);
-    }
+    case OPT_CONVENTION: return law_cli_option(&a->law, LAW_OPT_CONVENTION, arg);
     }
     return EXIT_USAGE;
 }
@@ -59,14 +52,9 @@ static int on_option(void *ctx, int key, const char *arg)
 static int run_report(const cli_command *cmd, int argc, char **argv)
 {
     args a = {.title = "esl report", .law.convention = ESL_CONVENTION_PAPER};
-    int first, rc;
-
-    if ((rc = cli_parse(cmd, argc, argv, on_option, &a, &first)) != 0)
+    int rc;
+    if ((rc = cli_parse_all(cmd, argc, argv, on_option, &a)) != 0)
         return rc;
-    if (first < argc) {
-        cli_error("report: unexpected argument '%s'", argv[first]);
-        return EXIT_USAGE;
-    }
     if (a.output == NULL) {
         cli_error("report: give the report's file with -o FILE.html");
         return EXIT_USAGE;
@@ -83,35 +71,27 @@ static int run_report(const cli_command *cmd, int argc, char **argv)
         return EXIT_FAIL;
     }
 
-    /* The data and the law first: bad input leaves no half-written page behind. */
+    /* The data and the law first: bad input leaves no half-written page behind.
+     * The law is the one esl predict answers with (esl_law_builtin), or --law FILE. */
     esl_dataset *ds = NULL;
     esl_law *law = NULL;
-    if ((rc = plot_cli_dataset(&a.law, &ds)) != 0)
+    if ((rc = law_cli_dataset(&a.law, 0, &ds)) != 0)
         return rc;
-    /* The law esl predict answers with (esl_law_builtin), or --law FILE. */
-    int status = a.law_file ? esl_law_load(&law, a.law_file)
-                            : esl_law_builtin(&law, ESL_CONVENTION_PAPER, NULL);
-    if (status != ESL_OK) {
-        esl_dataset_free(ds);
-        return cli_fail(status);
-    }
-    esl_report_opts ro = {.title = a.title, .law_file = a.law_file, .data_file = a.law.data,
+    esl_report_opts ro = {.title = a.title, .law_file = a.law.law_file, .data_file = a.law.data,
                           .where = (const char *const *)a.law.where, .n_where = a.law.n_where,
                           .fit = &a.law.fit};
-    cli_file out;
-    /* written under a temporary name and renamed: an error leaves no half page */
-    if (cli_file_open(&out, a.output, "report") != 0) {
+    cli_file out; /* written under a temporary name and renamed: no half page */
+    int status = esl_law_spec_open(&law, &a.law);
+    if (status != ESL_OK) {
+        rc = cli_fail(status);
+    } else if (cli_file_open(&out, a.output, "report") != 0) {
         rc = EXIT_FAIL;
-        goto done;
-    }
-    status = esl_report_write(out.f, ds, law, &ro);
-    if (status == ESL_OK) {
-        rc = cli_file_commit(&out, "report");
-    } else {
+    } else if ((status = esl_report_write(out.f, ds, law, &ro)) != ESL_OK) {
         rc = cli_fail(status);
         cli_file_abandon(&out);
+    } else {
+        rc = cli_file_commit(&out, "report");
     }
-done:
     esl_law_free(law);
     esl_dataset_free(ds);
     return rc;

@@ -1,7 +1,7 @@
 /*
  * law_cli.h - what `esl fit`, `esl predict` and `esl validate` share:
- * reading a dataset from a file or standard input, the fit options, and
- * printing numbers that may be undefined.
+ * the data and fit options, read into libesl's law spec, and the spec's
+ * dataset and law with their errors printed.
  */
 #ifndef ESL_LAW_CLI_H
 #define ESL_LAW_CLI_H
@@ -12,19 +12,9 @@
 #include "emit.h"
 #include "esl/esl.h"
 
-/* Options common to the commands that fit a law. */
-typedef struct law_cli_opts {
-    const char *data;            /* path or "-": the first --data */
-    const char *more_data[7];    /* further --data files, appended in order */
-    size_t n_more_data;
-    const char *arch;            /* a description file for the dataset's new model */
-    const char *where[8];        /* --where COLUMN=V,... in order */
-    size_t n_where;
-    esl_fit_opts fit;
-    esl_convention convention;
-    int64_t expand[16];          /* --expand-prompts N,..: the rows copied to each N */
-    size_t n_expand;
-} law_cli_opts;
+/* Options common to the commands that fit a law: libesl's law spec
+ * (esl_law_spec, esl/law.h), which reads the rows and fits the law. */
+typedef esl_law_spec law_cli_opts;
 
 /* Keys of the shared option groups "data" and "fit" (options.c). */
 enum {
@@ -51,8 +41,9 @@ int law_cli_response(law_cli_opts *o, const char *arg);
 int law_cli_data(law_cli_opts *o, const char *arg);
 
 /* Read o->data (stdin for "-") and every further --data file, counting FLOPs
- * in o->convention, then apply the --where filters. Prints its error;
- * returns 0 or an exit code. */
+ * in o->convention (no o->data: the built-in paper data), then apply the
+ * --where filters (esl_law_spec_dataset). Prints its error; returns 0 or an
+ * exit code. */
 int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out);
 
 /* Fit the law of o->fit on the rows law_cli_dataset would give. One file

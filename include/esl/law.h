@@ -433,6 +433,144 @@ ESL_API void esl_validation_free(esl_validation *v);
 ESL_API int esl_validate_fold_rows(size_t *train, size_t *test, const esl_dataset *ds,
                                    const esl_validation *v, size_t fold);
 
+
+/*
+ * Which law a command uses, on which rows (lib/law/spec.c): the dataset
+ * files and their filters, the fit options, and a law file. A program that
+ * takes the tool's --data, --where, --law ... options fills one and gets the
+ * same rows and the same law as the tool.
+ */
+typedef struct esl_law_spec {
+    const char *data;         /* path or "-" (standard input): the first dataset file */
+    const char *more_data[7]; /* further dataset files, appended in order */
+    size_t n_more_data;
+    const char *arch;         /* a model description file for a model the catalogue lacks */
+    const char *where[8];     /* esl_dataset_where specs, applied in order */
+    size_t n_where;
+    esl_fit_opts fit;
+    esl_convention convention; /* how the dataset's FLOPs are counted */
+    int64_t expand[16];       /* esl_dataset_expand_prompts counts, when n_expand > 0 */
+    size_t n_expand;
+    const char *law_file;     /* a law file (esl_law_spec_open), or NULL */
+} esl_law_spec;
+
+/*
+ * Set one option of `spec` from its text, as the tool's option of that name
+ * reads it: "data" (a dataset file: the first sets data, later ones are
+ * appended), "arch", "law", "where" (COLUMN=V,..), "baseline" (gpu=LEVEL or
+ * dtype=LEVEL), "terms" (esl_law_terms_parse), "form" (a name of
+ * esl_law_forms), "response" (energy or time), "expand-prompts" (N,.. from
+ * 1 to 1000000) or "convention" (paper or exact). Strings are kept, not
+ * copied: `value` must outlive `spec`.
+ * @return ESL_OK; ESL_EINVAL for a bad value, an unknown option or a full
+ *         list, the detail saying why without naming the option
+ */
+ESL_API int esl_law_spec_set(esl_law_spec *spec, const char *option, const char *value);
+
+/*
+ * The rows `spec` names: spec->data (standard input for "-") and every
+ * further file appended (the dataset named "a.csv+b.csv"), counted in
+ * spec->convention with spec->arch, then filtered (esl_law_spec_filter).
+ * With no spec->data, the built-in paper data (esl_dataset_builtin), filtered.
+ * @param no_energy 1: rows need no measured energy (esl_data_opts)
+ * @return ESL_OK; the codes of esl_model_load, esl_dataset_load,
+ *         esl_dataset_builtin and esl_law_spec_filter
+ */
+ESL_API int esl_law_spec_dataset(esl_dataset **out, const esl_law_spec *spec, int no_energy);
+
+/*
+ * Keep the rows of `ds` that pass every spec->where, then copy them to each
+ * spec->expand count. Takes `ds` (freed, also on failure); on success *out
+ * owns the result.
+ * @return ESL_OK; the codes of esl_dataset_where, esl_dataset_expand_prompts
+ */
+ESL_API int esl_law_spec_filter(esl_dataset **out, const esl_law_spec *spec, esl_dataset *ds);
+
+/*
+ * Fit spec->fit on the rows esl_law_spec_dataset gives. One file with no
+ * filter is fitted as it is read (esl_law_fit_load, esl_law_fit_read for "-").
+ * @return the codes of esl_law_spec_dataset and esl_law_fit
+ */
+ESL_API int esl_law_spec_fit(esl_law **out, const esl_law_spec *spec);
+
+/*
+ * The law a command predicts with: the law file spec->law_file, else the
+ * built-in law (esl_law_builtin, paper convention) in form spec->fit.form
+ * (NULL: the default form).
+ * @return the codes of esl_law_load and esl_law_builtin
+ */
+ESL_API int esl_law_spec_open(esl_law **out, const esl_law_spec *spec);
+
+/*
+ * Parse a comma-separated list of form names (each of esl_law_forms, none
+ * twice) into out[0..*n), at most `cap` kept (the rest ignored); the names
+ * are the form table's static strings.
+ * @return ESL_OK; ESL_EINVAL for an unknown or repeated form, or none
+ */
+ESL_API int esl_law_form_list(const char **out, size_t cap, size_t *n, const char *list);
+
+/*
+ * The law for a person (lib/law/text.c), written to `out`: form, fit,
+ * training data, terms with coefficients and standard errors, goodness of
+ * fit, variances and, when it has one, the time law; as `esl fit` prints it.
+ * With `csv`, the coefficients only: "term,coef,se" rows, doubles in %.17g.
+ * @return ESL_OK; ESL_EINVAL for a NULL stream or law
+ */
+ESL_API int esl_law_write_text(FILE *out, const esl_law *law, int csv);
+
+/*
+ * A validation as documents (lib/law/validate_doc.c).
+ *
+ * The mean of each metric of v's folds over the folds that define it;
+ * coverage pools the rows (the share of all held-out rows inside their
+ * interval) and out->n counts them.
+ */
+ESL_API void esl_validation_summary(esl_score *out, const esl_validation *v);
+
+/* The validation as JSON (split, folds with their scores and coefficients,
+ * summary), laid out by esl_json_text. @param out a new string: free() it
+ * @return ESL_OK, ESL_ENOMEM */
+ESL_API int esl_validation_json(char **out, const esl_validation *v);
+
+/* The folds as a table with the summary's "mean" row and a note on folds
+ * predicted at the baseline level or, with `csv`, as CSV rows (no mean),
+ * metrics undefined for a fold written "-". @return ESL_OK, ESL_EINVAL */
+ESL_API int esl_validation_write(FILE *out, const esl_validation *v, int csv);
+
+/* One form validated on a split and fitted on every row. */
+typedef struct esl_form_validation {
+    const char *form;       /* the form's name, static storage */
+    esl_validation *v;      /* the form validated on the split */
+    esl_score mean;         /* esl_validation_summary(v) */
+    esl_score in_sample;    /* the law fitted on every row, scored on them */
+} esl_form_validation;
+
+/*
+ * Validate each of forms[0..n) as esl_validate(ds, split, seed, opts with
+ * that form) does, and score each form's law fitted on every row.
+ * @param out n entries; free them with esl_form_validations_free
+ * @return ESL_OK; the codes of esl_validate, esl_law_fit and esl_law_score,
+ *         the detail prefixed "form F: " (and "in-sample: " for the full
+ *         fit); nothing is left to free on failure
+ */
+ESL_API int esl_validate_forms(esl_form_validation *out, const esl_dataset *ds, const char *split,
+                               unsigned long seed, const esl_fit_opts *opts,
+                               const char *const *forms, size_t n);
+
+/* Free the validations of out[0..n) (the array stays the caller's). */
+ESL_API void esl_form_validations_free(esl_form_validation *res, size_t n);
+
+/* Forms side by side as JSON: the split, and per form its folds, summary
+ * and in-sample score. @param out a new string: free() it
+ * @return ESL_OK; ESL_EINVAL for no forms; ESL_ENOMEM */
+ESL_API int esl_form_validations_json(char **out, const esl_form_validation *res, size_t n);
+
+/* Forms side by side as a table (MAPE, R2 of ln E, Spearman and coverage per
+ * held-out fold, the mean and in-sample rows) or, with `csv`, every metric
+ * of every fold and the in-sample fit, one row each. @return ESL_OK, ESL_EINVAL */
+ESL_API int esl_form_validations_write(FILE *out, const esl_form_validation *res, size_t n,
+                                       int csv);
+
 #ifdef __cplusplus
 }
 #endif
