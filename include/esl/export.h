@@ -125,6 +125,49 @@ typedef enum esl_export_format {
  */
 ESL_API int esl_runs_export(FILE *out, const esl_run *runs, size_t n, esl_export_format fmt);
 
+/* ---- stored runs listed and shown (lib/store/listing.c) ---- */
+
+/* The forms stored runs are written in for `esl runs`: numbered as the
+ * tool's --format table, csv and json. */
+typedef enum esl_runs_form {
+    ESL_RUNS_TABLE = 0, /* aligned columns for a person */
+    ESL_RUNS_CSV = 1,
+    ESL_RUNS_JSON = 2   /* esl's JSON layout (esl_json_text) */
+} esl_runs_form;
+
+/*
+ * Write `n` runs as `esl runs list` prints them. Table: a heading line, then
+ * a line per run with id, start, exit status, duration (s), energy, idle
+ * power (W), dynamic energy (J), flags ("-" for none) and labels
+ * (esl_run_labels_text). CSV: those columns and the command, doubles in
+ * %.17g. JSON: an array of the runs' documents (esl_run_json, no trace).
+ * @return ESL_OK; ESL_EINVAL for a NULL argument or a run without a
+ *         record; ESL_ENOMEM; ESL_EIO when writing failed
+ */
+ESL_API int esl_runs_list_write(FILE *out, const esl_run *runs, size_t n, esl_runs_form form);
+
+/*
+ * Write one run as `esl runs show` prints it: its text (esl_run_text), its
+ * trace (esl_record_trace_csv) or its document with the trace
+ * (esl_run_json in esl's JSON layout).
+ * @return ESL_OK; ESL_EINVAL for a NULL argument or a run without a
+ *         record; ESL_ENOMEM; ESL_EIO when writing failed
+ */
+ESL_API int esl_run_write(FILE *out, const esl_run *run, esl_runs_form form);
+
+/* Told of a run that cannot be a dataset row; `why` is esl_run_row_of's
+ * detail, valid during the call. */
+typedef void (*esl_run_skip_fn)(void *ctx, const esl_run *run, const char *why);
+
+/*
+ * Write `n` runs as rows of the law's dataset (esl_row_write_header, then
+ * esl_run_row_of's row of each run), as `esl runs export` does: a run that
+ * cannot be a row is left out and passed to `skipped` (may be NULL).
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO when writing failed
+ */
+ESL_API int esl_runs_rows_write(FILE *out, const esl_run *runs, size_t n, esl_run_skip_fn skipped,
+                                void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
