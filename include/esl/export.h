@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "esl/exec.h"
 #include "esl/meter.h"
 #include "esl/store.h"
 
@@ -167,6 +168,61 @@ typedef void (*esl_run_skip_fn)(void *ctx, const esl_run *run, const char *why);
  */
 ESL_API int esl_runs_rows_write(FILE *out, const esl_run *runs, size_t n, esl_run_skip_fn skipped,
                                 void *ctx);
+
+/* ---- a fresh measurement reported (lib/store/measured.c) ---- */
+
+/*
+ * The record's document (esl_record_json's keys) indented by two spaces,
+ * every double in %.17g, followed by a newline: what `esl measure --format
+ * json` prints and what a run the store could not take is kept as. A
+ * document that cannot be made is written as {}.
+ * @param out  a new string: free() it; NULL on failure
+ * @return ESL_OK; ESL_EINVAL for a NULL out; ESL_ENOMEM
+ */
+ESL_API int esl_record_json_text(char **out, const esl_record *rec, const char *command,
+                                 int exit_status, int64_t run_id, const esl_label *labels,
+                                 size_t n_labels);
+
+/*
+ * Whether the record's energy is doubtful (a flag of ESL_FLAGS_DOUBTFUL: no
+ * change, too short, a device lost), and the sentence that says so: "the
+ * energy is doubtful (too-short): see docs/measurement.md".
+ * @param buf  receives the sentence, "" when not doubtful
+ * @return 1 when doubtful, else 0
+ */
+ESL_API int esl_record_doubt(char *buf, size_t size, const esl_record *rec);
+
+/*
+ * Write the windows a workload measured on its control channel as `esl
+ * measure --control` prints them. Table: per window a line "window    W of
+ * N: k=v ..." (the begin line's labels), its esl_record_table and a blank
+ * line; "no window was opened on --control fd:N" when there was none. JSON
+ * (json nonzero): an array of the windows' documents as
+ * esl_record_json_text writes one. Each window is described with the labels
+ * esl_run_window_labels gives it.
+ * @param run_ids  c->n_windows ids the windows were stored as, 0 for one
+ *                 not stored
+ * @param labels   the labels of every window (--label), borrowed
+ * @param store    the store's path, for the table's "stored" line
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_ENOMEM; ESL_EIO when
+ *         writing failed
+ */
+ESL_API int esl_windows_write(FILE *out, const esl_exec_control *c, const int64_t *run_ids,
+                              const char *command, int exit_status, const esl_label *labels,
+                              size_t n_labels, int json, const char *store);
+
+/*
+ * Keep a measured run the store could not take in a file of its own, so
+ * that its energy is not lost: `text` (esl_record_json_text) is written to
+ * STORE.unsaved-START-PID.json beside the store (where 0), or to that name
+ * in $TMPDIR, else /tmp (where 1), never half written (esl_outfile).
+ * @param out_path  the file's path: free() it; NULL on failure
+ * @param start_unix_s  the run's start, which names the file with the pid
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO with the path and
+ *         the system's reason (esl_outfile_open, esl_outfile_commit); ESL_ENOMEM
+ */
+ESL_API int esl_record_keep(char **out_path, const char *text, const char *store,
+                            double start_unix_s, int where);
 
 #ifdef __cplusplus
 }
