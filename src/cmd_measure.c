@@ -99,179 +99,37 @@ static int on_option(void *ctx, int key, const char *arg)
     return EXIT_USAGE;
 }
 
-/* --trace: the record's samples as CSV. @return 0 or the tool's exit code */
-static int trace_csv(const char *path, const esl_record *rec)
-{
-    cli_file o;
-    if (cli_file_open(&o, path, "option --trace") != 0)
-        return EXIT_FAIL;
-    int rc = esl_record_trace_csv(o.f, rec);
-    if (rc != ESL_OK) {
-        cli_file_abandon(&o);
-        return cli_fail(rc);
-    }
-    return cli_file_commit(&o, "option --trace");
-}
-
-/* Store a run; when that fails, keep its document in a file (beside the
- * store, else in $TMPDIR or /tmp: esl_record_keep) and say where, so that
- * the energy is not lost. @return 0, or the tool's exit code */
-static int store_run(const args *a, esl_store *store, int64_t *run_id, const esl_record *rec,
-                     const char *command, int status, const esl_label *labels, size_t n)
-{
-    int rc = esl_store_put(store, run_id, rec, command, status, labels, n);
-    if (rc == ESL_OK)
-        return 0;
-    int exit_code = cli_fail(rc);
-    char *text = NULL, *kept = NULL;
-    *run_id = 0;
-    (void)esl_record_json_text(&text, rec, command, status, 0, labels, n);
-    for (int where = 0; where < 2 && text != NULL && kept == NULL; where++)
-        if (esl_record_keep(&kept, text, a->store, rec->start_unix_s, where) != ESL_OK)
-            cli_error("measure: keeping the unstored run: %s", esl_error_last());
-    if (kept != NULL)
-        cli_error("measure: the run was not stored; its result is kept in %s", kept);
-    else
-        cli_error("measure: the run was not stored and could not be kept in a file: the result "
-                  "printed is all there is");
-    free(text);
-    free(kept);
-    return kept != NULL ? exit_code : EXIT_FAIL;
-}
-
-/* Say on stderr why a record's energy is doubtful, if it is; `window` is
- * the window's number under --control, 0 without. */
-static void warn_doubtful(const esl_record *rec, size_t window)
-{
-    char doubt[320];
-    if (!esl_record_doubt(doubt, sizeof doubt, rec))
-        return;
-    if (window > 0)
-        cli_error("measure: window %zu: %s", window, doubt);
-    else
-        cli_error("measure: %s", doubt);
-}
-
-/* --control: store each window the workload measured, then print them. */
-static int report_windows(const args *a, const esl_exec_control *c, esl_store *store,
-                          const char *command, int status, FILE *out)
-{
-    int exit_code = 0;
-    int64_t *ids = calloc(c->n_windows + 1, sizeof *ids);
-    esl_label labels[MAX_LABELS + ESL_CONTROL_MAX_LABELS];
-    for (size_t w = 0; w < c->n_windows && ids != NULL; w++) {
-        size_t n = esl_run_window_labels(labels, sizeof labels / sizeof labels[0], a->labels,
-                                         a->n_labels, c->windows[w].begin);
-        int rc = store != NULL ? store_run(a, store, &ids[w], c->windows[w].record, command,
-                                           status, labels, n) : 0;
-        exit_code = rc != 0 ? rc : exit_code;
-        warn_doubtful(c->windows[w].record, w + 1);
-    }
-    if (ids == NULL) {
-        cli_error("out of memory");
-        return EXIT_FAIL;
-    }
-    (void)esl_windows_write(out, c, ids, command, status, a->labels, a->n_labels,
-                            a->format == FORMAT_JSON, a->store);
-    free(ids);
-    return exit_code;
-}
-
-/* The summary of a single run: its document, or its table. */
-static void print_summary(FILE *out, const args *a, const char *json, const esl_record *rec,
-                          const char *command, int status, int64_t run_id)
-{
-    if (a->format == FORMAT_JSON)
-        fputs(json, out);
-    else
-        (void)esl_record_table(out, rec, command, status, run_id, a->store);
-}
-
-/* A problem on the control channel, said while the workload runs. */
-static void control_note(void *ctx, int protocol, const char *message)
+/* Each problem esl_measure_run meets, said as it happens. */
+static void note(void *ctx, const char *message)
 {
     (void)ctx;
-    if (protocol)
-        cli_error("measure: --control: %s", message);
-    else
-        cli_error("%s", message);
+    cli_error("%s", message);
 }
 
-/* --control: run the workload serving its channel, store and print its windows. */
-static int measure_windows(const args *a, esl_meter *m, esl_store *store, char **argv,
-                           const char *command, cli_file *output)
+/* Measure the workload (esl_measure_run), print what it cost and give the
+ * exit code: the workload's, unless something failed. */
+static int measure(const args *a, esl_meter *m, esl_store *store, char **argv, cli_file *output)
 {
-    esl_exec_control ctl;
-    memset(&ctl, 0, sizeof ctl);
-    ctl.ctl_fd = a->control_fd;
-    ctl.ack_fd = a->ack_fd;
-    ctl.meter = m;
-    ctl.note = control_note;
-    int status, rc = esl_exec_run(&status, argv, &ctl);
-    if (rc != ESL_OK) {
-        cli_fail(rc);
-        esl_exec_control_release(&ctl);
-        return 127;
-    }
-    if (ctl.open != NULL) {
-        cli_error("measure: --control: the last window was not ended; it ends with '%s'", command);
-        if (!ctl.failed && (rc = esl_exec_close_window(&ctl)) != ESL_OK) {
-            ctl.failed = rc;
-            cli_fail(rc);
+    esl_measure_opts o = {m, store, a->store, a->labels, a->n_labels, a->control_fd, a->ack_fd,
+                          a->trace, a->format == FORMAT_JSON, note, NULL};
+    esl_measure_result r;
+    int rc = esl_measure_run(&r, argv, &o);
+    int exit_code = rc != ESL_OK ? (r.not_run ? 127 : cli_exit_code(rc))
+                    : r.failed ? cli_exit_code(r.failed) : r.status;
+    if (rc == ESL_OK) {
+        if (exit_code == 0 && r.control.bad)
+            exit_code = EXIT_FAIL;
+        (void)esl_measure_write(output->f != NULL ? output->f : stdout, &r, &o);
+        if (output->f != NULL && cli_file_commit(output, "option --output") != 0) {
+            if (a->control_fd < 0) /* the summary file is lost: print it where it can be seen */
+                (void)esl_measure_write(stdout, &r, &o);
+            exit_code = EXIT_FAIL;
         }
+        char doubt[320];
+        if (a->control_fd < 0 && esl_record_doubt(doubt, sizeof doubt, r.record))
+            cli_error("measure: %s", doubt);
     }
-    int exit_code = report_windows(a, &ctl, store, command, status,
-                                   output->f != NULL ? output->f : stdout);
-    if (exit_code == 0)
-        exit_code = status;
-    if (ctl.failed)
-        exit_code = cli_exit_code(ctl.failed);
-    else if (ctl.bad && exit_code == 0)
-        exit_code = EXIT_FAIL;
-    if (output->f != NULL && cli_file_commit(output, "option --output") != 0)
-        exit_code = EXIT_FAIL;
-    esl_exec_control_release(&ctl);
-    return exit_code;
-}
-
-/* One window around the whole workload: store it (or keep it), write
- * --trace, print the summary. */
-static int measure_once(const args *a, esl_meter *m, esl_store *store, char **argv,
-                        const char *command, cli_file *output)
-{
-    esl_record *rec = NULL;
-    int status, rc = esl_window_begin(m);
-    if (rc != ESL_OK)
-        return cli_fail(rc);
-    int started = esl_exec_run(&status, argv, NULL);
-    if (started != ESL_OK)
-        cli_fail(started);
-    if ((rc = esl_window_end(m, &rec)) != ESL_OK)
-        return cli_fail(rc);
-    if (started != ESL_OK) { /* not started: nothing worth storing */
-        esl_record_free(rec);
-        return 127;
-    }
-    /* From here on the workload has run: whatever fails, its result is
-     * printed, and kept in a file when it could not be stored. */
-    int64_t run_id = 0;
-    int exit_code = status;
-    if (store != NULL && (rc = store_run(a, store, &run_id, rec, command, status, a->labels,
-                                         a->n_labels)) != 0)
-        exit_code = rc;
-    char *json = NULL;
-    (void)esl_record_json_text(&json, rec, command, status, run_id, a->labels, a->n_labels);
-    if (a->trace != NULL && trace_csv(a->trace, rec) != 0)
-        exit_code = EXIT_FAIL;
-    print_summary(output->f != NULL ? output->f : stdout, a, json, rec, command, status, run_id);
-    if (output->f != NULL && cli_file_commit(output, "option --output") != 0) {
-        /* the summary file is lost: print it where it can be seen */
-        print_summary(stdout, a, json, rec, command, status, run_id);
-        exit_code = EXIT_FAIL;
-    }
-    warn_doubtful(rec, 0);
-    free(json);
-    esl_record_free(rec);
+    esl_measure_result_release(&r);
     return exit_code;
 }
 
@@ -286,7 +144,6 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
     int exit_code = rc != 0 ? rc : EXIT_USAGE;
     esl_meter *m = NULL;
     esl_store *store = NULL;
-    char *command = NULL;
     cli_file output = {NULL, NULL, NULL};
     if (rc != 0) {
         /* cli_parse has said why, or printed the help */
@@ -302,21 +159,16 @@ static int run_measure(const cli_command *cmd, int argc, char **argv)
      * costs nothing; close-on-exec, so that the workload does not inherit it. */
     else if (a.output != NULL && cli_file_open(&output, a.output, "option --output") != 0)
         exit_code = EXIT_FAIL;
-    else if ((rc = esl_run_command(&command, argv + first, (size_t)(argc - first))) != ESL_OK)
-        exit_code = cli_fail(rc);
     else if ((rc = esl_meter_open(&m, &a.meter)) != ESL_OK ||
              (!a.no_store && (rc = esl_store_open(&store, a.store)) != ESL_OK) ||
              (rc = esl_meter_baseline(m, a.cooldown_s, a.idle_s,
                                       a.have_idle_w ? a.idle_w : NAN)) != ESL_OK)
         exit_code = cli_fail(rc);
-    else if (a.control_fd < 0)
-        exit_code = measure_once(&a, m, store, argv + first, command, &output);
     else
-        exit_code = measure_windows(&a, m, store, argv + first, command, &output);
+        exit_code = measure(&a, m, store, argv + first, &output);
     cli_file_abandon(&output);
     esl_store_close(store);
     esl_meter_close(m);
-    free(command);
     for (size_t i = 0; i < a.n_labels; i++)
         free(a.labels[i].key);
     return exit_code;

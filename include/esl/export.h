@@ -224,6 +224,70 @@ ESL_API int esl_windows_write(FILE *out, const esl_exec_control *c, const int64_
 ESL_API int esl_record_keep(char **out_path, const char *text, const char *store,
                             double start_unix_s, int where);
 
+/* Told of each problem met while measuring, as a sentence ("measure: the
+ * run was not stored; its result is kept in FILE"); valid during the call. */
+typedef void (*esl_measure_note_fn)(void *ctx, const char *message);
+
+/* How esl_measure_run measures a workload. Zero it, then set. */
+typedef struct esl_measure_opts {
+    esl_meter *meter;            /* open, its idle baseline set (esl_meter_baseline) */
+    esl_store *store;            /* where each run is stored; NULL: not stored */
+    const char *store_path;      /* the store's path: the fallback file's name and the
+                                    table's "stored" line; needed with a store */
+    const esl_label *labels;     /* every run's labels (--label), borrowed */
+    size_t n_labels;
+    int ctl_fd, ack_fd;          /* the control channel (esl_exec_control); ctl_fd < 0: one
+                                    window around the whole workload */
+    const char *trace_path;      /* one window: also write its samples here as CSV; NULL: not */
+    int json;                    /* esl_measure_write: the documents, else the tables */
+    esl_measure_note_fn note;    /* may be NULL */
+    void *note_ctx;
+} esl_measure_opts;
+
+/* What esl_measure_run measured; released with esl_measure_result_release. */
+typedef struct esl_measure_result {
+    int started;                 /* 1 when the workload ran: status is its own */
+    int not_run;                 /* 1 when it could not be started (nothing was stored) */
+    int status;                  /* its exit status, 128+N when signal N killed it */
+    int failed;                  /* the status (ESL_E*) that makes a run that went through
+                                    fail: the store's refusal (ESL_EIO when the run could not
+                                    be kept either), --trace unwritten (ESL_EIO), the meter
+                                    failing on the control channel; 0 when none */
+    char *command;               /* the command line (esl_run_command) */
+    esl_record *record;          /* one window: what it measured */
+    int64_t run_id;              /* one window: its run id, 0 when not stored */
+    esl_exec_control control;    /* the control channel's windows and protocol errors */
+    int64_t *run_ids;            /* each window's run id, 0 when not stored */
+} esl_measure_result;
+
+/*
+ * Run argv (NULL-terminated) under the meter as `esl measure` does. Without
+ * a control channel: one window around the whole workload, stored with the
+ * labels (or, when the store refuses it, kept in a file: esl_record_keep,
+ * beside the store, then in $TMPDIR), its trace written. With one: the
+ * windows the workload opens and closes (esl_exec_run), a window left open
+ * closed when it ends, each stored with its labels (esl_run_window_labels)
+ * or kept, and a note for each whose energy is doubtful (esl_record_doubt).
+ * Every problem is said through opts->note as it happens.
+ * @param r  the result, zeroed first; release it even on failure
+ * @return ESL_OK once the workload ran (r->failed may still be set);
+ *         ESL_EINVAL for a missing argument; otherwise the failure that
+ *         stopped it: of the meter's window, or of the workload's start
+ *         (r->not_run), or ESL_ENOMEM
+ */
+ESL_API int esl_measure_run(esl_measure_result *r, char *const argv[], const esl_measure_opts *o);
+
+/*
+ * Write what esl_measure_run measured: one window's table (esl_record_table)
+ * or document (esl_record_json_text), or the windows (esl_windows_write).
+ * @return ESL_OK; ESL_EINVAL when the workload did not run; the writer's
+ *         failure
+ */
+ESL_API int esl_measure_write(FILE *out, const esl_measure_result *r, const esl_measure_opts *o);
+
+/* Free what a result holds and zero it; NULL is a no-op. */
+ESL_API void esl_measure_result_release(esl_measure_result *r);
+
 #ifdef __cplusplus
 }
 #endif

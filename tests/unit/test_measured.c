@@ -3,7 +3,8 @@
  * on their way out (esl/store.h, esl/export.h): the command line joined,
  * a window's labels merged with the run's, the doubtful note, the indented
  * summary and the file that keeps an unstored run, the windows report, and
- * the list, one run and the dataset rows as `esl runs` writes them.
+ * the list, one run and the dataset rows as `esl runs` writes them; and a
+ * workload measured, stored and reported whole (esl_measure_run).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -284,6 +285,82 @@ static void run_and_rows(void **state)
     esl_record_free(runs[1].record);
 }
 
+/* The notes of a measured run, one per line. */
+static void collect(void *ctx, const char *message)
+{
+    char *notes = ctx;
+    size_t used = strlen(notes);
+    snprintf(notes + used, 1024 - used, "%s\n", message);
+}
+
+/* A workload measured on the replay meter: stored with its labels, its
+ * trace written; one that cannot start is not run and stores nothing; one
+ * under a control channel that opens no window says so. */
+static void measure_run(void **state)
+{
+    (void)state;
+    char db[SCRATCH_PATH_MAX], trace[SCRATCH_PATH_MAX], notes[1024] = "";
+    esl_meter_opts mo = {.kind = ESL_METER_REPLAY,
+                         .replay_path = ESL_SOURCE_DIR "/tests/data/meter/idle_then_load.csv"};
+    esl_meter *m = NULL;
+    esl_store *store = NULL;
+    assert_int_equal(esl_meter_open(&m, &mo), ESL_OK);
+    assert_int_equal(esl_store_open(&store, in_dir(db, "m.db")), ESL_OK);
+    esl_label labels[] = {{"model", "sd2"}};
+    esl_measure_opts o = {m, store, db, labels, 1, -1, -1, in_dir(trace, "t.csv"), 0,
+                          collect, notes};
+    char *argv[] = {"sh", "-c", "exit 3", NULL};
+    esl_measure_result r;
+    assert_int_equal(esl_measure_run(&r, argv, &o), ESL_OK);
+    assert_true(r.started);
+    assert_int_equal(r.status, 3);
+    assert_int_equal(r.failed, 0);
+    assert_int_equal(r.run_id, 1);
+    assert_string_equal(r.command, "sh -c exit 3");
+    assert_string_equal(notes, "");
+    assert_int_equal(access(trace, F_OK), 0);
+    FILE *f;
+    char *text = NULL;
+    size_t len;
+    captured(&f, &text, &len);
+    assert_int_equal(esl_measure_write(f, &r, &o), ESL_OK);
+    fclose(f);
+    assert_non_null(strstr(text, "exit      3\n"));
+    assert_non_null(strstr(text, "stored    run 1 in "));
+    free(text);
+    esl_measure_result_release(&r);
+    esl_run *runs = NULL;
+    assert_int_equal(esl_store_get(store, &runs, 1), ESL_OK);
+    assert_string_equal(esl_run_label(runs, "model"), "sd2");
+    assert_int_equal(runs[0].exit_status, 3);
+    esl_runs_free(runs, 1);
+
+    char *missing[] = {"/nonexistent/workload", NULL};
+    o.trace_path = NULL;
+    assert_int_not_equal(esl_measure_run(&r, missing, &o), ESL_OK);
+    assert_true(r.not_run);
+    assert_false(r.started);
+    assert_non_null(strstr(notes, "/nonexistent/workload"));
+    assert_int_equal(esl_measure_write(stdout, &r, &o), ESL_EINVAL);
+    esl_measure_result_release(&r);
+
+    char *none[] = {"true", NULL};
+    o.ctl_fd = 3;
+    o.json = 1;
+    assert_int_equal(esl_measure_run(&r, none, &o), ESL_OK);
+    assert_int_equal(r.control.n_windows, 0);
+    captured(&f, &text, &len);
+    assert_int_equal(esl_measure_write(f, &r, &o), ESL_OK);
+    fclose(f);
+    assert_string_equal(text, "[]\n");
+    free(text);
+    esl_measure_result_release(&r);
+    esl_measure_result_release(NULL);
+    assert_int_equal(esl_measure_run(&r, none, NULL), ESL_EINVAL);
+    esl_store_close(store);
+    esl_meter_close(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +371,7 @@ int main(void)
         cmocka_unit_test(windows),
         cmocka_unit_test(runs_list),
         cmocka_unit_test(run_and_rows),
+        cmocka_unit_test(measure_run),
     };
     return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }
