@@ -111,34 +111,24 @@ static int runs_read(const args *a, const char *verb, int64_t id)
     return rc == ESL_OK ? EXIT_OK : cli_fail(rc);
 }
 
-/* `esl runs import`: libesl reads and stores (esl/import.h); the tool says what was done. */
+/* `esl runs import`: libesl reads and stores (esl_import_into); the tool says what was done. */
 static int runs_import(const args *a, const char *file)
 {
     esl_import_format fmt;
     if (esl_import_format_parse(&fmt, a->from) != ESL_OK)
         return USAGE("runs import: option --from: %s", esl_error_last());
-    esl_import *imp = NULL;
-    esl_store *store = NULL;
     int64_t *ids = NULL;
-    int rc = esl_import_read(&imp, file, fmt), exit_code = EXIT_FAIL;
-    if (rc == ESL_OK && (ids = calloc(imp->n_runs ? imp->n_runs : 1, sizeof *ids)) == NULL)
-        cli_error("out of memory");
-    else if (rc != ESL_OK || (rc = esl_store_open(&store, a->store)) != ESL_OK ||
-             (rc = esl_import_put(store, ids, imp, a->labels, a->n_labels)) != ESL_OK)
-        exit_code = cli_fail(rc);
-    else {
-        printf("imported %zu run%s from %s (%s): ", imp->n_runs, imp->n_runs == 1 ? "" : "s",
-               file, a->from);
-        if (imp->n_runs == 1)
-            printf("id %" PRId64 "\n", ids[0]);
-        else
-            printf("ids %" PRId64 " to %" PRId64 "\n", ids[0], ids[imp->n_runs - 1]);
-        exit_code = EXIT_OK;
-    }
-    esl_store_close(store);
+    size_t n = 0;
+    int rc = esl_import_into(&ids, &n, a->store, file, fmt, a->labels, a->n_labels);
+    if (rc != ESL_OK)
+        return cli_fail(rc);
+    printf("imported %zu run%s from %s (%s): ", n, n == 1 ? "" : "s", file, a->from);
+    if (n == 1)
+        printf("id %" PRId64 "\n", ids[0]);
+    else
+        printf("ids %" PRId64 " to %" PRId64 "\n", ids[0], ids[n - 1]);
     free(ids);
-    esl_import_free(imp);
-    return exit_code;
+    return EXIT_OK;
 }
 
 /* `esl runs merge`: libesl merges (esl_store_merge_into); the tool says what was done. */

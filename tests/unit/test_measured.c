@@ -4,7 +4,8 @@
  * a window's labels merged with the run's, the doubtful note, the indented
  * summary and the file that keeps an unstored run, the windows report, and
  * the list, one run and the dataset rows as `esl runs` writes them; and a
- * workload measured, stored and reported whole (esl_measure_run).
+ * workload measured, stored and reported whole (esl_measure_run); another
+ * tool's file imported into a store by path (esl_import_into).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -361,6 +362,34 @@ static void measure_run(void **state)
     esl_meter_close(m);
 }
 
+/* Another tool's file brought into a store by path: every run or none. */
+static void import_into(void **state)
+{
+    (void)state;
+    char db[SCRATCH_PATH_MAX];
+    int64_t *ids = NULL;
+    size_t n = 0;
+    esl_label labels[] = {{"project", "p"}};
+    assert_int_equal(esl_import_into(&ids, &n, in_dir(db, "imported.db"),
+                                     ESL_SOURCE_DIR "/tests/data/import/codecarbon.csv",
+                                     ESL_IMPORT_CODECARBON, labels, 1), ESL_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(ids[1], 2);
+    free(ids);
+    esl_store *s = NULL;
+    esl_run *runs = NULL;
+    assert_int_equal(esl_store_open_readonly(&s, db), ESL_OK);
+    assert_int_equal(esl_store_get(s, &runs, 2), ESL_OK);
+    assert_string_equal(esl_run_label(runs, "project"), "p");
+    esl_runs_free(runs, 1);
+    esl_store_close(s);
+    assert_int_equal(esl_import_into(&ids, &n, db, "/nonexistent.csv", ESL_IMPORT_CODECARBON,
+                                     NULL, 0), ESL_EIO);
+    assert_null(ids);
+    assert_int_equal(n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +401,7 @@ int main(void)
         cmocka_unit_test(runs_list),
         cmocka_unit_test(run_and_rows),
         cmocka_unit_test(measure_run),
+        cmocka_unit_test(import_into),
     };
     return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }
