@@ -6,9 +6,10 @@
  * `--control fd:N[,M]` the workload opens and closes labelled windows itself
  * by writing `begin k=v ...` and `end` lines to its descriptor N (the
  * protocol is parsed by esl_control_parse), each answered `ack` (or `err`)
- * on descriptor M; every window is stored as its own run. The child process
- * and its channel are libesl's (esl_exec_run), and so are the table, the
- * JSON and the trace it writes (esl/export.h).
+ * on descriptor M; every window is stored as its own run. The measuring
+ * itself is libesl's (esl_measure_run): the child process and its channel,
+ * storing each run or keeping it in a file, the trace, the table and the
+ * JSON; the tool reads the options and turns the result into an exit code.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -110,8 +111,9 @@ static void note(void *ctx, const char *message)
  * exit code: the workload's, unless something failed. */
 static int measure(const args *a, esl_meter *m, esl_store *store, char **argv, cli_file *output)
 {
-    esl_measure_opts o = {m, store, a->store, a->labels, a->n_labels, a->control_fd, a->ack_fd,
-                          a->trace, a->format == FORMAT_JSON, note, NULL};
+    esl_measure_opts o = {.meter = m, .store = store, .store_path = a->store, .labels = a->labels,
+                          .n_labels = a->n_labels, .ctl_fd = a->control_fd, .ack_fd = a->ack_fd,
+                          .trace_path = a->trace, .json = a->format == FORMAT_JSON, .note = note};
     esl_measure_result r;
     int rc = esl_measure_run(&r, argv, &o);
     int exit_code = rc != ESL_OK ? (r.not_run ? 127 : cli_exit_code(rc))
