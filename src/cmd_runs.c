@@ -8,19 +8,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "cli.h"
-#include "emit.h"
-#include "table.h"
 #include "commands.h"
 #include "esl/esl.h"
-#include "esl/export.h"
 
 #define MAX_WHERE 32
 
@@ -73,131 +67,71 @@ static int on_option(void *ctx, int key, const char *arg)
     return EXIT_USAGE;
 }
 
-/* A stored run as libesl writes it (esl_run_json), to be emitted with the others. */
-static json_t *run_json(const esl_run *r, int with_trace)
+/* Say a usage error and give its exit code. */
+#define USAGE(...) (cli_error(__VA_ARGS__), EXIT_USAGE)
+
+/* `runs export`: a run that cannot be a dataset row is skipped, saying why. */
+static void skipped(void *ctx, const esl_run *r, const char *why)
 {
-    char *text = NULL;
-    json_t *o = esl_run_json(&text, r, with_trace) == ESL_OK ? json_loads(text, 0, NULL) : NULL;
-    free(text);
-    return o != NULL ? o : json_null();
+    (void)ctx;
+    cli_error("runs export: run %" PRId64 " skipped: %s", r->id, why);
 }
 
-static void print_json(json_t *o)
+/* `esl runs list|show|export|check`: read the store, never changing it. */
+static int runs_read(const args *a, const char *verb, int64_t id)
 {
-    emit_json(o);
-    json_decref(o);
-}
-
-/* `runs list` as a table or CSV (JSON is run_json's, with the devices). */
-static const table_col list_cols[] = {
-    {"id", COL_INT, IN_ALL, NULL, 5, NULL, NULL, NULL, 0},
-    {"started", COL_STR, IN_ALL, NULL, -20, NULL, NULL, "  ", 0},
-    {"exit_status", COL_INT, IN_ALL, "exit", 4, NULL, NULL, NULL, 0},
-    {"duration_s", COL_NUM, IN_ALL, "duration s", 10, "%.3f", "%.17g", NULL, 0},
-    {"energy_j", COL_NUM, IN_ALL, "energy J", 12, "%.3f", "%.17g", NULL, 0},
-    {"idle_w", COL_NUM, IN_ALL, "idle W", 8, "%.2f", "%.17g", NULL, 0},
-    {"dynamic_j", COL_NUM, IN_ALL, "dynamic J", 12, "%.3f", "%.17g", NULL, 0},
-    {"flags", COL_STR, IN_ALL, NULL, -16, NULL, NULL, "  ", 0},
-    {"labels", COL_STR, IN_ALL, NULL, 0, NULL, NULL, NULL, 0},
-    {"command", COL_STR, IN_CSV, NULL, 0, NULL, NULL, NULL, 0},
-};
-
-static void list(const esl_run *runs, size_t n, cli_format fmt)
-{
-    char flags[256], labels[1024];
-    if (fmt == FORMAT_JSON) {
-        json_t *a = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(a, run_json(&runs[i], 0));
-        print_json(a);
-        return;
-    }
-    table t;
-    table_begin(&t, list_cols, sizeof list_cols / sizeof list_cols[0], fmt);
-    for (size_t i = 0; i < n; i++) {
-        const esl_run *r = &runs[i];
-        const esl_record *rec = r->record;
-        esl_flags_string(flags, sizeof flags, rec->flags);
-        esl_run_labels_text(labels, sizeof labels, r);
-        table_cell row[] = {
-            {NULL, 0, r->id, 0}, {r->started, 0, 0, 0}, {NULL, 0, r->exit_status, 0},
-            {NULL, rec->duration_s, 0, 0}, {NULL, rec->energy_j, 0, 0},
-            {NULL, rec->idle_w, 0, 0}, {NULL, rec->dynamic_j, 0, 0},
-            {flags, 0, 0, flags[0] == '\0'}, {labels, 0, 0, 0}, {r->command, 0, 0, 0},
-        };
-        table_row(&t, row);
-    }
-    table_end(&t);
-}
-
-static void show(const esl_run *r, cli_format fmt)
-{
-    const esl_record *rec = r->record;
-    if (fmt == FORMAT_JSON) {
-        print_json(run_json(r, 1));
-        return;
-    }
-    if (fmt == FORMAT_CSV) { /* the trace */
-        esl_record_trace_csv(stdout, rec);
-        return;
-    }
-    (void)esl_run_text(stdout, r);
-}
-
-/* Rows of the law's dataset (esl_run_row_of); runs that cannot be rows are
- * skipped, saying why. */
-static void export(const esl_run *runs, size_t n)
-{
-    esl_row_write_header(stdout);
-    for (size_t i = 0; i < n; i++) {
-        esl_run_row rr;
-        if (esl_run_row_of(&rr, &runs[i]) != ESL_OK)
-            cli_error("runs export: run %" PRId64 " skipped: %s", runs[i].id, esl_error_last());
+    if (access(a->store, F_OK) != 0) /* a missing input file, as for every command */
+        return USAGE("%s: no run store here (esl measure writes one; --store chooses another)",
+                     a->store);
+    esl_store *store = NULL;
+    esl_run *runs = NULL;
+    size_t n = 0;
+    int rc = esl_store_open_readonly(&store, a->store);
+    if (rc == ESL_OK && strcmp(verb, "check") == 0) {
+        if ((rc = esl_store_check(store)) == ESL_OK)
+            printf("%s: ok\n", a->store);
+    } else if (rc == ESL_OK && strcmp(verb, "show") == 0) {
+        if ((rc = esl_store_get(store, &runs, id)) == ESL_OK) {
+            n = 1;
+            (void)esl_run_write(stdout, runs, (esl_runs_form)a->format);
+        }
+    } else if (rc == ESL_OK &&
+               (rc = esl_store_list(store, &runs, &n, a->where, a->n_where)) == ESL_OK) {
+        if (strcmp(verb, "list") == 0)
+            (void)esl_runs_list_write(stdout, runs, n, (esl_runs_form)a->format);
+        else if (a->export_format == NULL)
+            (void)esl_runs_rows_write(stdout, runs, n, skipped, NULL);
         else
-            esl_row_write(stdout, &rr.row);
+            (void)esl_runs_export(stdout, runs, n, a->export_format[0] == 'c'
+                                                       ? ESL_EXPORT_CODECARBON
+                                                       : ESL_EXPORT_OPENMETRICS);
     }
+    esl_runs_free(runs, n);
+    esl_store_close(store);
+    return rc == ESL_OK ? EXIT_OK : cli_fail(rc);
 }
 
-/* `esl runs import|merge|upgrade`: libesl reads, stores and merges (esl/import.h,
- * esl_store_merge_into); the tool says what was done. */
-static int runs_import(const char *store_path, const char *from, const char *file,
-                       const esl_label *labels, size_t n_labels)
+/* `esl runs import`: libesl reads and stores (esl_import_into); the tool says what was done. */
+static int runs_import(const args *a, const char *file)
 {
     esl_import_format fmt;
-    int rc = esl_import_format_parse(&fmt, from);
-    if (rc != ESL_OK) {
-        cli_error("runs import: option --from: %s", esl_error_last());
-        return EXIT_USAGE;
-    }
-    esl_import *imp = NULL;
-    if ((rc = esl_import_read(&imp, file, fmt)) != ESL_OK)
+    if (esl_import_format_parse(&fmt, a->from) != ESL_OK)
+        return USAGE("runs import: option --from: %s", esl_error_last());
+    int64_t *ids = NULL;
+    size_t n = 0;
+    int rc = esl_import_into(&ids, &n, a->store, file, fmt, a->labels, a->n_labels);
+    if (rc != ESL_OK)
         return cli_fail(rc);
-    int64_t *ids = calloc(imp->n_runs ? imp->n_runs : 1, sizeof *ids);
-    esl_store *store = NULL;
-    int exit_code = EXIT_FAIL;
-    if (ids == NULL) {
-        cli_error("out of memory");
-        goto out;
-    }
-    if ((rc = esl_store_open(&store, store_path)) != ESL_OK ||
-        (rc = esl_import_put(store, ids, imp, labels, n_labels)) != ESL_OK) {
-        exit_code = cli_fail(rc);
-        goto out;
-    }
-    printf("imported %zu run%s from %s (%s): ", imp->n_runs, imp->n_runs == 1 ? "" : "s", file,
-           from);
-    if (imp->n_runs == 1)
+    printf("imported %zu run%s from %s (%s): ", n, n == 1 ? "" : "s", file, a->from);
+    if (n == 1)
         printf("id %" PRId64 "\n", ids[0]);
     else
-        printf("ids %" PRId64 " to %" PRId64 "\n", ids[0], ids[imp->n_runs - 1]);
-    exit_code = EXIT_OK;
-out:
-    esl_store_close(store);
+        printf("ids %" PRId64 " to %" PRId64 "\n", ids[0], ids[n - 1]);
     free(ids);
-    esl_import_free(imp);
-    return exit_code;
+    return EXIT_OK;
 }
 
+/* `esl runs merge`: libesl merges (esl_store_merge_into); the tool says what was done. */
 static int runs_merge(const char *store_path, char *const *shards, size_t n)
 {
     esl_merge_result res;
@@ -219,41 +153,71 @@ static int runs_merge(const char *store_path, char *const *shards, size_t n)
     return code;
 }
 
-static int runs_upgrade(const char *store_path)
+/* `esl runs upgrade`: opening a store for writing brings it to this schema. */
+static int runs_upgrade(const args *a, int n)
 {
     esl_store *s = NULL;
-    int rc = esl_store_open(&s, store_path);
+    if (n > 0 || a->output != NULL)
+        return USAGE("runs upgrade: give the store with --store, nothing else");
+    if (access(a->store, F_OK) != 0)
+        return USAGE("%s: no run store here (--store chooses another)", a->store);
+    int rc = esl_store_open(&s, a->store);
     if (rc != ESL_OK)
         return cli_fail(rc);
     esl_store_close(s);
-    printf("%s: schema version %d\n", store_path, ESL_STORE_SCHEMA_VERSION);
+    printf("%s: schema version %d\n", a->store, ESL_STORE_SCHEMA_VERSION);
     return EXIT_OK;
 }
 
-static int runs_merge_verb(const char *verb, const char *store, const char *output, int stray,
-                           int n, char **rest)
+/* The action `verb` with its n operands `rest`, once the options are read. */
+static int runs_verb(const args *a, const char *verb, int n, char **rest)
 {
-    if (stray) {
-        cli_error("runs %s: --from, --label, --where and --format do not apply", verb);
-        return EXIT_USAGE;
+    int is_show = strcmp(verb, "show") == 0, is_export = strcmp(verb, "export") == 0;
+    if (strcmp(verb, "import") == 0) {
+        if (a->from == NULL || n < 1)
+            return USAGE("runs import: give --from codecarbon|zeus|mlenergy and a FILE");
+        if (n > 1)
+            return USAGE("runs import: unexpected argument '%s'", rest[1]);
+        if (a->n_where > 0 || a->have_format)
+            return USAGE("runs import: --where and --format apply to list, show and export");
+        return runs_import(a, rest[0]);
     }
-    if (strcmp(verb, "upgrade") == 0) {
-        if (n > 0 || output != NULL) {
-            cli_error("runs upgrade: give the store with --store, nothing else");
-            return EXIT_USAGE;
-        }
-        if (access(store, F_OK) != 0) {
-            cli_error("%s: no run store here (--store chooses another)", store);
-            return EXIT_USAGE;
-        }
-        return runs_upgrade(store);
+    if (strcmp(verb, "merge") == 0 || strcmp(verb, "upgrade") == 0) {
+        if (a->from != NULL || a->n_labels > 0 || a->n_where > 0 || a->have_format)
+            return USAGE("runs %s: --from, --label, --where and --format do not apply", verb);
+        if (verb[0] == 'u')
+            return runs_upgrade(a, n);
+        if (a->output == NULL || n == 0)
+            return USAGE("runs merge: give the shards and the store to merge into (esl runs merge "
+                         "SHARD... -o STORE)");
+        return runs_merge(a->output, rest, (size_t)n);
     }
-    if (output == NULL || n == 0) {
-        cli_error("runs merge: give the shards and the store to merge into (esl runs merge "
-                  "SHARD... -o STORE)");
-        return EXIT_USAGE;
+    if (a->output != NULL)
+        return USAGE("runs %s: -o applies to merge", verb);
+    if (a->from != NULL || a->n_labels > 0)
+        return USAGE("runs %s: --from and --label apply to import", verb);
+    if (a->export_format != NULL && !is_export)
+        return USAGE("runs %s: option --format: '%s' is an export format", verb, a->export_format);
+    if (!is_show && !is_export && strcmp(verb, "check") != 0 && strcmp(verb, "list") != 0)
+        return USAGE("runs: unknown action '%s' (list, show ID, export, check, import, merge, "
+                     "upgrade)", verb);
+    long long id = 0;
+    if (is_show && n < 1)
+        return USAGE("runs show: which run? (esl runs show ID)");
+    if (is_show) {
+        char *end;
+        errno = 0;
+        id = strtoll(rest[0], &end, 10);
+        if (end == rest[0] || *end != '\0' || errno == ERANGE || id < 1)
+            return USAGE("runs show: '%s' is not a run id (a positive integer)", rest[0]);
     }
-    return runs_merge(output, rest, (size_t)n);
+    if (n > is_show)
+        return USAGE("runs %s: unexpected argument '%s'", verb, rest[is_show]);
+    if (is_export && a->have_format && a->export_format == NULL && a->format != FORMAT_CSV)
+        return USAGE("runs export: option --format: csv (dataset rows), codecarbon or openmetrics");
+    if (is_show && a->n_where > 0)
+        return USAGE("runs show: --where applies to list and export");
+    return runs_read(a, verb, id);
 }
 
 static int run_runs(const cli_command *cmd, int argc, char **argv)
@@ -262,133 +226,14 @@ static int run_runs(const cli_command *cmd, int argc, char **argv)
     memset(&a, 0, sizeof a);
     a.store = "esl-runs.db";
     int first, rc = cli_parse(cmd, argc, argv, on_option, &a, &first);
-    int exit_code = EXIT_USAGE;
-    esl_store *store = NULL;
-    esl_run *runs = NULL;
-    size_t n = 0;
-    if (rc != 0) {
-        exit_code = rc;
-        goto out;
-    }
-    const char *verb = first < argc ? argv[first] : "list";
-    int is_show = strcmp(verb, "show") == 0, is_export = strcmp(verb, "export") == 0;
-    int is_check = strcmp(verb, "check") == 0;
-    if (strcmp(verb, "import") == 0) {
-        if (a.from == NULL || first + 1 >= argc) {
-            cli_error("runs import: give --from codecarbon|zeus|mlenergy and a FILE");
-            goto out;
-        }
-        if (first + 2 < argc) {
-            cli_error("runs import: unexpected argument '%s'", argv[first + 2]);
-            goto out;
-        }
-        if (a.n_where > 0 || a.have_format) {
-            cli_error("runs import: --where and --format apply to list, show and export");
-            goto out;
-        }
-        exit_code = runs_import(a.store, a.from, argv[first + 1], a.labels, a.n_labels);
-        goto out;
-    }
-    if (strcmp(verb, "merge") == 0 || strcmp(verb, "upgrade") == 0) {
-        int stray = a.from != NULL || a.n_labels > 0 || a.n_where > 0 || a.have_format;
-        exit_code = runs_merge_verb(verb, a.store, a.output, stray, argc - first - 1,
-                                    argv + first + 1);
-        goto out;
-    }
-    if (a.output != NULL) {
-        cli_error("runs %s: -o applies to merge", verb);
-        goto out;
-    }
-    if (a.from != NULL || a.n_labels > 0) {
-        cli_error("runs %s: --from and --label apply to import", verb);
-        goto out;
-    }
-    if (a.export_format != NULL && !is_export) {
-        cli_error("runs %s: option --format: '%s' is an export format", verb, a.export_format);
-        goto out;
-    }
-    if (!is_show && !is_export && !is_check && strcmp(verb, "list") != 0) {
-        cli_error("runs: unknown action '%s' (list, show ID, export, check, import, merge, "
-                  "upgrade)", verb);
-        goto out;
-    }
-    int64_t id = 0;
-    if (is_show) {
-        if (first + 1 >= argc) {
-            cli_error("runs show: which run? (esl runs show ID)");
-            goto out;
-        }
-        char *end;
-        errno = 0;
-        long long v = strtoll(argv[first + 1], &end, 10);
-        if (end == argv[first + 1] || *end != '\0' || errno == ERANGE || v < 1) {
-            cli_error("runs show: '%s' is not a run id (a positive integer)", argv[first + 1]);
-            goto out;
-        }
-        id = v;
-    }
-    int extra = first + (is_show ? 2 : 1);
-    if (extra < argc) {
-        cli_error("runs %s: unexpected argument '%s'", verb, argv[extra]);
-        goto out;
-    }
-    if (is_export && a.have_format && a.export_format == NULL && a.format != FORMAT_CSV) {
-        cli_error("runs export: option --format: csv (dataset rows), codecarbon or openmetrics");
-        goto out;
-    }
-    if (is_show && a.n_where > 0) {
-        cli_error("runs show: --where applies to list and export");
-        goto out;
-    }
-    if (access(a.store, F_OK) != 0) {
-        cli_error("%s: no run store here (esl measure writes one; --store chooses another)", a.store);
-        exit_code = EXIT_USAGE; /* a missing input file, as for every command */
-        goto out;
-    }
-    /* listing, showing, exporting and checking never change the file */
-    if ((rc = esl_store_open_readonly(&store, a.store)) != ESL_OK) {
-        exit_code = cli_fail(rc);
-        goto out;
-    }
-    if (is_check) {
-        if ((rc = esl_store_check(store)) != ESL_OK) {
-            exit_code = cli_fail(rc);
-            goto out;
-        }
-        printf("%s: ok\n", a.store);
-        exit_code = EXIT_OK;
-        goto out;
-    }
-    if (is_show) {
-        n = 1;
-        rc = esl_store_get(store, &runs, id);
-        if (rc != ESL_OK)
-            n = 0;
-    } else {
-        rc = esl_store_list(store, &runs, &n, a.where, a.n_where);
-    }
-    if (rc != ESL_OK) {
-        exit_code = cli_fail(rc);
-        goto out;
-    }
-    if (is_export && a.export_format != NULL)
-        esl_runs_export(stdout, runs, n, strcmp(a.export_format, "codecarbon") == 0
-                                             ? ESL_EXPORT_CODECARBON : ESL_EXPORT_OPENMETRICS);
-    else if (is_export)
-        export(runs, n);
-    else if (is_show)
-        show(&runs[0], a.format);
-    else
-        list(runs, n, a.format);
-    exit_code = EXIT_OK;
-out:
-    esl_runs_free(runs, n);
-    esl_store_close(store);
+    if (rc == 0)
+        rc = first < argc ? runs_verb(&a, argv[first], argc - first - 1, argv + first + 1)
+                          : runs_verb(&a, "list", 0, argv + argc);
     for (size_t i = 0; i < a.n_where; i++)
         free(a.where[i].key);
     for (size_t i = 0; i < a.n_labels; i++)
         free(a.labels[i].key);
-    return exit_code;
+    return rc;
 }
 
 const cli_command cmd_runs = {

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "esl/exec.h"
 #include "esl/meter.h"
 #include "esl/store.h"
 
@@ -124,6 +125,168 @@ typedef enum esl_export_format {
  *         record; ESL_EIO when writing failed
  */
 ESL_API int esl_runs_export(FILE *out, const esl_run *runs, size_t n, esl_export_format fmt);
+
+/* ---- stored runs listed and shown (lib/store/listing.c) ---- */
+
+/* The forms stored runs are written in for `esl runs`: numbered as the
+ * tool's --format table, csv and json. */
+typedef enum esl_runs_form {
+    ESL_RUNS_TABLE = 0, /* aligned columns for a person */
+    ESL_RUNS_CSV = 1,
+    ESL_RUNS_JSON = 2   /* esl's JSON layout (esl_json_text) */
+} esl_runs_form;
+
+/*
+ * Write `n` runs as `esl runs list` prints them. Table: a heading line, then
+ * a line per run with id, start, exit status, duration (s), energy, idle
+ * power (W), dynamic energy (J), flags ("-" for none) and labels
+ * (esl_run_labels_text). CSV: those columns and the command, doubles in
+ * %.17g. JSON: an array of the runs' documents (esl_run_json, no trace).
+ * @return ESL_OK; ESL_EINVAL for a NULL argument or a run without a
+ *         record; ESL_ENOMEM; ESL_EIO when writing failed
+ */
+ESL_API int esl_runs_list_write(FILE *out, const esl_run *runs, size_t n, esl_runs_form form);
+
+/*
+ * Write one run as `esl runs show` prints it: its text (esl_run_text), its
+ * trace (esl_record_trace_csv) or its document with the trace
+ * (esl_run_json in esl's JSON layout).
+ * @return ESL_OK; ESL_EINVAL for a NULL argument or a run without a
+ *         record; ESL_ENOMEM; ESL_EIO when writing failed
+ */
+ESL_API int esl_run_write(FILE *out, const esl_run *run, esl_runs_form form);
+
+/* Told of a run that cannot be a dataset row; `why` is esl_run_row_of's
+ * detail, valid during the call. */
+typedef void (*esl_run_skip_fn)(void *ctx, const esl_run *run, const char *why);
+
+/*
+ * Write `n` runs as rows of the law's dataset (esl_row_write_header, then
+ * esl_run_row_of's row of each run), as `esl runs export` does: a run that
+ * cannot be a row is left out and passed to `skipped` (may be NULL).
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO when writing failed
+ */
+ESL_API int esl_runs_rows_write(FILE *out, const esl_run *runs, size_t n, esl_run_skip_fn skipped,
+                                void *ctx);
+
+/* ---- a fresh measurement reported (lib/store/measured.c) ---- */
+
+/*
+ * The record's document (esl_record_json's keys) indented by two spaces,
+ * every double in %.17g, followed by a newline: what `esl measure --format
+ * json` prints and what a run the store could not take is kept as. A
+ * document that cannot be made is written as {}.
+ * @param out  a new string: free() it; NULL on failure
+ * @return ESL_OK; ESL_EINVAL for a NULL out; ESL_ENOMEM
+ */
+ESL_API int esl_record_json_text(char **out, const esl_record *rec, const char *command,
+                                 int exit_status, int64_t run_id, const esl_label *labels,
+                                 size_t n_labels);
+
+/*
+ * Whether the record's energy is doubtful (a flag of ESL_FLAGS_DOUBTFUL: no
+ * change, too short, a device lost), and the sentence that says so: "the
+ * energy is doubtful (too-short): see docs/measurement.md".
+ * @param buf  receives the sentence, "" when not doubtful
+ * @return 1 when doubtful, else 0
+ */
+ESL_API int esl_record_doubt(char *buf, size_t size, const esl_record *rec);
+
+/*
+ * Write the windows a workload measured on its control channel as `esl
+ * measure --control` prints them. Table: per window a line "window    W of
+ * N: k=v ..." (the begin line's labels), its esl_record_table and a blank
+ * line; "no window was opened on --control fd:N" when there was none. JSON
+ * (json nonzero): an array of the windows' documents as
+ * esl_record_json_text writes one. Each window is described with the labels
+ * esl_run_window_labels gives it.
+ * @param run_ids  c->n_windows ids the windows were stored as, 0 for one
+ *                 not stored
+ * @param labels   the labels of every window (--label), borrowed
+ * @param store    the store's path, for the table's "stored" line
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_ENOMEM; ESL_EIO when
+ *         writing failed
+ */
+ESL_API int esl_windows_write(FILE *out, const esl_exec_control *c, const int64_t *run_ids,
+                              const char *command, int exit_status, const esl_label *labels,
+                              size_t n_labels, int json, const char *store);
+
+/*
+ * Keep a measured run the store could not take in a file of its own, so
+ * that its energy is not lost: `text` (esl_record_json_text) is written to
+ * STORE.unsaved-START-PID.json beside the store (where 0), or to that name
+ * in $TMPDIR, else /tmp (where 1), never half written (esl_outfile).
+ * @param out_path  the file's path: free() it; NULL on failure
+ * @param start_unix_s  the run's start, which names the file with the pid
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO with the path and
+ *         the system's reason (esl_outfile_open, esl_outfile_commit); ESL_ENOMEM
+ */
+ESL_API int esl_record_keep(char **out_path, const char *text, const char *store,
+                            double start_unix_s, int where);
+
+/* Told of each problem met while measuring, as a sentence ("measure: the
+ * run was not stored; its result is kept in FILE"); valid during the call. */
+typedef void (*esl_measure_note_fn)(void *ctx, const char *message);
+
+/* How esl_measure_run measures a workload. Zero it, then set. */
+typedef struct esl_measure_opts {
+    esl_meter *meter;            /* open, its idle baseline set (esl_meter_baseline) */
+    esl_store *store;            /* where each run is stored; NULL: not stored */
+    const char *store_path;      /* the store's path: the fallback file's name and the
+                                    table's "stored" line; needed with a store */
+    const esl_label *labels;     /* every run's labels (--label), borrowed */
+    size_t n_labels;
+    int ctl_fd, ack_fd;          /* the control channel (esl_exec_control); ctl_fd < 0: one
+                                    window around the whole workload */
+    const char *trace_path;      /* one window: also write its samples here as CSV; NULL: not */
+    int json;                    /* esl_measure_write: the documents, else the tables */
+    esl_measure_note_fn note;    /* may be NULL */
+    void *note_ctx;
+} esl_measure_opts;
+
+/* What esl_measure_run measured; released with esl_measure_result_release. */
+typedef struct esl_measure_result {
+    int started;                 /* 1 when the workload ran: status is its own */
+    int not_run;                 /* 1 when it could not be started (nothing was stored) */
+    int status;                  /* its exit status, 128+N when signal N killed it */
+    int failed;                  /* the status (ESL_E*) that makes a run that went through
+                                    fail: the store's refusal (ESL_EIO when the run could not
+                                    be kept either), --trace unwritten (ESL_EIO), the meter
+                                    failing on the control channel; 0 when none */
+    char *command;               /* the command line (esl_run_command) */
+    esl_record *record;          /* one window: what it measured */
+    int64_t run_id;              /* one window: its run id, 0 when not stored */
+    esl_exec_control control;    /* the control channel's windows and protocol errors */
+    int64_t *run_ids;            /* each window's run id, 0 when not stored */
+} esl_measure_result;
+
+/*
+ * Run argv (NULL-terminated) under the meter as `esl measure` does. Without
+ * a control channel: one window around the whole workload, stored with the
+ * labels (or, when the store refuses it, kept in a file: esl_record_keep,
+ * beside the store, then in $TMPDIR), its trace written. With one: the
+ * windows the workload opens and closes (esl_exec_run), a window left open
+ * closed when it ends, each stored with its labels (esl_run_window_labels)
+ * or kept, and a note for each whose energy is doubtful (esl_record_doubt).
+ * Every problem is said through opts->note as it happens.
+ * @param r  the result, zeroed first; release it even on failure
+ * @return ESL_OK once the workload ran (r->failed may still be set);
+ *         ESL_EINVAL for a missing argument; otherwise the failure that
+ *         stopped it: of the meter's window, or of the workload's start
+ *         (r->not_run), or ESL_ENOMEM
+ */
+ESL_API int esl_measure_run(esl_measure_result *r, char *const argv[], const esl_measure_opts *o);
+
+/*
+ * Write what esl_measure_run measured: one window's table (esl_record_table)
+ * or document (esl_record_json_text), or the windows (esl_windows_write).
+ * @return ESL_OK; ESL_EINVAL when the workload did not run; the writer's
+ *         failure
+ */
+ESL_API int esl_measure_write(FILE *out, const esl_measure_result *r, const esl_measure_opts *o);
+
+/* Free what a result holds and zero it; NULL is a no-op. */
+ESL_API void esl_measure_result_release(esl_measure_result *r);
 
 #ifdef __cplusplus
 }

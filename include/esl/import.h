@@ -74,6 +74,19 @@ ESL_API int esl_import_put(esl_store *store, int64_t *out_ids, const esl_import 
 /* Release an import; NULL is a no-op. */
 ESL_API void esl_import_free(esl_import *imp);
 
+/*
+ * Read the file at `path` in `fmt` (esl_import_read) and store every
+ * record in the store at `store_path` (esl_store_open: created if needed)
+ * in one transaction, each with `labels` (esl_import_put): all or none.
+ * @param out_ids  the new run ids in order: free() it; NULL on failure
+ * @param out_n    how many (at least one)
+ * @return ESL_OK; the codes of esl_import_read, esl_store_open and
+ *         esl_import_put; ESL_EINVAL for a NULL argument; ESL_ENOMEM
+ */
+ESL_API int esl_import_into(int64_t **out_ids, size_t *out_n, const char *store_path,
+                            const char *path, esl_import_format fmt, const esl_label *labels,
+                            size_t n_labels);
+
 #ifdef __cplusplus
 }
 #endif

@@ -214,6 +214,27 @@ ESL_API int esl_run_row_of(esl_run_row *out, const esl_run *run);
  */
 ESL_API int esl_dataset_append_run(esl_dataset *ds, const esl_run *run, const esl_model *model);
 
+/* ---- a measured workload's run ---- */
+
+/*
+ * The command line a run is stored with: the n words of argv joined by
+ * single spaces ("" for none).
+ * @param out  a new string: free() it; NULL on failure
+ * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_ENOMEM
+ */
+ESL_API int esl_run_command(char **out, char *const argv[], size_t n);
+
+/*
+ * The labels of a window the workload opened on its control channel: those
+ * of `labels` (the run's, --label) whose key the begin line does not name,
+ * then the begin line's own, which win. The strings are borrowed from both.
+ * @param out    receives at most cap labels
+ * @param begin  the window's begin line; NULL: `labels` alone
+ * @return how many were written
+ */
+ESL_API size_t esl_run_window_labels(esl_label *out, size_t cap, const esl_label *labels, size_t n,
+                                     const esl_control_line *begin);
+
 #ifdef __cplusplus
 }
 #endif
