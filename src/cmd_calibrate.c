@@ -16,11 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "bench_cli.h"
 #include "commands.h"
-#include "emit.h"
 #include "esl/esl.h"
 #include "law_cli.h"
 
@@ -38,8 +35,8 @@ typedef struct args {
     bench_cli_opts run;
 } args;
 
-/* The planned sweep of a dry run, as a table, CSV or JSON. */
-static void calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_model **models,
+/* The planned sweep of a dry run, as a table, CSV or JSON: 0 or an exit code. */
+static int calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_model **models,
                                 size_t n_models)
 {
     const esl_model *const *m = (const esl_model *const *)models;
@@ -47,15 +44,15 @@ static void calibrate_print_plan(const args *a, const esl_calib_sweep *cp, esl_m
         esl_calib_sweep_csv(stdout, cp, m, n_models);
     } else if (a->format == FORMAT_JSON) {
         char *text = NULL;
-        json_t *o = NULL;
-        if (esl_calib_sweep_json(&text, cp, m, n_models, a->budget_s) == ESL_OK)
-            o = json_loads(text, 0, NULL);
+        int status = esl_calib_sweep_json(&text, cp, m, n_models, a->budget_s);
+        if (status != ESL_OK)
+            return cli_fail(status);
+        fputs(text, stdout);
         free(text);
-        emit_json(o != NULL ? o : json_null());
-        json_decref(o);
     } else {
         esl_calib_sweep_table(stdout, cp, m, n_models, a->budget_s);
     }
+    return 0;
 }
 
 /* A calibration's event (esl_calib_setup.on_event): a message on stderr,
@@ -286,9 +283,8 @@ static int run_calibrate(const cli_command *cmd, int argc, char **argv)
         rc = cli_fail(status);
         goto done;
     }
-    calibrate_print_plan(&a, &cp, models, n);
+    rc = calibrate_print_plan(&a, &cp, models, n);
     esl_calib_sweep_release(&cp);
-    rc = EXIT_OK;
 done:
     for (size_t i = 0; i < n; i++)
         esl_model_free(models[i]);

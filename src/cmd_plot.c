@@ -5,7 +5,7 @@
  * function): it parses its options, reads the rows to draw and asks libesl
  * for the figure (esl/figure.h), which decides what it shows, where its law
  * comes from and which options cannot go together; the tool draws it and
- * reports. `trace` is in plot_trace.c.
+ * reports. `trace` draws a stored run's power trace, built from the store.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,34 @@
 #include "commands.h"
 #include "esl/esl.h"
 #include "law_cli.h"
-#include "plot_cli.h"
+
+/* Option keys of the kinds; the fit options are law_cli_option's own. */
+enum {
+    PLOT_OPT_OUTPUT = 'o', PLOT_OPT_MODEL = 'm', PLOT_OPT_STEPS = 'T', PLOT_OPT_DATA = 'd',
+    PLOT_OPT_WHERE = 'w', PLOT_OPT_SPLIT = 's',
+    PLOT_OPT_CFG = 256, PLOT_OPT_SIZES, PLOT_OPT_LAW, PLOT_OPT_ARCH, PLOT_OPT_SEED,
+    PLOT_OPT_COLOR, PLOT_OPT_EACH, PLOT_OPT_GPU, PLOT_OPT_STORE, PLOT_OPT_RUN,
+};
+
+/* Every kind's options; a kind reads those of its table. */
+typedef struct plot_cli_args {
+    law_cli_opts law;      /* --data, --where, --arch, --convention and the fit options */
+    int have_convention;   /* --convention given */
+    const char *output;
+    const char *model;     /* --model NAME(S) */
+    int64_t steps;
+    int cfg;
+    int64_t sizes[ESL_FIGURE_MAX_SIZES];
+    size_t n_sizes;
+    const char *law_file;  /* --law FILE: use it instead of fitting */
+    const char *split;     /* --split S */
+    int64_t seed;
+    int by_gpu;            /* --color gpu */
+    int each_model;        /* --each model */
+    const char *gpu;       /* --gpu NAME */
+    const char *store;     /* --store FILE */
+    int64_t run;           /* --run ID */
+} plot_cli_args;
 
 static const cli_option decomposition_options[] = {
     {"output", PLOT_OPT_OUTPUT, "FILE", "the figure: .png, .svg or .pdf"},
@@ -41,7 +68,8 @@ static const cli_option decomposition_options[] = {
     {"weighted", LAW_OPT_WEIGHTED, NULL, "weighted least squares, weights = prompts per row"},    \
     {"robust", LAW_OPT_ROBUST, NULL, "robust fit (bisquare)"}
 
-int plot_cli_option(void *ctx, int key, const char *arg)
+/* The cli_handler of every kind: ctx is a plot_cli_args. */
+static int plot_cli_option(void *ctx, int key, const char *arg)
 {
     plot_cli_args *a = ctx;
     switch (key) {
@@ -79,7 +107,9 @@ int plot_cli_option(void *ctx, int key, const char *arg)
     return law_cli_option(&a->law, key, arg); /* --convention and the fit options */
 }
 
-int plot_cli_need(const char *kind, const char *output)
+/* 0 when `output` is given and this build can draw, else an exit code with
+ * its line printed for `kind` ("trace"). */
+static int plot_cli_need(const char *kind, const char *output)
 {
     if (output == NULL) {
         cli_error("plot %s: give the figure's file with -o FILE (.png, .svg or .pdf)", kind);
@@ -92,21 +122,14 @@ int plot_cli_need(const char *kind, const char *output)
     return EXIT_FAIL;
 }
 
-int plot_cli_draw(int status, esl_figure *fig, const char *output)
+/* Render a built figure into `output` and free it: 0, or the exit code of
+ * `status` (the build's) or of the drawing, its error line printed. */
+static int plot_cli_draw(int status, esl_figure *fig, const char *output)
 {
     if (status == ESL_OK)
         status = esl_figure_render(fig, output);
     esl_figure_free(fig);
     return status == ESL_OK ? 0 : cli_fail(status);
-}
-
-int plot_cli_dataset(const law_cli_opts *o, esl_dataset **out)
-{
-    if (o->data != NULL)
-        return law_cli_dataset(o, 0, out);
-    esl_dataset *ds = NULL;
-    int rc = esl_dataset_builtin(&ds, o->convention);
-    return law_cli_filter(o, rc, ds, out);
 }
 
 static int run_decomposition(const cli_command *cmd, int argc, char **argv)
@@ -141,7 +164,7 @@ static int run_data(const cli_command *cmd, int argc, char **argv)
         return rc;
     if (strcmp(kind, "diagnostic") == 0 && (built = esl_figure_diagnostic_check(&fo, a.law_file)))
         return cli_fail(built);
-    if ((rc = plot_cli_dataset(&a.law, &ds)) != 0)
+    if ((rc = law_cli_dataset(&a.law, 0, &ds)) != 0)
         return rc;
     if (strcmp(kind, "diagnostic") == 0)
         built = esl_figure_diagnostic_fit(&fig, ds, a.law_file, &fo);
@@ -219,6 +242,40 @@ static const cli_command plot_contributions = {
     "One panel per precision and CFG setting, steps across, one line per image size; every\n"
     "energy is per image and divided by the model's cheapest measured setting.",
     contributions_options,
+};
+
+static const cli_option trace_options[] = {
+    {"output", PLOT_OPT_OUTPUT, "FILE", "the figure: .png, .svg or .pdf"},
+    {"store", PLOT_OPT_STORE, "FILE", "run store (default esl-runs.db)"},
+    {"run", PLOT_OPT_RUN, "ID", "the run to draw (esl runs list shows the ids)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int run_trace(const cli_command *cmd, int argc, char **argv)
+{
+    plot_cli_args a = {.store = "esl-runs.db"};
+    esl_figure *fig = NULL;
+    int rc = cli_parse_all(cmd, argc, argv, plot_cli_option, &a);
+    if (rc != 0)
+        return rc;
+    if (a.run == 0) {
+        cli_error("plot trace: name the run with --run ID (esl runs list shows the ids)");
+        return EXIT_USAGE;
+    }
+    if ((rc = plot_cli_need("trace", a.output)) != 0)
+        return rc;
+    int built = esl_figure_trace_stored(&fig, a.store, a.run);
+    return plot_cli_draw(built, fig, a.output);
+}
+
+static const cli_command plot_trace = {
+    "plot trace", run_trace,
+    "a stored run's power trace with its idle baseline and measurement window",
+    "-o FILE --run ID [--store FILE]",
+    "Power (W) against time (s), one line per device, from the samples the run store kept;\n"
+    "each device's idle power as a dashed line; the measurement window (time 0 to the run's\n"
+    "duration) shaded grey; total and dynamic energy under the legend.",
+    trace_options,
 };
 
 static const cli_command *const plot_kinds[] = {

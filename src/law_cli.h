@@ -9,7 +9,6 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "emit.h"
 #include "esl/esl.h"
 
 /* Options common to the commands that fit a law: libesl's law spec

@@ -532,12 +532,13 @@ ESL_API int esl_calib_sweep_csv(FILE *out, const esl_calib_sweep *cp,
                                 const esl_model *const *models, size_t n_models);
 
 /*
- * The sweep as one compact JSON object: budget_s (the `budget_s` given,
+ * The sweep as one JSON object, laid out as esl_json_text lays out every
+ * esl document (esl/json.h): budget_s (the `budget_s` given,
  * seconds), est_s, the counts of levels covered (models, resolutions,
  * step_counts, dtypes, cfg_levels), full (the paper's 3 x 3 x 2 x 2 target
  * met), log10_flops_min and _max, and "points" with the CSV's columns
  * (cfg a boolean). Doubles are written so they read back bit for bit.
- * @param out  a new string: free() it; NULL on failure
+ * @param out  a new string ending in a newline: free() it; NULL on failure
  * @return as esl_calib_sweep_csv; ESL_ENOMEM
  */
 ESL_API int esl_calib_sweep_json(char **out, const esl_calib_sweep *cp,

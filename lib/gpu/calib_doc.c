@@ -11,6 +11,7 @@
 
 #include "core/internal.h"
 #include "esl/bench.h"
+#include "esl/json.h"
 
 /* ESL_OK when every point of `cp` names one of the n_models models. */
 static int check(const esl_calib_sweep *cp, const esl_model *const *models, size_t n_models)
@@ -75,9 +76,9 @@ int esl_calib_sweep_json(char **out, const esl_calib_sweep *cp, const esl_model 
         json_array_append_new(pts, jp);
     }
     json_object_set_new(o, "points", pts);
-    *out = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    rc = esl_json_text(out, o);
     json_decref(o);
-    return *out != NULL ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
+    return rc;
 }
 
 double esl_calib_time_left(const esl_calib_sweep *cp, size_t done, double elapsed_s,
