@@ -22,6 +22,7 @@
 #include "esl/esl.h"
 
 #include "scratch_dir.h"
+#include "test_io.h"
 
 typedef struct heard {
     size_t progress, notes, unfitted, last_done;
@@ -89,16 +90,6 @@ static esl_calib_setup sd2_setup(esl_model **m, const esl_dtype *dtype, heard *h
         .on_event = on_event, .ctx = h,
     };
     return s;
-}
-
-static char *file_text(FILE *f)
-{
-    long n = ftell(f);
-    assert_true(n > 0);
-    char *text = calloc(1, (size_t)n + 1);
-    rewind(f);
-    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-    return text;
 }
 
 static void measured_fitted_and_reported(void **state)
@@ -171,8 +162,7 @@ static void measured_fitted_and_reported(void **state)
 
     FILE *f = tmpfile();
     assert_int_equal(esl_calib_table(f, c, 3.5), ESL_OK);
-    char *table = file_text(f);
-    fclose(f);
+    char *table = captured_text(f);
     assert_true(strncmp(table, "gpu        Stub GPU", 19) == 0);
     assert_non_null(strstr(table, "probe      sd2 512x512, 2 steps: bf16 20000.00 TFLOP/s"));
     assert_non_null(strstr(table, "time       3.5 s of a 4 s budget\n"));
@@ -259,8 +249,7 @@ static void planned_sweep_table(void **state)
     assert_int_equal(esl_calib_sweep_init(&cp, models, 1, &o), ESL_OK);
     FILE *f = tmpfile();
     assert_int_equal(esl_calib_sweep_table(f, &cp, models, 1, 300), ESL_OK);
-    char *text = file_text(f);
-    fclose(f);
+    char *text = captured_text(f);
     assert_true(strncmp(text, "model        size       steps cfg dtype       executed    est. s\n",
                         65) == 0);
     char want[128];

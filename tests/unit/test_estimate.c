@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "esl/esl.h"
+#include "test_io.h"
 
 static esl_law *builtin;
 static esl_model *flux;
@@ -48,20 +49,6 @@ static esl_row flux_row(const esl_law *law, int64_t prompts)
                    .num_gpus = 1};
     assert_int_equal(esl_row_set_work(&row, flux, law->convention), ESL_OK);
     return row;
-}
-
-/* What `fn` writes to a stream, as a string to free(). */
-static char *text_of(FILE *f)
-{
-    long len = ftell(f);
-    assert_true(len >= 0);
-    char *text = malloc((size_t)len + 1);
-    assert_non_null(text);
-    rewind(f);
-    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-    text[len] = '\0';
-    fclose(f);
-    return text;
 }
 
 static void test_numbers(void **state)
@@ -107,7 +94,7 @@ static void test_refused(void **state)
     FILE *f = tmpfile();
     assert_non_null(f);
     assert_int_equal(esl_estimate_write(f, builtin, &row, &both), ESL_EINVAL);
-    char *text = text_of(f);
+    char *text = captured_text(f);
     assert_string_equal(text, "");
     free(text);
 
@@ -162,7 +149,7 @@ static void test_table_and_csv(void **state)
     assert_non_null(f);
     assert_int_equal(esl_estimate_header(f, &opts, 0), ESL_OK);
     assert_int_equal(esl_estimate_write(f, builtin, &row, &opts), ESL_OK);
-    char *text = text_of(f);
+    char *text = captured_text(f);
     assert_non_null(strstr(text, "flux-dev, 1024x1024, 50 steps, no CFG, fp16, A100, 1 prompt "
                                   "(law: built-in by-kind form"));
     assert_non_null(strstr(text, "FLOPs_cfg              3.729 PFLOP\n"));
@@ -177,7 +164,7 @@ static void test_table_and_csv(void **state)
     assert_non_null(f = tmpfile());
     assert_int_equal(esl_estimate_header(f, &opts, 0), ESL_OK);
     assert_int_equal(esl_estimate_write(f, builtin, &row, &opts), ESL_OK);
-    text = text_of(f);
+    text = captured_text(f);
     assert_true(strncmp(text, "model,gpu,dtype,cfg,height,width,steps,prompts,flops_cfg,", 57) == 0);
     char *line = strchr(text, '\n') + 1;
     assert_true(strncmp(line, "flux-dev,A100,fp16,0,1024,1024,50,1,", 36) == 0);
@@ -200,7 +187,7 @@ static void test_configs(void **state)
     assert_non_null(f);
     assert_int_equal(esl_estimate_configs(f, in, "configs.csv", builtin, NULL, &opts), ESL_OK);
     fclose(in);
-    char *text = text_of(f);
+    char *text = captured_text(f);
     json_error_t err;
     json_t *doc = json_loads(text, 0, &err);
     assert_true(json_is_array(doc));
@@ -221,7 +208,7 @@ static void test_configs(void **state)
     assert_int_equal(esl_estimate_configs(f, in, "x.csv", builtin, NULL, &opts), ESL_ENOTFOUND);
     fclose(in);
     assert_true(strncmp(esl_error_last(), "x.csv:3: GPU 'H300'", 19) == 0);
-    text = text_of(f);
+    text = captured_text(f);
     assert_true(strncmp(text, "flux-dev     A100   fp16   no 512x512       20      10 ", 55) == 0);
     assert_null(strchr(strchr(text, '\n') + 1, '\n'));
     free(text);
@@ -233,7 +220,7 @@ static void test_zones(void **state)
     FILE *f = tmpfile();
     assert_non_null(f);
     assert_int_equal(esl_estimate_zones(f), ESL_OK);
-    char *text = text_of(f);
+    char *text = captured_text(f);
     assert_true(strncmp(text, "zone   name                    gCO2e/kWh  year\n", 47) == 0);
     assert_non_null(strstr(text, "\nWORLD "));
     assert_non_null(strstr(text, "\nSource: Ember"));

@@ -18,21 +18,9 @@
 #include <cmocka.h>
 
 #include "esl/esl.h"
+#include "test_io.h"
 
 #define PAPER ESL_SOURCE_DIR "/data/paper_a100.csv"
-
-/* What a writer put on a stream, as a string to free. */
-static char *captured(FILE *f)
-{
-    long n = ftell(f);
-    assert_true(n >= 0);
-    char *text = calloc((size_t)n + 1, 1);
-    assert_non_null(text);
-    rewind(f);
-    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return text;
-}
 
 static void test_spec_set(void **state)
 {
@@ -157,14 +145,14 @@ static void test_write_text(void **state)
     assert_int_equal(esl_law_spec_fit(&law, &s), ESL_OK);
     FILE *f = tmpfile();
     assert_int_equal(esl_law_write_text(f, law, 0), ESL_OK);
-    char *text = captured(f);
+    char *text = captured_text(f);
     assert_true(strncmp(text, "law: paper form (", 17) == 0);
     assert_non_null(strstr(text, "trained on 280 rows\n"));
     assert_non_null(strstr(text, "\nterm                     coef      std err\n"));
     free(text);
     f = tmpfile();
     assert_int_equal(esl_law_write_text(f, law, 1), ESL_OK);
-    text = captured(f);
+    text = captured_text(f);
     char head[64];
     snprintf(head, sizeof head, "term,coef,se\nln_A,%.17g,", law->coef[0]);
     assert_true(strncmp(text, head, strlen(head)) == 0);
@@ -205,13 +193,13 @@ static void test_validation_docs(void **state)
 
     FILE *f = tmpfile();
     assert_int_equal(esl_validation_write(f, v, 0), ESL_OK);
-    char *text = captured(f);
+    char *text = captured_text(f);
     assert_true(strncmp(text, "held out         n_train n_test", 31) == 0);
     assert_non_null(strstr(text, "\nmean                        280   0.9291   0.8475"));
     free(text);
     f = tmpfile();
     assert_int_equal(esl_validation_write(f, v, 1), ESL_OK);
-    text = captured(f);
+    text = captured_text(f);
     assert_null(strstr(text, "mean"));
     assert_non_null(strstr(text, "\nsd2,\"flux-dev,qwen-image,sd35-large\",200,80,"));
     free(text);
@@ -239,12 +227,12 @@ static void test_validate_forms(void **state)
     free(json);
     FILE *f = tmpfile();
     assert_int_equal(esl_form_validations_write(f, res, 2, 0), ESL_OK);
-    char *text = captured(f);
+    char *text = captured_text(f);
     assert_non_null(strstr(text, "\nin-sample        |    18.84   0.9780"));
     free(text);
     f = tmpfile();
     assert_int_equal(esl_form_validations_write(f, res, 2, 1), ESL_OK);
-    text = captured(f);
+    text = captured_text(f);
     assert_non_null(strstr(text, "\nper-image,in-sample,\"all\",280,280,"));
     free(text);
     esl_form_validations_free(res, 2);

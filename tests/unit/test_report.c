@@ -22,6 +22,7 @@
 #include "esl/report.h"
 
 #include "scratch_dir.h"
+#include "test_io.h"
 
 /* Occurrences of `needle` in `hay`. */
 static size_t count(const char *hay, const char *needle)
@@ -51,15 +52,7 @@ static char *page(const esl_dataset *ds, const esl_law *law, const esl_report_op
     FILE *f = tmpfile();
     assert_non_null(f);
     assert_int_equal(esl_report_write(f, ds, law, opts), expect);
-    long len = ftell(f);
-    assert_true(len >= 0);
-    char *text = malloc((size_t)len + 1);
-    assert_non_null(text);
-    rewind(f);
-    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-    text[len] = '\0';
-    fclose(f);
-    return text;
+    return captured_text(f);
 }
 
 static void whole_page(void **state)

@@ -21,16 +21,7 @@
 #include "esl/esl.h"
 
 #include "scratch_dir.h"
-
-static void write_file(const char *path, const char *text, int executable)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    if (executable)
-        assert_int_equal(chmod(path, 0755), 0);
-}
+#include "test_io.h"
 
 static int exists(const char *path)
 {
