@@ -212,11 +212,6 @@ const cli_command *cli_find_in(const cli_command *const *table, size_t skip, con
     return NULL;
 }
 
-const char *cli_num(char buf[32], double x)
-{
-    return esl_format_double(buf, x);
-}
-
 int cli_int(const char *option, const char *arg, int64_t min, int64_t max, int64_t *out)
 {
     char *end;

@@ -101,10 +101,6 @@ int cli_fail(int status);
 /* The exit code for an esl_status. */
 int cli_exit_code(int status);
 
-/* A double in the shortest of %.15g, %.16g and %.17g that reads back to the
- * same bits (STYLE.md: 9066.811, never 9066.8109999999997), in buf. */
-const char *cli_num(char buf[32], double x);
-
 /* Parse an integer option value in [min, max]; prints the error itself. */
 int cli_int(const char *option, const char *arg, int64_t min, int64_t max, int64_t *out);
 /* Parse a finite double option value in [min, max]. */

@@ -19,7 +19,6 @@
 #include "bench_cli.h"
 #include "commands.h"
 #include "esl/esl.h"
-#include "law_cli.h"
 
 #define MAX_MODELS 8
 /* Seconds between the probe and the idle baseline. */
@@ -85,7 +84,7 @@ static int calibrate_print(const args *a, const esl_calib *c, double elapsed_s, 
         return 0;
     }
     esl_calib_table(stdout, c, elapsed_s);
-    law_cli_print(c->law);
+    esl_law_write_text(stdout, c->law, 0);
     printf("\nlaw written to %s\n", law_path);
     return 0;
 }

@@ -18,13 +18,13 @@ static int set(law_cli_opts *o, const char *option, const char *arg)
 int law_cli_option(law_cli_opts *o, int key, const char *arg)
 {
     switch (key) {
-    case LAW_OPT_DATA: return law_cli_data(o, arg);
+    case LAW_OPT_DATA: return set(o, "data", arg);
     case LAW_OPT_ARCH: return set(o, "arch", arg);
     case LAW_OPT_WHERE: return law_cli_where(o, arg);
-    case LAW_OPT_BASELINE: return law_cli_baseline(o, arg);
-    case LAW_OPT_TERMS: return law_cli_terms(o, arg);
-    case LAW_OPT_EXPAND: return law_cli_expand(o, arg);
-    case LAW_OPT_RESPONSE: return law_cli_response(o, arg);
+    case LAW_OPT_BASELINE: return set(o, "baseline", arg);
+    case LAW_OPT_TERMS: return set(o, "terms", arg);
+    case LAW_OPT_EXPAND: return set(o, "expand-prompts", arg);
+    case LAW_OPT_RESPONSE: return set(o, "response", arg);
     case LAW_OPT_WEIGHTED: o->fit.method = ESL_FIT_WEIGHTED; return 0;
     case LAW_OPT_ROBUST: o->fit.method = ESL_FIT_ROBUST; return 0;
     case LAW_OPT_CONVENTION: {
@@ -35,13 +35,8 @@ int law_cli_option(law_cli_opts *o, int key, const char *arg)
     return LAW_CLI_NOT_MINE;
 }
 
-int law_cli_baseline(law_cli_opts *o, const char *arg) { return set(o, "baseline", arg); }
-int law_cli_terms(law_cli_opts *o, const char *arg) { return set(o, "terms", arg); }
 int law_cli_form(law_cli_opts *o, const char *arg) { return set(o, "form", arg); }
-int law_cli_response(law_cli_opts *o, const char *arg) { return set(o, "response", arg); }
-int law_cli_expand(law_cli_opts *o, const char *arg) { return set(o, "expand-prompts", arg); }
 int law_cli_where(law_cli_opts *o, const char *arg) { return set(o, "where", arg); }
-int law_cli_data(law_cli_opts *o, const char *arg) { return set(o, "data", arg); }
 
 int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out)
 {
@@ -53,18 +48,4 @@ int law_cli_fit(const law_cli_opts *o, esl_law **out)
 {
     int rc = esl_law_spec_fit(out, o);
     return rc == ESL_OK ? 0 : cli_fail(rc);
-}
-
-int law_cli_filter(const law_cli_opts *o, int rc, esl_dataset *ds, esl_dataset **out)
-{
-    if (rc == ESL_OK)
-        rc = esl_law_spec_filter(out, o, ds);
-    else
-        esl_dataset_free(ds);
-    return rc == ESL_OK ? 0 : cli_fail(rc);
-}
-
-void law_cli_print(const esl_law *law)
-{
-    esl_law_write_text(stdout, law, 0);
 }

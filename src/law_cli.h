@@ -27,17 +27,10 @@ enum {
 #define LAW_CLI_NOT_MINE (-2)
 int law_cli_option(law_cli_opts *o, int key, const char *arg);
 
-/* Handle --baseline COLUMN=LEVEL, --terms SPEC, --where SPEC (returns 0 or an exit code). */
-int law_cli_baseline(law_cli_opts *o, const char *arg);
-int law_cli_terms(law_cli_opts *o, const char *arg);
+/* Handle --where SPEC and --form F for a command that takes them outside
+ * the groups (returns 0 or an exit code). */
 int law_cli_where(law_cli_opts *o, const char *arg);
 int law_cli_form(law_cli_opts *o, const char *arg);
-int law_cli_expand(law_cli_opts *o, const char *arg);
-int law_cli_response(law_cli_opts *o, const char *arg);
-
-/* Record one --data FILE: the first sets o->data, later ones are appended
- * (returns 0 or an exit code). */
-int law_cli_data(law_cli_opts *o, const char *arg);
 
 /* Read o->data (stdin for "-") and every further --data file, counting FLOPs
  * in o->convention (no o->data: the built-in paper data), then apply the
@@ -49,13 +42,5 @@ int law_cli_dataset(const law_cli_opts *o, int no_energy, esl_dataset **out);
  * and no --where or --expand-prompts: read packed, without holding the rows
  * (esl_law_fit_load). Prints its error; returns 0 or an exit code. */
 int law_cli_fit(const law_cli_opts *o, esl_law **out);
-
-/* Keep the rows of `ds` (owned, freed on failure) that pass every --where,
- * after a read whose status is `rc`; on success *out owns the result.
- * Returns 0 or the exit code of the printed error. */
-int law_cli_filter(const law_cli_opts *o, int rc, esl_dataset *ds, esl_dataset **out);
-
-/* The law as a table on stdout. */
-void law_cli_print(const esl_law *law);
 
 #endif

@@ -215,11 +215,14 @@ ESL_API int esl_windows_write(FILE *out, const esl_exec_control *c, const int64_
  * Keep a measured run the store could not take in a file of its own, so
  * that its energy is not lost: `text` (esl_record_json_text) is written to
  * STORE.unsaved-START-PID.json beside the store (where 0), or to that name
- * in $TMPDIR, else /tmp (where 1), never half written (esl_outfile).
+ * in $TMPDIR, else /tmp (where 1), never half written (esl_outfile). A
+ * file already there is never replaced: the next free name -2, -3 ... is
+ * taken (two windows of one workload can start in the same second).
  * @param out_path  the file's path: free() it; NULL on failure
  * @param start_unix_s  the run's start, which names the file with the pid
- * @return ESL_OK; ESL_EINVAL for a NULL argument; ESL_EIO with the path and
- *         the system's reason (esl_outfile_open, esl_outfile_commit); ESL_ENOMEM
+ * @return ESL_OK; ESL_EINVAL for a NULL argument or a path too long; ESL_EIO
+ *         with the path and the system's reason (esl_outfile_open,
+ *         esl_outfile_commit); ESL_ENOMEM
  */
 ESL_API int esl_record_keep(char **out_path, const char *text, const char *store,
                             double start_unix_s, int where);

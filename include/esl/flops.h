@@ -162,9 +162,6 @@ ESL_API int esl_flops_report_csv(FILE *out, const esl_flops_report *r);
  * are one line each. @return ESL_OK, ESL_EINVAL, ESL_EIO */
 ESL_API int esl_flops_report_table(FILE *out, const esl_flops_report *r);
 
-#ifdef __cplusplus
-}
-#endif
 /* A FLOP count for a person: four significant digits and an SI prefix
  * ("66.93 TFLOP", "512 FLOP"), as every table of esl prints it.
  * @param buf    at least 32 bytes; the text is written there
@@ -172,4 +169,7 @@ ESL_API int esl_flops_report_table(FILE *out, const esl_flops_report *r);
  * @return buf */
 ESL_API const char *esl_flops_human(char buf[32], double flops);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

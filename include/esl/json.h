@@ -10,6 +10,10 @@
 
 #include "esl/api.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct json_t;
 
 /* Lay out a jansson document as esl writes it, followed by a newline.
@@ -18,4 +22,7 @@ struct json_t;
  * @return ESL_OK, or ESL_ENOMEM */
 ESL_API int esl_json_text(char **out, const struct json_t *doc);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

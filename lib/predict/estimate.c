@@ -30,7 +30,8 @@ typedef struct doc {
 
 static const esl_estimate_opts defaults = {.pue = 1.0};
 
-static int resolve(doc *d, FILE *out, const esl_law *law, const esl_estimate_opts *opts)
+static int resolve(doc *d, FILE *out, const esl_law *law, const esl_estimate_opts *opts,
+                   int with_provenance)
 {
     memset(d, 0, sizeof *d);
     d->out = out;
@@ -55,8 +56,11 @@ static int resolve(doc *d, FILE *out, const esl_law *law, const esl_estimate_opt
     if (d->o.zone != NULL)
         snprintf(d->zone_note, sizeof d->zone_note, "%s %d, Ember", d->o.zone->zone,
                  d->o.zone->year);
-    esl_provenance_of(&d->prov, law, d->o.law_name, d->o.zone,
-                      d->o.has_grid ? d->o.gco2e_per_kwh : NAN);
+    /* The provenance hashes the whole law: only the documents that print
+     * it pay for it, once per call. */
+    if (with_provenance)
+        esl_provenance_of(&d->prov, law, d->o.law_name, d->o.zone,
+                          d->o.has_grid ? d->o.gco2e_per_kwh : NAN);
     return ESL_OK;
 }
 
@@ -308,7 +312,8 @@ int esl_estimate_of(esl_estimate *out, const esl_law *law, const esl_row *row,
 {
     doc d;
     memset(out, 0, sizeof *out);
-    int rc = row != NULL ? resolve(&d, NULL, law, opts) : esl__fail(ESL_EINVAL, "estimate: no row");
+    int rc = row != NULL ? resolve(&d, NULL, law, opts, 0)
+                         : esl__fail(ESL_EINVAL, "estimate: no row");
     if (rc == ESL_OK && (rc = estimate(out, &d, row, 1)) != ESL_OK)
         memset(out, 0, sizeof *out);
     return rc;
@@ -347,7 +352,8 @@ int esl_estimate_json(char **out, const esl_law *law, const esl_row *row,
 {
     doc d;
     *out = NULL;
-    int rc = row != NULL ? resolve(&d, NULL, law, opts) : esl__fail(ESL_EINVAL, "estimate: no row");
+    int rc = row != NULL ? resolve(&d, NULL, law, opts, 1)
+                         : esl__fail(ESL_EINVAL, "estimate: no row");
     return rc != ESL_OK ? rc : single_json(out, &d, row);
 }
 
@@ -358,7 +364,7 @@ int esl_estimate_write(FILE *out, const esl_law *law, const esl_row *row,
     esl_estimate e;
     if (out == NULL || row == NULL)
         return esl__fail(ESL_EINVAL, "estimate: no stream or row given");
-    int rc = resolve(&d, out, law, opts);
+    int rc = resolve(&d, out, law, opts, 1);
     if (rc != ESL_OK)
         return rc;
     if (d.o.format == ESL_ESTIMATE_JSON) {
@@ -403,7 +409,7 @@ int esl_estimate_configs(FILE *out, FILE *in, const char *origin, const esl_law 
     doc d;
     if (out == NULL || in == NULL || origin == NULL)
         return esl__fail(ESL_EINVAL, "estimate: no stream or origin given");
-    int rc = resolve(&d, out, law, opts);
+    int rc = resolve(&d, out, law, opts, 1);
     if (rc != ESL_OK)
         return rc;
     d.origin = origin;

@@ -72,16 +72,17 @@ int esl_record_doubt(char *buf, size_t size, const esl_record *rec)
     return 1;
 }
 
-/* The record's JSON object (esl_record_json), NULL when it cannot be made. */
-static json_t *record_doc(const esl_record *rec, const char *command, int exit_status,
-                          int64_t run_id, const esl_label *labels, size_t n_labels)
+/* The record's JSON object (esl_record_json) into *out. @return its status */
+static int record_doc(json_t **out, const esl_record *rec, const char *command, int exit_status,
+                      int64_t run_id, const esl_label *labels, size_t n_labels)
 {
     char *text = NULL;
-    json_t *o = NULL;
-    if (esl_record_json(&text, rec, command, exit_status, run_id, labels, n_labels) == ESL_OK)
-        o = json_loads(text, 0, NULL);
+    int rc = esl_record_json(&text, rec, command, exit_status, run_id, labels, n_labels);
+    *out = rc == ESL_OK ? json_loads(text, 0, NULL) : NULL;
     free(text);
-    return o;
+    if (rc == ESL_OK && *out == NULL)
+        rc = esl__fail(ESL_ENOMEM, "record json: out of memory");
+    return rc;
 }
 
 /* `doc` indented, every double in %.17g, and a newline; `doc` is released. */
@@ -106,8 +107,9 @@ int esl_record_json_text(char **out, const esl_record *rec, const char *command,
     if (out == NULL)
         return esl__fail(ESL_EINVAL, "record json: no output");
     *out = NULL;
-    json_t *o = record_doc(rec, command, exit_status, run_id, labels, n_labels);
-    return indented(out, o != NULL ? o : json_object());
+    json_t *o = NULL;
+    int rc = record_doc(&o, rec, command, exit_status, run_id, labels, n_labels);
+    return rc != ESL_OK ? rc : indented(out, o);
 }
 
 int esl_windows_write(FILE *out, const esl_exec_control *c, const int64_t *run_ids,
@@ -123,13 +125,16 @@ int esl_windows_write(FILE *out, const esl_exec_control *c, const int64_t *run_i
         json_decref(all);
         return esl__fail(ESL_ENOMEM, "out of memory");
     }
+    int doc_rc = ESL_OK; /* the first window whose document could not be made */
     for (size_t w = 0; w < c->n_windows; w++) {
         const esl_control_line *begin = c->windows[w].begin;
         const esl_record *rec = c->windows[w].record;
         size_t n = esl_run_window_labels(merged, n_labels + ESL_CONTROL_MAX_LABELS, labels,
                                          n_labels, begin);
         if (json) {
-            json_t *o = record_doc(rec, command, exit_status, run_ids[w], merged, n);
+            json_t *o = NULL;
+            int drc = record_doc(&o, rec, command, exit_status, run_ids[w], merged, n);
+            doc_rc = doc_rc != ESL_OK ? doc_rc : drc;
             json_array_append_new(all, o != NULL ? o : json_object());
             continue;
         }
@@ -152,7 +157,7 @@ int esl_windows_write(FILE *out, const esl_exec_control *c, const int64_t *run_i
     }
     if (rc == ESL_OK && ferror(out))
         rc = esl__fail(ESL_EIO, "cannot write the windows");
-    return rc;
+    return rc != ESL_OK ? rc : doc_rc;
 }
 
 int esl_record_keep(char **out_path, const char *text, const char *store, double start_unix_s,
@@ -163,14 +168,29 @@ int esl_record_keep(char **out_path, const char *text, const char *store, double
     *out_path = NULL;
     const char *tmpdir = getenv("TMPDIR");
     const char *base = strrchr(store, '/') ? strrchr(store, '/') + 1 : store;
-    char path[4096];
+    char stem[4096], path[4096 + 16];
+    int n;
     if (where == 0)
-        snprintf(path, sizeof path, "%s.unsaved-%lld-%ld.json", store, (long long)start_unix_s,
-                 (long)getpid());
+        n = snprintf(stem, sizeof stem, "%s.unsaved-%lld-%ld", store, (long long)start_unix_s,
+                     (long)getpid());
     else
-        snprintf(path, sizeof path, "%s/%s.unsaved-%lld-%ld.json",
-                 tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : "/tmp", base,
-                 (long long)start_unix_s, (long)getpid());
+        n = snprintf(stem, sizeof stem, "%s/%s.unsaved-%lld-%ld",
+                     tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : "/tmp", base,
+                     (long long)start_unix_s, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof stem)
+        return esl__fail(ESL_EINVAL, "keeping a run: the path beside '%s' is too long", store);
+    /* Two windows of one workload can start in the same second: a kept
+     * file never replaces another. */
+    for (int k = 1;; k++) {
+        if (k == 1)
+            snprintf(path, sizeof path, "%s.json", stem);
+        else
+            snprintf(path, sizeof path, "%s-%d.json", stem, k);
+        if (access(path, F_OK) != 0)
+            break;
+        if (k == 1000)
+            return esl__fail(ESL_EIO, "keeping a run: %s and 999 more names are taken", path);
+    }
     esl_outfile o;
     int rc = esl_outfile_open(&o, path);
     if (rc != ESL_OK)

@@ -120,6 +120,17 @@ static void summary_and_keep(void **state)
     back[fread(back, 1, sizeof back - 1, f)] = '\0';
     fclose(f);
     assert_string_equal(back, text);
+    /* a second run of the same second keeps the first file */
+    char *again = NULL;
+    assert_int_equal(esl_record_keep(&again, "{}\n", in_dir(path, "runs.db"), rec->start_unix_s, 0),
+                     ESL_OK);
+    snprintf(want, sizeof want, "%s.unsaved-1795600000-%ld-2.json", path, (long)getpid());
+    assert_string_equal(again, want);
+    assert_non_null(f = fopen(kept, "r"));
+    back[fread(back, 1, sizeof back - 1, f)] = '\0';
+    fclose(f);
+    assert_string_equal(back, text);
+    free(again);
     free(kept);
     setenv("TMPDIR", dir, 1);
     assert_int_equal(esl_record_keep(&kept, text, "/nonexistent/dir/runs.db", 1.0, 1), ESL_OK);
