@@ -384,7 +384,7 @@ typedef struct esl_bench_session {
     const esl_bench_session_opts *opts; /* borrowed */
     esl_meter *meter;
     esl_store *store;                   /* NULL with no_store */
-    char module_path[4160];
+    char module_path[4160];             /* the module found at opening, or "" */
 } esl_bench_session;
 
 /*
@@ -563,7 +563,6 @@ typedef struct esl_calib_run {
     int64_t run_id;                /* in the store; 0 when not stored */
     esl_bench_result result;       /* the timed loop */
     double energy_j, dynamic_j;    /* the meter's window: total, and above idle */
-    double meter_s;                /* the window's seconds */
     double j_per_tflop;            /* total joules per executed TFLOP; 0 unknown */
     double peak_tflops;            /* the GPU's dense peak at the dtype; 0 unknown */
     double peak_fraction;          /* achieved / peak; 0 unknown */

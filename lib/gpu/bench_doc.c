@@ -18,8 +18,6 @@
 #include "esl/json.h"
 #include "esl/meter.h"
 
-static const char *const stage_names[] = {"text", "denoise", "decode"};
-
 /* A paper-convention count, or "-" for a model without paper terms. */
 static const char *paper_text(char buf[32], const esl_workload *p, double flops)
 {
@@ -94,7 +92,7 @@ int esl_workload_table(FILE *out, const esl_workload *p)
     table_subtotal(&g);
     fprintf(out, "\n%-8s %7s %7s %16s\n", "stage", "batch", "passes", "executed/pass");
     for (int s = 0; s < 3; s++)
-        fprintf(out, "%-8s %7lld %7lld %16s\n", stage_names[s], (long long)p->batch[s],
+        fprintf(out, "%-8s %7lld %7lld %16s\n", esl_stage_name((esl_stage)s), (long long)p->batch[s],
                 (long long)p->passes[s], esl_flops_human(b1, (double)p->stage_exec_flops[s]));
     fprintf(out, "\n%-36s %16s\n", "executed, one prompt run",
             esl_flops_human(b1, (double)p->prompt_exec_flops));
@@ -176,9 +174,9 @@ static void json_row(const esl_workload *p, const esl_workload_op *op, void *ctx
 /* Lay out `doc` as text into *out and release it. */
 static int finish(char **out, json_t *doc)
 {
-    int rc = doc != NULL ? esl_json_text(out, doc) : ESL_ENOMEM;
+    int rc = doc != NULL ? esl_json_text(out, doc) : esl__fail(ESL_ENOMEM, "out of memory");
     json_decref(doc);
-    return rc == ESL_OK ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
+    return rc;
 }
 
 int esl_workload_json(char **out, const esl_workload *p)
@@ -191,7 +189,7 @@ int esl_workload_json(char **out, const esl_workload *p)
     esl_workload_each_op(p, json_row, layers);
     for (int s = 0; s < 3; s++) {
         json_t *js = json_object();
-        json_object_set_new(js, "stage", json_string(stage_names[s]));
+        json_object_set_new(js, "stage", json_string(esl_stage_name((esl_stage)s)));
         set_int(js, "batch", p->batch[s]);
         set_int(js, "passes", p->passes[s]);
         set_int(js, "exec_flops_per_pass", p->stage_exec_flops[s]);

@@ -20,37 +20,6 @@ static int written(FILE *out, const char *what)
     return ferror(out) ? esl__fail(ESL_EIO, "%s: cannot write", what) : ESL_OK;
 }
 
-int esl_calib_sweep_table(FILE *out, const esl_calib_sweep *cp, const esl_model *const *models,
-                          size_t n_models, double budget_s)
-{
-    if (out == NULL || cp == NULL)
-        return esl__fail(ESL_EINVAL, "calibration sweep: no stream or sweep");
-    for (size_t i = 0; i < cp->n_points; i++)
-        if (models == NULL || cp->points[i].model >= n_models || models[cp->points[i].model] == NULL)
-            return esl__fail(ESL_EINVAL, "calibration sweep: point %zu names model %zu of %zu", i,
-                             cp->points[i].model, n_models);
-    char b[32];
-    fprintf(out, "%-12s %-10s %5s %3s %-5s %14s %9s\n", "model", "size", "steps", "cfg", "dtype",
-            "executed", "est. s");
-    for (size_t i = 0; i < cp->n_points; i++) {
-        const esl_calib_point *p = &cp->points[i];
-        char size[32];
-        snprintf(size, sizeof size, "%lldx%lld", (long long)p->side, (long long)p->side);
-        fprintf(out, "%-12s %-10s %5lld %3s %-5s %14s %9.1f\n", models[p->model]->name, size,
-                (long long)p->steps, p->cfg ? "yes" : "no", esl_dtype_name(p->dtype),
-                esl_flops_human(b, p->exec_flops), p->est_s);
-    }
-    fprintf(out, "\n%zu runs, estimated %.0f s of a %.0f s budget\n", cp->n_points, cp->est_s,
-            budget_s);
-    fprintf(out, "covers %zu models x %zu resolutions x %zu step counts x %zu dtypes x %zu CFG "
-                 "setting%s: %s the target of 3 x 3 x 2 x 2\n",
-            cp->n_models, cp->n_sides, cp->n_steps, cp->n_dtypes, cp->n_cfg,
-            cp->n_cfg == 1 ? "" : "s", cp->full ? "meets" : "falls short of");
-    fprintf(out, "executed FLOPs per image span 10^%.2f to 10^%.2f\n", cp->log10_flops_min,
-            cp->log10_flops_max);
-    return written(out, "calibration sweep");
-}
-
 /* Distinct values of one dimension of the runs that ran, ascending. */
 static size_t levels(const esl_calib *c, esl_calib_dim dim, int64_t *out)
 {

@@ -8,13 +8,11 @@
  * event callback, so that the library itself never prints; and the CUDA
  * module installed beside the running program.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/internal.h"
@@ -122,7 +120,7 @@ static int keep(calib_state *st, const esl_calib_point *pt, int64_t prompts,
     *cr = (esl_calib_run){
         .point = pt, .prompts = prompts, .run_id = r->run_id, .result = r->result,
         .energy_j = r->record->energy_j, .dynamic_j = r->record->dynamic_j,
-        .meter_s = r->record->duration_s, .j_per_tflop = r->total.joules_per_tflop,
+        .j_per_tflop = r->total.joules_per_tflop,
         .peak_tflops = r->total.peak_tflops, .peak_fraction = r->total.peak_fraction,
         .flags = r->record->flags,
     };
@@ -226,14 +224,8 @@ static int measure(calib_state *st, esl_store *store)
     /* The idle baseline is taken after the probe, with the CUDA context
      * resident as it is during the runs, once NVML's utilisation (an
      * average over up to a second) has let go of the probe's work. */
-    if (su->idle_s > 0) {
-        double wait_s = su->settle_s;
-        struct timespec ts = {(time_t)wait_s, (long)((wait_s - (double)(time_t)wait_s) * 1e9)};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-        if ((rc = esl_meter_measure_idle(st->meter, su->idle_s)) != ESL_OK)
-            return esl__fail_prefix(rc, "calibrate: ");
-    }
+    if ((rc = esl_meter_baseline(st->meter, su->settle_s, su->idle_s, NAN)) != ESL_OK)
+        return esl__fail_prefix(rc, "calibrate: ");
     /* Each run costs the probe's fixed cost plus at least min_run_s: the
      * planner's per-run overhead, so that the estimate stays an upper bound. */
     o.overhead_s = c->overhead_s + su->min_run_s;

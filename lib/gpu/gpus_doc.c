@@ -129,5 +129,5 @@ int esl_gpu_json(char **out, const esl_gpu_spec *gpus, size_t n)
     }
     rc = esl_json_text(out, rows);
     json_decref(rows);
-    return rc == ESL_OK ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
+    return rc;
 }

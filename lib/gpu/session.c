@@ -75,6 +75,10 @@ int esl_bench_session_open(esl_bench_session *b, const esl_bench_session_opts *o
         return esl__fail(ESL_EINVAL, "no session or options");
     memset(b, 0, sizeof *b);
     b->opts = opts;
+    /* The module is looked for once, not before every run. */
+    if (opts->module == NULL &&
+        esl_bench_module_find(b->module_path, sizeof b->module_path, NULL) == NULL)
+        b->module_path[0] = '\0';
     int rc = esl_meter_open(&b->meter, &opts->meter);
     if (rc == ESL_OK && !opts->no_store)
         rc = esl_store_open(&b->store, opts->store);
@@ -96,12 +100,13 @@ void esl_bench_session_close(esl_bench_session *b)
     b->meter = NULL;
 }
 
-/* The run options of the session: the module given or found. */
-static esl_bench_opts run_opts(esl_bench_session *b)
+/* The run options of the session: the module given or found at opening
+ * (none: esl_bench_run reads $ESL_GPU_MODULE). */
+static esl_bench_opts run_opts(const esl_bench_session *b)
 {
     const esl_bench_session_opts *o = b->opts;
     esl_bench_opts bo = {
-        .module = o->module ? o->module : esl_bench_module_find(b->module_path, sizeof b->module_path, NULL),
+        .module = o->module ? o->module : b->module_path[0] ? b->module_path : NULL,
         .seed = o->seed, .warmup = o->warmup,
     };
     return bo;
