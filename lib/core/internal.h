@@ -60,6 +60,17 @@ struct json_t;
 struct json_t *esl__json_real(double x);
 struct json_t *esl__json_count(double x);
 
+/* 1 when every component of `m` has paper-convention terms (Table 4); a
+ * model imported or described by --arch may count only in the exact
+ * convention. */
+struct esl_model;
+int esl__model_has_paper_terms(const struct esl_model *m);
+
+/* A CSV field always between quotes, quotes doubled (esl_csv_field quotes
+ * only where it must; some columns are always quoted). NULL is "".
+ * @return ESL_OK, or ESL_EIO when writing failed */
+int esl__csv_quoted(FILE *f, const char *s);
+
 /* Duplicate a string; NULL in, NULL out. */
 char *esl__strdup(const char *s);
 

@@ -11,20 +11,22 @@
 #include "core/internal.h"
 #include "esl/data.h"
 
+int esl__csv_quoted(FILE *f, const char *s)
+{
+    int bad = fputc('"', f) == EOF;
+    for (; s != NULL && *s != '\0' && !bad; s++)
+        bad = (*s == '"' && fputc('"', f) == EOF) || fputc(*s, f) == EOF;
+    bad |= fputc('"', f) == EOF;
+    return bad ? esl__fail(ESL_EIO, "writing a CSV field failed") : ESL_OK;
+}
+
 int esl_csv_field(FILE *f, const char *s)
 {
-    int bad = 0;
     if (s == NULL)
         return ESL_OK;
-    if (strpbrk(s, ",\"\r\n") == NULL)
-        bad = fputs(s, f) == EOF;
-    else {
-        bad |= fputc('"', f) == EOF;
-        for (; *s != '\0' && !bad; s++)
-            bad = (*s == '"' && fputc('"', f) == EOF) || fputc(*s, f) == EOF;
-        bad |= fputc('"', f) == EOF;
-    }
-    return bad ? esl__fail(ESL_EIO, "writing a CSV field failed") : ESL_OK;
+    if (strpbrk(s, ",\"\r\n") != NULL)
+        return esl__csv_quoted(f, s);
+    return fputs(s, f) == EOF ? esl__fail(ESL_EIO, "writing a CSV field failed") : ESL_OK;
 }
 
 int esl_row_write_header(FILE *f)

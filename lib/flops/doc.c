@@ -39,15 +39,6 @@ static void note(const esl_flops_query *q, const char *fmt, ...)
     q->note(q->note_ctx, text);
 }
 
-/* Whether every component has paper-convention terms. */
-static int has_paper_terms(const esl_model *m)
-{
-    for (size_t i = 0; i < m->n_components; i++)
-        if (m->components[i].n_terms == 0)
-            return 0;
-    return 1;
-}
-
 /* The model of a description file or a diffusers folder, into r->models[0]. */
 static int load_one(esl_flops_report *r, const esl_flops_query *q)
 {
@@ -76,7 +67,7 @@ static int load_all(esl_flops_report *r, const esl_flops_query *q)
         esl_model **m = &r->models[r->n_models];
         if ((rc = esl_catalog_find(m, esl_catalog_name(i))) != ESL_OK)
             break;
-        if (has_paper_terms(*m) || q->convention == ESL_CONVENTION_EXACT) {
+        if (esl__model_has_paper_terms(*m) || q->convention == ESL_CONVENTION_EXACT) {
             r->n_models++;
         } else {
             note(q, "note: %s has no paper-convention terms: left out of --model all (count it "
@@ -167,7 +158,7 @@ int esl_flops_report_new(esl_flops_report **out, const esl_flops_query *q)
             row->req.steps = grid_steps[ti];
         }
         row->exact_only = !q->convention_given && q->diffusers == NULL &&
-                          !has_paper_terms(row->model);
+                          !esl__model_has_paper_terms(row->model);
         esl_convention c = row->exact_only ? ESL_CONVENTION_EXACT : conv;
         if ((rc = esl_flops_count(&row->flops, row->model, &row->req, c)) != ESL_OK ||
             (c == ESL_CONVENTION_EXACT &&

@@ -133,15 +133,6 @@ int esl_catalog_listing_table(FILE *out, const esl_catalog_listing *listing)
     return written(out);
 }
 
-/* A CSV field always between quotes, quotes doubled. */
-static void quoted(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++)
-        fputs(*s == '"' ? "\"\"" : (char[]){*s, '\0'}, out);
-    fputc('"', out);
-}
-
 int esl_catalog_listing_csv(FILE *out, const esl_catalog_listing *listing)
 {
     if (out == NULL || listing == NULL)
@@ -153,13 +144,13 @@ int esl_catalog_listing_csv(FILE *out, const esl_catalog_listing *listing)
             continue;
         esl_csv_field(out, cm->model->name);
         fputc(',', out);
-        quoted(out, or_empty(cm->model->display_name));
+        esl__csv_quoted(out, or_empty(cm->model->display_name));
         fputc(',', out);
         esl_csv_field(out, or_empty(cm->model->family));
         fprintf(out, ",%lld,", (long long)cm->params);
         esl_csv_field(out, esl_model_origin_name(cm->entry->origin));
         fputc(',', out);
-        quoted(out, or_empty(cm->model->source));
+        esl__csv_quoted(out, or_empty(cm->model->source));
         fputc('\n', out);
     }
     return written(out);

@@ -142,6 +142,14 @@ const char *esl_stage_name(esl_stage stage)
     return "unknown";
 }
 
+int esl__model_has_paper_terms(const struct esl_model *m)
+{
+    for (size_t i = 0; i < m->n_components; i++)
+        if (m->components[i].n_terms == 0)
+            return 0;
+    return 1;
+}
+
 #define DIM_MAX (INT64_C(1) << 32)
 
 /* The sequence rule of a term: "ctx": N | "image" | "image+text". */

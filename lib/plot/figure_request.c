@@ -21,7 +21,7 @@
 
 int esl_figure_sizes_parse(int64_t out[ESL_FIGURE_MAX_SIZES], size_t *n, const char *list)
 {
-    char *copy = list != NULL ? strdup(list) : NULL;
+    char *copy = list != NULL ? esl__strdup(list) : NULL;
     int rc = ESL_OK;
     *n = 0;
     if (list == NULL)
@@ -50,16 +50,6 @@ int esl_figure_sizes_parse(int64_t out[ESL_FIGURE_MAX_SIZES], size_t *n, const c
     return rc;
 }
 
-/* 1 when a component of `m` has no paper-convention terms (an imported or
- * --arch model): its FLOPs exist only in the exact convention. */
-static int lacks_paper_terms(const esl_model *m)
-{
-    for (size_t c = 0; c < m->n_components; c++)
-        if (m->components[c].n_terms == 0)
-            return 1;
-    return 0;
-}
-
 int esl_figure_decomposition_named(esl_figure **out, char **note, const char *names,
                                    const esl_figure_decomposition_opts *opts, int auto_exact)
 {
@@ -70,7 +60,7 @@ int esl_figure_decomposition_named(esl_figure **out, char **note, const char *na
     *note = NULL;
     if (names == NULL) /* the paper's Figure 1 */
         names = "flux-dev,qwen-image,sd35-large";
-    char *list = strdup(names);
+    char *list = esl__strdup(names);
     if (list == NULL)
         return esl__fail(ESL_ENOMEM, "out of memory");
     int rc = ESL_OK;
@@ -95,7 +85,7 @@ int esl_figure_decomposition_named(esl_figure **out, char **note, const char *na
      * model is drawn in the exact one, so the bars stay comparable. */
     for (size_t m = 0; rc == ESL_OK && auto_exact && o.convention == ESL_CONVENTION_PAPER && m < n;
          m++)
-        if (lacks_paper_terms(models[m])) {
+        if (!esl__model_has_paper_terms(models[m])) {
             o.convention = ESL_CONVENTION_EXACT;
             static const char tail[] = " has no paper-convention terms: drawing every model "
                                        "in the exact convention";

@@ -200,10 +200,9 @@ int esl_sweep_status(FILE *out, const esl_sweep *sw, const char *dir, esl_sweep_
             esl_csv_field(out, t->id);
             fputc(',', out);
             esl_csv_field(out, state);
-            fprintf(out, ",%zu,\"", t->line);
-            for (const char *p = reason; *p; p++)
-                *p == '"' ? fputs("\"\"", out) : fputc(*p, out);
-            fputs("\"\n", out);
+            fprintf(out, ",%zu,", t->line);
+            esl__csv_quoted(out, reason);
+            fputc('\n', out);
         } else if (fmt == ESL_SWEEP_JSON) {
             json_array_append_new(rows, status_object(t, state, reason));
         }
