@@ -274,9 +274,10 @@ typedef struct esl_measure_result {
  * Every problem is said through opts->note as it happens.
  * @param r  the result, zeroed first; release it even on failure
  * @return ESL_OK once the workload ran (r->failed may still be set);
- *         ESL_EINVAL for a missing argument; otherwise the failure that
- *         stopped it: of the meter's window, or of the workload's start
- *         (r->not_run), or ESL_ENOMEM
+ *         ESL_EINVAL for a missing argument, or for a trace_path with a
+ *         control channel (a trace is one window's); otherwise the failure
+ *         that stopped it: of the meter's window, or of the workload's
+ *         start (r->not_run), or ESL_ENOMEM
  */
 ESL_API int esl_measure_run(esl_measure_result *r, char *const argv[], const esl_measure_opts *o);
 

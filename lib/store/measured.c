@@ -326,6 +326,9 @@ int esl_measure_run(esl_measure_result *r, char *const argv[], const esl_measure
     if (argv == NULL || argv[0] == NULL || o == NULL || o->meter == NULL ||
         (o->store != NULL && o->store_path == NULL))
         return esl__fail(ESL_EINVAL, "measure: no command, options, meter or store path");
+    if (o->ctl_fd >= 0 && o->trace_path != NULL)
+        return esl__fail(ESL_EINVAL, "measure: a trace file holds one window's samples; it "
+                                     "cannot go with a control channel");
     size_t argc = 0;
     while (argv[argc] != NULL)
         argc++;

@@ -323,6 +323,11 @@ static void measure_run(void **state)
                           collect, notes};
     char *argv[] = {"sh", "-c", "exit 3", NULL};
     esl_measure_result r;
+    /* a trace is one window's samples: refused with a control channel */
+    esl_measure_opts windows = o;
+    windows.ctl_fd = 0;
+    assert_int_equal(esl_measure_run(&r, argv, &windows), ESL_EINVAL);
+    assert_false(r.started);
     assert_int_equal(esl_measure_run(&r, argv, &o), ESL_OK);
     assert_true(r.started);
     assert_int_equal(r.status, 3);
