@@ -66,6 +66,11 @@ struct json_t *esl__json_count(double x);
 struct esl_model;
 int esl__model_has_paper_terms(const struct esl_model *m);
 
+/* The law file's document (esl_law_to_json before it is laid out), for
+ * documents that carry a law; NULL when out of memory. */
+struct esl_law;
+struct json_t *esl__law_json(const struct esl_law *law);
+
 /* A CSV field always between quotes, quotes doubled (esl_csv_field quotes
  * only where it must; some columns are always quoted). NULL is "".
  * @return ESL_OK, or ESL_EIO when writing failed */

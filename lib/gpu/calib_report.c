@@ -202,12 +202,9 @@ int esl_calib_json(char **out, const esl_calib *c, double elapsed_s, const char 
     *out = NULL;
     if (c == NULL || c->law == NULL || law_file == NULL)
         return esl__fail(ESL_EINVAL, "calibration: no fitted calibration or law file");
-    char *law_text = NULL;
-    int rc = esl_law_to_json(&law_text, c->law);
-    if (rc != ESL_OK)
-        return rc;
-    json_t *law = json_loads(law_text, 0, NULL);
-    free(law_text);
+    json_t *law = esl__law_json(c->law);
+    if (law == NULL)
+        return esl__fail(ESL_ENOMEM, "calibration: out of memory");
     json_t *o = json_object(), *probe = json_object(), *runs = json_array();
     json_object_set_new(o, "gpu", json_string(c->device));
     json_object_set_new(o, "driver", json_string(c->driver));
@@ -226,8 +223,8 @@ int esl_calib_json(char **out, const esl_calib *c, double elapsed_s, const char 
     json_object_set_new(o, "runs", runs);
     json_object_set_new(o, "coverage", coverage_json(c));
     json_object_set_new(o, "law_file", json_string(law_file));
-    json_object_set_new(o, "law", law ? law : json_null());
-    rc = esl_json_text(out, o);
+    json_object_set_new(o, "law", law);
+    int rc = esl_json_text(out, o);
     json_decref(o);
     return rc;
 }

@@ -38,7 +38,7 @@ static json_t *range(double lo, double hi)
     return json_pack("[f, f]", lo, hi);
 }
 
-static json_t *law_json(const esl_law *law)
+json_t *esl__law_json(const esl_law *law)
 {
     size_t p = law->n_features;
     json_t *doc = json_object();
@@ -132,13 +132,13 @@ static json_t *law_json(const esl_law *law)
         json_object_set_new(doc, "between_gpu", bg);
     }
     if (law->time != NULL)
-        json_object_set_new(doc, "time", law_json(law->time));
+        json_object_set_new(doc, "time", esl__law_json(law->time));
     return doc;
 }
 
 int esl_law_to_json(char **out, const esl_law *law)
 {
-    json_t *doc = law_json(law);
+    json_t *doc = esl__law_json(law);
     *out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(doc);
     return *out != NULL ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
