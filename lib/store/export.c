@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "core/internal.h"
+#include "store/internal.h"
 #include "esl/carbon.h"
 #include "esl/data.h"
 #include "esl/export.h"
@@ -84,11 +85,9 @@ static int dump(char **out, json_t *o)
     return *out != NULL ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
 }
 
-int esl_record_json(char **out, const esl_record *rec, const char *command, int exit_status,
-                    int64_t run_id, const esl_label *labels, size_t n_labels)
+int esl__record_doc(struct json_t **out, const esl_record *rec, const char *command,
+                    int exit_status, int64_t run_id, const esl_label *labels, size_t n_labels)
 {
-    if (out == NULL)
-        return esl__fail(ESL_EINVAL, "record json: no output");
     *out = NULL;
     if (rec == NULL || command == NULL || (labels == NULL && n_labels > 0))
         return esl__fail(ESL_EINVAL, "record json: no %s",
@@ -101,13 +100,23 @@ int esl_record_json(char **out, const esl_record *rec, const char *command, int 
     for (size_t i = 0; i < n_labels; i++)
         json_object_set_new(lj, labels[i].key, json_string(labels[i].value));
     json_object_set_new(o, "labels", lj);
-    return dump(out, o);
+    *out = o;
+    return o != NULL ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
 }
 
-int esl_run_json(char **out, const esl_run *r, int with_samples)
+int esl_record_json(char **out, const esl_record *rec, const char *command, int exit_status,
+                    int64_t run_id, const esl_label *labels, size_t n_labels)
 {
     if (out == NULL)
-        return esl__fail(ESL_EINVAL, "run json: no output");
+        return esl__fail(ESL_EINVAL, "record json: no output");
+    *out = NULL;
+    json_t *o;
+    int rc = esl__record_doc(&o, rec, command, exit_status, run_id, labels, n_labels);
+    return rc != ESL_OK ? rc : dump(out, o);
+}
+
+int esl__run_doc(struct json_t **out, const esl_run *r, int with_samples)
+{
     *out = NULL;
     if (r == NULL || r->record == NULL)
         return esl__fail(ESL_EINVAL, "run json: no run record");
@@ -138,7 +147,18 @@ int esl_run_json(char **out, const esl_run *r, int with_samples)
         }
         json_object_set_new(o, "trace", samples);
     }
-    return dump(out, o);
+    *out = o;
+    return o != NULL ? ESL_OK : esl__fail(ESL_ENOMEM, "out of memory");
+}
+
+int esl_run_json(char **out, const esl_run *r, int with_samples)
+{
+    if (out == NULL)
+        return esl__fail(ESL_EINVAL, "run json: no output");
+    *out = NULL;
+    json_t *o;
+    int rc = esl__run_doc(&o, r, with_samples);
+    return rc != ESL_OK ? rc : dump(out, o);
 }
 
 static void csv_num(FILE *f, double v, int last)

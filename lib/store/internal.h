@@ -35,4 +35,11 @@ int esl__store_put_copy(esl_store *s, int64_t *out_id, const esl_run *r);
  * @return ESL_OK or ESL_ESTORE */
 int esl__store_find_uuid(esl_store *s, const char *uuid, int64_t *out_id);
 
+/* The JSON objects of esl_record_json and esl_run_json, for documents that
+ * carry them; *out is the caller's. @return as those functions */
+struct json_t;
+int esl__record_doc(struct json_t **out, const esl_record *rec, const char *command,
+                    int exit_status, int64_t run_id, const esl_label *labels, size_t n_labels);
+int esl__run_doc(struct json_t **out, const esl_run *r, int with_samples);
+
 #endif

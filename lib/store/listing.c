@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "core/internal.h"
+#include "store/internal.h"
 #include "esl/data.h"
 #include "esl/export.h"
 #include "esl/json.h"
@@ -22,9 +23,8 @@
  * cannot be made. */
 static json_t *run_doc(const esl_run *r, int with_trace)
 {
-    char *text = NULL;
-    json_t *o = esl_run_json(&text, r, with_trace) == ESL_OK ? json_loads(text, 0, NULL) : NULL;
-    free(text);
+    json_t *o = NULL;
+    (void)esl__run_doc(&o, r, with_trace);
     return o != NULL ? o : json_null();
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "store/internal.h"
 #include "esl/export.h"
 #include "esl/file.h"
 
@@ -72,19 +73,6 @@ int esl_record_doubt(char *buf, size_t size, const esl_record *rec)
     return 1;
 }
 
-/* The record's JSON object (esl_record_json) into *out. @return its status */
-static int record_doc(json_t **out, const esl_record *rec, const char *command, int exit_status,
-                      int64_t run_id, const esl_label *labels, size_t n_labels)
-{
-    char *text = NULL;
-    int rc = esl_record_json(&text, rec, command, exit_status, run_id, labels, n_labels);
-    *out = rc == ESL_OK ? json_loads(text, 0, NULL) : NULL;
-    free(text);
-    if (rc == ESL_OK && *out == NULL)
-        rc = esl__fail(ESL_ENOMEM, "record json: out of memory");
-    return rc;
-}
-
 /* `doc` indented, every double in %.17g, and a newline; `doc` is released. */
 static int indented(char **out, json_t *doc)
 {
@@ -108,7 +96,7 @@ int esl_record_json_text(char **out, const esl_record *rec, const char *command,
         return esl__fail(ESL_EINVAL, "record json: no output");
     *out = NULL;
     json_t *o = NULL;
-    int rc = record_doc(&o, rec, command, exit_status, run_id, labels, n_labels);
+    int rc = esl__record_doc(&o, rec, command, exit_status, run_id, labels, n_labels);
     return rc != ESL_OK ? rc : indented(out, o);
 }
 
@@ -133,7 +121,7 @@ int esl_windows_write(FILE *out, const esl_exec_control *c, const int64_t *run_i
                                          n_labels, begin);
         if (json) {
             json_t *o = NULL;
-            int drc = record_doc(&o, rec, command, exit_status, run_ids[w], merged, n);
+            int drc = esl__record_doc(&o, rec, command, exit_status, run_ids[w], merged, n);
             doc_rc = doc_rc != ESL_OK ? doc_rc : drc;
             json_array_append_new(all, o != NULL ? o : json_object());
             continue;
