@@ -9,6 +9,7 @@
  * character. The descriptors themselves are named `fd:N` or `fd:N,M` (the
  * second one carries the answers), parsed here too.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,20 +100,21 @@ int esl_control_spec_parse(int *out_fd, int *out_ack_fd, const char *spec)
         *out_ack_fd = -1;
     if (out_fd == NULL || out_ack_fd == NULL || spec == NULL)
         return esl__fail(ESL_EINVAL, "no descriptor given");
-    if (strncmp(spec, "fd:", 3) == 0) {
+    int has_ack = 0;
+    /* Digits only: strtol alone would take " 5", "+5" and an ack of "-1". */
+    if (strncmp(spec, "fd:", 3) == 0 && isdigit((unsigned char)spec[3])) {
         n = strtol(spec + 3, &end, 10);
-        if (end == spec + 3)
-            n = -1;
-        else if (*end == ',') {
+        if (*end == ',') {
             const char *m = end + 1;
-            k = strtol(m, &end, 10);
-            if (end == m)
+            has_ack = 1;
+            k = isdigit((unsigned char)*m) ? strtol(m, &end, 10) : -1;
+            if (k < 0)
                 n = -1;
         }
         if (*end != '\0')
             n = -1;
     }
-    if (n < 3 || n > 1023 || (k != -1 && (k < 3 || k > 1023 || k == n)))
+    if (n < 3 || n > 1023 || (has_ack && (k < 3 || k > 1023 || k == n)))
         return esl__fail(ESL_EINVAL, "'%s' is not fd:N or fd:N,M with two different descriptors "
                          "from 3 to 1023", spec);
     *out_fd = (int)n;

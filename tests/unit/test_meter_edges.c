@@ -474,8 +474,8 @@ static void control_specs(void **state)
     assert_int_equal(esl_control_spec_parse(&fd, &ack, "fd:1023,4"), ESL_OK);
     assert_int_equal(fd, 1023);
     assert_int_equal(ack, 4);
-    const char *bad[] = {"3",     "fd:",    "fd:2",  "fd:1024", "fd:5,5",
-                         "fd:5,", "fd:5,2", "fd:5x", "fd:4,6,7"};
+    const char *bad[] = {"3",     "fd:",    "fd:2",  "fd:1024", "fd:5,5",  "fd:5,",
+                         "fd:5,2", "fd:5x", "fd:4,6,7", "fd:5,-1", "fd: 5", "fd:+5"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         fd = ack = 0;
         assert_int_equal(esl_control_spec_parse(&fd, &ack, bad[i]), ESL_EINVAL);
